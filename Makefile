@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PORT ?= 8000
+PYTHON ?= python3
+
+.PHONY: run test lint bench clean
+
+$(VENV)/.runtime: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.runtime
+	PORT=$(PORT) $(VENV)/bin/gunicorn -c config/gunicorn.conf.py app:app
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(VENV)/bin/pytest
+
+bench: $(VENV)/.test
+	$(VENV)/bin/python bench/roundtrip.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

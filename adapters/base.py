@@ -1,0 +1,87 @@
+"""The adapter contract: what the core gives a voice adapter, and what it must do.
+
+An adapter is translation: a platform's directive to a Command, device state
+to the platform's properties, core errors to the platform's error reply, a
+state change to a proactive report. It never sees sockets, SQL or threads;
+everything it needs comes through its AdapterContext.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import requests
+
+from bridge.model import Command, Device, Result, StateChange, User
+
+
+@dataclass(frozen=True)
+class VoiceRequest:
+    """One webhook call, as the platform sent it."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    remote_addr: str | None = None
+
+    def json(self) -> Any:
+        """The body as JSON; raises ValueError when it is not."""
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class VoiceReply:
+    """What the webhook answers: a JSON body in the platform's own format."""
+
+    body: Any
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """The core's services, scoped so that an adapter only reaches a user's own devices."""
+
+    name: str
+    settings: Mapping[str, str]
+    authenticate: Callable[[str | None], User]
+    devices: Callable[[User], list[Device]]
+    device: Callable[[User, str], Device]
+    state: Callable[[Device], dict[str, dict[str, Any]]]
+    online: Callable[[Device], bool]
+    send: Callable[[User, Command, float | None], Result]
+    http: requests.Session
+    log: logging.Logger
+
+    def setting(self, key: str, default: str = "") -> str:
+        """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
+        return self.settings.get(f"BRIDGE_{self.name.upper()}_{key.upper()}", default)
+
+
+class Adapter(ABC):
+    """Base class of every voice adapter; mounted at `/voice/<name>`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, context: AdapterContext) -> None:
+        self.context = context
+
+    @abstractmethod
+    def handle(self, request: VoiceRequest) -> VoiceReply:
+        """Answer one directive, errors included, in the platform's format."""
+
+    def internal_error(self) -> VoiceReply:
+        """The platform's reply for a failure nobody foresaw (the core's last resort)."""
+        return VoiceReply({"error": "internal error"}, status=500)
+
+    def wants_reports(self, user: User) -> bool:
+        """Whether this user's state changes should be queued for this platform."""
+        return False
+
+    def report(self, user: User, change: StateChange) -> None:
+        """Deliver one proactive report; raise to have it retried later."""
+        raise NotImplementedError

@@ -1,0 +1,37 @@
+"""The bridge core: devices, their protocol and connections, storage, reporting.
+
+Nothing in this package names a voice platform.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+from config.settings import Settings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Defaults, then BRIDGE_* environment variables, then the test dict."""
+    from gevent import monkey
+
+    from bridge.admin import admin
+    from bridge.core import Bridge
+    from bridge.web import http_error, unexpected_error, web
+
+    settings = Settings.from_env().with_overrides(test_config)
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    bridge = Bridge(settings)
+    app.extensions["bridge"] = bridge
+    app.register_blueprint(web)
+    app.register_blueprint(admin)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
+    if monkey.is_module_patched("socket"):
+        bridge.start_background()
+    return app

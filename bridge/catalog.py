@@ -1,0 +1,314 @@
+"""Device types and their capabilities, in the device protocol's vocabulary.
+
+The catalog is the single source of what a device can do: adapters build
+discovery from it, the core validates commands with it, and the shadow
+learns which response fields are state from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.model import InvalidCommand, Unsupported
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of an action's `value`, with the range or choices it accepts."""
+
+    name: str
+    kind: str = "int"  # int | number | choice | rgb
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = True
+
+    def check(self, value: Mapping[str, Any]) -> None:
+        if self.name not in value:
+            if self.required:
+                raise InvalidCommand(f"value.{self.name} is required")
+            return
+        v = value[self.name]
+        if self.kind == "choice":
+            if v not in self.choices:
+                raise InvalidCommand(f"value.{self.name} must be one of {', '.join(self.choices)}")
+        elif self.kind == "rgb":
+            if not isinstance(v, dict) or set(v) != {"r", "g", "b"}:
+                raise InvalidCommand(f"value.{self.name} must be an object with r, g and b")
+            for part in ("r", "g", "b"):
+                _number(f"{self.name}.{part}", v[part], 0, 255, integer=True)
+        else:
+            _number(self.name, v, self.minimum, self.maximum, integer=self.kind == "int")
+
+
+def _number(name: str, v: Any, lo: float | None, hi: float | None, *, integer: bool) -> None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise InvalidCommand(f"value.{name} must be a number")
+    if integer and v != int(v):
+        raise InvalidCommand(f"value.{name} must be a whole number")
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise InvalidCommand(f"value.{name} must be between {lo:g} and {hi:g}", (lo, hi))
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    fields: tuple[Field, ...] = ()
+
+    def check(self, value: Mapping[str, Any]) -> None:
+        for f in self.fields:
+            f.check(value)
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A thing a device can do or report, as the device protocol names it.
+
+    `state` maps shadow property names to the `value` key that carries them in
+    a response or event. `sensor` puts the capability's events in the slow
+    (sensor value) rate class.
+    """
+
+    name: str
+    actions: tuple[Action, ...] = ()
+    events: tuple[str, ...] = ()
+    state: Mapping[str, str] = field(default_factory=dict)
+    instance: str | None = None
+    sensor: bool = False
+    range: tuple[float, float] | None = None
+    modes: tuple[str, ...] = ()
+
+    def action(self, name: str) -> Action | None:
+        return next((a for a in self.actions if a.name == name), None)
+
+    def handles(self, action: str, instance: str | None) -> bool:
+        names = {a.name for a in self.actions} | set(self.events)
+        return action in names and (instance or None) == self.instance
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "actions": [a.name for a in self.actions],
+            "events": list(self.events),
+            "properties": list(self.state),
+        }
+        if self.instance:
+            out["instance"] = self.instance
+        if self.range:
+            out["range"] = {"minimum": self.range[0], "maximum": self.range[1]}
+        if self.modes:
+            out["modes"] = list(self.modes)
+        return out
+
+
+def power() -> Capability:
+    return Capability(
+        "powerState",
+        (Action("setPowerState", (Field("state", "choice", choices=("On", "Off")),)),),
+        events=("setPowerState",),
+        state={"powerState": "state"},
+    )
+
+
+def brightness() -> Capability:
+    return Capability(
+        "brightness",
+        (
+            Action("setBrightness", (Field("brightness", minimum=0, maximum=100),)),
+            Action("adjustBrightness", (Field("brightnessDelta", minimum=-100, maximum=100),)),
+        ),
+        events=("setBrightness",),
+        state={"brightness": "brightness"},
+        range=(0, 100),
+    )
+
+
+def color() -> Capability:
+    return Capability(
+        "color",
+        (Action("setColor", (Field("color", "rgb"),)),),
+        events=("setColor",),
+        state={"color": "color"},
+    )
+
+
+def color_temperature(lo: int = 2200, hi: int = 7000) -> Capability:
+    value = Field("colorTemperature", minimum=lo, maximum=hi)
+    delta = Field("colorTemperature", required=False)
+    return Capability(
+        "colorTemperature",
+        (
+            Action("setColorTemperature", (value,)),
+            Action("increaseColorTemperature", (delta,)),
+            Action("decreaseColorTemperature", (delta,)),
+        ),
+        events=("setColorTemperature",),
+        state={"colorTemperature": "colorTemperature"},
+        range=(lo, hi),
+    )
+
+
+def target_temperature(lo: float, hi: float) -> Capability:
+    return Capability(
+        "targetTemperature",
+        (
+            Action("targetTemperature", (Field("temperature", "number", lo, hi),)),
+            Action("adjustTargetTemperature", (Field("temperature", "number", -50, 50),)),
+        ),
+        events=("targetTemperature",),
+        state={"targetTemperature": "temperature"},
+        range=(lo, hi),
+    )
+
+
+def thermostat_mode(modes: tuple[str, ...]) -> Capability:
+    return Capability(
+        "thermostatMode",
+        (Action("setThermostatMode", (Field("thermostatMode", "choice", choices=modes),)),),
+        events=("setThermostatMode",),
+        state={"thermostatMode": "thermostatMode"},
+        modes=modes,
+    )
+
+
+def current_temperature() -> Capability:
+    return Capability(
+        "currentTemperature",
+        events=("currentTemperature",),
+        state={"temperature": "temperature", "humidity": "humidity"},
+        sensor=True,
+    )
+
+
+def lock() -> Capability:
+    return Capability(
+        "lockState",
+        (Action("setLockState", (Field("state", "choice", choices=("LOCKED", "UNLOCKED")),)),),
+        events=("setLockState",),
+        state={"lockState": "state"},
+    )
+
+
+def range_value(instance: str, lo: int, hi: int) -> Capability:
+    return Capability(
+        "rangeValue",
+        (
+            Action("setRangeValue", (Field("rangeValue", minimum=lo, maximum=hi),)),
+            Action(
+                "adjustRangeValue", (Field("rangeValueDelta", minimum=lo - hi, maximum=hi - lo),)
+            ),
+        ),
+        events=("setRangeValue",),
+        state={"rangeValue": "rangeValue"},
+        instance=instance,
+        range=(lo, hi),
+    )
+
+
+def mode(instance: str, modes: tuple[str, ...]) -> Capability:
+    return Capability(
+        "mode",
+        (Action("setMode", (Field("mode", "choice", choices=modes),)),),
+        events=("setMode",),
+        state={"mode": "mode"},
+        instance=instance,
+        modes=modes,
+    )
+
+
+def sensor_state(name: str, event: str, prop: str) -> Capability:
+    return Capability(name, events=(event,), state={prop: "state"})
+
+
+THERMOSTAT_MODES = ("AUTO", "COOL", "HEAT", "ECO", "OFF")
+
+
+@dataclass(frozen=True)
+class DeviceType:
+    name: str
+    label: str
+    capabilities: tuple[Capability, ...]
+
+    def capability_for(self, action: str, instance: str | None) -> Capability | None:
+        return next((c for c in self.capabilities if c.handles(action, instance)), None)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [c.to_json() for c in self.capabilities]
+
+
+TYPES: dict[str, DeviceType] = {
+    t.name: t
+    for t in (
+        DeviceType("light", "Light", (power(), brightness(), color(), color_temperature())),
+        DeviceType("dimmer", "Dimmable switch", (power(), brightness())),
+        DeviceType("switch", "Switch", (power(),)),
+        DeviceType("plug", "Smart plug", (power(),)),
+        DeviceType(
+            "thermostat",
+            "Thermostat",
+            (
+                power(),
+                target_temperature(5, 35),
+                thermostat_mode(THERMOSTAT_MODES),
+                current_temperature(),
+            ),
+        ),
+        DeviceType(
+            "air_conditioner",
+            "Air conditioner",
+            (
+                power(),
+                target_temperature(16, 30),
+                thermostat_mode(("AUTO", "COOL", "HEAT", "ECO")),
+                current_temperature(),
+            ),
+        ),
+        DeviceType("lock", "Lock", (lock(),)),
+        DeviceType(
+            "blinds",
+            "Blinds",
+            (range_value("Blind.Lift", 0, 100), mode("Blind.Movement", ("Open", "Close", "Stop"))),
+        ),
+        DeviceType("fan", "Fan", (power(), range_value("Fan.Speed", 1, 5))),
+        DeviceType("temperature_sensor", "Temperature sensor", (current_temperature(),)),
+        DeviceType(
+            "contact_sensor",
+            "Contact sensor",
+            (sensor_state("contactState", "setContactState", "contactState"),),
+        ),
+        DeviceType("motion_sensor", "Motion sensor", (sensor_state("motion", "motion", "motion"),)),
+        DeviceType("doorbell", "Doorbell", (Capability("doorbell", events=("DoorbellPress",)),)),
+    )
+}
+
+
+def device_type(name: str) -> DeviceType:
+    try:
+        return TYPES[name]
+    except KeyError:
+        raise InvalidCommand(
+            f"unknown device type {name!r}; known: {', '.join(sorted(TYPES))}"
+        ) from None
+
+
+def validate(type_name: str, action: str, value: Any, instance: str | None) -> Capability:
+    """Check a command against the device's capabilities; return the capability."""
+    if not isinstance(value, dict):
+        raise InvalidCommand("value must be a JSON object")
+    cap = device_type(type_name).capability_for(action, instance)
+    spec = cap.action(action) if cap else None
+    if cap is None or spec is None:
+        where = f" (instance {instance})" if instance else ""
+        raise Unsupported(f"a {type_name} does not support {action}{where}")
+    spec.check(value)
+    return cap
+
+
+def state_from(type_name: str, action: str, value: Any, instance: str | None) -> dict[str, Any]:
+    """The shadow properties a response or event value carries."""
+    cap = TYPES[type_name].capability_for(action, instance) if type_name in TYPES else None
+    if cap is None or not isinstance(value, dict):
+        return {}
+    return {prop: value[key] for prop, key in cap.state.items() if key in value}

@@ -1,0 +1,219 @@
+"""`bridge ...`: admin commands. Most work on the database; `send` asks the server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+import requests
+
+from bridge import catalog
+from bridge.model import BridgeError
+from bridge.secrets import Vault
+from bridge.store import Store
+from config.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _store() -> Store:
+    settings = _settings()
+    return Store(settings.database, Vault(settings.secret_key))
+
+
+def _print(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2))
+
+
+def _device_json(device, capabilities: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": device.id,
+        "type": device.type,
+        "name": device.name,
+        "room": device.room,
+    }
+    if capabilities:
+        out["capabilities"] = catalog.TYPES[device.type].to_json()
+    return out
+
+
+class Group(click.Group):
+    """Turns a BridgeError into a one-line message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BridgeError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=Group)
+def main() -> None:
+    """Voice bridge administration."""
+
+
+@main.group(cls=Group)
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def user_create(name: str, password: str) -> None:
+    """Create an account; prints its app key and app secret (shown once)."""
+    account, secret = _store().users.create(name, password)
+    _print(
+        {"id": account.id, "name": account.name, "app_key": account.app_key, "app_secret": secret}
+    )
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def user_password(name: str, password: str) -> None:
+    """Change an account's password."""
+    _store().users.set_password(name, password)
+    click.echo(f"password of {name} changed")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List accounts."""
+    _print([{"id": u.id, "name": u.name, "app_key": u.app_key} for u in _store().users.list()])
+
+
+@main.group(cls=Group)
+def device() -> None:
+    """Devices."""
+
+
+@device.command("create")
+@click.argument("owner")
+@click.option("--type", "type_name", required=True, type=click.Choice(sorted(catalog.TYPES)))
+@click.option("--name", required=True, help="What people call it, e.g. 'Kitchen light'.")
+@click.option("--room", help="Feeds the platforms' room / zone fields.")
+@click.option("--id", "device_id", help="24 lowercase hex characters (default: new).")
+def device_create(
+    owner: str, type_name: str, name: str, room: str | None, device_id: str | None
+) -> None:
+    """Register a device to an account."""
+    store = _store()
+    account = store.users.get(owner)
+    _print(_device_json(store.devices.create(account.id, type_name, name, room, device_id)))
+
+
+@device.command("list")
+@click.argument("owner", required=False)
+def device_list(owner: str | None) -> None:
+    """List devices (of one account)."""
+    store = _store()
+    devices = store.devices.of_user(store.users.get(owner).id) if owner else store.devices.all()
+    _print([_device_json(d, capabilities=False) for d in devices])
+
+
+@device.command("delete")
+@click.argument("device_id")
+def device_delete(device_id: str) -> None:
+    """Delete a device and its shadow."""
+    _store().devices.delete(device_id)
+    click.echo(f"deleted {device_id}")
+
+
+@main.command()
+@click.argument("device_id")
+@click.argument("action")
+@click.option("--value", default="{}", help="The action's value as JSON.")
+@click.option("--instance", help="instanceId for range / mode controllers.")
+@click.option("--timeout", type=float, help="Seconds to wait (at most BRIDGE_DEVICE_TIMEOUT).")
+def send(
+    device_id: str, action: str, value: str, instance: str | None, timeout: float | None
+) -> None:
+    """Send one request to a live device through the running server."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise click.ClickException("--value is not JSON") from None
+    settings = _settings()
+    headers = {"Authorization": f"Bearer {settings.admin_token}"} if settings.admin_token else {}
+    body = {
+        "device": device_id,
+        "action": action,
+        "value": parsed,
+        "instance": instance,
+        "timeout": timeout,
+    }
+    try:
+        reply = requests.post(
+            settings.url.rstrip("/") + "/admin/api/send",
+            json=body,
+            headers=headers,
+            timeout=settings.device_timeout + 5,
+        )
+    except requests.RequestException as exc:
+        raise click.ClickException(f"cannot reach the bridge at {settings.url}: {exc}") from None
+    try:
+        data = reply.json()
+    except ValueError:
+        raise click.ClickException(f"the bridge answered HTTP {reply.status_code}") from None
+    if not reply.ok:
+        raise click.ClickException(f"{data.get('title', 'error')}: {data.get('detail', '')}")
+    _print(data)
+
+
+@main.group(cls=Group)
+def token() -> None:
+    """Bearer access tokens (for scripting and tests)."""
+
+
+@token.command("create")
+@click.argument("owner")
+@click.option("--client", required=True, help="Who the token is for.")
+@click.option("--ttl", type=float, default=3600.0, show_default=True, help="Lifetime, seconds.")
+def token_create(owner: str, client: str, ttl: float) -> None:
+    """Print a new access token for an account."""
+    store = _store()
+    click.echo(store.tokens.issue(store.users.get(owner).id, client, ttl))
+
+
+@main.command()
+@click.option("--device", "device_id", help="Only this device.")
+@click.option("--limit", type=int, default=50, show_default=True)
+def history(device_id: str | None, limit: int) -> None:
+    """The newest messages, newest first."""
+    for row in _store().messages.query(device_id=device_id, limit=limit):
+        row.pop("payload", None)
+        click.echo(json.dumps(row))
+
+
+@main.command()
+@click.option("--user", "owner", required=True, help="Whose devices to simulate.")
+@click.option("--devices", "count", type=int, default=0, help="Create this many new ones first.")
+@click.option("--delay", type=float, default=0.0, help="Seconds before each answer.")
+@click.option("--events", type=float, default=0.0, help="Emit a random event every N seconds.")
+def simulate(owner: str, count: int, delay: float, events: float) -> None:
+    """Run virtual devices of an account against the running server."""
+    from bridge.simulator import run
+
+    store = _store()
+    account = store.users.get(owner)
+    types = sorted(catalog.TYPES)
+    for i in range(count):
+        store.devices.create(
+            account.id, types[i % len(types)], f"Virtual {types[i % len(types)]} {i + 1}"
+        )
+    devices = store.devices.of_user(account.id)
+    if not devices:
+        raise click.ClickException(f"{owner} has no devices; add --devices N")
+    secret = store.users.app_secret(account)
+    settings = _settings()
+    click.echo(f"simulating {len(devices)} devices against {settings.url} (Ctrl-C stops)")
+    run(settings.url, account.app_key, secret, devices, delay=delay, event_every=events)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

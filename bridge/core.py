@@ -1,0 +1,97 @@
+"""The bridge assembled: one object per process holding the core's services."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import gevent
+import requests
+
+from adapters.base import Adapter, AdapterContext
+from bridge import plugins
+from bridge.device_socket import DeviceEndpoint
+from bridge.devices import DeviceService
+from bridge.events import EventIntake
+from bridge.hub import Hub
+from bridge.model import Device, InvalidToken, User
+from bridge.ratelimit import EventLimiter
+from bridge.reporting import Reporter
+from bridge.secrets import Vault
+from bridge.store import Store
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Bridge:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.database, Vault(settings.secret_key))
+        self.hub = Hub()
+        self.adapters: dict[str, Adapter] = {}
+        self.reporter = Reporter(
+            self.store,
+            lambda: self.adapters,
+            settings.report_retry_base,
+            settings.report_max_attempts,
+        )
+        self.events = EventIntake(
+            self.store,
+            self.reporter,
+            EventLimiter(settings.state_event_interval, settings.sensor_event_interval),
+        )
+        self.devices = DeviceService(self.store, self.hub, self.reporter, settings.device_timeout)
+        self.endpoint = DeviceEndpoint(
+            self.store,
+            self.hub,
+            self.events,
+            window=settings.signature_window,
+            max_bytes=settings.max_message_bytes,
+        )
+        self.http = requests.Session()
+        for name, cls in plugins.discover(settings.adapters).items():
+            self.adapters[name] = cls(self._context(name))
+        self._greenlets: list[gevent.Greenlet] = []
+
+    def user_for_token(self, token: str | None) -> User:
+        user = self.store.users.by_id(self.store.tokens.resolve(token))
+        if user is None:
+            raise InvalidToken()
+        return user
+
+    def _context(self, name: str) -> AdapterContext:
+        def device(user: User, device_id: str) -> Device:
+            return self.devices.get(user, device_id)
+
+        return AdapterContext(
+            name=name,
+            settings=self.settings.adapter_settings,
+            authenticate=self.user_for_token,
+            devices=self.devices.list,
+            device=device,
+            state=self.devices.state,
+            online=self.devices.online,
+            send=self.devices.send,
+            http=self.http,
+            log=logging.getLogger(f"adapters.{name}"),
+        )
+
+    def start_background(self) -> None:
+        """Start the server process's greenlets: report delivery and housekeeping."""
+        if not self._greenlets:
+            self._greenlets = [gevent.spawn(self.reporter.run), gevent.spawn(self._housekeeping)]
+
+    def _housekeeping(self, every: float = 30.0) -> None:
+        last_prune = 0.0
+        while True:
+            gevent.sleep(every)
+            try:
+                self.hub.sweep(self.settings.idle_timeout)
+                if time.time() - last_prune > 3600:
+                    last_prune = time.time()
+                    cutoff = time.time() - self.settings.history_days * 86400
+                    self.store.messages.prune(cutoff)
+                    self.store.outbox.prune(cutoff)
+            except Exception:
+                log.exception("housekeeping failed")

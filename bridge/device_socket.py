@@ -1,0 +1,159 @@
+"""The device endpoint: Sinric-Pro-compatible WebSocket at `/` (and `/ws`).
+
+Authentication is by the upgrade headers (`appkey`, `deviceids`); every
+message after that must carry a valid HMAC, a fresh createdAt and an unused
+replyToken, or it is logged and dropped without changing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from bridge import protocol
+from bridge.events import EventIntake
+from bridge.hub import Connection, Hub
+from bridge.replay import ReplayGuard
+from bridge.store import Store
+from bridge.store.devices import DEVICE_ID
+from bridge.store.messages import Entry
+from bridge.websocket import ConnectionClosed, TooLarge, WebSocket
+
+log = logging.getLogger(__name__)
+POLICY = 1008
+MAX_DEVICES_PER_CONNECTION = 256
+
+
+class Rejected(Exception):
+    """The upgrade is refused; the text is the close reason."""
+
+
+class DeviceEndpoint:
+    def __init__(
+        self,
+        store: Store,
+        hub: Hub,
+        events: EventIntake,
+        *,
+        window: float,
+        max_bytes: int,
+    ) -> None:
+        self.store = store
+        self.hub = hub
+        self.events = events
+        self.window = window
+        self.max_bytes = max_bytes
+        self.replay = ReplayGuard(ttl=2 * window)
+
+    def serve(self, environ: dict[str, Any]) -> None:
+        """Run one device connection until it ends (called in its own greenlet)."""
+        ws = WebSocket.accept(environ, self.max_bytes)
+        try:
+            conn = self._authenticate(ws, environ)
+        except Rejected as exc:
+            self._reject(None, None, f"connection refused: {exc}", environ.get("HTTP_APPKEY"))
+            ws.close(POLICY, str(exc))
+            return
+        self._open(conn)
+        reason = "closed"
+        try:
+            while True:
+                text = ws.receive()
+                conn.last_seen = time.time()
+                self.on_message(conn, text)
+        except TooLarge as exc:
+            reason = str(exc)
+            self._reject(conn, None, reason, None)
+        except ConnectionClosed as exc:
+            reason = str(exc)
+        finally:
+            ws.close(1000, "bye")
+            self._close(conn, reason)
+
+    def _authenticate(self, ws: WebSocket, environ: dict[str, Any]) -> Connection:
+        app_key = environ.get("HTTP_APPKEY", "")
+        account = self.store.users.by_app_key(app_key) if app_key else None
+        if account is None:
+            raise Rejected("unknown app key")
+        user, secret = account
+        ids = [d.strip().lower() for d in environ.get("HTTP_DEVICEIDS", "").split(";") if d.strip()]
+        if not ids or len(ids) > MAX_DEVICES_PER_CONNECTION:
+            raise Rejected("deviceids header must name 1 to 256 devices")
+        devices = {}
+        for device_id in ids:
+            device = self.store.devices.get(device_id) if DEVICE_ID.match(device_id) else None
+            if device is None or device.user_id != user.id:
+                raise Rejected(f"device {device_id[:24]} is not registered to this app key")
+            devices[device_id] = device
+        return Connection(
+            ws=ws,
+            user=user,
+            secret=secret,
+            devices=devices,
+            platform=environ.get("HTTP_PLATFORM", "")[:32],
+            sdk_version=environ.get("HTTP_SDKVERSION", "")[:32],
+            remote=environ.get("REMOTE_ADDR", ""),
+        )
+
+    def _open(self, conn: Connection) -> None:
+        conn.ws.send(protocol.timestamp_message())
+        for old in self.hub.attach(conn):
+            old.ws.close(1000, "replaced by a newer connection")
+        for device_id in conn.devices:
+            self.store.messages.record(
+                Entry(
+                    "in",
+                    "connection",
+                    "online",
+                    device_id,
+                    conn.user.id,
+                    detail=f"{conn.platform} {conn.sdk_version} from {conn.remote}".strip(),
+                )
+            )
+
+    def _close(self, conn: Connection, reason: str) -> None:
+        for device_id in self.hub.detach(conn):
+            self.events.limiter.forget(device_id)
+            self.store.messages.record(
+                Entry("in", "connection", "offline", device_id, conn.user.id, detail=reason)
+            )
+
+    def on_message(self, conn: Connection, text: str) -> None:
+        try:
+            message = protocol.parse(text)
+            if not protocol.verify(message, conn.secret):
+                raise protocol.ProtocolError("bad signature")
+            protocol.check_fresh(message, self.window)
+        except protocol.ProtocolError as exc:
+            self._reject(conn, None, str(exc), text)
+            return
+        device = conn.devices.get(message.device_id)
+        if device is None:
+            self._reject(conn, None, "device not on this connection", text)
+        elif message.type == "response":
+            if not self.hub.resolve(conn, message):
+                self._reject(conn, device.id, "response nobody waits for (late or replayed)", text)
+        elif message.type == "event":
+            if self.replay.first_use(f"{device.id}:{message.reply_token}"):
+                self.events.handle(conn.user, device, message)
+            else:
+                self._reject(conn, device.id, "reused replyToken", text)
+        else:
+            self._reject(conn, device.id, "devices do not send requests", text)
+
+    def _reject(
+        self, conn: Connection | None, device_id: str | None, reason: str, raw: str | None
+    ) -> None:
+        log.warning("dropped device message: %s", reason)
+        self.store.messages.record(
+            Entry(
+                "in",
+                "rejection",
+                "rejected",
+                device_id,
+                conn.user.id if conn else None,
+                detail=reason,
+                payload=raw,
+            )
+        )

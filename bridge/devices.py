@@ -1,0 +1,131 @@
+"""Send-and-wait for one user's device: the path every command takes.
+
+Voice adapters, the admin endpoint and (later) the integrators' API all come
+through here, so scoping, validation, history, shadow and reports happen
+the same way whoever asked.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bridge import catalog, protocol
+from bridge.events import current
+from bridge.hub import Transport
+from bridge.model import (
+    BridgeError,
+    Command,
+    Device,
+    DeviceRefused,
+    Outcome,
+    Result,
+    StateChange,
+    User,
+)
+from bridge.reporting import Reporter
+from bridge.store import Store
+from bridge.store.messages import Entry
+
+APP_ORIGINS = {"api", "cli", "admin", "bridge"}
+
+
+class DeviceService:
+    def __init__(
+        self, store: Store, transport: Transport, reporter: Reporter, max_deadline: float
+    ) -> None:
+        self.store = store
+        self.transport = transport
+        self.reporter = reporter
+        self.max_deadline = max_deadline
+
+    def list(self, user: User) -> list[Device]:
+        return self.store.devices.of_user(user.id)
+
+    def get(self, user: User, device_id: str) -> Device:
+        return self.store.devices.owned(user.id, device_id)
+
+    def online(self, device: Device) -> bool:
+        return self.transport.online(device.id)
+
+    def state(self, device: Device) -> dict[str, dict[str, Any]]:
+        return self.store.shadow.get(device.id)
+
+    def send(self, user: User, command: Command, deadline: float | None = None) -> Result:
+        """Deliver a command and wait for the answer, at most `deadline` seconds.
+
+        Raises NoSuchDevice, InvalidCommand, DeviceOffline (at once),
+        DeviceTimeout, DeviceDisconnected or DeviceRefused.
+        """
+        device = self.get(user, command.device_id)
+        catalog.validate(device.type, command.action, command.value, command.instance_id)
+        wait = min(deadline or self.max_deadline, self.max_deadline)
+        payload = protocol.request(
+            device.id,
+            command.action,
+            command.value,
+            instance_id=command.instance_id,
+            client_id=command.origin,
+        )
+        started = time.monotonic()
+        entry = Entry(
+            "out",
+            "request",
+            "ok",
+            device.id,
+            user.id,
+            command.action,
+            origin=command.origin,
+            payload=payload,
+        )
+        try:
+            reply = self.transport.request(payload, wait)
+        except BridgeError as exc:
+            entry.outcome, entry.detail = exc.code, exc.message
+            raise
+        finally:
+            entry.latency_ms = (time.monotonic() - started) * 1000
+            self.store.messages.record(entry)
+        return self._answered(user, device, command, reply, entry.latency_ms)
+
+    def _answered(
+        self, user: User, device: Device, command: Command, reply: dict, latency: float
+    ) -> Result:
+        value = reply.get("value") if isinstance(reply.get("value"), dict) else {}
+        message = str(reply.get("message") or "")
+        success = reply.get("success") is True
+        self.store.messages.record(
+            Entry(
+                "in",
+                "response",
+                "ok" if success else "refused",
+                device.id,
+                user.id,
+                command.action,
+                latency,
+                command.origin,
+                message,
+                reply,
+            )
+        )
+        if not success:
+            raise DeviceRefused(message or "the device refused the command")
+        now = time.time()
+        props = catalog.state_from(device.type, command.action, value, command.instance_id)
+        if self.store.shadow.update(device.id, props, command.instance_id, now):
+            cause = "APP_INTERACTION" if command.origin in APP_ORIGINS else "VOICE_INTERACTION"
+            self.reporter.publish(
+                user,
+                StateChange(
+                    user.id,
+                    device.id,
+                    command.action,
+                    value,
+                    command.instance_id,
+                    cause,
+                    command.origin,
+                    current(self.store, device.id),
+                    now,
+                ),
+            )
+        return Result(command, Outcome.ANSWERED, value, message, latency)

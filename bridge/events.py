@@ -1,0 +1,73 @@
+"""Device events: a physical change or a sensor value, into shadow, history and reports."""
+
+from __future__ import annotations
+
+import time
+
+from bridge import catalog
+from bridge.model import Device, StateChange, User
+from bridge.protocol import Message
+from bridge.ratelimit import EventLimiter
+from bridge.reporting import Reporter
+from bridge.store import Store
+from bridge.store.messages import Entry
+
+
+class EventIntake:
+    def __init__(self, store: Store, reporter: Reporter, limiter: EventLimiter) -> None:
+        self.store = store
+        self.reporter = reporter
+        self.limiter = limiter
+
+    def handle(self, user: User, device: Device, message: Message) -> str:
+        """Apply a verified event; return its outcome (ok, flagged or unknown).
+
+        Events over the rate limit still update the shadow and the history
+        (the device really is in that state) but are not reported: the next
+        event within the limit reports the whole current state.
+        """
+        now = time.time()
+        cause = message.payload.get("cause")
+        cause_type = str(cause.get("type")) if isinstance(cause, dict) else "PHYSICAL_INTERACTION"
+        cap = catalog.TYPES[device.type].capability_for(message.action, message.instance_id)
+        if cap is None:
+            outcome = "unknown"
+        else:
+            key = f"{cap.name}:{cap.instance or ''}"
+            outcome = "ok" if self.limiter.allow(device.id, key, cap.sensor) else "flagged"
+        props = catalog.state_from(device.type, message.action, message.value, message.instance_id)
+        self.store.shadow.update(device.id, props, message.instance_id, now)
+        self.store.messages.record(
+            Entry(
+                "in",
+                "event",
+                outcome,
+                device.id,
+                user.id,
+                message.action,
+                detail=cause_type,
+                payload=message.payload,
+                at=now,
+            )
+        )
+        if outcome == "ok":
+            self.reporter.publish(
+                user,
+                StateChange(
+                    user_id=user.id,
+                    device_id=device.id,
+                    action=message.action,
+                    value=message.value,
+                    instance_id=message.instance_id,
+                    cause=cause_type,
+                    origin=None,
+                    properties=current(self.store, device.id),
+                    at=now,
+                ),
+            )
+        return outcome
+
+
+def current(store: Store, device_id: str) -> dict:
+    """The shadow as plain values, for a report."""
+    return {k: v["value"] for k, v in store.shadow.get(device_id).items()}

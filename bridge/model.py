@@ -1,0 +1,149 @@
+"""The core's nouns: users, devices, commands, results and the error types.
+
+Errors carry a stable `code` so every caller (an adapter, the REST API, the
+CLI) maps them to its own wire format in one table.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    app_key: str
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    user_id: int
+    type: str
+    name: str
+    room: str | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """One request for one device, in the device protocol's vocabulary."""
+
+    device_id: str
+    action: str
+    value: dict[str, Any] = field(default_factory=dict)
+    instance_id: str | None = None
+    origin: str = "bridge"
+    """Who asked: an adapter name, "api" or "cli"; reports skip the origin."""
+
+
+class Outcome(enum.Enum):
+    ANSWERED = "answered"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a device said to a command."""
+
+    command: Command
+    outcome: Outcome
+    value: dict[str, Any]
+    message: str
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A device's state moved: what proactive reports are made from."""
+
+    user_id: int
+    device_id: str
+    action: str
+    value: dict[str, Any]
+    instance_id: str | None
+    cause: str
+    origin: str | None
+    properties: dict[str, Any]
+    at: float
+
+
+class BridgeError(Exception):
+    """Base of every error a caller may map to its own format."""
+
+    code = "error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__doc__ or self.code)
+        self.message = message or (self.__doc__ or self.code).strip()
+
+
+class NoSuchDevice(BridgeError):
+    """No such device."""
+
+    code = "no_such_device"
+
+
+class DeviceOffline(BridgeError):
+    """The device is not connected."""
+
+    code = "offline"
+
+
+class DeviceDisconnected(DeviceOffline):
+    """The device disconnected before it answered."""
+
+    code = "disconnected"
+
+
+class DeviceTimeout(BridgeError):
+    """The device did not answer in time."""
+
+    code = "timeout"
+
+
+class DeviceRefused(BridgeError):
+    """The device refused the command."""
+
+    code = "refused"
+
+
+class InvalidCommand(BridgeError):
+    """The command does not fit the device's capabilities."""
+
+    code = "invalid"
+
+    def __init__(self, message: str = "", valid_range: tuple[float, float] | None = None):
+        super().__init__(message)
+        self.valid_range = valid_range
+
+
+class Unsupported(InvalidCommand):
+    """The device has no capability for this action."""
+
+    code = "unsupported"
+
+
+class AuthError(BridgeError):
+    """Base of the reasons a bearer token does not authenticate."""
+
+    code = "unauthorized"
+
+
+class MissingToken(AuthError):
+    """No access token was sent."""
+
+    code = "missing_token"
+
+
+class InvalidToken(AuthError):
+    """The access token is not valid."""
+
+    code = "invalid_token"
+
+
+class ExpiredToken(AuthError):
+    """The access token has expired."""
+
+    code = "expired_token"

@@ -1,0 +1,44 @@
+"""RFC 9457 problem+json: the one error shape of the bridge's own HTTP API."""
+
+from __future__ import annotations
+
+from flask import Response, json
+
+from bridge.model import BridgeError
+
+BASE = "https://voice-bridge.invalid/problems/"
+STATUS = {
+    "no_such_device": 404,
+    "no_such_user": 404,
+    "offline": 409,
+    "disconnected": 409,
+    "timeout": 504,
+    "refused": 422,
+    "invalid": 422,
+    "unsupported": 422,
+    "conflict": 409,
+    "missing_token": 401,
+    "invalid_token": 401,
+    "expired_token": 401,
+    "unauthorized": 401,
+    "error": 400,
+}
+
+
+def problem(status: int, code: str, detail: str, **extra: object) -> Response:
+    body = {
+        "type": BASE + code,
+        "title": code.replace("_", " "),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+
+
+def from_error(exc: BridgeError) -> Response:
+    extra = {}
+    valid = getattr(exc, "valid_range", None)
+    if valid:
+        extra["validRange"] = {"minimum": valid[0], "maximum": valid[1]}
+    return problem(STATUS.get(exc.code, 400), exc.code, exc.message, **extra)

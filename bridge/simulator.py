@@ -1,0 +1,122 @@
+"""Virtual devices: apply commands to their own state, answer, emit events."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+from bridge import catalog
+from bridge.client import DeviceClient, Refused
+from bridge.model import Device
+
+ADJUST = {
+    "adjustBrightness": ("brightness", "brightnessDelta", "brightness"),
+    "adjustRangeValue": ("rangeValue", "rangeValueDelta", "rangeValue"),
+    "adjustTargetTemperature": ("targetTemperature", "temperature", "temperature"),
+    "increaseColorTemperature": ("colorTemperature", None, "colorTemperature"),
+    "decreaseColorTemperature": ("colorTemperature", None, "colorTemperature"),
+}
+COLOR_TEMPERATURE_STEP = 500
+
+
+class VirtualDevice:
+    """One device's state, changed only the way the catalog allows."""
+
+    def __init__(self, device: Device) -> None:
+        self.device = device
+        self.type = catalog.TYPES[device.type]
+        self.state: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+    def apply(self, action: str, value: dict[str, Any], instance: str | None) -> dict[str, Any]:
+        cap = self.type.capability_for(action, instance)
+        if cap is None or cap.action(action) is None:
+            raise Refused(f'Device did not handle "{action}"')
+        try:
+            cap.action(action).check(value)  # type: ignore[union-attr]
+        except catalog.InvalidCommand as exc:
+            raise Refused(exc.message) from None
+        with self.lock:
+            new = self._adjusted(action, value, cap) if action in ADJUST else dict(value)
+            self.state.update(catalog.state_from(self.device.type, action, new, instance))
+        return new
+
+    def _adjusted(self, action: str, value: dict, cap: catalog.Capability) -> dict[str, Any]:
+        prop, delta_key, out_key = ADJUST[action]
+        lo, hi = cap.range or (0, 100)
+        current = self.state.get(prop, lo)
+        if delta_key is None:
+            step = COLOR_TEMPERATURE_STEP
+            delta = step if action.startswith("increase") else -step
+        else:
+            delta = value.get(delta_key, 0)
+        return {out_key: max(lo, min(hi, current + delta))}
+
+    def random_event(self) -> tuple[str, dict[str, Any], str | None, str] | None:
+        """(action, value, instance, cause) of a plausible physical change."""
+        names = {c.name: c for c in self.type.capabilities}
+        if "powerState" in names:
+            state = "Off" if self.state.get("powerState") == "On" else "On"
+            self.state["powerState"] = state
+            return "setPowerState", {"state": state}, None, "PHYSICAL_INTERACTION"
+        if "currentTemperature" in names:
+            value = {"temperature": round(random.uniform(18, 24), 1), "humidity": -1}
+            return "currentTemperature", value, None, "PERIODIC_POLL"
+        if "contactState" in names:
+            return "setContactState", {"state": random.choice(["open", "closed"])}, None, "ALERT"
+        if "motion" in names:
+            return "motion", {"state": random.choice(["detected", "notDetected"])}, None, "ALERT"
+        if "doorbell" in names:
+            return "DoorbellPress", {"state": "pressed"}, None, "ALERT"
+        return None
+
+
+def attach(
+    client: DeviceClient, devices: list[Device], delay: float = 0.0
+) -> dict[str, VirtualDevice]:
+    """Register handlers on a client for every action of the given devices."""
+    virtual = {d.id: VirtualDevice(d) for d in devices}
+
+    def handle(device_id: str, value: dict[str, Any], instance: str | None, action: str) -> dict:
+        if delay:
+            time.sleep(delay)
+        return virtual[device_id].apply(action, value, instance)
+
+    actions = {
+        a.name for d in devices for c in catalog.TYPES[d.type].capabilities for a in c.actions
+    }
+    for action in actions:
+        client.on(action, lambda d, v, i, a=action: handle(d, v, i, a))
+    return virtual
+
+
+def run(
+    url: str,
+    app_key: str,
+    app_secret: str,
+    devices: list[Device],
+    *,
+    delay: float = 0.0,
+    event_every: float = 0.0,
+) -> None:
+    """Serve until interrupted."""
+    client = DeviceClient(url, app_key, app_secret, [d.id for d in devices], platform="simulator")
+    virtual = attach(client, devices, delay)
+    client.start()
+    try:
+        while True:
+            time.sleep(event_every or 3600)
+            if event_every and client.connected.is_set():
+                device = random.choice(list(virtual.values()))
+                event = device.random_event()
+                if event:
+                    action, value, instance, cause = event
+                    client.send_event(
+                        device.device.id, action, value, cause=cause, instance_id=instance
+                    )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.stop()

@@ -1,0 +1,46 @@
+"""Storage: SQLite (WAL) through sqlite-utils, the embedded default.
+
+Everything the bridge keeps goes through this package, so a later backend
+(PostgreSQL) replaces one package, not the callers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bridge.secrets import Vault
+from bridge.store.devices import Devices
+from bridge.store.messages import Messages
+from bridge.store.outbox import Outbox
+from bridge.store.schema import migrations
+from bridge.store.shadow import Shadow
+from bridge.store.tokens import Tokens
+from bridge.store.users import Users
+
+
+class Store:
+    """One open database and the repositories over it."""
+
+    def __init__(self, path: str, vault: Vault) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self.db = Database(conn)
+        if path != ":memory:":
+            self.db.enable_wal()
+            conn.execute("PRAGMA synchronous = NORMAL")
+        migrations.apply(self.db)
+        self.users = Users(self.db, vault)
+        self.devices = Devices(self.db)
+        self.shadow = Shadow(self.db)
+        self.messages = Messages(self.db)
+        self.tokens = Tokens(self.db)
+        self.outbox = Outbox(self.db)
+
+    def close(self) -> None:
+        self.db.close()

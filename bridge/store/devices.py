@@ -1,0 +1,86 @@
+"""The device registry: which account owns which device id, of what type."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+
+from sqlite_utils import Database
+
+from bridge import catalog
+from bridge.model import BridgeError, Device, NoSuchDevice
+from bridge.secrets import new_device_id
+
+DEVICE_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+class DeviceExists(BridgeError):
+    """That device id is taken."""
+
+    code = "conflict"
+
+
+def _device(row: dict) -> Device:
+    return Device(row["id"], row["user_id"], row["type"], row["name"], row["room"])
+
+
+class Devices:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(
+        self,
+        user_id: int,
+        type_name: str,
+        name: str,
+        room: str | None = None,
+        device_id: str | None = None,
+    ) -> Device:
+        catalog.device_type(type_name)
+        if device_id is not None and not DEVICE_ID.match(device_id):
+            raise BridgeError("a device id is 24 lowercase hex characters")
+        if not name.strip() or len(name) > 128 or (room and len(room) > 64):
+            raise BridgeError("a device name is 1-128 characters, a room at most 64")
+        device = Device(device_id or new_device_id(), user_id, type_name, name, room or None)
+        try:
+            self.db["devices"].insert(
+                {
+                    "id": device.id,
+                    "user_id": user_id,
+                    "type": type_name,
+                    "name": name,
+                    "room": device.room,
+                    "created_at": time.time(),
+                }
+            )
+        except sqlite3.IntegrityError:
+            raise DeviceExists(f"device {device.id} exists") from None
+        return device
+
+    def get(self, device_id: str) -> Device | None:
+        row = next(self.db["devices"].rows_where("id = ?", [device_id], limit=1), None)
+        return _device(row) if row else None
+
+    def owned(self, user_id: int, device_id: str) -> Device:
+        """A device of this user; a foreign id is answered exactly like a missing one."""
+        device = self.get(device_id)
+        if device is None or device.user_id != user_id:
+            raise NoSuchDevice(f"no device {device_id}")
+        return device
+
+    def of_user(self, user_id: int) -> list[Device]:
+        rows = self.db["devices"].rows_where("user_id = ?", [user_id], order_by="name")
+        return [_device(r) for r in rows]
+
+    def all(self) -> list[Device]:
+        return [_device(r) for r in self.db["devices"].rows_where(order_by="user_id, name")]
+
+    def delete(self, device_id: str) -> Device:
+        device = self.get(device_id)
+        if device is None:
+            raise NoSuchDevice(f"no device {device_id}")
+        with self.db.atomic():
+            self.db["shadow"].delete_where("device_id = ?", [device_id])
+            self.db["devices"].delete(device_id)
+        return device

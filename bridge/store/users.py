@@ -1,0 +1,103 @@
+"""Accounts: a login, and the app key and secret its devices sign with."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+
+from sqlite_utils import Database
+
+from bridge.model import BridgeError, User
+from bridge.secrets import (
+    Vault,
+    check_password,
+    hash_password,
+    new_app_key,
+    new_app_secret,
+)
+
+NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+class UserExists(BridgeError):
+    """That user name is taken."""
+
+    code = "conflict"
+
+
+class NoSuchUser(BridgeError):
+    """No such user."""
+
+    code = "no_such_user"
+
+
+def _user(row: dict) -> User:
+    return User(id=row["id"], name=row["name"], app_key=row["app_key"])
+
+
+class Users:
+    def __init__(self, db: Database, vault: Vault) -> None:
+        self.db = db
+        self.vault = vault
+
+    def create(self, name: str, password: str) -> tuple[User, str]:
+        """Create an account; return it with its app secret (shown once)."""
+        if not NAME.match(name):
+            raise BridgeError("a user name is 1-64 letters, digits or _ . @ -")
+        if len(password) < 8:
+            raise BridgeError("a password has at least 8 characters")
+        secret = new_app_secret()
+        row = {
+            "name": name,
+            "password_hash": hash_password(password),
+            "app_key": new_app_key(),
+            "app_secret": self.vault.encrypt(secret),
+            "created_at": time.time(),
+        }
+        try:
+            pk = self.db["users"].insert(row).last_pk
+        except sqlite3.IntegrityError:
+            raise UserExists(f"user {name!r} exists") from None
+        return User(id=int(pk), name=name, app_key=row["app_key"]), secret
+
+    def _row(self, where: str, arg: object) -> dict | None:
+        return next(self.db["users"].rows_where(where, [arg], limit=1), None)
+
+    def get(self, name: str) -> User:
+        row = self._row("name = ?", name)
+        if row is None:
+            raise NoSuchUser(f"no user {name!r}")
+        return _user(row)
+
+    def by_id(self, user_id: int) -> User | None:
+        row = self._row("id = ?", user_id)
+        return _user(row) if row else None
+
+    def by_app_key(self, app_key: str) -> tuple[User, str] | None:
+        """The account and its decrypted app secret, or None."""
+        row = self._row("app_key = ?", app_key)
+        if row is None:
+            return None
+        return _user(row), self.vault.decrypt(row["app_secret"])
+
+    def app_secret(self, user: User) -> str:
+        row = self._row("id = ?", user.id)
+        assert row is not None
+        return self.vault.decrypt(row["app_secret"])
+
+    def verify_password(self, name: str, password: str) -> User | None:
+        row = self._row("name = ?", name)
+        if row is None:
+            check_password(hash_password("x" * 8), password)  # same cost either way
+            return None
+        return _user(row) if check_password(row["password_hash"], password) else None
+
+    def set_password(self, name: str, password: str) -> None:
+        user = self.get(name)
+        if len(password) < 8:
+            raise BridgeError("a password has at least 8 characters")
+        self.db["users"].update(user.id, {"password_hash": hash_password(password)})
+
+    def list(self) -> list[User]:
+        return [_user(r) for r in self.db["users"].rows_where(order_by="name")]

@@ -1,0 +1,74 @@
+"""The public HTTP surface: the device socket, the voice webhooks, health."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from adapters.base import VoiceRequest
+from bridge.problems import problem
+from bridge.websocket import ConnectionClosed
+
+log = logging.getLogger(__name__)
+web = Blueprint("web", __name__)
+
+
+class _Detached(Response):
+    """The socket now belongs to the WebSocket: tell gunicorn to write nothing."""
+
+    def __call__(self, environ, start_response):  # type: ignore[override]
+        raise StopIteration()
+
+
+@web.get("/")
+def root():
+    return jsonify(
+        service="voice-bridge", adapters=sorted(current_app.extensions["bridge"].adapters)
+    )
+
+
+@web.route("/", websocket=True)
+@web.route("/ws", websocket=True)
+def device_socket():
+    try:
+        current_app.extensions["bridge"].endpoint.serve(request.environ)
+    except ConnectionClosed as exc:
+        log.info("device socket ended: %s", exc)
+    return _Detached()
+
+
+@web.post("/voice/<name>")
+def voice(name: str):
+    adapter = current_app.extensions["bridge"].adapters.get(name)
+    if adapter is None:
+        return problem(404, "not_found", f"no adapter {name!r}")
+    call = VoiceRequest(request.get_data(), request.headers, request.remote_addr)
+    try:
+        reply = adapter.handle(call)
+    except Exception:
+        log.exception("adapter %s failed", name)
+        reply = adapter.internal_error()
+    return jsonify(reply.body), reply.status, dict(reply.headers)
+
+
+@web.get("/healthz")
+def health():
+    bridge = current_app.extensions["bridge"]
+    return jsonify(
+        ok=True,
+        devices_online=len(bridge.hub.by_device),
+        reports_pending=bridge.store.outbox.pending(),
+    )
+
+
+def http_error(exc: HTTPException):
+    return problem(
+        exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or ""
+    )
+
+
+def unexpected_error(exc: Exception):
+    log.exception("unhandled error")
+    return problem(500, "internal_error", "the bridge failed; see its log")

@@ -1,0 +1,137 @@
+import sqlite3
+import time
+import uuid
+
+import pytest
+
+from bridge.model import ExpiredToken, InvalidToken, MissingToken, NoSuchDevice
+from bridge.secrets import Vault
+from bridge.store import Store
+from bridge.store.devices import DeviceExists
+from bridge.store.messages import Entry
+from bridge.store.users import UserExists
+
+
+@pytest.fixture
+def db(tmp_path) -> Store:
+    return Store(str(tmp_path / "t.db"), Vault("k"))
+
+
+def test_user_gets_uuid_app_key_and_long_secret(db):
+    user, secret = db.users.create("alice", "password1")
+    assert str(uuid.UUID(user.app_key)) == user.app_key
+    assert len(secret) >= 32
+    assert db.users.by_app_key(user.app_key) == (user, secret)
+
+
+def test_secrets_are_not_stored_in_clear(db, tmp_path):
+    user, secret = db.users.create("alice", "password1")
+    row = (
+        sqlite3.connect(tmp_path / "t.db")
+        .execute("select password_hash, app_secret from users")
+        .fetchone()
+    )
+    assert "password1" not in row[0] and row[0].startswith("scrypt:")
+    assert secret not in row[1]
+    assert Vault("k").decrypt(row[1]) == secret
+    with pytest.raises(ValueError, match="BRIDGE_SECRET_KEY"):
+        Vault("other").decrypt(row[1])
+
+
+def test_passwords_check_and_change(db):
+    db.users.create("alice", "password1")
+    assert db.users.verify_password("alice", "password1").name == "alice"
+    assert db.users.verify_password("alice", "wrong-password") is None
+    assert db.users.verify_password("nobody", "password1") is None
+    db.users.set_password("alice", "password2")
+    assert db.users.verify_password("alice", "password2") is not None
+
+
+def test_duplicate_and_bad_users_are_refused(db):
+    db.users.create("alice", "password1")
+    with pytest.raises(UserExists):
+        db.users.create("alice", "password1")
+    with pytest.raises(Exception, match="at least 8"):
+        db.users.create("bob", "short")
+    with pytest.raises(Exception, match="user name"):
+        db.users.create("bad name!", "password1")
+
+
+def test_device_ids_and_ownership(db):
+    alice, _ = db.users.create("alice", "password1")
+    bob, _ = db.users.create("bob", "password1")
+    lamp = db.devices.create(alice.id, "light", "Lamp", "Hall")
+    assert len(lamp.id) == 24 and int(lamp.id, 16) >= 0 and lamp.id == lamp.id.lower()
+    assert db.devices.owned(alice.id, lamp.id) == lamp
+    with pytest.raises(NoSuchDevice) as foreign:
+        db.devices.owned(bob.id, lamp.id)
+    with pytest.raises(NoSuchDevice) as missing:
+        db.devices.owned(bob.id, "f" * 24)
+    assert str(foreign.value).replace(lamp.id, "X") == str(missing.value).replace("f" * 24, "X")
+    fixed = db.devices.create(alice.id, "switch", "Fan", device_id="ab" * 12)
+    assert fixed.id == "ab" * 12
+    with pytest.raises(DeviceExists):
+        db.devices.create(bob.id, "switch", "Dup", device_id="ab" * 12)
+    with pytest.raises(Exception, match="24 lowercase hex"):
+        db.devices.create(alice.id, "switch", "Bad", device_id="AB" * 12)
+    assert [d.name for d in db.devices.of_user(alice.id)] == ["Fan", "Lamp"]
+
+
+def test_delete_device_drops_its_shadow(db):
+    alice, _ = db.users.create("alice", "password1")
+    lamp = db.devices.create(alice.id, "light", "Lamp")
+    db.shadow.update(lamp.id, {"powerState": "On"}, None, 1.0)
+    db.devices.delete(lamp.id)
+    assert db.devices.get(lamp.id) is None and db.shadow.get(lamp.id) == {}
+
+
+def test_shadow_reports_only_changes_and_keeps_instances_apart(db):
+    assert db.shadow.update("d" * 24, {"powerState": "On"}, None, 1.0) == {"powerState": "On"}
+    assert db.shadow.update("d" * 24, {"powerState": "On"}, None, 2.0) == {}
+    db.shadow.update("d" * 24, {"rangeValue": 3}, "Fan.Speed", 3.0)
+    state = db.shadow.get("d" * 24)
+    assert state["powerState"] == {"value": "On", "sampled_at": 2.0}
+    assert state["rangeValue:Fan.Speed"]["value"] == 3
+
+
+def test_message_history_query_and_retention(db):
+    db.messages.record(Entry("in", "event", "ok", "d" * 24, 1, "setPowerState", at=100.0))
+    db.messages.record(Entry("out", "request", "timeout", "e" * 24, 1, "setPowerState"))
+    assert [m["device_id"] for m in db.messages.query()] == ["e" * 24, "d" * 24]
+    assert db.messages.query(device_id="d" * 24)[0]["outcome"] == "ok"
+    assert db.messages.prune(time.time() - 60) == 1
+    assert len(db.messages.query()) == 1
+
+
+def test_message_history_is_indexed_on_device_and_time(db):
+    plan = db.db.execute(
+        "explain query plan select * from messages where device_id = ? and at > ?", ["x", 0]
+    ).fetchall()
+    assert "idx_messages_device_id_at" in str(plan)
+
+
+def test_tokens_resolve_with_precise_reasons(db):
+    alice, _ = db.users.create("alice", "password1")
+    token = db.tokens.issue(alice.id, "echo")
+    assert db.tokens.resolve(token) == alice.id
+    with pytest.raises(MissingToken):
+        db.tokens.resolve("")
+    with pytest.raises(InvalidToken):
+        db.tokens.resolve(token + "x")
+    expired = db.tokens.issue(alice.id, "echo", ttl=-1)
+    with pytest.raises(ExpiredToken):
+        db.tokens.resolve(expired)
+    raw = db.db.execute("select token_hash from tokens").fetchall()
+    assert token not in str(raw)
+
+
+def test_outbox_retries_then_gives_up(db):
+    db.outbox.add(["a", "b"], 1, "d" * 24, {"action": "x"})
+    rows = db.outbox.due()
+    assert [r["adapter"] for r in rows] == ["a", "b"] and rows[0]["change"] == {"action": "x"}
+    db.outbox.delivered(rows[0]["id"])
+    db.outbox.retry(rows[1]["id"], 1, 60, "boom")
+    assert db.outbox.due() == [] and db.outbox.pending() == 1
+    assert [r["id"] for r in db.outbox.due(now=time.time() + 61)] == [rows[1]["id"]]
+    db.outbox.give_up(rows[1]["id"], 2, "boom")
+    assert db.outbox.pending() == 0

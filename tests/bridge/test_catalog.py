@@ -1,0 +1,108 @@
+import pytest
+
+from bridge import catalog
+from bridge.model import InvalidCommand, Unsupported
+
+REQUIRED = {
+    "light": {"powerState", "brightness", "color", "colorTemperature"},
+    "dimmer": {"powerState", "brightness"},
+    "switch": {"powerState"},
+    "plug": {"powerState"},
+    "thermostat": {"powerState", "targetTemperature", "thermostatMode", "currentTemperature"},
+    "air_conditioner": {"powerState", "targetTemperature", "thermostatMode", "currentTemperature"},
+    "lock": {"lockState"},
+    "blinds": {"rangeValue", "mode"},
+    "fan": {"powerState", "rangeValue"},
+    "temperature_sensor": {"currentTemperature"},
+    "contact_sensor": {"contactState"},
+    "motion_sensor": {"motion"},
+    "doorbell": {"doorbell"},
+}
+
+
+@pytest.mark.parametrize("name, caps", REQUIRED.items())
+def test_every_required_type_has_its_capabilities(name, caps):
+    assert {c.name for c in catalog.device_type(name).capabilities} == caps
+
+
+def test_unknown_type_is_a_clear_error():
+    with pytest.raises(InvalidCommand, match="unknown device type 'toaster'"):
+        catalog.device_type("toaster")
+
+
+@pytest.mark.parametrize(
+    "type_name, action, value, instance",
+    [
+        ("light", "setPowerState", {"state": "On"}, None),
+        ("light", "setBrightness", {"brightness": 0}, None),
+        ("light", "adjustBrightness", {"brightnessDelta": -20}, None),
+        ("light", "setColor", {"color": {"r": 255, "g": 0, "b": 10}}, None),
+        ("light", "setColorTemperature", {"colorTemperature": 2700}, None),
+        ("light", "increaseColorTemperature", {}, None),
+        ("thermostat", "targetTemperature", {"temperature": 21.5}, None),
+        ("thermostat", "setThermostatMode", {"thermostatMode": "ECO"}, None),
+        ("lock", "setLockState", {"state": "LOCKED"}, None),
+        ("blinds", "setRangeValue", {"rangeValue": 40}, "Blind.Lift"),
+        ("blinds", "setMode", {"mode": "Stop"}, "Blind.Movement"),
+        ("fan", "setRangeValue", {"rangeValue": 3}, "Fan.Speed"),
+    ],
+)
+def test_valid_commands_pass(type_name, action, value, instance):
+    assert catalog.validate(type_name, action, value, instance).handles(action, instance)
+
+
+@pytest.mark.parametrize(
+    "type_name, action, value, instance, error",
+    [
+        ("light", "setPowerState", {"state": "on"}, None, "must be one of On, Off"),
+        ("light", "setBrightness", {"brightness": 101}, None, "between 0 and 100"),
+        ("light", "setBrightness", {"brightness": 5.5}, None, "whole number"),
+        ("light", "setBrightness", {"brightness": True}, None, "must be a number"),
+        ("light", "setBrightness", {}, None, "is required"),
+        ("light", "setColor", {"color": {"r": 1, "g": 2}}, None, "r, g and b"),
+        ("light", "setColor", {"color": {"r": 1, "g": 2, "b": 256}}, None, "between 0 and 255"),
+        ("air_conditioner", "targetTemperature", {"temperature": 40}, None, "between 16 and 30"),
+        ("fan", "setRangeValue", {"rangeValue": 9}, "Fan.Speed", "between 1 and 5"),
+        ("light", "setBrightness", [], None, "JSON object"),
+    ],
+)
+def test_invalid_values_are_refused_with_a_reason(type_name, action, value, instance, error):
+    with pytest.raises(InvalidCommand, match=error):
+        catalog.validate(type_name, action, value, instance)
+
+
+def test_out_of_range_carries_the_valid_range():
+    with pytest.raises(InvalidCommand) as info:
+        catalog.validate("thermostat", "targetTemperature", {"temperature": 50}, None)
+    assert info.value.valid_range == (5, 35)
+
+
+@pytest.mark.parametrize(
+    "type_name, action, instance",
+    [
+        ("switch", "setBrightness", None),
+        ("temperature_sensor", "setPowerState", None),
+        ("blinds", "setRangeValue", None),  # the instance is part of the capability
+        ("fan", "setRangeValue", "Blind.Lift"),
+        ("doorbell", "DoorbellPress", None),  # an event, not a command
+    ],
+)
+def test_actions_outside_the_capabilities_are_unsupported(type_name, action, instance):
+    with pytest.raises(Unsupported):
+        catalog.validate(type_name, action, {}, instance)
+
+
+def test_state_from_maps_value_keys_to_shadow_properties():
+    assert catalog.state_from("light", "setPowerState", {"state": "On"}, None) == {
+        "powerState": "On"
+    }
+    assert catalog.state_from("lock", "setLockState", {"state": "JAMMED"}, None) == {
+        "lockState": "JAMMED"
+    }
+    assert catalog.state_from(
+        "thermostat", "currentTemperature", {"temperature": 20.5, "humidity": 40}, None
+    ) == {"temperature": 20.5, "humidity": 40}
+    assert catalog.state_from("light", "adjustBrightness", {"brightness": 70}, None) == {
+        "brightness": 70
+    }
+    assert catalog.state_from("switch", "unknownAction", {"state": "On"}, None) == {}

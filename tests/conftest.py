@@ -1,0 +1,121 @@
+"""Fixtures: a real bridge under gunicorn, accounts, devices and device clients."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from bridge.client import DeviceClient
+from bridge.model import Device, User
+from bridge.secrets import Vault
+from bridge.simulator import VirtualDevice, attach
+from bridge.store import Store
+from servers import BridgeServer, Recorder
+
+SECRET_KEY = "test-secret-key-not-for-production"
+DEVICE_TIMEOUT = 1.0
+
+
+@pytest.fixture(scope="session")
+def recorder() -> Iterator[Recorder]:
+    rec = Recorder()
+    yield rec
+    rec.close()
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory: pytest.TempPathFactory, recorder: Recorder) -> dict[str, str]:
+    db = tmp_path_factory.mktemp("bridge") / "bridge.db"
+    return {
+        "BRIDGE_DATABASE": str(db),
+        "BRIDGE_SECRET_KEY": SECRET_KEY,
+        "BRIDGE_DEVICE_TIMEOUT": str(DEVICE_TIMEOUT),
+        "BRIDGE_ECHO_REPORT_URL": recorder.url,
+        "BRIDGE_REPORT_RETRY_BASE": "0.2",
+        "BRIDGE_MAX_MESSAGE_BYTES": "16384",
+    }
+
+
+@pytest.fixture(scope="session")
+def server(server_env: dict[str, str]) -> Iterator[BridgeServer]:
+    srv = BridgeServer(server_env).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def store(server_env: dict[str, str]) -> Store:
+    """The server's own database, opened beside it (WAL allows both)."""
+    return Store(server_env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+
+
+@dataclass
+class Account:
+    user: User
+    secret: str
+    password: str
+
+    @property
+    def app_key(self) -> str:
+        return self.user.app_key
+
+
+@pytest.fixture
+def make_account(store: Store) -> Callable[[], Account]:
+    def make() -> Account:
+        password = "pw-" + uuid.uuid4().hex
+        user, secret = store.users.create("u" + uuid.uuid4().hex[:12], password)
+        return Account(user, secret, password)
+
+    return make
+
+
+@pytest.fixture
+def account(make_account: Callable[[], Account]) -> Account:
+    return make_account()
+
+
+@pytest.fixture
+def light(store: Store, account: Account) -> Device:
+    return store.devices.create(account.user.id, "light", "Kitchen light", "Kitchen")
+
+
+@dataclass
+class Online:
+    """A connected device client with virtual devices behind it."""
+
+    client: DeviceClient
+    virtual: dict[str, VirtualDevice]
+
+
+@pytest.fixture
+def connect(server: BridgeServer) -> Iterator[Callable[..., Online]]:
+    started: list[DeviceClient] = []
+
+    def connect(
+        account: Account, devices: list[Device], delay: float = 0.0, workers: int = 8
+    ) -> Online:
+        client = DeviceClient(
+            server.url, account.app_key, account.secret, [d.id for d in devices], workers=workers
+        )
+        virtual = attach(client, devices, delay)
+        started.append(client.start())
+        assert client.connected.wait(10), "device did not connect"
+        return Online(client, virtual)
+
+    yield connect
+    for client in started:
+        client.stop()
+
+
+@pytest.fixture
+def admin_send(server: BridgeServer) -> Callable[..., requests.Response]:
+    def send(device_id: str, action: str, value: dict | None = None, **extra) -> requests.Response:
+        body = {"device": device_id, "action": action, "value": value or {}, **extra}
+        return requests.post(server.url + "/admin/api/send", json=body, timeout=15)
+
+    return send

@@ -1,0 +1,72 @@
+"""A throwaway voice adapter, registered by entry point without touching the core.
+
+Its "platform" speaks a tiny JSON dialect, which keeps the tests and the
+benchmark about the contract, not about any real platform:
+    {"token": "...", "op": "discover"}
+    {"token": "...", "op": "command", "device": "...", "action": "...", "value": {...}}
+Errors come back as {"error": <core code>, "message": ...} with status 200, the
+way voice platforms expect errors in their own envelope.
+"""
+
+from __future__ import annotations
+
+from adapters import Adapter, VoiceReply, VoiceRequest
+from bridge.model import AuthError, BridgeError, Command, StateChange, User
+
+
+class EchoAdapter(Adapter):
+    name = "echo"
+
+    def handle(self, request: VoiceRequest) -> VoiceReply:
+        try:
+            body = request.json()
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            return VoiceReply({"error": "malformed", "message": "body is not a JSON object"})
+        try:
+            user = self.context.authenticate(body.get("token"))
+            if body.get("op") == "discover":
+                return VoiceReply({"devices": [self._entry(d) for d in self.context.devices(user)]})
+            if body.get("op") == "command":
+                command = Command(
+                    device_id=str(body.get("device", "")),
+                    action=str(body.get("action", "")),
+                    value=body.get("value", {}),
+                    instance_id=body.get("instance"),
+                    origin=self.name,
+                )
+                result = self.context.send(user, command, body.get("deadline"))
+                return VoiceReply({"ok": True, "value": result.value})
+            return VoiceReply({"error": "unsupported", "message": "unknown op"})
+        except AuthError as exc:
+            return VoiceReply({"error": exc.code, "message": exc.message}, status=401)
+        except BridgeError as exc:
+            return VoiceReply({"error": exc.code, "message": exc.message})
+
+    def _entry(self, device) -> dict:
+        return {
+            "id": device.id,
+            "type": device.type,
+            "name": device.name,
+            "room": device.room,
+            "online": self.context.online(device),
+            "state": {k: v["value"] for k, v in self.context.state(device).items()},
+        }
+
+    def wants_reports(self, user: User) -> bool:
+        return bool(self.context.setting("report_url"))
+
+    def report(self, user: User, change: StateChange) -> None:
+        reply = self.context.http.post(
+            self.context.setting("report_url"),
+            json={
+                "user": user.name,
+                "device": change.device_id,
+                "action": change.action,
+                "cause": change.cause,
+                "properties": change.properties,
+            },
+            timeout=5,
+        )
+        reply.raise_for_status()

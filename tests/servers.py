@@ -1,0 +1,116 @@
+"""Real processes and loopback fakes the tests talk to."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BridgeServer:
+    """The bridge under gunicorn's gevent worker, exactly as `make run` serves it."""
+
+    def __init__(self, env: dict[str, str], tls: tuple[Path, Path] | None = None) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, **env, "PORT": str(self.port)}
+        self.env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugins")])
+        if tls:
+            self.env["BRIDGE_TLS_CERT"], self.env["BRIDGE_TLS_KEY"] = map(str, tls)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.log_path = Path(env["BRIDGE_DATABASE"]).with_suffix(f".{self.port}.log")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, verify: str | bool = True) -> BridgeServer:
+        log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [str(GUNICORN), "-c", "config/gunicorn.conf.py", "app:app"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"bridge exited:\n{self.log_path.read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1, verify=verify).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"bridge did not start:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+class Recorder:
+    """A loopback HTTP endpoint that keeps what it receives; can fail on purpose."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.fail_next = 0
+        self.event = threading.Condition()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with recorder.event:
+                    if recorder.fail_next:
+                        recorder.fail_next -= 1
+                        status = 503
+                    else:
+                        recorder.received.append(json.loads(body))
+                        status = 202
+                    recorder.event.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/report"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> list[dict]:
+        """Block until some received report satisfies the predicate; return those that do."""
+        end = time.monotonic() + timeout
+        with self.event:
+            while True:
+                hits = [r for r in self.received if predicate(r)]
+                if hits or time.monotonic() > end:
+                    return hits
+                self.event.wait(0.1)
+
+    def close(self) -> None:
+        self.server.shutdown()
