@@ -17,7 +17,7 @@ from config.settings import Settings
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    return Settings.from_env().with_overrides(None)
 
 
 def _store() -> Store:

@@ -60,7 +60,7 @@ class Settings:
         adapters = os.environ.get("BRIDGE_ADAPTERS")
         return cls(
             database=database,
-            secret_key=os.environ.get("BRIDGE_SECRET_KEY") or _stored_secret_key(database),
+            secret_key=os.environ.get("BRIDGE_SECRET_KEY", ""),
             port=port,
             url=_env("BRIDGE_URL", f"http://127.0.0.1:{port}"),
             admin_token=_env("BRIDGE_ADMIN_TOKEN", ""),
@@ -83,13 +83,14 @@ class Settings:
 
     def with_overrides(self, overrides: dict[str, Any] | None) -> Settings:
         """Apply a test or caller dict on top (unknown keys are an error)."""
-        if not overrides:
-            return self
-        known = {f.name for f in fields(self)}
-        unknown = set(overrides) - known
+        overrides = overrides or {}
+        unknown = set(overrides) - {f.name for f in fields(self)}
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
-        return replace(self, **overrides)
+        settings = replace(self, **overrides)
+        if not settings.secret_key:
+            settings = replace(settings, secret_key=_stored_secret_key(settings.database))
+        return settings
 
 
 def _stored_secret_key(database: str) -> str:

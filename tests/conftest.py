@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 import requests
+from servers import BridgeServer, Recorder
 
 from bridge.client import DeviceClient
 from bridge.model import Device, User
 from bridge.secrets import Vault
 from bridge.simulator import VirtualDevice, attach
 from bridge.store import Store
-from servers import BridgeServer, Recorder
 
 SECRET_KEY = "test-secret-key-not-for-production"
 DEVICE_TIMEOUT = 1.0

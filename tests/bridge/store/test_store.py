@@ -25,7 +25,7 @@ def test_user_gets_uuid_app_key_and_long_secret(db):
 
 
 def test_secrets_are_not_stored_in_clear(db, tmp_path):
-    user, secret = db.users.create("alice", "password1")
+    _user, secret = db.users.create("alice", "password1")
     row = (
         sqlite3.connect(tmp_path / "t.db")
         .execute("select password_hash, app_secret from users")

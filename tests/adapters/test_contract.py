@@ -1,0 +1,125 @@
+"""The adapter contract: a plugin found by entry point, mounted, driven end to end."""
+
+import pytest
+import requests
+
+from adapters import Adapter
+from bridge import create_app, plugins
+
+
+def test_the_test_plugin_is_discovered_by_entry_point():
+    found = plugins.discover()
+    assert issubclass(found["echo"], Adapter)
+
+
+def test_bridge_adapters_restricts_the_set(tmp_path):
+    assert plugins.discover(("other",)) == {}
+    app = create_app({"database": str(tmp_path / "a.db"), "secret_key": "k", "adapters": ()})
+    client = app.test_client()
+    assert client.get("/").json["adapters"] == []
+    reply = client.post("/voice/echo", json={})
+    assert reply.status_code == 404
+    assert reply.content_type == "application/problem+json"
+
+
+def test_adapters_are_mounted_under_voice(tmp_path):
+    app = create_app({"database": str(tmp_path / "a.db"), "secret_key": "k"})
+    client = app.test_client()
+    assert client.get("/").json["adapters"] == ["echo"]
+    assert client.post("/voice/echo", data=b"{oops").json == {
+        "error": "malformed",
+        "message": "body is not a JSON object",
+    }
+
+
+@pytest.fixture
+def voice(server):
+    def call(body):
+        return requests.post(f"{server.url}/voice/echo", json=body, timeout=10)
+
+    return call
+
+
+def test_command_through_the_plugin_end_to_end(account, light, connect, voice, store):
+    online = connect(account, [light])
+    token = store.tokens.issue(account.user.id, "echo")
+    listing = voice({"token": token, "op": "discover"}).json()
+    assert listing["devices"] == [
+        {
+            "id": light.id,
+            "type": "light",
+            "name": "Kitchen light",
+            "room": "Kitchen",
+            "online": True,
+            "state": {},
+        }
+    ]
+    reply = voice(
+        {
+            "token": token,
+            "op": "command",
+            "device": light.id,
+            "action": "setColor",
+            "value": {"color": {"r": 9, "g": 8, "b": 7}},
+        }
+    )
+    assert reply.json() == {"ok": True, "value": {"color": {"r": 9, "g": 8, "b": 7}}}
+    assert online.virtual[light.id].state["color"] == {"r": 9, "g": 8, "b": 7}
+    request = store.messages.query(device_id=light.id, kind="request", limit=1)[0]
+    assert request["origin"] == "echo"
+
+
+@pytest.mark.parametrize(
+    "token, code",
+    [(None, "missing_token"), ("nonsense", "invalid_token")],
+)
+def test_the_core_tells_the_adapter_why_a_token_fails(voice, token, code):
+    reply = voice({"token": token, "op": "discover"})
+    assert reply.status_code == 401 and reply.json()["error"] == code
+
+
+def test_expired_token(voice, account, store):
+    token = store.tokens.issue(account.user.id, "echo", ttl=-1)
+    assert voice({"token": token, "op": "discover"}).json()["error"] == "expired_token"
+
+
+def test_a_token_only_reaches_its_owners_devices(make_account, store, voice, connect):
+    alice, bob = make_account(), make_account()
+    lamp = store.devices.create(alice.user.id, "light", "Alice's lamp")
+    connect(alice, [lamp])
+    bob_token = store.tokens.issue(bob.user.id, "echo")
+    assert voice({"token": bob_token, "op": "discover"}).json() == {"devices": []}
+    foreign = voice(
+        {
+            "token": bob_token,
+            "op": "command",
+            "device": lamp.id,
+            "action": "setPowerState",
+            "value": {"state": "On"},
+        }
+    ).json()
+    missing = voice(
+        {
+            "token": bob_token,
+            "op": "command",
+            "device": "0" * 24,
+            "action": "setPowerState",
+            "value": {"state": "On"},
+        }
+    ).json()
+    assert foreign["error"] == missing["error"] == "no_such_device"
+    assert foreign["message"].replace(lamp.id, "X") == missing["message"].replace("0" * 24, "X")
+    assert store.messages.query(device_id=lamp.id, kind="request") == []
+
+
+def test_offline_and_invalid_are_mapped_by_the_adapter(account, light, voice, store):
+    token = store.tokens.issue(account.user.id, "echo")
+    base = {"token": token, "op": "command", "device": light.id}
+    assert (
+        voice({**base, "action": "setPowerState", "value": {"state": "On"}}).json()["error"]
+        == "offline"
+    )
+    assert (
+        voice({**base, "action": "setPowerState", "value": {"state": 1}}).json()["error"]
+        == "invalid"
+    )

@@ -1,0 +1,237 @@
+"""The device endpoint speaks Sinric Pro messaging and drops anything it cannot trust."""
+
+import json
+import time
+
+import pytest
+import websocket
+
+from bridge import protocol
+
+POLICY_VIOLATION = 1008
+
+
+@pytest.fixture
+def raw(server):
+    """Open a bare WebSocket with Sinric's connect headers."""
+    opened = []
+
+    def open_socket(app_key: str, device_ids: list[str], path: str = "/"):
+        ws = websocket.create_connection(
+            f"ws://127.0.0.1:{server.port}{path}",
+            header={
+                "appkey": app_key,
+                "deviceids": ";".join(device_ids),
+                "platform": "test",
+                "SDKVersion": "0.0.1",
+            },
+            timeout=5,
+        )
+        opened.append(ws)
+        return ws
+
+    yield open_socket
+    for ws in opened:
+        ws.close()
+
+
+def close_frame(ws) -> tuple[int, str]:
+    """Read until the server's close frame; return its code and reason."""
+    while True:
+        opcode, data = ws.recv_data(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(data[:2], "big"), data[2:].decode()
+
+
+def wait_online(store, device_id, timeout=5.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        rows = store.messages.query(device_id=device_id, kind="connection", limit=1)
+        if rows and rows[0]["outcome"] == "online":
+            return
+        time.sleep(0.02)
+    raise AssertionError("device never came online")
+
+
+def latest(store, device_id, kind, after=0):
+    """The newest entry of a kind (of a device, if given) newer than id `after`."""
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        rows = store.messages.query(device_id=device_id, kind=kind, limit=1)
+        if rows and rows[0]["id"] > after:
+            return rows[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no {kind} recorded")
+
+
+@pytest.fixture
+def mark(store):
+    """The id of the newest history entry before the test acts."""
+    rows = store.messages.query(limit=1)
+    return rows[0]["id"] if rows else 0
+
+
+@pytest.mark.parametrize("path", ["/", "/ws"])
+def test_connect_gets_the_timestamp_first(raw, account, light, path):
+    ws = raw(account.app_key, [light.id], path)
+    message = json.loads(ws.recv())
+    assert list(message) == ["timestamp"]
+    assert abs(message["timestamp"] - time.time()) < 5
+
+
+def test_unknown_app_key_is_closed_with_a_reason(raw, light, store, mark):
+    ws = raw("00000000-0000-0000-0000-000000000000", [light.id])
+    assert close_frame(ws) == (POLICY_VIOLATION, "unknown app key")
+    assert latest(store, None, "rejection", mark)["detail"].startswith("connection refused")
+
+
+def test_foreign_device_id_is_refused(raw, make_account, store, light):
+    stranger = make_account()
+    ws = raw(stranger.app_key, [light.id])
+    code, reason = close_frame(ws)
+    assert code == POLICY_VIOLATION and "not registered to this app key" in reason
+    assert store.messages.query(device_id=light.id, kind="connection") == []
+
+
+def test_malformed_device_ids_are_refused(raw, account):
+    assert close_frame(raw(account.app_key, ["not-hex"]))[0] == POLICY_VIOLATION
+    assert close_frame(raw(account.app_key, []))[0] == POLICY_VIOLATION
+
+
+def test_ping_is_answered(raw, account, light):
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    ws.ping(b"are you there")
+    opcode, data = ws.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_PONG and data == b"are you there"
+
+
+def send_event(ws, account, device_id, *, secret=None, **kw):
+    payload = protocol.event(device_id, "setPowerState", {"state": "On"}, **kw)
+    ws.send(protocol.envelope(payload, secret or account.secret))
+    return payload
+
+
+def test_signed_event_updates_shadow_and_history(raw, account, light, store):
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    send_event(ws, account, light.id)
+    event = latest(store, light.id, "event")
+    assert (event["action"], event["outcome"], event["detail"]) == (
+        "setPowerState",
+        "ok",
+        "PHYSICAL_INTERACTION",
+    )
+    assert store.shadow.get(light.id)["powerState"]["value"] == "On"
+
+
+@pytest.mark.parametrize(
+    "tamper, reason",
+    [
+        (lambda text, acc: text.replace('"On"', '"Off"'), "bad signature"),
+        (
+            lambda text, acc: text.replace(',"signature":{"HMAC"', ',"sig":{"x"'),
+            "missing signature",
+        ),
+        (lambda text, acc: "{not json", "malformed JSON"),
+    ],
+)
+def test_untrusted_messages_are_dropped_and_logged(
+    raw, account, light, store, mark, tamper, reason
+):
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    text = protocol.envelope(
+        protocol.event(light.id, "setPowerState", {"state": "On"}), account.secret
+    )
+    ws.send(tamper(text, account))
+    rejection = latest(store, None, "rejection", mark)
+    assert rejection["detail"] == reason and rejection["user_id"] == account.user.id
+    assert store.shadow.get(light.id) == {}
+    assert store.messages.query(device_id=light.id, kind="event") == []
+    ws.ping(b"still open")
+    assert ws.recv_data(control_frame=True)[0] == websocket.ABNF.OPCODE_PONG
+
+
+def test_wrong_secret_stale_and_replayed_events_change_nothing(raw, account, light, store, mark):
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    send_event(ws, account, light.id, secret="x" * 40)
+    rejected = latest(store, None, "rejection", mark)
+    assert rejected["detail"] == "bad signature"
+    send_event(ws, account, light.id, now=time.time() - 120)
+    rejected = latest(store, None, "rejection", rejected["id"])
+    assert rejected["detail"].startswith("stale createdAt")
+    assert store.shadow.get(light.id) == {}
+    first = protocol.event(light.id, "setPowerState", {"state": "On"})
+    ws.send(protocol.envelope(first, account.secret))
+    latest(store, light.id, "event")
+    replay = dict(first, value={"state": "Off"})
+    ws.send(protocol.envelope(replay, account.secret))
+    assert latest(store, None, "rejection", rejected["id"])["detail"] == "reused replyToken"
+    assert store.shadow.get(light.id)["powerState"]["value"] == "On"
+
+
+def test_events_for_devices_not_on_the_connection_are_dropped(raw, account, light, store, mark):
+    other = store.devices.create(account.user.id, "switch", "Other")
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    send_event(ws, account, other.id)
+    assert latest(store, None, "rejection", mark)["detail"] == "device not on this connection"
+    assert store.shadow.get(other.id) == {}
+
+
+def test_unsolicited_response_is_dropped(raw, account, light, store):
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    request = protocol.request(light.id, "setPowerState", {"state": "On"})
+    ws.send(protocol.envelope(protocol.response(request, {"state": "On"}), account.secret))
+    assert latest(store, light.id, "rejection")["detail"].startswith("response nobody waits for")
+    assert store.shadow.get(light.id) == {}
+
+
+def test_oversized_message_closes_the_socket(raw, account, light, store, mark, server_env):
+    limit = int(server_env["BRIDGE_MAX_MESSAGE_BYTES"])
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    ws.send("x" * (limit + 1))
+    assert close_frame(ws)[0] == 1009
+    assert "message over" in latest(store, None, "rejection", mark)["detail"]
+
+
+def test_events_over_the_rate_limit_are_recorded_but_flagged(raw, account, light, store):
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    send_event(ws, account, light.id)
+    ws.send(
+        protocol.envelope(
+            protocol.event(light.id, "setPowerState", {"state": "Off"}), account.secret
+        )
+    )
+    end = time.monotonic() + 5
+    while len(store.messages.query(device_id=light.id, kind="event")) < 2:
+        assert time.monotonic() < end
+        time.sleep(0.02)
+    outcomes = [m["outcome"] for m in store.messages.query(device_id=light.id, kind="event")]
+    assert outcomes == ["flagged", "ok"]
+    assert store.shadow.get(light.id)["powerState"]["value"] == "Off"
+
+
+def test_online_and_offline_are_tracked(raw, account, light, store, server):
+    import requests
+
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    wait_online(store, light.id)
+    state = requests.get(f"{server.url}/admin/api/devices/{light.id}", timeout=5).json()
+    assert state["online"] is True
+    ws.close()
+    assert latest(store, light.id, "connection")["outcome"] in {"online", "offline"}
+    end = time.monotonic() + 5
+    while requests.get(f"{server.url}/admin/api/devices/{light.id}", timeout=5).json()["online"]:
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    assert (
+        store.messages.query(device_id=light.id, kind="connection", limit=1)[0]["outcome"]
+        == "offline"
+    )

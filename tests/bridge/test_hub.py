@@ -1,0 +1,161 @@
+"""Send-and-wait through a real server: answered, offline, timeout, refused, disconnect."""
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import gevent
+import pytest
+from conftest import DEVICE_TIMEOUT
+
+from bridge import protocol
+from bridge.client import Refused
+from bridge.hub import Connection, Hub
+from bridge.model import DeviceDisconnected, DeviceOffline, DeviceTimeout, User
+
+
+def test_command_reaches_the_device_and_updates_the_shadow(
+    account, light, connect, admin_send, store
+):
+    online = connect(account, [light])
+    reply = admin_send(light.id, "setBrightness", {"brightness": 42})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["value"] == {"brightness": 42}
+    assert online.virtual[light.id].state["brightness"] == 42
+    assert store.shadow.get(light.id)["brightness"]["value"] == 42
+    kinds = [(m["kind"], m["outcome"]) for m in store.messages.query(device_id=light.id, limit=3)]
+    assert kinds[:2] == [("response", "ok"), ("request", "ok")]
+
+
+def test_offline_device_fails_at_once(light, admin_send, server):
+    started = time.monotonic()
+    reply = admin_send(light.id, "setPowerState", {"state": "On"})
+    assert reply.status_code == 409 and reply.json()["type"].endswith("/offline")
+    assert time.monotonic() - started < DEVICE_TIMEOUT / 2
+
+
+def test_silent_device_times_out_at_the_deadline(account, light, connect, admin_send, store):
+    connect(account, [light], delay=DEVICE_TIMEOUT + 1)
+    started = time.monotonic()
+    reply = admin_send(light.id, "setPowerState", {"state": "On"})
+    elapsed = time.monotonic() - started
+    assert reply.status_code == 504 and reply.json()["type"].endswith("/timeout")
+    assert DEVICE_TIMEOUT <= elapsed < DEVICE_TIMEOUT + 0.5
+    request = store.messages.query(device_id=light.id, kind="request", limit=1)[0]
+    assert request["outcome"] == "timeout"
+    assert DEVICE_TIMEOUT * 1000 <= request["latency_ms"] < DEVICE_TIMEOUT * 1000 + 100
+    assert "powerState" not in store.shadow.get(light.id)
+
+
+def test_refusal_carries_the_device_message(account, light, connect, admin_send, store):
+    online = connect(account, [light])
+
+    def refuse(device_id, value, instance):
+        raise Refused("bulb is broken")
+
+    online.client.on("setPowerState", refuse)
+    reply = admin_send(light.id, "setPowerState", {"state": "On"})
+    assert reply.status_code == 422
+    assert reply.json()["detail"] == "bulb is broken"
+    assert "powerState" not in store.shadow.get(light.id)
+
+
+def test_disconnect_mid_wait_fails_at_once(account, light, connect, admin_send):
+    online = connect(account, [light], delay=5)
+    threading.Timer(0.3, lambda: online.client._ws.sock.shutdown(socket.SHUT_RDWR)).start()
+    started = time.monotonic()
+    reply = admin_send(light.id, "setPowerState", {"state": "On"}, timeout=DEVICE_TIMEOUT)
+    assert reply.status_code == 409 and reply.json()["type"].endswith("/disconnected")
+    assert time.monotonic() - started < DEVICE_TIMEOUT
+
+
+def test_invalid_commands_never_reach_the_device(account, light, connect, admin_send, store):
+    connect(account, [light])
+    reply = admin_send(light.id, "setBrightness", {"brightness": 500})
+    assert reply.status_code == 422
+    assert reply.json()["validRange"] == {"minimum": 0, "maximum": 100}
+    assert admin_send(light.id, "setLockState", {"state": "LOCKED"}).status_code == 422
+    assert store.messages.query(device_id=light.id, kind="request") == []
+
+
+def test_many_concurrent_waits_share_one_worker(account, light, connect, admin_send):
+    delay, count = 0.5, 60
+    connect(account, [light], delay=delay, workers=count)
+    started = time.monotonic()
+    with ThreadPoolExecutor(count) as pool:
+        replies = list(
+            pool.map(
+                lambda i: admin_send(light.id, "setBrightness", {"brightness": i}), range(count)
+            )
+        )
+    assert [r.status_code for r in replies] == [200] * count
+    assert sorted(r.json()["value"]["brightness"] for r in replies) == list(range(count))
+    # Serialised waits would take count * delay = 30 s.
+    assert time.monotonic() - started < count * delay / 4
+
+
+class FakeSocket:
+    """Stands in for a device socket: records what the hub sends."""
+
+    open = True
+
+    def __init__(self):
+        self.sent: list[str] = []
+
+    def send(self, text):
+        self.sent.append(text)
+
+
+def fake_connection(hub, device_id="a" * 24) -> Connection:
+    conn = Connection(FakeSocket(), User(1, "u", "k"), "s" * 40, {device_id: None})
+    hub.attach(conn)
+    return conn
+
+
+def test_hub_timeout_fires_within_100_ms_of_the_deadline():
+    hub = Hub()
+    fake_connection(hub)
+    started = time.monotonic()
+    with pytest.raises(DeviceTimeout):
+        hub.request(protocol.request("a" * 24, "x", {}), 0.3)
+    elapsed = time.monotonic() - started
+    assert 0.3 <= elapsed < 0.4
+    assert hub._waiters == {}
+
+
+def test_hub_resolves_only_the_matching_waiter_and_connection():
+    hub = Hub()
+    conn = fake_connection(hub)
+    other = fake_connection(hub, "b" * 24)
+    payload = protocol.request("a" * 24, "x", {})
+    answer = protocol.parse(protocol.envelope(protocol.response(payload, {"ok": 1}), "s" * 40))
+    waiter = gevent.spawn(hub.request, payload, 2)
+    gevent.sleep(0)
+    assert not hub.resolve(other, answer)  # right token, wrong socket
+    assert hub.resolve(conn, answer)
+    assert waiter.get(timeout=1)["value"] == {"ok": 1}
+    assert not hub.resolve(conn, answer)  # nobody waits any more
+    assert conn.pending == set()
+
+
+def test_hub_detach_fails_waiters_and_reports_offline():
+    hub = Hub()
+    conn = fake_connection(hub)
+    waiter = gevent.spawn(hub.request, protocol.request("a" * 24, "x", {}), 5)
+    gevent.sleep(0)
+    assert hub.detach(conn) == ["a" * 24]
+    with pytest.raises(DeviceDisconnected):
+        waiter.get(timeout=1)
+    assert not hub.online("a" * 24)
+    with pytest.raises(DeviceOffline):
+        hub.request(protocol.request("a" * 24, "x", {}), 1)
+
+
+def test_a_newer_connection_takes_over_a_device():
+    hub = Hub()
+    old = fake_connection(hub)
+    new = Connection(FakeSocket(), User(1, "u", "k"), "s" * 40, {"a" * 24: None})
+    assert hub.attach(new) == [old]
+    assert hub.detach(old) == []  # the device stays online on the new socket
+    assert hub.online("a" * 24)
