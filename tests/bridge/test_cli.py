@@ -1,0 +1,149 @@
+"""The `bridge` console script, run as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+BRIDGE = str(Path(sys.executable).with_name("bridge"))
+
+
+@pytest.fixture
+def cli(server, server_env):
+    env = {**os.environ, **server_env, "BRIDGE_URL": server.url}
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([BRIDGE, *args], env=env, capture_output=True, text=True, timeout=30)
+        assert (proc.returncode == 0) == ok, proc.stderr
+        return proc
+
+    return run
+
+
+def test_user_create_prints_app_key_and_secret(cli, store):
+    name = "cli" + uuid.uuid4().hex[:8]
+    out = json.loads(cli("user", "create", name, "--password", "correct horse").stdout)
+    assert str(uuid.UUID(out["app_key"])) == out["app_key"]
+    assert len(out["app_secret"]) >= 32
+    assert store.users.by_app_key(out["app_key"])[1] == out["app_secret"]
+    assert store.users.verify_password(name, "correct horse") is not None
+    failed = cli("user", "create", name, "--password", "correct horse", ok=False)
+    assert failed.stderr.strip() == f"Error: user {name!r} exists"
+
+
+def test_user_password_changes_it(cli, account, store):
+    cli("user", "password", account.user.name, "--password", "new password 1")
+    assert store.users.verify_password(account.user.name, "new password 1") is not None
+
+
+def test_device_create_list_delete(cli, account):
+    out = json.loads(
+        cli(
+            "device",
+            "create",
+            account.user.name,
+            "--type",
+            "thermostat",
+            "--name",
+            "Hall thermostat",
+            "--room",
+            "Hall",
+        ).stdout
+    )
+    assert len(out["id"]) == 24 and out["room"] == "Hall"
+    assert [c["name"] for c in out["capabilities"]] == [
+        "powerState",
+        "targetTemperature",
+        "thermostatMode",
+        "currentTemperature",
+    ]
+    fixed = json.loads(
+        cli(
+            "device",
+            "create",
+            account.user.name,
+            "--type",
+            "plug",
+            "--name",
+            "Plug",
+            "--id",
+            "abcdef0123456789abcdef01",
+        ).stdout
+    )
+    assert fixed["id"] == "abcdef0123456789abcdef01"
+    listed = json.loads(cli("device", "list", account.user.name).stdout)
+    assert {d["id"] for d in listed} == {out["id"], fixed["id"]}
+    cli("device", "delete", fixed["id"])
+    assert [d["id"] for d in json.loads(cli("device", "list", account.user.name).stdout)] == [
+        out["id"]
+    ]
+
+
+def test_device_create_refuses_bad_input(cli, account):
+    bad_type = cli(
+        "device", "create", account.user.name, "--type", "toaster", "--name", "T", ok=False
+    )
+    assert "toaster" in bad_type.stderr
+    bad_id = cli(
+        "device",
+        "create",
+        account.user.name,
+        "--type",
+        "plug",
+        "--name",
+        "P",
+        "--id",
+        "xyz",
+        ok=False,
+    )
+    assert "24 lowercase hex" in bad_id.stderr
+    assert "no user" in cli("device", "list", "nobody-here", ok=False).stderr
+
+
+def test_send_prints_the_device_response(cli, account, light, connect):
+    connect(account, [light])
+    out = json.loads(cli("send", light.id, "setPowerState", "--value", '{"state": "On"}').stdout)
+    assert out["success"] is True and out["value"] == {"state": "On"}
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["setPowerState", "--value", '{"state": "On"}'], "offline"),
+        (["setPowerState", "--value", "not json"], "--value is not JSON"),
+        (["setBrightness", "--value", '{"brightness": 900}'], "between 0 and 100"),
+    ],
+)
+def test_send_fails_with_a_one_line_reason(cli, light, args, reason):
+    proc = cli("send", light.id, *args, ok=False)
+    assert reason in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_send_reports_a_timeout(cli, account, light, connect):
+    connect(account, [light], delay=3)
+    proc = cli("send", light.id, "setPowerState", "--value", '{"state": "On"}', ok=False)
+    assert "timeout" in proc.stderr
+
+
+def test_send_without_a_server_says_so(server_env):
+    env = {**os.environ, **server_env, "BRIDGE_URL": "http://127.0.0.1:9"}
+    proc = subprocess.run(
+        [BRIDGE, "send", "a" * 24, "setPowerState"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode != 0 and "cannot reach the bridge" in proc.stderr
+
+
+def test_token_create_and_history(cli, account, light, store):
+    token = cli("token", "create", account.user.name, "--client", "script").stdout.strip()
+    assert store.tokens.resolve(token) == account.user.id
+    cli("send", light.id, "setPowerState", "--value", '{"state": "On"}', ok=False)
+    rows = [json.loads(line) for line in cli("history", "--device", light.id).stdout.splitlines()]
+    assert rows[0]["outcome"] == "offline" and rows[0]["device_id"] == light.id

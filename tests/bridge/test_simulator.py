@@ -1,0 +1,47 @@
+import pytest
+
+from bridge.client import Refused
+from bridge.model import Device
+from bridge.simulator import VirtualDevice
+
+
+def virtual(type_name: str) -> VirtualDevice:
+    return VirtualDevice(Device("a" * 24, 1, type_name, "Sim"))
+
+
+def test_set_and_adjust_stay_in_range():
+    light = virtual("light")
+    assert light.apply("setBrightness", {"brightness": 90}, None) == {"brightness": 90}
+    assert light.apply("adjustBrightness", {"brightnessDelta": 30}, None) == {"brightness": 100}
+    assert light.apply("adjustBrightness", {"brightnessDelta": -100}, None) == {"brightness": 0}
+    assert light.apply("increaseColorTemperature", {}, None) == {"colorTemperature": 2700}
+    assert light.state == {"brightness": 0, "colorTemperature": 2700}
+
+
+def test_fan_speed_uses_its_instance():
+    fan = virtual("fan")
+    assert fan.apply("setRangeValue", {"rangeValue": 4}, "Fan.Speed") == {"rangeValue": 4}
+    assert fan.apply("adjustRangeValue", {"rangeValueDelta": 3}, "Fan.Speed") == {"rangeValue": 5}
+    with pytest.raises(Refused):
+        fan.apply("setRangeValue", {"rangeValue": 4}, None)
+
+
+def test_refuses_what_the_type_cannot_do():
+    with pytest.raises(Refused, match="did not handle"):
+        virtual("switch").apply("setBrightness", {"brightness": 1}, None)
+    with pytest.raises(Refused, match="one of LOCKED, UNLOCKED"):
+        virtual("lock").apply("setLockState", {"state": "OPEN"}, None)
+
+
+@pytest.mark.parametrize(
+    "type_name, action",
+    [
+        ("light", "setPowerState"),
+        ("temperature_sensor", "currentTemperature"),
+        ("contact_sensor", "setContactState"),
+        ("motion_sensor", "motion"),
+        ("doorbell", "DoorbellPress"),
+    ],
+)
+def test_random_events_fit_the_type(type_name, action):
+    assert virtual(type_name).random_event()[0] == action

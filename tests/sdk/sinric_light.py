@@ -1,0 +1,51 @@
+"""A light built with the public Sinric Pro Python SDK, unchanged.
+
+Only the server address differs: the host goes in `server_url` as the SDK
+documents, and the SDK's fixed port 443 is pointed at the test server's port.
+Each command is printed; after the first power command the light reports a
+brightness change as a physical event, the way firmware would.
+"""
+
+import asyncio
+import os
+import sys
+
+import sinricpro.core.websocket_client as websocket_client
+from sinricpro import SinricPro, SinricProConfig, SinricProLight
+
+websocket_client.SINRICPRO_SERVER_SSL_PORT = int(os.environ["BRIDGE_TEST_PORT"])
+
+
+async def main() -> None:
+    light = SinricProLight(os.environ["BRIDGE_TEST_DEVICE"])
+    sinric = SinricPro.get_instance()
+
+    async def on_power(state: bool) -> bool:
+        print(f"power {'On' if state else 'Off'}", flush=True)
+        asyncio.get_running_loop().call_later(
+            0.3, lambda: asyncio.ensure_future(light.send_brightness_event(77))
+        )
+        return True
+
+    async def on_brightness(value: int) -> bool:
+        print(f"brightness {value}", flush=True)
+        return True
+
+    light.on_power_state(on_power)
+    light.on_brightness(on_brightness)
+    sinric.add(light)
+    await sinric.begin(
+        SinricProConfig(
+            app_key=os.environ["BRIDGE_TEST_APP_KEY"],
+            app_secret=os.environ["BRIDGE_TEST_APP_SECRET"],
+            server_url="127.0.0.1",
+            local_control=False,
+            mdns=False,
+        )
+    )
+    print("started", flush=True)
+    await asyncio.sleep(float(os.environ.get("BRIDGE_TEST_SECONDS", "30")))
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

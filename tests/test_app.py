@@ -1,0 +1,36 @@
+"""HTTP edges: problem+json errors, size limits, the admin guard, health."""
+
+import requests
+
+
+def test_unknown_route_is_problem_json(server):
+    reply = requests.get(server.url + "/nope", timeout=5)
+    assert reply.status_code == 404
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.json()["status"] == 404 and "Traceback" not in reply.text
+
+
+def test_oversized_body_is_413(server):
+    reply = requests.post(server.url + "/voice/echo", data=b"x" * (1024 * 1024 + 1), timeout=5)
+    assert reply.status_code == 413 and reply.json()["type"].endswith("/request_entity_too_large")
+
+
+def test_health(server):
+    body = requests.get(server.url + "/healthz", timeout=5).json()
+    assert body["ok"] is True and isinstance(body["devices_online"], int)
+
+
+def test_admin_refuses_proxied_callers(server, light):
+    reply = requests.post(
+        server.url + "/admin/api/send",
+        json={"device": light.id},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        timeout=5,
+    )
+    assert reply.status_code == 403
+
+
+def test_admin_refuses_bad_bodies(server):
+    for body in ([], {"device": 5}, "x"):
+        reply = requests.post(server.url + "/admin/api/send", json=body, timeout=5)
+        assert reply.status_code == 422 and reply.json()["type"].endswith("/invalid")
