@@ -7,6 +7,7 @@ learns which response fields are state from it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,10 +233,17 @@ class DeviceType:
     capabilities: tuple[Capability, ...]
 
     def capability_for(self, action: str, instance: str | None) -> Capability | None:
-        return next((c for c in self.capabilities if c.handles(action, instance)), None)
+        return _capability_for(self.name, action, instance)
 
     def to_json(self) -> list[dict[str, Any]]:
         return [c.to_json() for c in self.capabilities]
+
+
+@functools.cache
+def _capability_for(type_name: str, action: str, instance: str | None) -> Capability | None:
+    """Looked up on every command and event, so remembered (the catalog is fixed)."""
+    caps = TYPES[type_name].capabilities
+    return next((c for c in caps if c.handles(action, instance)), None)
 
 
 TYPES: dict[str, DeviceType] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import time
 
@@ -14,7 +15,7 @@ from bridge.device_socket import DeviceEndpoint
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.hub import Hub
-from bridge.model import Device, InvalidToken, User
+from bridge.model import Device, User
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault
@@ -54,12 +55,6 @@ class Bridge:
             self.adapters[name] = cls(self._context(name))
         self._greenlets: list[gevent.Greenlet] = []
 
-    def user_for_token(self, token: str | None) -> User:
-        user = self.store.users.by_id(self.store.tokens.resolve(token))
-        if user is None:
-            raise InvalidToken()
-        return user
-
     def _context(self, name: str) -> AdapterContext:
         def device(user: User, device_id: str) -> Device:
             return self.devices.get(user, device_id)
@@ -67,7 +62,7 @@ class Bridge:
         return AdapterContext(
             name=name,
             settings=self.settings.adapter_settings,
-            authenticate=self.user_for_token,
+            authenticate=self.store.tokens.resolve,
             devices=self.devices.list,
             device=device,
             state=self.devices.state,
@@ -80,7 +75,21 @@ class Bridge:
     def start_background(self) -> None:
         """Start the server process's greenlets: report delivery and housekeeping."""
         if not self._greenlets:
-            self._greenlets = [gevent.spawn(self.reporter.run), gevent.spawn(self._housekeeping)]
+            self.store.writer.buffered = True
+            atexit.register(self.store.writer.flush)
+            self._greenlets = [
+                gevent.spawn(self.reporter.run),
+                gevent.spawn(self._housekeeping),
+                gevent.spawn(self._write_behind),
+            ]
+
+    def _write_behind(self, every: float = 0.05) -> None:
+        while True:
+            gevent.sleep(every)
+            try:
+                self.store.writer.flush()
+            except Exception:
+                log.exception("writing history and shadow failed; will retry")
 
     def _housekeeping(self, every: float = 30.0) -> None:
         last_prune = 0.0

@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 HEADER = '{"payloadVersion":2,"signatureVersion":1}'
 PAYLOAD_MARKER = '"payload":'
@@ -32,7 +33,8 @@ def hmac_b64(secret: str, text: str) -> str:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
+    """Compact JSON, exactly the bytes that get signed and sent."""
+    return orjson.dumps(obj).decode()
 
 
 def envelope(payload: dict[str, Any], secret: str) -> str:
@@ -158,8 +160,8 @@ class Message:
 def parse(raw: str) -> Message:
     """Parse an envelope; raise ProtocolError for anything malformed."""
     try:
-        doc = json.loads(raw)
-    except ValueError as exc:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise ProtocolError("malformed JSON") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("payload"), dict):
         raise ProtocolError("no payload object")
@@ -188,12 +190,10 @@ def verify(message: Message, secret: str) -> bool:
     The raw slice is what every Sinric SDK signs; the compact re-serialisation
     covers older SDKs that re-encode the payload after parsing.
     """
-    candidates = [signed_text(message.raw), dumps(message.payload)]
-    ok = False
-    for text in candidates:
-        if text is not None:
-            ok |= hmac.compare_digest(hmac_b64(secret, text), message.hmac)
-    return ok
+    sliced = signed_text(message.raw)
+    if sliced is not None and hmac.compare_digest(hmac_b64(secret, sliced), message.hmac):
+        return True
+    return hmac.compare_digest(hmac_b64(secret, dumps(message.payload)), message.hmac)
 
 
 def check_fresh(message: Message, window: float, now: float | None = None) -> None:

@@ -114,3 +114,18 @@ class Recorder:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+def eventually(check, timeout: float = 5.0, interval: float = 0.02):
+    """Poll until `check()` returns something truthy; return it.
+
+    The server writes history and shadow behind (every ~50 ms), so a test
+    that reads the database right after an HTTP reply waits for it here.
+    """
+    end = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > end:
+            assert value, "condition not met in time"
+            return value
+        time.sleep(interval)

@@ -19,6 +19,7 @@ from bridge.store.schema import migrations
 from bridge.store.shadow import Shadow
 from bridge.store.tokens import Tokens
 from bridge.store.users import Users
+from bridge.store.writer import WriteBehind
 
 
 class Store:
@@ -34,13 +35,16 @@ class Store:
         if path != ":memory:":
             self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 4000")  # fewer checkpoint fsyncs
         migrations.apply(self.db)
+        self.writer = WriteBehind(self.db)
         self.users = Users(self.db, vault)
-        self.devices = Devices(self.db)
-        self.shadow = Shadow(self.db)
-        self.messages = Messages(self.db)
+        self.shadow = Shadow(self.db, self.writer)
+        self.devices = Devices(self.db, self.shadow)
+        self.messages = Messages(self.db, self.writer)
         self.tokens = Tokens(self.db)
         self.outbox = Outbox(self.db)
 
     def close(self) -> None:
+        self.writer.flush()
         self.db.close()

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from bridge import catalog
 from bridge.model import BridgeError, Device, NoSuchDevice
 from bridge.secrets import new_device_id
+from bridge.store.shadow import Shadow
 
 DEVICE_ID = re.compile(r"^[0-9a-f]{24}$")
 
@@ -26,8 +27,9 @@ def _device(row: dict) -> Device:
 
 
 class Devices:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shadow: Shadow) -> None:
         self.db = db
+        self.shadow = shadow
 
     def create(
         self,
@@ -59,8 +61,10 @@ class Devices:
         return device
 
     def get(self, device_id: str) -> Device | None:
-        row = next(self.db["devices"].rows_where("id = ?", [device_id], limit=1), None)
-        return _device(row) if row else None
+        row = self.db.conn.execute(
+            "select id, user_id, type, name, room from devices where id = ?", (device_id,)
+        ).fetchone()
+        return Device(*row) if row else None
 
     def owned(self, user_id: int, device_id: str) -> Device:
         """A device of this user; a foreign id is answered exactly like a missing one."""
@@ -81,6 +85,6 @@ class Devices:
         if device is None:
             raise NoSuchDevice(f"no device {device_id}")
         with self.db.atomic():
-            self.db["shadow"].delete_where("device_id = ?", [device_id])
+            self.shadow.delete(device_id)
             self.db["devices"].delete(device_id)
         return device

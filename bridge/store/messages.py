@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlite_utils import Database
 
+from bridge.store.writer import WriteBehind
+
 MAX_PAYLOAD_CHARS = 4096
+COLUMNS = (
+    "at",
+    "user_id",
+    "device_id",
+    "direction",
+    "kind",
+    "action",
+    "outcome",
+    "latency_ms",
+    "origin",
+    "detail",
+    "payload",
+)
+# Raw SQL on the hot path: sqlite-utils' insert introspects the table on every call.
+INSERT = f"insert into messages ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
 
 
 @dataclass
@@ -29,18 +46,29 @@ class Entry:
 
 
 class Messages:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, writer: WriteBehind) -> None:
         self.db = db
+        self.writer = writer
 
     def record(self, entry: Entry) -> None:
-        row = asdict(entry)
-        row["at"] = entry.at or time.time()
-        if entry.payload is not None:
-            text = entry.payload if isinstance(entry.payload, str) else json.dumps(entry.payload)
-            row["payload"] = text[:MAX_PAYLOAD_CHARS]
-        if entry.detail:
-            row["detail"] = entry.detail[:500]
-        self.db["messages"].insert(row)
+        payload = entry.payload
+        if payload is not None:
+            text = payload if isinstance(payload, str) else orjson.dumps(payload).decode()
+            payload = text[:MAX_PAYLOAD_CHARS]
+        row = (
+            entry.at or time.time(),
+            entry.user_id,
+            entry.device_id,
+            entry.direction,
+            entry.kind,
+            entry.action,
+            entry.outcome,
+            entry.latency_ms,
+            entry.origin,
+            entry.detail[:500] if entry.detail else entry.detail,
+            payload,
+        )
+        self.writer.add(INSERT, row)
 
     def query(
         self,
@@ -51,7 +79,7 @@ class Messages:
         since: float | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """Newest first."""
+        """Newest first. In the server, entries of the last ~50 ms may still be queued."""
         where, args = [], []
         for column, value in (("device_id", device_id), ("user_id", user_id), ("kind", kind)):
             if value is not None:
@@ -67,5 +95,11 @@ class Messages:
 
     def prune(self, older_than: float) -> int:
         """Drop entries older than a time (the retention setting); return how many."""
-        cursor = self.db.execute("delete from messages where at < ?", [older_than])
+        first_kept = self.db.execute(
+            "select id from messages where at >= ? order by id limit 1", [older_than]
+        ).fetchone()
+        if first_kept is None:
+            cursor = self.db.execute("delete from messages where at < ?", [older_than])
+        else:
+            cursor = self.db.execute("delete from messages where id < ?", [first_kept[0]])
         return cursor.rowcount

@@ -59,8 +59,9 @@ def m001_core(db: Database) -> None:
         },
         pk="id",
     )
+    # No index on `at` alone: ids grow with time, so time ranges and retention
+    # walk the primary key, and every index costs on the hottest insert.
     db["messages"].create_index(["device_id", "at"])
-    db["messages"].create_index(["at"])
     db["tokens"].create(
         {
             "token_hash": str,

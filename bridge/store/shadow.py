@@ -7,10 +7,23 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bridge.store.writer import WriteBehind
+
+SELECT = "select property, instance, value, sampled_at from shadow where device_id = ?"
+UPSERT = (
+    "insert into shadow (device_id, property, instance, value, sampled_at) values (?, ?, ?, ?, ?)"
+    " on conflict (device_id, property, instance)"
+    " do update set value = excluded.value, sampled_at = excluded.sampled_at"
+)
+
 
 class Shadow:
-    def __init__(self, db: Database) -> None:
+    """Reads come from a per-process cache once a device has been seen; writes go behind."""
+
+    def __init__(self, db: Database, writer: WriteBehind) -> None:
         self.db = db
+        self.writer = writer
+        self._cache: dict[str, dict[str, dict[str, Any]]] = {}
 
     def update(
         self, device_id: str, props: dict[str, Any], instance: str | None, at: float
@@ -18,35 +31,33 @@ class Shadow:
         """Record properties; return those whose value changed."""
         if not props:
             return {}
-        before = self.get(device_id)
+        state = self._cache.get(device_id)
+        if state is None:
+            state = self._cache[device_id] = self._load(device_id)
         key = instance or ""
-        changed = {
-            k: v for k, v in props.items() if before.get(_name(k, key), {}).get("value") != v
-        }
-        self.db["shadow"].upsert_all(
-            [
-                {
-                    "device_id": device_id,
-                    "property": k,
-                    "instance": key,
-                    "value": json.dumps(v),
-                    "sampled_at": at,
-                }
-                for k, v in props.items()
-            ],
-            pk=("device_id", "property", "instance"),
-        )
+        changed = {}
+        for prop, value in props.items():
+            name = _name(prop, key)
+            if state.get(name, {}).get("value") != value:
+                changed[prop] = value
+            state[name] = {"value": value, "sampled_at": at}
+            self.writer.add(UPSERT, (device_id, prop, key, json.dumps(value), at))
         return changed
 
     def get(self, device_id: str) -> dict[str, dict[str, Any]]:
-        """`{property[:instance]: {"value": ..., "sampled_at": ...}}`."""
-        rows = self.db["shadow"].rows_where("device_id = ?", [device_id])
+        """`{property[:instance]: {"value": ..., "sampled_at": ...}}` (a copy)."""
+        state = self._cache.get(device_id)
+        return dict(state) if state is not None else self._load(device_id)
+
+    def delete(self, device_id: str) -> None:
+        self._cache.pop(device_id, None)
+        self.db.conn.execute("delete from shadow where device_id = ?", (device_id,))
+
+    def _load(self, device_id: str) -> dict[str, dict[str, Any]]:
+        rows = self.db.conn.execute(SELECT, (device_id,))
         return {
-            _name(r["property"], r["instance"]): {
-                "value": json.loads(r["value"]),
-                "sampled_at": r["sampled_at"],
-            }
-            for r in rows
+            _name(prop, instance): {"value": json.loads(value), "sampled_at": sampled_at}
+            for prop, instance, value, sampled_at in rows
         }
 
 

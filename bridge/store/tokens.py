@@ -6,8 +6,13 @@ import time
 
 from sqlite_utils import Database
 
-from bridge.model import ExpiredToken, InvalidToken, MissingToken
+from bridge.model import ExpiredToken, InvalidToken, MissingToken, User
 from bridge.secrets import hash_token, new_token
+
+RESOLVE = (
+    "select users.id, users.name, users.app_key, tokens.expires_at from tokens"
+    " join users on users.id = tokens.user_id where tokens.token_hash = ?"
+)
 
 
 class Tokens:
@@ -28,20 +33,18 @@ class Tokens:
         )
         return token
 
-    def resolve(self, token: str | None) -> int:
-        """The user id a token belongs to, or the precise reason it does not."""
+    def resolve(self, token: str | None) -> User:
+        """The user a token belongs to, or the precise reason it does not."""
         if not token:
             raise MissingToken()
         if len(token) > 512:
             raise InvalidToken()
-        row = next(
-            self.db["tokens"].rows_where("token_hash = ?", [hash_token(token)], limit=1), None
-        )
+        row = self.db.conn.execute(RESOLVE, (hash_token(token),)).fetchone()
         if row is None:
             raise InvalidToken()
-        if row["expires_at"] <= time.time():
+        if row[3] <= time.time():
             raise ExpiredToken()
-        return int(row["user_id"])
+        return User(*row[:3])
 
     def revoke_user(self, user_id: int) -> None:
         self.db["tokens"].delete_where("user_id = ?", [user_id])

@@ -62,7 +62,9 @@ class Users:
         return User(id=int(pk), name=name, app_key=row["app_key"]), secret
 
     def _row(self, where: str, arg: object) -> dict | None:
-        return next(self.db["users"].rows_where(where, [arg], limit=1), None)
+        cursor = self.db.conn.execute(f"select * from users where {where}", (arg,))
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
 
     def get(self, name: str) -> User:
         row = self._row("name = ?", name)

@@ -2,6 +2,7 @@
 
 import pytest
 import requests
+from servers import eventually
 
 from adapters import Adapter
 from bridge import create_app, plugins
@@ -65,7 +66,7 @@ def test_command_through_the_plugin_end_to_end(account, light, connect, voice, s
     )
     assert reply.json() == {"ok": True, "value": {"color": {"r": 9, "g": 8, "b": 7}}}
     assert online.virtual[light.id].state["color"] == {"r": 9, "g": 8, "b": 7}
-    request = store.messages.query(device_id=light.id, kind="request", limit=1)[0]
+    request = eventually(lambda: store.messages.query(device_id=light.id, kind="request"))[0]
     assert request["origin"] == "echo"
 
 

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from servers import eventually
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 
@@ -143,7 +144,11 @@ def test_send_without_a_server_says_so(server_env):
 
 def test_token_create_and_history(cli, account, light, store):
     token = cli("token", "create", account.user.name, "--client", "script").stdout.strip()
-    assert store.tokens.resolve(token) == account.user.id
+    assert store.tokens.resolve(token) == account.user
     cli("send", light.id, "setPowerState", "--value", '{"state": "On"}', ok=False)
-    rows = [json.loads(line) for line in cli("history", "--device", light.id).stdout.splitlines()]
+    rows = eventually(
+        lambda: [
+            json.loads(line) for line in cli("history", "--device", light.id).stdout.splitlines()
+        ]
+    )
     assert rows[0]["outcome"] == "offline" and rows[0]["device_id"] == light.id

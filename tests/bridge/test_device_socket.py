@@ -4,7 +4,9 @@ import json
 import time
 
 import pytest
+import requests
 import websocket
+from servers import eventually
 
 from bridge import protocol
 
@@ -41,16 +43,6 @@ def close_frame(ws) -> tuple[int, str]:
         opcode, data = ws.recv_data(control_frame=True)
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             return int.from_bytes(data[:2], "big"), data[2:].decode()
-
-
-def wait_online(store, device_id, timeout=5.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        rows = store.messages.query(device_id=device_id, kind="connection", limit=1)
-        if rows and rows[0]["outcome"] == "online":
-            return
-        time.sleep(0.02)
-    raise AssertionError("device never came online")
 
 
 def latest(store, device_id, kind, after=0):
@@ -218,20 +210,20 @@ def test_events_over_the_rate_limit_are_recorded_but_flagged(raw, account, light
 
 
 def test_online_and_offline_are_tracked(raw, account, light, store, server):
-    import requests
+    def online() -> bool:
+        return requests.get(f"{server.url}/admin/api/devices/{light.id}", timeout=5).json()[
+            "online"
+        ]
 
     ws = raw(account.app_key, [light.id])
     ws.recv()
-    wait_online(store, light.id)
-    state = requests.get(f"{server.url}/admin/api/devices/{light.id}", timeout=5).json()
-    assert state["online"] is True
+    assert eventually(online)
+    assert latest(store, light.id, "connection")["outcome"] == "online"
     ws.close()
-    assert latest(store, light.id, "connection")["outcome"] in {"online", "offline"}
-    end = time.monotonic() + 5
-    while requests.get(f"{server.url}/admin/api/devices/{light.id}", timeout=5).json()["online"]:
-        assert time.monotonic() < end
-        time.sleep(0.05)
-    assert (
-        store.messages.query(device_id=light.id, kind="connection", limit=1)[0]["outcome"]
-        == "offline"
+    eventually(lambda: not online())
+    eventually(
+        lambda: (
+            store.messages.query(device_id=light.id, kind="connection", limit=1)[0]["outcome"]
+            == "offline"
+        )
     )

@@ -78,7 +78,7 @@ def test_sinric_sdk_light_is_controlled_through_the_bridge(tls_server, sdk_light
     )
     assert reply.status_code == 200, reply.text
     assert reply.json()["success"] is True and reply.json()["value"] == {"state": "On"}
-    assert store.shadow.get(light.id)["powerState"]["value"] == "On"
+    assert wait_until(lambda: store.shadow.get(light.id).get("powerState"))["value"] == "On"
     # The SDK's own signed event arrives and is accepted.
     wait_until(lambda: store.shadow.get(light.id).get("brightness"))
     assert store.shadow.get(light.id)["brightness"]["value"] == 77

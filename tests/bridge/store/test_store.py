@@ -113,7 +113,7 @@ def test_message_history_is_indexed_on_device_and_time(db):
 def test_tokens_resolve_with_precise_reasons(db):
     alice, _ = db.users.create("alice", "password1")
     token = db.tokens.issue(alice.id, "echo")
-    assert db.tokens.resolve(token) == alice.id
+    assert db.tokens.resolve(token) == alice
     with pytest.raises(MissingToken):
         db.tokens.resolve("")
     with pytest.raises(InvalidToken):

@@ -1,0 +1,241 @@
+"""Round-trip benchmark: voice webhook -> device -> answer, against hello-world.
+
+    python bench/roundtrip.py [--devices 1000] [--capacity 10000] [--seconds 10]
+
+Starts the bridge under gunicorn (gevent, one worker) exactly as `make run`
+does, connects simulated devices from a separate asyncio process, drives
+concurrent commands through the test adapter plugin's webhook, then measures
+a hello-world Flask POST endpoint under the same gunicorn settings in the
+same run. Capacity mode holds many idle devices and reports the worker's RSS
+per device and the command rate at that load. Prints figures, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bridge.secrets import Vault  # noqa: E402
+from bridge.store import Store  # noqa: E402
+
+PYTHON = sys.executable
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+SECRET_KEY = "bench-secret-key"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str]):
+    port = free_port()
+    full = {
+        **os.environ,
+        **env,
+        "PORT": str(port),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugins")]),
+    }
+    proc = subprocess.Popen(
+        [GUNICORN, "-c", os.environ.get("BENCH_GUNICORN_CONF", "config/gunicorn.conf.py"), app],
+        cwd=ROOT,
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(url + "/healthz", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield url, proc
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def worker_pid(master: subprocess.Popen) -> int:
+    return int(Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()[0])
+
+
+def worker_rss_kb(master: subprocess.Popen) -> int:
+    status = Path(f"/proc/{worker_pid(master)}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
+
+
+def worker_cpu_seconds(master: subprocess.Popen) -> float:
+    fields = Path(f"/proc/{worker_pid(master)}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(
+    url: str, bodies: list[dict], args: argparse.Namespace, tmp: Path, master: subprocess.Popen
+) -> dict:
+    """Run the load driver; add the server worker's CPU time per request."""
+    path = tmp / f"bodies-{random.random()}.json"
+    path.write_text(json.dumps(bodies))
+    driver = [
+        PYTHON,
+        str(ROOT / "bench" / "load.py"),
+        url,
+        str(path),
+        "--concurrency",
+        str(args.concurrency),
+        "--seconds",
+        str(args.seconds),
+    ]
+    subprocess.run([*driver[:-1], "1", "--warmup", "0"], check=True, capture_output=True)
+    cpu = worker_cpu_seconds(master)
+    result = json.loads(
+        subprocess.run(
+            [*driver, "--warmup", "0"], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    total = result["requests"] + result["errors"]
+    spent = worker_cpu_seconds(master) - cpu
+    result["worker_cpu_us"] = round(spent / total * 1e6) if total else None
+    return result
+
+
+@contextmanager
+def fleet(url: str, app_key: str, secret: str, ids: list[str], tmp: Path):
+    ids_file = tmp / f"ids-{len(ids)}.txt"
+    ids_file.write_text("\n".join(ids))
+    ws = "ws" + url[4:] + "/"
+    proc = subprocess.Popen(
+        [PYTHON, str(ROOT / "bench" / "devices.py"), ws, app_key, secret, str(ids_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        if not line.startswith("ready"):
+            raise RuntimeError("device fleet failed to come online")
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def setup(tmp: Path, devices: int) -> tuple[dict[str, str], str, str, str, list[str]]:
+    env = {
+        "BRIDGE_DATABASE": str(tmp / "bench.db"),
+        "BRIDGE_SECRET_KEY": SECRET_KEY,
+        "BRIDGE_WORKER_CONNECTIONS": str(devices + 2000),
+        "BRIDGE_ADAPTERS": "echo",
+    }
+    store = Store(env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+    user, secret = store.users.create("bench", "bench-password")
+    with store.db.atomic():
+        ids = [store.devices.create(user.id, "switch", f"Switch {i}").id for i in range(devices)]
+    token = store.tokens.issue(user.id, "echo", ttl=86400)
+    store.close()
+    return env, user.app_key, secret, token, ids
+
+
+def commands(token: str, ids: list[str], n: int = 5000) -> list[dict]:
+    return [
+        {
+            "token": token,
+            "op": "command",
+            "device": random.choice(ids),
+            "action": "setPowerState",
+            "value": {"state": random.choice(["On", "Off"])},
+        }
+        for _ in range(n)
+    ]
+
+
+def throughput(args: argparse.Namespace, tmp: Path) -> dict:
+    env, app_key, secret, token, ids = setup(tmp / "throughput", args.devices)
+    with gunicorn("app:app", env) as (url, master), fleet(url, app_key, secret, ids, tmp):
+        bridge = load(url + "/voice/echo", commands(token, ids), args, tmp, master)
+    with gunicorn("bench.hello:app", env) as (url, master):
+        hello = load(url + "/hello", [{"device": i} for i in ids[:100]], args, tmp, master)
+    return {
+        "bridge": bridge,
+        "hello": hello,
+        "ratio": round(bridge["rate"] / hello["rate"], 3) if hello["rate"] else None,
+    }
+
+
+def capacity(args: argparse.Namespace, tmp: Path) -> dict:
+    env, app_key, secret, token, ids = setup(tmp / "capacity", args.capacity)
+    with gunicorn("app:app", env) as (url, master):
+        requests.get(url + "/", timeout=5)
+        time.sleep(1)
+        before = worker_rss_kb(master)
+        with fleet(url, app_key, secret, ids, tmp):
+            time.sleep(3)
+            after = worker_rss_kb(master)
+            online = requests.get(url + "/healthz", timeout=5).json()["devices_online"]
+            rate = load(url + "/voice/echo", commands(token, ids), args, tmp, master)
+    return {
+        "devices": online,
+        "rss_before_kb": before,
+        "rss_after_kb": after,
+        "kb_per_device": round((after - before) / max(online, 1), 1),
+        "commands": rate,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--capacity", type=int, default=10000, help="0 skips capacity mode")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        (tmp / "throughput").mkdir()
+        (tmp / "capacity").mkdir()
+        result = {"throughput": throughput(args, tmp)}
+        t = result["throughput"]
+        print(f"devices connected: {args.devices}, concurrency {args.concurrency}")
+        for name_, r in (("bridge webhook", t["bridge"]), ("hello world", t["hello"])):
+            print(
+                f"  {name_:15} {r['rate']:>8} cmd/s  p50 {r['p50_ms']} ms  "
+                f"p99 {r['p99_ms']} ms  errors {r['errors']}  "
+                f"worker CPU {r['worker_cpu_us']} us/request"
+            )
+        print(f"  ratio bridge / hello-world: {t['ratio']:.0%}")
+        if args.capacity:
+            c = result["capacity"] = capacity(args, tmp)
+            r = c["commands"]
+            print(
+                f"idle devices held: {c['devices']}, worker RSS {c['rss_before_kb']} -> "
+                f"{c['rss_after_kb']} KB, {c['kb_per_device']} KB per device"
+            )
+            print(
+                f"  commands at that load: {r['rate']} cmd/s  p50 {r['p50_ms']} ms  "
+                f"p99 {r['p99_ms']} ms  errors {r['errors']}; "
+                f"{r['rate'] / t['bridge']['rate']:.0%} of the rate at {args.devices} devices"
+            )
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

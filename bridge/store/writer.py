@@ -1,0 +1,43 @@
+"""Write-behind: many small writes, one transaction.
+
+The server records history entries and shadow samples on every command; a
+transaction each would cost more than the command itself. So in the server
+(`buffered` on), writes are queued and a background greenlet flushes them
+every few tens of milliseconds, grouped by statement; elsewhere every write
+goes straight through.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from sqlite_utils import Database
+
+MAX_BUFFERED = 100_000
+
+
+class WriteBehind:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.buffered = False
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+
+    def add(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._pending.append((sql, params))
+        if not self.buffered:
+            self.flush()
+
+    def flush(self) -> int:
+        """Write what is queued in one transaction; return how many statements."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return 0
+        try:
+            with self.db.conn:
+                for sql, group in groupby(batch, key=lambda item: item[0]):
+                    self.db.conn.executemany(sql, [params for _, params in group])
+        except Exception:
+            self._pending[:0] = batch[-MAX_BUFFERED:]  # kept for the next try
+            raise
+        return len(batch)
