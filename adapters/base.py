@@ -8,13 +8,13 @@ everything it needs comes through its AdapterContext.
 
 from __future__ import annotations
 
-import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import orjson
 import requests
 
 from bridge.model import Command, Device, Result, StateChange, User
@@ -30,7 +30,7 @@ class VoiceRequest:
 
     def json(self) -> Any:
         """The body as JSON; raises ValueError when it is not."""
-        return json.loads(self.body)
+        return orjson.loads(self.body)
 
 
 @dataclass(frozen=True)

@@ -75,19 +75,21 @@ class Bridge:
     def start_background(self) -> None:
         """Start the server process's greenlets: report delivery and housekeeping."""
         if not self._greenlets:
-            self.store.writer.buffered = True
+            self.store.serve()
             atexit.register(self.store.writer.flush)
             self._greenlets = [
                 gevent.spawn(self.reporter.run),
                 gevent.spawn(self._housekeeping),
-                gevent.spawn(self._write_behind),
+                gevent.spawn(self._sync_store),
             ]
 
-    def _write_behind(self, every: float = 0.05) -> None:
+    def _sync_store(self, every: float = 0.05) -> None:
+        """Write queued history and shadow; drop caches another process made stale."""
         while True:
             gevent.sleep(every)
             try:
                 self.store.writer.flush()
+                self.store.notice_external_changes()
             except Exception:
                 log.exception("writing history and shadow failed; will retry")
 

@@ -37,6 +37,7 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint = 4000")  # fewer checkpoint fsyncs
         migrations.apply(self.db)
+        self._data_version = 0
         self.writer = WriteBehind(self.db)
         self.users = Users(self.db, vault)
         self.shadow = Shadow(self.db, self.writer)
@@ -44,6 +45,25 @@ class Store:
         self.messages = Messages(self.db, self.writer)
         self.tokens = Tokens(self.db)
         self.outbox = Outbox(self.db)
+
+    def serve(self) -> None:
+        """Switch to server mode: writes go behind, hot lookups are cached."""
+        self.writer.buffered = True
+        self.devices.cache.enabled = self.tokens.cache.enabled = True
+        self._data_version = self._version()
+
+    def notice_external_changes(self) -> bool:
+        """Empty the caches if another process committed; True if it did."""
+        version = self._version()
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        self.devices.cache.clear()
+        self.tokens.cache.clear()
+        return True
+
+    def _version(self) -> int:
+        return self.db.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self) -> None:
         self.writer.flush()

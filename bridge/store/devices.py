@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from bridge import catalog
 from bridge.model import BridgeError, Device, NoSuchDevice
 from bridge.secrets import new_device_id
+from bridge.store.cache import Cache
 from bridge.store.shadow import Shadow
 
 DEVICE_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -30,6 +31,7 @@ class Devices:
     def __init__(self, db: Database, shadow: Shadow) -> None:
         self.db = db
         self.shadow = shadow
+        self.cache: Cache[str, Device] = Cache()
 
     def create(
         self,
@@ -61,10 +63,16 @@ class Devices:
         return device
 
     def get(self, device_id: str) -> Device | None:
-        row = self.db.conn.execute(
-            "select id, user_id, type, name, room from devices where id = ?", (device_id,)
-        ).fetchone()
-        return Device(*row) if row else None
+        device = self.cache.get(device_id)
+        if device is None:
+            row = self.db.conn.execute(
+                "select id, user_id, type, name, room from devices where id = ?", (device_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            device = Device(*row)
+            self.cache.put(device_id, device)
+        return device
 
     def owned(self, user_id: int, device_id: str) -> Device:
         """A device of this user; a foreign id is answered exactly like a missing one."""
@@ -87,4 +95,5 @@ class Devices:
         with self.db.atomic():
             self.shadow.delete(device_id)
             self.db["devices"].delete(device_id)
+        self.cache.drop(device_id)
         return device

@@ -17,13 +17,22 @@ UPSERT = (
 )
 
 
+PERSIST_UNCHANGED_EVERY = 60.0
+
+
 class Shadow:
-    """Reads come from a per-process cache once a device has been seen; writes go behind."""
+    """Reads come from a per-process cache once a device has been seen; writes go behind.
+
+    A changed value is written at once (behind); a value confirmed unchanged
+    only refreshes its time of sample in the cache, and on disk at most once
+    a minute, so a device confirming the same state over and over costs no I/O.
+    """
 
     def __init__(self, db: Database, writer: WriteBehind) -> None:
         self.db = db
         self.writer = writer
         self._cache: dict[str, dict[str, dict[str, Any]]] = {}
+        self._persisted: dict[tuple[str, str], float] = {}
 
     def update(
         self, device_id: str, props: dict[str, Any], instance: str | None, at: float
@@ -38,9 +47,13 @@ class Shadow:
         changed = {}
         for prop, value in props.items():
             name = _name(prop, key)
-            if state.get(name, {}).get("value") != value:
-                changed[prop] = value
+            old = state.get(name)
             state[name] = {"value": value, "sampled_at": at}
+            if old is None or old["value"] != value:
+                changed[prop] = value
+            elif at - self._persisted.get((device_id, name), 0.0) < PERSIST_UNCHANGED_EVERY:
+                continue
+            self._persisted[(device_id, name)] = at
             self.writer.add(UPSERT, (device_id, prop, key, json.dumps(value), at))
         return changed
 
@@ -51,6 +64,8 @@ class Shadow:
 
     def delete(self, device_id: str) -> None:
         self._cache.pop(device_id, None)
+        for key in [k for k in self._persisted if k[0] == device_id]:
+            del self._persisted[key]
         self.db.conn.execute("delete from shadow where device_id = ?", (device_id,))
 
     def _load(self, device_id: str) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,7 @@ from sqlite_utils import Database
 
 from bridge.model import ExpiredToken, InvalidToken, MissingToken, User
 from bridge.secrets import hash_token, new_token
+from bridge.store.cache import Cache
 
 RESOLVE = (
     "select users.id, users.name, users.app_key, tokens.expires_at from tokens"
@@ -18,6 +19,7 @@ RESOLVE = (
 class Tokens:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.cache: Cache[str, tuple[User, float]] = Cache()
 
     def issue(self, user_id: int, client: str, ttl: float = 3600.0) -> str:
         token = new_token()
@@ -39,12 +41,19 @@ class Tokens:
             raise MissingToken()
         if len(token) > 512:
             raise InvalidToken()
-        row = self.db.conn.execute(RESOLVE, (hash_token(token),)).fetchone()
-        if row is None:
-            raise InvalidToken()
-        if row[3] <= time.time():
+        digest = hash_token(token)
+        hit = self.cache.get(digest)
+        if hit is None:
+            row = self.db.conn.execute(RESOLVE, (digest,)).fetchone()
+            if row is None:
+                raise InvalidToken()
+            hit = User(*row[:3]), row[3]
+            self.cache.put(digest, hit)
+        user, expires_at = hit
+        if expires_at <= time.time():
             raise ExpiredToken()
-        return User(*row[:3])
+        return user
 
     def revoke_user(self, user_id: int) -> None:
         self.db["tokens"].delete_where("user_id = ?", [user_id])
+        self.cache.clear()
