@@ -68,6 +68,8 @@ class DeviceService:
             client_id=command.origin,
         )
         started = time.monotonic()
+        # One history row per exchange: the request, its outcome and latency,
+        # and the device's response beside it.
         entry = Entry(
             "out",
             "request",
@@ -83,9 +85,16 @@ class DeviceService:
         except BridgeError as exc:
             entry.outcome, entry.detail = exc.code, exc.message
             raise
+        else:
+            entry.response = reply
+            success = reply.get("success") is True
+            message = str(reply.get("message") or "")
+            entry.outcome, entry.detail = ("ok" if success else "refused"), message
         finally:
             entry.latency_ms = (time.monotonic() - started) * 1000
             self.store.messages.record(entry)
+        if not success:
+            raise DeviceRefused(message or "the device refused the command")
         return self._answered(user, device, command, reply, entry.latency_ms)
 
     def _answered(
@@ -93,23 +102,6 @@ class DeviceService:
     ) -> Result:
         value = reply.get("value") if isinstance(reply.get("value"), dict) else {}
         message = str(reply.get("message") or "")
-        success = reply.get("success") is True
-        self.store.messages.record(
-            Entry(
-                "in",
-                "response",
-                "ok" if success else "refused",
-                device.id,
-                user.id,
-                command.action,
-                latency,
-                command.origin,
-                message,
-                reply,
-            )
-        )
-        if not success:
-            raise DeviceRefused(message or "the device refused the command")
         now = time.time()
         props = catalog.state_from(device.type, command.action, value, command.instance_id)
         if self.store.shadow.update(device.id, props, command.instance_id, now):

@@ -25,6 +25,7 @@ COLUMNS = (
     "origin",
     "detail",
     "payload",
+    "response",
 )
 # Raw SQL on the hot path: sqlite-utils' insert introspects the table on every call.
 INSERT = f"insert into messages ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
@@ -43,6 +44,8 @@ class Entry:
     detail: str | None = None
     payload: Any = None
     at: float = 0.0
+    response: Any = None
+    """For a request: the device's response payload."""
 
 
 class Messages:
@@ -51,10 +54,6 @@ class Messages:
         self.writer = writer
 
     def record(self, entry: Entry) -> None:
-        payload = entry.payload
-        if payload is not None:
-            text = payload if isinstance(payload, str) else orjson.dumps(payload).decode()
-            payload = text[:MAX_PAYLOAD_CHARS]
         row = (
             entry.at or time.time(),
             entry.user_id,
@@ -66,7 +65,8 @@ class Messages:
             entry.latency_ms,
             entry.origin,
             entry.detail[:500] if entry.detail else entry.detail,
-            payload,
+            _text(entry.payload),
+            _text(entry.response),
         )
         self.writer.add(INSERT, row)
 
@@ -103,3 +103,11 @@ class Messages:
         else:
             cursor = self.db.execute("delete from messages where id < ?", [first_kept[0]])
         return cursor.rowcount
+
+
+def _text(payload: Any) -> str | None:
+    """A payload as stored: JSON text, cut at MAX_PAYLOAD_CHARS."""
+    if payload is None:
+        return None
+    text = payload if isinstance(payload, str) else orjson.dumps(payload).decode()
+    return text[:MAX_PAYLOAD_CHARS]

@@ -56,6 +56,7 @@ def m001_core(db: Database) -> None:
             "origin": str,
             "detail": str,
             "payload": str,
+            "response": str,
         },
         pk="id",
     )

@@ -1,5 +1,6 @@
 """Send-and-wait through a real server: answered, offline, timeout, refused, disconnect."""
 
+import json
 import socket
 import threading
 import time
@@ -24,11 +25,13 @@ def test_command_reaches_the_device_and_updates_the_shadow(
     assert reply.status_code == 200, reply.text
     assert reply.json()["value"] == {"brightness": 42}
     assert online.virtual[light.id].state["brightness"] == 42
-    rows = eventually(lambda: store.messages.query(device_id=light.id, kind="response"))
-    assert rows[0]["outcome"] == "ok" and rows[0]["latency_ms"] > 0
+    [row] = eventually(lambda: store.messages.query(device_id=light.id, kind="request"))
+    assert (row["direction"], row["outcome"], row["origin"]) == ("out", "ok", "cli")
+    assert row["latency_ms"] > 0
+    sent, answer = json.loads(row["payload"]), json.loads(row["response"])
+    assert sent["value"] == {"brightness": 42} and answer["success"] is True
+    assert answer["replyToken"] == sent["replyToken"]
     assert store.shadow.get(light.id)["brightness"]["value"] == 42
-    request = store.messages.query(device_id=light.id, kind="request")[0]
-    assert (request["outcome"], request["direction"]) == ("ok", "out")
 
 
 def test_offline_device_fails_at_once(light, admin_send, server):
@@ -61,6 +64,8 @@ def test_refusal_carries_the_device_message(account, light, connect, admin_send,
     reply = admin_send(light.id, "setPowerState", {"state": "On"})
     assert reply.status_code == 422
     assert reply.json()["detail"] == "bulb is broken"
+    [row] = eventually(lambda: store.messages.query(device_id=light.id, kind="request"))
+    assert (row["outcome"], row["detail"]) == ("refused", "bulb is broken")
     assert "powerState" not in store.shadow.get(light.id)
 
 
