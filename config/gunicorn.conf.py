@@ -5,10 +5,12 @@ connections are greenlets; `worker_connections` must exceed the device count.
 """
 
 import os
+import resource
 
 bind = os.environ.get("BRIDGE_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 worker_class = "gevent"
-workers = int(os.environ.get("BRIDGE_WORKERS", "1"))
+# One worker until the Redis bus routes commands to the worker holding the device.
+workers = 1
 worker_connections = int(os.environ.get("BRIDGE_WORKER_CONNECTIONS", "20000"))
 backlog = 4096
 keepalive = 75
@@ -17,3 +19,10 @@ accesslog = os.environ.get("BRIDGE_ACCESS_LOG") or None
 loglevel = os.environ.get("BRIDGE_LOG_LEVEL", "info")
 certfile = os.environ.get("BRIDGE_TLS_CERT") or None
 keyfile = os.environ.get("BRIDGE_TLS_KEY") or None
+
+
+def on_starting(server):
+    """Every device is an open socket: lift the soft open-files limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from servers import eventually
 
+from bridge import catalog
+
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 
 
@@ -17,9 +19,11 @@ BRIDGE = str(Path(sys.executable).with_name("bridge"))
 def cli(server, server_env):
     env = {**os.environ, **server_env, "BRIDGE_URL": server.url}
 
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    def run(*args: str, ok: bool | None = True) -> subprocess.CompletedProcess:
+        """Run `bridge ARGS`; `ok` is the expected success (None: either)."""
         proc = subprocess.run([BRIDGE, *args], env=env, capture_output=True, text=True, timeout=30)
-        assert (proc.returncode == 0) == ok, proc.stderr
+        if ok is not None:
+            assert (proc.returncode == 0) == ok, proc.stderr
         return proc
 
     return run
@@ -152,3 +156,34 @@ def test_token_create_and_history(cli, account, light, store):
         ]
     )
     assert rows[0]["outcome"] == "offline" and rows[0]["device_id"] == light.id
+
+
+def test_simulate_runs_virtual_devices_that_answer(cli, server, server_env, account, store):
+    env = {**os.environ, **server_env, "BRIDGE_URL": server.url}
+    proc = subprocess.Popen(
+        [BRIDGE, "simulate", "--user", account.user.name, "--devices", "3"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        devices = eventually(
+            lambda: (
+                len(store.devices.of_user(account.user.id)) == 3
+                and store.devices.of_user(account.user.id)
+            )
+        )
+        assert {d.type for d in devices} <= set(catalog.TYPES)
+        powered = next(d for d in devices if d.type == "air_conditioner")
+        out = eventually(
+            lambda: (
+                cli(
+                    "send", powered.id, "setPowerState", "--value", '{"state": "On"}', ok=None
+                ).stdout
+            )
+        )
+        assert json.loads(out)["value"] == {"state": "On"}
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -167,3 +167,29 @@ def test_a_newer_connection_takes_over_a_device():
     assert hub.attach(new) == [old]
     assert hub.detach(old) == []  # the device stays online on the new socket
     assert hub.online("a" * 24)
+
+
+class QuietSocket(FakeSocket):
+    def __init__(self):
+        super().__init__()
+        self.pings = 0
+        self.closed_with = None
+
+    def ping(self):
+        self.pings += 1
+
+    def close(self, code=1000, reason=""):
+        self.closed_with = (code, reason)
+
+
+def test_sweep_pings_quiet_sockets_and_closes_silent_ones():
+    hub = Hub()
+    fresh, quiet, silent = (
+        Connection(QuietSocket(), User(1, "u", "k"), "s" * 40, {c * 24: None}) for c in "abc"
+    )
+    for conn, age in ((fresh, 10), (quiet, 400), (silent, 700)):
+        hub.attach(conn)
+        conn.last_seen = 1000 - age
+    hub.sweep(idle_timeout=660, now=1000)
+    assert (fresh.ws.pings, quiet.ws.pings, silent.ws.pings) == (0, 1, 0)
+    assert silent.ws.closed_with == (1001, "idle timeout") and fresh.ws.closed_with is None

@@ -135,3 +135,43 @@ def test_outbox_retries_then_gives_up(db):
     assert [r["id"] for r in db.outbox.due(now=time.time() + 61)] == [rows[1]["id"]]
     db.outbox.give_up(rows[1]["id"], 2, "boom")
     assert db.outbox.pending() == 0
+
+
+def test_unchanged_samples_are_written_at_most_once_a_minute(db):
+    db.writer.buffered = True
+    db.shadow.update("d" * 24, {"powerState": "On"}, None, 1000.0)
+    db.shadow.update("d" * 24, {"powerState": "On"}, None, 1010.0)
+    assert db.writer.flush() == 1
+    assert db.shadow.get("d" * 24)["powerState"]["sampled_at"] == 1010.0  # the cache knows
+    db.shadow.update("d" * 24, {"powerState": "On"}, None, 1061.0)
+    db.shadow.update("d" * 24, {"powerState": "Off"}, None, 1062.0)
+    assert db.writer.flush() == 2
+
+
+def test_queued_writes_survive_a_failed_flush(db, monkeypatch):
+    db.writer.buffered = True
+    db.messages.record(Entry("in", "event", "ok", "d" * 24))
+    monkeypatch.setattr(db.writer, "db", None)
+    with pytest.raises(AttributeError):
+        db.writer.flush()
+    monkeypatch.undo()
+    assert db.writer.flush() == 1
+    assert len(db.messages.query()) == 1
+
+
+def test_server_caches_notice_changes_made_by_another_process(tmp_path):
+    path = str(tmp_path / "shared.db")
+    server, cli = Store(path, Vault("k")), Store(path, Vault("k"))
+    server.serve()
+    alice, _ = cli.users.create("alice", "password1")
+    lamp = cli.devices.create(alice.id, "light", "Lamp")
+    token = cli.tokens.issue(alice.id, "x")
+    assert server.devices.get(lamp.id) == lamp and server.tokens.resolve(token) == alice
+    cli.devices.delete(lamp.id)
+    cli.tokens.revoke_user(alice.id)
+    assert server.devices.get(lamp.id) == lamp  # still cached ...
+    assert server.notice_external_changes()
+    assert server.devices.get(lamp.id) is None  # ... until the change is noticed
+    with pytest.raises(InvalidToken):
+        server.tokens.resolve(token)
+    assert not server.notice_external_changes()

@@ -1,0 +1,49 @@
+"""The README cannot drift from the code: settings and commands must be in it."""
+
+import re
+from pathlib import Path
+
+import click
+
+from bridge.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_every_setting_is_documented():
+    code = "".join(p.read_text() for p in (ROOT / "config").glob("*.py"))
+    names = set(re.findall(r'"((?:BRIDGE_[A-Z_]+[A-Z])|PORT)"', code))
+    assert len(names) > 15
+    missing = sorted(n for n in names if f"`{n}`" not in README)
+    assert missing == []
+
+
+def commands(group: click.Group, prefix: str = "bridge"):
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from commands(command, f"{prefix} {name}")
+        else:
+            yield f"{prefix} {name}"
+
+
+def test_every_cli_command_is_documented():
+    listed = list(commands(main))
+    assert "bridge device create" in listed
+
+    def documented(command: str) -> bool:
+        group, leaf = command.rsplit(" ", 1)
+        return command in README or any(
+            group in line and f"|{leaf}" in line for line in README.splitlines()
+        )
+
+    assert [c for c in listed if not documented(c)] == []
+
+
+def test_quick_start_has_exactly_the_two_commands():
+    section = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in block.strip().splitlines()] == [
+        "make run",
+        "make test",
+    ]
