@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from bridge import catalog, protocol
-from bridge.events import current
 from bridge.hub import Transport
 from bridge.model import (
     BridgeError,
@@ -116,7 +115,7 @@ class DeviceService:
                     command.instance_id,
                     cause,
                     command.origin,
-                    current(self.store, device.id),
+                    self.store.shadow.values(device.id),
                     now,
                 ),
             )

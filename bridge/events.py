@@ -61,13 +61,8 @@ class EventIntake:
                     instance_id=message.instance_id,
                     cause=cause_type,
                     origin=None,
-                    properties=current(self.store, device.id),
+                    properties=self.store.shadow.values(device.id),
                     at=now,
                 ),
             )
         return outcome
-
-
-def current(store: Store, device_id: str) -> dict:
-    """The shadow as plain values, for a report."""
-    return {k: v["value"] for k, v in store.shadow.get(device_id).items()}

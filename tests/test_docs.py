@@ -47,3 +47,14 @@ def test_quick_start_has_exactly_the_two_commands():
         "make run",
         "make test",
     ]
+
+
+def test_the_core_names_no_voice_platform():
+    platforms = re.compile(r"alexa|xiaodu|dueros|tmall|aligenie|baidu|amazon|google", re.I)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("bridge", "config")
+        for path in (ROOT / folder).rglob("*.py")
+        if platforms.search(path.read_text())
+    ]
+    assert offenders == []

@@ -62,6 +62,10 @@ class Shadow:
         state = self._cache.get(device_id)
         return dict(state) if state is not None else self._load(device_id)
 
+    def values(self, device_id: str) -> dict[str, Any]:
+        """The shadow as plain values, as a report carries it."""
+        return {name: entry["value"] for name, entry in self.get(device_id).items()}
+
     def delete(self, device_id: str) -> None:
         self._cache.pop(device_id, None)
         for key in [k for k in self._persisted if k[0] == device_id]:
