@@ -61,7 +61,11 @@ class DeviceEndpoint:
             while True:
                 text = ws.receive()
                 conn.last_seen = time.time()
-                self.on_message(conn, text)
+                try:
+                    self.on_message(conn, text)
+                except Exception:  # a bug or a storage fault must not cost the socket
+                    log.exception("device message failed")
+                    self._reject(conn, None, "internal error", text)
         except TooLarge as exc:
             reason = str(exc)
             self._reject(conn, None, reason, None)
@@ -135,8 +139,11 @@ class DeviceEndpoint:
             if not self.hub.resolve(conn, message):
                 self._reject(conn, device.id, "response nobody waits for (late or replayed)", text)
         elif message.type == "event":
-            if self.replay.first_use(f"{device.id}:{message.reply_token}"):
-                self.events.handle(conn.user, device, message)
+            current = self.store.devices.get(device.id)
+            if current is None or current.user_id != conn.user.id:
+                self._reject(conn, device.id, "device no longer registered", text)
+            elif self.replay.first_use(f"{device.id}:{message.reply_token}"):
+                self.events.handle(conn.user, current, message)
             else:
                 self._reject(conn, device.id, "reused replyToken", text)
         else:

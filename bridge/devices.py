@@ -94,13 +94,12 @@ class DeviceService:
             self.store.messages.record(entry)
         if not success:
             raise DeviceRefused(message or "the device refused the command")
-        return self._answered(user, device, command, reply, entry.latency_ms)
-
-    def _answered(
-        self, user: User, device: Device, command: Command, reply: dict, latency: float
-    ) -> Result:
         value = reply.get("value") if isinstance(reply.get("value"), dict) else {}
-        message = str(reply.get("message") or "")
+        self._apply(user, device, command, value)
+        return Result(command, Outcome.ANSWERED, value, message, entry.latency_ms)
+
+    def _apply(self, user: User, device: Device, command: Command, value: dict) -> None:
+        """The answer's state into the shadow; a change is reported to the other platforms."""
         now = time.time()
         props = catalog.state_from(device.type, command.action, value, command.instance_id)
         if self.store.shadow.update(device.id, props, command.instance_id, now):
@@ -119,4 +118,3 @@ class DeviceService:
                     now,
                 ),
             )
-        return Result(command, Outcome.ANSWERED, value, message, latency)

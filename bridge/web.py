@@ -36,6 +36,8 @@ def device_socket():
         current_app.extensions["bridge"].endpoint.serve(request.environ)
     except ConnectionClosed as exc:
         log.info("device socket ended: %s", exc)
+    except Exception:
+        log.exception("device socket failed")
     return _Detached()
 
 

@@ -227,3 +227,18 @@ def test_online_and_offline_are_tracked(raw, account, light, store, server):
             == "offline"
         )
     )
+
+
+def test_events_of_a_deleted_device_are_dropped(raw, account, light, store, mark):
+    ws = raw(account.app_key, [light.id])
+    ws.recv()
+    store.devices.delete(light.id)
+    eventually(
+        lambda: (
+            send_event(ws, account, light.id)
+            and store.messages.query(device_id=light.id, kind="rejection")
+        )
+    )
+    # The server notices another process's deletion within ~50 ms (its cache
+    # polls PRAGMA data_version); from then on the device's events are refused.
+    assert latest(store, None, "rejection", mark)["detail"] == "device no longer registered"
