@@ -12,6 +12,7 @@ from flask import Flask
 from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException
 
+from bridge.secrets import derive_key
 from config.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -31,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Defaults, then BRIDGE_* environment variables, then the test dict."""
     from gevent import monkey
 
+    from bridge import oauth
     from bridge.admin import admin
     from bridge.core import Bridge
     from bridge.web import http_error, unexpected_error, web
@@ -38,11 +40,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_env().with_overrides(test_config)
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SECRET_KEY=derive_key(settings.secret_key, "flask-sessions"),
+    )
     bridge = Bridge(settings)
     app.extensions["bridge"] = bridge
     app.register_blueprint(web)
     app.register_blueprint(admin)
+    oauth.init_app(app, bridge)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
     if monkey.is_module_patched("socket"):

@@ -166,6 +166,52 @@ def send(
 
 
 @main.group(cls=Group)
+def client() -> None:
+    """OAuth clients: one per voice platform skill that links accounts."""
+
+
+@client.command("create")
+@click.argument("name")
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    required=True,
+    help="A redirect URI the platform uses (repeat for several).",
+)
+def client_create(name: str, redirect_uris: tuple[str, ...]) -> None:
+    """Register a client; prints its client_id and client_secret (shown once)."""
+    created, secret = _store().clients.create(name, list(redirect_uris))
+    _print(
+        {
+            "name": created.name,
+            "client_id": created.client_id,
+            "client_secret": secret,
+            "redirect_uris": list(created.redirect_uris),
+        }
+    )
+
+
+@client.command("list")
+def client_list() -> None:
+    """List clients (never their secrets)."""
+    _print(
+        [
+            {"name": c.name, "client_id": c.client_id, "redirect_uris": list(c.redirect_uris)}
+            for c in _store().clients.list()
+        ]
+    )
+
+
+@client.command("delete")
+@click.argument("name")
+def client_delete(name: str) -> None:
+    """Delete a client and every token issued to it."""
+    _store().clients.delete(name)
+    click.echo(f"deleted {name}")
+
+
+@main.group(cls=Group)
 def token() -> None:
     """Bearer access tokens (for scripting and tests)."""
 

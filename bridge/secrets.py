@@ -13,15 +13,20 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from werkzeug.security import check_password_hash, generate_password_hash
 
 
+def derive_key(secret_key: str, purpose: str) -> bytes:
+    """A 32-byte key of its own for each purpose, all from BRIDGE_SECRET_KEY."""
+    if not secret_key:
+        raise ValueError("a secret key is required")
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"voice-bridge", info=purpose.encode()
+    ).derive(secret_key.encode())
+
+
 class Vault:
     """Encrypts device app secrets (and later platform tokens) at rest."""
 
     def __init__(self, secret_key: str) -> None:
-        if not secret_key:
-            raise ValueError("a secret key is required")
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=b"voice-bridge", info=b"secrets-at-rest"
-        ).derive(secret_key.encode())
+        key = derive_key(secret_key, "secrets-at-rest")
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def encrypt(self, text: str) -> str:

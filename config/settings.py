@@ -47,6 +47,10 @@ class Settings:
     history_days: float = 30.0
     state_event_interval: float = 1.0
     sensor_event_interval: float = 60.0
+    access_token_ttl: float = 3600.0
+    refresh_token_ttl: float = 180 * 86400.0
+    code_ttl: float = 300.0
+    login_free_failures: int = 5
     report_retry_base: float = 2.0
     report_max_attempts: int = 8
     adapters: tuple[str, ...] | None = None
@@ -71,6 +75,10 @@ class Settings:
             history_days=_float("BRIDGE_HISTORY_DAYS", 30.0),
             state_event_interval=_float("BRIDGE_STATE_EVENT_INTERVAL", 1.0),
             sensor_event_interval=_float("BRIDGE_SENSOR_EVENT_INTERVAL", 60.0),
+            access_token_ttl=_float("BRIDGE_ACCESS_TOKEN_TTL", 3600.0),
+            refresh_token_ttl=_float("BRIDGE_REFRESH_TOKEN_TTL", 180 * 86400.0),
+            code_ttl=_float("BRIDGE_CODE_TTL", 300.0),
+            login_free_failures=_int("BRIDGE_LOGIN_FREE_FAILURES", 5),
             report_retry_base=_float("BRIDGE_REPORT_RETRY_BASE", 2.0),
             report_max_attempts=_int("BRIDGE_REPORT_MAX_ATTEMPTS", 8),
             adapters=(

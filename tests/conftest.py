@@ -18,6 +18,7 @@ from bridge.store import Store
 
 SECRET_KEY = "test-secret-key-not-for-production"
 DEVICE_TIMEOUT = 1.0
+ACCESS_TOKEN_TTL = 3
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +38,7 @@ def server_env(tmp_path_factory: pytest.TempPathFactory, recorder: Recorder) -> 
         "BRIDGE_ECHO_REPORT_URL": recorder.url,
         "BRIDGE_REPORT_RETRY_BASE": "0.2",
         "BRIDGE_MAX_MESSAGE_BYTES": "16384",
+        "BRIDGE_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
     }
 
 

@@ -76,6 +76,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.received: list[dict] = []
+        self.visits: list[str] = []
         self.fail_next = 0
         self.event = threading.Condition()
         recorder = self
@@ -95,11 +96,24 @@ class Recorder:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def do_GET(self) -> None:
+                """A platform's redirect target: remember the query, show a small page."""
+                with recorder.event:
+                    recorder.visits.append(self.path)
+                    recorder.event.notify_all()
+                body = b"<!doctype html><title>Linked</title><h1>Back at the platform</h1>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def log_message(self, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/report"
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = self.base + "/report"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def wait_for(self, predicate, timeout: float = 10.0) -> list[dict]:

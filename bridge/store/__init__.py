@@ -12,7 +12,10 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bridge.secrets import Vault
+from bridge.store.clients import Clients
 from bridge.store.devices import Devices
+from bridge.store.grants import Grants
+from bridge.store.logins import Logins
 from bridge.store.messages import Messages
 from bridge.store.outbox import Outbox
 from bridge.store.schema import migrations
@@ -45,6 +48,9 @@ class Store:
         self.messages = Messages(self.db, self.writer)
         self.tokens = Tokens(self.db)
         self.outbox = Outbox(self.db)
+        self.clients = Clients(self.db)
+        self.grants = Grants(self.db)
+        self.logins = Logins(self.db)
 
     def serve(self) -> None:
         """Switch to server mode: writes go behind, hot lookups are cached."""

@@ -90,3 +90,55 @@ def m001_core(db: Database) -> None:
         pk="id",
     )
     db["outbox"].create_index(["delivered_at", "failed_at", "next_attempt_at"])
+
+
+@migrations()
+def m002_account_linking(db: Database) -> None:
+    db["oauth_clients"].create(
+        {
+            "client_id": str,
+            "name": str,
+            "secret_hash": str,
+            "redirect_uris": str,
+            "created_at": float,
+        },
+        pk="client_id",
+        not_null={"name", "secret_hash", "redirect_uris"},
+    )
+    db["oauth_clients"].create_index(["name"], unique=True)
+    db["oauth_codes"].create(
+        {
+            "code_hash": str,
+            "client_id": str,
+            "user_id": int,
+            "redirect_uri": str,
+            "scope": str,
+            "code_challenge": str,
+            "code_challenge_method": str,
+            "expires_at": float,
+            "used_at": float,
+        },
+        pk="code_hash",
+    )
+    # A grant is one consent: the code and every token pair rotated from it.
+    for column in ("client_id", "scope", "grant_id"):
+        db["tokens"].add_column(column, str)
+    db["tokens"].create_index(["grant_id"])
+    db["refresh_tokens"].create(
+        {
+            "refresh_hash": str,
+            "user_id": int,
+            "client_id": str,
+            "scope": str,
+            "grant_id": str,
+            "expires_at": float,
+            "created_at": float,
+        },
+        pk="refresh_hash",
+    )
+    db["refresh_tokens"].create_index(["grant_id"])
+    db["login_attempts"].create(
+        {"id": int, "at": float, "name": str, "address": str, "success": int}, pk="id"
+    )
+    db["login_attempts"].create_index(["name", "at"])
+    db["login_attempts"].create_index(["address", "at"])

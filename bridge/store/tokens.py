@@ -21,8 +21,19 @@ class Tokens:
         self.db = db
         self.cache: Cache[str, tuple[User, float]] = Cache()
 
-    def issue(self, user_id: int, client: str, ttl: float = 3600.0) -> str:
-        token = new_token()
+    def issue(
+        self,
+        user_id: int,
+        client: str,
+        ttl: float = 3600.0,
+        *,
+        token: str | None = None,
+        client_id: str | None = None,
+        scope: str | None = None,
+        grant_id: str | None = None,
+    ) -> str:
+        """Store an access token (hashed); return it in clear, once."""
+        token = token or new_token()
         now = time.time()
         self.db["tokens"].insert(
             {
@@ -31,9 +42,24 @@ class Tokens:
                 "client": client,
                 "expires_at": now + ttl,
                 "created_at": now,
+                "client_id": client_id,
+                "scope": scope,
+                "grant_id": grant_id,
             }
         )
         return token
+
+    def lookup(self, token: str) -> dict | None:
+        """The stored row of a token (for revocation), whatever its state."""
+        return next(
+            self.db["tokens"].rows_where("token_hash = ?", [hash_token(token)], limit=1), None
+        )
+
+    def forget(self, token_hashes: list[str]) -> None:
+        """Delete tokens by hash and drop them from the cache at once."""
+        for digest in token_hashes:
+            self.db.conn.execute("delete from tokens where token_hash = ?", (digest,))
+            self.cache.drop(digest)
 
     def resolve(self, token: str | None) -> User:
         """The user a token belongs to, or the precise reason it does not."""

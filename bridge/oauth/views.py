@@ -1,0 +1,212 @@
+"""The pages and endpoints a voice platform's account-linking flow goes through."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from authlib.oauth2 import OAuth2Error
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from bridge.model import User
+from bridge.oauth import throttle
+from bridge.oauth.server import Server, create_server
+
+oauth = Blueprint(
+    "oauth", __name__, url_prefix="/oauth", template_folder="templates", static_folder="static"
+)
+csrf = CSRFProtect()
+SESSION_MAX_AGE = 3600
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Secure cookies whenever the request came over https (directly or via TLS config)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def init_app(app: Flask, bridge: Any) -> None:
+    settings = bridge.settings
+    app.config.update(
+        WTF_CSRF_CHECK_DEFAULT=False, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True
+    )
+    app.session_interface = SessionInterface()
+    csrf.init_app(app)
+    app.extensions["oauth_server"] = create_server(
+        app,
+        bridge.store,
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+        code_ttl=settings.code_ttl,
+    )
+    app.register_blueprint(oauth)
+
+
+def _server() -> Server:
+    return current_app.extensions["oauth_server"]
+
+
+def _store():
+    return current_app.extensions["bridge"].store
+
+
+@oauth.after_request
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@oauth.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    return _page(
+        "error.html",
+        400,
+        title="This form has expired",
+        message="Go back, reload the page and try again.",
+    )
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(f"oauth/{template}", **context), status
+
+
+def current_user() -> User | None:
+    user_id, since = session.get("user_id"), session.get("auth_at", 0)
+    if user_id is None or time.time() - since > SESSION_MAX_AGE:
+        return None
+    return _store().users.by_id(user_id)
+
+
+def _platform(args: Any) -> str:
+    """The name of the client an authorize request is for, as the pages show it."""
+    client = _store().clients.get(args.get("client_id", ""))
+    return client.name if client else "the platform"
+
+
+def _invalid(error: OAuth2Error):
+    """Errors before the redirect URI is trusted stay here; the rest go back to it."""
+    if getattr(error, "redirect_uri", None):
+        return _server().handle_error_response(request, error)
+    return _page(
+        "error.html",
+        400,
+        title="This link request is not valid",
+        message=error.description or error.error,
+    )
+
+
+@oauth.get("/authorize")
+def authorize():
+    user = current_user()
+    try:
+        _server().get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return _invalid(error)
+    if user is None:
+        return _page("login.html", platform=_platform(request.args), next=request.full_path)
+    devices = _store().devices.of_user(user.id)
+    return _page("consent.html", platform=_platform(request.args), user=user, devices=devices)
+
+
+@oauth.post("/authorize")
+def consent():
+    csrf.protect()
+    user = current_user()
+    if user is None:
+        return _page(
+            "login.html",
+            401,
+            platform=_platform(request.args),
+            next=request.full_path,
+            error="Your session ended. Sign in again.",
+        )
+    try:
+        _server().get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return _invalid(error)
+    if request.form.get("confirm") == "yes":
+        return _server().create_authorization_response(grant_user=user)
+    denied = _server().create_authorization_response(grant_user=None)
+    return _page("denied.html", platform=_platform(request.args), back=denied.headers["Location"])
+
+
+@oauth.post("/login")
+def login():
+    csrf.protect()
+    target = request.args.get("next", "")
+    if not target.startswith("/oauth/authorize?") or urlsplit(target).netloc:
+        return _page(
+            "error.html",
+            400,
+            title="This link request is not valid",
+            message="Start again from the app you are linking.",
+        )
+    name = request.form.get("username", "")[:64]
+    password = request.form.get("password", "")[:1024]
+    address = request.remote_addr or ""
+    store, settings = _store(), current_app.extensions["bridge"].settings
+    platform = _platform({k: v[0] for k, v in parse_qs(urlsplit(target).query).items()})
+    wait = throttle.wait_seconds(store.logins, name, address, settings.login_free_failures)
+    if wait:
+        store.logins.record(name, address, success=False)
+        return _page(
+            "login.html",
+            429,
+            platform=platform,
+            next=target,
+            username=name,
+            error=f"Too many failed attempts. Try again in {wait} seconds.",
+        )
+    user = store.users.verify_password(name, password)
+    store.logins.record(name, address, success=user is not None)
+    if user is None:
+        return _page(
+            "login.html",
+            401,
+            platform=platform,
+            next=target,
+            username=name,
+            error="Wrong user name or password.",
+        )
+    session.clear()  # a fresh session at every login: no fixation
+    session.update(user_id=user.id, auth_at=time.time())
+    return redirect(target, code=303)
+
+
+@oauth.post("/logout")
+def logout():
+    csrf.protect()
+    session.clear()
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/oauth/authorize?") else "/", code=303)
+
+
+@oauth.post("/token")
+@csrf.exempt
+def token():
+    return _server().create_token_response()
+
+
+@oauth.post("/revoke")
+@csrf.exempt
+def revoke():
+    return _server().create_endpoint_response("revocation")
