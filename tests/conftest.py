@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 from servers import BridgeServer, Recorder
+from tls import make_ca_and_server_cert
 
 from bridge.client import DeviceClient
 from bridge.model import Device, User
@@ -19,6 +20,7 @@ from bridge.store import Store
 SECRET_KEY = "test-secret-key-not-for-production"
 DEVICE_TIMEOUT = 1.0
 ACCESS_TOKEN_TTL = 3
+ADMIN_TOKEN = "admin-token-for-tests"
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +48,16 @@ def server_env(tmp_path_factory: pytest.TempPathFactory, recorder: Recorder) -> 
 def server(server_env: dict[str, str]) -> Iterator[BridgeServer]:
     srv = BridgeServer(server_env).start()
     yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory, server_env: dict[str, str]) -> Iterator[BridgeServer]:
+    """The same bridge over https/wss, with a test CA (`.ca`) and an admin token."""
+    ca, cert, key = make_ca_and_server_cert(tmp_path_factory.mktemp("tls"))
+    srv = BridgeServer({**server_env, "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN}, tls=(cert, key))
+    srv.ca = ca
+    yield srv.start(verify=str(ca))
     srv.stop()
 
 

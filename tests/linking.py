@@ -25,6 +25,7 @@ class Platform:
     name: str
     redirect_uri: str
     session: requests.Session = field(default_factory=requests.Session)
+    verify: str | bool = True
 
     def authorize_path(self, **extra: str) -> str:
         params = {
@@ -37,12 +38,18 @@ class Platform:
         return "/oauth/authorize?" + urlencode(params)
 
     def get(self, path: str) -> requests.Response:
-        return self.session.get(self.base + path, allow_redirects=False, timeout=10)
+        return self.session.get(
+            self.base + path, allow_redirects=False, timeout=10, verify=self.verify
+        )
 
     def post_form(self, path: str, page: requests.Response, **form: str) -> requests.Response:
         token = CSRF.search(page.text).group(1)
         return self.session.post(
-            self.base + path, data={"csrf_token": token, **form}, allow_redirects=False, timeout=10
+            self.base + path,
+            data={"csrf_token": token, **form},
+            allow_redirects=False,
+            timeout=10,
+            verify=self.verify,
         )
 
     def login(self, path: str, username: str, password: str) -> requests.Response:

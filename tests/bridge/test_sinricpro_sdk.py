@@ -8,22 +8,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from servers import BridgeServer
-from tls import make_ca_and_server_cert
+from conftest import ADMIN_TOKEN
 
 SCRIPT = Path(__file__).parent.parent / "sdk" / "sinric_light.py"
-ADMIN_TOKEN = "admin-token-for-tests"
-
-
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory, server_env):
-    folder = tmp_path_factory.mktemp("tls")
-    ca, cert, key = make_ca_and_server_cert(folder)
-    env = {**server_env, "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN}
-    srv = BridgeServer(env, tls=(cert, key)).start(verify=str(ca))
-    srv.ca = ca
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

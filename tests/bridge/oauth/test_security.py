@@ -1,0 +1,96 @@
+"""Login throttling and cookie settings, each against a server of its own where needed."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from linking import Platform
+from servers import BridgeServer
+
+FREE = 3
+
+
+@pytest.fixture(scope="module")
+def throttled(tmp_path_factory, server_env):
+    """A bridge of its own: throttling by address must not slow the other tests."""
+    db = tmp_path_factory.mktemp("throttle") / "t.db"
+    env = {**server_env, "BRIDGE_DATABASE": str(db), "BRIDGE_LOGIN_FREE_FAILURES": str(FREE)}
+    srv = BridgeServer(env).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def throttled_platform(throttled, recorder):
+    from conftest import SECRET_KEY
+
+    from bridge.secrets import Vault
+    from bridge.store import Store
+
+    store = Store(throttled.env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+    name = "u" + uuid.uuid4().hex[:8]
+    store.users.create(name, "right-password")
+    redirect = recorder.base + "/callback"
+    client, secret = store.clients.create("T " + name, [redirect])
+    yield Platform(throttled.url, client.client_id, secret, client.name, redirect), name, store
+    store.close()
+
+
+def test_repeated_failures_are_slowed_and_recorded(throttled_platform):
+    platform, name, store = throttled_platform
+    path = platform.authorize_path()
+    statuses = [platform.login(path, name, "wrong-password").status_code for _ in range(FREE)]
+    assert statuses == [401] * FREE
+    slowed = platform.login(path, name, "right-password")
+    assert slowed.status_code == 429 and "Too many failed attempts" in slowed.text
+    assert "Location" not in slowed.headers  # even the right password waits
+    rows = store.db.execute(
+        "select success from login_attempts where name = ? order by id", [name]
+    ).fetchall()
+    assert [r[0] for r in rows] == [0] * (FREE + 1)
+
+
+def test_secure_cookies_over_https(tls_server, make_platform):
+    platform = make_platform(tls_server.url)
+    platform.verify = str(tls_server.ca)
+    reply = platform.get(platform.authorize_path())
+    assert reply.status_code == 200
+    cookie = reply.headers["Set-Cookie"].lower()
+    assert "; secure" in cookie and "httponly" in cookie
+
+
+def test_client_commands(server_env, store):
+    bridge = str(Path(sys.executable).with_name("bridge"))
+    env = {**os.environ, **server_env}
+
+    def run(*args):
+        return subprocess.run(
+            [bridge, "client", *args], env=env, capture_output=True, text=True, timeout=30
+        )
+
+    name = "cli-" + uuid.uuid4().hex[:6]
+    made = run(
+        "create",
+        name,
+        "--redirect-uri",
+        "https://a.example/cb",
+        "--redirect-uri",
+        "https://b.example/cb",
+    )
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    client = store.clients.get(created["client_id"])
+    assert client.redirect_uris == ("https://a.example/cb", "https://b.example/cb")
+    assert created["client_secret"] not in str(
+        store.db.execute("select * from oauth_clients").fetchall()
+    )
+    assert name in run("list").stdout and created["client_secret"] not in run("list").stdout
+    assert (
+        "must be https" in run("create", name + "x", "--redirect-uri", "http://a.example/").stderr
+    )
+    assert run("delete", name).returncode == 0
+    assert store.clients.get(created["client_id"]) is None
