@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -133,3 +134,11 @@ def admin_send(server: BridgeServer) -> Callable[..., requests.Response]:
         return requests.post(server.url + "/admin/api/send", json=body, timeout=15)
 
     return send
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """test-output/<test name>/ for screenshots and other artefacts."""
+    path = Path(__file__).resolve().parent.parent / "test-output" / request.node.name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
