@@ -104,5 +104,8 @@ class Bridge:
                     cutoff = time.time() - self.settings.history_days * 86400
                     self.store.messages.prune(cutoff)
                     self.store.outbox.prune(cutoff)
+                    self.store.logins.prune(cutoff)
+                    self.store.grants.prune()
+                    self.store.tokens.prune()
             except Exception:
                 log.exception("housekeeping failed")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import time
 
 from sqlite_utils import Database
 
+from bridge.blocking import offload
 from bridge.model import BridgeError, User
 from bridge.secrets import (
     Vault,
@@ -32,6 +34,11 @@ class NoSuchUser(BridgeError):
     code = "no_such_user"
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("not a password of anyone")
+
+
 def _user(row: dict) -> User:
     return User(id=row["id"], name=row["name"], app_key=row["app_key"])
 
@@ -50,7 +57,7 @@ class Users:
         secret = new_app_secret()
         row = {
             "name": name,
-            "password_hash": hash_password(password),
+            "password_hash": offload(hash_password, password),
             "app_key": new_app_key(),
             "app_secret": self.vault.encrypt(secret),
             "created_at": time.time(),
@@ -89,17 +96,17 @@ class Users:
         return self.vault.decrypt(row["app_secret"])
 
     def verify_password(self, name: str, password: str) -> User | None:
+        """The user if the password is right; as slow for unknown names as for known ones."""
         row = self._row("name = ?", name)
-        if row is None:
-            check_password(hash_password("x" * 8), password)  # same cost either way
-            return None
-        return _user(row) if check_password(row["password_hash"], password) else None
+        stored = row["password_hash"] if row else _dummy_hash()
+        ok = offload(check_password, stored, password)
+        return _user(row) if row and ok else None
 
     def set_password(self, name: str, password: str) -> None:
         user = self.get(name)
         if len(password) < 8:
             raise BridgeError("a password has at least 8 characters")
-        self.db["users"].update(user.id, {"password_hash": hash_password(password)})
+        self.db["users"].update(user.id, {"password_hash": offload(hash_password, password)})
 
     def list(self) -> list[User]:
         return [_user(r) for r in self.db["users"].rows_where(order_by="name")]

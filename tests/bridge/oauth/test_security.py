@@ -4,10 +4,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+import requests
 from linking import Platform
 from servers import BridgeServer
 
@@ -94,3 +97,28 @@ def test_client_commands(server_env, store):
     )
     assert run("delete", name).returncode == 0
     assert store.clients.get(created["client_id"]) is None
+
+
+def test_password_hashing_does_not_stall_the_devices(platform, account, light, connect, admin_send):
+    """Each login costs ~100 ms of scrypt; on the event loop, eight would stall commands."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    connect(account, [light])
+    path = platform.authorize_path()
+    login = "/oauth/login?" + urlencode({"next": path})
+    browsers = [Platform(**{**platform.__dict__, "session": requests.Session()}) for _ in range(8)]
+    pages = [b.get(path) for b in browsers]  # every form is ready before the rush
+    assert admin_send(light.id, "setPowerState", {"state": "On"}).ok
+    with ThreadPoolExecutor(len(browsers)) as pool:
+        rush = [
+            pool.submit(
+                b.post_form, login, page, username=account.user.name, password=account.password
+            )
+            for b, page in zip(browsers, pages, strict=True)
+        ]
+        time.sleep(0.05)  # the hashes are running now
+        before = time.monotonic()
+        assert admin_send(light.id, "setPowerState", {"state": "Off"}).ok
+        latency = time.monotonic() - before
+        assert [f.result().status_code for f in rush] == [303] * len(browsers)
+    assert latency < 0.3, f"a command waited {latency:.2f} s behind password hashing"
