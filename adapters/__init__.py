@@ -3,6 +3,22 @@
 The plugin author's whole API is re-exported here.
 """
 
-from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
+from adapters.base import (
+    Adapter,
+    AdapterContext,
+    DeadLetter,
+    LinkRevoked,
+    RetryLater,
+    VoiceReply,
+    VoiceRequest,
+)
 
-__all__ = ["Adapter", "AdapterContext", "VoiceReply", "VoiceRequest"]
+__all__ = [
+    "Adapter",
+    "AdapterContext",
+    "DeadLetter",
+    "LinkRevoked",
+    "RetryLater",
+    "VoiceReply",
+    "VoiceRequest",
+]

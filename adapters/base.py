@@ -18,6 +18,7 @@ import orjson
 import requests
 
 from bridge.model import Command, Device, Result, StateChange, User
+from bridge.store.links import PlatformLinks
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,34 @@ class AdapterContext:
     send: Callable[[User, Command, float | None], Result]
     http: requests.Session
     log: logging.Logger
+    links: PlatformLinks
+    """This adapter's per-user link data (tokens, region), encrypted at rest."""
 
     def setting(self, key: str, default: str = "") -> str:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
         return self.settings.get(f"BRIDGE_{self.name.upper()}_{key.upper()}", default)
 
 
+class RetryLater(Exception):
+    """The platform could not take the report now (throttled, 5xx, timeout): try again."""
+
+
+class DeadLetter(Exception):
+    """The platform will never take this report (malformed, too large): keep it, stop trying."""
+
+
+class LinkRevoked(Exception):
+    """The user unlinked this platform: drop their pending reports until they link again."""
+
+
 class Adapter(ABC):
     """Base class of every voice adapter; mounted at `/voice/<name>`."""
 
     name: ClassVar[str]
+    report_attempts: ClassVar[int | None] = None
+    """Tries per report before it is dead-lettered (None: the bridge's setting)."""
+    report_retry_min: ClassVar[float] = 0.0
+    """Least seconds between two tries of one report."""
 
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
@@ -83,5 +102,10 @@ class Adapter(ABC):
         return False
 
     def report(self, user: User, change: StateChange) -> None:
-        """Deliver one proactive report; raise to have it retried later."""
+        """Deliver one proactive report.
+
+        Return when delivered (or when there is nothing to tell); raise
+        RetryLater (or anything unexpected) to try again with backoff,
+        DeadLetter to give up on this report, LinkRevoked to stop for the user.
+        """
         raise NotImplementedError

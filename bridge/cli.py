@@ -11,6 +11,7 @@ import requests
 
 from bridge import catalog
 from bridge.model import BridgeError
+from bridge.reporting import announce
 from bridge.secrets import Vault
 from bridge.store import Store
 from config.settings import Settings
@@ -104,7 +105,9 @@ def device_create(
     """Register a device to an account."""
     store = _store()
     account = store.users.get(owner)
-    _print(_device_json(store.devices.create(account.id, type_name, name, room, device_id)))
+    created = store.devices.create(account.id, type_name, name, room, device_id)
+    announce(store, account.id, created.id, "added")
+    _print(_device_json(created))
 
 
 @device.command("list")
@@ -120,8 +123,22 @@ def device_list(owner: str | None) -> None:
 @click.argument("device_id")
 def device_delete(device_id: str) -> None:
     """Delete a device and its shadow."""
-    _store().devices.delete(device_id)
+    store = _store()
+    deleted = store.devices.delete(device_id)
+    announce(store, deleted.user_id, deleted.id, "removed")
     click.echo(f"deleted {device_id}")
+
+
+@device.command("rename")
+@click.argument("device_id")
+@click.argument("name")
+@click.option("--room", help="Move it to this room too.")
+def device_rename(device_id: str, name: str, room: str | None) -> None:
+    """Rename a device (and optionally move it to another room)."""
+    store = _store()
+    renamed = store.devices.rename(device_id, name, room)
+    announce(store, renamed.user_id, renamed.id, "updated")
+    _print(_device_json(renamed, capabilities=False))
 
 
 @main.command()

@@ -70,6 +70,7 @@ class Bridge:
             send=self.devices.send,
             http=self.http,
             log=logging.getLogger(f"adapters.{name}"),
+            links=self.store.links(name),
         )
 
     def start_background(self) -> None:

@@ -102,7 +102,8 @@ class DeviceService:
         """The answer's state into the shadow; a change is reported to the other platforms."""
         now = time.time()
         props = catalog.state_from(device.type, command.action, value, command.instance_id)
-        if self.store.shadow.update(device.id, props, command.instance_id, now):
+        changed = self.store.shadow.update(device.id, props, command.instance_id, now)
+        if changed:
             cause = "APP_INTERACTION" if command.origin in APP_ORIGINS else "VOICE_INTERACTION"
             self.reporter.publish(
                 user,
@@ -116,5 +117,6 @@ class DeviceService:
                     command.origin,
                     self.store.shadow.values(device.id),
                     now,
+                    tuple(changed),
                 ),
             )

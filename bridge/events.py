@@ -36,7 +36,7 @@ class EventIntake:
             key = f"{cap.name}:{cap.instance or ''}"
             outcome = "ok" if self.limiter.allow(device.id, key, cap.sensor) else "flagged"
         props = catalog.state_from(device.type, message.action, message.value, message.instance_id)
-        self.store.shadow.update(device.id, props, message.instance_id, now)
+        changed = self.store.shadow.update(device.id, props, message.instance_id, now)
         self.store.messages.record(
             Entry(
                 "in",
@@ -63,6 +63,7 @@ class EventIntake:
                     origin=None,
                     properties=self.store.shadow.values(device.id),
                     at=now,
+                    changed=tuple(changed),
                 ),
             )
         return outcome

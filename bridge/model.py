@@ -56,7 +56,13 @@ class Result:
 
 @dataclass(frozen=True)
 class StateChange:
-    """A device's state moved: what proactive reports are made from."""
+    """Something a linked platform should hear about: what proactive reports are made from.
+
+    `kind` is "state" (a device's state moved, or it sent an event), or
+    "added", "updated", "removed" (the device itself changed). `changed`
+    names the shadow properties whose value moved; `properties` is the whole
+    shadow after the change.
+    """
 
     user_id: int
     device_id: str
@@ -67,6 +73,8 @@ class StateChange:
     origin: str | None
     properties: dict[str, Any]
     at: float
+    changed: tuple[str, ...] | list[str] = ()
+    kind: str = "state"
 
 
 class BridgeError(Exception):

@@ -1,16 +1,20 @@
-"""Proactive reports: state changes into the durable outbox, out to each adapter.
+"""Proactive reports: changes into the durable outbox, out to each adapter.
 
 A change is queued for every adapter that wants the user's reports except
-the one that caused it, then delivered by a background greenlet with
-exponential backoff; failures stay queued until the attempts run out.
+the one that caused it, and delivered by a background greenlet. Rapid state
+changes of one device coalesce into one report; failures are retried with
+backoff and end, at the latest, as a dead letter in the message history.
+Changes made outside the server (the CLI) are queued for "*" and fanned out
+to the adapters here.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 from gevent.event import Event
@@ -25,6 +29,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_DELAY = 300.0
+ANY_ADAPTER = "*"
+
+
+def announce(store: Store, user_id: int, device_id: str, kind: str) -> None:
+    """Queue a device added / updated / removed for every adapter (from any process)."""
+    change = StateChange(
+        user_id, device_id, kind, {}, None, "APP_INTERACTION", None, {}, time.time(), (), kind
+    )
+    store.outbox.add([ANY_ADAPTER], user_id, device_id, asdict(change))
 
 
 class Reporter:
@@ -64,14 +77,46 @@ class Reporter:
 
     def deliver_due(self) -> None:
         rows = self.store.outbox.due()
+        for row in [r for r in rows if r["adapter"] == ANY_ADAPTER]:
+            self._fan_out(row)
+        rows = self._coalesce([r for r in rows if r["adapter"] != ANY_ADAPTER])
         self._pool.map(self._deliver, rows)
         if len(rows) == 100:
             self._wake.set()
 
+    def _fan_out(self, row: dict) -> None:
+        user = self.store.users.by_id(row["user_id"])
+        if user is not None:
+            self.publish(user, StateChange(**row["change"]))
+        self.store.outbox.delivered(row["id"])
+
+    def _coalesce(self, rows: list[dict]) -> list[dict]:
+        """Keep the newest state report per (adapter, device), carrying every change."""
+        newest: dict[tuple[str, str], dict] = {}
+        keep = []
+        for row in rows:
+            change = row["change"]
+            if change.get("kind") != "state" or not change.get("changed"):
+                keep.append(row)  # events without a state (a doorbell) each count
+                continue
+            key = (row["adapter"], row["device_id"])
+            older = newest.get(key)
+            if older is not None:
+                names = dict.fromkeys([*older["change"]["changed"], *change["changed"]])
+                change["changed"] = list(names)
+                self.store.outbox.delivered(older["id"])
+                keep.remove(older)
+            newest[key] = row
+            keep.append(row)
+        return keep
+
     def _deliver(self, row: dict) -> None:
+        from adapters.base import DeadLetter, LinkRevoked
+
         adapter = self.adapters().get(row["adapter"])
         user = self.store.users.by_id(row["user_id"])
         change = StateChange(**row["change"])
+        change = replace(change, changed=tuple(change.changed))
         attempts = row["attempts"] + 1
         entry = Entry(
             "out",
@@ -81,22 +126,27 @@ class Reporter:
             row["user_id"],
             change.action,
             origin=row["adapter"],
+            detail=change.kind,
         )
         try:
             if adapter is None or user is None:
-                raise LookupError("adapter not loaded or user gone")
+                raise DeadLetter("adapter not loaded or user gone")
             adapter.report(user, change)
+        except LinkRevoked as exc:
+            entry.outcome, entry.detail = "revoked", str(exc)
+            self.store.outbox.give_up(row["id"], attempts, str(exc))
+            self.store.outbox.drop_user(row["adapter"], row["user_id"], "link revoked")
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             entry.detail = error
-            if attempts >= self.max_attempts or isinstance(exc, LookupError):
+            limit = (adapter and adapter.report_attempts) or self.max_attempts
+            if isinstance(exc, DeadLetter) or attempts >= limit:
                 self.store.outbox.give_up(row["id"], attempts, error)
-                entry.outcome = "failed"
+                entry.outcome = "dead-letter"
             else:
                 delay = min(MAX_DELAY, self.retry_base * 2 ** (attempts - 1))
-                self.store.outbox.retry(
-                    row["id"], attempts, delay * random.uniform(0.8, 1.2), error
-                )
+                delay = max(delay * random.uniform(0.8, 1.2), adapter.report_retry_min)
+                self.store.outbox.retry(row["id"], attempts, delay, error)
                 entry.outcome = "retry"
             log.warning("report %s to %s: %s", row["id"], row["adapter"], error)
         else:

@@ -15,6 +15,7 @@ from bridge.secrets import Vault
 from bridge.store.clients import Clients
 from bridge.store.devices import Devices
 from bridge.store.grants import Grants
+from bridge.store.links import PlatformLinks
 from bridge.store.logins import Logins
 from bridge.store.messages import Messages
 from bridge.store.outbox import Outbox
@@ -29,6 +30,7 @@ class Store:
     """One open database and the repositories over it."""
 
     def __init__(self, path: str, vault: Vault) -> None:
+        self.vault = vault
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -41,6 +43,7 @@ class Store:
             conn.execute("PRAGMA wal_autocheckpoint = 4000")  # fewer checkpoint fsyncs
         migrations.apply(self.db)
         self._data_version = 0
+        self._links: dict[str, PlatformLinks] = {}
         self.writer = WriteBehind(self.db)
         self.users = Users(self.db, vault)
         self.shadow = Shadow(self.db, self.writer)
@@ -52,10 +55,20 @@ class Store:
         self.grants = Grants(self.db)
         self.logins = Logins(self.db)
 
+    def links(self, adapter: str) -> PlatformLinks:
+        """The platform-link rows of one adapter."""
+        links = self._links.get(adapter)
+        if links is None:
+            links = self._links[adapter] = PlatformLinks(self.db, self.vault, adapter)
+            links.cache.enabled = self.devices.cache.enabled
+        return links
+
     def serve(self) -> None:
         """Switch to server mode: writes go behind, hot lookups are cached."""
         self.writer.buffered = True
         self.devices.cache.enabled = self.tokens.cache.enabled = True
+        for links in self._links.values():
+            links.cache.enabled = True
         self._data_version = self._version()
 
     def notice_external_changes(self) -> bool:
@@ -66,6 +79,8 @@ class Store:
         self._data_version = version
         self.devices.cache.clear()
         self.tokens.cache.clear()
+        for links in self._links.values():
+            links.cache.clear()
         return True
 
     def _version(self) -> int:

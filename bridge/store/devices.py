@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from dataclasses import replace
 
 from sqlite_utils import Database
 
@@ -87,6 +88,17 @@ class Devices:
 
     def all(self) -> list[Device]:
         return [_device(r) for r in self.db["devices"].rows_where(order_by="user_id, name")]
+
+    def rename(self, device_id: str, name: str, room: str | None = None) -> Device:
+        device = self.get(device_id)
+        if device is None:
+            raise NoSuchDevice(f"no device {device_id}")
+        if not name.strip() or len(name) > 128 or (room and len(room) > 64):
+            raise BridgeError("a device name is 1-128 characters, a room at most 64")
+        changes = {"name": name, **({"room": room} if room is not None else {})}
+        self.db["devices"].update(device_id, changes)
+        self.cache.drop(device_id)
+        return replace(device, **changes)
 
     def delete(self, device_id: str) -> Device:
         device = self.get(device_id)

@@ -60,6 +60,14 @@ class Outbox:
             row_id, {"attempts": attempts, "failed_at": time.time(), "last_error": error[:500]}
         )
 
+    def drop_user(self, adapter: str, user_id: int, reason: str) -> None:
+        """Dead-letter every pending report of one user for one adapter."""
+        self.db.execute(
+            "update outbox set failed_at = ?, last_error = ? where adapter = ? and user_id = ?"
+            " and delivered_at is null and failed_at is null",
+            [time.time(), reason, adapter, user_id],
+        )
+
     def pending(self) -> int:
         return self.db["outbox"].count_where("delivered_at is null and failed_at is null")
 

@@ -142,3 +142,20 @@ def m002_account_linking(db: Database) -> None:
     )
     db["login_attempts"].create_index(["name", "at"])
     db["login_attempts"].create_index(["address", "at"])
+
+
+@migrations()
+def m003_platform_links(db: Database) -> None:
+    # What an adapter keeps per linked user (tokens for a platform's event
+    # API, its region...), encrypted as one JSON document.
+    db["platform_links"].create(
+        {
+            "adapter": str,
+            "user_id": int,
+            "data": str,
+            "revoked_at": float,
+            "reason": str,
+            "updated_at": float,
+        },
+        pk=("adapter", "user_id"),
+    )

@@ -37,7 +37,7 @@ class Shadow:
     def update(
         self, device_id: str, props: dict[str, Any], instance: str | None, at: float
     ) -> dict[str, Any]:
-        """Record properties; return those whose value changed."""
+        """Record properties; return those whose value changed, by shadow name."""
         if not props:
             return {}
         state = self._cache.get(device_id)
@@ -50,7 +50,7 @@ class Shadow:
             old = state.get(name)
             state[name] = {"value": value, "sampled_at": at}
             if old is None or old["value"] != value:
-                changed[prop] = value
+                changed[name] = value
             elif at - self._persisted.get((device_id, name), 0.0) < PERSIST_UNCHANGED_EVERY:
                 continue
             self._persisted[(device_id, name)] = at

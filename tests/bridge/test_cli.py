@@ -187,3 +187,21 @@ def test_simulate_runs_virtual_devices_that_answer(cli, server, server_env, acco
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_device_changes_are_announced_to_the_platforms(cli, account, store):
+    out = json.loads(
+        cli("device", "create", account.user.name, "--type", "plug", "--name", "Desk plug").stdout
+    )
+    renamed = json.loads(
+        cli("device", "rename", out["id"], "Desk lamp plug", "--room", "Office").stdout
+    )
+    assert (renamed["name"], renamed["room"]) == ("Desk lamp plug", "Office")
+    cli("device", "delete", out["id"])
+    kinds = [
+        json.loads(r[0])["kind"]
+        for r in store.db.execute(
+            "select change from outbox where device_id = ? order by id", [out["id"]]
+        )
+    ]
+    assert kinds == ["added", "updated", "removed"]

@@ -2,9 +2,9 @@
 
 import pytest
 
-from adapters import Adapter, VoiceReply
+from adapters import Adapter, DeadLetter, LinkRevoked, VoiceReply
 from bridge.model import StateChange
-from bridge.reporting import Reporter
+from bridge.reporting import Reporter, announce
 from bridge.secrets import Vault
 from bridge.store import Store
 
@@ -14,8 +14,9 @@ class Flaky(Adapter):
 
     name = "flaky"
 
-    def __init__(self, failures: int, wants: bool = True):
+    def __init__(self, failures: int, wants: bool = True, fail_with: type = ConnectionError):
         self.failures, self.wants, self.delivered = failures, wants, []
+        self.fail_with = fail_with
 
     def handle(self, request):
         return VoiceReply({})
@@ -26,7 +27,7 @@ class Flaky(Adapter):
     def report(self, user, change):
         if self.failures:
             self.failures -= 1
-            raise ConnectionError("platform down")
+            raise self.fail_with("platform down")
         self.delivered.append(change)
 
 
@@ -35,17 +36,18 @@ def store(tmp_path):
     return Store(str(tmp_path / "r.db"), Vault("k"))
 
 
-def change(user_id, origin=None):
+def change(user_id, origin=None, state="On", device="d" * 24, changed=("powerState",)):
     return StateChange(
         user_id,
-        "d" * 24,
+        device,
         "setPowerState",
-        {"state": "On"},
+        {"state": state},
         None,
         "PHYSICAL_INTERACTION",
         origin,
-        {"powerState": "On"},
+        {"powerState": state},
         1.0,
+        changed,
     )
 
 
@@ -74,7 +76,7 @@ def test_gives_up_after_max_attempts(store):
     deliver_until_done(reporter, store)
     assert adapter.delivered == []
     assert [m["outcome"] for m in store.messages.query(kind="report")] == [
-        "failed",
+        "dead-letter",
         "retry",
         "retry",
     ]
@@ -90,3 +92,47 @@ def test_never_echoes_to_the_origin_nor_queues_for_unwilling_adapters(store):
     assert store.outbox.pending() == 0
     reporter.publish(user, change(user.id))
     assert [r["adapter"] for r in store.outbox.due()] == ["flaky"]
+
+
+def test_rapid_changes_of_one_device_coalesce(store):
+    user, _ = store.users.create("alice", "password1")
+    adapter = Flaky(0)
+    reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3)
+    reporter.publish(user, change(user.id, state="On"))
+    reporter.publish(user, change(user.id, state="Off", changed=("brightness",)))
+    reporter.publish(user, change(user.id, device="e" * 24))
+    reporter.publish(user, change(user.id, changed=()))  # an event without state: kept
+    reporter.deliver_due()
+    assert [(c.device_id, c.properties, tuple(c.changed)) for c in adapter.delivered] == [
+        ("d" * 24, {"powerState": "Off"}, ("powerState", "brightness")),
+        ("e" * 24, {"powerState": "On"}, ("powerState",)),
+        ("d" * 24, {"powerState": "On"}, ()),
+    ]
+    assert store.outbox.pending() == 0
+
+
+def test_dead_letter_is_final_and_revocation_stops_the_user(store):
+    user, _ = store.users.create("alice", "password1")
+    adapter = Flaky(1, fail_with=DeadLetter)
+    reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=5)
+    reporter.publish(user, change(user.id))
+    reporter.deliver_due()
+    assert [m["outcome"] for m in store.messages.query(kind="report")] == ["dead-letter"]
+    adapter.failures, adapter.fail_with = 1, LinkRevoked
+    reporter.publish(user, change(user.id))
+    store.outbox.add(["flaky"], user.id, "f" * 24, {**change(user.id).__dict__})
+    store.db.execute("update outbox set next_attempt_at = next_attempt_at + 3600 where id = 3")
+    reporter.deliver_due()
+    assert store.messages.query(kind="report")[0]["outcome"] == "revoked"
+    assert store.outbox.pending() == 0  # the later report for that user is dropped too
+
+
+def test_changes_from_another_process_fan_out_to_adapters(store):
+    user, _ = store.users.create("alice", "password1")
+    adapters = {"flaky": Flaky(0), "quiet": Flaky(0, wants=False)}
+    reporter = Reporter(store, lambda: adapters, retry_base=0.01, max_attempts=3)
+    announce(store, user.id, "d" * 24, "removed")
+    reporter.deliver_due()
+    reporter.deliver_due()
+    assert [(c.kind, c.device_id) for c in adapters["flaky"].delivered] == [("removed", "d" * 24)]
+    assert adapters["quiet"].delivered == []
