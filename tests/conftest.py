@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from fakes.amazon import CLIENT_ID, CLIENT_SECRET, FakeAmazon
 from servers import BridgeServer, Recorder
 from tls import make_ca_and_server_cert
 
@@ -22,6 +23,7 @@ SECRET_KEY = "test-secret-key-not-for-production"
 DEVICE_TIMEOUT = 1.0
 ACCESS_TOKEN_TTL = 3
 ADMIN_TOKEN = "admin-token-for-tests"
+ALEXA_DEADLINE = 0.8
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +34,23 @@ def recorder() -> Iterator[Recorder]:
 
 
 @pytest.fixture(scope="session")
-def server_env(tmp_path_factory: pytest.TempPathFactory, recorder: Recorder) -> dict[str, str]:
+def amazon() -> Iterator[FakeAmazon]:
+    fake = FakeAmazon()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
+def server_env(
+    tmp_path_factory: pytest.TempPathFactory, recorder: Recorder, amazon: FakeAmazon
+) -> dict[str, str]:
     db = tmp_path_factory.mktemp("bridge") / "bridge.db"
     return {
+        "BRIDGE_ALEXA_CLIENT_ID": CLIENT_ID,
+        "BRIDGE_ALEXA_CLIENT_SECRET": CLIENT_SECRET,
+        "BRIDGE_ALEXA_LWA_URL": amazon.lwa_url,
+        "BRIDGE_ALEXA_GATEWAY_URL": amazon.gateway_url,
+        "BRIDGE_ALEXA_DEADLINE": str(ALEXA_DEADLINE),
         "BRIDGE_DATABASE": str(db),
         "BRIDGE_SECRET_KEY": SECRET_KEY,
         "BRIDGE_DEVICE_TIMEOUT": str(DEVICE_TIMEOUT),

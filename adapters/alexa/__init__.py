@@ -1,0 +1,157 @@
+"""Amazon Alexa: Smart Home Skill API v3, with proactive reports to the Event Gateway."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any, ClassVar
+
+from adapters.alexa import messages
+from adapters.alexa.auth import AWS_REGIONS, Lwa, LwaError
+from adapters.alexa.capabilities import endpoint_for
+from adapters.alexa.directive import Directive
+from adapters.alexa.discovery import endpoint as discovery_endpoint
+from adapters.alexa.errors import (
+    AcceptGrantFailed,
+    AlexaError,
+    EndpointUnreachable,
+    InternalError,
+    InvalidDirective,
+    from_core,
+)
+from adapters.alexa.handlers import HANDLERS
+from adapters.alexa.reports import Reports
+from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
+from bridge.model import BridgeError, Command, Device, StateChange, User
+
+RELAY_HEADER = "X-Bridge-Relay-Secret"
+REGION_HEADER = "X-Bridge-Aws-Region"
+
+
+class AlexaAdapter(Adapter):
+    name = "alexa"
+    report_attempts: ClassVar[int | None] = 3
+    report_retry_min: ClassVar[float] = 1.0
+
+    def __init__(self, context: AdapterContext) -> None:
+        super().__init__(context)
+        self.lwa = Lwa(context)
+        self.reports = Reports(context, self.lwa, self._read)
+        self.deadline = float(context.setting("deadline", "7"))
+
+    # -- directives ---------------------------------------------------------
+
+    def handle(self, request: VoiceRequest) -> VoiceReply:
+        secret = self.context.setting("relay_secret")
+        sent = request.headers.get(RELAY_HEADER, "")
+        if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
+            return VoiceReply({"error": "relay secret missing or wrong"}, status=403)
+        try:
+            doc = request.json()
+        except ValueError:
+            return VoiceReply(self._error(None, InvalidDirective("the body is not JSON")))
+        directive = Directive.salvage(doc)
+        try:
+            directive = Directive.parse(doc)
+            return VoiceReply(self._dispatch(directive, request))
+        except AlexaError as exc:
+            return VoiceReply(self._error(directive, exc))
+        except BridgeError as exc:
+            return VoiceReply(self._error(directive, from_core(exc)))
+
+    def internal_error(self) -> VoiceReply:
+        return VoiceReply(self._error(None, InternalError("the bridge failed")))
+
+    def _error(self, directive: Directive | None, exc: AlexaError) -> dict[str, Any]:
+        return messages.error(
+            exc.namespace,
+            exc.error_type,
+            exc.message,
+            correlation_token=directive.correlation_token if directive else None,
+            endpoint_id=directive.endpoint_id if directive else None,
+            extra=exc.payload,
+        )
+
+    def _dispatch(self, d: Directive, request: VoiceRequest) -> dict[str, Any]:
+        if d.key == ("Alexa.Discovery", "Discover"):
+            return self._discover(d)
+        if d.key == ("Alexa.Authorization", "AcceptGrant"):
+            return self._accept_grant(d, request)
+        if d.key != ("Alexa", "ReportState") and d.key not in HANDLERS:
+            raise InvalidDirective(f"{d.namespace}.{d.name} is not supported")
+        user = self.context.authenticate(d.token)
+        device = self.context.device(user, d.endpoint_id or "")
+        if d.key == ("Alexa", "ReportState"):
+            if not self.context.online(device):
+                raise EndpointUnreachable("the device is offline")
+            return self._with_state(d, device, "StateReport")
+        endpoint = endpoint_for(device.type)
+        namespace = d.namespace
+        if endpoint.find(namespace, d.instance) is None:
+            raise InvalidDirective(f"{device.name} has no {namespace} {d.instance or ''}".strip())
+        action = HANDLERS[d.key](d, endpoint)
+        command = Command(device.id, action.name, action.value, action.instance, self.name)
+        self.context.send(user, command, self.deadline)
+        return self._with_state(d, device, "Response")
+
+    def _with_state(self, d: Directive, device: Device, name: str) -> dict[str, Any]:
+        return messages.event(
+            "Alexa",
+            name,
+            correlation_token=d.correlation_token,
+            endpoint_id=device.id,
+            properties=self._read(device, None),
+        )
+
+    def _read(self, device: Device, only: set[str] | None) -> list[dict[str, Any]]:
+        """Alexa properties from the shadow, plus connectivity (unless only changes)."""
+        shadow = {
+            name: {**sample, "sampled_at": messages.time_of_sample(sample["sampled_at"])}
+            for name, sample in self.context.state(device).items()
+        }
+        props = endpoint_for(device.type).read(shadow, only)
+        if only is None:
+            online = self.context.online(device)
+            props.append(
+                {
+                    "namespace": "Alexa.EndpointHealth",
+                    "name": "connectivity",
+                    "value": {"value": "OK" if online else "UNREACHABLE"},
+                    "timeOfSample": messages.time_of_sample(time.time()),
+                    "uncertaintyInMilliseconds": 0,
+                }
+            )
+        return props
+
+    def _discover(self, d: Directive) -> dict[str, Any]:
+        user = self.context.authenticate(d.token)
+        endpoints = [discovery_endpoint(device) for device in self.context.devices(user)]
+        return messages.event(
+            "Alexa.Discovery", "Discover.Response", payload={"endpoints": endpoints[:300]}
+        )
+
+    def _accept_grant(self, d: Directive, request: VoiceRequest) -> dict[str, Any]:
+        try:
+            user = self.context.authenticate(d.token)
+        except BridgeError as exc:
+            raise AcceptGrantFailed(f"the grantee token is not valid: {exc.message}") from exc
+        grant = d.payload.get("grant")
+        code = grant.get("code") if isinstance(grant, dict) else None
+        if not isinstance(code, str) or not code:
+            raise AcceptGrantFailed("no authorization code in the grant")
+        region = AWS_REGIONS.get(request.headers.get(REGION_HEADER, ""), "NA")
+        try:
+            link = self.lwa.accept_grant(code, region)
+        except LwaError as exc:
+            self.context.log.warning("AcceptGrant for %s failed: %s", user.name, exc)
+            raise AcceptGrantFailed("Login with Amazon refused the code") from exc
+        self.context.links.put(user.id, link)
+        return messages.event("Alexa.Authorization", "AcceptGrant.Response")
+
+    # -- proactive reports --------------------------------------------------
+
+    def wants_reports(self, user: User) -> bool:
+        return self.context.links.get(user.id) is not None
+
+    def report(self, user: User, change: StateChange) -> None:
+        self.reports.send(user, change)

@@ -1,0 +1,55 @@
+"""A device as an Alexa discovery endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.alexa.capabilities import endpoint_for
+from bridge import catalog
+from bridge.model import Device
+
+CATEGORIES = {
+    "light": "LIGHT",
+    "dimmer": "LIGHT",
+    "switch": "SWITCH",
+    "plug": "SMARTPLUG",
+    "thermostat": "THERMOSTAT",
+    "air_conditioner": "THERMOSTAT",
+    "lock": "SMARTLOCK",
+    "blinds": "INTERIOR_BLIND",
+    "fan": "FAN",
+    "temperature_sensor": "TEMPERATURE_SENSOR",
+    "contact_sensor": "CONTACT_SENSOR",
+    "motion_sensor": "MOTION_SENSOR",
+    "doorbell": "DOORBELL",
+}
+MANUFACTURER = "Voice Bridge"
+
+
+def endpoint(device: Device) -> dict[str, Any]:
+    label = catalog.TYPES[device.type].label
+    where = f" in {device.room}" if device.room else ""
+    capabilities = [{"type": "AlexaInterface", "interface": "Alexa", "version": "3"}]
+    capabilities += [i.discovery() for i in endpoint_for(device.type).interfaces]
+    capabilities.append(
+        {
+            "type": "AlexaInterface",
+            "interface": "Alexa.EndpointHealth",
+            "version": "3",
+            "properties": {
+                "supported": [{"name": "connectivity"}],
+                "proactivelyReported": True,
+                "retrievable": True,
+            },
+        }
+    )
+    return {
+        "endpointId": device.id,
+        "manufacturerName": MANUFACTURER,
+        "friendlyName": device.name[:128],
+        "description": f"{label}{where} via {MANUFACTURER}"[:128],
+        "displayCategories": [CATEGORIES.get(device.type, "OTHER")],
+        "additionalAttributes": {"manufacturer": MANUFACTURER, "model": device.type},
+        "cookie": {},
+        "capabilities": capabilities,
+    }

@@ -1,0 +1,165 @@
+"""Control directives to device commands: one small function per directive.
+
+A handler turns the directive's payload into the device action it means; it
+never builds a reply (the dispatcher answers with the device-confirmed state)
+and never builds error JSON (it raises, and one catch site answers).
+"""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.alexa.capabilities import Endpoint
+from adapters.alexa.directive import Directive
+from adapters.alexa.errors import InvalidDirective, InvalidValue, TemperatureOutOfRange
+
+
+@dataclass(frozen=True)
+class Action:
+    """A device action in the core's vocabulary."""
+
+    name: str
+    value: dict[str, Any]
+    instance: str | None = None
+
+
+Handler = Callable[[Directive, Endpoint], Action]
+HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+def register(namespace: str, *names: str) -> Callable[[Handler], Handler]:
+    def decorate(fn: Handler) -> Handler:
+        for name in names:
+            HANDLERS[(namespace, name)] = fn
+        return fn
+
+    return decorate
+
+
+def _number(payload: dict[str, Any], key: str) -> float:
+    value = payload.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValue(f"{key} must be a number")
+    return value
+
+
+@register("Alexa.PowerController", "TurnOn", "TurnOff")
+def power(d: Directive, e: Endpoint) -> Action:
+    return Action("setPowerState", {"state": "On" if d.name == "TurnOn" else "Off"})
+
+
+@register("Alexa.BrightnessController", "SetBrightness", "AdjustBrightness")
+def brightness(d: Directive, e: Endpoint) -> Action:
+    if d.name == "SetBrightness":
+        return Action("setBrightness", {"brightness": _number(d.payload, "brightness")})
+    return Action("adjustBrightness", {"brightnessDelta": _number(d.payload, "brightnessDelta")})
+
+
+@register("Alexa.PercentageController", "SetPercentage", "AdjustPercentage")
+def percentage(d: Directive, e: Endpoint) -> Action:
+    if d.name == "SetPercentage":
+        return Action("setPercentage", {"percentage": _number(d.payload, "percentage")})
+    return Action("adjustPercentage", {"percentage": _number(d.payload, "percentageDelta")})
+
+
+@register("Alexa.ColorController", "SetColor")
+def color(d: Directive, e: Endpoint) -> Action:
+    hsb = d.payload.get("color")
+    if not isinstance(hsb, dict):
+        raise InvalidValue("color must be an object with hue, saturation and brightness")
+    hue, sat, bri = (_number(hsb, k) for k in ("hue", "saturation", "brightness"))
+    if not (0 <= hue <= 360 and 0 <= sat <= 1 and 0 <= bri <= 1):
+        raise InvalidValue("hue is 0-360, saturation and brightness 0-1")
+    r, g, b = colorsys.hsv_to_rgb(hue / 360, sat, bri)
+    return Action(
+        "setColor", {"color": {"r": round(r * 255), "g": round(g * 255), "b": round(b * 255)}}
+    )
+
+
+@register(
+    "Alexa.ColorTemperatureController",
+    "SetColorTemperature",
+    "IncreaseColorTemperature",
+    "DecreaseColorTemperature",
+)
+def color_temperature(d: Directive, e: Endpoint) -> Action:
+    if d.name == "SetColorTemperature":
+        kelvin = _number(d.payload, "colorTemperatureInKelvin")
+        return Action("setColorTemperature", {"colorTemperature": kelvin})
+    action = "increase" if d.name.startswith("Increase") else "decrease"
+    return Action(f"{action}ColorTemperature", {})
+
+
+def _celsius(setpoint: Any, *, delta: bool = False) -> float:
+    if not isinstance(setpoint, dict):
+        raise InvalidValue("a temperature is an object with value and scale")
+    value, scale = _number(setpoint, "value"), setpoint.get("scale", "CELSIUS")
+    if scale == "FAHRENHEIT":
+        return round(value * 5 / 9 if delta else (value - 32) * 5 / 9, 1)
+    if scale == "KELVIN":
+        return round(value if delta else value - 273.15, 1)
+    if scale != "CELSIUS":
+        raise InvalidValue("scale is CELSIUS, FAHRENHEIT or KELVIN")
+    return value
+
+
+@register(
+    "Alexa.ThermostatController",
+    "SetTargetTemperature",
+    "AdjustTargetTemperature",
+    "SetThermostatMode",
+)
+def thermostat(d: Directive, e: Endpoint) -> Action:
+    if d.name == "SetThermostatMode":
+        mode = d.payload.get("thermostatMode")
+        value = mode.get("value") if isinstance(mode, dict) else None
+        return Action("setThermostatMode", {"thermostatMode": value})
+    if d.name == "AdjustTargetTemperature":
+        delta = _celsius(d.payload.get("targetSetpointDelta"), delta=True)
+        return Action("adjustTargetTemperature", {"temperature": delta})
+    if "targetSetpoint" not in d.payload:
+        raise InvalidDirective("only a single targetSetpoint is supported")
+    target = _celsius(d.payload["targetSetpoint"])
+    stat = e.find("Alexa.ThermostatController")
+    if stat and stat.cap and stat.cap.range:
+        low, high = stat.cap.range
+        if not low <= target <= high:
+            raise TemperatureOutOfRange(
+                f"the target must be between {low:g} and {high:g} C",
+                validRange={
+                    "minimumValue": {"value": low, "scale": "CELSIUS"},
+                    "maximumValue": {"value": high, "scale": "CELSIUS"},
+                },
+            )
+    return Action("targetTemperature", {"temperature": target})
+
+
+@register("Alexa.LockController", "Lock", "Unlock")
+def lock(d: Directive, e: Endpoint) -> Action:
+    return Action("setLockState", {"state": "LOCKED" if d.name == "Lock" else "UNLOCKED"})
+
+
+@register("Alexa.RangeController", "SetRangeValue", "AdjustRangeValue")
+def range_value(d: Directive, e: Endpoint) -> Action:
+    if d.name == "SetRangeValue":
+        return Action("setRangeValue", {"rangeValue": _number(d.payload, "rangeValue")}, d.instance)
+    return Action(
+        "adjustRangeValue", {"rangeValueDelta": _number(d.payload, "rangeValueDelta")}, d.instance
+    )
+
+
+@register("Alexa.ModeController", "SetMode")
+def mode(d: Directive, e: Endpoint) -> Action:
+    value = d.payload.get("mode")
+    prefix = f"{d.instance}."
+    if not isinstance(value, str) or not value.startswith(prefix):
+        raise InvalidValue(f"mode must be one of this instance's modes ({prefix}...)")
+    return Action("setMode", {"mode": value[len(prefix) :]}, d.instance)
+
+
+@register("Alexa.ToggleController", "TurnOn", "TurnOff")
+def toggle(d: Directive, e: Endpoint) -> Action:
+    return Action("setToggleState", {"state": "On" if d.name == "TurnOn" else "Off"}, d.instance)

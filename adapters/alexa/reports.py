@@ -1,0 +1,126 @@
+"""Proactive events to the Alexa Event Gateway, and what each answer means."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from adapters.alexa import messages
+from adapters.alexa.auth import Lwa
+from adapters.alexa.capabilities import endpoint_for
+from adapters.alexa.discovery import endpoint as discovery_endpoint
+from adapters.base import AdapterContext, DeadLetter, LinkRevoked, RetryLater
+from bridge.model import BridgeError, StateChange, User
+
+CAUSES = {
+    "PHYSICAL_INTERACTION",
+    "APP_INTERACTION",
+    "PERIODIC_POLL",
+    "RULE_TRIGGER",
+    "VOICE_INTERACTION",
+}
+
+
+class Reports:
+    def __init__(self, context: AdapterContext, lwa: Lwa, read_state) -> None:
+        self.context = context
+        self.lwa = lwa
+        self.read_state = read_state
+
+    def send(self, user: User, change: StateChange) -> None:
+        link = self.context.links.get(user.id)
+        if link is None:
+            return  # not linked for events: nothing to tell
+        build = self._build(user, change)
+        if build is None:
+            return
+        token = self.lwa.access_token(user.id, link)
+        status, body = self._post(link, build(token), token)
+        if status == 401:  # refresh and retry once
+            token = self.lwa.access_token(user.id, link, force=True)
+            status, body = self._post(link, build(token), token)
+        self._verdict(user, status, body)
+
+    def _build(self, user: User, change: StateChange):
+        """A function token -> event, or None when there is nothing Alexa needs to hear."""
+        if change.kind == "removed":
+            return lambda token: self._discovery(
+                "DeleteReport", [{"endpointId": change.device_id}], token
+            )
+        try:
+            device = self.context.device(user, change.device_id)
+        except BridgeError:
+            raise DeadLetter("the device no longer exists") from None
+        if change.kind in ("added", "updated"):
+            return lambda token: self._discovery(
+                "AddOrUpdateReport", [discovery_endpoint(device)], token
+            )
+        if change.action == "DoorbellPress":
+            return lambda token: messages.event(
+                "Alexa.DoorbellEventSource",
+                "DoorbellPress",
+                endpoint_id=device.id,
+                scope_token=token,
+                payload={
+                    "cause": {"type": "PHYSICAL_INTERACTION"},
+                    "timestamp": messages.time_of_sample(change.at),
+                },
+            )
+        changed = set(change.changed)
+        names = {n for i in endpoint_for(device.type).interfaces for n in i.shadow_names()}
+        if not changed & names:
+            return None  # Alexa ignores reports whose values did not move
+        changed_props = self.read_state(device, changed)
+        others = [
+            p
+            for p in self.read_state(device, None)
+            if (p["namespace"], p["name"], p.get("instance"))
+            not in {(c["namespace"], c["name"], c.get("instance")) for c in changed_props}
+        ]
+        cause = change.cause if change.cause in CAUSES else "PHYSICAL_INTERACTION"
+        return lambda token: messages.event(
+            "Alexa",
+            "ChangeReport",
+            endpoint_id=device.id,
+            scope_token=token,
+            payload={"change": {"cause": {"type": cause}, "properties": changed_props}},
+            properties=others,
+        )
+
+    def _discovery(self, name: str, endpoints: list[dict[str, Any]], token: str) -> dict:
+        scope = {"type": "BearerToken", "token": token}
+        return messages.event(
+            "Alexa.Discovery", name, payload={"endpoints": endpoints, "scope": scope}
+        )
+
+    def _post(self, link: dict[str, Any], body: dict, token: str) -> tuple[int, dict]:
+        try:
+            reply = self.context.http.post(
+                self.lwa.gateway(link),
+                json=body,
+                timeout=10,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except requests.RequestException as exc:
+            raise RetryLater(f"gateway unreachable: {exc}") from exc
+        try:
+            parsed = reply.json() if reply.content else {}
+        except ValueError:
+            parsed = {}
+        return reply.status_code, parsed if isinstance(parsed, dict) else {}
+
+    def _verdict(self, user: User, status: int, body: dict) -> None:
+        if status == 202:
+            return
+        payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+        code = str(payload.get("code", "")) or str(status)
+        reason = f"{status} {code}: {payload.get('description', '')}".strip()
+        if (status == 403 and code == "SKILL_DISABLED_EXCEPTION") or status == 401:
+            self.context.links.revoke(user.id, reason)
+            raise LinkRevoked(reason)
+        if status == 429 or status >= 500:
+            raise RetryLater(reason)
+        if status == 403 and code == "INSUFFICIENT_PERMISSION_EXCEPTION":
+            self.context.log.error("the skill lacks the Send Alexa Events permission")
+        raise DeadLetter(reason)
