@@ -201,7 +201,8 @@ def test_device_changes_are_announced_to_the_platforms(cli, account, store):
     kinds = [
         json.loads(r[0])["kind"]
         for r in store.db.execute(
-            "select change from outbox where device_id = ? and adapter = '*' order by id", [out["id"]]
+            "select change from outbox where device_id = ? and adapter = '*' order by id",
+            [out["id"]],
         )
     ]
     assert kinds == ["added", "updated", "removed"]

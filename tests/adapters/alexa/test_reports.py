@@ -1,0 +1,270 @@
+"""AcceptGrant and proactive events, delivered to a fake Event Gateway that checks them."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from alexa_helpers import directive, error_type
+from servers import eventually
+
+
+def accept_grant(alexa, amazon, token) -> dict:
+    body = directive(
+        "Alexa.Authorization",
+        "AcceptGrant",
+        None,
+        payload={
+            "grant": {"type": "OAuth2.AuthorizationCode", "code": amazon.issue_code()},
+            "grantee": {"type": "BearerToken", "token": token},
+        },
+    )
+    del body["directive"]["header"]["correlationToken"]
+    return alexa.send(body)
+
+
+@pytest.fixture
+def linked(alexa, amazon, token):
+    event = accept_grant(alexa, amazon, token)
+    assert event["event"]["header"]["name"] == "AcceptGrant.Response"
+    return token
+
+
+def reports_for(amazon, device_id, name="ChangeReport"):
+    return lambda e: (
+        e["event"]["header"]["name"] == name
+        and e["event"].get("endpoint", {}).get("endpointId") == device_id
+    )
+
+
+def changed(event):
+    return {
+        (p["namespace"], p["name"]): p["value"]
+        for p in event["event"]["payload"]["change"]["properties"]
+    }
+
+
+def test_accept_grant_exchanges_the_code_at_lwa(alexa, amazon, token, store, account):
+    calls = len(amazon.lwa_calls)
+    event = accept_grant(alexa, amazon, token)
+    assert event["event"]["header"]["namespace"] == "Alexa.Authorization"
+    assert event["event"]["header"]["name"] == "AcceptGrant.Response"
+    call = amazon.lwa_calls[calls]
+    assert call["grant_type"] == "authorization_code" and call["code"].startswith("ANSK")
+    stored = store.db.execute(
+        "select data from platform_links where adapter = 'alexa' and user_id = ?", [account.user.id]
+    ).fetchone()[0]
+    assert "Atza|" not in stored and "Atzr|" not in stored  # encrypted at rest
+    assert store.links("alexa").get(account.user.id)["region"] == "NA"
+
+
+def test_accept_grant_failures(alexa, amazon, token):
+    body = directive(
+        "Alexa.Authorization",
+        "AcceptGrant",
+        None,
+        payload={
+            "grant": {"type": "OAuth2.AuthorizationCode", "code": "never-issued"},
+            "grantee": {"type": "BearerToken", "token": token},
+        },
+    )
+    event = alexa.send(body)
+    assert event["event"]["header"]["namespace"] == "Alexa.Authorization"
+    assert error_type(event) == "ACCEPT_GRANT_FAILED"
+    body["directive"]["payload"]["grantee"]["token"] = "not ours"
+    assert error_type(alexa.send(body)) == "ACCEPT_GRANT_FAILED"
+
+
+def test_physical_change_is_a_change_report(alexa, amazon, linked, light, account, connect):
+    online = connect(account, [light])
+    online.client.send_event(light.id, "setBrightness", {"brightness": 10})
+    [report] = amazon.wait_for(reports_for(amazon, light.id))
+    assert changed(report) == {("Alexa.BrightnessController", "brightness"): 10}
+    assert report["event"]["payload"]["change"]["cause"]["type"] == "PHYSICAL_INTERACTION"
+    in_context = {(p["namespace"], p["name"]) for p in report["context"]["properties"]}
+    assert ("Alexa.EndpointHealth", "connectivity") in in_context
+    assert ("Alexa.BrightnessController", "brightness") not in in_context
+    assert "correlationToken" not in report["event"]["header"]
+
+
+def test_changes_from_other_channels_are_reported_with_their_cause(
+    alexa, amazon, linked, light, account, connect, admin_send, server, store
+):
+    connect(account, [light])
+    assert admin_send(light.id, "setPowerState", {"state": "On"}).ok
+    [report] = amazon.wait_for(reports_for(amazon, light.id))
+    assert report["event"]["payload"]["change"]["cause"]["type"] == "APP_INTERACTION"
+    echo_token = store.tokens.issue(account.user.id, "echo")
+    requests.post(
+        server.url + "/voice/echo",
+        timeout=5,
+        json={
+            "token": echo_token,
+            "op": "command",
+            "device": light.id,
+            "action": "setPowerState",
+            "value": {"state": "Off"},
+        },
+    )
+    eventually(lambda: len(amazon.wait_for(reports_for(amazon, light.id), 0)) == 2)
+    second = amazon.wait_for(reports_for(amazon, light.id), 0)[1]
+    assert second["event"]["payload"]["change"]["cause"]["type"] == "VOICE_INTERACTION"
+    assert changed(second) == {("Alexa.PowerController", "powerState"): "OFF"}
+
+
+def test_alexa_directives_are_not_echoed_back(
+    alexa, amazon, linked, light, account, connect, store
+):
+    connect(account, [light])
+    alexa.send(directive("Alexa.PowerController", "TurnOn", linked, light.id))
+    time.sleep(1.5)
+    assert amazon.wait_for(reports_for(amazon, light.id), 0) == []
+    assert (
+        store.db.execute(
+            "select count(*) from outbox where adapter = 'alexa' and device_id = ?", [light.id]
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def test_doorbell_press(alexa, amazon, linked, store, account, connect):
+    bell = store.devices.create(account.user.id, "doorbell", "Front bell")
+    online = connect(account, [bell])
+    online.client.send_event(bell.id, "DoorbellPress", {"state": "pressed"}, cause="ALERT")
+    [event] = amazon.wait_for(reports_for(amazon, bell.id, "DoorbellPress"))
+    assert event["event"]["header"]["namespace"] == "Alexa.DoorbellEventSource"
+
+
+def test_contact_sensor_triggers_routines(alexa, amazon, linked, store, account, connect):
+    door = store.devices.create(account.user.id, "contact_sensor", "Back door")
+    online = connect(account, [door])
+    online.client.send_event(door.id, "setContactState", {"state": "open"}, cause="ALERT")
+    [report] = amazon.wait_for(reports_for(amazon, door.id))
+    assert changed(report) == {("Alexa.ContactSensor", "detectionState"): "DETECTED"}
+
+
+def test_device_added_renamed_and_deleted(alexa, amazon, linked, server_env, account):
+    bridge = str(Path(sys.executable).with_name("bridge"))
+    env = {**os.environ, **server_env}
+
+    def cli(*args):
+        out = subprocess.run(
+            [bridge, "device", *args], env=env, capture_output=True, text=True, timeout=30
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    created = json.loads(cli("create", account.user.name, "--type", "plug", "--name", "Heater"))
+    added = amazon.wait_for(
+        lambda e: (
+            e["event"]["header"]["name"] == "AddOrUpdateReport"
+            and e["event"]["payload"]["endpoints"][0]["endpointId"] == created["id"]
+        )
+    )
+    assert added[0]["event"]["payload"]["endpoints"][0]["friendlyName"] == "Heater"
+    cli("rename", created["id"], "Bathroom heater")
+    renamed = amazon.wait_for(
+        lambda e: (
+            e["event"]["header"]["name"] == "AddOrUpdateReport"
+            and e["event"]["payload"]["endpoints"][0]["friendlyName"] == "Bathroom heater"
+        )
+    )
+    assert renamed
+    cli("delete", created["id"])
+    deleted = amazon.wait_for(
+        lambda e: (
+            e["event"]["header"]["name"] == "DeleteReport"
+            and e["event"]["payload"]["endpoints"] == [{"endpointId": created["id"]}]
+        )
+    )
+    assert deleted and "rejected" not in deleted[0]
+
+
+def history(store, device_id):
+    return [
+        (m["outcome"], m["detail"])
+        for m in reversed(store.messages.query(device_id=device_id, kind="report"))
+        if m["origin"] == "alexa"
+    ]
+
+
+def test_expired_token_is_refreshed_and_retried_once(
+    alexa, amazon, linked, light, account, connect
+):
+    online = connect(account, [light])
+    amazon.expire_all()
+    calls = len(amazon.lwa_calls)
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    assert amazon.wait_for(reports_for(amazon, light.id))
+    assert [c["grant_type"] for c in amazon.lwa_calls[calls:]] == ["refresh_token"]
+
+
+def test_throttled_then_delivered(alexa, amazon, linked, light, account, connect, store):
+    online = connect(account, [light])
+    amazon.script[:] = [(429, "THROTTLING_EXCEPTION")]
+    started = time.monotonic()
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    assert amazon.wait_for(reports_for(amazon, light.id), timeout=15)
+    assert time.monotonic() - started >= 1.0  # at least a second between tries
+    outcomes = eventually(lambda: len(h := history(store, light.id)) == 2 and h)
+    assert [o for o, _ in outcomes] == ["retry", "ok"]
+
+
+def test_server_errors_end_in_a_dead_letter_after_three_tries(
+    alexa, amazon, linked, light, account, connect, store
+):
+    online = connect(account, [light])
+    amazon.script[:] = [(500, "INTERNAL_SERVICE_EXCEPTION")] * 3
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    outcomes = eventually(lambda: len(h := history(store, light.id)) == 3 and h, timeout=20)
+    assert [o for o, _ in outcomes] == ["retry", "retry", "dead-letter"]
+    assert "INTERNAL_SERVICE_EXCEPTION" in outcomes[-1][1]
+    assert amazon.wait_for(reports_for(amazon, light.id), 0) == []
+
+
+def test_skill_disabled_stops_reports_until_the_next_accept_grant(
+    alexa, amazon, linked, light, account, connect, store
+):
+    online = connect(account, [light])
+    amazon.script[:] = [(403, "SKILL_DISABLED_EXCEPTION")]
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    outcomes = eventually(lambda: history(store, light.id))
+    assert outcomes[0][0] == "revoked"
+    assert store.links("alexa").get(account.user.id) is None
+    time.sleep(1.1)
+    online.client.send_event(light.id, "setPowerState", {"state": "Off"})
+    time.sleep(1.0)
+    assert len(history(store, light.id)) == 1  # nothing more was queued for Alexa
+    accept_grant(alexa, amazon, linked)
+    time.sleep(1.1)
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    assert amazon.wait_for(reports_for(amazon, light.id))
+
+
+def test_revoked_refresh_token_marks_the_link_revoked(
+    alexa, amazon, linked, light, account, connect, store
+):
+    online = connect(account, [light])
+    amazon.revoke_all()  # the user disabled the skill
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    outcomes = eventually(lambda: history(store, light.id))
+    assert outcomes[0][0] == "revoked"
+    reason = store.db.execute(
+        "select reason from platform_links where user_id = ?", [account.user.id]
+    ).fetchone()[0]
+    assert "refresh" in reason
+
+
+def test_malformed_report_is_dead_lettered_with_the_reason(
+    alexa, amazon, linked, light, account, connect, store
+):
+    online = connect(account, [light])
+    amazon.script[:] = [(400, "INVALID_REQUEST_EXCEPTION")]
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    outcomes = eventually(lambda: history(store, light.id))
+    assert outcomes == [("dead-letter", outcomes[0][1])]
+    assert "400 INVALID_REQUEST_EXCEPTION" in outcomes[0][1]
