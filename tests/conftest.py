@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from fakes.amazon import CLIENT_ID, CLIENT_SECRET, FakeAmazon
+from linking import Platform
 from servers import BridgeServer, Recorder
 from tls import make_ca_and_server_cert
 
@@ -158,3 +159,19 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
     path = Path(__file__).resolve().parent.parent / "test-output" / request.node.name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def make_platform(store, recorder):
+    def make(base: str) -> Platform:
+        name = "Platform " + uuid.uuid4().hex[:6]
+        redirect_uri = f"{recorder.base}/callback/{uuid.uuid4().hex[:8]}"
+        client, secret = store.clients.create(name, [redirect_uri])
+        return Platform(base, client.client_id, secret, name, redirect_uri)
+
+    return make
+
+
+@pytest.fixture
+def platform(make_platform, server) -> Platform:
+    return make_platform(server.url)

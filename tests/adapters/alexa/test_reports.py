@@ -268,3 +268,17 @@ def test_malformed_report_is_dead_lettered_with_the_reason(
     outcomes = eventually(lambda: history(store, light.id))
     assert outcomes == [("dead-letter", outcomes[0][1])]
     assert "400 INVALID_REQUEST_EXCEPTION" in outcomes[0][1]
+
+
+def test_the_relay_region_picks_the_gateway_region(alexa, amazon, token, store, account):
+    body = directive(
+        "Alexa.Authorization",
+        "AcceptGrant",
+        None,
+        payload={
+            "grant": {"type": "OAuth2.AuthorizationCode", "code": amazon.issue_code()},
+            "grantee": {"type": "BearerToken", "token": token},
+        },
+    )
+    alexa.send(body, {"X-Bridge-Aws-Region": "eu-west-1"})
+    assert store.links("alexa").get(account.user.id)["region"] == "EU"

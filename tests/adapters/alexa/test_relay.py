@@ -1,0 +1,44 @@
+"""The Lambda relay and the webhook's shared secret."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from alexa_helpers import directive
+
+from bridge import create_app
+
+RELAY = Path(__file__).resolve().parents[3] / "adapters" / "alexa" / "lambda_relay.py"
+
+
+@pytest.fixture
+def guarded(tmp_path):
+    settings = {"BRIDGE_ALEXA_RELAY_SECRET": "relay-s3cret"}
+    app = create_app(
+        {"database": str(tmp_path / "r.db"), "secret_key": "k", "adapter_settings": settings}
+    )
+    return app.test_client()
+
+
+def test_webhook_refuses_calls_without_the_relay_secret(guarded):
+    body = directive("Alexa.Discovery", "Discover", "some-token")
+    assert guarded.post("/voice/alexa", json=body).status_code == 403
+    wrong = guarded.post("/voice/alexa", json=body, headers={"X-Bridge-Relay-Secret": "nope"})
+    assert wrong.status_code == 403
+    right = guarded.post(
+        "/voice/alexa", json=body, headers={"X-Bridge-Relay-Secret": "relay-s3cret"}
+    )
+    assert right.status_code == 200
+    assert right.json["event"]["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+
+
+def test_lambda_relay_forwards_directives_with_secret_and_region(server, monkeypatch, token, light):
+    spec = importlib.util.spec_from_file_location("lambda_relay", RELAY)
+    relay = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(relay)
+    monkeypatch.setenv("BRIDGE_URL", server.url)
+    monkeypatch.setenv("BRIDGE_RELAY_SECRET", "")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    reply = relay.handler(directive("Alexa.Discovery", "Discover", token))
+    assert [e["endpointId"] for e in reply["event"]["payload"]["endpoints"]] == [light.id]
+    assert "import requests" not in RELAY.read_text()  # dependency-free on purpose
