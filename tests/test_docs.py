@@ -19,6 +19,17 @@ def test_every_setting_is_documented():
     assert missing == []
 
 
+def test_every_adapter_setting_is_documented():
+    """Adapters read BRIDGE_<ADAPTER>_<KEY> through context.setting("key")."""
+    names = set()
+    for package in (ROOT / "adapters").iterdir():
+        for path in package.glob("*.py") if package.is_dir() else ():
+            for key in re.findall(r'setting\(\s*"([a-z_]+)"', path.read_text()):
+                names.add(f"BRIDGE_{package.name.upper()}_{key.upper()}")
+    assert "BRIDGE_ALEXA_CLIENT_ID" in names
+    assert sorted(n for n in names if f"`{n}`" not in README) == []
+
+
 def commands(group: click.Group, prefix: str = "bridge"):
     for name, command in group.commands.items():
         if isinstance(command, click.Group):
