@@ -1,6 +1,10 @@
 """Drive concurrent POSTs at one URL for a while; print rate and latency as JSON.
 
-python bench/load.py URL BODIES_FILE --concurrency C --seconds S
+python bench/load.py URL BODIES_FILE --concurrency C --seconds S [--alexa]
+
+A reply counts when it says it succeeded: `{"ok": true}`, or with --alexa an
+`Alexa.Response`; with --alexa every 100th reply is kept and validated against
+Amazon's schema after the timed run (the result says how many failed).
 """
 
 from __future__ import annotations
@@ -11,12 +15,53 @@ import itertools
 import json
 import statistics
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 
+SCHEMA = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "conformance"
+    / "alexa"
+    / "alexa_smart_home_message_schema.json"
+)
+
+
+SAMPLE_EVERY = 100
+
+
+def checker(alexa: bool, samples: list[dict]) -> Callable[[dict, int], bool]:
+    """Whether a reply succeeded; with alexa, keep every 100th to validate after the run."""
+    if not alexa:
+        return lambda body, n: body.get("ok") is True
+
+    def check(body: dict, n: int) -> bool:
+        if n % SAMPLE_EVERY == 0:
+            samples.append(body)
+        return body.get("event", {}).get("header", {}).get("name") == "Response"
+
+    return check
+
+
+def invalid(samples: list[dict]) -> int:
+    """Sampled replies that fail Amazon's schema (validating is slower than replying)."""
+    if not samples:
+        return 0
+    from jsonschema import Draft4Validator
+
+    validator = Draft4Validator(json.loads(SCHEMA.read_text()))
+    return sum(not validator.is_valid(body) for body in samples)
+
 
 async def run(
-    url: str, bodies: list[dict], concurrency: int, seconds: float, warmup: float
+    url: str,
+    bodies: list[dict],
+    concurrency: int,
+    seconds: float,
+    warmup: float,
+    ok: Callable[[dict, int], bool],
 ) -> dict:
     latencies: list[float] = []
     errors = 0
@@ -34,7 +79,7 @@ async def run(
                     body = await reply.json(content_type=None)
                 done = time.monotonic()
                 if now >= measure_from:
-                    if reply.status == 200 and body.get("ok"):
+                    if reply.status == 200 and ok(body, len(latencies)):
                         latencies.append(done - now)
                     else:
                         errors += 1
@@ -58,12 +103,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--alexa", action="store_true", help="bodies are Alexa directives")
     args = parser.parse_args()
     with open(args.bodies) as fh:
         bodies = json.load(fh)
-    print(
-        json.dumps(asyncio.run(run(args.url, bodies, args.concurrency, args.seconds, args.warmup)))
-    )
+    samples: list[dict] = []
+    ok = checker(args.alexa, samples)
+    result = asyncio.run(run(args.url, bodies, args.concurrency, args.seconds, args.warmup, ok))
+    if args.alexa:
+        result.update(validated=len(samples), invalid=invalid(samples))
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

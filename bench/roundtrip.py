@@ -89,7 +89,12 @@ def worker_cpu_seconds(master: subprocess.Popen) -> float:
 
 
 def load(
-    url: str, bodies: list[dict], args: argparse.Namespace, tmp: Path, master: subprocess.Popen
+    url: str,
+    bodies: list[dict],
+    args: argparse.Namespace,
+    tmp: Path,
+    master: subprocess.Popen,
+    *extra: str,
 ) -> dict:
     """Run the load driver; add the server worker's CPU time per request."""
     path = tmp / f"bodies-{random.random()}.json"
@@ -101,6 +106,7 @@ def load(
         str(path),
         "--concurrency",
         str(args.concurrency),
+        *extra,
         "--seconds",
         str(args.seconds),
     ]
@@ -166,16 +172,46 @@ def commands(token: str, ids: list[str], n: int = 5000) -> list[dict]:
     ]
 
 
+def alexa_directives(token: str, ids: list[str], n: int = 5000) -> list[dict]:
+    """Real Smart Home directives, as Alexa sends them."""
+    return [
+        {
+            "directive": {
+                "header": {
+                    "namespace": "Alexa.PowerController",
+                    "name": random.choice(["TurnOn", "TurnOff"]),
+                    "payloadVersion": "3",
+                    "messageId": f"m-{i}",
+                    "correlationToken": f"c-{i}",
+                },
+                "endpoint": {
+                    "scope": {"type": "BearerToken", "token": token},
+                    "endpointId": random.choice(ids),
+                    "cookie": {},
+                },
+                "payload": {},
+            }
+        }
+        for i in range(n)
+    ]
+
+
 def throughput(args: argparse.Namespace, tmp: Path) -> dict:
     env, app_key, secret, token, ids = setup(tmp / "throughput", args.devices)
+    env["BRIDGE_ADAPTERS"] = "echo,alexa"
     with gunicorn("app:app", env) as (url, master), fleet(url, app_key, secret, ids, tmp):
         bridge = load(url + "/voice/echo", commands(token, ids), args, tmp, master)
+        alexa = load(
+            url + "/voice/alexa", alexa_directives(token, ids), args, tmp, master, "--alexa"
+        )
     with gunicorn("bench.hello:app", env) as (url, master):
         hello = load(url + "/hello", [{"device": i} for i in ids[:100]], args, tmp, master)
     return {
         "bridge": bridge,
+        "alexa": alexa,
         "hello": hello,
         "ratio": round(bridge["rate"] / hello["rate"], 3) if hello["rate"] else None,
+        "alexa_ratio": round(alexa["rate"] / hello["rate"], 3) if hello["rate"] else None,
     }
 
 
@@ -215,13 +251,16 @@ def main() -> None:
         result = {"throughput": throughput(args, tmp)}
         t = result["throughput"]
         print(f"devices connected: {args.devices}, concurrency {args.concurrency}")
-        for name_, r in (("bridge webhook", t["bridge"]), ("hello world", t["hello"])):
+        rows = (("test adapter", t["bridge"]), ("alexa", t["alexa"]), ("hello world", t["hello"]))
+        for name_, r in rows:
             print(
                 f"  {name_:15} {r['rate']:>8} cmd/s  p50 {r['p50_ms']} ms  "
                 f"p99 {r['p99_ms']} ms  errors {r['errors']}  "
                 f"worker CPU {r['worker_cpu_us']} us/request"
             )
-        print(f"  ratio bridge / hello-world: {t['ratio']:.0%}")
+        print(
+            f"  ratio to hello world: test adapter {t['ratio']:.0%}, alexa {t['alexa_ratio']:.0%}"
+        )
         if args.capacity:
             c = result["capacity"] = capacity(args, tmp)
             r = c["commands"]

@@ -9,6 +9,7 @@ same place.
 from __future__ import annotations
 
 import colorsys
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -278,8 +279,9 @@ SIMPLE: dict[str, Callable[[catalog.Capability], Interface]] = {
 }
 
 
+@functools.cache
 def endpoint_for(type_name: str) -> Endpoint:
-    """The Alexa interfaces of a device type, from its catalog capabilities."""
+    """The Alexa interfaces of a device type, from its catalog capabilities (fixed, so cached)."""
     caps = catalog.TYPES[type_name].capabilities
     endpoint = Endpoint()
     thermostat = [c for c in caps if c.name in ("targetTemperature", "thermostatMode")]

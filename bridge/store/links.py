@@ -11,6 +11,8 @@ from sqlite_utils import Database
 from bridge.secrets import Vault
 from bridge.store.cache import Cache
 
+UNLINKED: dict[str, Any] = {}
+
 
 class PlatformLinks:
     """One adapter's view: it reads and writes only rows of its own name."""
@@ -19,22 +21,20 @@ class PlatformLinks:
         self.db = db
         self.vault = vault
         self.adapter = adapter
-        self.cache: Cache[int, dict[str, Any] | None] = Cache()
+        self.cache: Cache[int, dict[str, Any]] = Cache()
 
     def get(self, user_id: int) -> dict[str, Any] | None:
         """The link's data, or None when the user has not linked or has unlinked."""
         hit = self.cache.get(user_id)
-        if hit is not None:
-            return hit
-        row = self.db.conn.execute(
-            "select data from platform_links where adapter = ? and user_id = ?"
-            " and revoked_at is null",
-            (self.adapter, user_id),
-        ).fetchone()
-        data = json.loads(self.vault.decrypt(row[0])) if row else None
-        if data is not None:
-            self.cache.put(user_id, data)
-        return data
+        if hit is None:
+            row = self.db.conn.execute(
+                "select data from platform_links where adapter = ? and user_id = ?"
+                " and revoked_at is null",
+                (self.adapter, user_id),
+            ).fetchone()
+            hit = json.loads(self.vault.decrypt(row[0])) if row else UNLINKED
+            self.cache.put(user_id, hit)  # "not linked" is asked on every change: cache it too
+        return None if hit is UNLINKED else hit
 
     def put(self, user_id: int, data: dict[str, Any]) -> None:
         self.db["platform_links"].upsert(
