@@ -223,6 +223,14 @@ def sensor_state(name: str, event: str, prop: str) -> Capability:
     return Capability(name, events=(event,), state={prop: "state"})
 
 
+def scene() -> Capability:
+    """A scene runs on "On" (activate) and may be undone on "Off"; it keeps no state."""
+    return Capability(
+        "scene",
+        (Action("setPowerState", (Field("state", "choice", choices=("On", "Off")),)),),
+    )
+
+
 THERMOSTAT_MODES = ("AUTO", "COOL", "HEAT", "ECO", "OFF")
 
 
@@ -288,6 +296,7 @@ TYPES: dict[str, DeviceType] = {
         ),
         DeviceType("motion_sensor", "Motion sensor", (sensor_state("motion", "motion", "motion"),)),
         DeviceType("doorbell", "Doorbell", (Capability("doorbell", events=("DoorbellPress",)),)),
+        DeviceType("scene", "Scene", (scene(),)),
     )
 }
 

@@ -92,6 +92,19 @@ class AlexaAdapter(Adapter):
         action = HANDLERS[d.key](d, endpoint)
         command = Command(device.id, action.name, action.value, action.instance, self.name)
         self.context.send(user, command, self.deadline)
+        if namespace == "Alexa.SceneController":
+            name = "ActivationStarted" if d.name == "Activate" else "DeactivationStarted"
+            return messages.event(
+                namespace,
+                name,
+                correlation_token=d.correlation_token,
+                endpoint_id=device.id,
+                properties=[],
+                payload={
+                    "cause": {"type": "VOICE_INTERACTION"},
+                    "timestamp": messages.time_of_sample(time.time()),
+                },
+            )
         return self._with_state(d, device, "Response")
 
     def _with_state(self, d: Directive, device: Device, name: str) -> dict[str, Any]:

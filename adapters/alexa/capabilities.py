@@ -244,6 +244,19 @@ class Doorbell(Interface):
         }
 
 
+class Scene(Interface):
+    interface = "Alexa.SceneController"
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "type": "AlexaInterface",
+            "interface": self.interface,
+            "version": "3",
+            "supportsDeactivation": True,
+            "proactivelyReported": False,
+        }
+
+
 @dataclass
 class Endpoint:
     """A device as Alexa sees it."""
@@ -276,6 +289,7 @@ SIMPLE: dict[str, Callable[[catalog.Capability], Interface]] = {
     "contactState": lambda c: ContactSensor(c),
     "motion": lambda c: MotionSensor(c),
     "doorbell": lambda c: Doorbell(c),
+    "scene": lambda c: Scene(c),
 }
 
 

@@ -22,6 +22,7 @@ CATEGORIES = {
     "contact_sensor": "CONTACT_SENSOR",
     "motion_sensor": "MOTION_SENSOR",
     "doorbell": "DOORBELL",
+    "scene": "SCENE_TRIGGER",
 }
 MANUFACTURER = "Voice Bridge"
 

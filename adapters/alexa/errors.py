@@ -59,6 +59,11 @@ class InternalError(AlexaError):
     error_type = "INTERNAL_ERROR"
 
 
+class DualSetpointsUnsupported(AlexaError):
+    namespace = "Alexa.ThermostatController"
+    error_type = "DUAL_SETPOINTS_UNSUPPORTED"
+
+
 class AcceptGrantFailed(AlexaError):
     namespace = "Alexa.Authorization"
     error_type = "ACCEPT_GRANT_FAILED"

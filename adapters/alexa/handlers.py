@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.alexa.capabilities import Endpoint
 from adapters.alexa.directive import Directive
-from adapters.alexa.errors import InvalidDirective, InvalidValue, TemperatureOutOfRange
+from adapters.alexa.errors import DualSetpointsUnsupported, InvalidValue, TemperatureOutOfRange
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def thermostat(d: Directive, e: Endpoint) -> Action:
         delta = _celsius(d.payload.get("targetSetpointDelta"), delta=True)
         return Action("adjustTargetTemperature", {"temperature": delta})
     if "targetSetpoint" not in d.payload:
-        raise InvalidDirective("only a single targetSetpoint is supported")
+        raise DualSetpointsUnsupported("this thermostat takes a single target temperature")
     target = _celsius(d.payload["targetSetpoint"])
     stat = e.find("Alexa.ThermostatController")
     if stat and stat.cap and stat.cap.range:
@@ -158,6 +158,11 @@ def mode(d: Directive, e: Endpoint) -> Action:
     if not isinstance(value, str) or not value.startswith(prefix):
         raise InvalidValue(f"mode must be one of this instance's modes ({prefix}...)")
     return Action("setMode", {"mode": value[len(prefix) :]}, d.instance)
+
+
+@register("Alexa.SceneController", "Activate", "Deactivate")
+def scene(d: Directive, e: Endpoint) -> Action:
+    return Action("setPowerState", {"state": "On" if d.name == "Activate" else "Off"})
 
 
 @register("Alexa.ToggleController", "TurnOn", "TurnOff")

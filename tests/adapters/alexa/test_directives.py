@@ -326,3 +326,38 @@ def test_invalid_directives(alexa, token, home):
     assert (
         error_type(alexa.send(b"[]", {"Content-Type": "application/json"})) == "INVALID_DIRECTIVE"
     )
+
+
+def test_scenes_start_and_say_so(alexa, token, store, account, connect):
+    movie = store.devices.create(account.user.id, "scene", "Movie night")
+    online = connect(account, [movie])
+    received = []
+    online.client.on("setPowerState", lambda d, value, i: received.append(value) or value)
+    found = alexa.send(directive("Alexa.Discovery", "Discover", token))
+    [endpoint] = [e for e in found["event"]["payload"]["endpoints"] if e["endpointId"] == movie.id]
+    assert endpoint["displayCategories"] == ["SCENE_TRIGGER"]
+    for name, started in (("Activate", "ActivationStarted"), ("Deactivate", "DeactivationStarted")):
+        event = alexa.send(directive("Alexa.SceneController", name, token, movie.id))
+        assert event["event"]["header"]["name"] == started
+        assert event["event"]["payload"]["cause"]["type"] == "VOICE_INTERACTION"
+    assert received == [{"state": "On"}, {"state": "Off"}]
+
+
+def test_dual_setpoints_are_refused_in_the_thermostat_namespace(
+    alexa, token, home, account, connect
+):
+    connect(account, [home["thermostat"]])
+    event = alexa.send(
+        directive(
+            "Alexa.ThermostatController",
+            "SetTargetTemperature",
+            token,
+            home["thermostat"].id,
+            {
+                "lowerSetpoint": {"value": 18, "scale": "CELSIUS"},
+                "upperSetpoint": {"value": 24, "scale": "CELSIUS"},
+            },
+        )
+    )
+    assert event["event"]["header"]["namespace"] == "Alexa.ThermostatController"
+    assert error_type(event) == "DUAL_SETPOINTS_UNSUPPORTED"
