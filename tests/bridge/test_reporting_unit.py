@@ -136,3 +136,19 @@ def test_changes_from_another_process_fan_out_to_adapters(store):
     reporter.deliver_due()
     assert [(c.kind, c.device_id) for c in adapters["flaky"].delivered] == [("removed", "d" * 24)]
     assert adapters["quiet"].delivered == []
+
+
+def test_a_restart_resumes_pending_reports(tmp_path):
+    path = str(tmp_path / "restart.db")
+    before = Store(path, Vault("k"))
+    user, _ = before.users.create("alice", "password1")
+    down = Flaky(99)
+    Reporter(before, lambda: {"flaky": down}, retry_base=0.01, max_attempts=5).publish(
+        user, change(user.id)
+    )
+    before.close()  # the bridge stops before delivering
+    after = Store(path, Vault("k"))
+    up = Flaky(0)
+    Reporter(after, lambda: {"flaky": up}, retry_base=0.01, max_attempts=5).deliver_due()
+    assert [c.properties for c in up.delivered] == [{"powerState": "On"}]
+    assert after.outbox.pending() == 0
