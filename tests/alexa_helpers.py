@@ -72,3 +72,18 @@ def prop(event: dict, namespace: str, name: str, instance: str | None = None):
         if (p["namespace"], p["name"], p.get("instance")) == (namespace, name, instance):
             return p["value"]
     raise AssertionError(f"no {namespace}.{name} in {event['context']['properties']}")
+
+
+def accept_grant(alexa: Alexa, code: str, token: str, headers: dict | None = None) -> dict:
+    """Alexa's AcceptGrant (no endpoint, no correlation token), as the user enables the skill."""
+    body = directive(
+        "Alexa.Authorization",
+        "AcceptGrant",
+        None,
+        payload={
+            "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
+            "grantee": {"type": "BearerToken", "token": token},
+        },
+    )
+    del body["directive"]["header"]["correlationToken"]
+    return alexa.send(body, headers)

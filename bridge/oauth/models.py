@@ -82,6 +82,18 @@ class OAuthToken(TokenMixin):
         self.token_hash = token_hash
         self.refresh = refresh
 
+    @classmethod
+    def from_refresh(cls, refresh: Refresh) -> OAuthToken:
+        return cls(
+            refresh.client_id,
+            refresh.user_id,
+            refresh.scope,
+            refresh.expires_at,
+            refresh.grant_id,
+            refresh.refresh_hash,
+            refresh,
+        )
+
     def check_client(self, client: OAuthClient) -> bool:
         return self.client_id == client.get_client_id()
 

@@ -93,15 +93,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         found = self.server.store.grants.refresh(refresh_token)
         if found is None or found.expires_at <= time.time():
             return None
-        return OAuthToken(
-            found.client_id,
-            found.user_id,
-            found.scope,
-            found.expires_at,
-            found.grant_id,
-            found.refresh_hash,
-            found,
-        )
+        return OAuthToken.from_refresh(found)
 
     def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
         return self.server.store.users.by_id(refresh_token.user_id)
@@ -128,17 +120,7 @@ class Revocation(RevocationEndpoint):
                 row["token_hash"],
             )
         found = store.grants.refresh(token_string)
-        if found is not None:
-            return OAuthToken(
-                found.client_id,
-                found.user_id,
-                found.scope,
-                found.expires_at,
-                found.grant_id,
-                found.refresh_hash,
-                found,
-            )
-        return None
+        return OAuthToken.from_refresh(found) if found is not None else None
 
     def revoke_token(self, token: OAuthToken, request: Any) -> None:
         if token.grant_id:

@@ -1,6 +1,6 @@
 """One user, start to finish: linked through OAuth, discovered, commanded, reported."""
 
-from alexa_helpers import directive, prop
+from alexa_helpers import accept_grant, directive, prop
 
 
 def test_alexa_end_to_end(alexa, amazon, platform, account, light, connect):
@@ -8,16 +8,8 @@ def test_alexa_end_to_end(alexa, amazon, platform, account, light, connect):
     code, _ = platform.code_for(account.user.name, account.password)
     token = platform.exchange(code).json()["access_token"]  # a real account-linking token
 
-    grant = directive(
-        "Alexa.Authorization",
-        "AcceptGrant",
-        None,
-        payload={
-            "grant": {"type": "OAuth2.AuthorizationCode", "code": amazon.issue_code()},
-            "grantee": {"type": "BearerToken", "token": token},
-        },
-    )
-    assert alexa.send(grant)["event"]["header"]["name"] == "AcceptGrant.Response"
+    grant = accept_grant(alexa, amazon.issue_code(), token)
+    assert grant["event"]["header"]["name"] == "AcceptGrant.Response"
 
     found = alexa.send(directive("Alexa.Discovery", "Discover", token))
     assert [e["endpointId"] for e in found["event"]["payload"]["endpoints"]] == [light.id]

@@ -9,27 +9,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from alexa_helpers import directive, error_type
+from alexa_helpers import accept_grant, directive, error_type
 from servers import eventually
-
-
-def accept_grant(alexa, amazon, token) -> dict:
-    body = directive(
-        "Alexa.Authorization",
-        "AcceptGrant",
-        None,
-        payload={
-            "grant": {"type": "OAuth2.AuthorizationCode", "code": amazon.issue_code()},
-            "grantee": {"type": "BearerToken", "token": token},
-        },
-    )
-    del body["directive"]["header"]["correlationToken"]
-    return alexa.send(body)
 
 
 @pytest.fixture
 def linked(alexa, amazon, token):
-    event = accept_grant(alexa, amazon, token)
+    event = accept_grant(alexa, amazon.issue_code(), token)
     assert event["event"]["header"]["name"] == "AcceptGrant.Response"
     return token
 
@@ -50,7 +36,7 @@ def changed(event):
 
 def test_accept_grant_exchanges_the_code_at_lwa(alexa, amazon, token, store, account):
     calls = len(amazon.lwa_calls)
-    event = accept_grant(alexa, amazon, token)
+    event = accept_grant(alexa, amazon.issue_code(), token)
     assert event["event"]["header"]["namespace"] == "Alexa.Authorization"
     assert event["event"]["header"]["name"] == "AcceptGrant.Response"
     call = amazon.lwa_calls[calls]
@@ -239,7 +225,7 @@ def test_skill_disabled_stops_reports_until_the_next_accept_grant(
     online.client.send_event(light.id, "setPowerState", {"state": "Off"})
     time.sleep(1.0)
     assert len(history(store, light.id)) == 1  # nothing more was queued for Alexa
-    accept_grant(alexa, amazon, linked)
+    accept_grant(alexa, amazon.issue_code(), linked)
     time.sleep(1.1)
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
     assert amazon.wait_for(reports_for(amazon, light.id))
@@ -271,14 +257,5 @@ def test_malformed_report_is_dead_lettered_with_the_reason(
 
 
 def test_the_relay_region_picks_the_gateway_region(alexa, amazon, token, store, account):
-    body = directive(
-        "Alexa.Authorization",
-        "AcceptGrant",
-        None,
-        payload={
-            "grant": {"type": "OAuth2.AuthorizationCode", "code": amazon.issue_code()},
-            "grantee": {"type": "BearerToken", "token": token},
-        },
-    )
-    alexa.send(body, {"X-Bridge-Aws-Region": "eu-west-1"})
+    accept_grant(alexa, amazon.issue_code(), token, {"X-Bridge-Aws-Region": "eu-west-1"})
     assert store.links("alexa").get(account.user.id)["region"] == "EU"
