@@ -59,6 +59,8 @@ class AdapterContext:
     log: logging.Logger
     links: PlatformLinks
     """This adapter's per-user link data (tokens, region), encrypted at rest."""
+    unlink: Callable[[str], None]
+    """Revoke the account link (the whole OAuth grant) an access token belongs to."""
 
     def setting(self, key: str, default: str = "") -> str:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
@@ -66,7 +68,15 @@ class AdapterContext:
 
 
 class RetryLater(Exception):
-    """The platform could not take the report now (throttled, 5xx, timeout): try again."""
+    """The platform could not take the report now (throttled, 5xx, timeout): try again.
+
+    `after` asks for at least that many seconds before the next try (a
+    platform's own rate limit, say).
+    """
+
+    def __init__(self, message: str = "", after: float = 0.0) -> None:
+        super().__init__(message)
+        self.after = after
 
 
 class DeadLetter(Exception):

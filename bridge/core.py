@@ -71,7 +71,18 @@ class Bridge:
             http=self.http,
             log=logging.getLogger(f"adapters.{name}"),
             links=self.store.links(name),
+            unlink=self.unlink,
         )
+
+    def unlink(self, access_token: str) -> None:
+        """Revoke the OAuth grant behind an access token (a platform said the user unlinked)."""
+        row = self.store.tokens.lookup(access_token)
+        if row is None:
+            return
+        if row["grant_id"]:
+            self.store.revoke_grant(row["grant_id"])
+        else:
+            self.store.tokens.forget([row["token_hash"]])
 
     def start_background(self) -> None:
         """Start the server process's greenlets: report delivery and housekeeping."""

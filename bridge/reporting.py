@@ -145,7 +145,11 @@ class Reporter:
                 entry.outcome = "dead-letter"
             else:
                 delay = min(MAX_DELAY, self.retry_base * 2 ** (attempts - 1))
-                delay = max(delay * random.uniform(0.8, 1.2), adapter.report_retry_min)
+                delay = max(
+                    delay * random.uniform(0.8, 1.2),
+                    adapter.report_retry_min,
+                    getattr(exc, "after", 0.0),
+                )
                 self.store.outbox.retry(row["id"], attempts, delay, error)
                 entry.outcome = "retry"
             log.warning("report %s to %s: %s", row["id"], row["adapter"], error)

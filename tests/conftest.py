@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 from fakes.amazon import CLIENT_ID, CLIENT_SECRET, FakeAmazon
+from fakes.dueros import BOT_ID as DUEROS_BOT_ID
+from fakes.dueros import FakeDuerOS
 from linking import Platform
 from servers import BridgeServer, Recorder
 from tls import make_ca_and_server_cert
@@ -25,6 +27,7 @@ DEVICE_TIMEOUT = 1.0
 ACCESS_TOKEN_TTL = 3
 ADMIN_TOKEN = "admin-token-for-tests"
 ALEXA_DEADLINE = 0.8
+ATTRIBUTE_INTERVAL = 2.0
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +45,25 @@ def amazon() -> Iterator[FakeAmazon]:
 
 
 @pytest.fixture(scope="session")
+def dueros() -> Iterator[FakeDuerOS]:
+    fake = FakeDuerOS()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
 def server_env(
-    tmp_path_factory: pytest.TempPathFactory, recorder: Recorder, amazon: FakeAmazon
+    tmp_path_factory: pytest.TempPathFactory,
+    recorder: Recorder,
+    amazon: FakeAmazon,
+    dueros: FakeDuerOS,
 ) -> dict[str, str]:
     db = tmp_path_factory.mktemp("bridge") / "bridge.db"
     return {
+        "BRIDGE_XIAODU_BOT_ID": DUEROS_BOT_ID,
+        "BRIDGE_XIAODU_REPORT_URL": dueros.url,
+        "BRIDGE_XIAODU_DEADLINE": str(ALEXA_DEADLINE),
+        "BRIDGE_XIAODU_ATTRIBUTE_INTERVAL": str(ATTRIBUTE_INTERVAL),
         "BRIDGE_ALEXA_CLIENT_ID": CLIENT_ID,
         "BRIDGE_ALEXA_CLIENT_SECRET": CLIENT_SECRET,
         "BRIDGE_ALEXA_LWA_URL": amazon.lwa_url,
@@ -63,8 +80,9 @@ def server_env(
 
 
 @pytest.fixture(scope="session")
-def server(server_env: dict[str, str]) -> Iterator[BridgeServer]:
+def server(server_env: dict[str, str], dueros: FakeDuerOS) -> Iterator[BridgeServer]:
     srv = BridgeServer(server_env).start()
+    dueros.bridge_url = srv.url
     yield srv
     srv.stop()
 

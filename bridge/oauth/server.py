@@ -47,9 +47,6 @@ class Server(AuthorizationServer):
             token["refresh_token"], request.user.id, client_id, scope, grant_id, self.refresh_ttl
         )
 
-    def revoke_grant(self, grant_id: str) -> None:
-        self.store.tokens.forget(self.store.grants.revoke_grant(grant_id))
-
 
 class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
@@ -74,7 +71,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if found.used_at is not None:
             # A replayed code: whoever holds it may be an attacker, so every
             # token issued from it goes (RFC 6749 section 4.1.2).
-            self.server.revoke_grant(found.code_hash)
+            self.server.store.revoke_grant(found.code_hash)
             return None
         return OAuthCode(found) if found.expires_at > time.time() else None
 
@@ -124,7 +121,7 @@ class Revocation(RevocationEndpoint):
 
     def revoke_token(self, token: OAuthToken, request: Any) -> None:
         if token.grant_id:
-            self.server.revoke_grant(token.grant_id)
+            self.server.store.revoke_grant(token.grant_id)
         else:
             self.server.store.tokens.forget([token.token_hash])
 

@@ -55,6 +55,10 @@ class Store:
         self.grants = Grants(self.db)
         self.logins = Logins(self.db)
 
+    def revoke_grant(self, grant_id: str) -> None:
+        """End one account link: every token issued from that consent, at once."""
+        self.tokens.forget(self.grants.revoke_grant(grant_id))
+
     def links(self, adapter: str) -> PlatformLinks:
         """The platform-link rows of one adapter."""
         links = self._links.get(adapter)

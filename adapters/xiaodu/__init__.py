@@ -1,0 +1,272 @@
+"""Baidu XiaoDu (DuerOS smart-home skills): discovery, control, query, change reports."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
+from adapters.xiaodu import signing
+from adapters.xiaodu.attributes import profile, sample
+from adapters.xiaodu.errors import DuerError, from_core, malformed
+from adapters.xiaodu.handlers import action_for, command_for
+from adapters.xiaodu.reports import Reports
+from bridge.model import BridgeError, Command, Device, StateChange, User
+
+DISCOVERY = "DuerOS.ConnectedHome.Discovery"
+CONTROL = "DuerOS.ConnectedHome.Control"
+QUERY = "DuerOS.ConnectedHome.Query"
+MAX_ATTRIBUTES = 10
+
+
+def envelope(namespace: str, name: str, message_id: str, payload: dict[str, Any]) -> dict:
+    return {
+        "header": {
+            "namespace": namespace,
+            "name": name,
+            "messageId": message_id,
+            "payloadVersion": "1",
+        },
+        "payload": payload,
+    }
+
+
+class XiaoduAdapter(Adapter):
+    name = "xiaodu"
+    report_attempts: ClassVar[int | None] = 5
+    report_retry_min: ClassVar[float] = 1.0
+
+    def __init__(self, context: AdapterContext) -> None:
+        super().__init__(context)
+        self.reports = Reports(context)
+        self.deadline = float(context.setting("deadline", "7"))
+        self._certs: dict[str, bytes] = {}
+
+    def handle(self, request: VoiceRequest) -> VoiceReply:
+        message_id = ""
+        try:
+            doc = request.json()
+            header, payload = doc["header"], doc["payload"]
+            message_id = str(header.get("messageId", ""))[:128]
+            namespace, name = str(header["namespace"]), str(header["name"])
+            if not isinstance(payload, dict):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return VoiceReply(
+                envelope(
+                    CONTROL,
+                    "UnexpectedInformationReceivedError",
+                    message_id,
+                    {"faultingParameter": "body"},
+                )
+            )
+        try:
+            self._check_signature(request)
+            return VoiceReply(self._dispatch(namespace, name, message_id, payload, request))
+        except BridgeError as exc:
+            error = from_core(exc, query=namespace == QUERY)
+        except DuerError as exc:
+            error = exc
+        return VoiceReply(envelope(CONTROL, error.name, message_id, error.payload))
+
+    def internal_error(self) -> VoiceReply:
+        return VoiceReply(envelope(CONTROL, "DriverInternalError", "", {}))
+
+    def _check_signature(self, request: VoiceRequest) -> None:
+        url, signature = request.headers.get("signaturecerturl"), request.headers.get("signature")
+        if self.context.setting("verify_signature") not in ("1", "true") or not (url and signature):
+            return
+        if not signing.cert_url_ok(url):
+            raise malformed("signaturecerturl")
+        if url not in self._certs:
+            self._certs[url] = self.context.http.get(url, timeout=5).content
+        if not signing.verify_request(request.body, signature, self._certs[url]):
+            raise malformed("signature")
+
+    def _dispatch(
+        self,
+        namespace: str,
+        name: str,
+        message_id: str,
+        payload: dict[str, Any],
+        request: VoiceRequest,
+    ) -> dict:
+        token = (
+            payload.get("accessToken")
+            or request.headers.get("Authorization", "").removeprefix("Bearer ")
+            or None
+        )
+        if (namespace, name) == (DISCOVERY, "DiscoverAppliancesRequest"):
+            return envelope(
+                namespace,
+                "DiscoverAppliancesResponse",
+                message_id,
+                self._discover(token, payload.get("openUid")),
+            )
+        if name == "UnbindBotRequest":
+            return self._unbind(namespace, message_id, token)
+        user = self.context.authenticate(token)
+        appliance = payload.get("appliance")
+        if not isinstance(appliance, dict) or not isinstance(appliance.get("applianceId"), str):
+            raise malformed("appliance.applianceId")
+        device = self.context.device(user, appliance["applianceId"])
+        shape = profile(device.type)
+        if shape is None:
+            raise DuerError("UnsupportedTargetError")
+        if name == "ReportStateRequest":
+            first = appliance.get("attributeName")
+            return envelope(
+                QUERY,
+                "ReportStateResponse",
+                message_id,
+                {"attributes": self._attributes(device, first)},
+            )
+        action = action_for(name)
+        if action not in shape.actions:
+            raise DuerError("UnsupportedOperationError")
+        if namespace == QUERY:
+            return envelope(
+                QUERY, name.replace("Request", "Response"), message_id, self._query(action, device)
+            )
+        if namespace != CONTROL:
+            raise malformed("header.namespace")
+        step = command_for(action, payload, device)
+        command = Command(device.id, step.name, step.value, step.instance, self.name)
+        self.context.send(user, command, self.deadline)
+        return envelope(
+            CONTROL,
+            name.replace("Request", "Confirmation"),
+            message_id,
+            {"attributes": self._attributes(device)},
+        )
+
+    def _attributes(self, device: Device, first: str | None = None) -> list[dict[str, Any]]:
+        """The device's attributes from the shadow: the asked one first, at most ten."""
+        shape = profile(device.type)
+        state = self.context.state(device)
+        now = time.time()
+        found = [sample(a, state[a.shadow]) for a in shape.attributes if a.shadow in state]
+        found.sort(key=lambda a: a["name"] != first)
+        reachable = "REACHABLE" if self.context.online(device) else "UNREACHABLE"
+        found.append(
+            {
+                "name": "connectivity",
+                "value": reachable,
+                "scale": "",
+                "timestampOfSample": int(now),
+                "uncertaintyInMilliseconds": 0,
+                "legalValue": "(UNREACHABLE, REACHABLE)",
+            }
+        )
+        return found[:MAX_ATTRIBUTES]
+
+    def _query(self, action: str, device: Device) -> dict[str, Any]:
+        if not self.context.online(device):
+            raise DuerError("TargetOfflineError")
+        state = self.context.state(device)
+        attributes = {a["name"]: a for a in self._attributes(device)}
+        if action == "getTemperatureReading":
+            if "temperature" not in state:
+                raise DuerError(
+                    "UnableToGetValueError",
+                    errorInfo={"code": "DEVICE_BUSY", "description": "no reading yet"},
+                )
+            return {
+                "temperatureReading": {"value": state["temperature"]["value"], "scale": "CELSIUS"}
+            }
+        if action == "getTargetTemperature":
+            if "targetTemperature" not in state:
+                raise DuerError(
+                    "UnableToGetValueError",
+                    errorInfo={"code": "DEVICE_BUSY", "description": "not set yet"},
+                )
+            mode = state.get("thermostatMode", {}).get("value", "AUTO")
+            return {
+                "targetTemperature": {
+                    "value": state["targetTemperature"]["value"],
+                    "scale": "CELSIUS",
+                },
+                "temperatureMode": {"value": mode, "friendlyName": mode.lower()},
+            }
+        wanted = {
+            "getTurnOnState": "turnOnState",
+            "getHumidity": "humidity",
+            "getLockState": "lockState",
+            "getFanSpeed": "fanSpeed",
+        }[action]
+        return {"attributes": [attributes[wanted]] if wanted in attributes else []}
+
+    def _discover(self, token: str | None, open_uid: Any) -> dict[str, Any]:
+        """Never an error envelope: DuerOS wants a list, empty when anything is wrong."""
+        try:
+            user = self.context.authenticate(token)
+            devices = self.context.devices(user)
+        except BridgeError as exc:
+            self.context.log.warning("discovery refused: %s", exc.message)
+            return {"discoveredAppliances": [], "discoveredGroups": []}
+        if isinstance(open_uid, str) and open_uid:
+            link = self.context.links.get(user.id) or {}
+            if link.get("openUid") != open_uid:
+                self.context.links.put(user.id, {**link, "openUid": open_uid[:128]})
+        appliances, groups = [], {}
+        for device in devices[:300]:
+            shape = profile(device.type)
+            if shape is None:
+                continue
+            appliances.append(
+                {
+                    "applianceId": device.id,
+                    "applianceTypes": [shape.appliance_type],
+                    "friendlyName": device.name[:128],
+                    "friendlyDescription": f"{device.name} via Voice Bridge"[:128],
+                    "manufacturerName": "Voice Bridge",
+                    "modelName": device.type,
+                    "version": "1.0",
+                    "isReachable": self.context.online(device),
+                    "actions": list(shape.actions),
+                    "additionalApplianceDetails": {},
+                    "attributes": [
+                        {
+                            "name": "name",
+                            "value": device.name,
+                            "scale": "",
+                            "timestampOfSample": int(time.time()),
+                            "uncertaintyInMilliseconds": 0,
+                            "legalValue": "STRING",
+                        },
+                        *self._attributes(device),
+                    ][:MAX_ATTRIBUTES],
+                }
+            )
+            if device.room:
+                groups.setdefault(device.room[:20], []).append(device.id)
+        return {
+            "discoveredAppliances": appliances,
+            "discoveredGroups": [
+                {
+                    "groupName": room,
+                    "applianceIds": ids[:50],
+                    "groupNotes": room,
+                    "additionalGroupDetails": {},
+                }
+                for room, ids in list(groups.items())[:10]
+            ],
+        }
+
+    def _unbind(self, namespace: str, message_id: str, token: str | None) -> dict:
+        try:
+            user = self.context.authenticate(token)
+        except BridgeError:
+            user = None
+        if token:
+            self.context.unlink(token)
+        if user is not None:
+            self.context.links.revoke(user.id, "the user unbound the skill")
+        return envelope(namespace, "UnbindBotResponse", message_id, {})
+
+    def wants_reports(self, user: User) -> bool:
+        link = self.context.links.get(user.id)
+        return bool(link and link.get("openUid"))
+
+    def report(self, user: User, change: StateChange) -> None:
+        self.reports.send(user, change)

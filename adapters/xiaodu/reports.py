@@ -1,0 +1,108 @@
+"""Pushes to DuerOS: the changereport handshake and devicesync."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from adapters.base import AdapterContext, DeadLetter, RetryLater
+from adapters.xiaodu.attributes import profile
+from adapters.xiaodu.signing import sign_push
+from bridge.model import BridgeError, StateChange, User
+
+DEFAULT_URL = "https://xiaodu.baidu.com/saiya/smarthome"
+
+
+class Reports:
+    def __init__(self, context: AdapterContext) -> None:
+        self.context = context
+        self.last_sent: dict[tuple[int, str, str], float] = {}
+        # DuerOS takes one changereport per attribute a minute.
+        self.every = float(context.setting("attribute_interval", "60"))
+
+    def send(self, user: User, change: StateChange) -> None:
+        link = self.context.links.get(user.id)
+        if not link or not link.get("openUid"):
+            return
+        if change.kind != "state":
+            self._post(
+                "devicesync",
+                {"botId": self._bot(), "logId": str(uuid.uuid4()), "openUids": [link["openUid"]]},
+            )
+            return
+        try:
+            device = self.context.device(user, change.device_id)
+        except BridgeError:
+            raise DeadLetter("the device no longer exists") from None
+        shape = profile(device.type)
+        names = [a.name for a in shape.attributes if a.shadow in change.changed] if shape else []
+        wait = 0.0
+        for name in names:
+            key = (user.id, device.id, name)
+            sent = self.last_sent.get(key, 0.0)
+            if sent >= change.at:
+                continue  # already reported since this change
+            if time.time() - sent < self.every:
+                wait = max(wait, self.every - (time.time() - sent))
+                continue
+            self._post(
+                "changereport",
+                {
+                    "header": {
+                        "namespace": "DuerOS.ConnectedHome.Control",
+                        "name": "ChangeReportRequest",
+                        "messageId": str(uuid.uuid4()),
+                        "payloadVersion": "1",
+                    },
+                    "payload": {
+                        "botId": self._bot(),
+                        "openUid": link["openUid"],
+                        "appliance": {"applianceId": device.id, "attributeName": name},
+                    },
+                },
+            )
+            self.last_sent[key] = time.time()
+        if wait:
+            raise RetryLater("DuerOS takes one report per attribute a minute", after=wait)
+
+    def _bot(self) -> str:
+        return self.context.setting("bot_id")
+
+    def _post(self, path: str, body: dict[str, Any]) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json"}
+        key_path = self.context.setting("private_key")
+        if key_path:
+            stamp = str(int(time.time()))
+            headers.update(
+                timestamp=stamp,
+                signature=sign_push(
+                    data,
+                    self._bot(),
+                    stamp,
+                    self.context.setting("stage", "release"),
+                    Path(key_path).read_bytes(),
+                ),
+            )
+        url = self.context.setting("report_url", DEFAULT_URL).rstrip("/") + "/" + path
+        try:
+            reply = self.context.http.post(url, data=data, headers=headers, timeout=10)
+        except requests.RequestException as exc:
+            raise RetryLater(f"DuerOS unreachable: {exc}") from exc
+        if reply.status_code >= 500 or reply.status_code == 429:
+            raise RetryLater(f"DuerOS answered {reply.status_code}")
+        try:
+            answer = reply.json()
+        except ValueError:
+            raise DeadLetter(f"DuerOS answered {reply.status_code} without JSON") from None
+        if answer.get("status") == 0:
+            return
+        message = str(answer.get("msg", ""))[:200]
+        if "60" in message:
+            raise RetryLater(message, after=self.every)
+        raise DeadLetter(f"{path}: status {answer.get('status')} {message}")

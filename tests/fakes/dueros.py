@@ -1,0 +1,136 @@
+"""A loopback fake of DuerOS's report endpoints (changereport, devicesync).
+
+It checks bodies as the documentation describes them, answers with the
+documented status and messages (including the one-per-60-s limit), and, like
+DuerOS, follows an accepted changereport with a ReportStateRequest to the
+bridge, keeping what the bridge answered.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+BOT_ID = "bridge-test-bot-0001"
+
+
+class FakeDuerOS:
+    def __init__(self) -> None:
+        self.reports: list[dict] = []
+        self.syncs: list[dict] = []
+        self.states: list[dict] = []  # ReportStateResponses the bridge gave
+        self.tokens: dict[str, str] = {}  # openUid -> access token, as DuerOS keeps them
+        self.script: list[dict] = []  # forced answers, in order
+        self.bridge_url = ""
+        self.lock = threading.Condition()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                if self.path.endswith("/changereport"):
+                    answer = fake._changereport(body)
+                elif self.path.endswith("/devicesync"):
+                    answer = fake._devicesync(body)
+                else:
+                    answer = {"status": 404, "msg": "not found"}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/saiya/smarthome"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _changereport(self, body: dict) -> dict:
+        header, payload = body.get("header", {}), body.get("payload", {})
+        appliance = payload.get("appliance", {})
+        valid = (
+            header.get("namespace") == "DuerOS.ConnectedHome.Control"
+            and header.get("name") == "ChangeReportRequest"
+            and header.get("payloadVersion") == "1"
+            and payload.get("botId") == BOT_ID
+            and payload.get("openUid")
+            and isinstance(appliance.get("applianceId"), str)
+            and isinstance(appliance.get("attributeName"), str)
+            and set(appliance) == {"applianceId", "attributeName"}
+        )
+        with self.lock:
+            if not valid:
+                return {"status": 1, "msg": "param error"}
+            if self.script:
+                return self.script.pop(0)
+            self.reports.append(body)
+            self.lock.notify_all()
+        threading.Thread(target=self._report_state, args=(payload,), daemon=True).start()
+        return {
+            "status": 0,
+            "msg": "update 1 attributes",
+            "messageId": header.get("messageId"),
+            "data": {"updated_attribute_num": 1},
+        }
+
+    def _report_state(self, payload: dict) -> None:
+        """What DuerOS does next: ask the skill for the attribute's value."""
+        token = self.tokens.get(payload["openUid"])
+        if not token or not self.bridge_url:
+            return
+        request = {
+            "header": {
+                "namespace": "DuerOS.ConnectedHome.Query",
+                "name": "ReportStateRequest",
+                "messageId": str(uuid.uuid4()),
+                "payloadVersion": "1",
+            },
+            "payload": {
+                "accessToken": token,
+                "appliance": {
+                    "applianceId": payload["appliance"]["applianceId"],
+                    "additionalApplianceDetails": {},
+                    "attributeName": payload["appliance"]["attributeName"],
+                },
+            },
+        }
+        reply = requests.post(self.bridge_url + "/voice/xiaodu", json=request, timeout=10).json()
+        with self.lock:
+            self.states.append(reply)
+            self.lock.notify_all()
+
+    def _devicesync(self, body: dict) -> dict:
+        uids = body.get("openUids")
+        with self.lock:
+            if body.get("botId") != BOT_ID or not body.get("logId") or not isinstance(uids, list):
+                return {"status": 1, "msg": "param error"}
+            if len(uids) > 5:
+                return {"status": 1, "msg": "openUid not more than 5"}
+            self.syncs.append(body)
+            self.lock.notify_all()
+        return {
+            "status": 0,
+            "msg": "ok",
+            "logid": body["logId"],
+            "data": {"failed": [], "succeed": uids},
+        }
+
+    def wait_for(self, items: str, predicate, timeout: float = 10.0) -> list[dict]:
+        end = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                hits = [x for x in getattr(self, items) if predicate(x)]
+                if hits or time.monotonic() > end:
+                    return hits
+                self.lock.wait(0.1)
+
+    def close(self) -> None:
+        self.server.shutdown()
