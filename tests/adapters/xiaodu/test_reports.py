@@ -1,0 +1,137 @@
+"""Change reports, device sync and unbinding, against a fake of DuerOS's report endpoints."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ATTRIBUTE_INTERVAL
+from fakes.dueros import BOT_ID
+from servers import eventually
+from xiaodu_helpers import CONTROL, attributes, from_sample, request
+
+OPEN_UID = "9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c"
+
+
+@pytest.fixture
+def linked(duer, token, dueros, account):
+    """The user discovered through DuerOS: the bridge now knows their openUid."""
+    open_uid = f"uid-{account.user.id}"
+    body = from_sample("discover.request", token)
+    body["payload"]["openUid"] = open_uid
+    duer.send(body)
+    dueros.tokens[open_uid] = token
+    return open_uid
+
+
+def reports_for(device_id, attribute=None):
+    return lambda r: (
+        r["payload"]["appliance"]["applianceId"] == device_id
+        and attribute in (None, r["payload"]["appliance"]["attributeName"])
+    )
+
+
+def test_physical_change_is_reported_then_read_back(dueros, linked, light, account, connect):
+    online = connect(account, [light])
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    [report] = dueros.wait_for("reports", reports_for(light.id))
+    assert report["payload"] == {
+        "botId": BOT_ID,
+        "openUid": linked,
+        "appliance": {"applianceId": light.id, "attributeName": "turnOnState"},
+    }
+    [state] = dueros.wait_for(
+        "states", lambda s: s["payload"]["attributes"][0]["name"] == "turnOnState"
+    )
+    assert state["header"]["name"] == "ReportStateResponse"
+    assert attributes(state)["turnOnState"] == "ON"
+
+
+def test_one_report_per_attribute_per_interval(dueros, linked, light, account, connect):
+    online = connect(account, [light])
+    online.client.send_event(light.id, "setBrightness", {"brightness": 10})
+    assert dueros.wait_for("reports", reports_for(light.id, "brightness"))
+    time.sleep(1.1)
+    sent = time.monotonic()
+    online.client.send_event(light.id, "setBrightness", {"brightness": 20})
+    eventually(
+        lambda: len(dueros.wait_for("reports", reports_for(light.id, "brightness"), 0)) == 2,
+        timeout=10,
+    )
+    assert time.monotonic() - sent >= ATTRIBUTE_INTERVAL - 1.2
+
+
+def test_changes_xiaodu_made_are_not_echoed(
+    duer, dueros, linked, token, light, account, connect, admin_send
+):
+    connect(account, [light])
+    duer.send(request(CONTROL, "TurnOnRequest", token, light.id))
+    time.sleep(1.2)
+    assert dueros.wait_for("reports", reports_for(light.id), 0) == []
+    assert admin_send(light.id, "setBrightness", {"brightness": 5}).ok  # another channel
+    assert dueros.wait_for("reports", reports_for(light.id, "brightness"))
+
+
+def test_device_add_and_remove_sync(dueros, linked, server_env, account):
+    bridge = str(Path(sys.executable).with_name("bridge"))
+    env = {**os.environ, **server_env}
+    out = subprocess.run(
+        [bridge, "device", "create", account.user.name, "--type", "plug", "--name", "Heater"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    device_id = json.loads(out.stdout)["id"]
+    [sync] = dueros.wait_for("syncs", lambda s: s["openUids"] == [linked])
+    assert sync["botId"] == BOT_ID and sync["logId"]
+    subprocess.run(
+        [bridge, "device", "delete", device_id],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    eventually(lambda: len(dueros.wait_for("syncs", lambda s: s["openUids"] == [linked], 0)) == 2)
+
+
+def test_refused_reports_are_dead_lettered_and_the_limit_retried(
+    dueros, linked, light, account, connect, store
+):
+    online = connect(account, [light])
+    dueros.script[:] = [{"status": 1, "msg": "One attribute can only sync 1 times during 60"}]
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    assert dueros.wait_for("reports", reports_for(light.id), timeout=15)
+    dueros.script[:] = [{"status": 2, "msg": "Appliance specificed not exist"}]
+    time.sleep(1.1)
+    online.client.send_event(light.id, "setBrightness", {"brightness": 3})
+
+    def outcomes():
+        return [
+            (m["outcome"], m["detail"])
+            for m in reversed(store.messages.query(device_id=light.id, kind="report"))
+            if m["origin"] == "xiaodu"
+        ]
+
+    history = eventually(lambda: len(outcomes()) >= 3 and outcomes(), timeout=15)
+    assert [o for o, _ in history[:3]] == ["retry", "ok", "dead-letter"]
+    assert "Appliance specificed not exist" in history[2][1]
+
+
+def test_unbind_revokes_the_link_and_stops_reports(
+    duer, dueros, linked, token, light, account, connect, store
+):
+    online = connect(account, [light])
+    body = request("DuerOS.ConnectedHome.UnbindBot", "UnbindBotRequest", token)
+    answer = duer.send(body)
+    assert answer["header"] == {**body["header"], "name": "UnbindBotResponse"}
+    assert answer["payload"] == {}
+    assert store.links("xiaodu").get(account.user.id) is None
+    again = duer.send(request(CONTROL, "TurnOnRequest", token, light.id))
+    assert again["header"]["name"] == "InvalidAccessTokenError"
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    time.sleep(1.2)
+    assert dueros.wait_for("reports", reports_for(light.id), 0) == []
