@@ -41,6 +41,7 @@ class XiaoduAdapter(Adapter):
         self.reports = Reports(context)
         self.deadline = float(context.setting("deadline", "7"))
         self._certs: dict[str, bytes] = {}
+        self._paused: dict[str, str] = {}
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
         message_id = ""
@@ -130,6 +131,12 @@ class XiaoduAdapter(Adapter):
             )
         if namespace != CONTROL:
             raise malformed("header.namespace")
+        if action == "pause":  # remember which way they were moving, for "continue"
+            moving = self.context.state(device).get("mode:Blind.Movement", {}).get("value")
+            if moving in ("Open", "Close"):
+                self._paused[device.id] = moving
+        elif action == "continue":
+            payload = {**payload, "_lastMovement": self._paused.pop(device.id, None)}
         step = command_for(action, payload, device)
         command = Command(device.id, step.name, step.value, step.instance, self.name)
         self.context.send(user, command, self.deadline)

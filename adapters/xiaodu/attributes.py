@@ -107,11 +107,11 @@ def _for(cap: catalog.Capability, type_name: str) -> tuple[tuple[str, ...], tupl
             Attribute("fanSpeed", "rangeValue:Fan.Speed", "", _range(cap)),
         )
     if name == "rangeValue" and instance == "Blind.Lift":
-        return ("turnOn", "turnOff"), (
+        return ("turnOn", "turnOff", "setPercentage"), (
             Attribute("percentage", "rangeValue:Blind.Lift", "%", "[0, 100]"),
         )
     if name == "mode" and instance == "Blind.Movement":
-        return ("pause",), ()
+        return ("pause", "continue"), ()
     if name == "scene":
         return ("turnOn",), ()
     return (), ()

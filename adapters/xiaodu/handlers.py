@@ -158,6 +158,17 @@ def pause(p: dict[str, Any], device: Device, action: str = "") -> Action:
     return Action("setMode", {"mode": "Stop"}, "Blind.Movement")
 
 
+@control("continue")
+def resume(p: dict[str, Any], device: Device, action: str = "") -> Action:
+    """Curtains carry on toward where they were going (opening, unless we know better)."""
+    return Action("setMode", {"mode": p.get("_lastMovement") or "Open"}, "Blind.Movement")
+
+
+@control("setPercentage")
+def set_percentage(p: dict[str, Any], device: Device, action: str = "") -> Action:
+    return Action("setRangeValue", {"rangeValue": round(_number(p, "percentage"))}, "Blind.Lift")
+
+
 def action_for(request_name: str) -> str:
     """`SetBrightnessPercentageRequest` -> `setBrightnessPercentage` (and DuerOS's unSetMode)."""
     base = request_name.removesuffix("Request")

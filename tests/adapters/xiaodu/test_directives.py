@@ -267,3 +267,23 @@ def test_authorization_header_is_accepted_as_fallback(duer, token, home):
         duer.url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
     ).json()
     assert reply["header"]["name"] == "TargetOfflineError"  # authenticated, device offline
+
+
+def test_curtains_move_pause_and_continue(duer, token, home, account, connect):
+    online = connect(account, [home["blinds"]])
+    blinds = home["blinds"].id
+    answer = duer.send(
+        request(CONTROL, "SetPercentageRequest", token, blinds, percentage={"value": 40})
+    )
+    assert attributes(answer)["percentage"] == 40
+    received = []
+    online.client.on("setMode", lambda d, value, i: received.append(value) or value)
+    duer.send(request(CONTROL, "TurnOffRequest", token, blinds))
+    online.client.send_event(blinds, "setMode", {"mode": "Close"}, instance_id="Blind.Movement")
+    time.sleep(0.3)
+    assert (
+        duer.send(request(CONTROL, "PauseRequest", token, blinds))["header"]["name"]
+        == "PauseConfirmation"
+    )
+    duer.send(request(CONTROL, "ContinueRequest", token, blinds))
+    assert received == [{"mode": "Stop"}, {"mode": "Close"}]
