@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import orjson
 import requests
 
-from bridge.model import Command, Device, Result, StateChange, User
+from bridge.model import BridgeError, Command, Device, Result, StateChange, User
 from bridge.store.links import PlatformLinks
 
 
@@ -55,6 +55,10 @@ class AdapterContext:
     state: Callable[[Device], dict[str, dict[str, Any]]]
     online: Callable[[Device], bool]
     send: Callable[[User, Command, float | None], Result]
+    send_pending: Callable[[User, Command, float], Result]
+    """Wait up to the deadline; past it, a PENDING result and later a "late" report."""
+    send_many: Callable[..., list[Result | BridgeError]]
+    """(user, commands, deadline, pending=False): several devices at once."""
     http: requests.Session
     log: logging.Logger
     links: PlatformLinks

@@ -68,6 +68,8 @@ class Bridge:
             state=self.devices.state,
             online=self.devices.online,
             send=self.devices.send,
+            send_pending=self.devices.send_pending,
+            send_many=self.devices.send_many,
             http=self.http,
             log=logging.getLogger(f"adapters.{name}"),
             links=self.store.links(name),

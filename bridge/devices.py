@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import gevent
+
 from bridge import catalog, protocol
 from bridge.hub import Transport
 from bridge.model import (
@@ -49,6 +51,62 @@ class DeviceService:
 
     def state(self, device: Device) -> dict[str, dict[str, Any]]:
         return self.store.shadow.get(device.id)
+
+    def send_pending(self, user: User, command: Command, deadline: float) -> Result:
+        """Wait at most `deadline` for the answer, but let the request run its full course.
+
+        For platforms that give up sooner than devices answer: past the deadline
+        this returns a PENDING result, and when the device does answer (or the
+        bridge's own device timeout passes) the command's origin gets a "late"
+        report with the outcome. Errors before the deadline raise as in `send`.
+        """
+        running = gevent.spawn(self.send, user, command, None)
+        try:
+            return running.get(timeout=deadline)
+        except gevent.Timeout:
+            running.link(lambda done: self._late(user, command, done))
+            return Result(command, Outcome.PENDING, {}, "pending", deadline * 1000)
+
+    def _late(self, user: User, command: Command, done: gevent.Greenlet) -> None:
+        if done.successful():
+            outcome, message, value = "ok", done.value.message, done.value.value
+        else:
+            error = done.exception
+            outcome = error.code if isinstance(error, BridgeError) else "error"
+            message, value = str(error), {}
+        change = StateChange(
+            user.id,
+            command.device_id,
+            command.action,
+            value,
+            command.instance_id,
+            message,
+            command.origin,
+            self.store.shadow.values(command.device_id),
+            time.time(),
+            kind="late",
+            outcome=outcome,
+        )
+        self.reporter.publish(user, change, only=command.origin)
+
+    def send_many(
+        self,
+        user: User,
+        commands: list[Command],
+        deadline: float | None = None,
+        pending: bool = False,
+    ) -> list[Result | BridgeError]:
+        """Several commands at once (one directive, several devices): a result or error each."""
+
+        def one(command: Command) -> Result | BridgeError:
+            try:
+                if pending and deadline:
+                    return self.send_pending(user, command, deadline)
+                return self.send(user, command, deadline)
+            except BridgeError as exc:
+                return exc
+
+        return [g.get() for g in gevent.joinall([gevent.spawn(one, c) for c in commands])]
 
     def send(self, user: User, command: Command, deadline: float | None = None) -> Result:
         """Deliver a command and wait for the answer, at most `deadline` seconds.

@@ -41,6 +41,8 @@ class Command:
 
 class Outcome(enum.Enum):
     ANSWERED = "answered"
+    PENDING = "pending"
+    """Accepted: the device has not answered yet; the origin hears the result as a "late" report."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class StateChange:
     at: float
     changed: tuple[str, ...] | list[str] = ()
     kind: str = "state"
+    outcome: str | None = None
+    """For kind "late": how a command that outlived its caller's deadline ended ("ok" or an
+    error code), with the device's message in `cause`."""
 
 
 class BridgeError(Exception):

@@ -55,11 +55,12 @@ class Reporter:
         self._wake = Event()
         self._pool = Pool(20)
 
-    def publish(self, user: User, change: StateChange) -> None:
+    def publish(self, user: User, change: StateChange, only: str | None = None) -> None:
+        """Queue a change for every adapter that wants it but its origin (or for `only`)."""
         names = [
             name
             for name, adapter in self.adapters().items()
-            if name != change.origin and adapter.wants_reports(user)
+            if (name == only if only else name != change.origin) and adapter.wants_reports(user)
         ]
         if names:
             self.store.outbox.add(names, user.id, change.device_id, asdict(change))

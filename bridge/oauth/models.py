@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 
@@ -28,8 +29,22 @@ class OAuthClient(ClientMixin):
         return scope or ""
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        """Exact match against a registered URI: no prefixes, no patterns."""
-        return redirect_uri in self.client.redirect_uris
+        """Exact match against a registered URI, no prefixes, no patterns, with one allowance.
+
+        A registered URI without a query also matches the same scheme, host,
+        port and path carrying query parameters: Tmall Genie's callback carries
+        per-link `skillId` and `token` parameters that must come back untouched.
+        """
+        if redirect_uri in self.client.redirect_uris:
+            return True
+        asked = urlsplit(redirect_uri)
+        if asked.fragment:
+            return False
+        return any(
+            not (known := urlsplit(uri)).query
+            and (known.scheme, known.netloc, known.path) == (asked.scheme, asked.netloc, asked.path)
+            for uri in self.client.redirect_uris
+        )
 
     def check_client_secret(self, client_secret: str) -> bool:
         return hmac.compare_digest(hash_token(client_secret), self.client.secret_hash)

@@ -222,3 +222,20 @@ def test_a_token_reaches_only_its_owners_devices(platform, make_account, store, 
         },
     ).json()
     assert reply["error"] == "no_such_device"
+
+
+def test_callback_query_parameters_come_back_untouched(make_platform, server, account, store):
+    """Tmall Genie's redirect_uri carries skillId and token that must survive the round trip."""
+    platform = make_platform(server.url)
+    platform.redirect_uri += "?skillId=12345&token=abc%2Bdef"
+    path = platform.authorize_path(state="tm")
+    platform.login(path, account.user.name, account.password)
+    reply = platform.consent(path)
+    query = parse_qs(urlsplit(reply.headers["Location"]).query)
+    assert query["skillId"] == ["12345"] and query["token"] == ["abc+def"]
+    assert query["state"] == ["tm"] and query["code"]
+    assert platform.exchange(query["code"][0]).status_code == 200
+    other_path = platform.authorize_path(
+        redirect_uri=platform.redirect_uri.replace("/callback/", "/elsewhere/")
+    )
+    assert platform.get(other_path).status_code == 400
