@@ -106,7 +106,9 @@ class DeviceService:
             except BridgeError as exc:
                 return exc
 
-        return [g.get() for g in gevent.joinall([gevent.spawn(one, c) for c in commands])]
+        running = [gevent.spawn(one, command) for command in commands]
+        gevent.joinall(running)
+        return [done.get() for done in running]  # in the order asked, not of completion
 
     def send(self, user: User, command: Command, deadline: float | None = None) -> Result:
         """Deliver a command and wait for the answer, at most `deadline` seconds.

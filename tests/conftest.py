@@ -12,6 +12,10 @@ import requests
 from fakes.amazon import CLIENT_ID, CLIENT_SECRET, FakeAmazon
 from fakes.dueros import BOT_ID as DUEROS_BOT_ID
 from fakes.dueros import FakeDuerOS
+from fakes.taobao import APP_KEY as TOP_APP_KEY
+from fakes.taobao import APP_SECRET as TOP_APP_SECRET
+from fakes.taobao import SKILL_ID as TOP_SKILL_ID
+from fakes.taobao import FakeTaobao
 from linking import Platform
 from servers import BridgeServer, Recorder
 from tls import make_ca_and_server_cert
@@ -28,6 +32,7 @@ ACCESS_TOKEN_TTL = 3
 ADMIN_TOKEN = "admin-token-for-tests"
 ALEXA_DEADLINE = 0.8
 ATTRIBUTE_INTERVAL = 2.0
+GENIE_DEADLINE = 0.4
 
 
 @pytest.fixture(scope="session")
@@ -52,14 +57,27 @@ def dueros() -> Iterator[FakeDuerOS]:
 
 
 @pytest.fixture(scope="session")
+def taobao() -> Iterator[FakeTaobao]:
+    fake = FakeTaobao()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
 def server_env(
     tmp_path_factory: pytest.TempPathFactory,
     recorder: Recorder,
     amazon: FakeAmazon,
     dueros: FakeDuerOS,
+    taobao: FakeTaobao,
 ) -> dict[str, str]:
     db = tmp_path_factory.mktemp("bridge") / "bridge.db"
     return {
+        "BRIDGE_TMALLGENIE_GATEWAY_URL": taobao.url,
+        "BRIDGE_TMALLGENIE_APP_KEY": TOP_APP_KEY,
+        "BRIDGE_TMALLGENIE_APP_SECRET": TOP_APP_SECRET,
+        "BRIDGE_TMALLGENIE_SKILL_ID": TOP_SKILL_ID,
+        "BRIDGE_TMALLGENIE_DEADLINE": str(GENIE_DEADLINE),
         "BRIDGE_XIAODU_BOT_ID": DUEROS_BOT_ID,
         "BRIDGE_XIAODU_REPORT_URL": dueros.url,
         "BRIDGE_XIAODU_DEADLINE": str(ALEXA_DEADLINE),
