@@ -32,7 +32,7 @@ class OAuthClient(ClientMixin):
         """Exact match against a registered URI, no prefixes, no patterns, with one allowance.
 
         A registered URI without a query also matches the same scheme, host,
-        port and path carrying query parameters: Tmall Genie's callback carries
+        port and path carrying query parameters: some platforms' callbacks carry
         per-link `skillId` and `token` parameters that must come back untouched.
         """
         if redirect_uri in self.client.redirect_uris:
