@@ -102,8 +102,11 @@ class DeviceEndpoint:
 
     def _open(self, conn: Connection) -> None:
         conn.ws.send(protocol.timestamp_message())
+        already = {d for d in conn.devices if self.hub.online(d)}
         for old in self.hub.attach(conn):
             old.ws.close(1000, "replaced by a newer connection")
+        for device_id in conn.devices.keys() - already:
+            self.events.connectivity(conn.user, device_id, online=True)
         for device_id in conn.devices:
             self.store.messages.record(
                 Entry(
@@ -119,6 +122,7 @@ class DeviceEndpoint:
     def _close(self, conn: Connection, reason: str) -> None:
         for device_id in self.hub.detach(conn):
             self.events.limiter.forget(device_id)
+            self.events.connectivity(conn.user, device_id, online=False)
             self.store.messages.record(
                 Entry("in", "connection", "offline", device_id, conn.user.id, detail=reason)
             )

@@ -12,6 +12,9 @@ from bridge.reporting import Reporter
 from bridge.store import Store
 from bridge.store.messages import Entry
 
+CONNECTIVITY = "connectivity"
+"""The pseudo shadow name a reachability change carries in `StateChange.changed`."""
+
 
 class EventIntake:
     def __init__(self, store: Store, reporter: Reporter, limiter: EventLimiter) -> None:
@@ -67,3 +70,21 @@ class EventIntake:
                 ),
             )
         return outcome
+
+    def connectivity(self, user: User, device_id: str, online: bool) -> None:
+        """A device came online or went offline: platforms that model reachability hear it."""
+        self.reporter.publish(
+            user,
+            StateChange(
+                user.id,
+                device_id,
+                CONNECTIVITY,
+                {"online": online},
+                None,
+                "PHYSICAL_INTERACTION",
+                None,
+                self.store.shadow.values(device_id),
+                time.time(),
+                (CONNECTIVITY,),
+            ),
+        )

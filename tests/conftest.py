@@ -88,6 +88,7 @@ def server_env(
         "BRIDGE_ALEXA_GATEWAY_URL": amazon.gateway_url,
         "BRIDGE_ALEXA_DEADLINE": str(ALEXA_DEADLINE),
         "BRIDGE_DATABASE": str(db),
+        "BRIDGE_GRACEFUL_TIMEOUT": "1",
         "BRIDGE_SECRET_KEY": SECRET_KEY,
         "BRIDGE_DEVICE_TIMEOUT": str(DEVICE_TIMEOUT),
         "BRIDGE_ECHO_REPORT_URL": recorder.url,

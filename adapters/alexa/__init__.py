@@ -22,6 +22,7 @@ from adapters.alexa.errors import (
 from adapters.alexa.handlers import HANDLERS
 from adapters.alexa.reports import Reports
 from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
+from bridge.events import CONNECTIVITY
 from bridge.model import BridgeError, Command, Device, StateChange, User
 
 RELAY_HEADER = "X-Bridge-Relay-Secret"
@@ -123,7 +124,7 @@ class AlexaAdapter(Adapter):
             for name, sample in self.context.state(device).items()
         }
         props = endpoint_for(device.type).read(shadow, only)
-        if only is None:
+        if only is None or CONNECTIVITY in only:
             online = self.context.online(device)
             props.append(
                 {

@@ -11,6 +11,7 @@ from adapters.alexa.auth import Lwa
 from adapters.alexa.capabilities import endpoint_for
 from adapters.alexa.discovery import endpoint as discovery_endpoint
 from adapters.base import AdapterContext, DeadLetter, LinkRevoked, RetryLater
+from bridge.events import CONNECTIVITY
 from bridge.model import BridgeError, StateChange, User
 
 CAUSES = {
@@ -69,6 +70,7 @@ class Reports:
             )
         changed = set(change.changed)
         names = {n for i in endpoint_for(device.type).interfaces for n in i.shadow_names()}
+        names.add(CONNECTIVITY)  # Alexa.EndpointHealth is proactively reported too
         if not changed & names:
             return None  # Alexa ignores reports whose values did not move
         changed_props = self.read_state(device, changed)

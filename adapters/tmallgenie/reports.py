@@ -10,12 +10,13 @@ from typing import Any
 from adapters.base import AdapterContext, DeadLetter
 from adapters.tmallgenie.profiles import profile, state
 from adapters.tmallgenie.top import Top
+from bridge.events import CONNECTIVITY
 from bridge.model import BridgeError, StateChange, User
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
 CONTROL_NOTIFY = "alibaba.ailabs.iot.device.control.notify"
 LIST_NOTIFY = "alibaba.ailabs.iot.device.list.update.notify"
-PROPERTY, EVENT = 1, 3
+PROPERTY, ONLINE, EVENT = 1, 2, 3
 
 
 class Reports:
@@ -47,29 +48,42 @@ class Reports:
             if change.outcome != "ok":
                 return
         changed = {p.name for p in shape.props if p.shadow in change.changed}
+        reports = []
+        if CONNECTIVITY in change.changed:
+            online = bool(change.value.get("online"))
+            reports.append(
+                (
+                    ONLINE,
+                    {
+                        "onlinestate": (1 if online else 0)
+                        if version == 2
+                        else ("online" if online else "offline")
+                    },
+                )
+            )
         payload = {k: v for k, v in current.items() if k in changed or change.kind == "late"}
-        report_type = PROPERTY
-        if not payload:
-            if change.changed or change.kind == "late":
-                return  # nothing Tmall Genie models moved
-            payload, report_type = {change.action: change.value}, EVENT
-        self.top.call(
-            REPORT,
-            {
-                "cloud_report_param": {
-                    "payload": json.dumps(payload, ensure_ascii=False),
-                    "device_id": device.id,
-                    "user_access_token": link["token"],
-                    "account_type": 1,
-                    "skill_id": self._skill(),
-                    "time_stamp": int(time.time() * 1000),
-                    "message_id": str(uuid.uuid4()),
-                    "payload_version": version,
-                    "report_type": report_type,
-                    "extension": "{}",
-                }
-            },
-        )
+        if payload:
+            reports.append((PROPERTY, payload))
+        elif not change.changed and change.kind != "late":
+            reports.append((EVENT, {change.action: change.value}))  # an event without state
+        for report_type, body in reports:
+            self.top.call(
+                REPORT,
+                {
+                    "cloud_report_param": {
+                        "payload": json.dumps(body, ensure_ascii=False),
+                        "device_id": device.id,
+                        "user_access_token": link["token"],
+                        "account_type": 1,
+                        "skill_id": self._skill(),
+                        "time_stamp": int(time.time() * 1000),
+                        "message_id": str(uuid.uuid4()),
+                        "payload_version": version,
+                        "report_type": report_type,
+                        "extension": "{}",
+                    }
+                },
+            )
 
     def _notify_control(self, device_id: str, change: StateChange, current: dict[str, Any]) -> None:
         asked = self.pending.pop((device_id, change.action), None) or {}

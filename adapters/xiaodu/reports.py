@@ -13,6 +13,7 @@ import requests
 from adapters.base import AdapterContext, DeadLetter, RetryLater
 from adapters.xiaodu.attributes import profile
 from adapters.xiaodu.signing import sign_push
+from bridge.events import CONNECTIVITY
 from bridge.model import BridgeError, StateChange, User
 
 DEFAULT_URL = "https://xiaodu.baidu.com/saiya/smarthome"
@@ -41,6 +42,8 @@ class Reports:
             raise DeadLetter("the device no longer exists") from None
         shape = profile(device.type)
         names = [a.name for a in shape.attributes if a.shadow in change.changed] if shape else []
+        if CONNECTIVITY in change.changed and shape:
+            names.append("connectivity")
         wait = 0.0
         for name in names:
             key = (user.id, device.id, name)

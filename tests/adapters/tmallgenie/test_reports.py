@@ -150,3 +150,17 @@ def test_the_fake_gateway_refuses_what_top_would():
     assert check({**params, "sign": sign(params, "another secret")}) == "invalid signature"
     tampered = {**params, "sign": sign(params, APP_SECRET), "token": "other"}
     assert check(tampered) == "invalid signature"
+
+
+def test_online_and_offline_are_reported(genie, taobao, token, pair, account, connect):
+    genie.send(v1(CONTROL, "Query", token, pair[0].id))
+    online = connect(account, [pair[0]])
+    [up] = taobao.wait_for(reports(pair[0].id, report_type=2))
+    assert up["cloud_report_param"]["payload"] == {"onlinestate": "online"}
+    online.client.stop()
+    assert taobao.wait_for(
+        lambda c: (
+            reports(pair[0].id, report_type=2)(c)
+            and c["cloud_report_param"]["payload"]["onlinestate"] == "offline"
+        )
+    )

@@ -28,10 +28,15 @@ def linked(duer, token, dueros, account):
 
 
 def reports_for(device_id, attribute=None):
-    return lambda r: (
-        r["payload"]["appliance"]["applianceId"] == device_id
-        and attribute in (None, r["payload"]["appliance"]["attributeName"])
-    )
+    """Reports for one device (of one attribute; reachability only when asked for)."""
+
+    def match(r):
+        name = r["payload"]["appliance"]["attributeName"]
+        if r["payload"]["appliance"]["applianceId"] != device_id:
+            return False
+        return name == attribute if attribute else name != "connectivity"
+
+    return match
 
 
 def test_physical_change_is_reported_then_read_back(dueros, linked, light, account, connect):
@@ -135,3 +140,8 @@ def test_unbind_revokes_the_link_and_stops_reports(
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
     time.sleep(1.2)
     assert dueros.wait_for("reports", reports_for(light.id), 0) == []
+
+
+def test_reachability_is_reported(dueros, linked, light, account, connect):
+    connect(account, [light])
+    assert dueros.wait_for("reports", reports_for(light.id, "connectivity"))

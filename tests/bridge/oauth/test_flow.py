@@ -95,7 +95,9 @@ def test_pkce_is_honoured_when_sent(platform, account):
     verifier, challenge = pkce_pair()
     extra = {"code_challenge": challenge, "code_challenge_method": "S256"}
     code, _ = platform.code_for(account.user.name, account.password, **extra)
-    wrong = platform.exchange(code, code_verifier=verifier[:-1] + "x")
+    wrong = platform.exchange(
+        code, code_verifier=verifier[:-1] + ("y" if verifier[-1] == "x" else "x")
+    )
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
     code, _ = platform.code_for(account.user.name, account.password, **extra)
     missing = platform.exchange(code)
