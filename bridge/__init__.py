@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from bridge import oauth
     from bridge.admin import admin
+    from bridge.api.views import api
     from bridge.core import Bridge
     from bridge.web import http_error, unexpected_error, web
 
@@ -48,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["bridge"] = bridge
     app.register_blueprint(web)
     app.register_blueprint(admin)
+    app.register_blueprint(api)
     oauth.init_app(app, bridge)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)

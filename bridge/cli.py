@@ -229,6 +229,61 @@ def client_delete(name: str) -> None:
 
 
 @main.group(cls=Group)
+def key() -> None:
+    """Integration keys for the REST API."""
+
+
+@key.command("create")
+@click.option("--user", "owner", required=True, help="The account the key acts for.")
+@click.option(
+    "--purpose",
+    type=click.Choice(["inbound", "read"]),
+    required=True,
+    help="inbound: send commands and read state; read: read state and history.",
+)
+@click.option("--product", required=True, help="Device types or ids, comma-separated.")
+@click.option("--name", default="", help="A label.")
+def key_create(owner: str, purpose: str, product: str, name: str) -> None:
+    """Create a key; prints its id and secret (shown once, stored hashed)."""
+    store = _store()
+    products = [p.strip() for p in product.split(",") if p.strip()]
+    created, secret = store.keys.create(store.users.get(owner).id, purpose, products, name)
+    _print({**created.to_json(), "secret": secret})
+
+
+@key.command("list")
+@click.argument("owner")
+def key_list(owner: str) -> None:
+    """An account's keys (never their secrets)."""
+    store = _store()
+    _print([k.to_json() for k in store.keys.of_user(store.users.get(owner).id)])
+
+
+@key.command("disable")
+@click.argument("key_id")
+def key_disable(key_id: str) -> None:
+    """Disable a key: its tokens stop working at once."""
+    _store().keys.set_disabled(key_id, True)
+    click.echo(f"disabled {key_id}")
+
+
+@key.command("enable")
+@click.argument("key_id")
+def key_enable(key_id: str) -> None:
+    """Enable a disabled key again."""
+    _store().keys.set_disabled(key_id, False)
+    click.echo(f"enabled {key_id}")
+
+
+@key.command("delete")
+@click.argument("key_id")
+def key_delete(key_id: str) -> None:
+    """Delete a key and its tokens."""
+    _store().keys.delete(key_id)
+    click.echo(f"deleted {key_id}")
+
+
+@main.group(cls=Group)
 def token() -> None:
     """Bearer access tokens (for scripting and tests)."""
 

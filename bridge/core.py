@@ -11,10 +11,12 @@ import requests
 
 from adapters.base import Adapter, AdapterContext
 from bridge import plugins
+from bridge.api.ratelimit import Buckets
 from bridge.device_socket import DeviceEndpoint
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.hub import Hub
+from bridge.metrics import Metrics
 from bridge.model import Device, User
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
@@ -31,18 +33,22 @@ class Bridge:
         self.store = Store(settings.database, Vault(settings.secret_key))
         self.hub = Hub()
         self.adapters: dict[str, Adapter] = {}
+        self.metrics = Metrics(lambda: len(self.hub.by_device), self.store.outbox.pending)
         self.reporter = Reporter(
             self.store,
             lambda: self.adapters,
             settings.report_retry_base,
             settings.report_max_attempts,
+            self.metrics,
         )
         self.events = EventIntake(
             self.store,
             self.reporter,
             EventLimiter(settings.state_event_interval, settings.sensor_event_interval),
         )
-        self.devices = DeviceService(self.store, self.hub, self.reporter, settings.device_timeout)
+        self.devices = DeviceService(
+            self.store, self.hub, self.reporter, settings.device_timeout, self.metrics
+        )
         self.endpoint = DeviceEndpoint(
             self.store,
             self.hub,
@@ -51,6 +57,7 @@ class Bridge:
             max_bytes=settings.max_message_bytes,
         )
         self.http = requests.Session()
+        self.api_buckets = Buckets(settings.api_rate, settings.api_burst)
         for name, cls in plugins.discover(settings.adapters).items():
             self.adapters[name] = cls(self._context(name))
         self._greenlets: list[gevent.Greenlet] = []

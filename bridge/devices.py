@@ -14,6 +14,7 @@ import gevent
 
 from bridge import catalog, protocol
 from bridge.hub import Transport
+from bridge.metrics import Metrics
 from bridge.model import (
     BridgeError,
     Command,
@@ -33,12 +34,18 @@ APP_ORIGINS = {"api", "cli", "admin", "bridge"}
 
 class DeviceService:
     def __init__(
-        self, store: Store, transport: Transport, reporter: Reporter, max_deadline: float
+        self,
+        store: Store,
+        transport: Transport,
+        reporter: Reporter,
+        max_deadline: float,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.transport = transport
         self.reporter = reporter
         self.max_deadline = max_deadline
+        self.metrics = metrics
 
     def list(self, user: User) -> list[Device]:
         return self.store.devices.of_user(user.id)
@@ -152,6 +159,8 @@ class DeviceService:
         finally:
             entry.latency_ms = (time.monotonic() - started) * 1000
             self.store.messages.record(entry)
+            if self.metrics:
+                self.metrics.command(command.origin, entry.outcome, entry.latency_ms / 1000)
         if not success:
             raise DeviceRefused(message or "the device refused the command")
         value = reply.get("value") if isinstance(reply.get("value"), dict) else {}
@@ -164,7 +173,8 @@ class DeviceService:
         props = catalog.state_from(device.type, command.action, value, command.instance_id)
         changed = self.store.shadow.update(device.id, props, command.instance_id, now)
         if changed:
-            cause = "APP_INTERACTION" if command.origin in APP_ORIGINS else "VOICE_INTERACTION"
+            app = command.origin in APP_ORIGINS or command.origin.startswith("api:")
+            cause = "APP_INTERACTION" if app else "VOICE_INTERACTION"
             self.reporter.publish(
                 user,
                 StateChange(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from gevent.event import Event
 from gevent.pool import Pool
 
+from bridge.metrics import Metrics
 from bridge.model import StateChange, User
 from bridge.store import Store
 from bridge.store.messages import Entry
@@ -47,7 +48,9 @@ class Reporter:
         adapters: Callable[[], Mapping[str, Adapter]],
         retry_base: float,
         max_attempts: int,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.store = store
         self.adapters = adapters
         self.retry_base = retry_base
@@ -157,3 +160,5 @@ class Reporter:
         else:
             self.store.outbox.delivered(row["id"])
         self.store.messages.record(entry)
+        if self.metrics:
+            self.metrics.report(row["adapter"], entry.outcome)

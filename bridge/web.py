@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from adapters.base import VoiceRequest
+from bridge.access import trusted
 from bridge.problems import problem
 from bridge.websocket import ConnectionClosed
 
@@ -53,6 +55,14 @@ def voice(name: str):
         log.exception("adapter %s failed", name)
         reply = adapter.internal_error()
     return jsonify(reply.body), reply.status, dict(reply.headers)
+
+
+@web.get("/metrics")
+def metrics():
+    bridge = current_app.extensions["bridge"]
+    if not trusted(bridge.settings.metrics_token):
+        return problem(403, "forbidden", "metrics come from loopback or carry the metrics token")
+    return Response(generate_latest(bridge.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 @web.get("/healthz")

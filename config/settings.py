@@ -51,6 +51,11 @@ class Settings:
     refresh_token_ttl: float = 180 * 86400.0
     code_ttl: float = 300.0
     login_free_failures: int = 5
+    api_token_ttl: float = 3600.0
+    api_rate: float = 10.0
+    api_burst: int = 20
+    api_max_body: int = 16384
+    metrics_token: str = ""
     report_retry_base: float = 2.0
     report_max_attempts: int = 8
     adapters: tuple[str, ...] | None = None
@@ -79,6 +84,11 @@ class Settings:
             refresh_token_ttl=_float("BRIDGE_REFRESH_TOKEN_TTL", 180 * 86400.0),
             code_ttl=_float("BRIDGE_CODE_TTL", 300.0),
             login_free_failures=_int("BRIDGE_LOGIN_FREE_FAILURES", 5),
+            api_token_ttl=_float("BRIDGE_API_TOKEN_TTL", 3600.0),
+            api_rate=_float("BRIDGE_API_RATE", 10.0),
+            api_burst=_int("BRIDGE_API_BURST", 20),
+            api_max_body=_int("BRIDGE_API_MAX_BODY", 16384),
+            metrics_token=_env("BRIDGE_METRICS_TOKEN", ""),
             report_retry_base=_float("BRIDGE_REPORT_RETRY_BASE", 2.0),
             report_max_attempts=_int("BRIDGE_REPORT_MAX_ATTEMPTS", 8),
             adapters=(

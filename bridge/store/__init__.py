@@ -15,6 +15,7 @@ from bridge.secrets import Vault
 from bridge.store.clients import Clients
 from bridge.store.devices import Devices
 from bridge.store.grants import Grants
+from bridge.store.keys import Keys
 from bridge.store.links import PlatformLinks
 from bridge.store.logins import Logins
 from bridge.store.messages import Messages
@@ -54,6 +55,7 @@ class Store:
         self.clients = Clients(self.db)
         self.grants = Grants(self.db)
         self.logins = Logins(self.db)
+        self.keys = Keys(self.db)
 
     def revoke_grant(self, grant_id: str) -> None:
         """End one account link: every token issued from that consent, at once."""

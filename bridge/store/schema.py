@@ -159,3 +159,29 @@ def m003_platform_links(db: Database) -> None:
         },
         pk=("adapter", "user_id"),
     )
+
+
+@migrations()
+def m004_integration_keys(db: Database) -> None:
+    db["api_keys"].create(
+        {
+            "id": str,
+            "user_id": int,
+            "name": str,
+            "purpose": str,
+            "products": str,
+            "secret_hash": str,
+            "disabled": int,
+            "created_at": float,
+            "last_used_at": float,
+        },
+        pk="id",
+        not_null={"user_id", "purpose", "products", "secret_hash"},
+    )
+    db["api_keys"].create_index(["user_id"])
+    db["api_tokens"].create(
+        {"token_hash": str, "key_id": str, "expires_at": float, "created_at": float},
+        pk="token_hash",
+    )
+    db["api_tokens"].create_index(["key_id"])
+    db["messages"].create_index(["origin", "id"])

@@ -1,0 +1,1 @@
+"""The integrators' REST API (/api/v1)."""

@@ -1,0 +1,289 @@
+"""The integrators' REST API: scoped keys, devices, commands, history, status, stream."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gevent
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+
+from bridge import catalog
+from bridge.api.openapi import document
+from bridge.model import BridgeError, Command, Device, InvalidCommand, NoSuchDevice
+from bridge.problems import from_error, problem
+from bridge.store.keys import Key
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+OPEN = {"api.token", "api.openapi"}
+STREAM_SECONDS = 3600
+
+
+def _bridge():
+    return current_app.extensions["bridge"]
+
+
+@api.before_request
+def _authenticate():
+    bridge = _bridge()
+    if (request.content_length or 0) > bridge.settings.api_max_body:
+        return problem(413, "too_large", f"bodies are at most {bridge.settings.api_max_body} bytes")
+    if request.endpoint in OPEN:
+        return None
+    auth = request.headers.get("Authorization", "")
+    try:
+        g.key = bridge.store.keys.resolve(auth[7:] if auth.startswith("Bearer ") else None)
+    except BridgeError as exc:
+        return from_error(exc)
+    wait = bridge.api_buckets.take(g.key.id)
+    if wait:
+        reply = problem(429, "rate_limited", "too many requests for this key")
+        reply.headers["Retry-After"] = str(math.ceil(wait))
+        return reply
+    return None
+
+
+@api.errorhandler(BridgeError)
+def _bridge_error(exc: BridgeError):
+    return from_error(exc)
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@api.post("/token")
+def token():
+    """Client-credentials style: HTTP Basic key_id:secret for a short-lived bearer token."""
+    bridge = _bridge()
+    auth = request.headers.get("Authorization", "")
+    try:
+        key_id, secret = base64.b64decode(auth[6:]).decode().split(":", 1)
+        assert auth.startswith("Basic ")
+    except (ValueError, AssertionError):
+        return problem(401, "invalid_client", "send the key as HTTP Basic key_id:secret")
+    key = bridge.store.keys.check_secret(key_id, secret)
+    if key is None:
+        return problem(401, "invalid_client", "unknown, disabled or wrong key")
+    ttl = bridge.settings.api_token_ttl
+    return jsonify(
+        access_token=bridge.store.keys.issue_token(key, ttl),
+        token_type="Bearer",
+        expires_in=int(ttl),
+    )
+
+
+def _visible() -> list[Device]:
+    key: Key = g.key
+    return [d for d in _bridge().store.devices.of_user(key.user_id) if key.covers(d)]
+
+
+def _device(device_id: str) -> Device:
+    """A device the key may see; anything else is 404, whether it exists or not."""
+    device = _bridge().store.devices.get(device_id)
+    if device is None or device.user_id != g.key.user_id or not g.key.covers(device):
+        raise NoSuchDevice(f"no device {device_id}")
+    return device
+
+
+def _device_json(device: Device, full: bool = False) -> dict[str, Any]:
+    bridge = _bridge()
+    out = {
+        "id": device.id,
+        "name": device.name,
+        "type": device.type,
+        "room": device.room,
+        "online": bridge.hub.online(device.id),
+    }
+    if full:
+        out["capabilities"] = catalog.TYPES[device.type].to_json()
+        out["state"] = bridge.store.shadow.get(device.id)
+    return out
+
+
+@api.get("/devices")
+def devices():
+    return jsonify(devices=[_device_json(d) for d in _visible()])
+
+
+@api.get("/devices/<device_id>")
+def device(device_id: str):
+    return jsonify(_device_json(_device(device_id), full=True))
+
+
+@api.post("/devices/<device_id>/commands")
+def command(device_id: str):
+    key: Key = g.key
+    target = _device(device_id)
+    if not key.may_send():
+        return problem(403, "forbidden", "this key may only read")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        raise InvalidCommand('send {"action": ..., "value": {...}}')
+    timeout = body.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 8
+    ):
+        raise InvalidCommand("timeout is a number of seconds, at most 8")
+    user = _bridge().store.users.by_id(key.user_id)
+    cmd = Command(
+        target.id, body["action"], body.get("value", {}), body.get("instance"), key.origin
+    )
+    try:
+        result = _bridge().devices.send(user, cmd, timeout)
+    except BridgeError as exc:
+        if exc.code == "timeout":
+            return problem(504, "timeout", "device unresponsive")
+        raise
+    return jsonify(
+        device=target.id,
+        action=cmd.action,
+        value=result.value,
+        message=result.message,
+        latency_ms=round(result.latency_ms, 1),
+    )
+
+
+MESSAGE_FIELDS = (
+    "id",
+    "at",
+    "device_id",
+    "direction",
+    "kind",
+    "action",
+    "outcome",
+    "latency_ms",
+    "origin",
+    "detail",
+)
+
+
+def _messages(
+    after: int = 0, before: int | None = None, limit: int = 100, **filters: Any
+) -> list[dict[str, Any]]:
+    """The key's user's history, limited to devices the key covers; newest first."""
+    key: Key = g.key
+    where = ["user_id = ?", "id > ?"]
+    args: list[Any] = [key.user_id, after]
+    if before is not None:
+        where.append("id < ?")
+        args.append(before)
+    ids = [d.id for d in _visible()]
+    where.append(f"(device_id in ({','.join('?' * len(ids))}) or device_id is null)")
+    args.extend(ids)
+    for column, value in filters.items():
+        if value is not None:
+            op = {"since": "at >= ?", "until": "at < ?"}.get(column, f"{column} = ?")
+            where.append(op)
+            args.append(value)
+    _bridge().store.writer.flush()
+    rows = _bridge().store.db.conn.execute(
+        f"select {', '.join(MESSAGE_FIELDS)} from messages where {' and '.join(where)}"
+        f" order by id desc limit ?",
+        [*args, limit],
+    )
+    return [dict(zip(MESSAGE_FIELDS, r, strict=True)) for r in rows.fetchall()]
+
+
+def _number(name: str, kind: type = float) -> Any:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise InvalidCommand(f"{name} must be a number") from None
+
+
+@api.get("/messages")
+def messages():
+    limit = _number("limit", int)
+    limit = 50 if limit is None else limit
+    if not 1 <= limit <= 500:
+        raise InvalidCommand("limit is 1-500")
+    key_filter = request.args.get("key")
+    rows = _messages(
+        before=_number("cursor", int),
+        limit=limit + 1,
+        device_id=request.args.get("device") or None,
+        origin=f"api:{key_filter}" if key_filter else None,
+        outcome=request.args.get("outcome") or None,
+        since=_number("since"),
+        until=_number("until"),
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify(messages=rows, next_cursor=rows[-1]["id"] if more and rows else None)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+@api.get("/keys/<key_id>/status")
+def key_status(key_id: str):
+    bridge = _bridge()
+    key = bridge.store.keys.get(key_id)
+    if key.user_id != g.key.user_id:
+        raise NoSuchDevice(f"no key {key_id}")  # same answer as a missing one
+    bridge.store.writer.flush()
+    now = time.time()
+    rows = bridge.store.db.conn.execute(
+        "select at, outcome, latency_ms, detail from messages where origin = ? and at >= ?"
+        " and kind = 'request' order by id desc",
+        (key.origin, now - 86400),
+    ).fetchall()
+
+    def window(seconds: float) -> dict[str, Any]:
+        recent = [r for r in rows if r[0] >= now - seconds]
+        ok = [r for r in recent if r[1] == "ok"]
+        return {
+            "requests": len(recent),
+            "succeeded": len(ok),
+            "success_rate": round(len(ok) / len(recent), 3) if recent else None,
+            "p50_ms": _percentile([r[2] for r in ok if r[2] is not None], 0.5),
+            "p99_ms": _percentile([r[2] for r in ok if r[2] is not None], 0.99),
+        }
+
+    errors = [{"at": r[0], "outcome": r[1], "detail": r[3]} for r in rows if r[1] != "ok"][:5]
+    return jsonify(
+        key=key.to_json(), last_hour=window(3600), last_day=window(86400), last_errors=errors
+    )
+
+
+@api.get("/stream")
+def stream():
+    """Server-sent events: every new message in the key's scope, as it is recorded."""
+    start = _messages(limit=1)
+    last = start[0]["id"] if start else 0
+    key = g.key
+
+    def events() -> Iterator[str]:
+        nonlocal last
+        g.key = key
+        yield ": connected\n\n"
+        quiet, end = 0.0, time.monotonic() + STREAM_SECONDS
+        while time.monotonic() < end:
+            fresh = list(reversed(_messages(after=last, limit=100)))
+            for row in fresh:
+                last = row["id"]
+                yield f"id: {row['id']}\nevent: message\ndata: {json.dumps(row)}\n\n"
+            quiet = 0.0 if fresh else quiet + 0.25
+            if quiet >= 15:
+                quiet = 0.0
+                yield ": keep-alive\n\n"
+            gevent.sleep(0.25)
+
+    return Response(
+        stream_with_context(events()),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,254 @@
+"""The integrators' REST API: keys, scope, commands, history, status, stream, limits."""
+
+import json
+import threading
+import time
+
+import requests
+from servers import eventually
+
+from bridge.api.openapi import document
+from bridge.client import Refused
+
+
+def test_token_exchange_and_its_refusals(server, store, account, integrator):
+    client = integrator()
+    assert client.call("GET", "/devices").status_code == 200
+    bad = requests.post(server.url + "/api/v1/token", auth=(client.key_id, "wrong"), timeout=5)
+    assert bad.status_code == 401 and bad.headers["Content-Type"] == "application/problem+json"
+    store.keys.set_disabled(client.key_id, True)
+    assert client.call("GET", "/devices").status_code == 401  # at once, not at expiry
+    assert client.login().status_code == 401
+    store.keys.set_disabled(client.key_id, False)
+    assert client.login().status_code == 200
+    store.keys.delete(client.key_id)
+    assert client.call("GET", "/devices").status_code == 401
+    key, _ = store.keys.create(account.user.id, "read", ["light"])
+    client.token = store.keys.issue_token(key, ttl=-1)
+    expired = client.call("GET", "/devices")
+    assert expired.status_code == 401 and expired.json()["type"].endswith("/expired_token")
+    assert requests.get(server.url + "/api/v1/devices", timeout=5).status_code == 401
+
+
+def test_scope_by_product_and_user(integrator, store, account, make_account, light):
+    plug = store.devices.create(account.user.id, "plug", "Heater plug")
+    stranger = make_account()
+    theirs = store.devices.create(stranger.user.id, "light", "Not yours")
+    lights = integrator(products=("light",))
+    assert [d["id"] for d in lights.call("GET", "/devices").json()["devices"]] == [light.id]
+    assert lights.call("GET", f"/devices/{plug.id}").status_code == 404
+    assert lights.call("GET", f"/devices/{theirs.id}").status_code == 404
+    by_id = integrator(products=(plug.id,))
+    assert [d["id"] for d in by_id.call("GET", "/devices").json()["devices"]] == [plug.id]
+
+
+def test_device_detail_has_capabilities_online_and_shadow(integrator, light, account, connect):
+    online = connect(account, [light])
+    online.client.send_event(light.id, "setBrightness", {"brightness": 61})
+    client = integrator()
+    detail = eventually(
+        lambda: (d := client.call("GET", f"/devices/{light.id}").json())["state"] and d
+    )
+    assert detail["online"] is True
+    assert (
+        detail["state"]["brightness"]["value"] == 61
+        and detail["state"]["brightness"]["sampled_at"] > 0
+    )
+    assert "brightness" in {c["name"] for c in detail["capabilities"]}
+
+
+def test_commands(integrator, light, account, connect, recorder):
+    online = connect(account, [light])
+    client = integrator()
+    reply = client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "On"}},
+    )
+    assert reply.status_code == 200 and reply.json()["value"] == {"state": "On"}
+    assert online.virtual[light.id].state["powerState"] == "On"
+    [report] = recorder.wait_for(lambda r: r["device"] == light.id)
+    assert report["cause"] == "APP_INTERACTION"  # reported to the linked platforms
+    invalid = client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setBrightness", "value": {"brightness": 900}},
+    )
+    assert invalid.status_code == 422
+    malformed = client.call("POST", f"/devices/{light.id}/commands", json=["x"])
+    assert malformed.status_code == 422
+
+    def refuse(device_id, value, instance):
+        raise Refused("no")
+
+    online.client.on("setColor", refuse)
+    refused = client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setColor", "value": {"color": {"r": 1, "g": 1, "b": 1}}},
+    )
+    assert refused.status_code == 422 and refused.json()["detail"] == "no"
+
+
+def test_command_failures(integrator, light, store, account, connect):
+    client = integrator()
+    offline = client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "On"}},
+    )
+    assert offline.status_code == 409
+    connect(account, [light], delay=3)
+    started = time.monotonic()
+    slow = client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "On"}, "timeout": 0.5},
+    )
+    assert slow.status_code == 504 and slow.json()["detail"] == "device unresponsive"
+    assert time.monotonic() - started < 1.5
+    plug = store.devices.create(account.user.id, "plug", "Outside the scope")
+    outside = integrator(products=("light",)).call(
+        "POST",
+        f"/devices/{plug.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "On"}},
+    )
+    assert outside.status_code == 404
+    reader = integrator(purpose="read")
+    refused = reader.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "On"}},
+    )
+    assert refused.status_code == 403
+    huge = client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        data="x" * 20000,
+        headers={"Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413
+
+
+def test_history_filters_and_pagination(integrator, light, account, connect):
+    connect(account, [light])
+    client = integrator()
+    for state in ("On", "Off", "On"):
+        client.call(
+            "POST",
+            f"/devices/{light.id}/commands",
+            json={"action": "setPowerState", "value": {"state": state}},
+        )
+    client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setBrightness", "value": {"brightness": 500}},
+    )
+    mine = client.call("GET", f"/messages?key={client.key_id}&limit=2").json()
+    assert [m["kind"] for m in mine["messages"]] == ["request", "request"]
+    second = client.call(
+        "GET", f"/messages?key={client.key_id}&limit=2&cursor={mine['next_cursor']}"
+    ).json()
+    assert second["next_cursor"] is None and len(second["messages"]) == 1
+    assert mine["messages"][0]["id"] > mine["messages"][1]["id"] > second["messages"][0]["id"]
+    ok = client.call("GET", f"/messages?device={light.id}&outcome=ok").json()
+    assert {m["outcome"] for m in ok["messages"]} == {"ok"}
+    future = client.call("GET", f"/messages?since={time.time() + 60}").json()
+    assert future["messages"] == []
+    assert client.call("GET", "/messages?limit=0").status_code == 422
+    assert client.call("GET", "/messages?since=yesterday").status_code == 422
+
+
+def test_key_status(integrator, light, account, connect):
+    connect(account, [light])
+    client = integrator()
+    for _ in range(3):
+        client.call(
+            "POST",
+            f"/devices/{light.id}/commands",
+            json={"action": "setPowerState", "value": {"state": "On"}},
+        )
+    status = eventually(
+        lambda: (
+            (s := client.call("GET", f"/keys/{client.key_id}/status").json())["last_hour"][
+                "requests"
+            ]
+            == 3
+            and s
+        )
+    )
+    assert status["last_hour"]["success_rate"] == 1.0 and status["last_hour"]["p50_ms"] > 0
+    assert status["last_day"]["succeeded"] == 3 and status["last_errors"] == []
+
+
+def test_stream_delivers_new_messages(integrator, light, account, connect, server):
+    connect(account, [light])
+    client = integrator()
+    events: list[dict] = []
+    ready = threading.Event()
+
+    def listen():
+        with requests.get(
+            server.url + "/api/v1/stream",
+            stream=True,
+            timeout=15,
+            headers={"Authorization": f"Bearer {client.token}"},
+        ) as reply:
+            assert reply.headers["Content-Type"].startswith("text/event-stream")
+            for line in reply.iter_lines(decode_unicode=True):
+                if line.startswith(": connected"):
+                    ready.set()
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+                    if events[-1]["kind"] == "request":
+                        return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert ready.wait(10)
+    client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "On"}},
+    )
+    listener.join(10)
+    assert events and events[-1]["action"] == "setPowerState"
+    assert events[-1]["origin"] == f"api:{client.key_id}"
+
+
+def test_rate_limit_answers_429_with_retry_after(integrator):
+    client = integrator()
+    statuses = [client.call("GET", "/devices") for _ in range(40)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert limited and int(limited[0].headers["Retry-After"]) >= 1
+
+
+def test_every_route_is_documented(server):
+    from bridge import create_app
+
+    app = create_app({"database": ":memory:", "secret_key": "k"})
+    routes = {
+        rule.rule.replace("<", "{").replace(">", "}")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+    }
+    assert routes == set(document()["paths"])
+    served = requests.get(server.url + "/api/v1/openapi.json", timeout=5).json()
+    assert served["openapi"].startswith("3.1")
+
+
+def test_metrics_for_operators(server, integrator, light, account, connect):
+    connect(account, [light])
+    integrator().call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "On"}},
+    )
+    text = requests.get(server.url + "/metrics", timeout=5).text
+    assert 'bridge_commands_total{origin="api",outcome="ok"}' in text
+    assert "bridge_command_seconds_bucket" in text and "bridge_devices_connected" in text
+    assert "bridge_outbox_pending" in text and "bridge_reports_total" in text
+    proxied = requests.get(
+        server.url + "/metrics", headers={"X-Forwarded-For": "1.2.3.4"}, timeout=5
+    )
+    assert proxied.status_code == 403
