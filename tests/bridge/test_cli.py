@@ -206,3 +206,42 @@ def test_device_changes_are_announced_to_the_platforms(cli, account, store):
         )
     ]
     assert kinds == ["added", "updated", "removed"]
+
+
+def test_key_commands(cli, account, store):
+    made = json.loads(
+        cli(
+            "key",
+            "create",
+            "--user",
+            account.user.name,
+            "--purpose",
+            "read",
+            "--product",
+            "light,plug",
+            "--name",
+            "dashboard",
+        ).stdout
+    )
+    assert made["purpose"] == "read" and made["products"] == ["light", "plug"]
+    assert store.keys.check_secret(made["id"], made["secret"]) is not None
+    listed = cli("key", "list", account.user.name).stdout
+    assert made["id"] in listed and made["secret"] not in listed
+    cli("key", "disable", made["id"])
+    assert store.keys.check_secret(made["id"], made["secret"]) is None
+    cli("key", "enable", made["id"])
+    assert store.keys.get(made["id"]).disabled is False
+    bad = cli(
+        "key",
+        "create",
+        "--user",
+        account.user.name,
+        "--purpose",
+        "read",
+        "--product",
+        "toaster",
+        ok=False,
+    )
+    assert "device types or 24-hex device ids" in bad.stderr
+    cli("key", "delete", made["id"])
+    assert "no key" in cli("key", "disable", made["id"], ok=False).stderr
