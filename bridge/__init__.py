@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from bridge import oauth
     from bridge.admin import admin
     from bridge.api.views import api
+    from bridge.console import console
     from bridge.core import Bridge
     from bridge.web import http_error, unexpected_error, web
 
@@ -51,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin)
     app.register_blueprint(api)
     oauth.init_app(app, bridge)
+    app.register_blueprint(console)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
     if monkey.is_module_patched("socket"):

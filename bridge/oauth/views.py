@@ -29,6 +29,18 @@ oauth = Blueprint(
 )
 csrf = CSRFProtect()
 SESSION_MAX_AGE = 3600
+SESSION_PATHS = ("/oauth/", "/console")
+
+
+def _local_target(target: str) -> bool:
+    """Where a login may return to: the authorize page or the console, never elsewhere."""
+    return (
+        target.startswith("/oauth/authorize?")
+        or target == "/console"
+        or target.startswith("/console/")
+    ) and not urlsplit(target).netloc
+
+
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
@@ -42,7 +54,7 @@ class SessionInterface(SecureCookieSessionInterface):
     """
 
     def open_session(self, app: Flask, request: Any) -> Any:
-        if not request.path.startswith("/oauth/"):
+        if not request.path.startswith(SESSION_PATHS):
             return None  # Flask gives such requests a null session
         return super().open_session(app, request)
 
@@ -162,7 +174,7 @@ def consent():
 def login():
     csrf.protect()
     target = request.args.get("next", "")
-    if not target.startswith("/oauth/authorize?") or urlsplit(target).netloc:
+    if not _local_target(target):
         return _page(
             "error.html",
             400,
@@ -173,7 +185,11 @@ def login():
     password = request.form.get("password", "")[:1024]
     address = request.remote_addr or ""
     store, settings = _store(), current_app.extensions["bridge"].settings
-    platform = _platform({k: v[0] for k, v in parse_qs(urlsplit(target).query).items()})
+    platform = (
+        _platform({k: v[0] for k, v in parse_qs(urlsplit(target).query).items()})
+        if target.startswith("/oauth/")
+        else ""
+    )
     wait = throttle.wait_seconds(store.logins, name, address, settings.login_free_failures)
     if wait:
         store.logins.record(name, address, success=False)
@@ -206,7 +222,7 @@ def logout():
     csrf.protect()
     session.clear()
     target = request.args.get("next", "")
-    return redirect(target if target.startswith("/oauth/authorize?") else "/", code=303)
+    return redirect(target if _local_target(target) else "/", code=303)
 
 
 @oauth.post("/token")

@@ -1,0 +1,215 @@
+"""Server-rendered console pages, behind the same login as account linking."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gevent
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from bridge.model import BridgeError, User
+from bridge.oauth.views import csrf, current_user
+
+console = Blueprint(
+    "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
+)
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+FIELDS = (
+    "id",
+    "at",
+    "device_id",
+    "direction",
+    "kind",
+    "action",
+    "outcome",
+    "latency_ms",
+    "origin",
+    "detail",
+)
+
+
+def _bridge():
+    return current_app.extensions["bridge"]
+
+
+@console.after_request
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@console.before_request
+def _login_required():
+    if request.endpoint in ("console.login", "console.static"):
+        return None
+    if current_user() is None:
+        return redirect(url_for("console.login"))
+    return None
+
+
+@console.get("/login")
+def login():
+    return render_template("oauth/login.html", platform="", next="/console")
+
+
+def _history(user: User, after: int = 0, limit: int = 50, **filters: Any) -> list[dict]:
+    where, args = ["user_id = ?", "id > ?"], [user.id, after]
+    for column, value in filters.items():
+        if value:
+            where.append(f"{column} = ?")
+            args.append(value)
+    _bridge().store.writer.flush()
+    rows = (
+        _bridge()
+        .store.db.conn.execute(
+            f"select {', '.join(FIELDS)} from messages where {' and '.join(where)}"
+            " order by id desc limit ?",
+            [*args, limit],
+        )
+        .fetchall()
+    )
+    return [dict(zip(FIELDS, r, strict=True)) for r in rows]
+
+
+def _platforms(user: User) -> list[dict]:
+    """Each adapter's link for this user, with its report delivery over the last day."""
+    bridge = _bridge()
+    out = []
+    for name in sorted(bridge.adapters):
+        row = bridge.store.db.conn.execute(
+            "select revoked_at, reason from platform_links where adapter = ? and user_id = ?",
+            (name, user.id),
+        ).fetchone()
+        counts = dict(
+            bridge.store.db.conn.execute(
+                "select outcome, count(*) from messages where user_id = ? and kind = 'report'"
+                " and origin = ? and at > ? group by outcome",
+                (user.id, name, time.time() - 86400),
+            ).fetchall()
+        )
+        tries = sum(counts.values())
+        failing = counts.get("dead-letter", 0) + counts.get("retry", 0)
+        status = (
+            "not linked"
+            if row is None
+            else "revoked"
+            if row[0]
+            else "failing"
+            if failing and failing >= counts.get("ok", 0)
+            else "linked"
+        )
+        out.append(
+            {
+                "name": name,
+                "status": status,
+                "reason": row[1] if row else None,
+                "delivered": counts.get("ok", 0),
+                "tries": tries,
+                "rate": round(counts.get("ok", 0) / tries, 3) if tries else None,
+            }
+        )
+    return out
+
+
+@console.get("")
+def home():
+    bridge = _bridge()
+    user = current_user()
+    devices = []
+    for device in bridge.store.devices.of_user(user.id):
+        last = bridge.store.db.conn.execute(
+            "select max(at) from messages where device_id = ? and direction = 'in'", (device.id,)
+        ).fetchone()[0]
+        devices.append(
+            {
+                "device": device,
+                "online": bridge.hub.online(device.id),
+                "last_seen": last,
+                "state": bridge.store.shadow.values(device.id),
+            }
+        )
+    filters = {k: request.args.get(k) for k in ("device_id", "outcome", "kind")}
+    return render_template(
+        "console/home.html",
+        user=user,
+        devices=devices,
+        platforms=_platforms(user),
+        keys=bridge.store.keys.of_user(user.id),
+        history=_history(user, **filters),
+        filters=filters,
+        new_secret=request.args.get("secret"),
+        new_key=request.args.get("key"),
+    )
+
+
+@console.post("/keys")
+def create_key():
+    csrf.protect()
+    user = current_user()
+    products = [p.strip() for p in request.form.get("products", "").split(",") if p.strip()]
+    try:
+        key, secret = _bridge().store.keys.create(
+            user.id, request.form.get("purpose", ""), products, request.form.get("name", "")
+        )
+    except BridgeError as exc:
+        return render_template(
+            "oauth/error.html", title="The key was not created", message=exc.message
+        ), 422
+    return render_template("console/secret.html", key=key, secret=secret)
+
+
+@console.post("/keys/<key_id>/<action>")
+def change_key(key_id: str, action: str):
+    csrf.protect()
+    keys = _bridge().store.keys
+    try:
+        if keys.get(key_id).user_id != current_user().id:
+            raise BridgeError("not your key")
+        if action == "delete":
+            keys.delete(key_id)
+        elif action in ("disable", "enable"):
+            keys.set_disabled(key_id, action == "disable")
+    except BridgeError as exc:
+        return render_template("oauth/error.html", title="No such key", message=exc.message), 404
+    return redirect(url_for("console.home"), code=303)
+
+
+@console.get("/stream")
+def stream():
+    """New history rows as server-sent events, for the page's live table."""
+    user = current_user()
+    latest = _history(user, limit=1)
+    last = latest[0]["id"] if latest else 0
+
+    def events() -> Iterator[str]:
+        nonlocal last
+        end = time.monotonic() + 3600
+        while time.monotonic() < end:
+            for row in reversed(_history(user, after=last, limit=100)):
+                last = row["id"]
+                yield f"id: {row['id']}\ndata: {json.dumps(row)}\n\n"
+            yield ": keep-alive\n\n"
+            gevent.sleep(0.5)
+
+    return Response(
+        stream_with_context(events()),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+    )

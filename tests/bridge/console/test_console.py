@@ -1,0 +1,84 @@
+"""The owner's console: behind the linking login, keys managed, history live, in a browser."""
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_console_needs_a_login(server):
+    reply = requests.get(server.url + "/console", allow_redirects=False, timeout=5)
+    assert reply.status_code == 302 and reply.headers["Location"].endswith("/console/login")
+    page = requests.get(server.url + "/console/login", timeout=5)
+    assert "Sign in to your console" in page.text
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def test_console_in_a_browser(browser, server, account, light, connect, output_dir):
+    connect(account, [light])
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.goto(server.url + "/console")
+    page.get_by_label("User name").fill(account.user.name)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/console$"))
+    expect(page.get_by_text("Kitchen light")).to_be_visible()
+    expect(page.locator("span.pill", has_text="online").first).to_be_visible()
+    page.screenshot(path=output_dir / "1-console.png", full_page=True)
+
+    page.get_by_label("Name").fill("vendor app")
+    page.get_by_label("Products").fill("light")
+    page.get_by_role("button", name="Create key").click()
+    key_id = page.locator("#key-id").inner_text()
+    secret = page.locator("#key-secret").inner_text()
+    page.screenshot(path=output_dir / "2-new-key.png", full_page=True)
+    page.get_by_role("link", name="Back to the console").click()
+    expect(page.get_by_text(key_id)).to_be_visible()
+
+    token = requests.post(server.url + "/api/v1/token", auth=(key_id, secret), timeout=5).json()[
+        "access_token"
+    ]
+    page.wait_for_timeout(700)  # the live table has subscribed
+    reply = requests.post(
+        server.url + f"/api/v1/devices/{light.id}/commands",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"action": "setBrightness", "value": {"brightness": 44}},
+    )
+    assert reply.status_code == 200
+    fresh = page.locator("#history tbody tr.fresh", has_text=f"api:{key_id}")
+    expect(fresh.first).to_be_visible(timeout=10000)  # arrived without a reload
+    expect(fresh.first).to_contain_text("setBrightness")
+    page.screenshot(path=output_dir / "3-live-history.png", full_page=True)
+
+    page.locator("form[action$='/disable'] button").first.click()
+    expect(page.locator("span.pill", has_text="disabled")).to_be_visible()
+    refused = requests.get(
+        server.url + "/api/v1/devices", timeout=5, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status_code == 401
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.add_cookies(page.context.cookies())
+    small = phone.new_page()
+    small.goto(server.url + "/console")
+    expect(small.get_by_text("Kitchen light")).to_be_visible()
+    small.screenshot(path=output_dir / "4-phone.png", full_page=True)
