@@ -82,7 +82,7 @@ class Capability:
     modes: tuple[str, ...] = ()
 
     def action(self, name: str) -> Action | None:
-        return next((a for a in self.actions if a.name == name), None)
+        return _actions(self).get(name)
 
     def handles(self, action: str, instance: str | None) -> bool:
         names = {a.name for a in self.actions} | set(self.events)
@@ -245,6 +245,16 @@ class DeviceType:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [c.to_json() for c in self.capabilities]
+
+
+@functools.cache
+def _actions_by_id(capability_id: int, actions: tuple[Action, ...]) -> dict[str, Action]:
+    return {a.name: a for a in actions}
+
+
+def _actions(cap: Capability) -> dict[str, Action]:
+    """A capability's actions by name (capabilities are fixed, so this is remembered)."""
+    return _actions_by_id(id(cap), cap.actions)
 
 
 @functools.cache

@@ -12,6 +12,7 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 class Metrics:
     def __init__(self, online: Callable[[], int], outbox: Callable[[], int]) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, str], Counter] = {}
         self.commands = Counter(
             "bridge_commands",
             "Commands sent to devices, by origin and outcome",
@@ -38,8 +39,11 @@ class Metrics:
         ).set_function(outbox)
 
     def command(self, origin: str, outcome: str, seconds: float) -> None:
-        platform = "api" if origin.startswith("api:") else origin
-        self.commands.labels(platform, outcome).inc()
+        child = self._children.get((origin, outcome))
+        if child is None:  # labels() costs a lock and a lookup: keep the child per pair
+            platform = "api" if origin.startswith("api:") else origin
+            child = self._children[(origin, outcome)] = self.commands.labels(platform, outcome)
+        child.inc()
         if outcome == "ok":
             self.latency.observe(seconds)
 

@@ -252,3 +252,36 @@ def test_metrics_for_operators(server, integrator, light, account, connect):
         server.url + "/metrics", headers={"X-Forwarded-For": "1.2.3.4"}, timeout=5
     )
     assert proxied.status_code == 403
+
+
+def test_a_key_does_nothing_outside_its_purpose(server, integrator, light):
+    client = integrator()
+    bearer = {"Authorization": f"Bearer {client.token}"}
+    # It cannot register devices: there is no such route for it.
+    created = requests.post(
+        server.url + "/api/v1/devices",
+        headers=bearer,
+        timeout=5,
+        json={"type": "light", "name": "sneaky"},
+    )
+    assert created.status_code == 405
+    # It is no account-linking token: a voice webhook refuses it.
+    voice = requests.post(
+        server.url + "/voice/echo", timeout=5, json={"token": client.token, "op": "discover"}
+    )
+    assert voice.json()["error"] == "invalid_token"
+    # It is no admin credential either.
+    admin = requests.post(
+        server.url + "/admin/api/send",
+        timeout=5,
+        headers={**bearer, "X-Forwarded-For": "203.0.113.1"},
+        json={"device": light.id, "action": "setPowerState", "value": {}},
+    )
+    assert admin.status_code == 403
+    # And it cannot mint tokens for other keys or refresh itself through OAuth.
+    oauth = requests.post(
+        server.url + "/oauth/token",
+        timeout=5,
+        data={"grant_type": "refresh_token", "refresh_token": client.token},
+    )
+    assert oauth.status_code in (400, 401) and "error" in oauth.json()
