@@ -225,6 +225,7 @@ def document() -> dict[str, Any]:
                         _query("since", "number"),
                         _query("until", "number"),
                         _query("outcome"),
+                        _query("kind"),
                         _query("limit", "integer"),
                         _query("cursor", "integer"),
                     ],

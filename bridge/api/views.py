@@ -149,45 +149,12 @@ def command(device_id: str):
     )
 
 
-MESSAGE_FIELDS = (
-    "id",
-    "at",
-    "device_id",
-    "direction",
-    "kind",
-    "action",
-    "outcome",
-    "latency_ms",
-    "origin",
-    "detail",
-)
-
-
-def _messages(
-    after: int = 0, before: int | None = None, limit: int = 100, **filters: Any
-) -> list[dict[str, Any]]:
-    """The key's user's history, limited to devices the key covers; newest first."""
+def _messages(**query: Any) -> list[dict[str, Any]]:
+    """The key's user's history, limited to the devices the key covers; newest first."""
     key: Key = g.key
-    where = ["user_id = ?", "id > ?"]
-    args: list[Any] = [key.user_id, after]
-    if before is not None:
-        where.append("id < ?")
-        args.append(before)
-    ids = [d.id for d in _visible()]
-    where.append(f"(device_id in ({','.join('?' * len(ids))}) or device_id is null)")
-    args.extend(ids)
-    for column, value in filters.items():
-        if value is not None:
-            op = {"since": "at >= ?", "until": "at < ?"}.get(column, f"{column} = ?")
-            where.append(op)
-            args.append(value)
-    _bridge().store.writer.flush()
-    rows = _bridge().store.db.conn.execute(
-        f"select {', '.join(MESSAGE_FIELDS)} from messages where {' and '.join(where)}"
-        f" order by id desc limit ?",
-        [*args, limit],
+    return _bridge().store.messages.page(
+        key.user_id, device_ids=[d.id for d in _visible()], **query
     )
-    return [dict(zip(MESSAGE_FIELDS, r, strict=True)) for r in rows.fetchall()]
 
 
 def _number(name: str, kind: type = float) -> Any:
@@ -213,6 +180,7 @@ def messages():
         device_id=request.args.get("device") or None,
         origin=f"api:{key_filter}" if key_filter else None,
         outcome=request.args.get("outcome") or None,
+        kind=request.args.get("kind") or None,
         since=_number("since"),
         until=_number("until"),
     )

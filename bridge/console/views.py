@@ -29,18 +29,6 @@ CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
     "img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-FIELDS = (
-    "id",
-    "at",
-    "device_id",
-    "direction",
-    "kind",
-    "action",
-    "outcome",
-    "latency_ms",
-    "origin",
-    "detail",
-)
 
 
 def _bridge():
@@ -69,23 +57,8 @@ def login():
     return render_template("oauth/login.html", platform="", next="/console")
 
 
-def _history(user: User, after: int = 0, limit: int = 50, **filters: Any) -> list[dict]:
-    where, args = ["user_id = ?", "id > ?"], [user.id, after]
-    for column, value in filters.items():
-        if value:
-            where.append(f"{column} = ?")
-            args.append(value)
-    _bridge().store.writer.flush()
-    rows = (
-        _bridge()
-        .store.db.conn.execute(
-            f"select {', '.join(FIELDS)} from messages where {' and '.join(where)}"
-            " order by id desc limit ?",
-            [*args, limit],
-        )
-        .fetchall()
-    )
-    return [dict(zip(FIELDS, r, strict=True)) for r in rows]
+def _history(user: User, **query: Any) -> list[dict]:
+    return _bridge().store.messages.page(user.id, **query)
 
 
 def _platforms(user: User) -> list[dict]:
@@ -145,7 +118,7 @@ def home():
                 "state": bridge.store.shadow.values(device.id),
             }
         )
-    filters = {k: request.args.get(k) for k in ("device_id", "outcome", "kind")}
+    filters = {k: request.args.get(k) or None for k in ("device_id", "outcome", "kind")}
     return render_template(
         "console/home.html",
         user=user,

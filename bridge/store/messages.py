@@ -27,6 +27,18 @@ COLUMNS = (
     "payload",
     "response",
 )
+LISTED = (
+    "id",
+    "at",
+    "device_id",
+    "direction",
+    "kind",
+    "action",
+    "outcome",
+    "latency_ms",
+    "origin",
+    "detail",
+)
 # Raw SQL on the hot path: sqlite-utils' insert introspects the table on every call.
 INSERT = f"insert into messages ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
 
@@ -92,6 +104,41 @@ class Messages:
             " and ".join(where) or None, args, order_by="id desc", limit=limit
         )
         return list(rows)
+
+    def page(
+        self,
+        user_id: int,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int = 50,
+        device_ids: list[str] | None = None,
+        **filters: Any,
+    ) -> list[dict[str, Any]]:
+        """One user's history, newest first, without payloads (what lists and streams show).
+
+        `device_ids` limits it to those devices (plus entries of no device);
+        `since`/`until` bound the time, other filters match a column exactly.
+        """
+        where, args = ["user_id = ?", "id > ?"], [user_id, after]
+        if before is not None:
+            where.append("id < ?")
+            args.append(before)
+        if device_ids is not None:
+            where.append(f"(device_id in ({','.join('?' * len(device_ids))}) or device_id is null)")
+            args.extend(device_ids)
+        for column, value in filters.items():
+            if value is not None and value != "":
+                assert column in LISTED or column in ("since", "until")
+                where.append({"since": "at >= ?", "until": "at < ?"}.get(column, f"{column} = ?"))
+                args.append(value)
+        self.writer.flush()
+        rows = self.db.conn.execute(
+            f"select {', '.join(LISTED)} from messages where {' and '.join(where)}"
+            " order by id desc limit ?",
+            [*args, limit],
+        )
+        return [dict(zip(LISTED, row, strict=True)) for row in rows.fetchall()]
 
     def prune(self, older_than: float) -> int:
         """Drop entries older than a time (the retention setting); return how many."""

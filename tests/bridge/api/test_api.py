@@ -151,8 +151,8 @@ def test_history_filters_and_pagination(integrator, light, account, connect):
     ).json()
     assert second["next_cursor"] is None and len(second["messages"]) == 1
     assert mine["messages"][0]["id"] > mine["messages"][1]["id"] > second["messages"][0]["id"]
-    ok = client.call("GET", f"/messages?device={light.id}&outcome=ok").json()
-    assert {m["outcome"] for m in ok["messages"]} == {"ok"}
+    ok = client.call("GET", f"/messages?device={light.id}&outcome=ok&kind=request").json()
+    assert {(m["outcome"], m["kind"]) for m in ok["messages"]} == {("ok", "request")}
     future = client.call("GET", f"/messages?since={time.time() + 60}").json()
     assert future["messages"] == []
     assert client.call("GET", "/messages?limit=0").status_code == 422

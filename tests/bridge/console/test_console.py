@@ -2,19 +2,8 @@
 
 import re
 
-import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
-
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from playwright.sync_api import expect
 
 
 def test_console_needs_a_login(server):
@@ -23,14 +12,6 @@ def test_console_needs_a_login(server):
     page = requests.get(server.url + "/console/login", timeout=5)
     assert "Sign in to your console" in page.text
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def test_console_in_a_browser(browser, server, account, light, connect, output_dir):
