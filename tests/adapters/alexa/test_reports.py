@@ -177,17 +177,32 @@ def test_device_added_renamed_and_deleted(alexa, amazon, linked, server_env, acc
 
 
 def history(store, device_id):
+    """Alexa report attempts for a device's state, oldest first (reachability left out)."""
     return [
         (m["outcome"], m["detail"])
         for m in reversed(store.messages.query(device_id=device_id, kind="report"))
-        if m["origin"] == "alexa"
+        if m["origin"] == "alexa" and m["action"] != "connectivity"
     ]
 
 
-def test_expired_token_is_refreshed_and_retried_once(
-    alexa, amazon, linked, light, account, connect
-):
+@pytest.fixture
+def quiet(connect, amazon, account, light, store):
+    """The light online, and its reachability report already delivered, so a test's
+    scripted gateway answers meet only the report the test itself causes."""
     online = connect(account, [light])
+    assert amazon.wait_for(reports_for(amazon, light.id, connectivity=True))
+    eventually(
+        lambda: [
+            m
+            for m in store.messages.query(device_id=light.id, kind="report")
+            if m["origin"] == "alexa"
+        ]
+    )
+    return online
+
+
+def test_expired_token_is_refreshed_and_retried_once(alexa, amazon, linked, light, account, quiet):
+    online = quiet
     amazon.expire_all()
     calls = len(amazon.lwa_calls)
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
@@ -195,8 +210,8 @@ def test_expired_token_is_refreshed_and_retried_once(
     assert [c["grant_type"] for c in amazon.lwa_calls[calls:]] == ["refresh_token"]
 
 
-def test_throttled_then_delivered(alexa, amazon, linked, light, account, connect, store):
-    online = connect(account, [light])
+def test_throttled_then_delivered(alexa, amazon, linked, light, account, quiet, store):
+    online = quiet
     amazon.script[:] = [(429, "THROTTLING_EXCEPTION")]
     started = time.monotonic()
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
@@ -207,9 +222,9 @@ def test_throttled_then_delivered(alexa, amazon, linked, light, account, connect
 
 
 def test_server_errors_end_in_a_dead_letter_after_three_tries(
-    alexa, amazon, linked, light, account, connect, store
+    alexa, amazon, linked, light, account, quiet, store
 ):
-    online = connect(account, [light])
+    online = quiet
     amazon.script[:] = [(500, "INTERNAL_SERVICE_EXCEPTION")] * 3
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
     outcomes = eventually(lambda: len(h := history(store, light.id)) == 3 and h, timeout=20)
@@ -219,9 +234,9 @@ def test_server_errors_end_in_a_dead_letter_after_three_tries(
 
 
 def test_skill_disabled_stops_reports_until_the_next_accept_grant(
-    alexa, amazon, linked, light, account, connect, store
+    alexa, amazon, linked, light, account, quiet, store
 ):
-    online = connect(account, [light])
+    online = quiet
     amazon.script[:] = [(403, "SKILL_DISABLED_EXCEPTION")]
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
     outcomes = eventually(lambda: history(store, light.id))
@@ -238,9 +253,9 @@ def test_skill_disabled_stops_reports_until_the_next_accept_grant(
 
 
 def test_revoked_refresh_token_marks_the_link_revoked(
-    alexa, amazon, linked, light, account, connect, store
+    alexa, amazon, linked, light, account, quiet, store
 ):
-    online = connect(account, [light])
+    online = quiet
     amazon.revoke_all()  # the user disabled the skill
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
     outcomes = eventually(lambda: history(store, light.id))
@@ -252,9 +267,9 @@ def test_revoked_refresh_token_marks_the_link_revoked(
 
 
 def test_malformed_report_is_dead_lettered_with_the_reason(
-    alexa, amazon, linked, light, account, connect, store
+    alexa, amazon, linked, light, account, quiet, store
 ):
-    online = connect(account, [light])
+    online = quiet
     amazon.script[:] = [(400, "INVALID_REQUEST_EXCEPTION")]
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
     outcomes = eventually(lambda: history(store, light.id))
@@ -267,8 +282,8 @@ def test_the_relay_region_picks_the_gateway_region(alexa, amazon, token, store, 
     assert store.links("alexa").get(account.user.id)["region"] == "EU"
 
 
-def test_reachability_changes_are_reported(alexa, amazon, linked, light, account, connect):
-    online = connect(account, [light])
+def test_reachability_changes_are_reported(alexa, amazon, linked, light, account, quiet):
+    online = quiet
     [up] = amazon.wait_for(reports_for(amazon, light.id, connectivity=True))
     assert changed(up, health=True) == {("Alexa.EndpointHealth", "connectivity"): {"value": "OK"}}
     online.client.stop()

@@ -104,6 +104,7 @@ def test_device_list_changes_notify(genie, taobao, token, pair, server_env, acco
 def test_top_errors_retry_then_dead_letter(genie, taobao, token, pair, account, connect, store):
     genie.send(v1(CONTROL, "Query", token, pair[0].id))
     online = connect(account, [pair[0]])
+    assert taobao.wait_for(reports(pair[0].id, report_type=2))  # before scripting
     taobao.script[:] = [
         {"error_response": {"code": 7, "msg": "App Call Limited"}},
         {
@@ -120,7 +121,7 @@ def test_top_errors_retry_then_dead_letter(genie, taobao, token, pair, account, 
         return [
             (m["outcome"], m["detail"])
             for m in reversed(store.messages.query(device_id=pair[0].id, kind="report"))
-            if m["origin"] == "tmallgenie"
+            if m["origin"] == "tmallgenie" and m["action"] != "connectivity"
         ]
 
     history = eventually(lambda: len(outcomes()) == 2 and outcomes(), timeout=15)
