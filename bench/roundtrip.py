@@ -8,6 +8,7 @@ concurrent commands through the test adapter plugin's webhook, then measures
 a hello-world Flask POST endpoint under the same gunicorn settings in the
 same run. Capacity mode holds many idle devices and reports the worker's RSS
 per device and the command rate at that load. Prints figures, asserts nothing.
+BENCH_GUNICORN_CONF names another gunicorn config (to add profiling hooks).
 """
 
 from __future__ import annotations

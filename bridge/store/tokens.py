@@ -80,10 +80,6 @@ class Tokens:
             raise ExpiredToken()
         return user
 
-    def revoke_user(self, user_id: int) -> None:
-        self.db["tokens"].delete_where("user_id = ?", [user_id])
-        self.cache.clear()
-
     def prune(self, grace: float = 86400.0) -> None:
         """Forget access tokens that expired more than a day ago."""
         self.db.execute("delete from tokens where expires_at < ?", [time.time() - grace])
