@@ -13,20 +13,6 @@ from sqlite_utils import Database
 from bridge.store.writer import WriteBehind
 
 MAX_PAYLOAD_CHARS = 4096
-COLUMNS = (
-    "at",
-    "user_id",
-    "device_id",
-    "direction",
-    "kind",
-    "action",
-    "outcome",
-    "latency_ms",
-    "origin",
-    "detail",
-    "payload",
-    "response",
-)
 LISTED = (
     "id",
     "at",
@@ -39,6 +25,9 @@ LISTED = (
     "origin",
     "detail",
 )
+"""What lists and streams show: no user id, no payloads."""
+COLUMNS = ("at", "user_id", *LISTED[2:], "payload", "response")
+"""What a recorded entry writes, in `record`'s order."""
 # Raw SQL on the hot path: sqlite-utils' insert introspects the table on every call.
 INSERT = f"insert into messages ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
 

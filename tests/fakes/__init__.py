@@ -1,0 +1,62 @@
+"""Loopback fakes of the platforms' services, as strict as the real ones."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class JsonService:
+    """A threaded loopback HTTP server that answers POSTs with JSON.
+
+    A subclass implements `answer(path, headers, body)` and records what it
+    accepts under `self.lock`; tests wait on what was recorded.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status, reply = service.answer(self.path, self.headers, body)
+                data = json.dumps(reply).encode() if reply is not None else b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
+        raise NotImplementedError
+
+    def recorded(self) -> None:
+        """Call (holding the lock) after recording something: wakes the waiting tests."""
+        self.lock.notify_all()
+
+    def wait_for(
+        self, items: list, predicate: Callable[[Any], bool], timeout: float = 10.0
+    ) -> list:
+        """Block until some recorded item satisfies the predicate; return those that do."""
+        end = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                hits = [x for x in items if predicate(x)]
+                if hits or time.monotonic() > end:
+                    return hits
+                self.lock.wait(0.1)
+
+    def close(self) -> None:
+        self.server.shutdown()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
 from jsonschema import Draft4Validator
+
+from fakes import JsonService
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "alexa"
 SCHEMA = Draft4Validator(json.loads((SHARED / "alexa_smart_home_message_schema.json").read_text()))
@@ -38,7 +38,7 @@ def schema_errors(event: dict) -> list[str]:
     return [e.message for e in SCHEMA.iter_errors(event)][:3]
 
 
-class FakeAmazon:
+class FakeAmazon(JsonService):
     def __init__(self) -> None:
         self.codes: set[str] = set()
         self.access: dict[str, float] = {}  # live access tokens and their expiry
@@ -46,32 +46,15 @@ class FakeAmazon:
         self.lwa_calls: list[dict] = []
         self.events: list[dict] = []
         self.script: list[tuple[int, str]] = []  # forced gateway answers, in order
-        self.lock = threading.Condition()
-        fake = self
+        super().__init__()
+        self.lwa_url, self.gateway_url = self.base + "/auth/o2/token", self.base + "/v3/events"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.path == "/auth/o2/token":
-                    status, reply = fake._lwa(self.headers, body)
-                elif self.path == "/v3/events":
-                    status, reply = fake._gateway(self.headers, body)
-                else:
-                    status, reply = 404, {}
-                data = json.dumps(reply).encode() if reply is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.lwa_url, self.gateway_url = base + "/auth/o2/token", base + "/v3/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, path: str, headers, body: bytes) -> tuple[int, dict | None]:
+        if path == "/auth/o2/token":
+            return self._lwa(headers, body)
+        if path == "/v3/events":
+            return self._gateway(headers, body)
+        return 404, {}
 
     def issue_code(self) -> str:
         code = "ANSKcode" + secrets.token_hex(8)
@@ -129,26 +112,17 @@ class FakeAmazon:
             scope = event.get("event", {}).get("endpoint", {}).get("scope") or payload.get("scope")
             if errors or scope != {"type": "BearerToken", "token": token}:
                 self.events.append({"rejected": errors or ["scope token differs"], **event})
-                self.lock.notify_all()
+                self.recorded()
                 return 400, _exception("INVALID_REQUEST_EXCEPTION")
             if self.script:
                 status, code = self.script.pop(0)
                 return status, _exception(code)
             self.events.append(event)
-            self.lock.notify_all()
+            self.recorded()
             return 202, None
 
     def wait_for(self, predicate, timeout: float = 10.0) -> list[dict]:
-        end = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                hits = [e for e in self.events if predicate(e)]
-                if hits or time.monotonic() > end:
-                    return hits
-                self.lock.wait(0.1)
-
-    def close(self) -> None:
-        self.server.shutdown()
+        return super().wait_for(self.events, predicate, timeout)
 
 
 def _exception(code: str) -> dict:

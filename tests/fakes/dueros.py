@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
+
+from fakes import JsonService
 
 BOT_ID = "bridge-test-bot-0001"
 
 
-class FakeDuerOS:
+class FakeDuerOS(JsonService):
     def __init__(self) -> None:
         self.reports: list[dict] = []
         self.syncs: list[dict] = []
@@ -27,31 +27,16 @@ class FakeDuerOS:
         self.tokens: dict[str, str] = {}  # openUid -> access token, as DuerOS keeps them
         self.script: list[dict] = []  # forced answers, in order
         self.bridge_url = ""
-        self.lock = threading.Condition()
-        fake = self
+        super().__init__()
+        self.url = self.base + "/saiya/smarthome"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                if self.path.endswith("/changereport"):
-                    answer = fake._changereport(body)
-                elif self.path.endswith("/devicesync"):
-                    answer = fake._devicesync(body)
-                else:
-                    answer = {"status": 404, "msg": "not found"}
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/saiya/smarthome"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, path: str, headers, body: bytes) -> tuple[int, dict]:
+        doc = json.loads(body)
+        if path.endswith("/changereport"):
+            return 200, self._changereport(doc)
+        if path.endswith("/devicesync"):
+            return 200, self._devicesync(doc)
+        return 200, {"status": 404, "msg": "not found"}
 
     def _changereport(self, body: dict) -> dict:
         header, payload = body.get("header", {}), body.get("payload", {})
@@ -72,7 +57,7 @@ class FakeDuerOS:
             if self.script:
                 return self.script.pop(0)
             self.reports.append(body)
-            self.lock.notify_all()
+            self.recorded()
         threading.Thread(target=self._report_state, args=(payload,), daemon=True).start()
         return {
             "status": 0,
@@ -105,7 +90,7 @@ class FakeDuerOS:
         reply = requests.post(self.bridge_url + "/voice/xiaodu", json=request, timeout=10).json()
         with self.lock:
             self.states.append(reply)
-            self.lock.notify_all()
+            self.recorded()
 
     def _devicesync(self, body: dict) -> dict:
         uids = body.get("openUids")
@@ -115,7 +100,7 @@ class FakeDuerOS:
             if len(uids) > 5:
                 return {"status": 1, "msg": "openUid not more than 5"}
             self.syncs.append(body)
-            self.lock.notify_all()
+            self.recorded()
         return {
             "status": 0,
             "msg": "ok",
@@ -124,13 +109,4 @@ class FakeDuerOS:
         }
 
     def wait_for(self, items: str, predicate, timeout: float = 10.0) -> list[dict]:
-        end = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                hits = [x for x in getattr(self, items) if predicate(x)]
-                if hits or time.monotonic() > end:
-                    return hits
-                self.lock.wait(0.1)
-
-    def close(self) -> None:
-        self.server.shutdown()
+        return super().wait_for(getattr(self, items), predicate, timeout)

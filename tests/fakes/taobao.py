@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import datetime
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 from adapters.tmallgenie.top import CHINA, sign
+from fakes import JsonService
 
 APP_KEY, APP_SECRET, SKILL_ID = "12345678", "top-app-secret-for-tests", "98765"
 METHODS = {
@@ -69,32 +67,16 @@ def check(params: dict[str, str]) -> str | None:
     return None
 
 
-class FakeTaobao:
+class FakeTaobao(JsonService):
     def __init__(self) -> None:
         self.calls: list[dict] = []
         self.refused: list[str] = []
         self.script: list[dict] = []
-        self.lock = threading.Condition()
-        fake = self
+        super().__init__()
+        self.url = self.base + "/router/rest"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                params = {k: v[0] for k, v in parse_qs(raw).items()}
-                answer = fake._answer(params)
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/router/rest"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, path: str, headers, body: bytes) -> tuple[int, dict]:
+        return 200, self._answer({k: v[0] for k, v in parse_qs(body.decode()).items()})
 
     def _answer(self, params: dict[str, str]) -> dict:
         with self.lock:
@@ -110,18 +92,9 @@ class FakeTaobao:
                     if key == "cloud_report_param":
                         params[key]["payload"] = json.loads(params[key]["payload"])
             self.calls.append(params)
-            self.lock.notify_all()
+            self.recorded()
         name = params["method"].replace("alibaba.", "").replace(".", "_") + "_response"
         return {name: {"result": {"success": True}, "request_id": "fake"}}
 
     def wait_for(self, predicate, timeout: float = 10.0) -> list[dict]:
-        end = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                hits = [c for c in self.calls if predicate(c)]
-                if hits or time.monotonic() > end:
-                    return hits
-                self.lock.wait(0.1)
-
-    def close(self) -> None:
-        self.server.shutdown()
+        return super().wait_for(self.calls, predicate, timeout)
