@@ -13,22 +13,17 @@ from pathlib import Path
 from typing import Any
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+def env_name(setting: str) -> str:
+    """The environment variable of a setting: PORT, or BRIDGE_ and the name in capitals."""
+    return "PORT" if setting == "port" else f"BRIDGE_{setting.upper()}"
 
 
-def _float(name: str, default: float) -> float:
+def _parse(name: str, raw: str, kind: type) -> Any:
     try:
-        return float(_env(name, str(default)))
+        return kind(raw)
     except ValueError as exc:
-        raise SystemExit(f"{name} must be a number") from exc
-
-
-def _int(name: str, default: int) -> int:
-    try:
-        return int(_env(name, str(default)))
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be a whole number") from exc
+        what = "a whole number" if kind is int else "a number"
+        raise SystemExit(f"{name} must be {what}") from exc
 
 
 @dataclass(frozen=True)
@@ -64,40 +59,19 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Read every BRIDGE_* variable (and PORT) over the embedded defaults."""
-        port = _int("PORT", 8000)
-        database = _env("BRIDGE_DATABASE", "bridge.db")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(env_name(f.name))
+            if raw is not None and isinstance(f.default, int | float | str):
+                values[f.name] = _parse(env_name(f.name), raw, type(f.default))
+        values.setdefault("url", f"http://127.0.0.1:{values.get('port', cls.port)}")
         adapters = os.environ.get("BRIDGE_ADAPTERS")
-        return cls(
-            database=database,
-            secret_key=os.environ.get("BRIDGE_SECRET_KEY", ""),
-            port=port,
-            url=_env("BRIDGE_URL", f"http://127.0.0.1:{port}"),
-            admin_token=_env("BRIDGE_ADMIN_TOKEN", ""),
-            device_timeout=_float("BRIDGE_DEVICE_TIMEOUT", 8.0),
-            signature_window=_float("BRIDGE_SIGNATURE_WINDOW", 60.0),
-            max_message_bytes=_int("BRIDGE_MAX_MESSAGE_BYTES", 65536),
-            idle_timeout=_float("BRIDGE_IDLE_TIMEOUT", 660.0),
-            history_days=_float("BRIDGE_HISTORY_DAYS", 30.0),
-            state_event_interval=_float("BRIDGE_STATE_EVENT_INTERVAL", 1.0),
-            sensor_event_interval=_float("BRIDGE_SENSOR_EVENT_INTERVAL", 60.0),
-            access_token_ttl=_float("BRIDGE_ACCESS_TOKEN_TTL", 3600.0),
-            refresh_token_ttl=_float("BRIDGE_REFRESH_TOKEN_TTL", 180 * 86400.0),
-            code_ttl=_float("BRIDGE_CODE_TTL", 300.0),
-            login_free_failures=_int("BRIDGE_LOGIN_FREE_FAILURES", 5),
-            api_token_ttl=_float("BRIDGE_API_TOKEN_TTL", 3600.0),
-            api_rate=_float("BRIDGE_API_RATE", 10.0),
-            api_burst=_int("BRIDGE_API_BURST", 20),
-            api_max_body=_int("BRIDGE_API_MAX_BODY", 16384),
-            metrics_token=_env("BRIDGE_METRICS_TOKEN", ""),
-            report_retry_base=_float("BRIDGE_REPORT_RETRY_BASE", 2.0),
-            report_max_attempts=_int("BRIDGE_REPORT_MAX_ATTEMPTS", 8),
-            adapters=(
-                tuple(a.strip() for a in adapters.split(",") if a.strip())
-                if adapters is not None
-                else None
-            ),
-            adapter_settings={k: v for k, v in os.environ.items() if k.startswith("BRIDGE_")},
-        )
+        if adapters is not None:
+            values["adapters"] = tuple(a.strip() for a in adapters.split(",") if a.strip())
+        values["adapter_settings"] = {
+            k: v for k, v in os.environ.items() if k.startswith("BRIDGE_")
+        }
+        return cls(**values)
 
     def with_overrides(self, overrides: dict[str, Any] | None) -> Settings:
         """Apply a test or caller dict on top (unknown keys are an error)."""
