@@ -70,6 +70,27 @@ class AdapterContext:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
         return self.settings.get(f"BRIDGE_{self.name.upper()}_{key.upper()}", default)
 
+    def push(self, service: str, url: str, **kw: Any) -> dict[str, Any]:
+        """POST a report to a platform; its JSON answer, or the report outcome to raise.
+
+        Unreachable, throttled (429) or failing (5xx) means RetryLater; an
+        answer that is not a JSON object means DeadLetter. What the object
+        itself says is the adapter's to judge.
+        """
+        try:
+            reply = self.http.post(url, timeout=10, **kw)
+        except requests.RequestException as exc:
+            raise RetryLater(f"{service} unreachable: {exc}") from exc
+        if reply.status_code >= 500 or reply.status_code == 429:
+            raise RetryLater(f"{service} answered HTTP {reply.status_code}")
+        try:
+            body = reply.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise DeadLetter(f"{service} answered HTTP {reply.status_code} without a JSON object")
+        return body
+
 
 class RetryLater(Exception):
     """The platform could not take the report now (throttled, 5xx, timeout): try again.

@@ -7,7 +7,7 @@ import json
 import uuid
 from pathlib import Path
 
-import requests
+from servers import Webhook
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "aligenie" / "samples"
 CONTROL = "AliGenie.Iot.Device.Control"
@@ -74,19 +74,12 @@ def from_sample(name: str, token: str | None, ids: dict[str, str]) -> dict:
     return copy.deepcopy(body)
 
 
-class Genie:
+class Genie(Webhook):
     def __init__(self, base: str) -> None:
-        self.url = base + "/voice/tmallgenie"
+        super().__init__(base + "/voice/tmallgenie")
 
     def send(self, body: dict | bytes) -> dict:
-        if isinstance(body, bytes):
-            reply = requests.post(
-                self.url, data=body, timeout=15, headers={"Content-Type": "application/json"}
-            )
-        else:
-            reply = requests.post(self.url, json=body, timeout=15)
-        assert reply.status_code == 200, reply.text
-        answer = reply.json()
+        answer = self.post(body)
         if isinstance(body, dict):
             sent, got = body["header"], answer["header"]
             assert got["namespace"] == sent["namespace"]

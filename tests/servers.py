@@ -143,3 +143,21 @@ def eventually(check, timeout: float = 5.0, interval: float = 0.02):
             assert value, "condition not met in time"
             return value
         time.sleep(interval)
+
+
+class Webhook:
+    """A voice platform posting directives to one of the bridge's webhooks."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def post(self, body: dict | bytes) -> dict:
+        """Post JSON (or raw bytes); the bridge must answer HTTP 200 with a JSON body."""
+        if isinstance(body, bytes):
+            reply = requests.post(
+                self.url, data=body, timeout=15, headers={"Content-Type": "application/json"}
+            )
+        else:
+            reply = requests.post(self.url, json=body, timeout=15)
+        assert reply.status_code == 200, reply.text
+        return reply.json()

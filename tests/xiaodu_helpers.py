@@ -7,7 +7,7 @@ import json
 import uuid
 from pathlib import Path
 
-import requests
+from servers import Webhook
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "dueros" / "samples"
 CONTROL = "DuerOS.ConnectedHome.Control"
@@ -45,20 +45,12 @@ def from_sample(name: str, token: str, appliance_id: str | None = None) -> dict:
     return body
 
 
-class DuerOS:
+class DuerOS(Webhook):
     def __init__(self, base: str) -> None:
-        self.url = base + "/voice/xiaodu"
+        super().__init__(base + "/voice/xiaodu")
 
     def send(self, body: dict | bytes) -> dict:
-        """Post a directive; the reply is always HTTP 200 with a DuerOS envelope."""
-        if isinstance(body, bytes):
-            reply = requests.post(
-                self.url, data=body, timeout=15, headers={"Content-Type": "application/json"}
-            )
-        else:
-            reply = requests.post(self.url, json=body, timeout=15)
-        assert reply.status_code == 200, reply.text
-        answer = reply.json()
+        answer = self.post(body)
         assert set(answer) == {"header", "payload"}
         assert answer["header"]["payloadVersion"] == "1"
         if isinstance(body, dict):

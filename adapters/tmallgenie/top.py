@@ -8,8 +8,6 @@ import hmac
 import json
 from typing import Any
 
-import requests
-
 from adapters.base import AdapterContext, DeadLetter, RetryLater
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8))
@@ -43,16 +41,7 @@ class Top:
         }
         params["sign"] = sign(params, self.context.setting("app_secret"))
         url = self.context.setting("gateway_url", "https://eco.taobao.com/router/rest")
-        try:
-            reply = self.context.http.post(url, data=params, timeout=10)
-        except requests.RequestException as exc:
-            raise RetryLater(f"TOP unreachable: {exc}") from exc
-        if reply.status_code >= 500 or reply.status_code == 429:
-            raise RetryLater(f"TOP answered HTTP {reply.status_code}")
-        try:
-            body = reply.json()
-        except ValueError:
-            raise DeadLetter(f"TOP answered HTTP {reply.status_code} without JSON") from None
+        body = self.context.push("TOP", url, data=params)
         error = body.get("error_response")
         if isinstance(error, dict):
             reason = (

@@ -8,8 +8,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from adapters.base import AdapterContext, DeadLetter, RetryLater
 from adapters.xiaodu.attributes import profile
 from adapters.xiaodu.signing import sign_push
@@ -93,16 +91,7 @@ class Reports:
                 ),
             )
         url = self.context.setting("report_url", DEFAULT_URL).rstrip("/") + "/" + path
-        try:
-            reply = self.context.http.post(url, data=data, headers=headers, timeout=10)
-        except requests.RequestException as exc:
-            raise RetryLater(f"DuerOS unreachable: {exc}") from exc
-        if reply.status_code >= 500 or reply.status_code == 429:
-            raise RetryLater(f"DuerOS answered {reply.status_code}")
-        try:
-            answer = reply.json()
-        except ValueError:
-            raise DeadLetter(f"DuerOS answered {reply.status_code} without JSON") from None
+        answer = self.context.push("DuerOS", url, data=data, headers=headers)
         if answer.get("status") == 0:
             return
         message = str(answer.get("msg", ""))[:200]
