@@ -70,6 +70,13 @@ class AdapterContext:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
         return self.settings.get(f"BRIDGE_{self.name.upper()}_{key.upper()}", default)
 
+    def reported_device(self, user: User, device_id: str) -> Device:
+        """The device a queued report is about; gone since, the report is a dead letter."""
+        try:
+            return self.device(user, device_id)
+        except BridgeError:
+            raise DeadLetter("the device no longer exists") from None
+
     def push(self, service: str, url: str, **kw: Any) -> dict[str, Any]:
         """POST a report to a platform; its JSON answer, or the report outcome to raise.
 

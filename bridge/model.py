@@ -56,6 +56,10 @@ class Result:
     latency_ms: float
 
 
+DEVICE_KINDS = ("added", "updated", "removed")
+"""StateChange kinds that say the device itself changed, not its state."""
+
+
 @dataclass(frozen=True)
 class StateChange:
     """Something a linked platform should hear about: what proactive reports are made from.

@@ -12,7 +12,7 @@ from adapters.alexa.capabilities import endpoint_for
 from adapters.alexa.discovery import endpoint as discovery_endpoint
 from adapters.base import AdapterContext, DeadLetter, LinkRevoked, RetryLater
 from bridge.events import CONNECTIVITY
-from bridge.model import BridgeError, StateChange, User
+from bridge.model import StateChange, User
 
 CAUSES = {
     "PHYSICAL_INTERACTION",
@@ -49,10 +49,7 @@ class Reports:
             return lambda token: self._discovery(
                 "DeleteReport", [{"endpointId": change.device_id}], token
             )
-        try:
-            device = self.context.device(user, change.device_id)
-        except BridgeError:
-            raise DeadLetter("the device no longer exists") from None
+        device = self.context.reported_device(user, change.device_id)
         if change.kind in ("added", "updated"):
             return lambda token: self._discovery(
                 "AddOrUpdateReport", [discovery_endpoint(device)], token

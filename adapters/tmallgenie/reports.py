@@ -7,11 +7,11 @@ import time
 import uuid
 from typing import Any
 
-from adapters.base import AdapterContext, DeadLetter
+from adapters.base import AdapterContext
 from adapters.tmallgenie.profiles import profile, state
 from adapters.tmallgenie.top import Top
 from bridge.events import CONNECTIVITY
-from bridge.model import BridgeError, StateChange, User
+from bridge.model import DEVICE_KINDS, StateChange, User
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
 CONTROL_NOTIFY = "alibaba.ailabs.iot.device.control.notify"
@@ -29,15 +29,12 @@ class Reports:
         link = self.context.links.get(user.id)
         if not link or not link.get("token"):
             return
-        if change.kind in ("added", "updated", "removed"):
+        if change.kind in DEVICE_KINDS:
             self.top.call(
                 LIST_NOTIFY, {"token": link["token"], "skill_id": self._skill(), "type": 1}
             )
             return
-        try:
-            device = self.context.device(user, change.device_id)
-        except BridgeError:
-            raise DeadLetter("the device no longer exists") from None
+        device = self.context.reported_device(user, change.device_id)
         shape = profile(device.type)
         if shape is None:
             return

@@ -12,7 +12,7 @@ from adapters.base import AdapterContext, DeadLetter, RetryLater
 from adapters.xiaodu.attributes import profile
 from adapters.xiaodu.signing import sign_push
 from bridge.events import CONNECTIVITY
-from bridge.model import BridgeError, StateChange, User
+from bridge.model import DEVICE_KINDS, StateChange, User
 
 DEFAULT_URL = "https://xiaodu.baidu.com/saiya/smarthome"
 
@@ -28,16 +28,15 @@ class Reports:
         link = self.context.links.get(user.id)
         if not link or not link.get("openUid"):
             return
-        if change.kind != "state":
+        if change.kind in DEVICE_KINDS:
             self._post(
                 "devicesync",
                 {"botId": self._bot(), "logId": str(uuid.uuid4()), "openUids": [link["openUid"]]},
             )
             return
-        try:
-            device = self.context.device(user, change.device_id)
-        except BridgeError:
-            raise DeadLetter("the device no longer exists") from None
+        if change.kind != "state":
+            return  # a late result belongs to platforms that asked for one
+        device = self.context.reported_device(user, change.device_id)
         shape = profile(device.type)
         names = [a.name for a in shape.attributes if a.shadow in change.changed] if shape else []
         if CONNECTIVITY in change.changed and shape:
