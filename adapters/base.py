@@ -139,6 +139,14 @@ class Adapter(ABC):
         """The platform's reply for a failure nobody foresaw (the core's last resort)."""
         return VoiceReply({"error": "internal error"}, status=500)
 
+    def refuse(self, reason: str, status: int = 400) -> VoiceReply:
+        """The platform's reply to a request refused before `handle` (broken body, wrong type).
+
+        `status` is the HTTP status the bridge would use; platforms that want
+        their errors inside a 200 envelope override it.
+        """
+        return VoiceReply({"error": "bad_request", "message": reason}, status=status)
+
     def wants_reports(self, user: User) -> bool:
         """Whether this user's state changes should be queued for this platform."""
         return False

@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from bridge.api.views import api
     from bridge.console import console
     from bridge.core import Bridge
+    from bridge.guard import HttpGuard
     from bridge.web import http_error, unexpected_error, web
 
     settings = Settings.from_env().with_overrides(test_config)
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(console)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
+    app.wsgi_app = HttpGuard(app.wsgi_app, bridge.adapters, MAX_BODY_BYTES, settings.body_timeout)
     if monkey.is_module_patched("socket"):
         bridge.start_background()
     return app

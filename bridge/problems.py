@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, json
+from flask import Response
 
 from bridge.model import BridgeError
+from bridge.refusals import problem_body
 
-BASE = "https://voice-bridge.invalid/problems/"
 STATUS = {
     "no_such_device": 404,
     "no_such_user": 404,
@@ -26,14 +26,11 @@ STATUS = {
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> Response:
-    body = {
-        "type": BASE + code,
-        "title": code.replace("_", " "),
-        "status": status,
-        "detail": detail,
-        **extra,
-    }
-    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    return Response(
+        problem_body(status, code, detail, **extra),
+        status=status,
+        mimetype="application/problem+json",
+    )
 
 
 def from_error(exc: BridgeError) -> Response:

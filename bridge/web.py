@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from adapters.base import VoiceRequest
 from bridge.access import trusted
 from bridge.problems import problem
+from bridge.refusals import render
 from bridge.websocket import ConnectionClosed
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,17 @@ def health():
     )
 
 
+def _refusal(status: int, code: str, detail: str) -> Response:
+    adapters = current_app.extensions["bridge"].adapters
+    status, headers, body = render(request.path, status, code, detail, adapters)
+    return Response(body, status=status, headers=headers)
+
+
 def http_error(exc: HTTPException):
-    return problem(
-        exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or ""
-    )
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return _refusal(exc.code or 500, code, exc.description or "")
 
 
 def unexpected_error(exc: Exception):
     log.exception("unhandled error")
-    return problem(500, "internal_error", "the bridge failed; see its log")
+    return _refusal(500, "internal_error", "the bridge failed; see its log")

@@ -13,7 +13,11 @@ worker_class = "gevent"
 workers = 1
 worker_connections = int(os.environ.get("BRIDGE_WORKER_CONNECTIONS", "20000"))
 backlog = 4096
-keepalive = 75
+# Also the time a client has to send its request headers: slow senders are cut off.
+keepalive = int(os.environ.get("BRIDGE_HEADER_TIMEOUT", "15"))
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 graceful_timeout = int(os.environ.get("BRIDGE_GRACEFUL_TIMEOUT", "10"))
 accesslog = os.environ.get("BRIDGE_ACCESS_LOG") or None
 loglevel = os.environ.get("BRIDGE_LOG_LEVEL", "info")

@@ -38,6 +38,7 @@ class Settings:
     device_timeout: float = 8.0
     signature_window: float = 60.0
     max_message_bytes: int = 65536
+    body_timeout: float = 10.0
     idle_timeout: float = 660.0
     history_days: float = 30.0
     state_event_interval: float = 1.0

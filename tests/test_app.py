@@ -10,9 +10,13 @@ def test_unknown_route_is_problem_json(server):
     assert reply.json()["status"] == 404 and "Traceback" not in reply.text
 
 
-def test_oversized_body_is_413(server):
-    reply = requests.post(server.url + "/voice/echo", data=b"x" * (1024 * 1024 + 1), timeout=5)
-    assert reply.status_code == 413 and reply.json()["type"].endswith("/request_entity_too_large")
+def test_oversized_body_is_413_in_the_callers_format(server):
+    big = b"x" * (1024 * 1024 + 1)
+    json_type = {"Content-Type": "application/json"}
+    reply = requests.post(server.url + "/voice/echo", data=big, headers=json_type, timeout=5)
+    assert reply.status_code == 413 and reply.json()["error"] == "bad_request"
+    reply = requests.post(server.url + "/admin/api/send", data=big, headers=json_type, timeout=5)
+    assert reply.status_code == 413 and reply.json()["type"].endswith("/too_large")
 
 
 def test_health(server):

@@ -22,6 +22,7 @@ from adapters.alexa.errors import (
 from adapters.alexa.handlers import HANDLERS
 from adapters.alexa.reports import Reports
 from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
+from bridge import boundary
 from bridge.events import CONNECTIVITY
 from bridge.model import BridgeError, Command, Device, StateChange, User
 
@@ -48,12 +49,12 @@ class AlexaAdapter(Adapter):
         if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
             return VoiceReply({"error": "relay secret missing or wrong"}, status=403)
         try:
-            doc = request.json()
-        except ValueError:
-            return VoiceReply(self._error(None, InvalidDirective("the body is not JSON")))
+            doc = boundary.loads(request.body)
+        except boundary.Malformed as exc:
+            return VoiceReply(self._error(None, InvalidDirective(str(exc))))
         directive = Directive.salvage(doc)
         try:
-            directive = Directive.parse(doc)
+            directive = Directive.from_doc(doc)
             return VoiceReply(self._dispatch(directive, request))
         except AlexaError as exc:
             return VoiceReply(self._error(directive, exc))
@@ -62,6 +63,9 @@ class AlexaAdapter(Adapter):
 
     def internal_error(self) -> VoiceReply:
         return VoiceReply(self._error(None, InternalError("the bridge failed")))
+
+    def refuse(self, reason: str, status: int = 400) -> VoiceReply:
+        return VoiceReply(self._error(None, InvalidDirective(reason)))
 
     def _error(self, directive: Directive | None, exc: AlexaError) -> dict[str, Any]:
         return messages.error(
@@ -149,9 +153,8 @@ class AlexaAdapter(Adapter):
             user = self.context.authenticate(d.token)
         except BridgeError as exc:
             raise AcceptGrantFailed(f"the grantee token is not valid: {exc.message}") from exc
-        grant = d.payload.get("grant")
-        code = grant.get("code") if isinstance(grant, dict) else None
-        if not isinstance(code, str) or not code:
+        code = d.payload.grant.code if d.payload.grant else None
+        if not code:
             raise AcceptGrantFailed("no authorization code in the grant")
         region = AWS_REGIONS.get(request.headers.get(REGION_HEADER, ""), "NA")
         try:

@@ -1,18 +1,116 @@
-"""An incoming Alexa directive, checked before anything acts on it."""
+"""An incoming Alexa directive as a typed model, checked before anything acts on it.
+
+The model names every field a handler reads, with its type and range; the
+rest of Alexa's payload is ignored. A body that does not fit is
+INVALID_DIRECTIVE, or INVALID_VALUE when only a payload value is wrong.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from adapters.alexa.errors import InvalidDirective
+import msgspec
+from msgspec import Struct
+
+from adapters.alexa.errors import InvalidDirective, InvalidValue
+from bridge import boundary
+from bridge.boundary import Number, Text, Token
 
 
-@dataclass(frozen=True)
-class Directive:
+class Temperature(Struct, frozen=True):
+    value: Number
+    scale: Text = "CELSIUS"
+
+
+class Hsb(Struct, frozen=True):
+    hue: Number
+    saturation: Number
+    brightness: Number
+
+
+class Named(Struct, frozen=True):
+    value: Text
+
+
+class Scope(Struct, frozen=True):
+    type: Text = ""
+    token: Token | None = None
+
+
+class Grant(Struct, frozen=True):
+    type: Text = ""
+    code: Token | None = None
+
+
+class Payload(Struct, frozen=True):
+    """Every payload field a handler reads; Alexa's others are ignored."""
+
+    brightness: Number | None = None
+    brightnessDelta: Number | None = None
+    percentage: Number | None = None
+    percentageDelta: Number | None = None
+    color: Hsb | None = None
+    colorTemperatureInKelvin: Number | None = None
+    targetSetpoint: Temperature | None = None
+    lowerSetpoint: Temperature | None = None
+    upperSetpoint: Temperature | None = None
+    targetSetpointDelta: Temperature | None = None
+    thermostatMode: Named | None = None
+    rangeValue: Number | None = None
+    rangeValueDelta: Number | None = None
+    mode: Text | None = None
+    scope: Scope | None = None
+    grant: Grant | None = None
+    grantee: Scope | None = None
+
+
+class Header(Struct, frozen=True):
+    namespace: Text
+    name: Text
+    payloadVersion: Text
+    messageId: Text = ""
+    correlationToken: Token | None = None
+    instance: Text | None = None
+
+
+class EndpointRef(Struct, frozen=True):
+    endpointId: Text | None = None
+    scope: Scope | None = None
+
+
+class Body(Struct, frozen=True):
+    header: Header
+    endpoint: EndpointRef | None = None
+    payload: Payload = Payload()
+
+
+class Envelope(Struct, frozen=True):
+    directive: Body
+
+
+class _SalvageHeader(Struct):
+    correlationToken: Any = None
+
+
+class _SalvageEndpoint(Struct):
+    endpointId: Any = None
+
+
+class _SalvageBody(Struct):
+    header: _SalvageHeader | None = None
+    endpoint: _SalvageEndpoint | None = None
+
+
+class _Salvage(Struct):
+    """Just enough to echo in an ErrorResponse when the directive itself is bad."""
+
+    directive: _SalvageBody | None = None
+
+
+class Directive(Struct, frozen=True):
     namespace: str
     name: str
-    payload: dict[str, Any]
+    payload: Payload = Payload()
     correlation_token: str | None = None
     instance: str | None = None
     endpoint_id: str | None = None
@@ -26,48 +124,47 @@ class Directive:
     def salvage(cls, doc: Any) -> Directive | None:
         """What an ErrorResponse can still echo from a directive that failed to parse."""
         try:
-            header = doc["directive"]["header"]
-            endpoint = doc["directive"].get("endpoint") or {}
-            token, endpoint_id = header.get("correlationToken"), endpoint.get("endpointId")
-        except (KeyError, TypeError, AttributeError):
+            found = msgspec.convert(doc, _Salvage)
+        except msgspec.ValidationError:
             return None
+        body = found.directive
+        if body is None:
+            return None
+        token = body.header.correlationToken if body.header else None
+        endpoint_id = body.endpoint.endpointId if body.endpoint else None
         return cls(
             "",
             "",
-            {},
-            token if isinstance(token, str) else None,
-            endpoint_id=endpoint_id if isinstance(endpoint_id, str) else None,
+            correlation_token=token if isinstance(token, str) and len(token) <= 2048 else None,
+            endpoint_id=endpoint_id
+            if isinstance(endpoint_id, str) and len(endpoint_id) <= 256
+            else None,
         )
 
     @classmethod
-    def parse(cls, doc: Any) -> Directive:
-        """Raise InvalidDirective for anything that is not a v3 directive."""
-        directive = doc.get("directive") if isinstance(doc, dict) else None
-        header = directive.get("header") if isinstance(directive, dict) else None
-        if not isinstance(header, dict):
-            raise InvalidDirective("not an Alexa directive")
-        if header.get("payloadVersion") != "3":
+    def from_doc(cls, doc: Any) -> Directive:
+        """Raise InvalidDirective (or InvalidValue) for anything that is not a v3 directive."""
+        try:
+            envelope = boundary.convert(doc, Envelope)
+        except boundary.Malformed as exc:
+            reason = str(exc)
+            if "$.directive.payload." in reason:
+                raise InvalidValue(reason) from None
+            raise InvalidDirective(reason) from None
+        body = envelope.directive
+        header = body.header
+        if header.payloadVersion != "3":
             raise InvalidDirective('payloadVersion must be "3"')
-        namespace, name = header.get("namespace"), header.get("name")
-        if not isinstance(namespace, str) or not isinstance(name, str):
-            raise InvalidDirective("header needs namespace and name")
-        payload = directive.get("payload") or {}
-        endpoint = directive.get("endpoint") or {}
-        if not isinstance(payload, dict) or not isinstance(endpoint, dict):
-            raise InvalidDirective("payload and endpoint must be objects")
-        scope = endpoint.get("scope") or payload.get("scope") or {}
-        token = scope.get("token") if isinstance(scope, dict) else None
-        if namespace == "Alexa.Authorization":
-            grantee = payload.get("grantee") or {}
-            token = grantee.get("token") if isinstance(grantee, dict) else None
-        correlation = header.get("correlationToken")
-        endpoint_id = endpoint.get("endpointId")
+        endpoint = body.endpoint or EndpointRef()
+        scope = endpoint.scope or body.payload.scope
+        if header.namespace == "Alexa.Authorization":
+            scope = body.payload.grantee
         return cls(
-            namespace=namespace,
-            name=name,
-            payload=payload,
-            correlation_token=correlation if isinstance(correlation, str) else None,
-            instance=header.get("instance") if isinstance(header.get("instance"), str) else None,
-            endpoint_id=endpoint_id if isinstance(endpoint_id, str) else None,
-            token=token if isinstance(token, str) else None,
+            namespace=header.namespace,
+            name=header.name,
+            payload=body.payload,
+            correlation_token=header.correlationToken,
+            instance=header.instance,
+            endpoint_id=endpoint.endpointId,
+            token=scope.token if scope else None,
         )

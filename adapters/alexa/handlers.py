@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.alexa.capabilities import Endpoint
-from adapters.alexa.directive import Directive
+from adapters.alexa.directive import Directive, Temperature
 from adapters.alexa.errors import DualSetpointsUnsupported, InvalidValue, TemperatureOutOfRange
 
 
@@ -39,10 +39,9 @@ def register(namespace: str, *names: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
-def _number(payload: dict[str, Any], key: str) -> float:
-    value = payload.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidValue(f"{key} must be a number")
+def _number(value: float | None, key: str) -> float:
+    if value is None:
+        raise InvalidValue(f"{key} is required")
     return value
 
 
@@ -54,23 +53,25 @@ def power(d: Directive, e: Endpoint) -> Action:
 @register("Alexa.BrightnessController", "SetBrightness", "AdjustBrightness")
 def brightness(d: Directive, e: Endpoint) -> Action:
     if d.name == "SetBrightness":
-        return Action("setBrightness", {"brightness": _number(d.payload, "brightness")})
-    return Action("adjustBrightness", {"brightnessDelta": _number(d.payload, "brightnessDelta")})
+        return Action("setBrightness", {"brightness": _number(d.payload.brightness, "brightness")})
+    delta = _number(d.payload.brightnessDelta, "brightnessDelta")
+    return Action("adjustBrightness", {"brightnessDelta": delta})
 
 
 @register("Alexa.PercentageController", "SetPercentage", "AdjustPercentage")
 def percentage(d: Directive, e: Endpoint) -> Action:
     if d.name == "SetPercentage":
-        return Action("setPercentage", {"percentage": _number(d.payload, "percentage")})
-    return Action("adjustPercentage", {"percentage": _number(d.payload, "percentageDelta")})
+        return Action("setPercentage", {"percentage": _number(d.payload.percentage, "percentage")})
+    delta = _number(d.payload.percentageDelta, "percentageDelta")
+    return Action("adjustPercentage", {"percentage": delta})
 
 
 @register("Alexa.ColorController", "SetColor")
 def color(d: Directive, e: Endpoint) -> Action:
-    hsb = d.payload.get("color")
-    if not isinstance(hsb, dict):
+    hsb = d.payload.color
+    if hsb is None:
         raise InvalidValue("color must be an object with hue, saturation and brightness")
-    hue, sat, bri = (_number(hsb, k) for k in ("hue", "saturation", "brightness"))
+    hue, sat, bri = hsb.hue, hsb.saturation, hsb.brightness
     if not (0 <= hue <= 360 and 0 <= sat <= 1 and 0 <= bri <= 1):
         raise InvalidValue("hue is 0-360, saturation and brightness 0-1")
     r, g, b = colorsys.hsv_to_rgb(hue / 360, sat, bri)
@@ -87,16 +88,16 @@ def color(d: Directive, e: Endpoint) -> Action:
 )
 def color_temperature(d: Directive, e: Endpoint) -> Action:
     if d.name == "SetColorTemperature":
-        kelvin = _number(d.payload, "colorTemperatureInKelvin")
+        kelvin = _number(d.payload.colorTemperatureInKelvin, "colorTemperatureInKelvin")
         return Action("setColorTemperature", {"colorTemperature": kelvin})
     action = "increase" if d.name.startswith("Increase") else "decrease"
     return Action(f"{action}ColorTemperature", {})
 
 
-def _celsius(setpoint: Any, *, delta: bool = False) -> float:
-    if not isinstance(setpoint, dict):
+def _celsius(setpoint: Temperature | None, *, delta: bool = False) -> float:
+    if setpoint is None:
         raise InvalidValue("a temperature is an object with value and scale")
-    value, scale = _number(setpoint, "value"), setpoint.get("scale", "CELSIUS")
+    value, scale = setpoint.value, setpoint.scale
     if scale == "FAHRENHEIT":
         return round(value * 5 / 9 if delta else (value - 32) * 5 / 9, 1)
     if scale == "KELVIN":
@@ -114,15 +115,14 @@ def _celsius(setpoint: Any, *, delta: bool = False) -> float:
 )
 def thermostat(d: Directive, e: Endpoint) -> Action:
     if d.name == "SetThermostatMode":
-        mode = d.payload.get("thermostatMode")
-        value = mode.get("value") if isinstance(mode, dict) else None
-        return Action("setThermostatMode", {"thermostatMode": value})
+        mode = d.payload.thermostatMode
+        return Action("setThermostatMode", {"thermostatMode": mode.value if mode else None})
     if d.name == "AdjustTargetTemperature":
-        delta = _celsius(d.payload.get("targetSetpointDelta"), delta=True)
+        delta = _celsius(d.payload.targetSetpointDelta, delta=True)
         return Action("adjustTargetTemperature", {"temperature": delta})
-    if "targetSetpoint" not in d.payload:
+    if d.payload.lowerSetpoint is not None or d.payload.upperSetpoint is not None:
         raise DualSetpointsUnsupported("this thermostat takes a single target temperature")
-    target = _celsius(d.payload["targetSetpoint"])
+    target = _celsius(d.payload.targetSetpoint)
     stat = e.find("Alexa.ThermostatController")
     if stat and stat.cap and stat.cap.range:
         low, high = stat.cap.range
@@ -145,17 +145,17 @@ def lock(d: Directive, e: Endpoint) -> Action:
 @register("Alexa.RangeController", "SetRangeValue", "AdjustRangeValue")
 def range_value(d: Directive, e: Endpoint) -> Action:
     if d.name == "SetRangeValue":
-        return Action("setRangeValue", {"rangeValue": _number(d.payload, "rangeValue")}, d.instance)
-    return Action(
-        "adjustRangeValue", {"rangeValueDelta": _number(d.payload, "rangeValueDelta")}, d.instance
-    )
+        value = _number(d.payload.rangeValue, "rangeValue")
+        return Action("setRangeValue", {"rangeValue": value}, d.instance)
+    delta = _number(d.payload.rangeValueDelta, "rangeValueDelta")
+    return Action("adjustRangeValue", {"rangeValueDelta": delta}, d.instance)
 
 
 @register("Alexa.ModeController", "SetMode")
 def mode(d: Directive, e: Endpoint) -> Action:
-    value = d.payload.get("mode")
+    value = d.payload.mode
     prefix = f"{d.instance}."
-    if not isinstance(value, str) or not value.startswith(prefix):
+    if value is None or not value.startswith(prefix):
         raise InvalidValue(f"mode must be one of this instance's modes ({prefix}...)")
     return Action("setMode", {"mode": value[len(prefix) :]}, d.instance)
 

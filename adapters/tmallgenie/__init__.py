@@ -7,13 +7,24 @@ from typing import Any, ClassVar
 from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
 from adapters.tmallgenie.controls import v1_action, v2_actions
 from adapters.tmallgenie.errors import GenieError, from_core
+from adapters.tmallgenie.models import (
+    MAX_DEVICES,
+    Envelope,
+    Header,
+    HeaderSalvage,
+    Payload,
+    Salvage,
+)
 from adapters.tmallgenie.profiles import profile, state
 from adapters.tmallgenie.reports import Reports
-from bridge.model import BridgeError, Command, Device, Outcome, StateChange, User
+from bridge import boundary
+from bridge.model import BridgeError, Command, Device, InvalidCommand, Outcome, StateChange, User
 
 DISCOVERY = "AliGenie.Iot.Device.Discovery"
 CONTROL = "AliGenie.Iot.Device.Control"
 QUERY = "AliGenie.Iot.Device.Query"
+REFUSALS = {"INVALIDATE_PARAMS", "DEVICE_NOT_SUPPORT_FUNCTION"}
+"""Errors that mean the directive itself was not taken: it changes nothing."""
 QUERIES = {
     "QueryPowerState": "powerstate",
     "QueryBrightness": "brightness",
@@ -23,6 +34,33 @@ QUERIES = {
     "QueryMode": "mode",
     "QueryWindSpeed": "windspeed",
 }
+
+
+def _echo(header: Header) -> dict[str, Any]:
+    """The header fields a reply copies."""
+    return {
+        "namespace": header.namespace,
+        "name": header.name,
+        "messageId": header.messageId,
+        "payLoadVersion": header.payLoadVersion,
+    }
+
+
+def _salvaged(doc: Any) -> dict[str, Any]:
+    """From a directive that did not parse, the header fields that are still usable."""
+    try:
+        header = boundary.convert(doc, Salvage).header or HeaderSalvage()
+    except boundary.Malformed:
+        return {}
+    fields = {
+        "namespace": header.namespace if header.namespace in (DISCOVERY, CONTROL, QUERY) else "",
+        "messageId": header.messageId if isinstance(header.messageId, str) else "",
+        "payLoadVersion": header.payLoadVersion
+        if isinstance(header.payLoadVersion, int | str) and len(str(header.payLoadVersion)) < 8
+        else 1,
+    }
+    fields["messageId"] = fields["messageId"][:256]
+    return fields
 
 
 class TmallGenieAdapter(Adapter):
@@ -39,20 +77,20 @@ class TmallGenieAdapter(Adapter):
     # -- directives ---------------------------------------------------------
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
-        header: dict[str, Any] = {}
         try:
-            doc = request.json()
-            header, payload = doc["header"], doc["payload"]
-            version = header.get("payLoadVersion")
-            if version not in (1, 2) or isinstance(version, bool) or not isinstance(payload, dict):
-                raise GenieError("INVALIDATE_PARAMS", "payLoadVersion must be 1 or 2")
-        except (ValueError, KeyError, TypeError):
-            return VoiceReply(self._error(header, GenieError("INVALIDATE_PARAMS"), None))
-        except GenieError as exc:
-            return VoiceReply(self._error(header, exc, None))
-        device_id = payload.get("deviceId")
+            doc = boundary.loads(request.body)
+        except boundary.Malformed as exc:
+            return self.refuse(str(exc))
         try:
-            return VoiceReply(self._dispatch(header, payload, version, request))
+            directive = boundary.convert(doc, Envelope)
+        except boundary.Malformed as exc:
+            return VoiceReply(
+                self._error(_salvaged(doc), GenieError("INVALIDATE_PARAMS", str(exc)), None)
+            )
+        header, payload = _echo(directive.header), directive.payload
+        device_id = payload.deviceId
+        try:
+            return VoiceReply(self._dispatch(directive, header, request))
         except BridgeError as exc:
             return VoiceReply(self._error(header, from_core(exc), device_id))
         except GenieError as exc:
@@ -61,13 +99,16 @@ class TmallGenieAdapter(Adapter):
     def internal_error(self) -> VoiceReply:
         return VoiceReply(self._error({}, GenieError("SERVICE_ERROR", "the bridge failed"), None))
 
+    def refuse(self, reason: str, status: int = 400) -> VoiceReply:
+        return VoiceReply(self._error({}, GenieError("INVALIDATE_PARAMS", reason), None))
+
     def _reply(self, header: dict, name: str, payload: dict, **extra: Any) -> dict:
         """Copy namespace, messageId and payLoadVersion; change only the name."""
         return {**extra, "header": {**header, "name": name}, "payload": payload}
 
     def _error(self, header: dict, error: GenieError, device_id: Any) -> dict:
         header = {
-            "namespace": header.get("namespace", CONTROL),
+            "namespace": header.get("namespace") or CONTROL,
             "messageId": header.get("messageId", ""),
             "payLoadVersion": header.get("payLoadVersion", 1),
         }
@@ -76,33 +117,47 @@ class TmallGenieAdapter(Adapter):
             payload = {"deviceId": device_id, **payload}
         return self._reply(header, "ErrorResponse", payload)
 
-    def _dispatch(self, header: dict, payload: dict, version: int, request: VoiceRequest) -> dict:
+    def _dispatch(self, directive: Envelope, header: dict, request: VoiceRequest) -> dict:
+        payload, version = directive.payload, directive.header.payLoadVersion
         token = (
-            payload.get("accessToken")
-            or request.headers.get("Authorization", "").removeprefix("Bearer ")
+            payload.accessToken
+            or request.headers.get("Authorization", "").removeprefix("Bearer ")[:2048]
             or None
         )
         user = self.context.authenticate(token)
-        self._remember(user, token, version)
-        namespace, name = header.get("namespace"), header.get("name")
-        if namespace == DISCOVERY:
-            return self._reply(
-                header, "DiscoveryDevicesResponse", {"devices": self._discover(user, version)}
+        namespace, name = directive.header.namespace, directive.header.name
+        try:
+            if namespace == DISCOVERY:
+                reply = self._reply(
+                    header, "DiscoveryDevicesResponse", {"devices": self._discover(user, version)}
+                )
+            elif version == 2:
+                reply = self._v2(header, name, payload, user)
+            else:
+                reply = self._v1(header, namespace, name, payload, user)
+        except (BridgeError, GenieError) as exc:
+            refused = isinstance(exc, InvalidCommand) or (
+                isinstance(exc, GenieError) and exc.code in REFUSALS
             )
-        if version == 2:
-            return self._v2(header, name, payload, user)
-        device = self._device(user, payload.get("deviceId"))
+            if not refused:  # understood; the device could not do it
+                self._remember(user, token, version)
+            raise
+        self._remember(user, token, version)  # a refused directive changes nothing
+        return reply
+
+    def _v1(self, header: dict, namespace: str, name: str, payload: Payload, user: User) -> dict:
+        device = self._device(user, payload.deviceId)
         shape = profile(device.type)
         if name not in shape.actions:
             raise GenieError("DEVICE_NOT_SUPPORT_FUNCTION")
         if namespace == QUERY:
             return self._query(header, name, device)
-        action, value, instance = v1_action(name, device, payload.get("value"))
+        action, value, instance = v1_action(name, device, payload.value)
         self._send(user, device, action, value, instance, name, header)
         return self._reply(header, f"{name}Response", {"deviceId": device.id})
 
-    def _device(self, user: User, device_id: Any) -> Device:
-        if not isinstance(device_id, str):
+    def _device(self, user: User, device_id: str | None) -> Device:
+        if device_id is None:
             raise GenieError("INVALIDATE_PARAMS", "deviceId is required")
         device = self.context.device(user, device_id)
         if profile(device.type) is None:
@@ -142,10 +197,12 @@ class TmallGenieAdapter(Adapter):
             header, f"{name}Response", {"deviceId": device.id}, properties=properties
         )
 
-    def _v2(self, header: dict, name: str, payload: dict, user: User) -> dict:
-        ids = payload.get("deviceIds")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+    def _v2(self, header: dict, name: str, payload: Payload, user: User) -> dict:
+        ids = list(dict.fromkeys(payload.deviceIds or ()))  # each device once, in order
+        if not ids:
             raise GenieError("INVALIDATE_PARAMS", "deviceIds must be a list of ids")
+        if len(ids) > MAX_DEVICES:
+            raise GenieError("INVALIDATE_PARAMS", f"at most {MAX_DEVICES} devices per directive")
         if name == "thing.attribute.get":
             return self._reply(
                 header,
@@ -159,7 +216,7 @@ class TmallGenieAdapter(Adapter):
         for device_id in ids:
             try:
                 device = self._device(user, device_id)
-                for action, value, instance in v2_actions(name, device, payload.get("params")):
+                for action, value, instance in v2_actions(name, device, payload.params):
                     commands.append(Command(device.id, action, value, instance, self.name))
                     owners.append(device_id)
                 outcome[device_id] = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from adapters.tmallgenie.errors import GenieError
 from adapters.tmallgenie.profiles import COLORS, MODES
+from bridge.boundary import LIMIT
 from bridge.model import Device
 
 Action = tuple[str, dict[str, Any], str | None]  # (core action, value, instance)
@@ -14,12 +16,15 @@ UNMODE = {v: k for k, v in MODES.items()}
 
 
 def _number(value: Any, default: float | None = None) -> float:
+    """AliGenie sends numbers as JSON numbers or as strings ("50"); both mean a number."""
     if value in (None, "") and default is not None:
         return default
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise GenieError("INVALIDATE_PARAMS", f"not a number: {value!r}") from None
+        raise GenieError("INVALIDATE_PARAMS", f"not a number: {str(value)[:32]!r}") from None
+    if not math.isfinite(number) or abs(number) > LIMIT:
+        raise GenieError("INVALIDATE_PARAMS", "the number is out of range")
     return int(number) if number.is_integer() else number
 
 
@@ -146,9 +151,9 @@ def v1_action(name: str, device: Device, value: Any) -> Action:
     return handler(device, value)
 
 
-def v2_actions(name: str, device: Device, params: Any) -> list[Action]:
+def v2_actions(name: str, device: Device, params: dict[str, Any] | None) -> list[Action]:
     table = V2_ADJUST if name == "thing.attribute.adjust" else V2_SET
-    if not isinstance(params, dict) or not params:
+    if not params:
         raise GenieError("INVALIDATE_PARAMS", "params must be a non-empty object")
     actions = []
     for key, value in params.items():

@@ -10,7 +10,9 @@ from adapters.xiaodu import signing
 from adapters.xiaodu.attributes import profile, sample
 from adapters.xiaodu.errors import DuerError, from_core, malformed
 from adapters.xiaodu.handlers import action_for, command_for
+from adapters.xiaodu.models import Envelope, Payload, Salvage
 from adapters.xiaodu.reports import Reports
+from bridge import boundary
 from bridge.model import BridgeError, Command, Device, StateChange, User
 
 DISCOVERY = "DuerOS.ConnectedHome.Discovery"
@@ -31,6 +33,14 @@ def envelope(namespace: str, name: str, message_id: str, payload: dict[str, Any]
     }
 
 
+def _salvaged_id(doc: Any) -> str:
+    try:
+        found = boundary.convert(doc, Salvage)
+    except boundary.Malformed:
+        return ""
+    return found.header.messageId if found.header else ""
+
+
 class XiaoduAdapter(Adapter):
     name = "xiaodu"
     report_attempts: ClassVar[int | None] = 5
@@ -44,23 +54,16 @@ class XiaoduAdapter(Adapter):
         self._paused: dict[str, str] = {}
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
-        message_id = ""
         try:
-            doc = request.json()
-            header, payload = doc["header"], doc["payload"]
-            message_id = str(header.get("messageId", ""))[:128]
-            namespace, name = str(header["namespace"]), str(header["name"])
-            if not isinstance(payload, dict):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            return VoiceReply(
-                envelope(
-                    CONTROL,
-                    "UnexpectedInformationReceivedError",
-                    message_id,
-                    {"faultingParameter": "body"},
-                )
-            )
+            doc = boundary.loads(request.body)
+        except boundary.Malformed:
+            return self.refuse("the body is not JSON")
+        try:
+            directive = boundary.convert(doc, Envelope)
+        except boundary.Malformed as exc:
+            return self._malformed(str(exc), _salvaged_id(doc))
+        header, payload = directive.header, directive.payload
+        namespace, name, message_id = header.namespace, header.name, header.messageId
         try:
             self._check_signature(request)
             return VoiceReply(self._dispatch(namespace, name, message_id, payload, request))
@@ -72,6 +75,20 @@ class XiaoduAdapter(Adapter):
 
     def internal_error(self) -> VoiceReply:
         return VoiceReply(envelope(CONTROL, "DriverInternalError", "", {}))
+
+    def refuse(self, reason: str, status: int = 400) -> VoiceReply:
+        return self._malformed(reason, "")
+
+    def _malformed(self, reason: str, message_id: str) -> VoiceReply:
+        self.context.log.info("malformed directive: %s", reason)
+        return VoiceReply(
+            envelope(
+                CONTROL,
+                "UnexpectedInformationReceivedError",
+                message_id,
+                {"faultingParameter": "body"},
+            )
+        )
 
     def _check_signature(self, request: VoiceRequest) -> None:
         url, signature = request.headers.get("signaturecerturl"), request.headers.get("signature")
@@ -89,12 +106,12 @@ class XiaoduAdapter(Adapter):
         namespace: str,
         name: str,
         message_id: str,
-        payload: dict[str, Any],
+        payload: Payload,
         request: VoiceRequest,
     ) -> dict:
         token = (
-            payload.get("accessToken")
-            or request.headers.get("Authorization", "").removeprefix("Bearer ")
+            payload.accessToken
+            or request.headers.get("Authorization", "").removeprefix("Bearer ")[:2048]
             or None
         )
         if (namespace, name) == (DISCOVERY, "DiscoverAppliancesRequest"):
@@ -102,20 +119,20 @@ class XiaoduAdapter(Adapter):
                 namespace,
                 "DiscoverAppliancesResponse",
                 message_id,
-                self._discover(token, payload.get("openUid")),
+                self._discover(token, payload.openUid),
             )
         if name == "UnbindBotRequest":
             return self._unbind(namespace, message_id, token)
         user = self.context.authenticate(token)
-        appliance = payload.get("appliance")
-        if not isinstance(appliance, dict) or not isinstance(appliance.get("applianceId"), str):
+        appliance = payload.appliance
+        if appliance is None or appliance.applianceId is None:
             raise malformed("appliance.applianceId")
-        device = self.context.device(user, appliance["applianceId"])
+        device = self.context.device(user, appliance.applianceId)
         shape = profile(device.type)
         if shape is None:
             raise DuerError("UnsupportedTargetError")
         if name == "ReportStateRequest":
-            first = appliance.get("attributeName")
+            first = appliance.attributeName
             return envelope(
                 QUERY,
                 "ReportStateResponse",
@@ -131,13 +148,14 @@ class XiaoduAdapter(Adapter):
             )
         if namespace != CONTROL:
             raise malformed("header.namespace")
+        moving = None
         if action == "pause":  # remember which way they were moving, for "continue"
-            moving = self.context.state(device).get("mode:Blind.Movement", {}).get("value")
-            if moving in ("Open", "Close"):
-                self._paused[device.id] = moving
+            current = self.context.state(device).get("mode:Blind.Movement", {}).get("value")
+            if current in ("Open", "Close"):
+                self._paused[device.id] = current
         elif action == "continue":
-            payload = {**payload, "_lastMovement": self._paused.pop(device.id, None)}
-        step = command_for(action, payload, device)
+            moving = self._paused.pop(device.id, None)
+        step = command_for(action, payload, device, moving)
         command = Command(device.id, step.name, step.value, step.instance, self.name)
         self.context.send(user, command, self.deadline)
         return envelope(
@@ -203,7 +221,7 @@ class XiaoduAdapter(Adapter):
         }[action]
         return {"attributes": [attributes[wanted]] if wanted in attributes else []}
 
-    def _discover(self, token: str | None, open_uid: Any) -> dict[str, Any]:
+    def _discover(self, token: str | None, open_uid: str | None) -> dict[str, Any]:
         """Never an error envelope: DuerOS wants a list, empty when anything is wrong."""
         try:
             user = self.context.authenticate(token)
@@ -211,7 +229,7 @@ class XiaoduAdapter(Adapter):
         except BridgeError as exc:
             self.context.log.warning("discovery refused: %s", exc.message)
             return {"discoveredAppliances": [], "discoveredGroups": []}
-        if isinstance(open_uid, str) and open_uid:
+        if open_uid:
             link = self.context.links.get(user.id) or {}
             if link.get("openUid") != open_uid:
                 self.context.links.put(user.id, {**link, "openUid": open_uid[:128]})

@@ -27,10 +27,15 @@ def test_adapters_are_mounted_under_voice(tmp_path):
     app = create_app({"database": str(tmp_path / "a.db"), "secret_key": "k"})
     client = app.test_client()
     assert client.get("/").json["adapters"] == ["alexa", "echo", "tmallgenie", "xiaodu"]
-    assert client.post("/voice/echo", data=b"{oops").json == {
+    json_body = {"content_type": "application/json"}
+    assert client.post("/voice/echo", data=b"{oops", **json_body).json == {
         "error": "malformed",
         "message": "body is not a JSON object",
     }
+    # Refused before the adapter runs, in the adapter's own format (the contract's default).
+    wrong_type = client.post("/voice/echo", data=b"{}", content_type="text/plain")
+    assert wrong_type.status_code == 415
+    assert wrong_type.json == {"error": "bad_request", "message": "the body must be application/json"}
 
 
 @pytest.fixture

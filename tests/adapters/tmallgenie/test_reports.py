@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import GENIE_DEADLINE
 from fakes.taobao import SKILL_ID
-from genie_helpers import CONTROL, v1, v2
+from genie_helpers import CONTROL, QUERY, v1, v2
 from servers import eventually
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
@@ -87,7 +87,7 @@ def test_device_that_never_answers_is_notified_as_offline(
 
 
 def test_device_list_changes_notify(genie, taobao, token, pair, server_env, account):
-    genie.send(v1(CONTROL, "Query", token, pair[0].id))  # the bridge now knows the token
+    genie.send(v1(QUERY, "Query", token, pair[0].id))  # the bridge now knows the token
     bridge = str(Path(sys.executable).with_name("bridge"))
     env = {**os.environ, **server_env}
     subprocess.run(
@@ -102,7 +102,7 @@ def test_device_list_changes_notify(genie, taobao, token, pair, server_env, acco
 
 
 def test_top_errors_retry_then_dead_letter(genie, taobao, token, pair, account, connect, store):
-    genie.send(v1(CONTROL, "Query", token, pair[0].id))
+    genie.send(v1(QUERY, "Query", token, pair[0].id))
     online = connect(account, [pair[0]])
     assert taobao.wait_for(reports(pair[0].id, report_type=2))  # before scripting
     taobao.script[:] = [
@@ -154,7 +154,7 @@ def test_the_fake_gateway_refuses_what_top_would():
 
 
 def test_online_and_offline_are_reported(genie, taobao, token, pair, account, connect):
-    genie.send(v1(CONTROL, "Query", token, pair[0].id))
+    genie.send(v1(QUERY, "Query", token, pair[0].id))
     online = connect(account, [pair[0]])
     [up] = taobao.wait_for(reports(pair[0].id, report_type=2))
     assert up["cloud_report_param"]["payload"] == {"onlinestate": "online"}

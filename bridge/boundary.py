@@ -1,0 +1,91 @@
+"""The typed boundary: bytes from outside become a model here, or a `Malformed`.
+
+Every entry point (webhooks, the REST API, the admin endpoint, the device
+socket) decodes through `decode`, so the rules are one set: UTF-8, strict
+JSON (no duplicate keys, no NaN or Infinity, no number that overflows a
+double or a whole number that overflows 64 bits), nesting at most `MAX_DEPTH` deep, and then the entry point's own
+msgspec model, whose fields carry their types, ranges and lengths. Handlers
+only ever see models.
+
+jiter parses (it is the one fast parser that refuses duplicate keys: a
+signed message must not mean two things); msgspec converts to the model
+(bench/boundary.py measures it against pydantic on the hot path).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, TypeVar
+
+import jiter
+import msgspec
+from msgspec import Meta
+
+MAX_DEPTH = 16
+"""Deepest nesting any entry point takes; the protocols need five or six."""
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""Whole numbers must fit 64 bits (what SQLite and every platform store)."""
+
+T = TypeVar("T")
+
+LIMIT = 10**9
+Number = Annotated[int, Meta(ge=-LIMIT, le=LIMIT)] | Annotated[float, Meta(ge=-LIMIT, le=LIMIT)]
+"""A platform's number: whole numbers stay whole, and no value a device cannot mean."""
+Text = Annotated[str, Meta(max_length=256)]
+"""Names, ids and modes: short strings."""
+Token = Annotated[str, Meta(max_length=2048)]
+"""Bearer tokens, correlation tokens and codes."""
+
+
+class Malformed(ValueError):
+    """Input an entry point does not take; the text says why and is safe to show."""
+
+
+def loads(body: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+    """Strict JSON to Python values; raise Malformed for anything else."""
+    data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    try:
+        doc = jiter.from_json(data, allow_inf_nan=False, catch_duplicate_keys=True)
+    except ValueError as exc:
+        raise Malformed(f"not valid JSON: {exc}") from None
+    _check(doc, max_depth)
+    return doc
+
+
+def _check(doc: Any, max_depth: int) -> None:
+    """Refuse nesting deeper than max_depth and numbers a double cannot hold."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise Malformed("a number is out of range")
+        elif isinstance(node, int) and not INT_MIN <= node <= INT_MAX:
+            raise Malformed("a number is out of range")
+        else:
+            continue
+        if depth > max_depth:
+            raise Malformed(f"JSON nested deeper than {max_depth} levels")
+        stack.extend((child, depth + 1) for child in children if not isinstance(child, str))
+
+
+def convert(doc: Any, model: type[T]) -> T:
+    """Python values (already strict) to the model; raise Malformed with the path."""
+    try:
+        return msgspec.convert(doc, model)
+    except msgspec.ValidationError as exc:
+        raise Malformed(str(exc)) from None
+
+
+def decode(body: bytes | str, model: type[T], max_depth: int = MAX_DEPTH) -> T:
+    """Bytes to the model in one call: `loads` then `convert`."""
+    return convert(loads(body, max_depth), model)
+
+
+def to_builtins(value: Any) -> Any:
+    """A model (or anything holding models) as plain JSON-ready values."""
+    return msgspec.to_builtins(value)
