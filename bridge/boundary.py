@@ -1,11 +1,11 @@
 """The typed boundary: bytes from outside become a model here, or a `Malformed`.
 
 Every entry point (webhooks, the REST API, the admin endpoint, the device
-socket) decodes through `decode`, so the rules are one set: UTF-8, strict
-JSON (no duplicate keys, no NaN or Infinity, no number that overflows a
-double or a whole number that overflows 64 bits), nesting at most `MAX_DEPTH` deep, and then the entry point's own
-msgspec model, whose fields carry their types, ranges and lengths. Handlers
-only ever see models.
+socket) decodes through here, so the rules are one set: UTF-8, strict JSON
+(no duplicate keys, no NaN or Infinity, no number that overflows a double
+or 64 bits), nesting at most `MAX_DEPTH` deep, and then the entry point's
+own msgspec model, whose fields carry their types, ranges and lengths.
+Handlers only ever see models.
 
 jiter parses (it is the one fast parser that refuses duplicate keys: a
 signed message must not mean two things); msgspec converts to the model
@@ -62,9 +62,9 @@ def _check(doc: Any, max_depth: int) -> None:
             children: Any = node.values()
         elif isinstance(node, list):
             children = node
-        elif isinstance(node, float) and not math.isfinite(node):
-            raise Malformed("a number is out of range")
-        elif isinstance(node, int) and not INT_MIN <= node <= INT_MAX:
+        elif (isinstance(node, float) and not math.isfinite(node)) or (
+            isinstance(node, int) and not INT_MIN <= node <= INT_MAX
+        ):
             raise Malformed("a number is out of range")
         else:
             continue

@@ -156,14 +156,15 @@ class DeviceClient:
             self.connected.set()
             return
         try:
-            message = protocol.parse(text)
+            message = protocol.read(text, self.app_secret)
         except protocol.ProtocolError as exc:
             log.warning("dropped server message: %s", exc)
+            with contextlib.suppress(protocol.ProtocolError):
+                unsigned = protocol.parse(text)
+                if unsigned.type == "request":  # tell the server, as Sinric's SDKs do
+                    self._answer(unsigned.payload, {}, False, "Signature is invalid")
             return
         if message.type != "request":
-            return
-        if not protocol.verify(message, self.app_secret):
-            self._answer(message.payload, {}, False, "Signature is invalid")
             return
         self._pool.submit(self._handle, message)
 
@@ -183,7 +184,7 @@ class DeviceClient:
             return
         self._answer(message.payload, message.value if value is None else value, True, "OK")
 
-    def _answer(self, request: dict[str, Any], value: dict, success: bool, text: str) -> None:
+    def _answer(self, request: protocol.Payload, value: dict, success: bool, text: str) -> None:
         payload = protocol.response(request, value, success=success, message=text, now=self.now())
         try:
             self.send_raw(protocol.envelope(payload, self.app_secret))

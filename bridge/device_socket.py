@@ -129,9 +129,7 @@ class DeviceEndpoint:
 
     def on_message(self, conn: Connection, text: str) -> None:
         try:
-            message = protocol.parse(text)
-            if not protocol.verify(message, conn.secret):
-                raise protocol.ProtocolError("bad signature")
+            message = protocol.read(text, conn.secret)
             protocol.check_fresh(message, self.window)
         except protocol.ProtocolError as exc:
             self._reject(conn, None, str(exc), text)
@@ -146,7 +144,7 @@ class DeviceEndpoint:
             current = self.store.devices.get(device.id)
             if current is None or current.user_id != conn.user.id:
                 self._reject(conn, device.id, "device no longer registered", text)
-            elif self.replay.first_use(f"{device.id}:{message.reply_token}"):
+            elif self.replay.first_use(f"{device.id}:{message.replay_key}"):
                 self.events.handle(conn.user, current, message)
             else:
                 self._reject(conn, device.id, "reused replyToken", text)

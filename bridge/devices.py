@@ -152,9 +152,9 @@ class DeviceService:
             entry.outcome, entry.detail = exc.code, exc.message
             raise
         else:
-            entry.response = reply
-            success = reply.get("success") is True
-            message = str(reply.get("message") or "")
+            entry.response = reply.text
+            success = reply.payload.success is True
+            message = reply.payload.message
             entry.outcome, entry.detail = ("ok" if success else "refused"), message
         finally:
             entry.latency_ms = (time.monotonic() - started) * 1000
@@ -163,7 +163,7 @@ class DeviceService:
                 self.metrics.command(command.origin, entry.outcome, entry.latency_ms / 1000)
         if not success:
             raise DeviceRefused(message or "the device refused the command")
-        value = reply.get("value") if isinstance(reply.get("value"), dict) else {}
+        value = reply.value
         self._apply(user, device, command, value)
         return Result(command, Outcome.ANSWERED, value, message, entry.latency_ms)
 

@@ -30,8 +30,8 @@ class EventIntake:
         event within the limit reports the whole current state.
         """
         now = time.time()
-        cause = message.payload.get("cause")
-        cause_type = str(cause.get("type")) if isinstance(cause, dict) else "PHYSICAL_INTERACTION"
+        cause = message.payload.cause
+        cause_type = cause.type if cause else "PHYSICAL_INTERACTION"
         cap = catalog.TYPES[device.type].capability_for(message.action, message.instance_id)
         if cap is None:
             outcome = "unknown"
@@ -49,7 +49,7 @@ class EventIntake:
                 user.id,
                 message.action,
                 detail=cause_type,
-                payload=message.payload,
+                payload=message.text,
                 at=now,
             )
         )

@@ -14,8 +14,8 @@ import base64
 import binascii
 import io
 import logging
-from http import HTTPStatus
 from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 import gevent
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 JSON_PATHS = ("/voice/", "/api/v1/devices/", "/admin/api/")
 FORM_PATHS = ("/oauth/", "/api/v1/token", "/console/")
+FORM = "application/x-www-form-urlencoded"
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 READ_CHUNK = 65536
 
@@ -113,13 +114,8 @@ class HttpGuard:
         if path.startswith(JSON_PATHS):
             if kind != "application/json" and not kind.endswith("+json"):
                 raise Refused(415, "unsupported_media_type", "the body must be application/json")
-        elif path.startswith(FORM_PATHS) and body:
-            if kind != "application/x-www-form-urlencoded":
-                raise Refused(
-                    415,
-                    "unsupported_media_type",
-                    "the body must be application/x-www-form-urlencoded",
-                )
+        elif path.startswith(FORM_PATHS) and body and kind != FORM:
+            raise Refused(415, "unsupported_media_type", f"the body must be {FORM}")
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:

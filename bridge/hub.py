@@ -26,8 +26,8 @@ class Transport(Protocol):
     def online(self, device_id: str) -> bool:
         """Whether a request could be delivered now."""
 
-    def request(self, payload: dict[str, Any], deadline: float) -> dict[str, Any]:
-        """Deliver a request payload and return the device's response payload."""
+    def request(self, payload: dict[str, Any], deadline: float) -> protocol.Message:
+        """Deliver a request payload and return the device's verified response."""
 
 
 @dataclass(eq=False)
@@ -85,7 +85,7 @@ class Hub:
                 waiter.result.set_exception(DeviceDisconnected())
         return offline
 
-    def request(self, payload: dict[str, Any], deadline: float) -> dict[str, Any]:
+    def request(self, payload: dict[str, Any], deadline: float) -> protocol.Message:
         device_id = payload["deviceId"]
         conn = self.by_device.get(device_id)
         if conn is None or not conn.ws.open:
@@ -112,7 +112,7 @@ class Hub:
             return False
         if waiter.result.ready():
             return False
-        waiter.result.set(message.payload)
+        waiter.result.set(message)
         return True
 
     def sweep(self, idle_timeout: float, now: float | None = None) -> None:

@@ -16,9 +16,12 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import orjson
+from msgspec import Meta, Struct
+
+from bridge import boundary
 
 HEADER = '{"payloadVersion":2,"signatureVersion":1}'
 PAYLOAD_MARKER = '"payload":'
@@ -112,7 +115,7 @@ def event(
 
 
 def response(
-    req: dict[str, Any],
+    req: Payload | dict[str, Any],
     value: dict[str, Any],
     *,
     success: bool = True,
@@ -120,73 +123,154 @@ def response(
     now: float | None = None,
 ) -> dict[str, Any]:
     """A response payload echoing a request's correlation fields."""
+    if isinstance(req, dict):
+        req = _payload(req)
     payload: dict[str, Any] = {
-        "action": req.get("action", ""),
-        "clientId": req.get("clientId", ""),
+        "action": req.action,
+        "clientId": req.clientId,
         "createdAt": int(now if now is not None else time.time()),
-        "deviceId": req.get("deviceId", ""),
+        "deviceId": req.deviceId,
         "message": message,
-        "replyToken": req.get("replyToken", ""),
+        "replyToken": req.replyToken,
         "success": success,
         "type": "response",
         "value": value,
     }
-    if "instanceId" in req:
-        payload["instanceId"] = req["instanceId"]
+    if req.instanceId is not None:
+        payload["instanceId"] = req.instanceId
     return payload
+
+
+Text = Annotated[str, Meta(max_length=128)]
+CreatedAt = Annotated[int, Meta(ge=0, le=10**14)] | Annotated[float, Meta(ge=0, le=1e14)]
+
+
+class Cause(Struct, frozen=True):
+    type: Text = "PHYSICAL_INTERACTION"
+
+
+class Payload(Struct, frozen=True):
+    """A device message's payload: the fields the bridge acts on, typed and bounded.
+
+    `value` stays a mapping: what it may hold depends on the device's
+    capability, and the catalog checks it (`catalog.validate`, `state_from`).
+    """
+
+    type: Literal["request", "response", "event"]
+    deviceId: Text
+    action: Text
+    createdAt: CreatedAt
+    replyToken: Text = ""
+    """Responses carry their request's; events from Sinric's SDKs often carry none."""
+    value: dict[str, Any] = {}
+    clientId: Text = ""
+    instanceId: Text | None = None
+    message: Annotated[str, Meta(max_length=1024)] = ""
+    success: bool | None = None
+    cause: Cause | None = None
+
+
+class Header(Struct, frozen=True):
+    payloadVersion: int = 2
+    signatureVersion: int = 1
+
+
+class Signature(Struct, frozen=True):
+    HMAC: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class Envelope(Struct, frozen=True, forbid_unknown_fields=True):
+    """The whole message: these three keys and nothing else (a second payload is refused)."""
+
+    payload: dict[str, Any]
+    signature: Signature
+    header: Header = Header()
 
 
 @dataclass(frozen=True)
 class Message:
-    """A parsed device message whose signature has not been checked yet."""
+    """A device message whose payload came from exactly the bytes that were verified."""
 
-    raw: str
-    payload: dict[str, Any]
-    hmac: str
+    payload: Payload
+    text: str
+    """The payload's JSON text as signed: what the history keeps."""
 
     @property
     def type(self) -> str:
-        return str(self.payload.get("type", ""))
+        return self.payload.type
 
     @property
     def device_id(self) -> str:
-        return str(self.payload.get("deviceId", ""))
+        return self.payload.deviceId
 
     @property
     def action(self) -> str:
-        return str(self.payload.get("action", ""))
+        return self.payload.action
 
     @property
     def reply_token(self) -> str:
-        return str(self.payload.get("replyToken", ""))
+        return self.payload.replyToken
 
     @property
     def value(self) -> dict[str, Any]:
-        v = self.payload.get("value")
-        return v if isinstance(v, dict) else {}
+        return self.payload.value
+
+    @property
+    def replay_key(self) -> str:
+        """What a replayed copy shares: the replyToken, or the signed bytes' digest."""
+        token = self.payload.replyToken
+        return token or hashlib.sha256(self.text.encode()).hexdigest()
 
     @property
     def instance_id(self) -> str | None:
-        v = self.payload.get("instanceId")
-        return str(v) if v else None
+        return self.payload.instanceId or None
+
+
+def _envelope(raw: str) -> tuple[Envelope, dict[str, Any]]:
+    try:
+        doc = boundary.loads(raw)
+        return boundary.convert(doc, Envelope), doc
+    except boundary.Malformed as exc:
+        raise ProtocolError(f"malformed message: {exc}") from None
+
+
+def _payload(doc: Any) -> Payload:
+    try:
+        return boundary.convert(doc, Payload)
+    except boundary.Malformed as exc:
+        raise ProtocolError(f"malformed payload: {exc}") from None
 
 
 def parse(raw: str) -> Message:
-    """Parse an envelope; raise ProtocolError for anything malformed."""
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ProtocolError("malformed JSON") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("payload"), dict):
-        raise ProtocolError("no payload object")
-    sig = doc.get("signature")
-    mac = sig.get("HMAC") if isinstance(sig, dict) else None
-    if not isinstance(mac, str) or not mac:
-        raise ProtocolError("missing signature")
-    payload = doc["payload"]
-    if payload.get("type") not in ("request", "response", "event"):
-        raise ProtocolError("unknown message type")
-    return Message(raw, payload, mac)
+    """The structure of an envelope, signature NOT checked (a client answering a bad request)."""
+    envelope, _ = _envelope(raw)
+    return Message(_payload(envelope.payload), dumps(envelope.payload))
+
+
+def read(raw: str, secret: str) -> Message:
+    """Verify a message and parse its payload from exactly the bytes the HMAC covers.
+
+    The whole message must be the protocol's envelope, with no duplicate key
+    and nothing after it; the HMAC (constant time) covers the payload slice
+    as sent, which is what every Sinric SDK signs, or, for older SDKs that
+    re-encode after parsing, its compact re-serialisation. Either way the
+    payload acted on is the one that was signed.
+    """
+    envelope, _ = _envelope(raw)
+    mac = envelope.signature.HMAC
+    sliced = signed_text(raw)
+    if sliced is not None and hmac.compare_digest(hmac_b64(secret, sliced), mac):
+        try:
+            signed = boundary.loads(sliced)
+        except boundary.Malformed as exc:
+            raise ProtocolError(f"malformed payload: {exc}") from None
+        if signed != envelope.payload:
+            raise ProtocolError("the signed payload is not the message's payload")
+        return Message(_payload(signed), sliced)
+    compact = dumps(envelope.payload)
+    if hmac.compare_digest(hmac_b64(secret, compact), mac):
+        return Message(_payload(envelope.payload), compact)
+    raise ProtocolError("bad signature")
 
 
 def signed_text(raw: str) -> str | None:
@@ -198,23 +282,9 @@ def signed_text(raw: str) -> str | None:
     return raw[start + len(PAYLOAD_MARKER) : end].strip()
 
 
-def verify(message: Message, secret: str) -> bool:
-    """Constant-time check of the HMAC over the payload as sent.
-
-    The raw slice is what every Sinric SDK signs; the compact re-serialisation
-    covers older SDKs that re-encode the payload after parsing.
-    """
-    sliced = signed_text(message.raw)
-    if sliced is not None and hmac.compare_digest(hmac_b64(secret, sliced), message.hmac):
-        return True
-    return hmac.compare_digest(hmac_b64(secret, dumps(message.payload)), message.hmac)
-
-
 def check_fresh(message: Message, window: float, now: float | None = None) -> None:
     """Reject messages whose createdAt is outside the replay window."""
-    created = message.payload.get("createdAt")
-    if isinstance(created, bool) or not isinstance(created, int | float):
-        raise ProtocolError("missing createdAt")
+    created = message.payload.createdAt
     if created > 1e11:  # milliseconds from a confused client
         created /= 1000
     skew = (now if now is not None else time.time()) - created

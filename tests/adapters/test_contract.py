@@ -35,7 +35,10 @@ def test_adapters_are_mounted_under_voice(tmp_path):
     # Refused before the adapter runs, in the adapter's own format (the contract's default).
     wrong_type = client.post("/voice/echo", data=b"{}", content_type="text/plain")
     assert wrong_type.status_code == 415
-    assert wrong_type.json == {"error": "bad_request", "message": "the body must be application/json"}
+    assert wrong_type.json == {
+        "error": "bad_request",
+        "message": "the body must be application/json",
+    }
 
 
 @pytest.fixture

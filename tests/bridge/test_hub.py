@@ -142,7 +142,7 @@ def test_hub_resolves_only_the_matching_waiter_and_connection():
     gevent.sleep(0)
     assert not hub.resolve(other, answer)  # right token, wrong socket
     assert hub.resolve(conn, answer)
-    assert waiter.get(timeout=1)["value"] == {"ok": 1}
+    assert waiter.get(timeout=1).value == {"ok": 1}
     assert not hub.resolve(conn, answer)  # nobody waits any more
     assert conn.pending == set()
 

@@ -8,7 +8,13 @@ SECRET = "0b6a7c8e-1111-2222-3333-444455556666-77778888-9999-aaaa-bbbb-ccccdddde
 
 
 def signed(payload: dict, secret: str = SECRET) -> protocol.Message:
-    return protocol.parse(protocol.envelope(payload, secret))
+    return protocol.read(protocol.envelope(payload, secret), secret)
+
+
+def raw_event(value: dict | None = None) -> str:
+    return protocol.envelope(
+        protocol.event("a" * 24, "setPowerState", value or {"state": "On"}), SECRET
+    )
 
 
 def test_envelope_puts_signature_right_after_payload_and_signs_the_wire_bytes():
@@ -39,21 +45,25 @@ def test_request_payload_has_sinric_fields_in_sample_order():
     assert payload["type"] == "request" and len(payload["replyToken"]) == 36
 
 
-def test_verify_accepts_own_signature_and_rejects_a_wrong_secret():
-    message = signed(protocol.event("a" * 24, "setPowerState", {"state": "On"}))
-    assert protocol.verify(message, SECRET)
-    assert not protocol.verify(message, SECRET + "x")
+def test_read_accepts_own_signature_and_rejects_a_wrong_secret():
+    assert signed(protocol.event("a" * 24, "setPowerState", {"state": "On"})).value == {
+        "state": "On"
+    }
+    with pytest.raises(protocol.ProtocolError, match="bad signature"):
+        protocol.read(raw_event(), SECRET + "x")
 
 
-def test_verify_rejects_a_tampered_payload():
-    raw = protocol.envelope(protocol.event("a" * 24, "setPowerState", {"state": "On"}), SECRET)
-    tampered = protocol.parse(raw.replace('"On"', '"Off"'))
-    assert not protocol.verify(tampered, SECRET)
+def test_read_rejects_a_tampered_payload():
+    with pytest.raises(protocol.ProtocolError, match="bad signature"):
+        protocol.read(raw_event().replace('"On"', '"Off"'), SECRET)
 
 
-def test_verify_uses_the_bytes_as_sent_whatever_their_key_order():
+def test_read_uses_the_bytes_as_sent_whatever_their_key_order():
     # A device that signs its own (non-alphabetical, spaced) serialisation.
-    body = '{"type": "event", "deviceId": "' + "a" * 24 + '", "action": "x", "value": {}}'
+    body = (
+        '{"type": "event", "deviceId": "' + "a" * 24 + '", "action": "x", "value": {},'
+        ' "replyToken": "t", "createdAt": 5}'
+    )
     raw = (
         '{"header":{"payloadVersion":2,"signatureVersion":1},"payload":'
         + body
@@ -61,27 +71,82 @@ def test_verify_uses_the_bytes_as_sent_whatever_their_key_order():
         + protocol.hmac_b64(SECRET, body)
         + '"}}'
     )
-    assert protocol.verify(protocol.parse(raw), SECRET)
+    message = protocol.read(raw, SECRET)
+    assert message.action == "x" and message.text == body
 
 
 def test_non_ascii_values_survive_signing():
     message = signed(protocol.event("a" * 24, "setMode", {"mode": "客厅"}))
-    assert protocol.verify(message, SECRET)
     assert message.value == {"mode": "客厅"}
+
+
+FORGED_OFF = protocol.event("a" * 24, "setPowerState", {"state": "Off"})
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        # a second payload after the signature: parsers keep the last one
+        lambda raw: raw[:-1] + ',"payload":' + protocol.dumps(FORGED_OFF) + "}",
+        # a second payload before the first
+        lambda raw: raw.replace(
+            '"payload":', '"payload":' + protocol.dumps(FORGED_OFF) + ',"payload":', 1
+        ),
+        # a duplicate key inside the signed payload's neighbourhood
+        lambda raw: raw.replace('{"header":', '{"header":{"payload":{}},"x":', 1),
+        # trailing data
+        lambda raw: raw + ' {"payload":' + protocol.dumps(FORGED_OFF) + "}",
+        # an extra top-level key
+        lambda raw: raw[:-1] + ',"extra":1}',
+    ],
+)
+def test_a_captured_message_cannot_be_made_to_say_something_else(forge):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.read(forge(raw_event()), SECRET)
+
+
+def test_duplicate_keys_inside_a_signed_payload_are_refused():
+    body = (
+        '{"type":"event","deviceId":"' + "a" * 24 + '","action":"setPowerState",'
+        '"value":{"state":"On","state":"Off"},"replyToken":"t","createdAt":5}'
+    )
+    raw = '{"payload":' + body + ',"signature":{"HMAC":"' + protocol.hmac_b64(SECRET, body) + '"}}'
+    with pytest.raises(protocol.ProtocolError, match="duplicate"):
+        protocol.read(raw, SECRET)
 
 
 @pytest.mark.parametrize(
     "raw, reason",
     [
-        ("not json", "malformed JSON"),
-        ("[]", "no payload object"),
-        ('{"payload": {"type": "event"}}', "missing signature"),
-        ('{"payload": {"type": "nope"}, "signature": {"HMAC": "x"}}', "unknown message type"),
+        ("not json", "malformed"),
+        ("[]", "malformed"),
+        ('{"payload": {"type": "event"}}', "signature"),
+        ('{"payload": {"type": "nope"}, "signature": {"HMAC": "x"}}', "bad signature"),
+        ("[" * 100 + "]" * 100, "nested"),
+        ('{"payload": {"createdAt": 1e999}, "signature": {"HMAC": "x"}}', "out of range"),
     ],
 )
-def test_parse_rejects_malformed_messages(raw, reason):
+def test_read_rejects_malformed_messages(raw, reason):
     with pytest.raises(protocol.ProtocolError, match=reason):
-        protocol.parse(raw)
+        protocol.read(raw, SECRET)
+
+
+def test_a_signed_payload_must_have_the_protocols_shape():
+    for payload in (
+        {"type": "nope", "deviceId": "a", "action": "x", "replyToken": "t", "createdAt": 1},
+        {"type": "event", "deviceId": "a", "action": "x", "replyToken": "t"},
+        {"type": "event", "deviceId": "a", "action": ["x"], "replyToken": "t", "createdAt": 1},
+        {
+            "type": "event",
+            "deviceId": "a",
+            "action": "x",
+            "replyToken": "t",
+            "createdAt": 1,
+            "value": [1],
+        },
+    ):
+        with pytest.raises(protocol.ProtocolError, match="malformed payload"):
+            protocol.read(protocol.envelope(payload, SECRET), SECRET)
 
 
 def test_freshness_window():
@@ -93,14 +158,11 @@ def test_freshness_window():
         protocol.check_fresh(message, 60, now=939)
 
 
-def test_freshness_accepts_milliseconds_and_rejects_missing():
+def test_freshness_accepts_milliseconds():
     now = 1_795_000_000
-    ms = signed(protocol.event("a" * 24, "x", {}, now=now))
-    ms.payload["createdAt"] = now * 1000 + 500
+    payload = protocol.event("a" * 24, "x", {}, now=now)
+    ms = signed({**payload, "createdAt": now * 1000 + 500})
     protocol.check_fresh(ms, 60, now=now)
-    ms.payload.pop("createdAt")
-    with pytest.raises(protocol.ProtocolError, match="missing createdAt"):
-        protocol.check_fresh(ms, 60, now=now)
 
 
 def test_timestamp_message_fits_the_esp_sdk_check():
@@ -111,7 +173,7 @@ def test_timestamp_message_fits_the_esp_sdk_check():
 
 def test_response_echoes_correlation_fields():
     req = protocol.request("a" * 24, "setRangeValue", {"rangeValue": 1}, instance_id="Fan.Speed")
-    resp = protocol.response(req, {"rangeValue": 1})
+    resp = protocol.response(signed(req).payload, {"rangeValue": 1})
     for key in ("action", "clientId", "deviceId", "replyToken", "instanceId"):
         assert resp[key] == req[key]
     assert resp["success"] is True and resp["type"] == "response"
