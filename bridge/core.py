@@ -55,6 +55,7 @@ class Bridge:
             self.events,
             window=settings.signature_window,
             max_bytes=settings.max_message_bytes,
+            takeover_grace=settings.takeover_grace,
         )
         self.http = requests.Session()
         self.api_buckets = Buckets(settings.api_rate, settings.api_burst)

@@ -8,7 +8,6 @@ replyToken, or it is logged and dropped without changing anything.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from bridge import protocol
@@ -38,12 +37,14 @@ class DeviceEndpoint:
         *,
         window: float,
         max_bytes: int,
+        takeover_grace: float = 2.0,
     ) -> None:
         self.store = store
         self.hub = hub
         self.events = events
         self.window = window
         self.max_bytes = max_bytes
+        self.takeover_grace = takeover_grace
         self.replay = ReplayGuard(ttl=2 * window)
 
     def serve(self, environ: dict[str, Any]) -> None:
@@ -51,16 +52,17 @@ class DeviceEndpoint:
         ws = WebSocket.accept(environ, self.max_bytes)
         try:
             conn = self._authenticate(ws, environ)
+            self._check_takeover(conn)
         except Rejected as exc:
-            self._reject(None, None, f"connection refused: {exc}", environ.get("HTTP_APPKEY"))
+            app_key = str(environ.get("HTTP_APPKEY", ""))[:64]
+            self._reject(None, None, f"connection refused: {exc}", app_key)
             ws.close(POLICY, str(exc))
             return
-        self._open(conn)
         reason = "closed"
         try:
+            self._open(conn)  # inside: a storage fault here must not leave a ghost online
             while True:
                 text = ws.receive()
-                conn.last_seen = time.time()
                 try:
                     self.on_message(conn, text)
                 except Exception:  # a bug or a storage fault must not cost the socket
@@ -99,6 +101,17 @@ class DeviceEndpoint:
             sdk_version=environ.get("HTTP_SDKVERSION", "")[:32],
             remote=environ.get("REMOTE_ADDR", ""),
         )
+
+    def _check_takeover(self, conn: Connection) -> None:
+        """A live socket keeps its devices: a newcomer is refused while the old one answers.
+
+        A device whose old socket is dead (a half-open TCP connection after a
+        network change, a crashed board) takes its devices over at once: the
+        old one fails to answer a ping within the grace.
+        """
+        for old in self.hub.holders(conn.devices):
+            if old.ws.answers(self.takeover_grace):
+                raise Rejected("device is connected on another live socket")
 
     def _open(self, conn: Connection) -> None:
         conn.ws.send(protocol.timestamp_message())

@@ -9,6 +9,7 @@ AsyncResult, never an OS thread.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,8 +43,16 @@ class Connection:
     sdk_version: str = ""
     remote: str = ""
     connected_at: float = field(default_factory=time.time)
-    last_seen: float = field(default_factory=time.time)
     pending: set[str] = field(default_factory=set)
+
+    @property
+    def last_seen(self) -> float:
+        """Any frame counts, pings and pongs too: a quiet healthy device is not idle."""
+        return self.ws.last_activity
+
+    @last_seen.setter
+    def last_seen(self, at: float) -> None:
+        self.ws.last_activity = at
 
 
 @dataclass(eq=False)
@@ -64,6 +73,10 @@ class Hub:
     def online(self, device_id: str) -> bool:
         conn = self.by_device.get(device_id)
         return conn is not None and conn.ws.open
+
+    def holders(self, device_ids: Iterable[str]) -> set[Connection]:
+        """The live connections that hold any of these devices now."""
+        return {self.by_device[d] for d in device_ids if d in self.by_device}
 
     def attach(self, conn: Connection) -> list[Connection]:
         """Register a connection; return older ones whose devices it took over."""

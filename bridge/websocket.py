@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from typing import Any
 
+from gevent.event import Event
 from gevent.lock import Semaphore
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
@@ -45,6 +47,9 @@ class WebSocket:
         self._parts: list[str] = []
         self._size = 0
         self.close_reason: str | None = None
+        self.last_activity = time.time()
+        """When the peer last sent anything: a message, a ping, a pong, a close."""
+        self._probe: Event | None = None
 
     @classmethod
     def accept(cls, environ: dict[str, Any], max_bytes: int) -> WebSocket:
@@ -85,6 +90,24 @@ class WebSocket:
         if self.open:
             self._write(self.conn.send(Ping(b"bridge")))
 
+    def answers(self, within: float) -> bool:
+        """Whether the peer is alive: it sends anything within `within` seconds of a ping.
+
+        The reading greenlet notices the frame; this one only waits.
+        """
+        if not self.open:
+            return False
+        asked = time.time()
+        self._probe = probe = Event()
+        try:
+            self.ping()
+            probe.wait(within)
+        except ConnectionClosed:
+            return False
+        finally:
+            self._probe = None
+        return self.open and self.last_activity >= asked
+
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Send a close frame (once) and shut the socket down."""
         if self.open:
@@ -107,6 +130,9 @@ class WebSocket:
                 raise ConnectionClosed(str(exc)) from exc
             if not data:
                 raise ConnectionClosed("peer closed the socket")
+            self.last_activity = time.time()
+            if self._probe is not None:
+                self._probe.set()
             try:
                 self.conn.receive_data(data)
             except RemoteProtocolError as exc:

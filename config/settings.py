@@ -40,6 +40,7 @@ class Settings:
     max_message_bytes: int = 65536
     body_timeout: float = 10.0
     idle_timeout: float = 660.0
+    takeover_grace: float = 2.0
     history_days: float = 30.0
     state_event_interval: float = 1.0
     sensor_event_interval: float = 60.0

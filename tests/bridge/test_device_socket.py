@@ -1,6 +1,8 @@
 """The device endpoint speaks Sinric Pro messaging and drops anything it cannot trust."""
 
+import contextlib
 import json
+import threading
 import time
 
 import pytest
@@ -246,3 +248,40 @@ def test_events_of_a_deleted_device_are_dropped(raw, account, light, store, mark
     # The server notices another process's deletion within ~50 ms (its cache
     # polls PRAGMA data_version); from then on the device's events are refused.
     assert latest(store, None, "rejection", mark)["detail"] == "device no longer registered"
+
+
+def _keep_answering(ws):
+    """A live device: its reader answers the bridge's pings (websocket-client pongs on recv)."""
+
+    def loop():
+        with contextlib.suppress(Exception):
+            while True:
+                ws.recv()
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
+def test_a_live_socket_keeps_its_devices(raw, account, light, store, mark):
+    first = raw(account.app_key, [light.id])
+    first.recv()
+    _keep_answering(first)
+    intruder = raw(account.app_key, [light.id])
+    opcode, data = intruder.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_CLOSE
+    assert int.from_bytes(data[:2], "big") == 1008
+    assert data[2:].decode() == "device is connected on another live socket"
+    rejection = latest(store, None, "rejection", mark)
+    assert rejection["detail"] == "connection refused: device is connected on another live socket"
+    send_event(first, account, light.id)  # the first socket still holds the device
+    assert latest(store, light.id, "event", mark)["outcome"] == "ok"
+
+
+def test_a_dead_socket_is_taken_over_after_the_grace(raw, account, light, store, mark):
+    stale = raw(account.app_key, [light.id])
+    stale.recv()  # then never reads again: it cannot answer a ping
+    started = time.monotonic()
+    fresh = raw(account.app_key, [light.id])
+    assert list(json.loads(fresh.recv())) == ["timestamp"]
+    assert time.monotonic() - started >= 0.4  # the grace (0.5 s in tests) passed first
+    send_event(fresh, account, light.id)
+    assert latest(store, light.id, "event", mark)["outcome"] == "ok"

@@ -110,6 +110,7 @@ class FakeSocket:
 
     def __init__(self):
         self.sent: list[str] = []
+        self.last_activity = time.time()
 
     def send(self, text):
         self.sent.append(text)
