@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 import requests
 
 from bridge.model import BridgeError, Command, Device, Result, StateChange, User
 from bridge.store.links import PlatformLinks
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,23 @@ class AdapterContext:
     def setting(self, key: str, default: str = "") -> str:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
         return self.settings.get(f"BRIDGE_{self.name.upper()}_{key.upper()}", default)
+
+    def render_each(self, items: Iterable[T], render: Callable[[T], R | None]) -> list[R]:
+        """Render each item (a device in a discovery answer), leaving out any that fails.
+
+        One device whose stored state cannot be rendered must not fail the
+        answer for the whole account; it is logged and left out.
+        """
+        out = []
+        for item in items:
+            try:
+                rendered = render(item)
+            except Exception:
+                self.log.exception("left %r out of an answer: it could not be rendered", item)
+                continue
+            if rendered is not None:
+                out.append(rendered)
+        return out
 
     def reported_device(self, user: User, device_id: str) -> Device:
         """The device a queued report is about; gone since, the report is a dead letter."""

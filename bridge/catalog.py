@@ -8,11 +8,12 @@ learns which response fields are state from it.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.model import InvalidCommand, Unsupported
+from bridge.model import BridgeError, InvalidCommand, Unsupported
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Field:
 
 
 def _number(name: str, v: Any, lo: float | None, hi: float | None, *, integer: bool) -> None:
-    if isinstance(v, bool) or not isinstance(v, int | float):
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         raise InvalidCommand(f"value.{name} must be a number")
     if integer and v != int(v):
         raise InvalidCommand(f"value.{name} must be a whole number")
@@ -80,6 +81,8 @@ class Capability:
     sensor: bool = False
     range: tuple[float, float] | None = None
     modes: tuple[str, ...] = ()
+    reported: tuple[Field, ...] = ()
+    """What a device may say for each `state` value key: checked before the shadow."""
 
     def action(self, name: str) -> Action | None:
         return _actions(self).get(name)
@@ -104,12 +107,16 @@ class Capability:
         return out
 
 
+ON_OFF = Field("state", "choice", choices=("On", "Off"))
+
+
 def power() -> Capability:
     return Capability(
         "powerState",
         (Action("setPowerState", (Field("state", "choice", choices=("On", "Off")),)),),
         events=("setPowerState",),
         state={"powerState": "state"},
+        reported=(ON_OFF,),
     )
 
 
@@ -123,6 +130,7 @@ def brightness() -> Capability:
         events=("setBrightness",),
         state={"brightness": "brightness"},
         range=(0, 100),
+        reported=(Field("brightness", minimum=0, maximum=100),),
     )
 
 
@@ -132,6 +140,7 @@ def color() -> Capability:
         (Action("setColor", (Field("color", "rgb"),)),),
         events=("setColor",),
         state={"color": "color"},
+        reported=(Field("color", "rgb"),),
     )
 
 
@@ -148,6 +157,7 @@ def color_temperature(lo: int = 2200, hi: int = 7000) -> Capability:
         events=("setColorTemperature",),
         state={"colorTemperature": "colorTemperature"},
         range=(lo, hi),
+        reported=(value,),
     )
 
 
@@ -161,6 +171,7 @@ def target_temperature(lo: float, hi: float) -> Capability:
         events=("targetTemperature",),
         state={"targetTemperature": "temperature"},
         range=(lo, hi),
+        reported=(Field("temperature", "number", lo, hi),),
     )
 
 
@@ -171,6 +182,7 @@ def thermostat_mode(modes: tuple[str, ...]) -> Capability:
         events=("setThermostatMode",),
         state={"thermostatMode": "thermostatMode"},
         modes=modes,
+        reported=(Field("thermostatMode", "choice", choices=modes),),
     )
 
 
@@ -180,6 +192,10 @@ def current_temperature() -> Capability:
         events=("currentTemperature",),
         state={"temperature": "temperature", "humidity": "humidity"},
         sensor=True,
+        reported=(
+            Field("temperature", "number", -100, 150, required=False),
+            Field("humidity", "number", 0, 100, required=False),
+        ),
     )
 
 
@@ -189,6 +205,7 @@ def lock() -> Capability:
         (Action("setLockState", (Field("state", "choice", choices=("LOCKED", "UNLOCKED")),)),),
         events=("setLockState",),
         state={"lockState": "state"},
+        reported=(Field("state", "choice", choices=("LOCKED", "UNLOCKED", "JAMMED")),),
     )
 
 
@@ -205,6 +222,7 @@ def range_value(instance: str, lo: int, hi: int) -> Capability:
         state={"rangeValue": "rangeValue"},
         instance=instance,
         range=(lo, hi),
+        reported=(Field("rangeValue", minimum=lo, maximum=hi),),
     )
 
 
@@ -216,11 +234,17 @@ def mode(instance: str, modes: tuple[str, ...]) -> Capability:
         state={"mode": "mode"},
         instance=instance,
         modes=modes,
+        reported=(Field("mode", "choice", choices=modes),),
     )
 
 
-def sensor_state(name: str, event: str, prop: str) -> Capability:
-    return Capability(name, events=(event,), state={prop: "state"})
+def sensor_state(name: str, event: str, prop: str, states: tuple[str, ...]) -> Capability:
+    return Capability(
+        name,
+        events=(event,),
+        state={prop: "state"},
+        reported=(Field("state", "choice", choices=states),),
+    )
 
 
 def scene() -> Capability:
@@ -241,7 +265,8 @@ class DeviceType:
     capabilities: tuple[Capability, ...]
 
     def capability_for(self, action: str, instance: str | None) -> Capability | None:
-        return _capability_for(self.name, action, instance)
+        """Looked up on every command and event: an index built once, never grown by callers."""
+        return _INDEX.get((self.name, action, instance or None))
 
     def to_json(self) -> list[dict[str, Any]]:
         return [c.to_json() for c in self.capabilities]
@@ -255,13 +280,6 @@ def _actions_by_id(capability_id: int, actions: tuple[Action, ...]) -> dict[str,
 def _actions(cap: Capability) -> dict[str, Action]:
     """A capability's actions by name (capabilities are fixed, so this is remembered)."""
     return _actions_by_id(id(cap), cap.actions)
-
-
-@functools.cache
-def _capability_for(type_name: str, action: str, instance: str | None) -> Capability | None:
-    """Looked up on every command and event, so remembered (the catalog is fixed)."""
-    caps = TYPES[type_name].capabilities
-    return next((c for c in caps if c.handles(action, instance)), None)
 
 
 TYPES: dict[str, DeviceType] = {
@@ -302,13 +320,24 @@ TYPES: dict[str, DeviceType] = {
         DeviceType(
             "contact_sensor",
             "Contact sensor",
-            (sensor_state("contactState", "setContactState", "contactState"),),
+            (sensor_state("contactState", "setContactState", "contactState", ("open", "closed")),),
         ),
-        DeviceType("motion_sensor", "Motion sensor", (sensor_state("motion", "motion", "motion"),)),
+        DeviceType(
+            "motion_sensor",
+            "Motion sensor",
+            (sensor_state("motion", "motion", "motion", ("detected", "notDetected")),),
+        ),
         DeviceType("doorbell", "Doorbell", (Capability("doorbell", events=("DoorbellPress",)),)),
         DeviceType("scene", "Scene", (scene(),)),
     )
 }
+
+
+_INDEX: dict[tuple[str, str, str | None], Capability] = {}
+for _type in TYPES.values():
+    for _cap in _type.capabilities:
+        for _name in [a.name for a in _cap.actions] + list(_cap.events):
+            _INDEX.setdefault((_type.name, _name, _cap.instance), _cap)
 
 
 def device_type(name: str) -> DeviceType:
@@ -333,9 +362,26 @@ def validate(type_name: str, action: str, value: Any, instance: str | None) -> C
     return cap
 
 
+class InvalidState(BridgeError):
+    """A device said a value that does not fit its capability: recorded, never shadow state."""
+
+    code = "invalid_value"
+
+
 def state_from(type_name: str, action: str, value: Any, instance: str | None) -> dict[str, Any]:
-    """The shadow properties a response or event value carries."""
+    """The shadow properties a response or event value carries, each checked.
+
+    Raises InvalidState when a value the capability keeps as state does not
+    fit it (a colour that is a word, a brightness that is a list): one bad
+    device must not poison what every platform reads back.
+    """
     cap = TYPES[type_name].capability_for(action, instance) if type_name in TYPES else None
     if cap is None or not isinstance(value, dict):
         return {}
+    for spec in cap.reported:
+        if spec.name in value:
+            try:
+                spec.check(value)
+            except InvalidCommand as exc:
+                raise InvalidState(f"{action}: {exc.message}") from None
     return {prop: value[key] for prop, key in cap.state.items() if key in value}

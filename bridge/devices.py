@@ -170,7 +170,21 @@ class DeviceService:
     def _apply(self, user: User, device: Device, command: Command, value: dict) -> None:
         """The answer's state into the shadow; a change is reported to the other platforms."""
         now = time.time()
-        props = catalog.state_from(device.type, command.action, value, command.instance_id)
+        try:
+            props = catalog.state_from(device.type, command.action, value, command.instance_id)
+        except catalog.InvalidState as exc:
+            self.store.messages.record(
+                Entry(
+                    "in",
+                    "rejection",
+                    "rejected",
+                    device.id,
+                    user.id,
+                    command.action,
+                    detail=f"answer not applied: {exc.message}",
+                )
+            )
+            return
         changed = self.store.shadow.update(device.id, props, command.instance_id, now)
         if changed:
             app = command.origin in APP_ORIGINS or command.origin.startswith("api:")

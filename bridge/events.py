@@ -23,7 +23,7 @@ class EventIntake:
         self.limiter = limiter
 
     def handle(self, user: User, device: Device, message: Message) -> str:
-        """Apply a verified event; return its outcome (ok, flagged or unknown).
+        """Apply a verified event; return its outcome (ok, flagged, unknown or rejected).
 
         Events over the rate limit still update the shadow and the history
         (the device really is in that state) but are not reported: the next
@@ -32,13 +32,31 @@ class EventIntake:
         now = time.time()
         cause = message.payload.cause
         cause_type = cause.type if cause else "PHYSICAL_INTERACTION"
+        try:
+            props = catalog.state_from(
+                device.type, message.action, message.value, message.instance_id
+            )
+        except catalog.InvalidState as exc:
+            self.store.messages.record(
+                Entry(
+                    "in",
+                    "rejection",
+                    "rejected",
+                    device.id,
+                    user.id,
+                    message.action,
+                    detail=exc.message,
+                    payload=message.text,
+                    at=now,
+                )
+            )
+            return "rejected"
         cap = catalog.TYPES[device.type].capability_for(message.action, message.instance_id)
         if cap is None:
             outcome = "unknown"
         else:
             key = f"{cap.name}:{cap.instance or ''}"
             outcome = "ok" if self.limiter.allow(device.id, key, cap.sensor) else "flagged"
-        props = catalog.state_from(device.type, message.action, message.value, message.instance_id)
         changed = self.store.shadow.update(device.id, props, message.instance_id, now)
         self.store.messages.record(
             Entry(

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
+import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -161,3 +162,22 @@ class Webhook:
             reply = requests.post(self.url, json=body, timeout=15)
         assert reply.status_code == 200, reply.text
         return reply.json()
+
+
+def latest(store, device_id, kind, after=0):
+    """The newest entry of a kind (of a device, if given) newer than id `after`."""
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        rows = store.messages.query(device_id=device_id, kind=kind, limit=1)
+        if rows and rows[0]["id"] > after:
+            return rows[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no {kind} recorded")
+
+
+def close_frame(ws) -> tuple[int, str]:
+    """Read until the server's close frame; return its code and reason."""
+    while True:
+        opcode, data = ws.recv_data(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(data[:2], "big"), data[2:].decode()

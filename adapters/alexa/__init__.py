@@ -143,7 +143,7 @@ class AlexaAdapter(Adapter):
 
     def _discover(self, d: Directive) -> dict[str, Any]:
         user = self.context.authenticate(d.token)
-        endpoints = [discovery_endpoint(device) for device in self.context.devices(user)]
+        endpoints = self.context.render_each(self.context.devices(user), discovery_endpoint)
         return messages.event(
             "Alexa.Discovery", "Discover.Response", payload={"endpoints": endpoints[:300]}
         )

@@ -263,29 +263,31 @@ class TmallGenieAdapter(Adapter):
         }
 
     def _discover(self, user: User, version: int) -> list[dict]:
-        devices = []
-        for device in self.context.devices(user):
-            shape = profile(device.type)
-            if shape is None:
-                continue
-            current = state(shape, self.context.state(device), version)
-            entry: dict[str, Any] = {
-                "deviceId": device.id,
-                "deviceName": device.name,
-                "deviceType": shape.device_type,
-                "brand": self.context.setting("brand", "VoiceBridge"),
-                "model": device.type,
-                "icon": self.context.setting("icon", "https://voice-bridge.invalid/icon.png"),
-            }
-            if device.room:
-                entry["zone"] = device.room
-            if version == 2:
-                entry["status"] = current
-            else:
-                entry["properties"] = [{"name": k, "value": v} for k, v in current.items()]
-                entry["actions"] = list(shape.actions)
-            devices.append(entry)
-        return devices
+        return self.context.render_each(
+            self.context.devices(user), lambda device: self._entry(device, version)
+        )
+
+    def _entry(self, device: Device, version: int) -> dict | None:
+        shape = profile(device.type)
+        if shape is None:
+            return None
+        current = state(shape, self.context.state(device), version)
+        entry: dict[str, Any] = {
+            "deviceId": device.id,
+            "deviceName": device.name,
+            "deviceType": shape.device_type,
+            "brand": self.context.setting("brand", "VoiceBridge"),
+            "model": device.type,
+            "icon": self.context.setting("icon", "https://voice-bridge.invalid/icon.png"),
+        }
+        if device.room:
+            entry["zone"] = device.room
+        if version == 2:
+            entry["status"] = current
+        else:
+            entry["properties"] = [{"name": k, "value": v} for k, v in current.items()]
+            entry["actions"] = list(shape.actions)
+        return entry
 
     def _remember(self, user: User, token: str | None, version: int) -> None:
         """Reports need the user's token and protocol generation; keep them, encrypted."""

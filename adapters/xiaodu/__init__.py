@@ -233,37 +233,11 @@ class XiaoduAdapter(Adapter):
             link = self.context.links.get(user.id) or {}
             if link.get("openUid") != open_uid:
                 self.context.links.put(user.id, {**link, "openUid": open_uid[:128]})
-        appliances, groups = [], {}
+        appliances = self.context.render_each(devices[:300], self._appliance)
+        groups: dict[str, list[str]] = {}
+        listed = {a["applianceId"] for a in appliances}
         for device in devices[:300]:
-            shape = profile(device.type)
-            if shape is None:
-                continue
-            appliances.append(
-                {
-                    "applianceId": device.id,
-                    "applianceTypes": [shape.appliance_type],
-                    "friendlyName": device.name[:128],
-                    "friendlyDescription": f"{device.name} via Voice Bridge"[:128],
-                    "manufacturerName": "Voice Bridge",
-                    "modelName": device.type,
-                    "version": "1.0",
-                    "isReachable": self.context.online(device),
-                    "actions": list(shape.actions),
-                    "additionalApplianceDetails": {},
-                    "attributes": [
-                        {
-                            "name": "name",
-                            "value": device.name,
-                            "scale": "",
-                            "timestampOfSample": int(time.time()),
-                            "uncertaintyInMilliseconds": 0,
-                            "legalValue": "STRING",
-                        },
-                        *self._attributes(device),
-                    ][:MAX_ATTRIBUTES],
-                }
-            )
-            if device.room:
+            if device.room and device.id in listed:
                 groups.setdefault(device.room[:20], []).append(device.id)
         return {
             "discoveredAppliances": appliances,
@@ -276,6 +250,34 @@ class XiaoduAdapter(Adapter):
                 }
                 for room, ids in list(groups.items())[:10]
             ],
+        }
+
+    def _appliance(self, device: Device) -> dict[str, Any] | None:
+        shape = profile(device.type)
+        if shape is None:
+            return None
+        return {
+            "applianceId": device.id,
+            "applianceTypes": [shape.appliance_type],
+            "friendlyName": device.name[:128],
+            "friendlyDescription": f"{device.name} via Voice Bridge"[:128],
+            "manufacturerName": "Voice Bridge",
+            "modelName": device.type,
+            "version": "1.0",
+            "isReachable": self.context.online(device),
+            "actions": list(shape.actions),
+            "additionalApplianceDetails": {},
+            "attributes": [
+                {
+                    "name": "name",
+                    "value": device.name,
+                    "scale": "",
+                    "timestampOfSample": int(time.time()),
+                    "uncertaintyInMilliseconds": 0,
+                    "legalValue": "STRING",
+                },
+                *self._attributes(device),
+            ][:MAX_ATTRIBUTES],
         }
 
     def _unbind(self, namespace: str, message_id: str, token: str | None) -> dict:

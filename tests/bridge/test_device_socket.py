@@ -8,54 +8,11 @@ import time
 import pytest
 import requests
 import websocket
-from servers import eventually
+from servers import close_frame, eventually, latest
 
 from bridge import protocol
 
 POLICY_VIOLATION = 1008
-
-
-@pytest.fixture
-def raw(server):
-    """Open a bare WebSocket with Sinric's connect headers."""
-    opened = []
-
-    def open_socket(app_key: str, device_ids: list[str], path: str = "/"):
-        ws = websocket.create_connection(
-            f"ws://127.0.0.1:{server.port}{path}",
-            header={
-                "appkey": app_key,
-                "deviceids": ";".join(device_ids),
-                "platform": "test",
-                "SDKVersion": "0.0.1",
-            },
-            timeout=5,
-        )
-        opened.append(ws)
-        return ws
-
-    yield open_socket
-    for ws in opened:
-        ws.close()
-
-
-def close_frame(ws) -> tuple[int, str]:
-    """Read until the server's close frame; return its code and reason."""
-    while True:
-        opcode, data = ws.recv_data(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(data[:2], "big"), data[2:].decode()
-
-
-def latest(store, device_id, kind, after=0):
-    """The newest entry of a kind (of a device, if given) newer than id `after`."""
-    end = time.monotonic() + 5
-    while time.monotonic() < end:
-        rows = store.messages.query(device_id=device_id, kind=kind, limit=1)
-        if rows and rows[0]["id"] > after:
-            return rows[0]
-        time.sleep(0.02)
-    raise AssertionError(f"no {kind} recorded")
 
 
 @pytest.fixture
@@ -266,10 +223,7 @@ def test_a_live_socket_keeps_its_devices(raw, account, light, store, mark):
     first.recv()
     _keep_answering(first)
     intruder = raw(account.app_key, [light.id])
-    opcode, data = intruder.recv_data(control_frame=True)
-    assert opcode == websocket.ABNF.OPCODE_CLOSE
-    assert int.from_bytes(data[:2], "big") == 1008
-    assert data[2:].decode() == "device is connected on another live socket"
+    assert close_frame(intruder) == (1008, "device is connected on another live socket")
     rejection = latest(store, None, "rejection", mark)
     assert rejection["detail"] == "connection refused: device is connected on another live socket"
     send_event(first, account, light.id)  # the first socket still holds the device
