@@ -11,6 +11,7 @@ import orjson
 from flask import Flask
 from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge.secrets import derive_key
 from config.settings import Settings
@@ -57,6 +58,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
     app.wsgi_app = HttpGuard(app.wsgi_app, bridge.adapters, MAX_BODY_BYTES, settings.body_timeout)
+    if settings.proxy_hops:  # behind TLS-terminating proxies: trust their forwarded headers
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if monkey.is_module_patched("socket"):
         bridge.start_background()
     return app

@@ -228,10 +228,24 @@ def logout():
 @oauth.post("/token")
 @csrf.exempt
 def token():
-    return _server().create_token_response()
+    return _oauth_json(lambda server: server.create_token_response())
 
 
 @oauth.post("/revoke")
 @csrf.exempt
 def revoke():
-    return _server().create_endpoint_response("revocation")
+    return _oauth_json(lambda server: server.create_endpoint_response("revocation"))
+
+
+def _oauth_json(respond: Any) -> Any:
+    """RFC 6749 JSON for every refusal, those raised before authlib's own handling included.
+
+    authlib checks the transport while building its request object, so plain
+    http from a non-loopback address (a TLS proxy not trusted with
+    BRIDGE_PROXY_HOPS) raises instead of answering.
+    """
+    server = _server()
+    try:
+        return respond(server)
+    except OAuth2Error as error:
+        return server.handle_error_response(request, error)
