@@ -67,20 +67,28 @@ class DeviceService:
         bridge's own device timeout passes) the command's origin gets a "late"
         report with the outcome. Errors before the deadline raise as in `send`.
         """
-        running = gevent.spawn(self.send, user, command, None)
+        running = gevent.spawn(self._attempt, user, command)
         try:
-            return running.get(timeout=deadline)
+            outcome = running.get(timeout=deadline)
         except gevent.Timeout:
-            running.link(lambda done: self._late(user, command, done))
+            running.link_value(lambda done: self._late(user, command, done.value))
             return Result(command, Outcome.PENDING, {}, "pending", deadline * 1000)
+        if isinstance(outcome, BridgeError):
+            raise outcome
+        return outcome
 
-    def _late(self, user: User, command: Command, done: gevent.Greenlet) -> None:
-        if done.successful():
-            outcome, message, value = "ok", done.value.message, done.value.value
+    def _attempt(self, user: User, command: Command) -> Result | BridgeError:
+        """`send` for a greenlet: a core error is a value, not a greenlet that died."""
+        try:
+            return self.send(user, command, None)
+        except BridgeError as exc:
+            return exc
+
+    def _late(self, user: User, command: Command, done: Result | BridgeError) -> None:
+        if isinstance(done, Result):
+            outcome, message, value = "ok", done.message, done.value
         else:
-            error = done.exception
-            outcome = error.code if isinstance(error, BridgeError) else "error"
-            message, value = str(error), {}
+            outcome, message, value = done.code, str(done), {}
         change = StateChange(
             user.id,
             command.device_id,

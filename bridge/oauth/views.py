@@ -12,6 +12,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -20,8 +21,10 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from bridge import boundary
 from bridge.model import User
-from bridge.oauth import throttle
+from bridge.oauth import params, throttle
+from bridge.oauth.params import AuthorizeQuery, ConsentForm, LoginForm, TokenForm
 from bridge.oauth.server import Server, create_server
 
 oauth = Blueprint(
@@ -87,6 +90,31 @@ def _store():
     return current_app.extensions["bridge"].store
 
 
+PARAMS: dict[str, tuple[type | None, type | None]] = {
+    "oauth.authorize": (AuthorizeQuery, None),
+    "oauth.consent": (AuthorizeQuery, ConsentForm),
+    "oauth.login": (AuthorizeQuery, LoginForm),
+    "oauth.logout": (AuthorizeQuery, None),
+    "oauth.token": (None, TokenForm),
+    "oauth.revoke": (None, TokenForm),
+}
+
+
+@oauth.before_request
+def _typed_params():
+    """Query and form into their models first; a refusal in the endpoint's own format."""
+    query_model, form_model = PARAMS.get(request.endpoint or "", (None, None))
+    try:
+        g.query = params.parse(request.args, query_model) if query_model else None
+        g.form = params.parse(request.form, form_model) if form_model else None
+    except boundary.Malformed as exc:
+        if form_model is TokenForm:
+            body = {"error": "invalid_request", "error_description": str(exc)[:200]}
+            return current_app.json.response(body), 400
+        return _page("error.html", 400, title="This link request is not valid", message=str(exc))
+    return None
+
+
 @oauth.after_request
 def _headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
@@ -117,9 +145,9 @@ def current_user() -> User | None:
     return _store().users.by_id(user_id)
 
 
-def _platform(args: Any) -> str:
+def _platform(client_id: str) -> str:
     """The name of the client an authorize request is for, as the pages show it."""
-    client = _store().clients.get(args.get("client_id", ""))
+    client = _store().clients.get(client_id) if client_id else None
     return client.name if client else "the platform"
 
 
@@ -143,9 +171,9 @@ def authorize():
     except OAuth2Error as error:
         return _invalid(error)
     if user is None:
-        return _page("login.html", platform=_platform(request.args), next=request.full_path)
+        return _page("login.html", platform=_platform(g.query.client_id), next=request.full_path)
     devices = _store().devices.of_user(user.id)
-    return _page("consent.html", platform=_platform(request.args), user=user, devices=devices)
+    return _page("consent.html", platform=_platform(g.query.client_id), user=user, devices=devices)
 
 
 @oauth.post("/authorize")
@@ -156,7 +184,7 @@ def consent():
         return _page(
             "login.html",
             401,
-            platform=_platform(request.args),
+            platform=_platform(g.query.client_id),
             next=request.full_path,
             error="Your session ended. Sign in again.",
         )
@@ -164,16 +192,18 @@ def consent():
         _server().get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return _invalid(error)
-    if request.form.get("confirm") == "yes":
+    if g.form.confirm == "yes":
         return _server().create_authorization_response(grant_user=user)
     denied = _server().create_authorization_response(grant_user=None)
-    return _page("denied.html", platform=_platform(request.args), back=denied.headers["Location"])
+    return _page(
+        "denied.html", platform=_platform(g.query.client_id), back=denied.headers["Location"]
+    )
 
 
 @oauth.post("/login")
 def login():
     csrf.protect()
-    target = request.args.get("next", "")
+    target = g.query.next
     if not _local_target(target):
         return _page(
             "error.html",
@@ -181,12 +211,11 @@ def login():
             title="This link request is not valid",
             message="Start again from the app you are linking.",
         )
-    name = request.form.get("username", "")[:64]
-    password = request.form.get("password", "")[:1024]
+    name, password = g.form.username, g.form.password
     address = request.remote_addr or ""
     store, settings = _store(), current_app.extensions["bridge"].settings
     platform = (
-        _platform({k: v[0] for k, v in parse_qs(urlsplit(target).query).items()})
+        _platform(parse_qs(urlsplit(target).query).get("client_id", [""])[0])
         if target.startswith("/oauth/")
         else ""
     )
@@ -221,7 +250,7 @@ def login():
 def logout():
     csrf.protect()
     session.clear()
-    target = request.args.get("next", "")
+    target = g.query.next
     return redirect(target if _local_target(target) else "/", code=303)
 
 

@@ -1,0 +1,146 @@
+"""The account-linking server, fuzzed: token and revocation endpoints, and the linking pages."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from fuzz_harness import PROFILE, Watch, fingerprint, garbage, scalars
+from hypothesis import given
+from hypothesis import strategies as st
+from linking import CSRF
+
+FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
+FIELDS = [
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "code_verifier",
+    "token",
+    "token_type_hint",
+    "scope",
+    "response_type",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "next",
+    "username",
+    "password",
+    "confirm",
+]
+
+
+def values(platform) -> st.SearchStrategy[str]:
+    known = [
+        platform.client_id,
+        platform.client_secret,
+        platform.redirect_uri,
+        "authorization_code",
+        "refresh_token",
+        "code",
+        "S256",
+        "plain",
+        "yes",
+        "/oauth/authorize?",
+        "/console",
+        "//evil.example",
+    ]
+    return st.sampled_from(known) | scalars.map(str) | st.text(max_size=300)
+
+
+def forms(platform) -> st.SearchStrategy[dict]:
+    keys = st.sampled_from(FIELDS) | st.text(max_size=10)
+    return st.dictionaries(
+        keys, values(platform) | st.lists(values(platform), max_size=3), max_size=8
+    )
+
+
+def auth_headers(platform) -> st.SearchStrategy[dict]:
+    def basic(user: str, password: str) -> str:
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    return st.sampled_from(
+        [
+            {},
+            {"Authorization": basic(platform.client_id, platform.client_secret)},
+            {"Authorization": basic(platform.client_id, "wrong")},
+            {"Authorization": "Basic !!!"},
+            {"Authorization": "Basic " + "A" * 3000},
+            {"Authorization": "Bearer x"},
+        ]
+    )
+
+
+def oauth_json(reply: requests.Response) -> bool:
+    try:
+        doc = reply.json()
+    except ValueError:
+        return False
+    if reply.status_code >= 400:
+        return isinstance(doc, dict) and isinstance(doc.get("error"), str)
+    return isinstance(doc, dict)
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke"])
+def test_token_endpoints_fuzz(path, server, store, platform):
+    watch = Watch(path, server, store)
+
+    @PROFILE
+    @given(form=forms(platform), headers=auth_headers(platform), raw=st.none() | garbage)
+    def run(form: dict, headers: dict, raw: bytes | None) -> None:
+        before = fingerprint(store)
+        data = raw if raw is not None else urlencode(form, doseq=True)
+        reply = requests.post(
+            server.url + path, data=data, headers={**FORM_TYPE, **headers}, timeout=10
+        )
+        refused = reply.status_code >= 400
+        watch.check(reply.status_code, oauth_json(reply), refused, before, (form, headers, raw))
+
+    run()
+    watch.finish()
+
+
+def page_or_redirect(reply: requests.Response) -> bool:
+    kind = reply.headers.get("Content-Type", "")
+    return 300 <= reply.status_code < 400 or kind.startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/oauth/authorize"),
+        ("POST", "/oauth/authorize"),
+        ("POST", "/oauth/login"),
+        ("POST", "/oauth/logout"),
+        ("GET", "/console"),
+        ("GET", "/console/login"),
+    ],
+)
+def test_linking_pages_fuzz(method, path, server, store, platform):
+    session = requests.Session()
+    page = session.get(server.url + platform.authorize_path(), timeout=10)
+    csrf = CSRF.search(page.text).group(1)
+    watch = Watch(f"{method} {path}", server, store)
+
+    @PROFILE
+    @given(query=forms(platform), form=forms(platform), with_csrf=st.booleans())
+    def run(query: dict, form: dict, with_csrf: bool) -> None:
+        before = fingerprint(store)
+        body = {**form, **({"csrf_token": csrf} if with_csrf else {})}
+        reply = session.request(
+            method,
+            f"{server.url}{path}?{urlencode(query, doseq=True)}",
+            data=urlencode(body, doseq=True) if method == "POST" else None,
+            headers=FORM_TYPE if method == "POST" else {},
+            allow_redirects=False,
+            timeout=10,
+        )
+        watch.check(reply.status_code, page_or_redirect(reply), True, before, (query, form))
+
+    run()
+    watch.finish()
