@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from bridge import bodies
 from bridge.access import trusted
-from bridge.model import BridgeError, Command, InvalidCommand, NoSuchDevice
+from bridge.bodies import AdminCommand
+from bridge.model import BridgeError, Command, NoSuchDevice
 from bridge.problems import from_error, problem
 
 admin = Blueprint("admin", __name__, url_prefix="/admin/api")
@@ -25,25 +27,14 @@ def _guard():
 @admin.post("/send")
 def send():
     bridge = current_app.extensions["bridge"]
-    body = request.get_json(silent=True)
     try:
-        if not isinstance(body, dict) or not isinstance(body.get("device"), str):
-            raise InvalidCommand("body must be a JSON object with device, action and value")
-        device = bridge.store.devices.get(body["device"])
+        body = bodies.parse(request.get_data(), AdminCommand)
+        device = bridge.store.devices.get(body.device) if body.device else None
         if device is None:
-            raise NoSuchDevice(f"no device {body['device']}")
+            raise NoSuchDevice(f"no device {body.device}")
         user = bridge.store.users.by_id(device.user_id)
-        command = Command(
-            device_id=device.id,
-            action=str(body.get("action", "")),
-            value=body.get("value", {}),
-            instance_id=body.get("instance") or None,
-            origin="cli",
-        )
-        timeout = body.get("timeout")
-        result = bridge.devices.send(
-            user, command, float(timeout) if isinstance(timeout, int | float) else None
-        )
+        command = Command(device.id, body.action, body.value, body.instance, origin="cli")
+        result = bridge.devices.send(user, command, body.timeout)
     except BridgeError as exc:
         return from_error(exc)
     return jsonify(

@@ -10,6 +10,7 @@ from bridge.refusals import problem_body
 STATUS = {
     "no_such_device": 404,
     "no_such_user": 404,
+    "no_such_key": 404,
     "offline": 409,
     "disconnected": 409,
     "timeout": 504,

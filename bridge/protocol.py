@@ -176,7 +176,8 @@ class Header(Struct, frozen=True):
 
 
 class Signature(Struct, frozen=True):
-    HMAC: Annotated[str, Meta(min_length=1, max_length=128)]
+    HMAC: Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9+/=_-]+$")]
+    """Base64 (the SDKs' alphabet): anything else is not a signature."""
 
 
 class Envelope(Struct, frozen=True, forbid_unknown_fields=True):
@@ -259,7 +260,7 @@ def read(raw: str, secret: str) -> Message:
     envelope, _ = _envelope(raw)
     mac = envelope.signature.HMAC
     sliced = signed_text(raw)
-    if sliced is not None and hmac.compare_digest(hmac_b64(secret, sliced), mac):
+    if sliced is not None and _same(hmac_b64(secret, sliced), mac):
         try:
             signed = boundary.loads(sliced)
         except boundary.Malformed as exc:
@@ -268,9 +269,14 @@ def read(raw: str, secret: str) -> Message:
             raise ProtocolError("the signed payload is not the message's payload")
         return Message(_payload(signed), sliced)
     compact = dumps(envelope.payload)
-    if hmac.compare_digest(hmac_b64(secret, compact), mac):
+    if _same(hmac_b64(secret, compact), mac):
         return Message(_payload(envelope.payload), compact)
     raise ProtocolError("bad signature")
+
+
+def _same(expected: str, sent: str) -> bool:
+    """Constant time, over bytes (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def signed_text(raw: str) -> str | None:

@@ -12,11 +12,12 @@ from typing import Any
 import gevent
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from bridge import catalog
+from bridge import bodies, catalog
 from bridge.api.openapi import document
-from bridge.model import BridgeError, Command, Device, InvalidCommand, NoSuchDevice
+from bridge.bodies import CommandBody, MessagesQuery
+from bridge.model import BridgeError, Command, Device, NoSuchDevice
 from bridge.problems import from_error, problem
-from bridge.store.keys import Key
+from bridge.store.keys import Key, NoSuchKey
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 OPEN = {"api.token", "api.openapi"}
@@ -124,20 +125,11 @@ def command(device_id: str):
     target = _device(device_id)
     if not key.may_send():
         return problem(403, "forbidden", "this key may only read")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        raise InvalidCommand('send {"action": ..., "value": {...}}')
-    timeout = body.get("timeout")
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 8
-    ):
-        raise InvalidCommand("timeout is a number of seconds, at most 8")
+    body = bodies.parse(request.get_data(), CommandBody)
     user = _bridge().store.users.by_id(key.user_id)
-    cmd = Command(
-        target.id, body["action"], body.get("value", {}), body.get("instance"), key.origin
-    )
+    cmd = Command(target.id, body.action, body.value, body.instance, key.origin)
     try:
-        result = _bridge().devices.send(user, cmd, timeout)
+        result = _bridge().devices.send(user, cmd, body.timeout)
     except BridgeError as exc:
         if exc.code == "timeout":
             return problem(504, "timeout", "device unresponsive")
@@ -159,35 +151,21 @@ def _messages(**query: Any) -> list[dict[str, Any]]:
     )
 
 
-def _number(name: str, kind: type = float) -> Any:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
-        raise InvalidCommand(f"{name} must be a number") from None
-
-
 @api.get("/messages")
 def messages():
-    limit = _number("limit", int)
-    limit = 50 if limit is None else limit
-    if not 1 <= limit <= 500:
-        raise InvalidCommand("limit is 1-500")
-    key_filter = request.args.get("key")
+    query = bodies.parse_query(request.args, MessagesQuery)
     rows = _messages(
-        before=_number("cursor", int),
-        limit=limit + 1,
-        device_id=request.args.get("device") or None,
-        origin=f"api:{key_filter}" if key_filter else None,
-        outcome=request.args.get("outcome") or None,
-        kind=request.args.get("kind") or None,
-        since=_number("since"),
-        until=_number("until"),
+        before=query.cursor,
+        limit=query.limit + 1,
+        device_id=query.device or None,
+        origin=f"api:{query.key}" if query.key else None,
+        outcome=query.outcome or None,
+        kind=query.kind or None,
+        since=query.since,
+        until=query.until,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
     return jsonify(messages=rows, next_cursor=rows[-1]["id"] if more and rows else None)
 
 
@@ -200,17 +178,14 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 @api.get("/keys/<key_id>/status")
 def key_status(key_id: str):
+    """A key reads its own counters only; any other id, missing or not, is the same 404."""
     bridge = _bridge()
+    if key_id != g.key.id:
+        raise NoSuchKey(f"no key {key_id[:40]}")
     key = bridge.store.keys.get(key_id)
-    if key.user_id != g.key.user_id:
-        raise NoSuchDevice(f"no key {key_id}")  # same answer as a missing one
     bridge.store.writer.flush()
     now = time.time()
-    rows = bridge.store.db.conn.execute(
-        "select at, outcome, latency_ms, detail from messages where origin = ? and at >= ?"
-        " and kind = 'request' order by id desc",
-        (key.origin, now - 86400),
-    ).fetchall()
+    rows = bridge.store.messages.requests_of(key.origin, since=now - 86400)
 
     def window(seconds: float) -> dict[str, Any]:
         recent = [r for r in rows if r[0] >= now - seconds]

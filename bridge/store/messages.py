@@ -71,6 +71,14 @@ class Messages:
         )
         self.writer.add(INSERT, row)
 
+    def requests_of(self, origin: str, since: float) -> list[tuple]:
+        """(at, outcome, latency_ms, detail) of one origin's requests since a time, newest first."""
+        return self.db.conn.execute(
+            "select at, outcome, latency_ms, detail from messages where origin = ? and at >= ?"
+            " and kind = 'request' order by id desc",
+            (origin, since),
+        ).fetchall()
+
     def query(
         self,
         *,

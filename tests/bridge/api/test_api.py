@@ -181,6 +181,32 @@ def test_key_status(integrator, light, account, connect):
     assert status["last_day"]["succeeded"] == 3 and status["last_errors"] == []
 
 
+def test_a_key_reads_only_its_own_status_and_learns_nothing_of_others(integrator, make_account):
+    lights, plugs = integrator(products=("light",)), integrator(products=("plug",))
+    theirs = integrator(owner=make_account())
+    answers = [
+        lights.call("GET", f"/keys/{other}/status")
+        for other in (plugs.key_id, theirs.key_id, "k_doesnotexist")
+    ]
+    assert {a.status_code for a in answers} == {404}
+    assert len({a.json()["type"] for a in answers}) == 1
+    assert lights.call("GET", f"/keys/{lights.key_id}/status").status_code == 200
+
+
+def test_history_query_parameters_are_typed(integrator):
+    client = integrator()
+    for query in (
+        "limit=0",
+        "limit=x",
+        "cursor=99999999999999999999",
+        "since=nan",
+        "limit=1&limit=2",
+    ):
+        reply = client.call("GET", f"/messages?{query}")
+        assert reply.status_code == 422, (query, reply.text)
+        assert reply.headers["Content-Type"] == "application/problem+json"
+
+
 def test_stream_delivers_new_messages(integrator, light, account, connect, server):
     connect(account, [light])
     client = integrator()

@@ -1,0 +1,67 @@
+"""Request bodies of the bridge's own HTTP API (the REST API and the admin endpoint), typed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta, Struct
+
+from bridge import boundary
+from bridge.model import InvalidCommand
+
+Name = Annotated[str, Meta(min_length=1, max_length=64)]
+Seconds = Annotated[float, Meta(gt=0, le=8)]
+
+
+class CommandBody(Struct, frozen=True, forbid_unknown_fields=True):
+    """`{"action": ..., "value": {...}, "instance": ..., "timeout": seconds}`."""
+
+    action: Name
+    value: dict[str, Any] = {}
+    instance: Name | None = None
+    timeout: Seconds | None = None
+
+
+class AdminCommand(CommandBody, frozen=True, forbid_unknown_fields=True):
+    device: Annotated[str, Meta(min_length=1, max_length=64)] = ""
+
+
+def parse(body: bytes, model: type[boundary.T]) -> boundary.T:
+    """The body as the model, or InvalidCommand (422) saying what is wrong."""
+    try:
+        return boundary.decode(body, model)
+    except boundary.Malformed as exc:
+        raise InvalidCommand(str(exc)) from None
+
+
+Cursor = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+Time = Annotated[float, Meta(ge=0, le=1e11)]
+Filter = Annotated[str, Meta(max_length=64)]
+
+
+class MessagesQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    """`GET /api/v1/messages` query parameters."""
+
+    limit: Annotated[int, Meta(ge=1, le=500)] = 50
+    cursor: Cursor | None = None
+    since: Time | None = None
+    until: Time | None = None
+    device: Filter = ""
+    key: Filter = ""
+    outcome: Filter = ""
+    kind: Filter = ""
+
+
+def parse_query(multi: Any, model: type[boundary.T]) -> boundary.T:
+    """Query parameters (strings) to the model, numbers converted; InvalidCommand if not."""
+    lists = multi.to_dict(flat=False)
+    repeated = sorted(k for k, v in lists.items() if len(v) > 1)
+    if repeated:
+        raise InvalidCommand(f"parameter {repeated[0][:40]!r} is repeated")
+    try:
+        return msgspec.convert(
+            {k: v[0] for k, v in lists.items() if v[0] != ""}, model, strict=False
+        )
+    except msgspec.ValidationError as exc:
+        raise InvalidCommand(str(exc)) from None
