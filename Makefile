@@ -3,7 +3,7 @@ VENV ?= .venv
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: lint
 
 bench: $(VENV)/.test
 	$(VENV)/bin/python bench/roundtrip.py
+	$(VENV)/bin/python bench/boundary.py
+
+# The long fuzzing profile: at least 10,000 inputs per entry point, and a table of results.
+fuzz: $(VENV)/.test
+	BRIDGE_FUZZ=long $(VENV)/bin/pytest tests/fuzz -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

@@ -94,6 +94,7 @@ def server_env(
         "BRIDGE_ECHO_REPORT_URL": recorder.url,
         "BRIDGE_REPORT_RETRY_BASE": "0.2",
         "BRIDGE_TAKEOVER_GRACE": "0.5",
+        "BRIDGE_BODY_TIMEOUT": "2",
         "BRIDGE_MAX_MESSAGE_BYTES": "16384",
         "BRIDGE_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
     }

@@ -163,6 +163,7 @@ class Tally:
 
 
 TALLIES: dict[str, Tally] = defaultdict(Tally)
+_LOG_OFFSETS: dict[Path, int] = {}
 
 
 class Watch:
@@ -171,7 +172,8 @@ class Watch:
     def __init__(self, name: str, server: Any, store: Any) -> None:
         self.name, self.server, self.store = name, server, store
         self.tally = TALLIES[name]
-        self._offset = server.log_path.stat().st_size
+        # Where the last watch stopped reading: a line logged late is never skipped.
+        self._offset = _LOG_OFFSETS.setdefault(server.log_path, server.log_path.stat().st_size)
         if not self.tally.rss_before_kb:
             self.tally.rss_before_kb = worker_rss_kb(server.proc.pid)
 
@@ -204,11 +206,12 @@ class Watch:
             fh.seek(self._offset)
             data = fh.read()
         self._offset += len(data)
+        _LOG_OFFSETS[self.server.log_path] = self._offset
         return data.decode("utf-8", "replace")
 
     def finish(self) -> None:
         """After the last input: anything logged late still counts; memory after."""
-        time.sleep(0.2)
+        time.sleep(0.05)
         late = self._read_log()
         self.tally.rss_after_kb = worker_rss_kb(self.server.proc.pid)
         if "Traceback" in late:
