@@ -18,7 +18,7 @@ class CommandBody(Struct, frozen=True, forbid_unknown_fields=True):
     """`{"action": ..., "value": {...}, "instance": ..., "timeout": seconds}`."""
 
     action: Name
-    value: dict[str, Any] = {}
+    value: boundary.Value = {}
     instance: Name | None = None
     timeout: Seconds | None = None
 

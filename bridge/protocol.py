@@ -152,8 +152,8 @@ class Cause(Struct, frozen=True):
 class Payload(Struct, frozen=True):
     """A device message's payload: the fields the bridge acts on, typed and bounded.
 
-    `value` stays a mapping: what it may hold depends on the device's
-    capability, and the catalog checks it (`catalog.validate`, `state_from`).
+    `value` is any small mapping of bounded scalars: what it may hold depends
+    on the device's capability, which the catalog checks (`state_from`).
     """
 
     type: Literal["request", "response", "event"]
@@ -162,7 +162,7 @@ class Payload(Struct, frozen=True):
     createdAt: CreatedAt
     replyToken: Text = ""
     """Responses carry their request's; events from Sinric's SDKs often carry none."""
-    value: dict[str, Any] = {}
+    value: boundary.Value = {}
     clientId: Text = ""
     instanceId: Text | None = None
     message: Annotated[str, Meta(max_length=1024)] = ""
@@ -170,12 +170,12 @@ class Payload(Struct, frozen=True):
     cause: Cause | None = None
 
 
-class Header(Struct, frozen=True):
+class Header(Struct, frozen=True, forbid_unknown_fields=True):
     payloadVersion: int = 2
     signatureVersion: int = 1
 
 
-class Signature(Struct, frozen=True):
+class Signature(Struct, frozen=True, forbid_unknown_fields=True):
     HMAC: Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9+/=_-]+$")]
     """Base64 (the SDKs' alphabet): anything else is not a signature."""
 
@@ -251,23 +251,19 @@ def parse(raw: str) -> Message:
 def read(raw: str, secret: str) -> Message:
     """Verify a message and parse its payload from exactly the bytes the HMAC covers.
 
-    The whole message must be the protocol's envelope, with no duplicate key
-    and nothing after it; the HMAC (constant time) covers the payload slice
-    as sent, which is what every Sinric SDK signs, or, for older SDKs that
-    re-encode after parsing, its compact re-serialisation. Either way the
-    payload acted on is the one that was signed.
+    The whole message must be the protocol's envelope and nothing else: the
+    three keys, each object with only its own fields, no duplicate key
+    anywhere, nothing after it. Then no key or string can hold `"payload":`
+    before the payload or `,"signature"` after the signature, so the slice
+    the HMAC (constant time) covers is exactly the payload value that was
+    parsed. That slice is what every Sinric SDK signs; older SDKs that
+    re-encode after parsing sign the compact re-serialisation instead.
     """
     envelope, _ = _envelope(raw)
     mac = envelope.signature.HMAC
     sliced = signed_text(raw)
     if sliced is not None and _same(hmac_b64(secret, sliced), mac):
-        try:
-            signed = boundary.loads(sliced)
-        except boundary.Malformed as exc:
-            raise ProtocolError(f"malformed payload: {exc}") from None
-        if signed != envelope.payload:
-            raise ProtocolError("the signed payload is not the message's payload")
-        return Message(_payload(signed), sliced)
+        return Message(_payload(envelope.payload), sliced)
     compact = dumps(envelope.payload)
     if _same(hmac_b64(secret, compact), mac):
         return Message(_payload(envelope.payload), compact)

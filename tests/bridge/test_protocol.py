@@ -123,11 +123,23 @@ def test_duplicate_keys_inside_a_signed_payload_are_refused():
         ('{"payload": {"type": "event"}}', "signature"),
         ('{"payload": {"type": "nope"}, "signature": {"HMAC": "x"}}', "bad signature"),
         ("[" * 100 + "]" * 100, "nested"),
-        ('{"payload": {"createdAt": 1e999}, "signature": {"HMAC": "x"}}', "out of range"),
+        ('{"payload": {"createdAt": 1e999}, "signature": {"HMAC": "x"}}', "bad signature"),
+        ('{"payload": {}, "signature": {"HMAC": "x", "also": 1}}', "unknown field"),
+        ('{"header": {"payload": {}}, "payload": {}, "signature": {"HMAC": "x"}}', "unknown"),
     ],
 )
 def test_read_rejects_malformed_messages(raw, reason):
     with pytest.raises(protocol.ProtocolError, match=reason):
+        protocol.read(raw, SECRET)
+
+
+def test_a_signed_number_out_of_range_is_refused():
+    body = (
+        '{"type":"event","deviceId":"' + "a" * 24 + '","action":"setBrightness",'
+        '"value":{"brightness":1e999},"replyToken":"t","createdAt":5}'
+    )
+    raw = '{"payload":' + body + ',"signature":{"HMAC":"' + protocol.hmac_b64(SECRET, body) + '"}}'
+    with pytest.raises(protocol.ProtocolError, match="malformed payload"):
         protocol.read(raw, SECRET)
 
 
