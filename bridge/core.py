@@ -40,6 +40,7 @@ class Bridge:
             settings.report_retry_base,
             settings.report_max_attempts,
             self.metrics,
+            settings.report_retry_max,
         )
         self.events = EventIntake(
             self.store,

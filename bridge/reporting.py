@@ -29,8 +29,20 @@ if TYPE_CHECKING:
     from adapters.base import Adapter
 
 log = logging.getLogger(__name__)
-MAX_DELAY = 300.0
 ANY_ADAPTER = "*"
+
+
+def _change(row: dict) -> StateChange | None:
+    """The row's change as a StateChange (kept in the row), or None if it cannot be one."""
+    change = row["change"]
+    if isinstance(change, dict):
+        try:
+            change = StateChange(**change)
+            change = replace(change, changed=tuple(change.changed))
+        except TypeError:
+            change = None
+    row["change"] = change
+    return change
 
 
 def announce(store: Store, user_id: int, device_id: str, kind: str) -> None:
@@ -49,11 +61,13 @@ class Reporter:
         retry_base: float,
         max_attempts: int,
         metrics: Metrics | None = None,
+        retry_max: float = 15.0,
     ) -> None:
         self.metrics = metrics
         self.store = store
         self.adapters = adapters
         self.retry_base = retry_base
+        self.retry_max = retry_max
         self.max_attempts = max_attempts
         self._wake = Event()
         self._pool = Pool(20)
@@ -66,7 +80,23 @@ class Reporter:
             if (name == only if only else name != change.origin) and adapter.wants_reports(user)
         ]
         if names:
-            self.store.outbox.add(names, user.id, change.device_id, asdict(change))
+            row, folded = asdict(change), {}
+            self.store.writer.flush_with(
+                lambda: folded.update(self.store.outbox.add(names, user.id, change.device_id, row))
+            )
+            for name, count in folded.items():
+                self.store.messages.record(
+                    Entry(
+                        "out",
+                        "report",
+                        "coalesced",
+                        change.device_id,
+                        user.id,
+                        change.action,
+                        origin=name,
+                        detail=f"{count} older report(s) of this device folded into the newest",
+                    )
+                )
             self._wake.set()
 
     def run(self, poll: float = 1.0) -> None:
@@ -81,9 +111,23 @@ class Reporter:
 
     def deliver_due(self) -> None:
         rows = self.store.outbox.due()
+        for row in [r for r in rows if _change(r) is None]:
+            self.store.outbox.give_up(row["id"], row["attempts"], "the stored change is unreadable")
+            self.store.messages.record(
+                Entry(
+                    "out",
+                    "report",
+                    "dead-letter",
+                    row["device_id"],
+                    row["user_id"],
+                    origin=row["adapter"],
+                    detail="the stored change is unreadable",
+                )
+            )
+        rows = [r for r in rows if r["change"] is not None]
         for row in [r for r in rows if r["adapter"] == ANY_ADAPTER]:
             self._fan_out(row)
-        rows = self._coalesce([r for r in rows if r["adapter"] != ANY_ADAPTER])
+        rows = [r for r in rows if r["adapter"] != ANY_ADAPTER]
         self._pool.map(self._deliver, rows)
         if len(rows) == 100:
             self._wake.set()
@@ -91,36 +135,15 @@ class Reporter:
     def _fan_out(self, row: dict) -> None:
         user = self.store.users.by_id(row["user_id"])
         if user is not None:
-            self.publish(user, StateChange(**row["change"]))
+            self.publish(user, row["change"])
         self.store.outbox.delivered(row["id"])
-
-    def _coalesce(self, rows: list[dict]) -> list[dict]:
-        """Keep the newest state report per (adapter, device), carrying every change."""
-        newest: dict[tuple[str, str], dict] = {}
-        keep = []
-        for row in rows:
-            change = row["change"]
-            if change.get("kind") != "state" or not change.get("changed"):
-                keep.append(row)  # events without a state (a doorbell) each count
-                continue
-            key = (row["adapter"], row["device_id"])
-            older = newest.get(key)
-            if older is not None:
-                names = dict.fromkeys([*older["change"]["changed"], *change["changed"]])
-                change["changed"] = list(names)
-                self.store.outbox.delivered(older["id"])
-                keep.remove(older)
-            newest[key] = row
-            keep.append(row)
-        return keep
 
     def _deliver(self, row: dict) -> None:
         from adapters.base import DeadLetter, LinkRevoked
 
         adapter = self.adapters().get(row["adapter"])
         user = self.store.users.by_id(row["user_id"])
-        change = StateChange(**row["change"])
-        change = replace(change, changed=tuple(change.changed))
+        change = row["change"]
         attempts = row["attempts"] + 1
         entry = Entry(
             "out",
@@ -144,11 +167,14 @@ class Reporter:
             error = f"{type(exc).__name__}: {exc}"
             entry.detail = error
             limit = (adapter and adapter.report_attempts) or self.max_attempts
-            if isinstance(exc, DeadLetter) or attempts >= limit:
+            # The newest state of a device is never given up for a passing failure
+            # (an outage, throttling): the platform's view must converge once it is back.
+            latest_state = change.kind == "state" and bool(change.changed)
+            if isinstance(exc, DeadLetter) or (attempts >= limit and not latest_state):
                 self.store.outbox.give_up(row["id"], attempts, error)
                 entry.outcome = "dead-letter"
             else:
-                delay = min(MAX_DELAY, self.retry_base * 2 ** (attempts - 1))
+                delay = min(self.retry_max, self.retry_base * 2 ** (attempts - 1))
                 delay = max(
                     delay * random.uniform(0.8, 1.2),
                     adapter.report_retry_min,

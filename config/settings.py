@@ -56,6 +56,7 @@ class Settings:
     metrics_token: str = ""
     report_retry_base: float = 2.0
     report_max_attempts: int = 8
+    report_retry_max: float = 15.0
     adapters: tuple[str, ...] | None = None
     adapter_settings: dict[str, str] = field(default_factory=dict)
 

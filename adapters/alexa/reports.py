@@ -115,10 +115,12 @@ class Reports:
         payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
         code = str(payload.get("code", "")) or str(status)
         reason = f"{status} {code}: {payload.get('description', '')}".strip()
-        if (status == 403 and code == "SKILL_DISABLED_EXCEPTION") or status == 401:
+        if status == 403 and code == "SKILL_DISABLED_EXCEPTION":
             self.context.links.revoke(user.id, reason)
             raise LinkRevoked(reason)
-        if status == 429 or status >= 500:
+        if status in (401, 429) or status >= 500:
+            # A 401 that a fresh LWA token did not cure is Amazon's side for now: only
+            # LWA's invalid_grant (in Lwa.access_token) or SKILL_DISABLED ends the link.
             raise RetryLater(reason)
         if status == 403 and code == "INSUFFICIENT_PERMISSION_EXCEPTION":
             self.context.log.error("the skill lacks the Send Alexa Events permission")

@@ -9,12 +9,35 @@ goes straight through.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator
 from itertools import groupby
 from typing import Any
 
 from sqlite_utils import Database
 
 MAX_BUFFERED = 100_000
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, its lock taken at the start (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later fails at once
+    with "database is locked" when another process wrote in between; an
+    immediate one waits its turn (busy_timeout) instead.
+    """
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class WriteBehind:
@@ -30,13 +53,23 @@ class WriteBehind:
 
     def flush(self) -> int:
         """Write what is queued in one transaction; return how many statements."""
+        return self.flush_with(None)
+
+    def flush_with(self, also: Callable[[], None] | None) -> int:
+        """Write what is queued and run `also` in the same transaction: one durable step.
+
+        A proactive report and the state it reports must not be split by a
+        crash, so the outbox row goes in with the shadow samples it will read.
+        """
         batch, self._pending = self._pending, []
-        if not batch:
+        if not batch and also is None:
             return 0
         try:
-            with self.db.conn:
+            with immediate(self.db.conn):
                 for sql, group in groupby(batch, key=lambda item: item[0]):
                     self.db.conn.executemany(sql, [params for _, params in group])
+                if also is not None:
+                    also()
         except Exception:
             self._pending[:0] = batch[-MAX_BUFFERED:]  # kept for the next try
             raise

@@ -68,11 +68,11 @@ def test_retries_until_delivered(store):
     assert store.outbox.pending() == 0
 
 
-def test_gives_up_after_max_attempts(store):
+def test_gives_up_after_max_attempts_on_what_is_not_a_devices_state(store):
     user, _ = store.users.create("alice", "password1")
     adapter = Flaky(failures=99)
     reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3)
-    reporter.publish(user, change(user.id))
+    reporter.publish(user, change(user.id, changed=()))  # a doorbell press: no state
     deliver_until_done(reporter, store)
     assert adapter.delivered == []
     assert [m["outcome"] for m in store.messages.query(kind="report")] == [
@@ -82,6 +82,53 @@ def test_gives_up_after_max_attempts(store):
     ]
     row = store.db.execute("select attempts, last_error, failed_at from outbox").fetchone()
     assert row[0] == 3 and "platform down" in row[1] and row[2] is not None
+
+
+def test_an_outage_of_any_length_ends_with_every_devices_current_state(store):
+    """Retries never stop for a device's newest state, never wait long, and never pile up."""
+    user, _ = store.users.create("alice", "password1")
+    adapter = Flaky(failures=10**6)
+    reporter = Reporter(
+        store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3, retry_max=15
+    )
+    for round_ in range(40):  # a long outage, while the devices keep changing
+        for device in ("d" * 24, "e" * 24):
+            state = "On" if round_ % 2 else "Off"
+            reporter.publish(user, change(user.id, state=state, device=device))
+        deliver_until_done(reporter, store, rounds=1)
+    rows = store.db.execute(
+        "select device_id, attempts, next_attempt_at - strftime('%s','now') from outbox"
+        " where delivered_at is null and failed_at is null"
+    ).fetchall()
+    assert sorted(r[0] for r in rows) == ["d" * 24, "e" * 24]  # one waiting report per device
+    assert all(wait <= 15 * 1.2 + 1 for _, _, wait in rows)  # the next try is never far off
+    reports = store.messages.query(kind="report", limit=1000)
+    coalesced = [m for m in reports if m["outcome"] == "coalesced"]
+    assert len(coalesced) == 2 * 39  # folded reports are visible in the history
+    adapter.failures = 0  # the platform is back
+    deliver_until_done(reporter, store, rounds=1)
+    assert sorted((c.device_id, c.properties["powerState"]) for c in adapter.delivered) == [
+        ("d" * 24, "On"),
+        ("e" * 24, "On"),
+    ]
+    assert store.outbox.pending() == 0
+
+
+def test_an_unreadable_stored_change_is_a_dead_letter_not_retried_forever(store):
+    user, _ = store.users.create("alice", "password1")
+    adapter = Flaky(0)
+    reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3)
+    reporter.publish(user, change(user.id))
+    store.db.execute("update outbox set change = '{not json'")
+    reporter.publish(user, change(user.id, device="e" * 24))
+    store.db.execute("update outbox set change = json_set(change, '$.v', 99) where id = 2")
+    reporter.deliver_due()
+    assert adapter.delivered == []
+    assert [m["outcome"] for m in store.messages.query(kind="report")] == [
+        "dead-letter",
+        "dead-letter",
+    ]
+    assert store.outbox.pending() == 0
 
 
 def test_never_echoes_to_the_origin_nor_queues_for_unwilling_adapters(store):
@@ -152,3 +199,33 @@ def test_a_restart_resumes_pending_reports(tmp_path):
     Reporter(after, lambda: {"flaky": up}, retry_base=0.01, max_attempts=5).deliver_due()
     assert [c.properties for c in up.delivered] == [{"powerState": "On"}]
     assert after.outbox.pending() == 0
+
+
+def test_a_crash_never_leaves_a_report_without_the_state_it_reports(tmp_path):
+    """The outbox row and the shadow samples it will read are one durable step.
+
+    The server writes shadow samples behind; a crash (nothing flushed, as after
+    kill -9) right after a burst of events must not leave queued reports whose
+    values the database does not have.
+    """
+    from bridge import protocol
+    from bridge.events import EventIntake
+    from bridge.ratelimit import EventLimiter
+
+    path = str(tmp_path / "crash.db")
+    store = Store(path, Vault("k"))
+    user, secret = store.users.create("alice", "password1")
+    device = store.devices.create(user.id, "light", "Lamp")
+    store.serve()  # write-behind on, as in the server
+    reporter = Reporter(store, lambda: {"flaky": Flaky(99)}, retry_base=0.01, max_attempts=3)
+    intake = EventIntake(store, reporter, EventLimiter(0.0, 0.0))
+    for level in range(1, 21):
+        raw = protocol.envelope(
+            protocol.event(device.id, "setBrightness", {"brightness": level}), secret
+        )
+        assert intake.handle(user, device, protocol.read(raw, secret)) == "ok"
+    # the crash: this process's buffers are gone; another opens the same file
+    after = Store(path, Vault("k"))
+    [row] = after.outbox.due()
+    assert row["change"]["properties"]["brightness"] == 20
+    assert after.shadow.get(device.id)["brightness"]["value"] == 20

@@ -221,16 +221,31 @@ def test_throttled_then_delivered(alexa, amazon, linked, light, account, quiet, 
     assert [o for o, _ in outcomes] == ["retry", "ok"]
 
 
-def test_server_errors_end_in_a_dead_letter_after_three_tries(
+def test_server_errors_are_retried_past_the_attempt_limit_until_the_gateway_is_back(
+    alexa, amazon, linked, light, account, quiet, store
+):
+    """A device's newest state is never given up for an outage: Alexa converges."""
+    online = quiet
+    amazon.script[:] = [(500, "INTERNAL_SERVICE_EXCEPTION")] * 4  # one more than the limit
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    [report] = amazon.wait_for(reports_for(amazon, light.id), timeout=30)
+    properties = report["event"]["payload"]["change"]["properties"]
+    assert properties[0]["value"] == "ON"
+    outcomes = eventually(lambda: len(h := history(store, light.id)) == 5 and h, timeout=10)
+    assert [o for o, _ in outcomes] == ["retry"] * 4 + ["ok"]
+    assert "INTERNAL_SERVICE_EXCEPTION" in outcomes[0][1]
+
+
+def test_a_401_that_a_fresh_token_does_not_cure_is_retried_not_an_unlink(
     alexa, amazon, linked, light, account, quiet, store
 ):
     online = quiet
-    amazon.script[:] = [(500, "INTERNAL_SERVICE_EXCEPTION")] * 3
+    amazon.script[:] = [(401, "INVALID_ACCESS_TOKEN_EXCEPTION")] * 4  # before and after refresh
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
-    outcomes = eventually(lambda: len(h := history(store, light.id)) == 3 and h, timeout=20)
-    assert [o for o, _ in outcomes] == ["retry", "retry", "dead-letter"]
-    assert "INTERNAL_SERVICE_EXCEPTION" in outcomes[-1][1]
-    assert amazon.wait_for(reports_for(amazon, light.id), 0) == []
+    assert amazon.wait_for(reports_for(amazon, light.id), timeout=30)
+    outcomes = eventually(lambda: len(h := history(store, light.id)) == 3 and h, timeout=10)
+    assert [o for o, _ in outcomes] == ["retry", "retry", "ok"]
+    assert store.links("alexa").get(account.user.id) is not None  # still linked
 
 
 def test_skill_disabled_stops_reports_until_the_next_accept_grant(

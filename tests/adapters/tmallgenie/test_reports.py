@@ -121,7 +121,9 @@ def test_top_errors_retry_then_dead_letter(genie, taobao, token, pair, account, 
         return [
             (m["outcome"], m["detail"])
             for m in reversed(store.messages.query(device_id=pair[0].id, kind="report"))
-            if m["origin"] == "tmallgenie" and m["action"] != "connectivity"
+            if m["origin"] == "tmallgenie"
+            and m["action"] != "connectivity"
+            and m["outcome"] != "coalesced"
         ]
 
     history = eventually(lambda: len(outcomes()) == 2 and outcomes(), timeout=15)
