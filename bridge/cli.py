@@ -196,12 +196,18 @@ def client() -> None:
     required=True,
     help="A redirect URI the platform uses (repeat for several).",
 )
-def client_create(name: str, redirect_uris: tuple[str, ...]) -> None:
+@click.option(
+    "--adapter",
+    default=None,
+    help="The adapter (platform) whose webhook takes this client's tokens [default: NAME].",
+)
+def client_create(name: str, redirect_uris: tuple[str, ...], adapter: str | None) -> None:
     """Register a client; prints its client_id and client_secret (shown once)."""
-    created, secret = _store().clients.create(name, list(redirect_uris))
+    created, secret = _store().clients.create(name, list(redirect_uris), adapter)
     _print(
         {
             "name": created.name,
+            "adapter": created.adapter,
             "client_id": created.client_id,
             "client_secret": secret,
             "redirect_uris": list(created.redirect_uris),
@@ -290,7 +296,9 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("owner")
-@click.option("--client", required=True, help="Who the token is for.")
+@click.option(
+    "--client", required=True, help="The adapter (platform) whose webhook takes the token."
+)
 @click.option("--ttl", type=float, default=3600.0, show_default=True, help="Lifetime, seconds.")
 def token_create(owner: str, client: str, ttl: float) -> None:
     """Print a new access token for an account."""

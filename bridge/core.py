@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import time
 
@@ -71,7 +72,7 @@ class Bridge:
         return AdapterContext(
             name=name,
             settings=self.settings.adapter_settings,
-            authenticate=self.store.tokens.resolve,
+            authenticate=functools.partial(self.store.tokens.resolve, adapter=name),
             devices=self.devices.list,
             device=device,
             state=self.devices.state,
@@ -82,13 +83,16 @@ class Bridge:
             http=self.http,
             log=logging.getLogger(f"adapters.{name}"),
             links=self.store.links(name),
-            unlink=self.unlink,
+            unlink=functools.partial(self.unlink, adapter=name),
         )
 
-    def unlink(self, access_token: str) -> None:
-        """Revoke the OAuth grant behind an access token (a platform said the user unlinked)."""
+    def unlink(self, access_token: str, adapter: str) -> None:
+        """Revoke the OAuth grant behind an access token (a platform said the user unlinked).
+
+        Only a token issued for that platform: no platform ends another's link.
+        """
         row = self.store.tokens.lookup(access_token)
-        if row is None:
+        if row is None or (row["adapter"] or row["client"]) != adapter:
             return
         if row["grant_id"]:
             self.store.revoke_grant(row["grant_id"])

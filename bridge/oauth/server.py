@@ -42,6 +42,7 @@ class Server(AuthorizationServer):
             client_id=client_id,
             scope=scope,
             grant_id=grant_id,
+            adapter=request.client.client.adapter,
         )
         self.store.grants.save_refresh(
             token["refresh_token"], request.user.id, client_id, scope, grant_id, self.refresh_ttl

@@ -32,6 +32,8 @@ class Client:
     name: str
     secret_hash: str
     redirect_uris: tuple[str, ...]
+    adapter: str = ""
+    """The platform (adapter name) this client's tokens are good for."""
 
 
 def _check_redirect_uri(uri: str) -> None:
@@ -47,8 +49,13 @@ class Clients:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, name: str, redirect_uris: list[str]) -> tuple[Client, str]:
-        """Register a client; return it with its secret (shown once, stored hashed)."""
+    def create(
+        self, name: str, redirect_uris: list[str], adapter: str | None = None
+    ) -> tuple[Client, str]:
+        """Register a client; return it with its secret (shown once, stored hashed).
+
+        Its tokens work at one adapter's webhook: `adapter`, or the client's name.
+        """
         if not name.strip() or len(name) > 64:
             raise BridgeError("a client name is 1-64 characters")
         if not redirect_uris:
@@ -56,7 +63,9 @@ class Clients:
         for uri in redirect_uris:
             _check_redirect_uri(uri)
         secret = new_token()
-        client = Client(new_token(18), name, hash_token(secret), tuple(redirect_uris))
+        client = Client(
+            new_token(18), name, hash_token(secret), tuple(redirect_uris), adapter or name
+        )
         try:
             self.db["oauth_clients"].insert(
                 {
@@ -65,6 +74,7 @@ class Clients:
                     "secret_hash": client.secret_hash,
                     "redirect_uris": json.dumps(redirect_uris),
                     "created_at": time.time(),
+                    "adapter": client.adapter,
                 }
             )
         except sqlite3.IntegrityError:
@@ -73,11 +83,11 @@ class Clients:
 
     def get(self, client_id: str) -> Client | None:
         row = self.db.conn.execute(
-            "select client_id, name, secret_hash, redirect_uris from oauth_clients"
-            " where client_id = ?",
+            "select client_id, name, secret_hash, redirect_uris, coalesce(adapter, name)"
+            " from oauth_clients where client_id = ?",
             (client_id,),
         ).fetchone()
-        return Client(row[0], row[1], row[2], tuple(json.loads(row[3]))) if row else None
+        return Client(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4]) if row else None
 
     def list(self) -> list[Client]:
         rows = self.db.conn.execute("select client_id from oauth_clients order by name")

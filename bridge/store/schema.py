@@ -185,3 +185,10 @@ def m004_integration_keys(db: Database) -> None:
     )
     db["api_tokens"].create_index(["key_id"])
     db["messages"].create_index(["origin", "id"])
+
+
+@migrations()
+def m005_tokens_bound_to_an_adapter(db: Database) -> None:
+    """A client serves one platform; its tokens work at that platform's webhook only."""
+    db["oauth_clients"].add_column("adapter", str)
+    db["tokens"].add_column("adapter", str)

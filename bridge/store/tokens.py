@@ -11,7 +11,8 @@ from bridge.secrets import hash_token, new_token
 from bridge.store.cache import Cache
 
 RESOLVE = (
-    "select users.id, users.name, users.app_key, tokens.expires_at from tokens"
+    "select users.id, users.name, users.app_key, tokens.expires_at,"
+    " coalesce(tokens.adapter, tokens.client) from tokens"
     " join users on users.id = tokens.user_id where tokens.token_hash = ?"
 )
 
@@ -19,7 +20,7 @@ RESOLVE = (
 class Tokens:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.cache: Cache[str, tuple[User, float]] = Cache()
+        self.cache: Cache[str, tuple[User, float, str]] = Cache()
 
     def issue(
         self,
@@ -31,8 +32,12 @@ class Tokens:
         client_id: str | None = None,
         scope: str | None = None,
         grant_id: str | None = None,
+        adapter: str | None = None,
     ) -> str:
-        """Store an access token (hashed); return it in clear, once."""
+        """Store an access token (hashed); return it in clear, once.
+
+        The token works at `adapter`'s webhook only (by default, the client's name).
+        """
         token = token or new_token()
         now = time.time()
         self.db["tokens"].insert(
@@ -45,6 +50,7 @@ class Tokens:
                 "client_id": client_id,
                 "scope": scope,
                 "grant_id": grant_id,
+                "adapter": adapter or client,
             }
         )
         return token
@@ -61,11 +67,15 @@ class Tokens:
             self.db.conn.execute("delete from tokens where token_hash = ?", (digest,))
             self.cache.drop(digest)
 
-    def resolve(self, token: str | None) -> User:
-        """The user a token belongs to, or the precise reason it does not."""
+    def resolve(self, token: str | None, adapter: str | None = None) -> User:
+        """The user a token belongs to, or the precise reason it does not.
+
+        With `adapter`, a token issued for another platform is refused: a
+        token leaked from one platform opens no other.
+        """
         if not token:
             raise MissingToken()
-        if len(token) > 512:
+        if not isinstance(token, str) or len(token) > 512:
             raise InvalidToken()
         digest = hash_token(token)
         hit = self.cache.get(digest)
@@ -73,11 +83,13 @@ class Tokens:
             row = self.db.conn.execute(RESOLVE, (digest,)).fetchone()
             if row is None:
                 raise InvalidToken()
-            hit = User(*row[:3]), row[3]
+            hit = User(*row[:3]), row[3], row[4]
             self.cache.put(digest, hit)
-        user, expires_at = hit
+        user, expires_at, bound_to = hit
         if expires_at <= time.time():
             raise ExpiredToken()
+        if adapter is not None and bound_to != adapter:
+            raise InvalidToken(f"this token was issued for {bound_to!r}, not {adapter!r}")
         return user
 
     def prune(self, grace: float = 86400.0) -> None:

@@ -3,8 +3,9 @@
 from alexa_helpers import accept_grant, directive, prop
 
 
-def test_alexa_end_to_end(alexa, amazon, platform, account, light, connect):
+def test_alexa_end_to_end(make_platform, server, alexa, amazon, account, light, connect):
     online = connect(account, [light])
+    platform = make_platform(server.url, adapter="alexa")
     code, _ = platform.code_for(account.user.name, account.password)
     token = platform.exchange(code).json()["access_token"]  # a real account-linking token
 

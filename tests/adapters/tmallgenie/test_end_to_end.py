@@ -7,7 +7,7 @@ from genie_helpers import CONTROL, DISCOVERY, v1, v2
 
 def test_tmallgenie_end_to_end(genie, taobao, make_platform, server, account, light, connect):
     online = connect(account, [light])
-    platform = make_platform(server.url)
+    platform = make_platform(server.url, adapter="tmallgenie")
     platform.redirect_uri += "?skillId=98765&token=linking-token"
     path = platform.authorize_path(state="genie")
     platform.login(path, account.user.name, account.password)

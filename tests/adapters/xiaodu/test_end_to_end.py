@@ -3,8 +3,9 @@
 from xiaodu_helpers import CONTROL, attributes, from_sample, request
 
 
-def test_xiaodu_end_to_end(duer, dueros, platform, account, light, connect):
+def test_xiaodu_end_to_end(make_platform, server, duer, dueros, account, light, connect):
     online = connect(account, [light])
+    platform = make_platform(server.url, adapter="xiaodu")
     code, _ = platform.code_for(account.user.name, account.password)
     token = platform.exchange(code).json()["access_token"]
     discover = from_sample("discover.request", token)

@@ -4,6 +4,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from conftest import ACCESS_TOKEN_TTL
 from linking import pkce_pair
 
@@ -241,3 +242,22 @@ def test_callback_query_parameters_come_back_untouched(make_platform, server, ac
         redirect_uri=platform.redirect_uri.replace("/callback/", "/elsewhere/")
     )
     assert platform.get(other_path).status_code == 400
+
+
+def test_a_token_works_only_at_the_webhook_of_the_platform_it_was_issued_to(
+    platform, account, server
+):
+    from alexa_helpers import directive
+    from genie_helpers import DISCOVERY, v1
+
+    code, _ = platform.code_for(account.user.name, account.password)
+    token = platform.exchange(code).json()["access_token"]
+    assert platform.discover(token).status_code == 200  # its own platform (echo)
+    alexa = requests.post(
+        server.url + "/voice/alexa", json=directive("Alexa.Discovery", "Discover", token), timeout=5
+    ).json()
+    assert alexa["event"]["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+    genie = requests.post(
+        server.url + "/voice/tmallgenie", json=v1(DISCOVERY, "DiscoveryDevices", token), timeout=5
+    ).json()
+    assert genie["payload"]["errorCode"] == "ACCESS_TOKEN_INVALIDATE"
