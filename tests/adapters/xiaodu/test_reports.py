@@ -22,6 +22,7 @@ def linked(duer, token, dueros, account):
     open_uid = f"uid-{account.user.id}"
     body = from_sample("discover.request", token)
     body["payload"]["openUid"] = open_uid
+    dueros.script.clear()  # no scripted answer left over from an earlier test
     duer.send(body)
     dueros.tokens[open_uid] = token
     return open_uid
@@ -42,7 +43,7 @@ def reports_for(device_id, attribute=None):
 def test_physical_change_is_reported_then_read_back(dueros, linked, light, account, connect):
     online = connect(account, [light])
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
-    [report] = dueros.wait_for("reports", reports_for(light.id))
+    report = dueros.wait_for("reports", reports_for(light.id))[0]
     assert report["payload"] == {
         "botId": BOT_ID,
         "openUid": linked,
