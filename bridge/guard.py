@@ -84,19 +84,13 @@ class HttpGuard:
         environ["wsgi.input_terminated"] = True
 
     def _read(self, stream: Any, length: int | None) -> bytes:
-        parts: list[bytes] = []
-        size = 0
+        """The whole body, within the size and time limits (one read when its length is known)."""
         try:
             with gevent.Timeout(self.body_timeout):
-                while length is None or size < length:
-                    want = READ_CHUNK if length is None else min(READ_CHUNK, length - size)
-                    chunk = stream.read(want)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if size > self.max_body:
-                        raise Refused(413, "too_large", f"the body is over {self.max_body} bytes")
-                    parts.append(chunk)
+                if length is not None:
+                    body = stream.read(length) if length else b""
+                else:
+                    body = self._read_chunked(stream)
         except gevent.Timeout:
             raise Refused(408, "timeout", "the body did not arrive in time") from None
         except Refused:
@@ -104,8 +98,18 @@ class HttpGuard:
         except Exception as exc:  # the server's parser: bad chunk sizes, missing terminators
             log.info("refused a malformed request body: %s", type(exc).__name__)
             raise Refused(400, "bad_request", "the request body is malformed") from None
-        if length is not None and size < length:
+        if length is not None and len(body) < length:
             raise Refused(400, "bad_request", "the body is shorter than its Content-Length")
+        return body
+
+    def _read_chunked(self, stream: Any) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while chunk := stream.read(READ_CHUNK):
+            size += len(chunk)
+            if size > self.max_body:
+                raise Refused(413, "too_large", f"the body is over {self.max_body} bytes")
+            parts.append(chunk)
         return b"".join(parts)
 
     def _check_type(self, environ: dict[str, Any], body: bytes) -> None:
