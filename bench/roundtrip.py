@@ -155,9 +155,10 @@ def setup(tmp: Path, devices: int) -> tuple[dict[str, str], str, str, str, list[
     user, secret = store.users.create("bench", "bench-password")
     with store.db.atomic():
         ids = [store.devices.create(user.id, "switch", f"Switch {i}").id for i in range(devices)]
-    token = store.tokens.issue(user.id, "echo", ttl=86400)
+    # A token works at the webhook of the platform it was issued to only.
+    tokens = {name: store.tokens.issue(user.id, name, ttl=86400) for name in ("echo", "alexa")}
     store.close()
-    return env, user.app_key, secret, token, ids
+    return env, user.app_key, secret, tokens, ids
 
 
 def commands(token: str, ids: list[str], n: int = 5000) -> list[dict]:
@@ -208,7 +209,7 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
     Both servers stay up while the other is measured (idle, they cost nothing),
     so a noisy moment on the machine lands on both sides rather than on one.
     """
-    env, app_key, secret, token, ids = setup(tmp / "throughput", args.devices)
+    env, app_key, secret, tokens, ids = setup(tmp / "throughput", args.devices)
     env["BRIDGE_ADAPTERS"] = "echo,alexa"
     runs: dict[str, list[dict]] = {"bridge": [], "alexa": [], "hello": []}
     with (
@@ -218,7 +219,7 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
     ):
         for _ in range(args.rounds):
             runs["bridge"].append(
-                load(url + "/voice/echo", commands(token, ids), args, tmp, master)
+                load(url + "/voice/echo", commands(tokens["echo"], ids), args, tmp, master)
             )
             runs["hello"].append(
                 load(
@@ -231,7 +232,12 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
             )
             runs["alexa"].append(
                 load(
-                    url + "/voice/alexa", alexa_directives(token, ids), args, tmp, master, "--alexa"
+                    url + "/voice/alexa",
+                    alexa_directives(tokens["alexa"], ids),
+                    args,
+                    tmp,
+                    master,
+                    "--alexa",
                 )
             )
     bridge, alexa, hello = (_best(runs[k]) for k in ("bridge", "alexa", "hello"))
@@ -249,7 +255,7 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
 
 
 def capacity(args: argparse.Namespace, tmp: Path) -> dict:
-    env, app_key, secret, token, ids = setup(tmp / "capacity", args.capacity)
+    env, app_key, secret, tokens, ids = setup(tmp / "capacity", args.capacity)
     with gunicorn("app:app", env) as (url, master):
         requests.get(url + "/", timeout=5)
         time.sleep(1)
@@ -258,7 +264,7 @@ def capacity(args: argparse.Namespace, tmp: Path) -> dict:
             time.sleep(3)
             after = worker_rss_kb(master)
             online = requests.get(url + "/healthz", timeout=5).json()["devices_online"]
-            rate = load(url + "/voice/echo", commands(token, ids), args, tmp, master)
+            rate = load(url + "/voice/echo", commands(tokens["echo"], ids), args, tmp, master)
     return {
         "devices": online,
         "rss_before_kb": before,

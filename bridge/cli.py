@@ -76,10 +76,21 @@ def user_create(name: str, password: str) -> None:
 @user.command("password")
 @click.argument("name")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def user_password(name: str, password: str) -> None:
-    """Change an account's password."""
-    _store().users.set_password(name, password)
-    click.echo(f"password of {name} changed")
+@click.option(
+    "--revoke-links",
+    is_flag=True,
+    help="Also end every platform link (OAuth grant): the platforms must link again.",
+)
+def user_password(name: str, password: str, revoke_links: bool) -> None:
+    """Change an account's password; its console sessions end."""
+    store = _store()
+    user = store.users.set_password(name, password)
+    click.echo(f"password of {name} changed; its console sessions are over")
+    if revoke_links:
+        grants = store.grants.of_user(user.id)
+        for grant_id in grants:
+            store.revoke_grant(grant_id)
+        click.echo(f"{len(grants)} platform link(s) revoked")
 
 
 @user.command("list")

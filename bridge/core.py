@@ -28,6 +28,12 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def _own_settings(environment: dict[str, str], adapter: str) -> dict[str, str]:
+    """An adapter sees its own BRIDGE_<NAME>_* settings only: never BRIDGE_SECRET_KEY."""
+    prefix = f"BRIDGE_{adapter.upper()}_"
+    return {k: v for k, v in environment.items() if k.startswith(prefix)}
+
+
 class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -71,7 +77,7 @@ class Bridge:
 
         return AdapterContext(
             name=name,
-            settings=self.settings.adapter_settings,
+            settings=_own_settings(self.settings.adapter_settings, name),
             authenticate=functools.partial(self.store.tokens.resolve, adapter=name),
             devices=self.devices.list,
             device=device,

@@ -7,6 +7,8 @@ import time
 from bridge.store.logins import Logins
 
 MAX_WAIT = 900.0
+ADDRESS_FACTOR = 4
+"""An address (an office behind one NAT) gets this many times an account's free failures."""
 
 
 def wait_seconds(
@@ -15,8 +17,11 @@ def wait_seconds(
     """Seconds to wait before the next attempt for this account or from this address."""
     now = now if now is not None else time.time()
     wait = 0.0
-    for column, value in (("name", name), ("address", address)):
+    for column, value, allowed in (
+        ("name", name, free),
+        ("address", address, free * ADDRESS_FACTOR),
+    ):
         count, last = logins.failures(column, value, now)
-        if count >= free:
-            wait = max(wait, min(MAX_WAIT, 2.0 ** (count - free)) - (now - last))
+        if count >= allowed:
+            wait = max(wait, min(MAX_WAIT, 2.0 ** (count - allowed)) - (now - last))
     return max(0, int(wait + 0.999))

@@ -139,8 +139,11 @@ def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
 
 
 def current_user() -> User | None:
+    """The signed-in user; a session from before their last password change is over."""
     user_id, since = session.get("user_id"), session.get("auth_at", 0)
     if user_id is None or time.time() - since > SESSION_MAX_AGE:
+        return None
+    if since < _store().users.password_changed_at(user_id):
         return None
     return _store().users.by_id(user_id)
 
@@ -230,8 +233,11 @@ def login():
             username=name,
             error=f"Too many failed attempts. Try again in {wait} seconds.",
         )
+    # Recorded as a failure before the (slow) check: tries running at once count each other.
+    attempt = store.logins.record(name, address, success=False)
     user = store.users.verify_password(name, password)
-    store.logins.record(name, address, success=user is not None)
+    if user is not None:
+        store.logins.succeeded(attempt)
     if user is None:
         return _page(
             "login.html",

@@ -6,6 +6,7 @@ Everything the bridge keeps goes through this package, so a later backend
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -27,13 +28,26 @@ from bridge.store.users import Users
 from bridge.store.writer import WriteBehind
 
 
+def _private(path: Path) -> None:
+    """The database holds hashes and encrypted secrets: owner-only, 0600.
+
+    SQLite gives its -wal and -shm files the database file's mode, so creating
+    (or fixing) the database file is enough; older ones are fixed too.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
 class Store:
     """One open database and the repositories over it."""
 
     def __init__(self, path: str, vault: Vault) -> None:
         self.vault = vault
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private(Path(path))
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 5000")
         conn.execute("PRAGMA foreign_keys = ON")

@@ -124,10 +124,19 @@ class Grants:
                 "select token_hash from tokens where grant_id = ?", (grant_id,)
             )
         ]
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.execute("delete from tokens where grant_id = ?", (grant_id,))
             self.db.conn.execute("delete from refresh_tokens where grant_id = ?", (grant_id,))
         return hashes
+
+    def of_user(self, user_id: int) -> list[str]:
+        """The ids of every grant (account link) a user has given."""
+        rows = self.db.conn.execute(
+            "select distinct grant_id from refresh_tokens where user_id = ? union"
+            " select distinct grant_id from tokens where user_id = ? and grant_id is not null",
+            (user_id, user_id),
+        )
+        return [grant_id for (grant_id,) in rows]
 
     def prune(self, now: float | None = None) -> None:
         """Forget expired codes and refresh tokens."""

@@ -13,21 +13,49 @@ class Logins:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, name: str, address: str, success: bool) -> None:
-        self.db["login_attempts"].insert(
-            {"at": time.time(), "name": name[:64], "address": address, "success": int(success)}
+    def record(self, name: str, address: str, success: bool) -> int:
+        """Record an attempt; return its id. An attempt in progress is recorded as a failure
+        (and turned into a success by `succeeded`), so concurrent tries count each other."""
+        return int(
+            self.db["login_attempts"]
+            .insert(
+                {
+                    "at": time.time(),
+                    "name": name[:64],
+                    "address": address[:64],
+                    "success": int(success),
+                }
+            )
+            .last_pk
         )
 
+    def succeeded(self, attempt_id: int) -> None:
+        self.db.conn.execute("update login_attempts set success = 1 where rowid = ?", (attempt_id,))
+
     def failures(self, column: str, value: str, now: float | None = None) -> tuple[int, float]:
-        """(failed attempts since the last success within the window, time of the last)."""
-        assert column in ("name", "address")
+        """(failed attempts within the window, time of the last).
+
+        For an account, failures before its last success are forgiven (the owner
+        got in). For an address they are not: an attacker spraying many accounts
+        must not reset the count by logging into one of their own in between.
+        """
         now = now if now is not None else time.time()
-        row = self.db.conn.execute(
-            f"select count(*), max(at) from login_attempts where {column} = ? and at > ?"
-            f" and success = 0 and at > coalesce((select max(at) from login_attempts"
-            f" where {column} = ? and success = 1), 0)",
-            (value, now - WINDOW, value),
-        ).fetchone()
+        if column == "name":
+            sql = (
+                "select count(*), max(at) from login_attempts where name = ? and at > ?"
+                " and success = 0 and at > coalesce((select max(at) from login_attempts"
+                " where name = ? and success = 1), 0)"
+            )
+            args: tuple = (value, now - WINDOW, value)
+        elif column == "address":
+            sql = (
+                "select count(*), max(at) from login_attempts"
+                " where address = ? and at > ? and success = 0"
+            )
+            args = (value, now - WINDOW)
+        else:
+            raise ValueError(column)
+        row = self.db.conn.execute(sql, args).fetchone()
         return int(row[0]), float(row[1] or 0.0)
 
     def prune(self, older_than: float) -> None:

@@ -192,3 +192,8 @@ def m005_tokens_bound_to_an_adapter(db: Database) -> None:
     """A client serves one platform; its tokens work at that platform's webhook only."""
     db["oauth_clients"].add_column("adapter", str)
     db["tokens"].add_column("adapter", str)
+
+
+@migrations()
+def m006_password_changes_end_sessions(db: Database) -> None:
+    db["users"].add_column("password_changed_at", float)

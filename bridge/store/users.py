@@ -102,11 +102,22 @@ class Users:
         ok = offload(check_password, stored, password)
         return _user(row) if row and ok else None
 
-    def set_password(self, name: str, password: str) -> None:
+    def set_password(self, name: str, password: str) -> User:
+        """Change the password; every console session signed in before now ends."""
         user = self.get(name)
         if len(password) < 8:
             raise BridgeError("a password has at least 8 characters")
-        self.db["users"].update(user.id, {"password_hash": offload(hash_password, password)})
+        self.db["users"].update(
+            user.id,
+            {"password_hash": offload(hash_password, password), "password_changed_at": time.time()},
+        )
+        return user
+
+    def password_changed_at(self, user_id: int) -> float:
+        row = self.db.conn.execute(
+            "select password_changed_at from users where id = ?", (user_id,)
+        ).fetchone()
+        return float(row[0] or 0.0) if row else float("inf")
 
     def list(self) -> list[User]:
         return [_user(r) for r in self.db["users"].rows_where(order_by="name")]

@@ -1,5 +1,7 @@
 """The adapter contract: a plugin found by entry point, mounted, driven end to end."""
 
+import os
+
 import pytest
 import requests
 from servers import eventually
@@ -132,3 +134,14 @@ def test_offline_and_invalid_are_mapped_by_the_adapter(account, light, voice, st
         voice({**base, "action": "setPowerState", "value": {"state": 1}}).json()["error"]
         == "invalid"
     )
+
+
+def test_an_adapter_sees_only_its_own_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIDGE_ECHO_SOMETHING", "mine")
+    monkeypatch.setenv("BRIDGE_ALEXA_CLIENT_SECRET", "not yours")
+    monkeypatch.setenv("BRIDGE_SECRET_KEY", "never an adapter's")
+    app = create_app({"database": str(tmp_path / "s.db")})
+    echo = app.extensions["bridge"].adapters["echo"]
+    assert echo.context.setting("something") == "mine"
+    assert set(echo.context.settings) <= {k for k in os.environ if k.startswith("BRIDGE_ECHO_")}
+    assert "BRIDGE_SECRET_KEY" not in echo.context.settings

@@ -57,6 +57,48 @@ def test_repeated_failures_are_slowed_and_recorded(throttled_platform):
     assert [r[0] for r in rows] == [0] * (FREE + 1)
 
 
+def _login_rush(platform, attempts):
+    """Post many logins at once, each from its own browser session; their statuses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = platform.authorize_path()
+    login = "/oauth/login?" + urlencode({"next": path})
+    browsers = [Platform(**{**platform.__dict__, "session": requests.Session()}) for _ in attempts]
+    pages = [b.get(path) for b in browsers]
+    with ThreadPoolExecutor(len(browsers)) as pool:
+        rush = [
+            pool.submit(b.post_form, login, page, username=user, password=password)
+            for b, page, (user, password) in zip(browsers, pages, attempts, strict=True)
+        ]
+        return [f.result().status_code for f in rush]
+
+
+def test_concurrent_tries_on_one_account_count_each_other(throttled_platform):
+    platform, name, _ = throttled_platform
+    statuses = _login_rush(platform, [(name, f"guess-{i}") for i in range(40)])
+    assert statuses.count(401) <= FREE  # only the free tries reach the password check
+    assert statuses.count(429) >= 40 - FREE
+
+
+def test_a_spray_from_one_address_is_slowed_even_between_own_successes(
+    throttled_platform, throttled
+):
+    platform, own, store = throttled_platform
+    victims = [f"v{uuid.uuid4().hex[:8]}" for _ in range(30)]
+    for victim in victims:
+        store.users.create(victim, "victim-password")
+    path = platform.authorize_path()
+    statuses = []
+    for i, victim in enumerate(victims):
+        if i % 5 == 0:  # the attacker signs into their own account now and then
+            platform.session = requests.Session()
+            platform.login(path, own, "right-password")
+        platform.session = requests.Session()
+        statuses.append(platform.login(path, victim, "guess").status_code)
+    assert 429 in statuses  # the address is slowed down, own successes notwithstanding
+    assert statuses.count(401) <= FREE * 4
+
+
 def test_secure_cookies_over_https(tls_server, make_platform):
     platform = make_platform(tls_server.url)
     platform.verify = str(tls_server.ca)
@@ -99,22 +141,23 @@ def test_client_commands(server_env, store):
     assert store.clients.get(created["client_id"]) is None
 
 
-def test_password_hashing_does_not_stall_the_devices(platform, account, light, connect, admin_send):
+def test_password_hashing_does_not_stall_the_devices(
+    platform, account, make_account, light, connect, admin_send
+):
     """Each login costs ~100 ms of scrypt; on the event loop, eight would stall commands."""
     from concurrent.futures import ThreadPoolExecutor
 
     connect(account, [light])
+    people = [make_account() for _ in range(8)]  # eight people signing in at once
     path = platform.authorize_path()
     login = "/oauth/login?" + urlencode({"next": path})
-    browsers = [Platform(**{**platform.__dict__, "session": requests.Session()}) for _ in range(8)]
+    browsers = [Platform(**{**platform.__dict__, "session": requests.Session()}) for _ in people]
     pages = [b.get(path) for b in browsers]  # every form is ready before the rush
     assert admin_send(light.id, "setPowerState", {"state": "On"}).ok
     with ThreadPoolExecutor(len(browsers)) as pool:
         rush = [
-            pool.submit(
-                b.post_form, login, page, username=account.user.name, password=account.password
-            )
-            for b, page in zip(browsers, pages, strict=True)
+            pool.submit(b.post_form, login, page, username=p.user.name, password=p.password)
+            for b, page, p in zip(browsers, pages, people, strict=True)
         ]
         time.sleep(0.05)  # the hashes are running now
         before = time.monotonic()
