@@ -63,3 +63,46 @@ def test_console_in_a_browser(browser, server, account, light, connect, output_d
     small.goto(server.url + "/console")
     expect(small.get_by_text("Kitchen light")).to_be_visible()
     small.screenshot(path=output_dir / "4-phone.png", full_page=True)
+
+
+def test_a_password_change_ends_console_sessions(server, platform, account, store):
+    session = platform.session
+    page = platform.get("/console/login")
+    signed_in = platform.post_form(
+        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
+    )
+    assert signed_in.status_code == 303
+    assert session.get(server.url + "/console", allow_redirects=False, timeout=5).status_code == 200
+    store.users.set_password(account.user.name, "a-brand-new-password")
+    reply = session.get(server.url + "/console", allow_redirects=False, timeout=5)
+    assert reply.status_code == 302 and reply.headers["Location"].endswith("/console/login")
+
+
+def test_revoke_links_with_a_password_change_ends_every_grant(server_env, platform, account, store):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code, _ = platform.code_for(account.user.name, account.password)
+    token = platform.exchange(code).json()["access_token"]
+    assert platform.discover(token).status_code == 200
+    bridge = str(Path(sys.executable).with_name("bridge"))
+    done = subprocess.run(
+        [
+            bridge,
+            "user",
+            "password",
+            account.user.name,
+            "--password",
+            "another-pass-1",
+            "--revoke-links",
+        ],
+        env={**os.environ, **server_env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 platform link(s) revoked" in done.stdout
+    assert platform.discover(token).json()["error"] == "invalid_token"
