@@ -17,6 +17,7 @@ from bridge.device_socket import DeviceEndpoint
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.hub import Hub
+from bridge.live import Notifier
 from bridge.metrics import Metrics
 from bridge.model import Device, User
 from bridge.ratelimit import EventLimiter
@@ -69,6 +70,7 @@ class Bridge:
         self.api_buckets = Buckets(settings.api_rate, settings.api_burst)
         for name, cls in plugins.discover(settings.adapters).items():
             self.adapters[name] = cls(self._context(name))
+        self.notifier = Notifier()
         self._greenlets: list[gevent.Greenlet] = []
 
     def _context(self, name: str) -> AdapterContext:
@@ -122,7 +124,9 @@ class Bridge:
             gevent.sleep(every)
             try:
                 self.store.writer.flush()
-                self.store.notice_external_changes()
+                self.notifier.notify(self.store.messages.take_recorded())
+                if self.store.notice_external_changes():
+                    self.notifier.notify_all()
             except Exception:
                 log.exception("writing history and shadow failed; will retry")
 

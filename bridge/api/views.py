@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
-import json
 import math
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import gevent
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from bridge import bodies, catalog
+from bridge import bodies, catalog, live
 from bridge.api.openapi import document
 from bridge.bodies import CommandBody, MessagesQuery
 from bridge.model import BridgeError, Command, Device, NoSuchDevice
@@ -208,24 +206,21 @@ def key_status(key_id: str):
 def stream():
     """Server-sent events: every new message in the key's scope, as it is recorded."""
     start = _messages(limit=1)
-    last = start[0]["id"] if start else 0
-    key = g.key
+    key, bridge = g.key, _bridge()
+
+    def fetch(after: int) -> list[dict]:
+        g.key = key
+        return list(reversed(_messages(after=after, limit=100)))
 
     def events() -> Iterator[str]:
-        nonlocal last
-        g.key = key
-        yield ": connected\n\n"
-        quiet, end = 0.0, time.monotonic() + STREAM_SECONDS
-        while time.monotonic() < end:
-            fresh = list(reversed(_messages(after=last, limit=100)))
-            for row in fresh:
-                last = row["id"]
-                yield f"id: {row['id']}\nevent: message\ndata: {json.dumps(row)}\n\n"
-            quiet = 0.0 if fresh else quiet + 0.25
-            if quiet >= 15:
-                quiet = 0.0
-                yield ": keep-alive\n\n"
-            gevent.sleep(0.25)
+        return live.stream(
+            key.user_id,
+            bridge.notifier,
+            fetch,
+            start[0]["id"] if start else 0,
+            STREAM_SECONDS,
+            event="message",
+        )
 
     return Response(
         stream_with_context(events()),

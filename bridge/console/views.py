@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import gevent
 from flask import (
     Blueprint,
     Response,
@@ -19,6 +17,7 @@ from flask import (
     url_for,
 )
 
+from bridge import live
 from bridge.model import BridgeError, User
 from bridge.oauth.views import csrf, current_user
 
@@ -169,17 +168,15 @@ def stream():
     """New history rows as server-sent events, for the page's live table."""
     user = current_user()
     latest = _history(user, limit=1)
-    last = latest[0]["id"] if latest else 0
 
     def events() -> Iterator[str]:
-        nonlocal last
-        end = time.monotonic() + 3600
-        while time.monotonic() < end:
-            for row in reversed(_history(user, after=last, limit=100)):
-                last = row["id"]
-                yield f"id: {row['id']}\ndata: {json.dumps(row)}\n\n"
-            yield ": keep-alive\n\n"
-            gevent.sleep(0.5)
+        return live.stream(
+            user.id,
+            current_app.extensions["bridge"].notifier,
+            lambda after: list(reversed(_history(user, after=after, limit=100))),
+            latest[0]["id"] if latest else 0,
+            3600,
+        )
 
     return Response(
         stream_with_context(events()),

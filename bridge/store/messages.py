@@ -53,6 +53,12 @@ class Messages:
     def __init__(self, db: Database, writer: WriteBehind) -> None:
         self.db = db
         self.writer = writer
+        self._recorded: set[int | None] = set()
+
+    def take_recorded(self) -> set[int | None]:
+        """The users whose history was recorded since the last call (live streams wake)."""
+        users, self._recorded = self._recorded, set()
+        return users
 
     def record(self, entry: Entry) -> None:
         row = (
@@ -70,6 +76,7 @@ class Messages:
             _text(entry.response),
         )
         self.writer.add(INSERT, row)
+        self._recorded.add(entry.user_id)
 
     def requests_of(self, origin: str, since: float) -> list[tuple]:
         """(at, outcome, latency_ms, detail) of one origin's requests since a time, newest first."""
