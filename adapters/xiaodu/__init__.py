@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+import requests
+
 from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
 from adapters.xiaodu import signing
 from adapters.xiaodu.attributes import profile, sample
@@ -19,6 +21,8 @@ DISCOVERY = "DuerOS.ConnectedHome.Discovery"
 CONTROL = "DuerOS.ConnectedHome.Control"
 QUERY = "DuerOS.ConnectedHome.Query"
 MAX_ATTRIBUTES = 10
+MAX_CERTS = 8
+"""Certificates kept by URL: a caller picks the URL, so the cache has a bound."""
 
 
 def envelope(namespace: str, name: str, message_id: str, payload: dict[str, Any]) -> dict:
@@ -96,9 +100,17 @@ class XiaoduAdapter(Adapter):
             return
         if not signing.cert_url_ok(url):
             raise malformed("signaturecerturl")
-        if url not in self._certs:
-            self._certs[url] = self.context.http.get(url, timeout=5).content
-        if not signing.verify_request(request.body, signature, self._certs[url]):
+        cert = self._certs.get(url)
+        if cert is None:
+            try:
+                cert = self.context.http.get(url, timeout=5).content
+            except requests.RequestException as exc:
+                self.context.log.warning("DuerOS certificate unreachable: %s", exc)
+                raise malformed("signaturecerturl") from None
+            if len(self._certs) >= MAX_CERTS:  # Baidu rotates a few; callers choose the URL
+                self._certs.pop(next(iter(self._certs)))
+            self._certs[url] = cert
+        if not signing.verify_request(request.body, signature, cert):
             raise malformed("signature")
 
     def _dispatch(
