@@ -16,7 +16,7 @@ from bridge.hub import Connection, Hub
 from bridge.replay import ReplayGuard
 from bridge.store import Store
 from bridge.store.devices import DEVICE_ID
-from bridge.store.messages import Entry
+from bridge.store.messages import Entry, rejection
 from bridge.websocket import ConnectionClosed, TooLarge, WebSocket
 
 log = logging.getLogger(__name__)
@@ -169,13 +169,5 @@ class DeviceEndpoint:
     ) -> None:
         log.warning("dropped device message: %s", reason)
         self.store.messages.record(
-            Entry(
-                "in",
-                "rejection",
-                "rejected",
-                device_id,
-                conn.user.id if conn else None,
-                detail=reason,
-                payload=raw,
-            )
+            rejection(device_id, conn.user.id if conn else None, reason, payload=raw)
         )

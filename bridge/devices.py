@@ -27,7 +27,7 @@ from bridge.model import (
 )
 from bridge.reporting import Reporter
 from bridge.store import Store
-from bridge.store.messages import Entry
+from bridge.store.messages import Entry, rejection
 
 APP_ORIGINS = {"api", "cli", "admin", "bridge"}
 
@@ -181,17 +181,8 @@ class DeviceService:
         try:
             props = catalog.state_from(device.type, command.action, value, command.instance_id)
         except catalog.InvalidState as exc:
-            self.store.messages.record(
-                Entry(
-                    "in",
-                    "rejection",
-                    "rejected",
-                    device.id,
-                    user.id,
-                    command.action,
-                    detail=f"answer not applied: {exc.message}",
-                )
-            )
+            detail = f"answer not applied: {exc.message}"
+            self.store.messages.record(rejection(device.id, user.id, detail, action=command.action))
             return
         changed = self.store.shadow.update(device.id, props, command.instance_id, now)
         if changed:

@@ -10,7 +10,7 @@ from bridge.protocol import Message
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.store import Store
-from bridge.store.messages import Entry
+from bridge.store.messages import Entry, rejection
 
 CONNECTIVITY = "connectivity"
 """The pseudo shadow name a reachability change carries in `StateChange.changed`."""
@@ -38,16 +38,8 @@ class EventIntake:
             )
         except catalog.InvalidState as exc:
             self.store.messages.record(
-                Entry(
-                    "in",
-                    "rejection",
-                    "rejected",
-                    device.id,
-                    user.id,
-                    message.action,
-                    detail=exc.message,
-                    payload=message.text,
-                    at=now,
+                rejection(
+                    device.id, user.id, exc.message, action=message.action, payload=message.text
                 )
             )
             return "rejected"

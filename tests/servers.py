@@ -181,3 +181,27 @@ def close_frame(ws) -> tuple[int, str]:
         opcode, data = ws.recv_data(control_frame=True)
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             return int.from_bytes(data[:2], "big"), data[2:].decode()
+
+
+def upgrade_environ(server_end, **headers: str) -> tuple[dict, object]:
+    """The WSGI environ of a WebSocket upgrade on one end of a socket pair, and the
+    wsproto client whose key it carries (to speak for the other end)."""
+    import re
+
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import Request
+
+    client = WSConnection(ConnectionType.CLIENT)
+    request = client.send(Request(host="device", target="/"))
+    key = re.search(rb"Sec-WebSocket-Key: (\S+)", request).group(1).decode()
+    environ = {
+        "gunicorn.socket": server_end,
+        "RAW_URI": "/",
+        "HTTP_HOST": "device",
+        "HTTP_UPGRADE": "websocket",
+        "HTTP_CONNECTION": "Upgrade",
+        "HTTP_SEC_WEBSOCKET_KEY": key,
+        "HTTP_SEC_WEBSOCKET_VERSION": "13",
+        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
+    }
+    return environ, client

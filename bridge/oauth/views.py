@@ -155,14 +155,18 @@ def _platform(client_id: str) -> str:
 
 
 def _invalid(error: OAuth2Error):
-    """Errors before the redirect URI is trusted stay here; the rest go back to it."""
+    """Errors before the redirect URI is trusted stay here; the rest go back to it.
+
+    The page says the same for an unknown client and for a known client with a
+    wrong redirect URI: it is no oracle of which client ids exist.
+    """
     if getattr(error, "redirect_uri", None):
         return _server().handle_error_response(request, error)
     return _page(
         "error.html",
         400,
         title="This link request is not valid",
-        message=error.description or error.error,
+        message="Start again from the app you are linking.",
     )
 
 

@@ -49,6 +49,20 @@ class Entry:
     """For a request: the device's response payload."""
 
 
+def rejection(
+    device_id: str | None,
+    user_id: int | None,
+    detail: str,
+    *,
+    action: str | None = None,
+    payload: Any = None,
+) -> Entry:
+    """A device message (or a value in one) the bridge refused: recorded, never applied."""
+    return Entry(
+        "in", "rejection", "rejected", device_id, user_id, action, detail=detail, payload=payload
+    )
+
+
 class Messages:
     def __init__(self, db: Database, writer: WriteBehind) -> None:
         self.db = db

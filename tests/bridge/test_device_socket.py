@@ -239,3 +239,39 @@ def test_a_dead_socket_is_taken_over_after_the_grace(raw, account, light, store,
     assert time.monotonic() - started >= 0.4  # the grace (0.5 s in tests) passed first
     send_event(fresh, account, light.id)
     assert latest(store, light.id, "event", mark)["outcome"] == "ok"
+
+
+def test_a_storage_fault_while_opening_leaves_no_ghost_online(tmp_path, monkeypatch):
+    """The open step runs inside the socket's cleanup: a fault there still detaches it."""
+    import gevent
+    from gevent import socket as gsocket
+    from servers import upgrade_environ
+
+    from bridge.device_socket import DeviceEndpoint
+    from bridge.events import EventIntake
+    from bridge.hub import Hub
+    from bridge.ratelimit import EventLimiter
+    from bridge.reporting import Reporter
+    from bridge.secrets import Vault
+    from bridge.store import Store
+
+    store = Store(str(tmp_path / "ghost.db"), Vault("k"))
+    user, _ = store.users.create("ghost", "password1")
+    device = store.devices.create(user.id, "light", "Lamp")
+    hub = Hub()
+    reporter = Reporter(store, dict, retry_base=1, max_attempts=1)
+    endpoint = DeviceEndpoint(
+        store, hub, EventIntake(store, reporter, EventLimiter(1, 1)), window=60, max_bytes=4096
+    )
+
+    def broken(entry):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.messages, "record", broken)
+    server_end, client_end = gsocket.socketpair()
+    environ, _ = upgrade_environ(server_end, appkey=user.app_key, deviceids=device.id)
+    serving = gevent.spawn(endpoint.serve, environ)
+    serving.join(timeout=5)
+    assert isinstance(serving.exception, OSError)
+    assert not hub.online(device.id) and hub.connections == set()
+    client_end.close()

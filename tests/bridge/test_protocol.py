@@ -11,6 +11,11 @@ def signed(payload: dict, secret: str = SECRET) -> protocol.Message:
     return protocol.read(protocol.envelope(payload, secret), secret)
 
 
+def signed_body(body: str) -> str:
+    """An envelope around a payload text exactly as given, signed over that text."""
+    return '{"payload":' + body + ',"signature":{"HMAC":"' + protocol.hmac_b64(SECRET, body) + '"}}'
+
+
 def raw_event(value: dict | None = None) -> str:
     return protocol.envelope(
         protocol.event("a" * 24, "setPowerState", value or {"state": "On"}), SECRET
@@ -138,9 +143,8 @@ def test_a_signed_number_out_of_range_is_refused():
         '{"type":"event","deviceId":"' + "a" * 24 + '","action":"setBrightness",'
         '"value":{"brightness":1e999},"replyToken":"t","createdAt":5}'
     )
-    raw = '{"payload":' + body + ',"signature":{"HMAC":"' + protocol.hmac_b64(SECRET, body) + '"}}'
     with pytest.raises(protocol.ProtocolError, match="malformed payload"):
-        protocol.read(raw, SECRET)
+        protocol.read(signed_body(body), SECRET)
 
 
 def test_a_signed_payload_must_have_the_protocols_shape():

@@ -1,12 +1,10 @@
 """WebSocket framing: any frame is activity, and a ping probe tells a live peer from a dead one."""
 
-import re
-
 import gevent
 import pytest
 from gevent import socket
-from wsproto import ConnectionType, WSConnection
-from wsproto.events import Ping, Pong, Request
+from servers import upgrade_environ
+from wsproto.events import Ping, Pong
 
 from bridge.websocket import WebSocket
 
@@ -15,18 +13,7 @@ from bridge.websocket import WebSocket
 def pair():
     """A server WebSocket over a socket pair, and a wsproto client on the other end."""
     server_end, client_end = socket.socketpair()
-    client = WSConnection(ConnectionType.CLIENT)
-    request = client.send(Request(host="device", target="/"))
-    key = re.search(rb"Sec-WebSocket-Key: (\S+)", request).group(1).decode()
-    environ = {
-        "gunicorn.socket": server_end,
-        "RAW_URI": "/",
-        "HTTP_HOST": "device",
-        "HTTP_UPGRADE": "websocket",
-        "HTTP_CONNECTION": "Upgrade",
-        "HTTP_SEC_WEBSOCKET_KEY": key,
-        "HTTP_SEC_WEBSOCKET_VERSION": "13",
-    }
+    environ, client = upgrade_environ(server_end)
     ws = WebSocket.accept(environ, 4096)
     client.receive_data(client_end.recv(4096))
     list(client.events())

@@ -98,3 +98,20 @@ def test_a_slow_body_is_cut_off_and_the_worker_keeps_serving(server, store):
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 408") and b"application/problem+json" in answer
     assert time.monotonic() - started < 10
+
+
+def test_slow_headers_are_cut_off(server_env, tmp_path):
+    """A sender that never finishes its headers is dropped after BRIDGE_HEADER_TIMEOUT."""
+    from servers import BridgeServer
+
+    env = {**server_env, "BRIDGE_DATABASE": str(tmp_path / "h.db"), "BRIDGE_HEADER_TIMEOUT": "1"}
+    slow_server = BridgeServer(env).start()
+    try:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", slow_server.port), timeout=20) as sock:
+            sock.sendall(b"POST /voice/alexa HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            assert sock.recv(65536) == b""  # closed by the bridge, no answer owed
+        assert time.monotonic() - started < 10
+        assert requests.get(slow_server.url + "/healthz", timeout=5).ok
+    finally:
+        slow_server.stop()

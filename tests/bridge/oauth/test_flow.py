@@ -62,6 +62,7 @@ def test_unregistered_redirect_uri_is_never_followed(platform):
     assert "This link request is not valid" in reply.text
     unknown = platform.get(platform.authorize_path(client_id="nobody"))
     assert unknown.status_code == 400 and "Location" not in unknown.headers
+    assert unknown.text == reply.text  # no oracle of which client ids exist
 
 
 def test_token_exchange_needs_the_same_redirect_uri(platform, account):
