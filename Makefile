@@ -31,7 +31,7 @@ bench: $(VENV)/.test
 
 # The long fuzzing profile: at least 10,000 inputs per entry point, and a table of results.
 fuzz: $(VENV)/.test
-	BRIDGE_FUZZ=long $(VENV)/bin/pytest tests/fuzz -q
+	BRIDGE_FUZZ=long $(VENV)/bin/pytest tests/fuzz -q --timeout=3600
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-output

@@ -245,7 +245,11 @@ def _payload(doc: Any) -> Payload:
 def parse(raw: str) -> Message:
     """The structure of an envelope, signature NOT checked (a client answering a bad request)."""
     envelope, _ = _envelope(raw)
-    return Message(_payload(envelope.payload), dumps(envelope.payload))
+    payload = _payload(envelope.payload)
+    try:
+        return Message(payload, dumps(envelope.payload))
+    except TypeError:  # a number over 64 bits in a field the payload does not use
+        raise ProtocolError("malformed payload: a number is out of range") from None
 
 
 def read(raw: str, secret: str) -> Message:
@@ -264,7 +268,10 @@ def read(raw: str, secret: str) -> Message:
     sliced = signed_text(raw)
     if sliced is not None and _same(hmac_b64(secret, sliced), mac):
         return Message(_payload(envelope.payload), sliced)
-    compact = dumps(envelope.payload)
+    try:
+        compact = dumps(envelope.payload)
+    except TypeError:  # a number no SDK writes (over 64 bits): it was never signed
+        raise ProtocolError("bad signature") from None
     if _same(hmac_b64(secret, compact), mac):
         return Message(_payload(envelope.payload), compact)
     raise ProtocolError("bad signature")

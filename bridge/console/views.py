@@ -17,8 +17,10 @@ from flask import (
     url_for,
 )
 
-from bridge import live
+from bridge import boundary, live
 from bridge.model import BridgeError, User
+from bridge.oauth import params
+from bridge.oauth.params import HistoryFilter, KeyForm
 from bridge.oauth.views import csrf, current_user
 
 console = Blueprint(
@@ -65,17 +67,9 @@ def _platforms(user: User) -> list[dict]:
     bridge = _bridge()
     out = []
     for name in sorted(bridge.adapters):
-        row = bridge.store.db.conn.execute(
-            "select revoked_at, reason from platform_links where adapter = ? and user_id = ?",
-            (name, user.id),
-        ).fetchone()
-        counts = dict(
-            bridge.store.db.conn.execute(
-                "select outcome, count(*) from messages where user_id = ? and kind = 'report'"
-                " and origin = ? and at > ? group by outcome",
-                (user.id, name, time.time() - 86400),
-            ).fetchall()
-        )
+        row = bridge.store.links(name).status(user.id)
+        counts = bridge.store.messages.report_outcomes(user.id, name, since=time.time() - 86400)
+        counts.pop("coalesced", None)  # folded into a newer report: not a try of its own
         tries = sum(counts.values())
         failing = counts.get("dead-letter", 0) + counts.get("retry", 0)
         status = (
@@ -100,24 +94,39 @@ def _platforms(user: User) -> list[dict]:
     return out
 
 
+class _Refused(Exception):
+    pass
+
+
+def _params(multi: Any, model: type) -> Any:
+    try:
+        return params.parse(multi, model)
+    except boundary.Malformed as exc:
+        raise _Refused(str(exc)) from None
+
+
+@console.errorhandler(_Refused)
+def _refused(exc: _Refused):
+    return render_template(
+        "oauth/error.html", title="This request is not valid", message=str(exc)
+    ), 400
+
+
 @console.get("")
 def home():
     bridge = _bridge()
     user = current_user()
-    devices = []
-    for device in bridge.store.devices.of_user(user.id):
-        last = bridge.store.db.conn.execute(
-            "select max(at) from messages where device_id = ? and direction = 'in'", (device.id,)
-        ).fetchone()[0]
-        devices.append(
-            {
-                "device": device,
-                "online": bridge.hub.online(device.id),
-                "last_seen": last,
-                "state": bridge.store.shadow.values(device.id),
-            }
-        )
-    filters = {k: request.args.get(k) or None for k in ("device_id", "outcome", "kind")}
+    devices = [
+        {
+            "device": device,
+            "online": bridge.hub.online(device.id),
+            "last_seen": bridge.store.messages.last_heard(device.id),
+            "state": bridge.store.shadow.values(device.id),
+        }
+        for device in bridge.store.devices.of_user(user.id)
+    ]
+    chosen = _params(request.args, HistoryFilter)
+    filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind")}
     return render_template(
         "console/home.html",
         user=user,
@@ -135,11 +144,10 @@ def home():
 def create_key():
     csrf.protect()
     user = current_user()
-    products = [p.strip() for p in request.form.get("products", "").split(",") if p.strip()]
+    form = _params(request.form, KeyForm)
+    products = [p.strip() for p in form.products.split(",") if p.strip()]
     try:
-        key, secret = _bridge().store.keys.create(
-            user.id, request.form.get("purpose", ""), products, request.form.get("name", "")
-        )
+        key, secret = _bridge().store.keys.create(user.id, form.purpose, products, form.name)
     except BridgeError as exc:
         return render_template(
             "oauth/error.html", title="The key was not created", message=exc.message

@@ -1,4 +1,4 @@
-"""The parameters of the linking endpoints as typed models, checked before authlib sees them.
+"""Parameters of the linking and console pages as typed models, checked before any handler.
 
 RFC 6749 parameters are printable ASCII without `"` and `\\` (Appendix A),
 each sent once; anything else is refused here, in the endpoint's own format,
@@ -50,6 +50,23 @@ class TokenForm(Struct, frozen=True):
     scope: Param = ""
     token: Param = ""
     token_type_hint: Param = ""
+
+
+class KeyForm(Struct, frozen=True):
+    """The console's "create key" form."""
+
+    name: Annotated[str, Meta(max_length=64)] = ""
+    purpose: Annotated[str, Meta(max_length=16)] = ""
+    products: Annotated[str, Meta(max_length=2048)] = ""
+    csrf_token: Param = ""
+
+
+class HistoryFilter(Struct, frozen=True):
+    """The console's history filters."""
+
+    device_id: Annotated[str, Meta(max_length=64)] = ""
+    outcome: Annotated[str, Meta(max_length=32)] = ""
+    kind: Annotated[str, Meta(max_length=32)] = ""
 
 
 def parse(multi: Any, model: type[boundary.T]) -> boundary.T:

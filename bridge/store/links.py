@@ -50,6 +50,13 @@ class PlatformLinks:
         )
         self.cache.drop(user_id)
 
+    def status(self, user_id: int) -> tuple[float | None, str | None] | None:
+        """(revoked_at, reason) of the user's link, or None when they never linked."""
+        return self.db.conn.execute(
+            "select revoked_at, reason from platform_links where adapter = ? and user_id = ?",
+            (self.adapter, user_id),
+        ).fetchone()
+
     def revoke(self, user_id: int, reason: str) -> None:
         """Forget the link's secrets; keep why, for the integration status."""
         self.db.execute(

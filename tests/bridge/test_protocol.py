@@ -193,3 +193,9 @@ def test_response_echoes_correlation_fields():
     for key in ("action", "clientId", "deviceId", "replyToken", "instanceId"):
         assert resp[key] == req[key]
     assert resp["success"] is True and resp["type"] == "response"
+
+
+def test_a_number_no_encoder_writes_is_refused_not_raised():
+    raw = '{"payload": {"": -9223372036854775809}, "signature": {"HMAC": "x"}}'
+    with pytest.raises(protocol.ProtocolError, match="bad signature"):
+        protocol.read(raw, SECRET)

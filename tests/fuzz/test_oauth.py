@@ -32,6 +32,9 @@ FIELDS = [
     "username",
     "password",
     "confirm",
+    "name",
+    "purpose",
+    "products",
 ]
 
 
@@ -141,6 +144,44 @@ def test_linking_pages_fuzz(method, path, server, store, platform):
             timeout=10,
         )
         watch.check(reply.status_code, page_or_redirect(reply), True, before, (query, form))
+
+    run()
+    watch.finish()
+
+
+def test_console_forms_fuzz(server, store, platform, account):
+    """Signed in: the key forms and key actions with anything in them."""
+    page = platform.get("/console/login")
+    assert (
+        platform.post_form(
+            "/oauth/login?next=/console",
+            page,
+            username=account.user.name,
+            password=account.password,
+        ).status_code
+        == 303
+    )
+    csrf = CSRF.search(platform.get("/console").text).group(1)
+    key, _ = store.keys.create(account.user.id, "read", ["light"], "fuzz")
+    paths = st.sampled_from(
+        ["/console/keys", f"/console/keys/{key.id}/disable", f"/console/keys/{key.id}/x"]
+    ) | st.text(max_size=20).map(lambda t: f"/console/keys/{t}/enable")
+    watch = Watch("POST /console/keys", server, store)
+
+    @PROFILE
+    @given(path=paths, form=forms(platform), with_csrf=st.booleans())
+    def run(path: str, form: dict, with_csrf: bool) -> None:
+        before = fingerprint(store)
+        body = {**form, **({"csrf_token": csrf} if with_csrf else {})}
+        reply = platform.session.post(
+            server.url + path,
+            data=urlencode(body, doseq=True),
+            headers=FORM_TYPE,
+            allow_redirects=False,
+            timeout=10,
+        )
+        refused = reply.status_code >= 400
+        watch.check(reply.status_code, page_or_redirect(reply), refused, before, (path, form))
 
     run()
     watch.finish()
