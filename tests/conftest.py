@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -232,7 +233,14 @@ def browser():
     """Debian's headless Chromium (installed by .ci/run), driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
+    executable = os.environ.get("BRIDGE_TEST_CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(
+            f"no browser at {executable}: install Chromium (Debian: apt-get install chromium)"
+            " or point BRIDGE_TEST_CHROMIUM at one",
+            pytrace=False,
+        )
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
