@@ -28,7 +28,7 @@ class Server(AuthorizationServer):
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Store the new pair hashed; both belong to the grant they came from."""
-        if request.grant_type == "authorization_code":
+        if request.payload.grant_type == "authorization_code":
             grant_id = request.authorization_code.grant_id
         else:
             grant_id = request.refresh_token.grant_id

@@ -196,12 +196,12 @@ def consent():
             error="Your session ended. Sign in again.",
         )
     try:
-        _server().get_consent_grant(end_user=user)
+        grant = _server().get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return _invalid(error)
     if g.form.confirm == "yes":
-        return _server().create_authorization_response(grant_user=user)
-    denied = _server().create_authorization_response(grant_user=None)
+        return _server().create_authorization_response(grant_user=user, grant=grant)
+    denied = _server().create_authorization_response(grant_user=None, grant=grant)
     return _page(
         "denied.html", platform=_platform(g.query.client_id), back=denied.headers["Location"]
     )

@@ -262,3 +262,10 @@ def test_a_token_works_only_at_the_webhook_of_the_platform_it_was_issued_to(
         server.url + "/voice/tmallgenie", json=v1(DISCOVERY, "DiscoveryDevices", token), timeout=5
     ).json()
     assert genie["payload"]["errorCode"] == "ACCESS_TOKEN_INVALIDATE"
+
+
+def test_linking_uses_no_deprecated_authlib_api(platform, account, server):
+    code, _ = platform.code_for(account.user.name, account.password)
+    tokens = platform.exchange(code).json()
+    assert platform.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).ok
+    assert "AuthlibDeprecationWarning" not in server.log()
