@@ -343,21 +343,29 @@ def test_scenes_start_and_say_so(alexa, token, store, account, connect):
     assert received == [{"state": "On"}, {"state": "Off"}]
 
 
-def test_dual_setpoints_are_refused_in_the_thermostat_namespace(
-    alexa, token, home, account, connect
+@pytest.mark.parametrize("with_target", [False, True], ids=["dual", "triple"])
+def test_dual_and_triple_setpoints_are_refused_in_the_thermostat_namespace(
+    alexa, token, home, account, connect, with_target
 ):
-    connect(account, [home["thermostat"]])
+    """Never success for values that were not applied: the device takes one setpoint."""
+    online = connect(account, [home["thermostat"]])
+    received = []
+    online.client.on("targetTemperature", lambda d, v, i: received.append(v) or v)
+    setpoints = {
+        "lowerSetpoint": {"value": 18, "scale": "CELSIUS"},
+        "upperSetpoint": {"value": 24, "scale": "CELSIUS"},
+    }
+    if with_target:
+        setpoints["targetSetpoint"] = {"value": 21, "scale": "CELSIUS"}
     event = alexa.send(
         directive(
             "Alexa.ThermostatController",
             "SetTargetTemperature",
             token,
             home["thermostat"].id,
-            {
-                "lowerSetpoint": {"value": 18, "scale": "CELSIUS"},
-                "upperSetpoint": {"value": 24, "scale": "CELSIUS"},
-            },
+            setpoints,
         )
     )
     assert event["event"]["header"]["namespace"] == "Alexa.ThermostatController"
     assert error_type(event) == "DUAL_SETPOINTS_UNSUPPORTED"
+    assert received == []

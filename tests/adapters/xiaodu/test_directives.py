@@ -138,6 +138,8 @@ CONTROLS = [
     ("fan", "SetFanSpeedRequest", {"fanSpeed": {"value": 2}}, "fanSpeed", 2),
     ("blinds", "TurnOnRequest", {}, "percentage", 100),
     ("lock", "SetLockStateRequest", {"lockState": {"value": "LOCKED"}}, "lockState", "LOCKED"),
+    # Baidu's reference sends the lock state as a plain string
+    ("lock", "SetLockStateRequest", {"lockState": "UNLOCKED"}, "lockState", "UNLOCKED"),
 ]
 
 
