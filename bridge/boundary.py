@@ -90,8 +90,3 @@ def convert(doc: Any, model: type[T]) -> T:
 def decode(body: bytes | str, model: type[T], max_depth: int = MAX_DEPTH) -> T:
     """Bytes to the model in one call: `loads` then `convert`."""
     return convert(loads(body, max_depth), model)
-
-
-def to_builtins(value: Any) -> Any:
-    """A model (or anything holding models) as plain JSON-ready values."""
-    return msgspec.to_builtins(value)

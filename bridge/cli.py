@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -53,6 +54,7 @@ class Group(click.Group):
 
 
 @click.group(cls=Group)
+@click.version_option(package_name="voice-bridge", prog_name="bridge")
 def main() -> None:
     """Voice bridge administration."""
 
@@ -320,20 +322,43 @@ def token_create(owner: str, client: str, ttl: float) -> None:
 @main.command()
 @click.option("--device", "device_id", help="Only this device.")
 @click.option("--limit", type=int, default=50, show_default=True)
-def history(device_id: str | None, limit: int) -> None:
-    """The newest messages, newest first."""
-    for row in _store().messages.query(device_id=device_id, limit=limit):
-        row.pop("payload", None)
-        click.echo(json.dumps(row))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line, all fields.")
+def history(device_id: str | None, limit: int, as_json: bool) -> None:
+    """The newest messages, newest first, as a table."""
+    rows = _store().messages.query(device_id=device_id, limit=limit)
+    if as_json:
+        for row in rows:
+            row.pop("payload", None)
+            click.echo(json.dumps(row))
+        return
+    click.echo(f"{'time':<19}  {'device':<24}  {'kind':<10}  {'action':<22}  {'outcome':<11}  ms")
+    for row in rows:
+        at = datetime.fromtimestamp(row["at"]).strftime("%Y-%m-%d %H:%M:%S")
+        latency = f"{row['latency_ms']:.0f}" if row["latency_ms"] is not None else ""
+        detail = f"  {row['detail']}" if row["detail"] and row["outcome"] != "ok" else ""
+        click.echo(
+            f"{at:<19}  {row['device_id'] or '-':<24}  {row['kind']:<10}  "
+            f"{(row['action'] or '')[:22]:<22}  {row['outcome']:<11}  {latency}{detail}"
+        )
 
 
 @main.command()
 @click.option("--user", "owner", required=True, help="Whose devices to simulate.")
 @click.option("--devices", "count", type=int, default=0, help="Create this many new ones first.")
 @click.option("--delay", type=float, default=0.0, help="Seconds before each answer.")
-@click.option("--events", type=float, default=0.0, help="Emit a random event every N seconds.")
+@click.option(
+    "--event-every",
+    "events",
+    type=float,
+    default=0.0,
+    metavar="SECONDS",
+    help="Emit a random device event every SECONDS.",
+)
 def simulate(owner: str, count: int, delay: float, events: float) -> None:
-    """Run virtual devices of an account against the running server."""
+    """Run virtual devices of an account against the running server (needs its own shell).
+
+    Prints one line per connection change, command and event.
+    """
     from bridge.simulator import run
 
     store = _store()
@@ -349,7 +374,15 @@ def simulate(owner: str, count: int, delay: float, events: float) -> None:
     secret = store.users.app_secret(account)
     settings = _settings()
     click.echo(f"simulating {len(devices)} devices against {settings.url} (Ctrl-C stops)")
-    run(settings.url, account.app_key, secret, devices, delay=delay, event_every=events)
+    run(
+        settings.url,
+        account.app_key,
+        secret,
+        devices,
+        delay=delay,
+        event_every=events,
+        say=click.echo,
+    )
 
 
 if __name__ == "__main__":

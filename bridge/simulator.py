@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bridge import catalog
@@ -100,15 +102,25 @@ def run(
     *,
     delay: float = 0.0,
     event_every: float = 0.0,
+    say: Callable[[str], None] = lambda line: print(line, flush=True),
 ) -> None:
-    """Serve until interrupted."""
+    """Serve until interrupted, saying one line per connection change, command and event."""
     client = DeviceClient(url, app_key, app_secret, [d.id for d in devices], platform="simulator")
     virtual = attach(client, devices, delay)
+    names = {d.id: d.name for d in devices}
+    for action, handler in list(client.handlers.items()):
+        client.handlers[action] = _told(handler, action, names, say)
     client.start()
+    online = False
+    next_event = time.monotonic() + event_every
     try:
         while True:
-            time.sleep(event_every or 3600)
-            if event_every and client.connected.is_set():
+            time.sleep(0.2)
+            if client.connected.is_set() != online:
+                online = not online
+                say(f"{'connected' if online else 'disconnected'}: {len(devices)} devices")
+            if event_every and online and time.monotonic() >= next_event:
+                next_event = time.monotonic() + event_every
                 device = random.choice(list(virtual.values()))
                 event = device.random_event()
                 if event:
@@ -116,7 +128,16 @@ def run(
                     client.send_event(
                         device.device.id, action, value, cause=cause, instance_id=instance
                     )
+                    say(f"event   {device.device.name}: {action} {json.dumps(value)}")
     except KeyboardInterrupt:
         pass
     finally:
         client.stop()
+
+
+def _told(handler: Callable, action: str, names: dict[str, str], say: Callable[[str], None]):
+    def told(device_id: str, value: dict, instance: str | None) -> Any:
+        say(f"command {names.get(device_id, device_id)}: {action} {json.dumps(value)}")
+        return handler(device_id, value, instance)
+
+    return told

@@ -152,10 +152,18 @@ def test_token_create_and_history(cli, account, light, store):
     cli("send", light.id, "setPowerState", "--value", '{"state": "On"}', ok=False)
     rows = eventually(
         lambda: [
-            json.loads(line) for line in cli("history", "--device", light.id).stdout.splitlines()
+            json.loads(line)
+            for line in cli("history", "--device", light.id, "--json").stdout.splitlines()
         ]
     )
     assert rows[0]["outcome"] == "offline" and rows[0]["device_id"] == light.id
+    table = cli("history", "--device", light.id).stdout.splitlines()
+    assert table[0].split()[:5] == ["time", "device", "kind", "action", "outcome"]
+    assert light.id in table[1] and "setPowerState" in table[1] and "offline" in table[1]
+
+
+def test_version(cli):
+    assert cli("--version").stdout.startswith("bridge, version ")
 
 
 def test_simulate_runs_virtual_devices_that_answer(cli, server, server_env, account, store):
@@ -186,7 +194,9 @@ def test_simulate_runs_virtual_devices_that_answer(cli, server, server_env, acco
         assert json.loads(out)["value"] == {"state": "On"}
     finally:
         proc.terminate()
-        proc.wait(10)
+        said = proc.communicate(timeout=10)[0]
+    assert "connected: 3 devices" in said
+    assert f"command {powered.name}: setPowerState" in said
 
 
 def test_device_changes_are_announced_to_the_platforms(cli, account, store):

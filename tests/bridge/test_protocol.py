@@ -115,9 +115,8 @@ def test_duplicate_keys_inside_a_signed_payload_are_refused():
         '{"type":"event","deviceId":"' + "a" * 24 + '","action":"setPowerState",'
         '"value":{"state":"On","state":"Off"},"replyToken":"t","createdAt":5}'
     )
-    raw = '{"payload":' + body + ',"signature":{"HMAC":"' + protocol.hmac_b64(SECRET, body) + '"}}'
     with pytest.raises(protocol.ProtocolError, match="duplicate"):
-        protocol.read(raw, SECRET)
+        protocol.read(signed_body(body), SECRET)
 
 
 @pytest.mark.parametrize(
