@@ -357,7 +357,13 @@ def validate(type_name: str, action: str, value: Any, instance: str | None) -> C
     spec = cap.action(action) if cap else None
     if cap is None or spec is None:
         where = f" (instance {instance})" if instance else ""
-        raise Unsupported(f"a {type_name} does not support {action}{where}")
+        instances = sorted(
+            c.instance
+            for c in device_type(type_name).capabilities
+            if c.instance and c.action(action) is not None
+        )
+        hint = f"; it takes an instance: {', '.join(instances)}" if instances else ""
+        raise Unsupported(f"a {type_name} does not support {action}{where}{hint}")
     spec.check(value)
     return cap
 

@@ -106,3 +106,8 @@ def test_state_from_maps_value_keys_to_shadow_properties():
         "brightness": 70
     }
     assert catalog.state_from("switch", "unknownAction", {"state": "On"}, None) == {}
+
+
+def test_a_missing_instance_is_named_in_the_refusal():
+    with pytest.raises(Unsupported, match="it takes an instance: Blind.Lift"):
+        catalog.validate("blinds", "setRangeValue", {"rangeValue": 5}, None)
