@@ -1,4 +1,4 @@
-"""Tmall Genie as a caller: directives to /voice/tmallgenie, from the shared composed samples."""
+"""Tmall Genie as a caller: directives to /voice/tmallgenie, from tests/golden samples."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from servers import Webhook
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "aligenie" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "golden" / "aligenie"
 CONTROL = "AliGenie.Iot.Device.Control"
 QUERY = "AliGenie.Iot.Device.Query"
 DISCOVERY = "AliGenie.Iot.Device.Discovery"

@@ -1,4 +1,4 @@
-"""DuerOS as a caller: directives to /voice/xiaodu, built from the shared composed samples."""
+"""DuerOS as a caller: directives to /voice/xiaodu, from the samples in tests/golden."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from servers import Webhook
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "dueros" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "golden" / "dueros"
 CONTROL = "DuerOS.ConnectedHome.Control"
 QUERY = "DuerOS.ConnectedHome.Query"
 

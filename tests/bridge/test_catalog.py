@@ -109,5 +109,5 @@ def test_state_from_maps_value_keys_to_shadow_properties():
 
 
 def test_a_missing_instance_is_named_in_the_refusal():
-    with pytest.raises(Unsupported, match="it takes an instance: Blind.Lift"):
+    with pytest.raises(Unsupported, match=r"it takes an instance: Blind\.Lift"):
         catalog.validate("blinds", "setRangeValue", {"rangeValue": 5}, None)

@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from pathlib import Path
 from urllib.parse import parse_qs
 
+from conformance import alexa_schema
 from jsonschema import Draft4Validator
 
 from fakes import JsonService
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "alexa"
-SCHEMA = Draft4Validator(json.loads((SHARED / "alexa_smart_home_message_schema.json").read_text()))
+_SCHEMA = alexa_schema()
+SCHEMA = Draft4Validator(_SCHEMA) if _SCHEMA is not None else None
+"""Amazon's schema when the conformance set is there (always in CI); see tests/conformance.py."""
 CLIENT_ID, CLIENT_SECRET = "amzn1.application-oa2-client.test", "lwa-client-secret"
 
 
@@ -35,6 +36,8 @@ def schema_errors(event: dict) -> list[str]:
             and all(set(e) == {"endpointId"} for e in payload["endpoints"])
         )
         return [] if ok else ["malformed DeleteReport"]
+    if SCHEMA is None:
+        return [] if isinstance(event.get("event", {}).get("header"), dict) else ["no header"]
     return [e.message for e in SCHEMA.iter_errors(event)][:3]
 
 
