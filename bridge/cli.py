@@ -233,10 +233,24 @@ def client_list() -> None:
     """List clients (never their secrets)."""
     _print(
         [
-            {"name": c.name, "client_id": c.client_id, "redirect_uris": list(c.redirect_uris)}
+            {
+                "name": c.name,
+                "client_id": c.client_id,
+                "adapter": c.adapter,
+                "redirect_uris": list(c.redirect_uris),
+            }
             for c in _store().clients.list()
         ]
     )
+
+
+@client.command("bind")
+@click.argument("name")
+@click.option("--adapter", required=True, help="The adapter whose webhook takes its tokens.")
+def client_bind(name: str, adapter: str) -> None:
+    """Bind an existing client (and the tokens it holds) to an adapter."""
+    bound = _store().clients.bind(name, adapter)
+    click.echo(f"{bound.name} now serves {bound.adapter}")
 
 
 @client.command("delete")

@@ -93,11 +93,28 @@ class Clients:
         rows = self.db.conn.execute("select client_id from oauth_clients order by name")
         return [c for (client_id,) in rows.fetchall() if (c := self.get(client_id))]
 
-    def delete(self, name_or_id: str) -> Client:
-        """Delete a client and every token and code issued to it."""
+    def bind(self, name_or_id: str, adapter: str) -> Client:
+        """Point a client, and every token it was given, at one adapter's webhook."""
+        client = self._find(name_or_id)
+        with self.db.atomic():
+            self.db.execute(
+                "update oauth_clients set adapter = ? where client_id = ?",
+                [adapter, client.client_id],
+            )
+            self.db.execute(
+                "update tokens set adapter = ? where client_id = ?", [adapter, client.client_id]
+            )
+        return self.get(client.client_id) or client
+
+    def _find(self, name_or_id: str) -> Client:
         client = next((c for c in self.list() if name_or_id in (c.name, c.client_id)), None)
         if client is None:
             raise NoSuchClient(f"no client {name_or_id!r}")
+        return client
+
+    def delete(self, name_or_id: str) -> Client:
+        """Delete a client and every token and code issued to it."""
+        client = self._find(name_or_id)
         with self.db.atomic():
             for table in ("oauth_codes", "refresh_tokens", "tokens"):
                 self.db.execute(f"delete from {table} where client_id = ?", [client.client_id])

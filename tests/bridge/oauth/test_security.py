@@ -108,7 +108,7 @@ def test_secure_cookies_over_https(tls_server, make_platform):
     assert "; secure" in cookie and "httponly" in cookie
 
 
-def test_client_commands(server_env, store):
+def test_client_commands(server_env, store, account):
     bridge = str(Path(sys.executable).with_name("bridge"))
     env = {**os.environ, **server_env}
 
@@ -137,6 +137,12 @@ def test_client_commands(server_env, store):
     assert (
         "must be https" in run("create", name + "x", "--redirect-uri", "http://a.example/").stderr
     )
+    assert created["adapter"] == name  # by default, the client's name selects the adapter
+    legacy = store.tokens.issue(account.user.id, name, client_id=created["client_id"])
+    bound = run("bind", name, "--adapter", "echo")
+    assert bound.returncode == 0 and "now serves echo" in bound.stdout
+    assert store.clients.get(created["client_id"]).adapter == "echo"
+    assert store.tokens.resolve(legacy, adapter="echo") == account.user  # its tokens follow
     assert run("delete", name).returncode == 0
     assert store.clients.get(created["client_id"]) is None
 
