@@ -24,7 +24,9 @@ def _settings() -> Settings:
 
 def _store() -> Store:
     settings = _settings()
-    return Store(settings.database, Vault(settings.secret_key))
+    store = Store(settings.database, Vault(settings.secret_key))
+    store.check_key()  # a BridgeError: one line and exit 1, like every other refusal
+    return store
 
 
 def _print(obj: Any) -> None:
@@ -57,6 +59,13 @@ class Group(click.Group):
 @click.version_option(package_name="voice-bridge", prog_name="bridge")
 def main() -> None:
     """Voice bridge administration."""
+
+
+@main.command()
+def check() -> None:
+    """Check the configuration: the database opens and the key decrypts its secrets."""
+    _store()
+    click.echo("ok")
 
 
 @main.group(cls=Group)

@@ -6,6 +6,8 @@ connections are greenlets; `worker_connections` must exceed the device count.
 
 import os
 import resource
+import subprocess
+import sys
 
 bind = os.environ.get("BRIDGE_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 worker_class = "gevent"
@@ -26,7 +28,18 @@ keyfile = os.environ.get("BRIDGE_TLS_KEY") or None
 
 
 def on_starting(server):
-    """Every device is an open socket: lift the soft open-files limit to the hard one."""
+    """Before any worker: refuse a key that cannot read the database, then lift the
+    soft open-files limit to the hard one (every device is an open socket).
+
+    The check runs in a process of its own (`bridge check`): importing the
+    bridge here would import ssl before the gevent worker patches it.
+    """
+    check = subprocess.run(
+        [sys.executable, "-m", "bridge.cli", "check"], capture_output=True, text=True, check=False
+    )
+    if check.returncode != 0:
+        sys.stderr.write(check.stderr or check.stdout)
+        sys.exit(1)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

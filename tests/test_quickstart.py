@@ -73,3 +73,35 @@ def test_the_procfile_serves_on_every_interface(tmp_path: Path):
         os.killpg(proc.pid, signal.SIGTERM)
         output = proc.communicate(timeout=20)[0]
     assert f"Listening at: http://0.0.0.0:{port}" in output
+
+
+def test_a_key_that_cannot_read_the_database_stops_server_and_cli_with_one_line(tmp_path: Path):
+    from bridge.secrets import Vault
+    from bridge.store import Store
+
+    db = tmp_path / "k.db"
+    Store(str(db), Vault("the-original-key")).users.create("alice", "password1")
+    env = {
+        **os.environ,
+        "BRIDGE_DATABASE": str(db),
+        "BRIDGE_SECRET_KEY": "some-other-key",
+        "PORT": str(free_port()),
+        "PYTHONPATH": str(ROOT),
+    }
+    bridge = str(Path(sys.executable).with_name("bridge"))
+    cli = subprocess.run(
+        [bridge, "user", "list"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert cli.returncode == 1
+    assert cli.stderr.strip().count("\n") == 0 and "cannot decrypt" in cli.stderr
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    server = subprocess.run(
+        [gunicorn, "-c", "config/gunicorn.conf.py", "app:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert server.returncode != 0
+    assert "cannot decrypt the secrets" in server.stderr and "Traceback" not in server.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bridge.model import BridgeError
 from bridge.secrets import Vault
 from bridge.store.clients import Clients
 from bridge.store.devices import Devices
@@ -26,6 +27,12 @@ from bridge.store.shadow import Shadow
 from bridge.store.tokens import Tokens
 from bridge.store.users import Users
 from bridge.store.writer import WriteBehind
+
+
+class WrongKey(BridgeError):
+    """The configured secret key does not decrypt this database's secrets."""
+
+    code = "wrong_key"
 
 
 def _private(path: Path) -> None:
@@ -46,6 +53,7 @@ class Store:
 
     def __init__(self, path: str, vault: Vault) -> None:
         self.vault = vault
+        self.path = path
         if path != ":memory:":
             _private(Path(path))
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -70,6 +78,23 @@ class Store:
         self.grants = Grants(self.db)
         self.logins = Logins(self.db)
         self.keys = Keys(self.db)
+
+    def check_key(self) -> None:
+        """Refuse a key that cannot read what this database holds (a lost or changed key).
+
+        Starting anyway would serve every device as unknown and fail later,
+        deep in a command; one line now says what to restore.
+        """
+        row = self.db.conn.execute("select app_secret from users limit 1").fetchone()
+        if row is None:
+            return
+        try:
+            self.vault.decrypt(row[0])
+        except ValueError:
+            raise WrongKey(
+                f"the secret key cannot decrypt the secrets in {self.path}: restore its key file"
+                " or set BRIDGE_SECRET_KEY to the key it was created with"
+            ) from None
 
     def revoke_grant(self, grant_id: str) -> None:
         """End one account link: every token issued from that consent, at once."""
