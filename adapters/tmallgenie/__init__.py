@@ -23,6 +23,8 @@ from bridge.model import BridgeError, Command, Device, InvalidCommand, Outcome, 
 DISCOVERY = "AliGenie.Iot.Device.Discovery"
 CONTROL = "AliGenie.Iot.Device.Control"
 QUERY = "AliGenie.Iot.Device.Query"
+MAX_LISTED = 300
+"""Devices one discovery answer lists at most (as for Alexa and XiaoDu)."""
 REFUSALS = {"INVALIDATE_PARAMS", "DEVICE_NOT_SUPPORT_FUNCTION"}
 """Errors that mean the directive itself was not taken: it changes nothing."""
 QUERIES = {
@@ -264,7 +266,7 @@ class TmallGenieAdapter(Adapter):
 
     def _discover(self, user: User, version: int) -> list[dict]:
         return self.context.render_each(
-            self.context.devices(user), lambda device: self._entry(device, version)
+            self.context.devices(user)[:MAX_LISTED], lambda device: self._entry(device, version)
         )
 
     def _entry(self, device: Device, version: int) -> dict | None:
