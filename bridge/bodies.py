@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from msgspec import Meta, Struct
 
 from bridge import boundary
@@ -55,13 +54,7 @@ class MessagesQuery(Struct, frozen=True, forbid_unknown_fields=True):
 
 def parse_query(multi: Any, model: type[boundary.T]) -> boundary.T:
     """Query parameters (strings) to the model, numbers converted; InvalidCommand if not."""
-    lists = multi.to_dict(flat=False)
-    repeated = sorted(k for k, v in lists.items() if len(v) > 1)
-    if repeated:
-        raise InvalidCommand(f"parameter {repeated[0][:40]!r} is repeated")
     try:
-        return msgspec.convert(
-            {k: v[0] for k, v in lists.items() if v[0] != ""}, model, strict=False
-        )
-    except msgspec.ValidationError as exc:
+        return boundary.from_params(multi, model, from_strings=True)
+    except boundary.Malformed as exc:
         raise InvalidCommand(str(exc)) from None

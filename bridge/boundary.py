@@ -90,3 +90,20 @@ def convert(doc: Any, model: type[T]) -> T:
 def decode(body: bytes | str, model: type[T], max_depth: int = MAX_DEPTH) -> T:
     """Bytes to the model in one call: `loads` then `convert`."""
     return convert(loads(body, max_depth), model)
+
+
+def from_params(multi: Any, model: type[T], *, from_strings: bool = False) -> T:
+    """Query or form parameters (a werkzeug MultiDict) to the model; each may come once.
+
+    With `from_strings`, numbers are read from their text and an empty
+    parameter counts as absent (a query string's `limit=` or `cursor=`).
+    """
+    lists = multi.to_dict(flat=False)
+    repeated = sorted(k for k, v in lists.items() if len(v) > 1)
+    if repeated:
+        raise Malformed(f"parameter {repeated[0][:40]!r} is repeated")
+    values = {k: v[0] for k, v in lists.items() if not (from_strings and v[0] == "")}
+    try:
+        return msgspec.convert(values, model, strict=not from_strings)
+    except msgspec.ValidationError as exc:
+        raise Malformed(str(exc)) from None

@@ -94,19 +94,8 @@ def _platforms(user: User) -> list[dict]:
     return out
 
 
-class _Refused(Exception):
-    pass
-
-
-def _params(multi: Any, model: type) -> Any:
-    try:
-        return params.parse(multi, model)
-    except boundary.Malformed as exc:
-        raise _Refused(str(exc)) from None
-
-
-@console.errorhandler(_Refused)
-def _refused(exc: _Refused):
+@console.errorhandler(boundary.Malformed)
+def _refused(exc: boundary.Malformed):
     return render_template(
         "oauth/error.html", title="This request is not valid", message=str(exc)
     ), 400
@@ -125,7 +114,7 @@ def home():
         }
         for device in bridge.store.devices.of_user(user.id)
     ]
-    chosen = _params(request.args, HistoryFilter)
+    chosen = params.parse(request.args, HistoryFilter)
     filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind")}
     return render_template(
         "console/home.html",
@@ -144,7 +133,7 @@ def home():
 def create_key():
     csrf.protect()
     user = current_user()
-    form = _params(request.form, KeyForm)
+    form = params.parse(request.form, KeyForm)
     products = [p.strip() for p in form.products.split(",") if p.strip()]
     try:
         key, secret = _bridge().store.keys.create(user.id, form.purpose, products, form.name)

@@ -74,8 +74,4 @@ def parse(multi: Any, model: type[boundary.T]) -> boundary.T:
 
     Unknown parameters are ignored, as RFC 6749 asks (section 3.1).
     """
-    lists = multi.to_dict(flat=False)
-    repeated = sorted(k for k, v in lists.items() if len(v) > 1)
-    if repeated:
-        raise boundary.Malformed(f"parameter {repeated[0][:40]!r} is repeated")
-    return boundary.convert({k: v[0] for k, v in lists.items()}, model)
+    return boundary.from_params(multi, model)
