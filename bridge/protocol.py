@@ -227,12 +227,19 @@ class Message:
         return self.payload.instanceId or None
 
 
-def _envelope(raw: str) -> tuple[Envelope, dict[str, Any]]:
+def _envelope(raw: str) -> Envelope:
     try:
-        doc = boundary.loads(raw)
-        return boundary.convert(doc, Envelope), doc
+        return boundary.decode(raw, Envelope)
     except boundary.Malformed as exc:
         raise ProtocolError(f"malformed message: {exc}") from None
+
+
+def _compact(payload: dict[str, Any]) -> str | None:
+    """The compact re-serialisation, or None for a number over 64 bits (no SDK writes one)."""
+    try:
+        return dumps(payload)
+    except TypeError:
+        return None
 
 
 def _payload(doc: Any) -> Payload:
@@ -244,12 +251,12 @@ def _payload(doc: Any) -> Payload:
 
 def parse(raw: str) -> Message:
     """The structure of an envelope, signature NOT checked (a client answering a bad request)."""
-    envelope, _ = _envelope(raw)
+    envelope = _envelope(raw)
     payload = _payload(envelope.payload)
-    try:
-        return Message(payload, dumps(envelope.payload))
-    except TypeError:  # a number over 64 bits in a field the payload does not use
-        raise ProtocolError("malformed payload: a number is out of range") from None
+    text = _compact(envelope.payload)
+    if text is None:  # in a field the payload does not use
+        raise ProtocolError("malformed payload: a number is out of range")
+    return Message(payload, text)
 
 
 def read(raw: str, secret: str) -> Message:
@@ -263,16 +270,13 @@ def read(raw: str, secret: str) -> Message:
     parsed. That slice is what every Sinric SDK signs; older SDKs that
     re-encode after parsing sign the compact re-serialisation instead.
     """
-    envelope, _ = _envelope(raw)
+    envelope = _envelope(raw)
     mac = envelope.signature.HMAC
     sliced = signed_text(raw)
     if sliced is not None and _same(hmac_b64(secret, sliced), mac):
         return Message(_payload(envelope.payload), sliced)
-    try:
-        compact = dumps(envelope.payload)
-    except TypeError:  # a number no SDK writes (over 64 bits): it was never signed
-        raise ProtocolError("bad signature") from None
-    if _same(hmac_b64(secret, compact), mac):
+    compact = _compact(envelope.payload)
+    if compact is not None and _same(hmac_b64(secret, compact), mac):
         return Message(_payload(envelope.payload), compact)
     raise ProtocolError("bad signature")
 

@@ -9,10 +9,12 @@ the REST API with problem+json and a person with a page.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
+
+from bridge.webhooks import encoded
 
 PROBLEM_BASE = "https://voice-bridge.invalid/problems/"
 OAUTH_JSON = ("/oauth/token", "/oauth/revoke")
@@ -25,8 +27,6 @@ PAGE = (
 )
 
 Rendered = tuple[int, list[tuple[str, str]], bytes]
-VoiceRefusal = Callable[[str, int], Any]
-"""An adapter's refusal: (reason, status) -> a reply with body, status and headers."""
 
 
 def problem_body(status: int, code: str, detail: str, **extra: object) -> bytes:
@@ -52,9 +52,7 @@ def render(
     if path.startswith("/voice/") and adapters is not None:
         adapter = adapters.get(path[len("/voice/") :].split("/", 1)[0])
         if adapter is not None:
-            reply = adapter.refuse(detail, status)
-            headers = [("Content-Type", "application/json"), *dict(reply.headers).items()]
-            return reply.status, headers, orjson.dumps(reply.body)
+            return encoded(adapter.refuse(detail, status))
     if path in OAUTH_JSON:
         error = "invalid_request" if status < 500 else "server_error"
         body = orjson.dumps({"error": error, "error_description": detail})

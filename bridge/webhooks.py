@@ -47,12 +47,18 @@ class Webhooks:
         return respond(reply, start_response)
 
 
-def respond(reply: VoiceReply, start_response: Callable) -> list[bytes]:
+def encoded(reply: VoiceReply) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A platform's reply as status, headers and JSON body."""
     body = orjson.dumps(reply.body, option=orjson.OPT_NON_STR_KEYS)
     headers = [
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),
         *dict(reply.headers).items(),
     ]
-    start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
+    return reply.status, headers, body
+
+
+def respond(reply: VoiceReply, start_response: Callable) -> list[bytes]:
+    status, headers, body = encoded(reply)
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
     return [body]
