@@ -85,6 +85,11 @@ class StateChange:
     """For kind "late": how a command that outlived its caller's deadline ended ("ok" or an
     error code), with the device's message in `cause`."""
 
+    @property
+    def is_state(self) -> bool:
+        """A device's state moved: the newest such report per device supersedes older ones."""
+        return self.kind == "state" and bool(self.changed)
+
 
 class BridgeError(Exception):
     """Base of every error a caller may map to its own format."""

@@ -32,17 +32,15 @@ log = logging.getLogger(__name__)
 ANY_ADAPTER = "*"
 
 
-def _change(row: dict) -> StateChange | None:
-    """The row's change as a StateChange (kept in the row), or None if it cannot be one."""
-    change = row["change"]
-    if isinstance(change, dict):
-        try:
-            change = StateChange(**change)
-            change = replace(change, changed=tuple(change.changed))
-        except TypeError:
-            change = None
-    row["change"] = change
-    return change
+def _change(stored: dict | None) -> StateChange | None:
+    """A stored change as a StateChange, or None when it cannot be one."""
+    if stored is None:
+        return None
+    try:
+        change = StateChange(**stored)
+    except TypeError:
+        return None
+    return replace(change, changed=tuple(change.changed))
 
 
 def announce(store: Store, user_id: int, device_id: str, kind: str) -> None:
@@ -111,7 +109,9 @@ class Reporter:
 
     def deliver_due(self) -> None:
         rows = self.store.outbox.due()
-        for row in [r for r in rows if _change(r) is None]:
+        for row in rows:
+            row["change"] = _change(row["change"])
+        for row in [r for r in rows if r["change"] is None]:
             self.store.outbox.give_up(row["id"], row["attempts"], "the stored change is unreadable")
             self.store.messages.record(
                 Entry(
@@ -169,8 +169,7 @@ class Reporter:
             limit = (adapter and adapter.report_attempts) or self.max_attempts
             # The newest state of a device is never given up for a passing failure
             # (an outage, throttling): the platform's view must converge once it is back.
-            latest_state = change.kind == "state" and bool(change.changed)
-            if isinstance(exc, DeadLetter) or (attempts >= limit and not latest_state):
+            if isinstance(exc, DeadLetter) or (attempts >= limit and not change.is_state):
                 self.store.outbox.give_up(row["id"], attempts, error)
                 entry.outcome = "dead-letter"
             else:

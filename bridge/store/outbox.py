@@ -29,6 +29,11 @@ def _decode(text: str) -> dict[str, Any] | None:
     return change
 
 
+def _is_state(change: dict[str, Any]) -> bool:
+    """As StateChange.is_state, on the stored form."""
+    return change.get("kind") == "state" and bool(change.get("changed"))
+
+
 class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -44,7 +49,7 @@ class Outbox:
         many older reports each adapter had folded in.
         """
         now = time.time()
-        if not (change.get("kind") == "state" and change.get("changed")):
+        if not _is_state(change):
             self._insert(adapters, user_id, device_id, change, now)
             return {}
         folded = {}
@@ -65,7 +70,7 @@ class Outbox:
         absorbed = []
         for row_id, text in rows:
             older = _decode(text)
-            if older and older.get("kind") == "state" and older.get("changed"):
+            if older and _is_state(older):
                 names = list(dict.fromkeys([*older["changed"], *names]))
                 absorbed.append(row_id)
         for row_id in absorbed:
