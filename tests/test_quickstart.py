@@ -5,38 +5,56 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 from servers import ROOT, free_port
 
 
-def test_make_run_serves_on_port(tmp_path: Path):
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "BRIDGE_DATABASE": str(tmp_path / "q.db")}
+@dataclass
+class Served:
+    """A server started as a person would; its health answer, and its output once stopped."""
+
+    health: dict = field(default_factory=dict)
+    output: str = ""
+
+
+@contextmanager
+def serving(command: list[str] | str, env: dict[str, str], port: int, **popen):
+    served = Served()
     proc = subprocess.Popen(
-        ["make", "-s", "run"],
+        command,
         cwd=ROOT,
         env=env,
         start_new_session=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        **popen,
     )
     try:
         end = time.monotonic() + 60
         while True:
             try:
-                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+                served.health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
                 break
             except requests.RequestException:
                 assert proc.poll() is None and time.monotonic() < end, proc.stdout.read()
                 time.sleep(0.2)
-        assert health["ok"] is True
-        assert (tmp_path / "q.db").exists() and (tmp_path / "q.key").stat().st_mode & 0o077 == 0
+        yield served
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
+        served.output = proc.communicate(timeout=20)[0]
+
+
+def test_make_run_serves_on_port(tmp_path: Path):
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "BRIDGE_DATABASE": str(tmp_path / "q.db")}
+    with serving(["make", "-s", "run"], env, port) as served:
+        assert served.health["ok"] is True
+        assert (tmp_path / "q.db").exists() and (tmp_path / "q.key").stat().st_mode & 0o077 == 0
 
 
 def test_the_procfile_serves_on_every_interface(tmp_path: Path):
@@ -50,29 +68,9 @@ def test_the_procfile_serves_on_every_interface(tmp_path: Path):
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     env.pop("BRIDGE_BIND", None)
-    proc = subprocess.Popen(
-        command,
-        shell=True,
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        end = time.monotonic() + 60
-        while True:
-            try:
-                assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
-                break
-            except requests.RequestException:
-                assert proc.poll() is None and time.monotonic() < end, proc.stdout.read()
-                time.sleep(0.2)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        output = proc.communicate(timeout=20)[0]
-    assert f"Listening at: http://0.0.0.0:{port}" in output
+    with serving(command, env, port, shell=True) as served:
+        assert served.health["ok"] is True
+    assert f"Listening at: http://0.0.0.0:{port}" in served.output
 
 
 def test_a_key_that_cannot_read_the_database_stops_server_and_cli_with_one_line(tmp_path: Path):
