@@ -99,8 +99,8 @@ class Bridge:
 
         Only a token issued for that platform: no platform ends another's link.
         """
-        row = self.store.tokens.lookup(access_token)
-        if row is None or (row["adapter"] or row["client"]) != adapter:
+        row = self.store.tokens.lookup(access_token, adapter)
+        if row is None:
             return
         if row["grant_id"]:
             self.store.revoke_grant(row["grant_id"])

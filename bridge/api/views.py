@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import math
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
@@ -212,18 +211,16 @@ def stream():
         g.key = key
         return list(reversed(_messages(after=after, limit=100)))
 
-    def events() -> Iterator[str]:
-        return live.stream(
-            key.user_id,
-            bridge.notifier,
-            fetch,
-            start[0]["id"] if start else 0,
-            STREAM_SECONDS,
-            event="message",
-        )
-
+    frames = live.stream(
+        key.user_id,
+        bridge.notifier,
+        fetch,
+        start[0]["id"] if start else 0,
+        STREAM_SECONDS,
+        event="message",
+    )
     return Response(
-        stream_with_context(events()),
+        stream_with_context(frames),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

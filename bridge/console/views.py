@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -166,17 +165,15 @@ def stream():
     user = current_user()
     latest = _history(user, limit=1)
 
-    def events() -> Iterator[str]:
-        return live.stream(
-            user.id,
-            current_app.extensions["bridge"].notifier,
-            lambda after: list(reversed(_history(user, after=after, limit=100))),
-            latest[0]["id"] if latest else 0,
-            3600,
-        )
-
+    frames = live.stream(
+        user.id,
+        current_app.extensions["bridge"].notifier,
+        lambda after: list(reversed(_history(user, after=after, limit=100))),
+        latest[0]["id"] if latest else 0,
+        3600,
+    )
     return Response(
-        stream_with_context(events()),
+        stream_with_context(frames),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store"},
     )

@@ -10,9 +10,10 @@ from bridge.model import ExpiredToken, InvalidToken, MissingToken, User
 from bridge.secrets import hash_token, new_token
 from bridge.store.cache import Cache
 
+BOUND_TO = "coalesce(tokens.adapter, tokens.client)"
+"""The adapter a token works at (older rows: the client name it was issued to)."""
 RESOLVE = (
-    "select users.id, users.name, users.app_key, tokens.expires_at,"
-    " coalesce(tokens.adapter, tokens.client) from tokens"
+    f"select users.id, users.name, users.app_key, tokens.expires_at, {BOUND_TO} from tokens"
     " join users on users.id = tokens.user_id where tokens.token_hash = ?"
 )
 
@@ -55,11 +56,15 @@ class Tokens:
         )
         return token
 
-    def lookup(self, token: str) -> dict | None:
-        """The stored row of a token (for revocation), whatever its state."""
-        return next(
-            self.db["tokens"].rows_where("token_hash = ?", [hash_token(token)], limit=1), None
-        )
+    def lookup(self, token: str, adapter: str | None = None) -> dict | None:
+        """The stored row of a token (for revocation), whatever its state.
+
+        With `adapter`, only a token issued for that adapter is found.
+        """
+        where, args = "token_hash = ?", [hash_token(token)]
+        if adapter is not None:
+            where, args = f"{where} and {BOUND_TO} = ?", [*args, adapter]
+        return next(self.db["tokens"].rows_where(where, args, limit=1), None)
 
     def forget(self, token_hashes: list[str]) -> None:
         """Delete tokens by hash and drop them from the cache at once."""
