@@ -42,6 +42,15 @@ def ws_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def backoff_delay(attempt: int, low: float, high: float) -> float:
+    """The longest wait before reconnect attempt `attempt`: doubling from `low`, capped at `high`.
+
+    The client waits a random time between half of it and all of it, so a
+    fleet cut off at once does not come back at once.
+    """
+    return min(high, low * 2 ** min(attempt, 16))
+
+
 class DeviceClient:
     def __init__(
         self,
@@ -66,6 +75,8 @@ class DeviceClient:
         self.clock_offset = 0.0
         self.connected = threading.Event()
         self.close_reason: str | None = None
+        self.sessions = 0
+        """Connection attempts so far (each one after a backoff wait)."""
         self._ws: websocket.WebSocket | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -116,6 +127,7 @@ class DeviceClient:
         attempt = 0
         while not self._stop.is_set():
             started = time.monotonic()
+            self.sessions += 1
             try:
                 self._session()
             except Exception as exc:
@@ -128,8 +140,7 @@ class DeviceClient:
             # A session that lasted resets the backoff; one cut short (a rejected
             # key, a twin device taking over) keeps growing it.
             attempt = 1 if time.monotonic() - started > 30 else attempt + 1
-            low, high = self.backoff
-            delay = min(high, low * 2 ** min(attempt, 16))
+            delay = backoff_delay(attempt, *self.backoff)
             self._stop.wait(random.uniform(delay / 2, delay))
 
     def _session(self) -> None:

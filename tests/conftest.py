@@ -18,7 +18,7 @@ from fakes.taobao import APP_SECRET as TOP_APP_SECRET
 from fakes.taobao import SKILL_ID as TOP_SKILL_ID
 from fakes.taobao import FakeTaobao
 from linking import Platform
-from servers import BridgeServer, Recorder
+from servers import STATE_EVENT_INTERVAL, BridgeServer, Recorder
 from tls import make_ca_and_server_cert
 
 from bridge.client import DeviceClient
@@ -29,10 +29,10 @@ from bridge.store import Store
 
 SECRET_KEY = "test-secret-key-not-for-production"
 DEVICE_TIMEOUT = 1.0
-ACCESS_TOKEN_TTL = 3
+ACCESS_TOKEN_TTL = 600  # expiry is tested by moving a store's clock, never by waiting
 ADMIN_TOKEN = "admin-token-for-tests"
 ALEXA_DEADLINE = 0.8
-ATTRIBUTE_INTERVAL = 2.0
+ATTRIBUTE_INTERVAL = 1.0
 GENIE_DEADLINE = 0.4
 
 
@@ -98,6 +98,7 @@ def server_env(
         "BRIDGE_BODY_TIMEOUT": "2",
         "BRIDGE_MAX_MESSAGE_BYTES": "16384",
         "BRIDGE_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
+        "BRIDGE_STATE_EVENT_INTERVAL": str(STATE_EVENT_INTERVAL),
     }
 
 

@@ -146,6 +146,37 @@ def eventually(check, timeout: float = 5.0, interval: float = 0.02):
         time.sleep(interval)
 
 
+def shadowed(store, device_id: str, values: dict) -> None:
+    """Wait until the server has stored these shadow values (it writes behind, ~50 ms)."""
+    eventually(lambda: values.items() <= store.shadow.values(device_id).items())
+
+
+STATE_EVENT_INTERVAL = 0.3
+"""The bridge's per-capability event spacing in tests (BRIDGE_STATE_EVENT_INTERVAL)."""
+
+
+def past_event_limit() -> None:
+    """Wait out the event limiter after a device event the test has seen handled.
+
+    The spacing is the server's own rule, in its own time: lowered for the
+    suite, never slept for at its production value (1 s).
+    """
+    time.sleep(STATE_EVENT_INTERVAL + 0.1)
+
+
+def queued_for(store, adapter: str, device_id: str) -> list[str]:
+    """The actions ever queued as reports of a device for one adapter, oldest first.
+
+    The reporter decides who hears of a change in one transaction over the
+    outbox, so reading it there answers "was it sent?" at once: a test
+    needs no sleep to prove that something never comes.
+    """
+    rows = store.db["outbox"].rows_where(
+        "adapter = ? and device_id = ?", [adapter, device_id], order_by="id"
+    )
+    return [a for r in rows if (a := json.loads(r["change"])["action"]) != "connectivity"]
+
+
 class Webhook:
     """A voice platform posting directives to one of the bridge's webhooks."""
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -51,7 +53,7 @@ def _private(path: Path) -> None:
 class Store:
     """One open database and the repositories over it."""
 
-    def __init__(self, path: str, vault: Vault) -> None:
+    def __init__(self, path: str, vault: Vault, clock: Callable[[], float] = time.time) -> None:
         self.vault = vault
         self.path = path
         if path != ":memory:":
@@ -72,7 +74,7 @@ class Store:
         self.shadow = Shadow(self.db, self.writer)
         self.devices = Devices(self.db, self.shadow)
         self.messages = Messages(self.db, self.writer)
-        self.tokens = Tokens(self.db)
+        self.tokens = Tokens(self.db, clock)
         self.outbox = Outbox(self.db)
         self.clients = Clients(self.db)
         self.grants = Grants(self.db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from sqlite_utils import Database
 
@@ -19,8 +20,9 @@ RESOLVE = (
 
 
 class Tokens:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db = db
+        self.clock = clock  # injected by tests that need a token to age
         self.cache: Cache[str, tuple[User, float, str]] = Cache()
 
     def issue(
@@ -40,7 +42,7 @@ class Tokens:
         The token works at `adapter`'s webhook only (by default, the client's name).
         """
         token = token or new_token()
-        now = time.time()
+        now = self.clock()
         self.db["tokens"].insert(
             {
                 "token_hash": hash_token(token),
@@ -91,7 +93,7 @@ class Tokens:
             hit = User(*row[:3]), row[3], row[4]
             self.cache.put(digest, hit)
         user, expires_at, bound_to = hit
-        if expires_at <= time.time():
+        if expires_at <= self.clock():
             raise ExpiredToken()
         if adapter is not None and bound_to != adapter:
             raise InvalidToken(f"this token was issued for {bound_to!r}, not {adapter!r}")
@@ -99,4 +101,4 @@ class Tokens:
 
     def prune(self, grace: float = 86400.0) -> None:
         """Forget access tokens that expired more than a day ago."""
-        self.db.execute("delete from tokens where expires_at < ?", [time.time() - grace])
+        self.db.execute("delete from tokens where expires_at < ?", [self.clock() - grace])

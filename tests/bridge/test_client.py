@@ -3,7 +3,9 @@
 import socket
 import time
 
-from bridge.client import DeviceClient, ws_url
+from servers import eventually
+
+from bridge.client import DeviceClient, backoff_delay, ws_url
 
 
 def test_ws_url_from_bridge_url():
@@ -56,7 +58,11 @@ def test_rejected_key_is_retried_with_growing_backoff(server, light):
         backoff=(0.05, 0.2),
     )
     client.start()
-    time.sleep(1.0)
-    client.stop()
-    assert client.close_reason == "unknown app key"
-    assert not client.connected.is_set()
+    try:
+        eventually(lambda: client.sessions >= 3, timeout=10)  # 0.05-0.1 s, then 0.1-0.2 s
+        assert client.close_reason == "unknown app key"
+        assert not client.connected.is_set()
+    finally:
+        client.stop()
+    assert [backoff_delay(n, 0.05, 0.2) for n in (1, 2, 3, 20)] == [0.1, 0.2, 0.2, 0.2]
+    assert [backoff_delay(n, 0.5, 60.0) for n in (1, 2, 3, 7, 8)] == [1, 2, 4, 60, 60]

@@ -5,6 +5,7 @@ import time
 import pytest
 from alexa_helpers import directive, error_type, prop
 from conftest import ALEXA_DEADLINE
+from servers import shadowed
 
 from bridge.client import Refused
 
@@ -211,10 +212,10 @@ def test_adjustments_report_where_the_device_ended_up(alexa, token, home, accoun
     }
 
 
-def test_report_state_is_the_shadow(alexa, token, home, account, connect):
+def test_report_state_is_the_shadow(alexa, token, home, account, connect, store):
     online = connect(account, [home["light"]])
     online.client.send_event(home["light"].id, "setBrightness", {"brightness": 33})
-    time.sleep(0.3)
+    shadowed(store, home["light"].id, {"brightness": 33})
     event = alexa.send(directive("Alexa", "ReportState", token, home["light"].id))
     assert event["event"]["header"]["name"] == "StateReport"
     assert prop(event, "Alexa.BrightnessController", "brightness") == 33

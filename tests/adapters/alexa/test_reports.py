@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from alexa_helpers import accept_grant, directive, error_type
-from servers import eventually
+from servers import eventually, past_event_limit, queued_for
 
 
 @pytest.fixture
@@ -117,10 +117,12 @@ def test_changes_from_other_channels_are_reported_with_their_cause(
 def test_alexa_directives_are_not_echoed_back(
     alexa, amazon, linked, light, account, connect, store
 ):
-    connect(account, [light])
+    online = connect(account, [light])
     alexa.send(directive("Alexa.PowerController", "TurnOn", linked, light.id))
-    time.sleep(1.5)
-    assert amazon.wait_for(reports_for(amazon, light.id), 0) == []
+    online.client.send_event(light.id, "setBrightness", {"brightness": 30})  # the sentinel
+    [report] = amazon.wait_for(reports_for(amazon, light.id))
+    assert changed(report) == {("Alexa.BrightnessController", "brightness"): 30}
+    assert queued_for(store, "alexa", light.id) == ["setBrightness"]
 
 
 def test_doorbell_press(alexa, amazon, linked, store, account, connect):
@@ -257,12 +259,12 @@ def test_skill_disabled_stops_reports_until_the_next_accept_grant(
     outcomes = eventually(lambda: history(store, light.id))
     assert outcomes[0][0] == "revoked"
     assert store.links("alexa").get(account.user.id) is None
-    time.sleep(1.1)
+    past_event_limit()
     online.client.send_event(light.id, "setPowerState", {"state": "Off"})
-    time.sleep(1.0)
-    assert len(history(store, light.id)) == 1  # nothing more was queued for Alexa
+    eventually(lambda: queued_for(store, "echo", light.id) == ["setPowerState"] * 2)
+    assert queued_for(store, "alexa", light.id) == ["setPowerState"]  # nothing more for Alexa
     accept_grant(alexa, amazon.issue_code(), linked)
-    time.sleep(1.1)
+    past_event_limit()
     online.client.send_event(light.id, "setPowerState", {"state": "On"})
     assert amazon.wait_for(reports_for(amazon, light.id))
 

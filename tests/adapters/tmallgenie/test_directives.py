@@ -4,6 +4,7 @@ import time
 
 import pytest
 from genie_helpers import CONTROL, DISCOVERY, QUERY, error_code, from_sample, sample, v1, v2
+from servers import shadowed
 
 from bridge.client import Refused
 
@@ -23,10 +24,10 @@ def test_discovery_sample_v1(genie, token, ids, pair):
     assert all(isinstance(p["value"], str) for d in devices.values() for p in d["properties"])
 
 
-def test_discovery_v2_has_status(genie, token, pair, account, connect):
+def test_discovery_v2_has_status(genie, token, pair, account, connect, store):
     online = connect(account, [pair[0]])
     online.client.send_event(pair[0].id, "setBrightness", {"brightness": 30})
-    time.sleep(0.3)
+    shadowed(store, pair[0].id, {"brightness": 30})
     body = v2("DiscoveryDevices", token, [], namespace=DISCOVERY)
     answer = genie.send(body)
     light = next(d for d in answer["payload"]["devices"] if d["deviceId"] == pair[0].id)

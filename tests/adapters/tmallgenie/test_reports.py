@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import GENIE_DEADLINE
 from fakes.taobao import SKILL_ID
 from genie_helpers import CONTROL, QUERY, v1, v2
-from servers import eventually
+from servers import eventually, queued_for
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
 NOTIFY = "alibaba.ailabs.iot.device.control.notify"
@@ -39,14 +39,15 @@ def test_physical_change_is_reported_in_the_users_protocol(
     assert str(param["skill_id"]) == SKILL_ID and param["account_type"] == 1
 
 
-def test_v1_users_get_strings_and_no_echo(genie, taobao, token, pair, account, connect, admin_send):
+def test_v1_users_get_strings_and_no_echo(
+    genie, taobao, token, pair, account, connect, admin_send, store
+):
     connect(account, [pair[0]])
     genie.send(v1(CONTROL, "TurnOn", token, pair[0].id))  # Tmall Genie caused this one
-    time.sleep(1.2)
-    assert taobao.wait_for(reports(pair[0].id), 0) == []
-    assert admin_send(pair[0].id, "setBrightness", {"brightness": 12}).ok
+    assert admin_send(pair[0].id, "setBrightness", {"brightness": 12}).ok  # the sentinel
     [call] = taobao.wait_for(reports(pair[0].id))
     assert call["cloud_report_param"]["payload"] == {"brightness": "12"}
+    assert queued_for(store, "tmallgenie", pair[0].id) == ["setBrightness"]
 
 
 def test_slow_device_answers_late_and_is_reported(genie, taobao, token, pair, account, connect):

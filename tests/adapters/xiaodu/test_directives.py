@@ -4,6 +4,7 @@ import time
 
 import pytest
 from conftest import ALEXA_DEADLINE as DEADLINE
+from servers import shadowed
 from xiaodu_helpers import (
     CONTROL,
     QUERY,
@@ -76,10 +77,10 @@ def test_turn_on_and_brightness_samples(duer, token, home, account, connect):
     assert online.virtual[home["light"].id].state["brightness"] == 75
 
 
-def test_report_state_sample(duer, token, home, account, connect):
+def test_report_state_sample(duer, token, home, account, connect, store):
     online = connect(account, [home["light"]])
     online.client.send_event(home["light"].id, "setBrightness", {"brightness": 40})
-    time.sleep(0.3)
+    shadowed(store, home["light"].id, {"brightness": 40})
     answer = duer.send(from_sample("reportstate.request", token, home["light"].id))
     same_shape(answer, sample("reportstate.response"))
     assert attributes(answer)["brightness"] == 40
@@ -200,7 +201,7 @@ def test_queries_answer_from_the_shadow(duer, token, home, account, connect, sto
         {"temperature": 27.5, "humidity": 40},
         cause="PERIODIC_POLL",
     )
-    time.sleep(0.3)
+    shadowed(store, home["ac"].id, {"temperature": 27.5, "humidity": 40})
     answer = duer.send(request(QUERY, "GetTemperatureReadingRequest", token, home["ac"].id))
     assert answer["payload"]["temperatureReading"] == {"value": 27.5, "scale": "CELSIUS"}
     answer = duer.send(request(QUERY, "GetHumidityRequest", token, home["ac"].id))
@@ -271,7 +272,7 @@ def test_authorization_header_is_accepted_as_fallback(duer, token, home):
     assert reply["header"]["name"] == "TargetOfflineError"  # authenticated, device offline
 
 
-def test_curtains_move_pause_and_continue(duer, token, home, account, connect):
+def test_curtains_move_pause_and_continue(duer, token, home, account, connect, store):
     online = connect(account, [home["blinds"]])
     blinds = home["blinds"].id
     answer = duer.send(
@@ -282,7 +283,7 @@ def test_curtains_move_pause_and_continue(duer, token, home, account, connect):
     online.client.on("setMode", lambda d, value, i: received.append(value) or value)
     duer.send(request(CONTROL, "TurnOffRequest", token, blinds))
     online.client.send_event(blinds, "setMode", {"mode": "Close"}, instance_id="Blind.Movement")
-    time.sleep(0.3)
+    shadowed(store, blinds, {"mode:Blind.Movement": "Close"})
     assert (
         duer.send(request(CONTROL, "PauseRequest", token, blinds))["header"]["name"]
         == "PauseConfirmation"

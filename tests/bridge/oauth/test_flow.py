@@ -5,8 +5,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import ACCESS_TOKEN_TTL
+from conftest import ACCESS_TOKEN_TTL, SECRET_KEY
 from linking import pkce_pair
+
+from bridge.model import ExpiredToken
+from bridge.secrets import Vault
+from bridge.store import Store
 
 
 def linked(platform, account, **extra):
@@ -123,10 +127,20 @@ def test_refresh_rotates_the_refresh_token(platform, account):
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
 
 
-def test_access_token_expires_and_refresh_recovers(platform, account):
+def test_access_token_expires_and_refresh_recovers(platform, account, server_env, store):
+    """The clock is moved, not waited for: a store living a TTL later, one that issued earlier."""
     tokens = linked(platform, account)
-    time.sleep(ACCESS_TOKEN_TTL + 0.5)
-    assert platform.discover(tokens["access_token"]).json()["error"] == "expired_token"
+    path, vault = server_env["BRIDGE_DATABASE"], Vault(SECRET_KEY)
+    later = Store(path, vault, clock=lambda: time.time() + ACCESS_TOKEN_TTL + 1)
+    with pytest.raises(ExpiredToken):
+        later.tokens.resolve(tokens["access_token"])
+    assert store.tokens.resolve(tokens["access_token"]).id == account.user.id
+    row = store.tokens.lookup(tokens["access_token"])
+    earlier = Store(path, vault, clock=lambda: time.time() - ACCESS_TOKEN_TTL - 1)
+    stale = earlier.tokens.issue(
+        account.user.id, row["client"], ACCESS_TOKEN_TTL, adapter=row["adapter"]
+    )
+    assert platform.discover(stale).json()["error"] == "expired_token"
     fresh = platform.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert platform.discover(fresh.json()["access_token"]).status_code == 200
 
