@@ -27,13 +27,25 @@ certfile = os.environ.get("BRIDGE_TLS_CERT") or None
 keyfile = os.environ.get("BRIDGE_TLS_KEY") or None
 
 
+_held: list[int | None] = []  # the database lock, kept open for the master's lifetime
+
+
 def on_starting(server):
-    """Before any worker: refuse a key that cannot read the database, then lift the
-    soft open-files limit to the hard one (every device is an open socket).
+    """Before any worker: refuse a database another server holds or a key that
+    cannot read it, then lift the soft open-files limit to the hard one (every
+    device is an open socket).
 
     The check runs in a process of its own (`bridge check`): importing the
     bridge here would import ssl before the gevent worker patches it.
     """
+    from config.db_lock import DatabaseInUse, hold
+    from config.settings import Settings
+
+    try:
+        _held.append(hold(Settings.from_env().database))
+    except DatabaseInUse as exc:
+        sys.stderr.write(f"bridge: {exc}\n")
+        sys.exit(1)
     check = subprocess.run(
         [sys.executable, "-m", "bridge.cli", "check"], capture_output=True, text=True, check=False
     )

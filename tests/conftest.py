@@ -111,13 +111,25 @@ def server(server_env: dict[str, str], dueros: FakeDuerOS) -> Iterator[BridgeSer
 
 
 @pytest.fixture(scope="session")
-def tls_server(tmp_path_factory, server_env: dict[str, str]) -> Iterator[BridgeServer]:
-    """The same bridge over https/wss, with a test CA (`.ca`) and an admin token."""
+def tls_env(tmp_path_factory, server_env: dict[str, str]) -> dict[str, str]:
+    """A second bridge's settings: its own database (one database takes one server)."""
+    db = tmp_path_factory.mktemp("bridge-tls") / "bridge.db"
+    return {**server_env, "BRIDGE_DATABASE": str(db), "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN}
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory, tls_env: dict[str, str]) -> Iterator[BridgeServer]:
+    """The bridge over https/wss, with a test CA (`.ca`) and an admin token."""
     ca, cert, key = make_ca_and_server_cert(tmp_path_factory.mktemp("tls"))
-    srv = BridgeServer({**server_env, "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN}, tls=(cert, key))
+    srv = BridgeServer(tls_env, tls=(cert, key))
     srv.ca = ca
     yield srv.start(verify=str(ca))
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_store(tls_env: dict[str, str]) -> Store:
+    return Store(tls_env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
 
 
 @pytest.fixture(scope="session")

@@ -92,14 +92,40 @@ def test_a_key_that_cannot_read_the_database_stops_server_and_cli_with_one_line(
     )
     assert cli.returncode == 1
     assert cli.stderr.strip().count("\n") == 0 and "cannot decrypt" in cli.stderr
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    server = subprocess.run(
-        [gunicorn, "-c", "config/gunicorn.conf.py", "app:app"],
+    server = gunicorn(env)
+    assert server.returncode != 0
+    assert "cannot decrypt the secrets" in server.stderr and "Traceback" not in server.stderr
+
+
+def gunicorn(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The bridge as the Procfile starts it, run to its end."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "-c",
+            "config/gunicorn.conf.py",
+            "app:app",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert server.returncode != 0
-    assert "cannot decrypt the secrets" in server.stderr and "Traceback" not in server.stderr
+
+
+def test_a_second_server_on_the_same_database_refuses_with_one_line(tmp_path: Path):
+    db = tmp_path / "one.db"
+    first_port = free_port()
+    env = {**os.environ, "BRIDGE_DATABASE": str(db), "PYTHONPATH": str(ROOT)}
+    with serving(["make", "-s", "run"], {**env, "PORT": str(first_port)}, first_port):
+        second = gunicorn({**env, "PORT": str(free_port())})
+        assert second.returncode != 0
+        [line] = [x for x in second.stderr.splitlines() if x.startswith("bridge:")]
+        assert f"already serves {db}" in line and "Traceback" not in second.stderr
+        holder = int(line.split("(pid ", 1)[1].split(")", 1)[0])
+        os.kill(holder, 0)  # the pid named is the live first server
+        assert (db.with_suffix(".lock").stat().st_mode & 0o777) == 0o600
+    port = free_port()
+    with serving(["make", "-s", "run"], {**env, "PORT": str(port)}, port) as served:
+        assert served.health["ok"] is True  # the lock left with the first server

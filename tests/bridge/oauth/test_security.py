@@ -99,15 +99,6 @@ def test_a_spray_from_one_address_is_slowed_even_between_own_successes(
     assert statuses.count(401) <= FREE * 4
 
 
-def test_secure_cookies_over_https(tls_server, make_platform):
-    platform = make_platform(tls_server.url)
-    platform.verify = str(tls_server.ca)
-    reply = platform.get(platform.authorize_path())
-    assert reply.status_code == 200
-    cookie = reply.headers["Set-Cookie"].lower()
-    assert "; secure" in cookie and "httponly" in cookie
-
-
 def test_client_commands(server_env, store, account):
     bridge = str(Path(sys.executable).with_name("bridge"))
     env = {**os.environ, **server_env}

@@ -10,7 +10,7 @@ import pytest
 import requests
 from conftest import ADMIN_TOKEN
 
-SCRIPT = Path(__file__).parent.parent / "sdk" / "sinric_light.py"
+SCRIPT = Path(__file__).parents[2] / "sdk" / "sinric_light.py"
 
 
 @pytest.fixture
