@@ -64,6 +64,8 @@ def gunicorn(app: str, env: dict[str, str]):
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{app} exited at start (code {proc.returncode})")
             try:
                 requests.get(url + "/healthz", timeout=1)
                 break
@@ -215,7 +217,11 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
     with (
         gunicorn("app:app", env) as (url, master),
         fleet(url, app_key, secret, ids, tmp),
-        gunicorn("bench.hello:app", env) as (hello_url, hello_master),
+        # A database of its own: one database takes one server.
+        gunicorn("bench.hello:app", {**env, "BRIDGE_DATABASE": str(tmp / "hello.db")}) as (
+            hello_url,
+            hello_master,
+        ),
     ):
         for _ in range(args.rounds):
             runs["bridge"].append(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,10 +54,30 @@ def _number(name: str, v: Any, lo: float | None, hi: float | None, *, integer: b
         raise InvalidCommand(f"value.{name} must be between {lo:g} and {hi:g}", (lo, hi))
 
 
+Step = Callable[[float, Mapping[str, Any], tuple[float, float]], float]
+"""(current value, the relative command's value, the capability's range) -> the new value."""
+
+
+@dataclass(frozen=True)
+class Absolute:
+    """The absolute sibling of a relative action, for when the shadow knows the current value.
+
+    Many devices implement only the absolute setter (the official Sinric Pro
+    SDK refuses increase/decreaseColorTemperature, and adjustBrightness
+    unless firmware registers its own handler); the bridge knows the state.
+    """
+
+    action: str
+    prop: str
+    """The shadow property read, also the absolute action's value key."""
+    step: Step
+
+
 @dataclass(frozen=True)
 class Action:
     name: str
     fields: tuple[Field, ...] = ()
+    absolute: Absolute | None = None
 
     def check(self, value: Mapping[str, Any]) -> None:
         for f in self.fields:
@@ -120,12 +140,41 @@ def power() -> Capability:
     )
 
 
+def _clamped(lo: float, hi: float, value: float) -> int:
+    return round(min(hi, max(lo, value)))
+
+
+def _by_delta(key: str) -> Step:
+    return lambda current, value, bounds: _clamped(*bounds, current + value[key])
+
+
+KELVIN_STEPS = (2200, 2700, 4000, 5500, 7000)
+"""The white tones voice platforms name, warm to cool (their documented table of kelvins)."""
+
+
+def _kelvin_step(cooler: bool) -> Step:
+    """The next named tone up (cooler) or down (warmer) within the light's range."""
+
+    def step(current: float, value: Mapping[str, Any], bounds: tuple[float, float]) -> float:
+        lo, hi = bounds
+        tones = [k for k in KELVIN_STEPS if lo <= k <= hi]
+        if cooler:
+            return next((k for k in tones if k > current), hi)
+        return next((k for k in reversed(tones) if k < current), lo)
+
+    return step
+
+
 def brightness() -> Capability:
     return Capability(
         "brightness",
         (
             Action("setBrightness", (Field("brightness", minimum=0, maximum=100),)),
-            Action("adjustBrightness", (Field("brightnessDelta", minimum=-100, maximum=100),)),
+            Action(
+                "adjustBrightness",
+                (Field("brightnessDelta", minimum=-100, maximum=100),),
+                Absolute("setBrightness", "brightness", _by_delta("brightnessDelta")),
+            ),
         ),
         events=("setBrightness",),
         state={"brightness": "brightness"},
@@ -151,8 +200,16 @@ def color_temperature(lo: int = 2200, hi: int = 7000) -> Capability:
         "colorTemperature",
         (
             Action("setColorTemperature", (value,)),
-            Action("increaseColorTemperature", (delta,)),
-            Action("decreaseColorTemperature", (delta,)),
+            Action(
+                "increaseColorTemperature",
+                (delta,),
+                Absolute("setColorTemperature", "colorTemperature", _kelvin_step(cooler=True)),
+            ),
+            Action(
+                "decreaseColorTemperature",
+                (delta,),
+                Absolute("setColorTemperature", "colorTemperature", _kelvin_step(cooler=False)),
+            ),
         ),
         events=("setColorTemperature",),
         state={"colorTemperature": "colorTemperature"},
@@ -366,6 +423,30 @@ def validate(type_name: str, action: str, value: Any, instance: str | None) -> C
         raise Unsupported(f"a {type_name} does not support {action}{where}{hint}")
     spec.check(value)
     return cap
+
+
+def absolute(
+    type_name: str,
+    action: str,
+    value: Mapping[str, Any],
+    instance: str | None,
+    shadow: Callable[[], Mapping[str, Any]],
+) -> tuple[str, dict[str, Any]] | None:
+    """The absolute command for a relative one, when the shadow holds the current value.
+
+    None when the action is not relative or the shadow does not know the
+    value: the relative command then goes to the device as asked. `shadow`
+    is called only for a relative action (the values, by shadow name).
+    """
+    cap = TYPES[type_name].capability_for(action, instance) if type_name in TYPES else None
+    spec = cap.action(action) if cap else None
+    if cap is None or spec is None or spec.absolute is None or cap.range is None:
+        return None
+    rule = spec.absolute
+    current = shadow().get(f"{rule.prop}:{instance}" if instance else rule.prop)
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        return None
+    return rule.action, {rule.prop: rule.step(current, value, cap.range)}
 
 
 class InvalidState(BridgeError):

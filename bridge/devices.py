@@ -8,6 +8,7 @@ the same way whoever asked.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import gevent
@@ -133,6 +134,7 @@ class DeviceService:
         """
         device = self.get(user, command.device_id)
         catalog.validate(device.type, command.action, command.value, command.instance_id)
+        command = self._absolute(device, command)
         wait = min(deadline or self.max_deadline, self.max_deadline)
         payload = protocol.request(
             device.id,
@@ -174,6 +176,20 @@ class DeviceService:
         value = reply.value
         self._apply(user, device, command, value)
         return Result(command, Outcome.ANSWERED, value, message, entry.latency_ms)
+
+    def _absolute(self, device: Device, command: Command) -> Command:
+        """A relative command made absolute from the shadow, when it knows the current value."""
+        found = catalog.absolute(
+            device.type,
+            command.action,
+            command.value,
+            command.instance_id,
+            lambda: self.store.shadow.values(device.id),
+        )
+        if found is None:
+            return command
+        action, value = found
+        return replace(command, action=action, value=value)
 
     def _apply(self, user: User, device: Device, command: Command, value: dict) -> None:
         """The answer's state into the shadow; a change is reported to the other platforms."""

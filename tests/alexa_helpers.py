@@ -38,15 +38,20 @@ def directive(
 
 
 class Alexa:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, verify: str | bool = True) -> None:
         self.url = base + "/voice/alexa"
+        self.verify = verify
 
     def send(self, body: dict | bytes, headers: dict | None = None) -> dict:
         """Post a directive; assert the reply is a schema-valid event; return it."""
         if isinstance(body, bytes):
-            reply = requests.post(self.url, data=body, headers=headers, timeout=15)
+            reply = requests.post(
+                self.url, data=body, headers=headers, timeout=15, verify=self.verify
+            )
         else:
-            reply = requests.post(self.url, json=body, headers=headers, timeout=15)
+            reply = requests.post(
+                self.url, json=body, headers=headers, timeout=15, verify=self.verify
+            )
         assert reply.status_code == 200, reply.text
         event = reply.json()
         assert schema_errors(event) == [], (event, schema_errors(event))

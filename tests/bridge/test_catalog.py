@@ -111,3 +111,55 @@ def test_state_from_maps_value_keys_to_shadow_properties():
 def test_a_missing_instance_is_named_in_the_refusal():
     with pytest.raises(Unsupported, match=r"it takes an instance: Blind\.Lift"):
         catalog.validate("blinds", "setRangeValue", {"rangeValue": 5}, None)
+
+
+def bright(n: int) -> tuple[str, dict]:
+    return "setBrightness", {"brightness": n}
+
+
+def kelvin(n: int) -> tuple[str, dict]:
+    return "setColorTemperature", {"colorTemperature": n}
+
+
+@pytest.mark.parametrize(
+    ("action", "value", "shadow", "expected"),
+    [
+        ("adjustBrightness", {"brightnessDelta": 25}, {"brightness": 40}, bright(65)),
+        ("adjustBrightness", {"brightnessDelta": 30}, {"brightness": 90}, bright(100)),
+        ("adjustBrightness", {"brightnessDelta": -50}, {"brightness": 20}, bright(0)),
+        ("increaseColorTemperature", {}, {"colorTemperature": 2700}, kelvin(4000)),
+        ("increaseColorTemperature", {}, {"colorTemperature": 3000}, kelvin(4000)),
+        ("increaseColorTemperature", {}, {"colorTemperature": 7000}, kelvin(7000)),
+        ("decreaseColorTemperature", {}, {"colorTemperature": 4000}, kelvin(2700)),
+        ("decreaseColorTemperature", {}, {"colorTemperature": 2300}, kelvin(2200)),
+        ("decreaseColorTemperature", {}, {"colorTemperature": 2200}, kelvin(2200)),
+    ],
+)
+def test_relative_commands_become_absolute_from_the_shadow(action, value, shadow, expected):
+    """Alexa's named tones (2200 warm ... 7000 cool) are the steps; ranges clamp."""
+    found = catalog.absolute("light", action, value, None, lambda: shadow)
+    assert found == expected
+    catalog.validate("light", *found, None)  # what is sent is a valid command
+
+
+@pytest.mark.parametrize(
+    ("action", "shadow"),
+    [
+        ("adjustBrightness", {}),  # the shadow knows nothing yet: sent as asked
+        ("adjustBrightness", {"brightness": True}),
+        ("adjustBrightness", {"brightness": "40"}),
+        ("increaseColorTemperature", {"brightness": 40}),
+        ("setBrightness", {"brightness": 40}),  # already absolute
+    ],
+)
+def test_commands_stay_as_asked_when_the_shadow_cannot_help(action, shadow):
+    value = {"brightnessDelta": 10} if action == "adjustBrightness" else {"brightness": 5}
+    assert catalog.absolute("light", action, value, None, lambda: shadow) is None
+
+
+def test_the_shadow_is_read_only_for_relative_commands():
+    def shadow():
+        raise AssertionError("read for an absolute command")
+
+    assert catalog.absolute("light", "setPowerState", {"state": "On"}, None, shadow) is None
+    assert catalog.absolute("nosuchtype", "adjustBrightness", {}, None, shadow) is None

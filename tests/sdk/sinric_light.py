@@ -3,7 +3,9 @@
 Only the server address differs: the host goes in `server_url` as the SDK
 documents, and the SDK's fixed port 443 is pointed at the test server's port.
 Each command is printed; after the first power command the light reports a
-brightness change as a physical event, the way firmware would.
+brightness change as a physical event, the way firmware would. Like most
+firmware it registers only the absolute setters: the SDK itself then refuses
+adjustBrightness and increase/decreaseColorTemperature.
 """
 
 import asyncio
@@ -31,8 +33,18 @@ async def main() -> None:
         print(f"brightness {value}", flush=True)
         return True
 
+    async def on_color(r: int, g: int, b: int) -> bool:
+        print(f"color {r} {g} {b}", flush=True)
+        return True
+
+    async def on_color_temperature(kelvin: int) -> bool:
+        print(f"colorTemperature {kelvin}", flush=True)
+        return True
+
     light.on_power_state(on_power)
     light.on_brightness(on_brightness)
+    light.on_color(on_color)
+    light.on_color_temperature(on_color_temperature)
     sinric.add(light)
     await sinric.begin(
         SinricProConfig(

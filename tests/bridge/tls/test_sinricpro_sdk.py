@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 import requests
+from alexa_helpers import Alexa, directive, error_type, prop
 from conftest import ADMIN_TOKEN
 
 SCRIPT = Path(__file__).parents[2] / "sdk" / "sinric_light.py"
 
 
 @pytest.fixture
-def sdk_light(tls_server, account, light):
+def sdk_light(server, account, light):
     env = {
         **os.environ,
-        "SSL_CERT_FILE": str(tls_server.ca),
-        "BRIDGE_TEST_PORT": str(tls_server.port),
+        "SSL_CERT_FILE": str(server.ca),
+        "BRIDGE_TEST_PORT": str(server.port),
         "BRIDGE_TEST_DEVICE": light.id,
         "BRIDGE_TEST_APP_KEY": account.app_key,
         "BRIDGE_TEST_APP_SECRET": account.secret,
@@ -35,11 +36,11 @@ def sdk_light(tls_server, account, light):
     proc.wait()
 
 
-def admin(tls_server, path, **kw):
+def admin(server, path, **kw):
     return requests.request(
         "POST" if "json" in kw else "GET",
-        tls_server.url + path,
-        verify=str(tls_server.ca),
+        server.url + path,
+        verify=str(server.ca),
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Forwarded-For": "198.51.100.7"},
         timeout=15,
         **kw,
@@ -56,10 +57,10 @@ def wait_until(check, timeout=15.0):
     raise AssertionError("condition not met in time")
 
 
-def test_sinric_sdk_light_is_controlled_through_the_bridge(tls_server, sdk_light, light, store):
-    wait_until(lambda: admin(tls_server, f"/admin/api/devices/{light.id}").json()["online"])
+def test_sinric_sdk_light_is_controlled_through_the_bridge(server, sdk_light, light, store):
+    wait_until(lambda: admin(server, f"/admin/api/devices/{light.id}").json()["online"])
     reply = admin(
-        tls_server,
+        server,
         "/admin/api/send",
         json={"device": light.id, "action": "setPowerState", "value": {"state": "On"}},
     )
@@ -70,7 +71,7 @@ def test_sinric_sdk_light_is_controlled_through_the_bridge(tls_server, sdk_light
     wait_until(lambda: store.shadow.get(light.id).get("brightness"))
     assert store.shadow.get(light.id)["brightness"]["value"] == 77
     reply = admin(
-        tls_server,
+        server,
         "/admin/api/send",
         json={"device": light.id, "action": "setBrightness", "value": {"brightness": 30}},
     )
@@ -82,12 +83,70 @@ def test_sinric_sdk_light_is_controlled_through_the_bridge(tls_server, sdk_light
     assert store.messages.query(user_id=light.user_id, kind="rejection") == []
 
 
-def test_admin_token_opens_the_admin_api_behind_a_proxy(tls_server, light):
-    assert admin(tls_server, f"/admin/api/devices/{light.id}").status_code == 200
+def test_admin_token_opens_the_admin_api_behind_a_proxy(server, light):
+    assert admin(server, f"/admin/api/devices/{light.id}").status_code == 200
     denied = requests.get(
-        tls_server.url + f"/admin/api/devices/{light.id}",
-        verify=str(tls_server.ca),
+        server.url + f"/admin/api/devices/{light.id}",
+        verify=str(server.ca),
         timeout=5,
         headers={"Authorization": "Bearer wrong", "X-Forwarded-For": "x"},
     )
     assert denied.status_code == 403
+
+
+def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, light, store):
+    """Amazon's light directives, on firmware with only the absolute setters.
+
+    The relative ones (AdjustBrightness, Increase/DecreaseColorTemperature)
+    become absolute from the shadow; before the shadow knows a value they go
+    as asked, and the SDK's refusal is answered honestly.
+    """
+    alexa = Alexa(server.url, verify=str(server.ca))
+    token = store.tokens.issue(light.user_id, "alexa")
+    wait_until(lambda: admin(server, f"/admin/api/devices/{light.id}").json()["online"])
+
+    def send(namespace, name, payload=None):
+        return alexa.send(directive(namespace, name, token, light.id, payload))
+
+    def answered(namespace, name, payload, reads):
+        event = send(namespace, name, payload)
+        assert event["event"]["header"]["name"] == "Response", event
+        return prop(event, namespace, reads)
+
+    power, bright = "Alexa.PowerController", "Alexa.BrightnessController"
+    white, kelvin = "Alexa.ColorTemperatureController", "colorTemperatureInKelvin"
+    refused = send(white, "IncreaseColorTemperature")
+    assert error_type(refused) == "HARDWARE_MALFUNCTION"  # the SDK's "needs state tracking"
+    assert answered(power, "TurnOn", None, "powerState") == "ON"
+    wait_until(lambda: store.shadow.get(light.id).get("brightness"))  # the SDK's own event: 77
+    red = {"hue": 0, "saturation": 1, "brightness": 1}
+    script = [
+        (bright, "SetBrightness", {"brightness": 40}, "brightness", 40),
+        (bright, "AdjustBrightness", {"brightnessDelta": 25}, "brightness", 65),
+        (bright, "AdjustBrightness", {"brightnessDelta": -100}, "brightness", 0),
+        ("Alexa.ColorController", "SetColor", {"color": red}, "color", red),
+        (white, "SetColorTemperature", {kelvin: 2700}, kelvin, 2700),
+        *[(white, "IncreaseColorTemperature", None, kelvin, k) for k in (4000, 5500, 7000, 7000)],
+        *[(white, "DecreaseColorTemperature", None, kelvin, k) for k in (5500, 4000, 2700, 2200)],
+        (white, "DecreaseColorTemperature", None, kelvin, 2200),
+        (power, "TurnOff", None, "powerState", "OFF"),
+    ]
+    for namespace, name, payload, reads, expected in script:
+        assert answered(namespace, name, payload, reads) == expected, (name, payload)
+    state = send("Alexa", "ReportState")
+    assert state["event"]["header"]["name"] == "StateReport"
+    assert prop(state, white, kelvin) == 2200 and prop(state, bright, "brightness") == 0
+    sdk_light.kill()
+    said = sdk_light.communicate()[0].splitlines()
+    heard = {"brightness", "colorTemperature", "color"}
+    assert [line for line in said if line.partition(" ")[0] in heard] == [
+        "brightness 40",
+        "brightness 65",
+        "brightness 0",
+        "color 255 0 0",
+        *[f"colorTemperature {k}" for k in (2700, 4000, 5500, 7000, 7000)],
+        *[f"colorTemperature {k}" for k in (5500, 4000, 2700, 2200, 2200)],
+    ]
+    sent = [m["action"] for m in reversed(store.messages.query(device_id=light.id, kind="request"))]
+    assert sent[0] == "increaseColorTemperature"  # the shadow knew no value yet: sent as asked
+    assert "adjustBrightness" not in sent and sent.count("setColorTemperature") == 10
