@@ -17,7 +17,7 @@ from pathlib import Path
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bridge import protocol
+from bridge.transports.sinric import protocol
 
 CONNECTING_AT_ONCE = 200
 

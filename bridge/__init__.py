@@ -52,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     bridge = Bridge(settings)
     app.extensions["bridge"] = bridge
     app.register_blueprint(web)
+    for blueprint in bridge.transports.blueprints():
+        app.register_blueprint(blueprint)
     app.register_blueprint(admin)
     app.register_blueprint(api)
     oauth.init_app(app, bridge)

@@ -58,6 +58,6 @@ def device_state(device_id: str):
         type=device.type,
         name=device.name,
         room=device.room,
-        online=bridge.hub.online(device.id),
+        online=bridge.devices.online(device),
         state=bridge.store.shadow.get(device.id),
     )

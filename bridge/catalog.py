@@ -62,8 +62,8 @@ Step = Callable[[float, Mapping[str, Any], tuple[float, float]], float]
 class Absolute:
     """The absolute sibling of a relative action, for when the shadow knows the current value.
 
-    Many devices implement only the absolute setter (the official Sinric Pro
-    SDK refuses increase/decreaseColorTemperature, and adjustBrightness
+    Many devices implement only the absolute setter (an official device SDK
+    refuses increase/decreaseColorTemperature, and adjustBrightness
     unless firmware registers its own handler); the bridge knows the state.
     """
 

@@ -11,10 +11,11 @@ import click
 import requests
 
 from bridge import catalog
-from bridge.model import BridgeError
+from bridge.model import DEFAULT_TRANSPORT, BridgeError
 from bridge.reporting import announce
 from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.transports.registry import names as transport_names
 from config.settings import Settings
 
 
@@ -39,6 +40,7 @@ def _device_json(device, capabilities: bool = True) -> dict[str, Any]:
         "type": device.type,
         "name": device.name,
         "room": device.room,
+        "transport": device.transport,
     }
     if capabilities:
         out["capabilities"] = catalog.TYPES[device.type].to_json()
@@ -121,13 +123,25 @@ def device() -> None:
 @click.option("--name", required=True, help="What people call it, e.g. 'Kitchen light'.")
 @click.option("--room", help="Feeds the platforms' room / zone fields.")
 @click.option("--id", "device_id", help="24 lowercase hex characters (default: new).")
+@click.option(
+    "--transport",
+    type=click.Choice(transport_names()),
+    default=DEFAULT_TRANSPORT,
+    show_default=True,
+    help="How the bridge reaches it.",
+)
 def device_create(
-    owner: str, type_name: str, name: str, room: str | None, device_id: str | None
+    owner: str,
+    type_name: str,
+    name: str,
+    room: str | None,
+    device_id: str | None,
+    transport: str,
 ) -> None:
     """Register a device to an account."""
     store = _store()
     account = store.users.get(owner)
-    created = store.devices.create(account.id, type_name, name, room, device_id)
+    created = store.devices.create(account.id, type_name, name, room, device_id, transport)
     announce(store, account.id, created.id, "added")
     _print(_device_json(created))
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import websocket
 
-from bridge import protocol
+from bridge.transports.sinric import protocol
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, dict[str, Any], str | None], dict[str, Any] | None]

@@ -13,10 +13,8 @@ import requests
 from adapters.base import Adapter, AdapterContext
 from bridge import plugins
 from bridge.api.ratelimit import Buckets
-from bridge.device_socket import DeviceEndpoint
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
-from bridge.hub import Hub
 from bridge.live import Notifier
 from bridge.metrics import Metrics
 from bridge.model import Device, User
@@ -24,6 +22,9 @@ from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.transports import TransportContext
+from bridge.transports.registry import Transports
+from bridge.transports.waiters import Waiters
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,8 @@ class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings.database, Vault(settings.secret_key))
-        self.hub = Hub()
         self.adapters: dict[str, Adapter] = {}
-        self.metrics = Metrics(lambda: len(self.hub.by_device), self.store.outbox.pending)
+        self.metrics = Metrics(lambda: self.transports.connected(), self.store.outbox.pending)
         self.reporter = Reporter(
             self.store,
             lambda: self.adapters,
@@ -55,16 +55,18 @@ class Bridge:
             self.reporter,
             EventLimiter(settings.state_event_interval, settings.sensor_event_interval),
         )
-        self.devices = DeviceService(
-            self.store, self.hub, self.reporter, settings.device_timeout, self.metrics
+        self.waiters = Waiters()
+        self.transports = Transports.load(
+            TransportContext(
+                self.store,
+                self.events,
+                self.waiters,
+                settings,
+                logging.getLogger("bridge.transports"),
+            )
         )
-        self.endpoint = DeviceEndpoint(
-            self.store,
-            self.hub,
-            self.events,
-            window=settings.signature_window,
-            max_bytes=settings.max_message_bytes,
-            takeover_grace=settings.takeover_grace,
+        self.devices = DeviceService(
+            self.store, self.transports, self.reporter, settings.device_timeout, self.metrics
         )
         self.http = requests.Session()
         self.api_buckets = Buckets(settings.api_rate, settings.api_burst)
@@ -112,6 +114,8 @@ class Bridge:
         if not self._greenlets:
             self.store.serve()
             atexit.register(self.store.writer.flush)
+            self.transports.start()
+            atexit.register(self.transports.stop)
             self._greenlets = [
                 gevent.spawn(self.reporter.run),
                 gevent.spawn(self._housekeeping),
@@ -135,7 +139,6 @@ class Bridge:
         while True:
             gevent.sleep(every)
             try:
-                self.hub.sweep(self.settings.idle_timeout)
                 if time.time() - last_prune > 3600:
                     last_prune = time.time()
                     cutoff = time.time() - self.settings.history_days * 86400

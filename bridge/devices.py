@@ -13,8 +13,7 @@ from typing import Any
 
 import gevent
 
-from bridge import catalog, protocol
-from bridge.hub import Transport
+from bridge import catalog
 from bridge.metrics import Metrics
 from bridge.model import (
     BridgeError,
@@ -29,21 +28,24 @@ from bridge.model import (
 from bridge.reporting import Reporter
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
+from bridge.transports import Exchange
+from bridge.transports.registry import Transports
 
 APP_ORIGINS = {"api", "cli", "admin", "bridge"}
+HISTORY_OUTCOME = {Outcome.ANSWERED: "ok", Outcome.REFUSED: "refused", Outcome.PENDING: "pending"}
 
 
 class DeviceService:
     def __init__(
         self,
         store: Store,
-        transport: Transport,
+        transports: Transports,
         reporter: Reporter,
         max_deadline: float,
         metrics: Metrics | None = None,
     ) -> None:
         self.store = store
-        self.transport = transport
+        self.transports = transports
         self.reporter = reporter
         self.max_deadline = max_deadline
         self.metrics = metrics
@@ -55,7 +57,7 @@ class DeviceService:
         return self.store.devices.owned(user.id, device_id)
 
     def online(self, device: Device) -> bool:
-        return self.transport.online(device.id)
+        return self.transports.online(device)
 
     def state(self, device: Device) -> dict[str, dict[str, Any]]:
         return self.store.shadow.get(device.id)
@@ -136,46 +138,32 @@ class DeviceService:
         catalog.validate(device.type, command.action, command.value, command.instance_id)
         command = self._absolute(device, command)
         wait = min(deadline or self.max_deadline, self.max_deadline)
-        payload = protocol.request(
-            device.id,
-            command.action,
-            command.value,
-            instance_id=command.instance_id,
-            client_id=command.origin,
-        )
         started = time.monotonic()
         # One history row per exchange: the request, its outcome and latency,
         # and the device's response beside it.
         entry = Entry(
-            "out",
-            "request",
-            "ok",
-            device.id,
-            user.id,
-            command.action,
-            origin=command.origin,
-            payload=payload,
+            "out", "request", "ok", device.id, user.id, command.action, origin=command.origin
         )
+        exchange = Exchange()
         try:
-            reply = self.transport.request(payload, wait)
+            reply = self.transports.of(device).request(device, command, wait, exchange)
         except BridgeError as exc:
             entry.outcome, entry.detail = exc.code, exc.message
             raise
         else:
-            entry.response = reply.text
-            success = reply.payload.success is True
-            message = reply.payload.message
-            entry.outcome, entry.detail = ("ok" if success else "refused"), message
+            entry.outcome, entry.detail = HISTORY_OUTCOME[reply.outcome], reply.message
         finally:
+            entry.payload, entry.response = exchange.sent, exchange.received
             entry.latency_ms = (time.monotonic() - started) * 1000
             self.store.messages.record(entry)
             if self.metrics:
                 self.metrics.command(command.origin, entry.outcome, entry.latency_ms / 1000)
-        if not success:
-            raise DeviceRefused(message or "the device refused the command")
-        value = reply.value
-        self._apply(user, device, command, value)
-        return Result(command, Outcome.ANSWERED, value, message, entry.latency_ms)
+        if reply.outcome is Outcome.REFUSED:
+            raise DeviceRefused(reply.message or "the device refused the command")
+        if reply.outcome is Outcome.PENDING:
+            return Result(command, Outcome.PENDING, {}, reply.message, entry.latency_ms)
+        self._apply(user, device, command, reply.value)
+        return Result(command, Outcome.ANSWERED, reply.value, reply.message, entry.latency_ms)
 
     def _absolute(self, device: Device, command: Command) -> Command:
         """A relative command made absolute from the shadow, when it knows the current value."""

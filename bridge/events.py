@@ -6,11 +6,11 @@ import time
 
 from bridge import catalog
 from bridge.model import Device, StateChange, User
-from bridge.protocol import Message
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
+from bridge.transports import DeviceEvent
 
 CONNECTIVITY = "connectivity"
 """The pseudo shadow name a reachability change carries in `StateChange.changed`."""
@@ -22,7 +22,7 @@ class EventIntake:
         self.reporter = reporter
         self.limiter = limiter
 
-    def handle(self, user: User, device: Device, message: Message) -> str:
+    def handle(self, user: User, device: Device, event: DeviceEvent) -> str:
         """Apply a verified event; return its outcome (ok, flagged, unknown or rejected).
 
         Events over the rate limit still update the shadow and the history
@@ -30,26 +30,21 @@ class EventIntake:
         event within the limit reports the whole current state.
         """
         now = time.time()
-        cause = message.payload.cause
-        cause_type = cause.type if cause else "PHYSICAL_INTERACTION"
+        cause_type = event.cause
         try:
-            props = catalog.state_from(
-                device.type, message.action, message.value, message.instance_id
-            )
+            props = catalog.state_from(device.type, event.action, event.value, event.instance_id)
         except catalog.InvalidState as exc:
             self.store.messages.record(
-                rejection(
-                    device.id, user.id, exc.message, action=message.action, payload=message.text
-                )
+                rejection(device.id, user.id, exc.message, action=event.action, payload=event.text)
             )
             return "rejected"
-        cap = catalog.TYPES[device.type].capability_for(message.action, message.instance_id)
+        cap = catalog.TYPES[device.type].capability_for(event.action, event.instance_id)
         if cap is None:
             outcome = "unknown"
         else:
             key = f"{cap.name}:{cap.instance or ''}"
             outcome = "ok" if self.limiter.allow(device.id, key, cap.sensor) else "flagged"
-        changed = self.store.shadow.update(device.id, props, message.instance_id, now)
+        changed = self.store.shadow.update(device.id, props, event.instance_id, now)
         self.store.messages.record(
             Entry(
                 "in",
@@ -57,9 +52,9 @@ class EventIntake:
                 outcome,
                 device.id,
                 user.id,
-                message.action,
+                event.action,
                 detail=cause_type,
-                payload=message.text,
+                payload=event.text,
                 at=now,
             )
         )
@@ -69,9 +64,9 @@ class EventIntake:
                 StateChange(
                     user_id=user.id,
                     device_id=device.id,
-                    action=message.action,
-                    value=message.value,
-                    instance_id=message.instance_id,
+                    action=event.action,
+                    value=event.value,
+                    instance_id=event.instance_id,
                     cause=cause_type,
                     origin=None,
                     properties=self.store.shadow.values(device.id),

@@ -18,6 +18,10 @@ class User:
     app_key: str
 
 
+DEFAULT_TRANSPORT = "sinric"
+"""The transport of a device created without one (and of every device made before transports)."""
+
+
 @dataclass(frozen=True)
 class Device:
     id: str
@@ -25,6 +29,8 @@ class Device:
     type: str
     name: str
     room: str | None = None
+    transport: str = DEFAULT_TRANSPORT
+    """How the bridge reaches it: a transport's name (bridge.transports)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class Command:
 
 class Outcome(enum.Enum):
     ANSWERED = "answered"
+    REFUSED = "refused"
+    """The device said no (a transport's Reply only: the core raises DeviceRefused)."""
     PENDING = "pending"
     """Accepted: the device has not answered yet; the origin hears the result as a "late" report."""
 

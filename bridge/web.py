@@ -1,4 +1,4 @@
-"""The public HTTP surface: the device socket, the voice webhooks, health."""
+"""The public HTTP surface: the voice webhooks' fallback, metrics, health (devices: transports)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,9 @@ from werkzeug.exceptions import HTTPException
 from bridge.access import trusted
 from bridge.problems import problem
 from bridge.refusals import render
-from bridge.websocket import ConnectionClosed
 
 log = logging.getLogger(__name__)
 web = Blueprint("web", __name__)
-
-
-class _Detached(Response):
-    """The socket now belongs to the WebSocket: tell gunicorn to write nothing."""
-
-    def __call__(self, environ, start_response):  # type: ignore[override]
-        raise StopIteration()
 
 
 @web.get("/")
@@ -29,18 +21,6 @@ def root():
     return jsonify(
         service="voice-bridge", adapters=sorted(current_app.extensions["bridge"].adapters)
     )
-
-
-@web.route("/", websocket=True)
-@web.route("/ws", websocket=True)
-def device_socket():
-    try:
-        current_app.extensions["bridge"].endpoint.serve(request.environ)
-    except ConnectionClosed as exc:
-        log.info("device socket ended: %s", exc)
-    except Exception:
-        log.exception("device socket failed")
-    return _Detached()
 
 
 @web.post("/voice/<name>")
@@ -62,7 +42,7 @@ def health():
     bridge = current_app.extensions["bridge"]
     return jsonify(
         ok=True,
-        devices_online=len(bridge.hub.by_device),
+        devices_online=bridge.transports.connected(),
         reports_pending=bridge.store.outbox.pending(),
     )
 

@@ -74,3 +74,23 @@ def test_the_core_names_no_voice_platform():
         if platforms.search(path.read_text())
     ]
     assert offenders == []
+
+
+def test_a_transport_is_named_only_in_its_own_package():
+    """The core reaches devices through the seam (bridge.transports) and never past it.
+
+    Only the device-side SDK (bridge/client.py) speaks a transport's protocol.
+    """
+    transports = [p.name for p in (ROOT / "bridge" / "transports").iterdir() if p.is_dir()]
+    transports = [t for t in transports if not t.startswith("_")]
+    assert "sinric" in transports
+    offenders = []
+    for path in [*(ROOT / "bridge").rglob("*.py"), *(ROOT / "adapters").rglob("*.py")]:
+        relative = path.relative_to(ROOT)
+        if relative.parts[:2] == ("bridge", "transports") and len(relative.parts) > 3:
+            continue  # inside a transport's own package
+        if relative == Path("bridge/client.py"):
+            continue
+        text = path.read_text()
+        offenders += [f"{relative}: {t}" for t in transports if f"bridge.transports.{t}" in text]
+    assert offenders == []

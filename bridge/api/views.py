@@ -98,7 +98,7 @@ def _device_json(device: Device, full: bool = False) -> dict[str, Any]:
         "name": device.name,
         "type": device.type,
         "room": device.room,
-        "online": bridge.hub.online(device.id),
+        "online": bridge.devices.online(device),
     }
     if full:
         out["capabilities"] = catalog.TYPES[device.type].to_json()

@@ -107,7 +107,7 @@ def home():
     devices = [
         {
             "device": device,
-            "online": bridge.hub.online(device.id),
+            "online": bridge.devices.online(device),
             "last_seen": bridge.store.messages.last_heard(device.id),
             "state": bridge.store.shadow.values(device.id),
         }

@@ -10,7 +10,7 @@ from dataclasses import replace
 from sqlite_utils import Database
 
 from bridge import catalog
-from bridge.model import BridgeError, Device, NoSuchDevice
+from bridge.model import DEFAULT_TRANSPORT, BridgeError, Device, NoSuchDevice
 from bridge.secrets import new_device_id
 from bridge.store.cache import Cache
 from bridge.store.shadow import Shadow
@@ -25,7 +25,9 @@ class DeviceExists(BridgeError):
 
 
 def _device(row: dict) -> Device:
-    return Device(row["id"], row["user_id"], row["type"], row["name"], row["room"])
+    return Device(
+        row["id"], row["user_id"], row["type"], row["name"], row["room"], row["transport"]
+    )
 
 
 class Devices:
@@ -41,13 +43,16 @@ class Devices:
         name: str,
         room: str | None = None,
         device_id: str | None = None,
+        transport: str = DEFAULT_TRANSPORT,
     ) -> Device:
         catalog.device_type(type_name)
         if device_id is not None and not DEVICE_ID.match(device_id):
             raise BridgeError("a device id is 24 lowercase hex characters")
         if not name.strip() or len(name) > 128 or (room and len(room) > 64):
             raise BridgeError("a device name is 1-128 characters, a room at most 64")
-        device = Device(device_id or new_device_id(), user_id, type_name, name, room or None)
+        device = Device(
+            device_id or new_device_id(), user_id, type_name, name, room or None, transport
+        )
         try:
             self.db["devices"].insert(
                 {
@@ -56,6 +61,7 @@ class Devices:
                     "type": type_name,
                     "name": name,
                     "room": device.room,
+                    "transport": transport,
                     "created_at": time.time(),
                 }
             )
@@ -67,7 +73,8 @@ class Devices:
         device = self.cache.get(device_id)
         if device is None:
             row = self.db.conn.execute(
-                "select id, user_id, type, name, room from devices where id = ?", (device_id,)
+                "select id, user_id, type, name, room, transport from devices where id = ?",
+                (device_id,),
             ).fetchone()
             if row is None:
                 return None

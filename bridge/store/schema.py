@@ -197,3 +197,9 @@ def m005_tokens_bound_to_an_adapter(db: Database) -> None:
 @migrations()
 def m006_password_changes_end_sessions(db: Database) -> None:
     db["users"].add_column("password_changed_at", float)
+
+
+@migrations()
+def m007_device_transports(db: Database) -> None:
+    """Each device is reached over one transport; every device made before is a socket device."""
+    db["devices"].add_column("transport", str, not_null_default="sinric")

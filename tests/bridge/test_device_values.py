@@ -4,8 +4,8 @@ import pytest
 import requests
 from servers import latest
 
-from bridge import protocol
 from bridge.store import Store
+from bridge.transports.sinric import protocol
 
 
 def send(ws, account, device_id, action, value):

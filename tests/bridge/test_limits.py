@@ -1,7 +1,7 @@
 """The replay guard and the event limiter: small state machines of their own."""
 
 from bridge.ratelimit import EventLimiter
-from bridge.replay import ReplayGuard
+from bridge.transports.sinric.replay import ReplayGuard
 
 
 def test_replay_guard_refuses_a_token_twice_within_its_lifetime():

@@ -208,22 +208,20 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(tmp_path):
     kill -9) right after a burst of events must not leave queued reports whose
     values the database does not have.
     """
-    from bridge import protocol
     from bridge.events import EventIntake
     from bridge.ratelimit import EventLimiter
+    from bridge.transports import DeviceEvent
 
     path = str(tmp_path / "crash.db")
     store = Store(path, Vault("k"))
-    user, secret = store.users.create("alice", "password1")
+    user, _ = store.users.create("alice", "password1")
     device = store.devices.create(user.id, "light", "Lamp")
     store.serve()  # write-behind on, as in the server
     reporter = Reporter(store, lambda: {"flaky": Flaky(99)}, retry_base=0.01, max_attempts=3)
     intake = EventIntake(store, reporter, EventLimiter(0.0, 0.0))
     for level in range(1, 21):
-        raw = protocol.envelope(
-            protocol.event(device.id, "setBrightness", {"brightness": level}), secret
-        )
-        assert intake.handle(user, device, protocol.read(raw, secret)) == "ok"
+        event = DeviceEvent(device.id, "setBrightness", {"brightness": level})
+        assert intake.handle(user, device, event) == "ok"
     # the crash: this process's buffers are gone; another opens the same file
     after = Store(path, Vault("k"))
     [row] = after.outbox.due()

@@ -10,7 +10,8 @@ from fuzz_harness import PROFILE, Watch, fingerprint, garbage, mutated
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge import catalog, protocol
+from bridge import catalog
+from bridge.transports.sinric import protocol
 
 
 class Socket:

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bridge import protocol
+from bridge.transports.sinric import protocol
 
 SECRET = "0b6a7c8e-1111-2222-3333-444455556666-77778888-9999-aaaa-bbbb-ccccddddeeee"
 

@@ -11,10 +11,10 @@ import pytest
 from conftest import DEVICE_TIMEOUT
 from servers import eventually
 
-from bridge import protocol
 from bridge.client import Refused
-from bridge.hub import Connection, Hub
 from bridge.model import DeviceDisconnected, DeviceOffline, DeviceTimeout, User
+from bridge.transports.sinric import protocol
+from bridge.transports.sinric.hub import Connection, Hub
 
 
 def test_command_reaches_the_device_and_updates_the_shadow(
@@ -130,7 +130,7 @@ def test_hub_timeout_fires_within_100_ms_of_the_deadline():
         hub.request(protocol.request("a" * 24, "x", {}), 0.3)
     elapsed = time.monotonic() - started
     assert 0.3 <= elapsed < 0.4
-    assert hub._waiters == {}
+    assert len(hub.waiters) == 0
 
 
 def test_hub_resolves_only_the_matching_waiter_and_connection():
@@ -145,7 +145,7 @@ def test_hub_resolves_only_the_matching_waiter_and_connection():
     assert hub.resolve(conn, answer)
     assert waiter.get(timeout=1).value == {"ok": 1}
     assert not hub.resolve(conn, answer)  # nobody waits any more
-    assert conn.pending == set()
+    assert len(hub.waiters) == 0
 
 
 def test_hub_detach_fails_waiters_and_reports_offline():

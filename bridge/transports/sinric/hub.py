@@ -1,9 +1,7 @@
-"""Live device connections and send-and-wait with a deadline.
+"""Live device sockets: which one holds which device, and send-and-wait over them.
 
-The correlation pattern is the relay's: make the replyToken, register the
-waiter before sending, always remove it in `finally`, and fail every waiter
-of a connection the moment that connection ends. A wait is a greenlet on an
-AsyncResult, never an OS thread.
+The replyToken is the waiter's token in the shared table; a socket that
+ends fails every command still waiting on it at once.
 """
 
 from __future__ import annotations
@@ -11,24 +9,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-import gevent
-from gevent.event import AsyncResult
-
-from bridge import protocol
-from bridge.model import Device, DeviceDisconnected, DeviceOffline, DeviceTimeout, User
+from bridge.model import Device, DeviceDisconnected, DeviceOffline, User
+from bridge.transports.sinric import protocol
+from bridge.transports.waiters import Waiters
 from bridge.websocket import ConnectionClosed, WebSocket
-
-
-class Transport(Protocol):
-    """How the core reaches a device; the WebSocket hub is the first of several."""
-
-    def online(self, device_id: str) -> bool:
-        """Whether a request could be delivered now."""
-
-    def request(self, payload: dict[str, Any], deadline: float) -> protocol.Message:
-        """Deliver a request payload and return the device's verified response."""
 
 
 @dataclass(eq=False)
@@ -43,7 +29,6 @@ class Connection:
     sdk_version: str = ""
     remote: str = ""
     connected_at: float = field(default_factory=time.time)
-    pending: set[str] = field(default_factory=set)
 
     @property
     def last_seen(self) -> float:
@@ -55,20 +40,13 @@ class Connection:
         self.ws.last_activity = at
 
 
-@dataclass(eq=False)
-class _Waiter:
-    result: AsyncResult
-    device_id: str
-    conn: Connection
-
-
 class Hub:
-    """The WebSocket transport: which socket holds which device, and who waits."""
+    """Which socket holds which device; the waits themselves are in the shared table."""
 
-    def __init__(self) -> None:
+    def __init__(self, waiters: Waiters | None = None) -> None:
         self.by_device: dict[str, Connection] = {}
         self.connections: set[Connection] = set()
-        self._waiters: dict[str, _Waiter] = {}
+        self.waiters = waiters if waiters is not None else Waiters()
 
     def online(self, device_id: str) -> bool:
         conn = self.by_device.get(device_id)
@@ -92,41 +70,26 @@ class Hub:
         offline = [d for d in conn.devices if self.by_device.get(d) is conn]
         for device_id in offline:
             del self.by_device[device_id]
-        for token in list(conn.pending):
-            waiter = self._waiters.get(token)
-            if waiter is not None:
-                waiter.result.set_exception(DeviceDisconnected())
+        self.waiters.fail(conn, DeviceDisconnected())
         return offline
 
     def request(self, payload: dict[str, Any], deadline: float) -> protocol.Message:
+        """Send a request payload to the socket holding its device; the verified response."""
         device_id = payload["deviceId"]
         conn = self.by_device.get(device_id)
         if conn is None or not conn.ws.open:
             raise DeviceOffline()
-        token = payload["replyToken"]
-        waiter = _Waiter(AsyncResult(), device_id, conn)
-        self._waiters[token] = waiter
-        conn.pending.add(token)
+        text = protocol.envelope(payload, conn.secret)
         try:
-            conn.ws.send(protocol.envelope(payload, conn.secret))
-            return waiter.result.get(timeout=deadline)
-        except gevent.Timeout:
-            raise DeviceTimeout() from None
+            return self.waiters.wait(
+                payload["replyToken"], device_id, conn, lambda: conn.ws.send(text), deadline
+            )
         except ConnectionClosed:
             raise DeviceDisconnected() from None
-        finally:
-            del self._waiters[token]
-            conn.pending.discard(token)
 
     def resolve(self, conn: Connection, message: protocol.Message) -> bool:
         """Hand a verified response to its waiter; False if nobody waits for it."""
-        waiter = self._waiters.get(message.reply_token)
-        if waiter is None or waiter.conn is not conn or waiter.device_id != message.device_id:
-            return False
-        if waiter.result.ready():
-            return False
-        waiter.result.set(message)
-        return True
+        return self.waiters.resolve(message.reply_token, message.device_id, conn, message)
 
     def sweep(self, idle_timeout: float, now: float | None = None) -> None:
         """Ping quiet sockets; close those silent for longer than the idle timeout."""

@@ -10,7 +10,7 @@ import requests
 import websocket
 from servers import close_frame, eventually, latest
 
-from bridge import protocol
+from bridge.transports.sinric import protocol
 
 POLICY_VIOLATION = 1008
 
@@ -247,13 +247,13 @@ def test_a_storage_fault_while_opening_leaves_no_ghost_online(tmp_path, monkeypa
     from gevent import socket as gsocket
     from servers import upgrade_environ
 
-    from bridge.device_socket import DeviceEndpoint
     from bridge.events import EventIntake
-    from bridge.hub import Hub
     from bridge.ratelimit import EventLimiter
     from bridge.reporting import Reporter
     from bridge.secrets import Vault
     from bridge.store import Store
+    from bridge.transports.sinric.endpoint import DeviceEndpoint
+    from bridge.transports.sinric.hub import Hub
 
     store = Store(str(tmp_path / "ghost.db"), Vault("k"))
     user, _ = store.users.create("ghost", "password1")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bridge import protocol
 from bridge.events import EventIntake
-from bridge.hub import Connection, Hub
-from bridge.replay import ReplayGuard
 from bridge.store import Store
 from bridge.store.devices import DEVICE_ID
 from bridge.store.messages import Entry, rejection
+from bridge.transports import DeviceEvent
+from bridge.transports.sinric import protocol
+from bridge.transports.sinric.hub import Connection, Hub
+from bridge.transports.sinric.replay import ReplayGuard
 from bridge.websocket import ConnectionClosed, TooLarge, WebSocket
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ class DeviceEndpoint:
             if current is None or current.user_id != conn.user.id:
                 self._reject(conn, device.id, "device no longer registered", text)
             elif self.replay.first_use(f"{device.id}:{message.replay_key}"):
-                self.events.handle(conn.user, current, message)
+                self.events.handle(conn.user, current, _event(message))
             else:
                 self._reject(conn, device.id, "reused replyToken", text)
         else:
@@ -171,3 +172,16 @@ class DeviceEndpoint:
         self.store.messages.record(
             rejection(device_id, conn.user.id if conn else None, reason, payload=raw)
         )
+
+
+def _event(message: protocol.Message) -> DeviceEvent:
+    """A verified Sinric event in the core's neutral terms."""
+    cause = message.payload.cause
+    return DeviceEvent(
+        message.device_id,
+        message.action,
+        message.value,
+        message.instance_id,
+        cause.type if cause else "PHYSICAL_INTERACTION",
+        message.text,
+    )

@@ -1,0 +1,112 @@
+"""The transport contract: how the core reaches a device, whatever carries it.
+
+A transport speaks the core's vocabulary. It takes a Command for one device
+and answers with a Reply (answered with a value, refused with a message, or
+accepted and pending), or raises the core's DeviceOffline, DeviceTimeout or
+DeviceDisconnected. What devices say unasked comes back as neutral
+DeviceEvents and connectivity, through the context's event intake. Each
+transport is a package under `bridge/transports/`, registered by entry
+point (group `bridge.transports`) like adapters; its name is the value of
+a device's `transport` column. Nothing outside a transport's package
+names it.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from bridge.model import Command, Device, Outcome
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from bridge.events import EventIntake
+    from bridge.store import Store
+    from bridge.transports.waiters import Waiters
+    from config.settings import Settings
+
+GROUP = "bridge.transports"
+
+
+@dataclass
+class Exchange:
+    """What went over the wire for one command, filled in as the transport goes.
+
+    The core records it in the history whatever the outcome, so a timeout
+    still shows the request that met silence.
+    """
+
+    sent: dict[str, Any] | str | None = None
+    received: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A device's answer to a command, in the core's terms."""
+
+    outcome: Outcome
+    """ANSWERED (with `value`), REFUSED (with `message`) or PENDING (accepted, not yet done)."""
+    value: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """Something a device said unasked: a physical change or a sensor value."""
+
+    device_id: str
+    action: str
+    value: dict[str, Any]
+    instance_id: str | None = None
+    cause: str = "PHYSICAL_INTERACTION"
+    text: str | None = None
+    """The message as it came over the wire, for the history."""
+
+
+@dataclass
+class TransportContext:
+    """What the core lends a transport: storage, the event intake, the shared waiters."""
+
+    store: Store
+    events: EventIntake
+    waiters: Waiters
+    settings: Settings
+    log: logging.Logger
+
+
+class Transport(ABC):
+    """One way of reaching devices. Subclasses set `name` (the entry point's name)."""
+
+    name: ClassVar[str]
+
+    def __init__(self, context: TransportContext) -> None:
+        self.context = context
+
+    @abstractmethod
+    def online(self, device_id: str) -> bool:
+        """Whether a command could be delivered now (an offline device is answered at once)."""
+
+    @abstractmethod
+    def request(
+        self, device: Device, command: Command, deadline: float, exchange: Exchange
+    ) -> Reply:
+        """Deliver one command and wait at most `deadline` seconds for the answer."""
+
+    def connected(self) -> int:
+        """How many devices are reachable now (the metrics' gauge)."""
+        return 0
+
+    def blueprint(self) -> Blueprint | None:
+        """HTTP routes this transport serves (a WebSocket upgrade, device-cloud callbacks)."""
+        return None
+
+    def start(self) -> None:
+        """Start background work in the server process (sweeps, a broker connection)."""
+        return None
+
+    def stop(self) -> None:
+        """Stop background work; devices it holds go offline."""
+        return None

@@ -1,0 +1,102 @@
+"""The Sinric transport: devices hold a Sinric-Pro-compatible signed WebSocket.
+
+The first transport. Its protocol (`protocol`), socket table (`hub`) and
+endpoint (`endpoint`) are the only places that speak Sinric: the core sees
+Commands, Replies and DeviceEvents.
+"""
+
+from __future__ import annotations
+
+import gevent
+from flask import Blueprint, Response, request
+
+from bridge.model import Command, Device, Outcome
+from bridge.transports import Exchange, Reply, Transport, TransportContext
+from bridge.transports.sinric import protocol
+from bridge.transports.sinric.endpoint import DeviceEndpoint
+from bridge.transports.sinric.hub import Hub
+from bridge.websocket import ConnectionClosed
+
+
+class _Detached(Response):
+    """The socket now belongs to the WebSocket: tell gunicorn to write nothing."""
+
+    def __call__(self, environ, start_response):  # type: ignore[override]
+        raise StopIteration()
+
+
+class SinricTransport(Transport):
+    name = "sinric"
+
+    def __init__(self, context: TransportContext) -> None:
+        super().__init__(context)
+        settings = context.settings
+        self.hub = Hub(context.waiters)
+        self.endpoint = DeviceEndpoint(
+            context.store,
+            self.hub,
+            context.events,
+            window=settings.signature_window,
+            max_bytes=settings.max_message_bytes,
+            takeover_grace=settings.takeover_grace,
+        )
+        self._sweeper: gevent.Greenlet | None = None
+
+    def online(self, device_id: str) -> bool:
+        return self.hub.online(device_id)
+
+    def connected(self) -> int:
+        return len(self.hub.by_device)
+
+    def request(
+        self, device: Device, command: Command, deadline: float, exchange: Exchange
+    ) -> Reply:
+        payload = protocol.request(
+            device.id,
+            command.action,
+            command.value,
+            instance_id=command.instance_id,
+            client_id=command.origin,
+        )
+        exchange.sent = payload
+        message = self.hub.request(payload, deadline)
+        exchange.received = message.text
+        if message.payload.success is True:
+            return Reply(Outcome.ANSWERED, message.value, message.payload.message)
+        return Reply(Outcome.REFUSED, {}, message.payload.message)
+
+    def blueprint(self) -> Blueprint:
+        """The device socket at `/` (as Sinric SDKs connect) and `/ws`."""
+        bp = Blueprint("sinric", __name__)
+        endpoint, log = self.endpoint, self.context.log
+
+        @bp.route("/", websocket=True)
+        @bp.route("/ws", websocket=True)
+        def device_socket():
+            try:
+                endpoint.serve(request.environ)
+            except ConnectionClosed as exc:
+                log.info("device socket ended: %s", exc)
+            except Exception:
+                log.exception("device socket failed")
+            return _Detached()
+
+        return bp
+
+    def start(self) -> None:
+        if self._sweeper is None:
+            self._sweeper = gevent.spawn(self._sweep)
+
+    def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.kill(block=False)
+            self._sweeper = None
+
+    def _sweep(self, every: float = 30.0) -> None:
+        """Ping quiet sockets, close silent ones (the idle timeout)."""
+        while True:
+            gevent.sleep(every)
+            try:
+                self.hub.sweep(self.context.settings.idle_timeout)
+            except Exception:
+                self.context.log.exception("socket sweep failed")
