@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from bridge.model import BridgeError
 from bridge.secrets import Vault
+from bridge.store.certificates import Certificates
 from bridge.store.clients import Clients
 from bridge.store.devices import Devices
 from bridge.store.grants import Grants
@@ -26,6 +27,7 @@ from bridge.store.messages import Messages
 from bridge.store.outbox import Outbox
 from bridge.store.schema import migrations
 from bridge.store.shadow import Shadow
+from bridge.store.thing_shadows import ThingShadows
 from bridge.store.tokens import Tokens
 from bridge.store.users import Users
 from bridge.store.writer import WriteBehind
@@ -80,6 +82,8 @@ class Store:
         self.grants = Grants(self.db)
         self.logins = Logins(self.db)
         self.keys = Keys(self.db)
+        self.certificates = Certificates(self.db, vault)
+        self.thing_shadows = ThingShadows(self.db)
 
     def check_key(self) -> None:
         """Refuse a key that cannot read what this database holds (a lost or changed key).

@@ -113,6 +113,12 @@ class Devices:
             raise NoSuchDevice(f"no device {device_id}")
         with self.db.atomic():
             self.shadow.delete(device_id)
+            # A deleted thing's certificate must open nothing any more.
+            self.db.conn.execute(
+                "update certificates set revoked_at = ? where device_id = ? and revoked_at is null",
+                (time.time(), device_id),
+            )
+            self.db.conn.execute("delete from thing_shadows where device_id = ?", (device_id,))
             self.db["devices"].delete(device_id)
         self.cache.drop(device_id)
         return device

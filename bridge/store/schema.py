@@ -203,3 +203,27 @@ def m006_password_changes_end_sessions(db: Database) -> None:
 def m007_device_transports(db: Database) -> None:
     """Each device is reached over one transport; every device made before is a socket device."""
     db["devices"].add_column("transport", str, not_null_default="sinric")
+
+
+@migrations()
+def m008_things(db: Database) -> None:
+    """Certificate authorities (keys encrypted), issued thing certificates, thing shadows."""
+    db["authorities"].create(
+        {"name": str, "cert_pem": str, "key_secret": str, "created_at": float}, pk="name"
+    )
+    db["certificates"].create(
+        {
+            "serial": str,
+            "authority": str,
+            "device_id": str,
+            "common_name": str,
+            "issued_at": float,
+            "revoked_at": float,
+        },
+        pk="serial",
+    )
+    db["certificates"].create_index(["device_id"])
+    db["thing_shadows"].create(
+        {"device_id": str, "document": str, "version": int, "updated_at": float},
+        pk="device_id",
+    )
