@@ -449,6 +449,33 @@ def absolute(
     return rule.action, {rule.prop: rule.step(current, value, cap.range)}
 
 
+def shadow_names(instance: str | None, props: Mapping) -> dict:
+    """A command's state by shadow name (`prop`, or `prop:instance`): what a thing is asked."""
+    return {(f"{p}:{instance}" if instance else p): v for p, v in props.items()}
+
+
+def value_from(type_name: str, action: str, instance: str | None, named: Mapping) -> dict:
+    """The action's value as a device would answer it, from state by shadow name."""
+    cap = TYPES[type_name].capability_for(action, instance) if type_name in TYPES else None
+    if cap is None:
+        return {}
+    suffix = f":{instance}" if instance else ""
+    return {key: named[p + suffix] for p, key in cap.state.items() if p + suffix in named}
+
+
+def events_from(type_name: str, named: Mapping[str, Any]) -> list[tuple[str, dict, str | None]]:
+    """State by shadow name as the events a device would send: (action, value, instance)."""
+    out = []
+    for cap in TYPES[type_name].capabilities if type_name in TYPES else ():
+        if not cap.events:
+            continue
+        suffix = f":{cap.instance}" if cap.instance else ""
+        value = {key: named[p + suffix] for p, key in cap.state.items() if p + suffix in named}
+        if value:
+            out.append((cap.events[0], value, cap.instance))
+    return out
+
+
 class InvalidState(BridgeError):
     """A device said a value that does not fit its capability: recorded, never shadow state."""
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import sys
+import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,6 +18,7 @@ from bridge.model import DEFAULT_TRANSPORT, BridgeError
 from bridge.reporting import announce
 from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.transports.registry import discover as discover_transports
 from bridge.transports.registry import names as transport_names
 from config.settings import Settings
 
@@ -391,12 +395,18 @@ def history(device_id: str | None, limit: int, as_json: bool) -> None:
     metavar="SECONDS",
     help="Emit a random device event every SECONDS.",
 )
-def simulate(owner: str, count: int, delay: float, events: float) -> None:
+@click.option(
+    "--things",
+    "things_zip",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also run the MQTT things of a batch zip against BRIDGE_MQTT_URL.",
+)
+def simulate(owner: str, count: int, delay: float, events: float, things_zip: Path | None) -> None:
     """Run virtual devices of an account against the running server (needs its own shell).
 
     Prints one line per connection change, command and event.
     """
-    from bridge.simulator import run
+    from bridge.simulator import run, run_things
 
     store = _store()
     account = store.users.get(owner)
@@ -405,11 +415,19 @@ def simulate(owner: str, count: int, delay: float, events: float) -> None:
         store.devices.create(
             account.id, types[i % len(types)], f"Virtual {types[i % len(types)]} {i + 1}"
         )
-    devices = store.devices.of_user(account.id)
+    settings = _settings()
+    if things_zip is not None:
+        if not settings.mqtt_url:
+            raise click.ClickException("--things needs BRIDGE_MQTT_URL (the things' broker)")
+        stop = run_things(settings.mqtt_url, things_zip, store, say=click.echo)
+        atexit.register(stop)
+    devices = [d for d in store.devices.of_user(account.id) if d.transport == DEFAULT_TRANSPORT]
     if not devices:
+        if things_zip is not None:
+            click.echo("simulating things only (Ctrl-C stops)")
+            threading.Event().wait()
         raise click.ClickException(f"{owner} has no devices; add --devices N")
     secret = store.users.app_secret(account)
-    settings = _settings()
     click.echo(f"simulating {len(devices)} devices against {settings.url} (Ctrl-C stops)")
     run(
         settings.url,
@@ -420,6 +438,11 @@ def simulate(owner: str, count: int, delay: float, events: float) -> None:
         event_every=events,
         say=click.echo,
     )
+
+
+for _transport in discover_transports().values():
+    for _command in _transport.commands(_store, _settings):
+        main.add_command(_command)
 
 
 if __name__ == "__main__":

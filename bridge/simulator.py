@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bridge import catalog
 from bridge.client import DeviceClient, Refused
-from bridge.model import Device
+from bridge.model import BridgeError, Device
+from bridge.store import Store
 
 ADJUST = {
     "adjustBrightness": ("brightness", "brightnessDelta", "brightness"),
@@ -141,3 +145,47 @@ def _told(handler: Callable, action: str, names: dict[str, str], say: Callable[[
         return handler(device_id, value, instance)
 
     return told
+
+
+def run_things(
+    broker_url: str,
+    archive: Path,
+    store: Store,
+    *,
+    say: Callable[[str], None] = lambda line: print(line, flush=True),
+) -> Callable[[], None]:
+    """Start the things of a batch zip as virtual devices; return what stops them.
+
+    Each applies a delta the way its catalog type allows and reports it.
+    """
+    from bridge.thing_client import Refused as ThingRefused
+    from bridge.thing_client import ThingClient, unpack
+
+    url = urlsplit(broker_url)
+    folder = Path(tempfile.mkdtemp(prefix="things-"))
+    clients = []
+    for creds in unpack(archive, folder):
+        device = store.devices.get(creds.thing)
+        if device is None:
+            say(f"skipped {creds.thing}: not a device here")
+            continue
+
+        def handler(delta: dict[str, Any], device: Device = device) -> dict[str, Any]:
+            for action, value, instance in catalog.events_from(device.type, delta):
+                try:
+                    catalog.validate(device.type, action, value, instance)
+                except BridgeError as exc:
+                    raise ThingRefused(exc.message) from None
+            say(f"{device.name}: {delta}")
+            return dict(delta)
+
+        clients.append(
+            ThingClient(url.hostname or "127.0.0.1", url.port or 8883, creds, handler).start()
+        )
+        say(f"thing {device.name} ({creds.thing}) connecting to {url.hostname}:{url.port}")
+
+    def stop() -> None:
+        for client in clients:
+            client.stop()
+
+    return stop

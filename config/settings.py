@@ -41,6 +41,8 @@ class Settings:
     body_timeout: float = 10.0
     proxy_hops: int = 0
     idle_timeout: float = 660.0
+    mqtt_url: str = ""
+    mqtt_dir: str = ""
     takeover_grace: float = 2.0
     history_days: float = 30.0
     state_event_interval: float = 1.0

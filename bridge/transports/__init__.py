@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -84,6 +85,11 @@ class Transport(ABC):
 
     def __init__(self, context: TransportContext) -> None:
         self.context = context
+
+    @classmethod
+    def commands(cls, open_store: Callable[[], Store], settings: Callable[[], Settings]) -> list:
+        """`bridge` CLI commands this transport adds (click commands or groups)."""
+        return []
 
     @abstractmethod
     def online(self, device_id: str) -> bool:

@@ -92,6 +92,10 @@ class DeviceEndpoint:
             device = self.store.devices.get(device_id) if DEVICE_ID.match(device_id) else None
             if device is None or device.user_id != user.id:
                 raise Rejected(f"device {device_id[:24]} is not registered to this app key")
+            if device.transport != "sinric":
+                raise Rejected(
+                    f"device {device_id} is reached over {device.transport}, not a socket"
+                )
             devices[device_id] = device
         return Connection(
             ws=ws,

@@ -1,0 +1,338 @@
+"""The MQTT transport: things with X.509 certificates on a broker, and a device shadow.
+
+The bridge connects to the broker as one client (certificate CN `bridge`)
+and serves the device shadow for its things with AWS IoT's semantics. A
+command sets `desired` with a fresh clientToken; the thing applies the
+delta and reports; the report carrying that token (or, from a thing that
+drops tokens, a reported state equal to the desired one) answers it. A
+reported `error` object with the token is a refusal. Reported changes that
+no command asked for are device events. `connection_status` in reported
+(`connected`, or `disconnected` from a clean goodbye or the Last Will on
+`tcxn/things/<name>/shadow/update`) is the thing's reachability.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import ssl
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from bridge import catalog
+from bridge.model import (
+    Command,
+    Device,
+    DeviceDisconnected,
+    DeviceOffline,
+    Outcome,
+    Unsupported,
+)
+from bridge.store.messages import Entry, rejection
+from bridge.transports import DeviceEvent, Exchange, Reply, Transport, TransportContext
+from bridge.transports.mqtt import topics
+from bridge.transports.mqtt.shadow import (
+    UNSET,
+    Rejected,
+    Shadow,
+    Update,
+    apply,
+    get_accepted,
+    parse_update,
+)
+from bridge.transports.mqtt.things import TRANSPORT
+
+CONNECTION = "connection_status"
+ERROR = "error"
+
+
+class MqttTransport(Transport):
+    name = TRANSPORT
+
+    def __init__(self, context: TransportContext) -> None:
+        super().__init__(context)
+        self.url = context.settings.mqtt_url
+        self.directory = Path(context.settings.mqtt_dir) if context.settings.mqtt_dir else None
+        self._client: Any = None
+        self._shadows: dict[str, Shadow] = {}
+        self._pending: dict[str, dict[str, tuple[Command, dict[str, Any]]]] = {}
+
+    @classmethod
+    def commands(cls, open_store, settings) -> list[click.Command]:
+        from bridge.transports.mqtt.cli import commands
+
+        return commands(open_store, settings)
+
+    # -- the shadow service ------------------------------------------------------------
+
+    def shadow(self, device_id: str) -> Shadow:
+        found = self._shadows.get(device_id)
+        if found is None:
+            found = self._shadows[device_id] = Shadow.load(
+                self.context.store.thing_shadows.get(device_id)
+            )
+        return found
+
+    def online(self, device_id: str) -> bool:
+        if self._client is None or not self._client.is_connected():
+            return False
+        return self.shadow(device_id).reported.get(CONNECTION) == "connected"
+
+    def connected(self) -> int:
+        return sum(1 for s in self._shadows.values() if s.reported.get(CONNECTION) == "connected")
+
+    def _update(self, thing: str, update: Update) -> Shadow:
+        """Apply an update as the shadow service; publish accepted, documents and delta."""
+        now = time.time()
+        current = self.shadow(thing)
+        applied = apply(current, update, now)
+        if not self.context.store.thing_shadows.put(
+            thing, applied.shadow.document(), applied.shadow.version
+        ):
+            self._shadows.pop(thing, None)  # another writer: reload and ask again
+            raise Rejected(409, "Version conflict", update.client_token)
+        self._shadows[thing] = applied.shadow
+        self._publish(topics.UPDATE_ACCEPTED.format(thing=thing), applied.accepted)
+        self._publish(topics.DOCUMENTS.format(thing=thing), applied.documents)
+        if applied.delta is not None:
+            self._publish(topics.DELTA.format(thing=thing), applied.delta)
+        return applied.shadow
+
+    def _publish(self, topic: str, body: dict[str, Any]) -> None:
+        if self._client is not None:
+            self._client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1)
+
+    # -- commands ----------------------------------------------------------------------
+
+    def request(
+        self, device: Device, command: Command, deadline: float, exchange: Exchange
+    ) -> Reply:
+        if not self.online(device.id):
+            raise DeviceOffline()
+        props = catalog.state_from(device.type, command.action, command.value, command.instance_id)
+        if not props:
+            raise Unsupported(f"a thing takes absolute values: {command.action} carries none")
+        desired = catalog.shadow_names(command.instance_id, props)
+        token = secrets.token_hex(16)
+        exchange.sent = {"state": {"desired": desired}, "clientToken": token}
+        pending = self._pending.setdefault(device.id, {})
+        pending[token] = (command, desired)
+
+        def send() -> None:
+            self._update(device.id, Update(desired=desired, client_token=token))
+
+        try:
+            reply, received = self.context.waiters.wait(token, device.id, device.id, send, deadline)
+        finally:
+            pending.pop(token, None)
+        exchange.received = received
+        return reply
+
+    # -- what things say ---------------------------------------------------------------
+
+    def on_message(self, topic: str, payload: bytes) -> None:
+        found = topics.inbound(topic)
+        if found is None:
+            return
+        thing, kind = found
+        device = self.context.store.devices.get(thing)
+        if device is None or device.transport != TRANSPORT:
+            self._reject(None, f"message on {topic} for an unknown thing", payload)
+            return
+        if kind == "get":
+            self._get(thing, payload)
+        elif kind == "backdate":
+            self._backdate(device, payload)
+        else:
+            self._report(device, topic, payload)
+
+    def _get(self, thing: str, payload: bytes) -> None:
+        token = None
+        try:
+            body = json.loads(payload) if payload.strip() else {}
+            token = body.get("clientToken") if isinstance(body, dict) else None
+            self._publish(
+                topics.GET_ACCEPTED.format(thing=thing),
+                get_accepted(self.shadow(thing), time.time(), token),
+            )
+        except Rejected as exc:
+            self._publish(topics.GET_REJECTED.format(thing=thing), exc.body(time.time()))
+        except ValueError:
+            self._publish(
+                topics.GET_REJECTED.format(thing=thing),
+                Rejected(400, "Invalid JSON").body(time.time()),
+            )
+
+    def _backdate(self, device: Device, payload: bytes) -> None:
+        """Past observations: into the history, never the shadow or the platforms."""
+        try:
+            update = parse_update(payload)
+        except Rejected as exc:
+            self._reject(device, f"backdate refused: {exc.message}", payload)
+            return
+        at = update.observed_ms / 1000 if update.observed_ms else time.time()
+        self.context.store.messages.record(
+            Entry(
+                "in",
+                "event",
+                "backdated",
+                device.id,
+                device.user_id,
+                detail="observation",
+                payload=payload.decode(),
+                at=at,
+            )
+        )
+
+    def _report(self, device: Device, topic: str, payload: bytes) -> None:
+        thing = device.id
+        try:
+            update = parse_update(payload)
+        except Rejected as exc:
+            self._publish(topics.UPDATE_REJECTED.format(thing=thing), exc.body(time.time()))
+            self._reject(device, f"shadow update refused: {exc.message}", payload)
+            return
+        reported = dict(update.reported) if isinstance(update.reported, dict) else {}
+        error = reported.pop(ERROR, None)
+        before = dict(self.shadow(thing).reported)
+        stored = (
+            update
+            if error is None
+            else Update(
+                desired=update.desired,
+                reported=reported or UNSET,
+                client_token=update.client_token,
+                version=update.version,
+            )
+        )
+        try:
+            if stored.desired is not UNSET or stored.reported is not UNSET:
+                self._update(thing, stored)
+        except Rejected as exc:
+            self._publish(topics.UPDATE_REJECTED.format(thing=thing), exc.body(time.time()))
+            return
+        text = payload.decode("utf-8", "replace")
+        if error is not None and update.client_token:
+            message = error.get("message", "") if isinstance(error, dict) else str(error)
+            self._answer(
+                thing, update.client_token, Reply(Outcome.REFUSED, {}, str(message)[:200]), text
+            )
+        self._connectivity(device, before.get(CONNECTION), reported.get(CONNECTION))
+        answered = self._answers(device, update.client_token, reported, text)
+        changed = {
+            k: v for k, v in reported.items() if k not in answered and before.get(k, UNSET) != v
+        }
+        user = self.context.store.users.by_id(device.user_id)
+        if user is None:
+            return
+        for action, value, instance in catalog.events_from(device.type, changed):
+            self.context.events.handle(
+                user,
+                device,
+                DeviceEvent(thing, action, value, instance, "PHYSICAL_INTERACTION", text),
+            )
+
+    def _answers(
+        self, device: Device, token: str | None, reported: dict[str, Any], text: str
+    ) -> set[str]:
+        """Resolve the commands this report answers; the shadow names it answered."""
+        answered: set[str] = set()
+        for waiting, (command, desired) in list(self._pending.get(device.id, {}).items()):
+            matched = waiting == token or (
+                desired and all(k in reported and reported[k] == v for k, v in desired.items())
+            )
+            if not matched or not set(desired) <= set(reported) | set(
+                self.shadow(device.id).reported
+            ):
+                continue
+            state = {**self.shadow(device.id).reported, **reported}
+            value = catalog.value_from(device.type, command.action, command.instance_id, state)
+            if self._answer(device.id, waiting, Reply(Outcome.ANSWERED, value), text):
+                answered |= set(desired)
+        return answered
+
+    def _answer(self, thing: str, token: str, reply: Reply, text: str) -> bool:
+        return self.context.waiters.resolve(token, thing, thing, (reply, text))
+
+    def _connectivity(self, device: Device, was: Any, now: Any) -> None:
+        if now is None or now == was:
+            return
+        online = now == "connected"
+        user = self.context.store.users.by_id(device.user_id)
+        if not online:
+            self.context.waiters.fail(device.id, DeviceDisconnected())
+        if user is not None:
+            self.context.events.connectivity(user, device.id, online=online)
+        self.context.store.messages.record(
+            Entry(
+                "in",
+                "connection",
+                "online" if online else "offline",
+                device.id,
+                device.user_id,
+                detail="mqtt",
+            )
+        )
+
+    def _reject(self, device: Device | None, reason: str, payload: bytes) -> None:
+        self.context.log.warning("dropped thing message: %s", reason)
+        self.context.store.messages.record(
+            rejection(
+                device.id if device else None,
+                device.user_id if device else None,
+                reason,
+                payload=payload[:4096].decode("utf-8", "replace"),
+            )
+        )
+
+    # -- the broker connection ---------------------------------------------------------
+
+    def start(self) -> None:
+        if not self.url or self._client is not None:
+            return
+        import paho.mqtt.client as mqtt
+
+        from bridge.transports.mqtt.broker import FILES
+
+        if self.directory is None:
+            raise ValueError(
+                "BRIDGE_MQTT_URL needs BRIDGE_MQTT_DIR (from `bridge mqtt broker-config`)"
+            )
+        url = urlsplit(self.url)
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id="bridge", protocol=mqtt.MQTTv311
+        )
+        if url.scheme == "mqtts":
+            client.tls_set(
+                ca_certs=str(self.directory / FILES["ca"]),
+                certfile=str(self.directory / FILES["client_cert"]),
+                keyfile=str(self.directory / FILES["client_key"]),
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        client.reconnect_delay_set(0.2, 10)
+
+        def on_connect(c, userdata, flags, reason, properties) -> None:
+            if not reason.is_failure:
+                c.subscribe([(t, 1) for t in topics.SUBSCRIPTIONS])
+
+        client.on_connect = on_connect
+        client.on_message = lambda c, userdata, msg: self._safely(msg.topic, msg.payload)
+        client.connect_async(url.hostname or "127.0.0.1", url.port or 8883, keepalive=30)
+        client.loop_start()
+        self._client = client
+
+    def _safely(self, topic: str, payload: bytes) -> None:
+        try:
+            self.on_message(topic, payload)
+        except Exception:  # one bad message must not stop the broker loop
+            self.context.log.exception("thing message failed")
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.disconnect()
+            self._client.loop_stop()
+            self._client = None

@@ -1,0 +1,108 @@
+"""A Mosquitto configuration for the bridge's things: mutual TLS, a CRL, per-thing ACLs.
+
+The broker requires a client certificate from the bridge's CA, makes its
+common name the username and the client id (so "thing name = client id"
+is the broker's rule, not the thing's goodwill), and lets each thing reach
+only its own `$aws/things/<name>/#` and `tcxn/things/<name>/#`. The bridge's
+own certificate (CN `bridge`) reaches all of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.store import Store
+from bridge.transports.mqtt.things import (
+    AUTHORITY,
+    CRL_FILE,
+    PID_FILE,
+    authority,
+    write_crl,
+    write_private,
+)
+
+BRIDGE_CN = "bridge"
+"""The bridge's own client identity (a thing's name is a 24-hex device id, never this)."""
+FILES = {
+    "ca": "ca.pem",
+    "server_cert": "server.pem",
+    "server_key": "server.key",
+    "client_cert": "bridge.pem",
+    "client_key": "bridge.key",
+    "acl": "acl",
+    "conf": "mosquitto.conf",
+}
+
+
+def acl() -> str:
+    return (
+        f"user {BRIDGE_CN}\n"
+        "topic readwrite $aws/things/#\n"
+        "topic readwrite tcxn/things/#\n"
+        "\n"
+        "pattern readwrite $aws/things/%u/#\n"
+        "pattern readwrite tcxn/things/%u/#\n"
+    )
+
+
+def conf(directory: Path, port: int, bind: str, run_as: str | None) -> str:
+    lines = [
+        "# Written by `bridge mqtt broker-config`: mutual TLS for the bridge's things.",
+        "per_listener_settings false",
+        "allow_anonymous false",
+        f"acl_file {directory / FILES['acl']}",
+        f"pid_file {directory / PID_FILE}",
+        "persistence false",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+        f"listener {port} {bind}",
+        "tls_version tlsv1.2",
+        f"cafile {directory / FILES['ca']}",
+        f"certfile {directory / FILES['server_cert']}",
+        f"keyfile {directory / FILES['server_key']}",
+        f"crlfile {directory / CRL_FILE}",
+        "require_certificate true",
+        "use_identity_as_username true",
+        "use_username_as_clientid true",
+        "set_tcp_nodelay true",
+        "max_inflight_messages 100",
+    ]
+    if run_as:
+        lines.insert(1, f"user {run_as}")
+    return "\n".join(lines) + "\n"
+
+
+def write(
+    store: Store,
+    directory: Path,
+    *,
+    port: int = 8883,
+    bind: str = "127.0.0.1",
+    names: tuple[str, ...] = ("localhost", "127.0.0.1"),
+    run_as: str | None = None,
+) -> dict[str, Path]:
+    """Write every file the broker and the bridge's client need; keys 0600."""
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = authority(store)
+    server = ca.issue(names[0], server_names=names)
+    client = ca.issue(BRIDGE_CN)
+    store.certificates.issued(server.serial, AUTHORITY, names[0], None)
+    store.certificates.issued(client.serial, AUTHORITY, BRIDGE_CN, None)
+    contents = {
+        "ca": ca.cert_pem,
+        "server_cert": server.cert_pem,
+        "server_key": server.key_pem,
+        "client_cert": client.cert_pem,
+        "client_key": client.key_pem,
+        "acl": acl(),
+        "conf": conf(directory, port, bind, run_as),
+    }
+    paths = {}
+    for key, text in contents.items():
+        paths[key] = directory / FILES[key]
+        write_private(paths[key], text)
+    paths["crl"] = write_crl(store, directory)
+    return paths
