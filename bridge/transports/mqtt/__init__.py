@@ -13,6 +13,7 @@ no command asked for are device events. `connection_status` in reported
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import ssl
@@ -125,12 +126,28 @@ class MqttTransport(Transport):
         def send() -> None:
             self._update(device.id, Update(desired=desired, client_token=token))
 
+        answered = False
         try:
             reply, received = self.context.waiters.wait(token, device.id, device.id, send, deadline)
+            answered = reply.outcome is Outcome.ANSWERED
         finally:
             pending.pop(token, None)
+            if not answered:
+                self._withdraw(device.id, desired)
         exchange.received = received
         return reply
+
+    def _withdraw(self, thing: str, desired: dict[str, Any]) -> None:
+        """Clear what a refused or unanswered command desired (unless a newer one set it).
+
+        A stale desired state would be applied when the thing next connects:
+        an "unlock" nobody is waiting for any more must not happen hours later.
+        """
+        current = self.shadow(thing).desired
+        stale = {k: None for k, v in desired.items() if current.get(k, UNSET) == v}
+        if stale:
+            with contextlib.suppress(Rejected):
+                self._update(thing, Update(desired=stale))
 
     # -- what things say ---------------------------------------------------------------
 

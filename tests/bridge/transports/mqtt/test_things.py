@@ -1,0 +1,218 @@
+"""MQTT things on a real Mosquitto: commands, refusals, events, the will, the ACL, revocation."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+import requests
+from alexa_helpers import Alexa, directive, prop
+from servers import eventually
+
+from bridge.thing_client import Refused
+from bridge.transports.mqtt import topics
+from bridge.transports.mqtt.pki import Authority, new_authority
+
+
+def online(server, device_id: str) -> bool:
+    reply = requests.get(f"{server.url}/admin/api/devices/{device_id}", timeout=5)
+    return reply.json()["online"]
+
+
+def echo(delta: dict) -> dict:
+    return dict(delta)
+
+
+def raw_client(broker, creds=None, cert=None, key=None, client_id=None):
+    """A bare paho client (v5, so a refused publish is visible), connected or raising."""
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id or (creds.thing if creds else "nobody"),
+        protocol=mqtt.MQTTv5,
+    )
+    ca = str(broker.directory / "ca.pem")
+    if creds or cert:
+        client.tls_set(ca_certs=ca, certfile=str(cert or creds.cert), keyfile=str(key or creds.key))
+    else:
+        client.tls_set(ca_certs=ca)
+    client.connect("127.0.0.1", broker.port, keepalive=10)
+    client.loop_start()
+    return client
+
+
+def accepted(broker, **kw) -> bool:
+    """Whether the broker lets this client in (a CONNACK of success within 3 s).
+
+    With TLS 1.3 the broker checks the client's certificate after the
+    client's handshake is done, so a refusal shows as a dropped connection.
+    """
+    welcome = threading.Event()
+    try:
+        client = raw_client(broker, **kw)
+    except (ssl.SSLError, OSError):
+        return False
+    client.on_connect = lambda c, u, f, reason, p: reason.is_failure or welcome.set()
+    try:
+        return welcome.wait(3) or client.is_connected()
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def test_a_command_reaches_a_thing_and_its_report_answers_it(
+    server, fleet, account, admin_send, store
+):
+    [creds] = fleet.make(account)
+    seen = []
+    thing = fleet.run(creds, lambda d: seen.append(d) or dict(d), {"powerState": "Off"})
+    eventually(lambda: online(server, creds.thing), timeout=10)
+    reply = admin_send(creds.thing, "setPowerState", {"state": "On"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["value"] == {"state": "On"}
+    assert seen == [{"powerState": "On"}]
+    assert thing.deltas[0]["clientToken"] and thing.deltas[0]["version"] >= 2
+    shadow, version = store.thing_shadows.get(creds.thing)
+    assert shadow["state"]["reported"]["powerState"] == "On" and version >= 3
+    assert shadow["metadata"]["reported"]["powerState"]["timestamp"] > 0
+    alexa = Alexa(server.url)
+    token = store.tokens.issue(account.user.id, "alexa")
+    answer = alexa.send(
+        directive(
+            "Alexa.BrightnessController", "SetBrightness", token, creds.thing, {"brightness": 42}
+        )
+    )
+    assert answer["event"]["header"]["name"] == "Response"
+    assert prop(answer, "Alexa.BrightnessController", "brightness") == 42
+
+
+def test_refusal_silence_and_offline_in_the_platforms_terms(server, fleet, account, admin_send):
+    [creds] = fleet.make(account)
+
+    def handler(delta):
+        if "colorTemperature" in delta:
+            raise Refused("this bulb has no white tuning")
+        if "brightness" in delta:
+            threading.Event().wait(1.5)  # answers after the deadline (1 s)
+        return dict(delta)
+
+    thing = fleet.run(creds, handler)
+    eventually(lambda: online(server, creds.thing), timeout=10)
+    refused = admin_send(creds.thing, "setColorTemperature", {"colorTemperature": 2700})
+    assert (
+        refused.status_code == 422 and refused.json()["detail"] == "this bulb has no white tuning"
+    )
+    started = time.monotonic()
+    silent = admin_send(creds.thing, "setBrightness", {"brightness": 5})
+    assert silent.status_code == 504 and time.monotonic() - started < 3
+    thing.stop()
+    eventually(lambda: not online(server, creds.thing), timeout=10)
+    started = time.monotonic()
+    assert admin_send(creds.thing, "setPowerState", {"state": "On"}).status_code == 409
+    assert time.monotonic() - started < 1  # offline is answered at once
+
+
+def test_physical_changes_are_events_and_the_will_marks_it_offline(
+    server, fleet, account, recorder, store
+):
+    [creds] = fleet.make(account)
+    thing = fleet.run(creds, echo)
+    eventually(lambda: online(server, creds.thing), timeout=10)
+    thing.report({"brightness": 61})
+    [report] = recorder.wait_for(lambda r: r["device"] == creds.thing, timeout=10)
+    assert report["properties"]["brightness"] == 61 and report["action"] == "setBrightness"
+    thing.stop(clean=False)  # the network drops: the broker publishes the will
+    eventually(lambda: not online(server, creds.thing), timeout=60)
+
+    def kinds():
+        return {(m["kind"], m["outcome"]) for m in store.messages.query(device_id=creds.thing)}
+
+    eventually(lambda: ("connection", "offline") in kinds())  # history is written behind
+    assert ("event", "ok") in kinds()
+
+
+def test_the_shadow_service_answers_get_and_rejects_bad_updates(server, fleet, account):
+    [creds] = fleet.make(account)
+    got: list[tuple[str, dict]] = []
+    client = raw_client(fleet.broker, creds)  # the thing itself, over a bare client
+    client.on_message = lambda c, u, m: got.append((m.topic, json.loads(m.payload)))
+    client.subscribe(
+        [
+            (topics.GET_ACCEPTED.format(thing=creds.thing), 1),
+            (topics.UPDATE_REJECTED.format(thing=creds.thing), 1),
+        ]
+    )
+    time.sleep(0.3)
+    first = {"state": {"reported": {"powerState": "Off"}}}
+    client.publish(topics.UPDATE.format(thing=creds.thing), json.dumps(first), qos=1)
+    client.publish(topics.GET.format(thing=creds.thing), json.dumps({"clientToken": "g1"}), qos=1)
+    client.publish(topics.UPDATE.format(thing=creds.thing), b"{not json", qos=1)
+    client.publish(
+        topics.UPDATE.format(thing=creds.thing),
+        json.dumps({"state": {"reported": {"a": 1}}, "version": 999, "clientToken": "v"}),
+        qos=1,
+    )
+    eventually(lambda: len(got) >= 3, timeout=10)
+    by_topic = {}
+    for topic, body in got:
+        by_topic.setdefault(topic.rsplit("/", 2)[-2] + "/" + topic.rsplit("/", 1)[-1], []).append(
+            body
+        )
+    accepted = by_topic["get/accepted"][0]
+    assert accepted["clientToken"] == "g1" and accepted["state"]["reported"]["powerState"] == "Off"
+    codes = sorted(b["code"] for b in by_topic["update/rejected"])
+    assert codes == [400, 409]
+    client.loop_stop()
+    client.disconnect()
+
+
+def test_a_thing_reaches_only_its_own_topics(server, fleet, account, store):
+    a, b = fleet.make(account, count=2)
+    fleet.run(b, echo, {"powerState": "Off"})
+    spy = raw_client(fleet.broker, a)
+    stolen = []
+    spy.on_message = lambda c, u, m: stolen.append(m.topic)
+    spy.subscribe(
+        [(topics.DELTA.format(thing=b.thing), 1), ("$aws/things/+/shadow/update/delta", 1)]
+    )
+    time.sleep(0.3)
+    info = spy.publish(
+        topics.UPDATE.format(thing=b.thing),
+        json.dumps({"state": {"reported": {"powerState": "On"}}}),
+        qos=1,
+    )
+    info.wait_for_publish(5)
+    requests.post(
+        f"{server.url}/admin/api/send",
+        json={"device": b.thing, "action": "setPowerState", "value": {"state": "On"}},
+        timeout=10,
+    )
+    time.sleep(0.5)
+    assert stolen == []  # b's delta was sent, but never to a
+    shadow, _ = store.thing_shadows.get(b.thing)
+    assert shadow["state"]["reported"]["powerState"] == "On"  # set by b's own answer only
+    spy.loop_stop()
+    spy.disconnect()
+
+
+def test_the_broker_refuses_no_certificate_a_foreign_ca_and_a_revoked_one(
+    server, fleet, account, store, tmp_path, mqtt_env
+):
+    assert not accepted(fleet.broker)  # no certificate
+    other = new_authority("someone else")
+    forged = Authority(other.cert_pem, other.key_pem).issue("0" * 24)
+    (tmp_path / "c.pem").write_text(forged.cert_pem)
+    (tmp_path / "k.pem").write_text(forged.key_pem)
+    assert not accepted(fleet.broker, cert=tmp_path / "c.pem", key=tmp_path / "k.pem")
+    [creds] = fleet.make(account)
+    assert accepted(fleet.broker, creds=creds)
+    from click.testing import CliRunner
+
+    from bridge.cli import main
+
+    result = CliRunner().invoke(main, ["thing", "revoke", creds.thing], env=mqtt_env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["revoked"] == 1
+    assert eventually(lambda: not accepted(fleet.broker, creds=creds), timeout=10)
