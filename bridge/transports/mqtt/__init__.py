@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from bridge import catalog
+from bridge import boundary, catalog
 from bridge.model import (
     Command,
     Device,
@@ -170,7 +170,7 @@ class MqttTransport(Transport):
     def _get(self, thing: str, payload: bytes) -> None:
         token = None
         try:
-            body = json.loads(payload) if payload.strip() else {}
+            body = boundary.loads(payload) if payload.strip() else {}
             token = body.get("clientToken") if isinstance(body, dict) else None
             self._publish(
                 topics.GET_ACCEPTED.format(thing=thing),
@@ -313,7 +313,7 @@ class MqttTransport(Transport):
             return
         import paho.mqtt.client as mqtt
 
-        from bridge.transports.mqtt.broker import FILES
+        from bridge.transports.mqtt.broker import BRIDGE_CN, FILES
 
         if self.directory is None:
             raise ValueError(
@@ -321,7 +321,12 @@ class MqttTransport(Transport):
             )
         url = urlsplit(self.url)
         client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id="bridge", protocol=mqtt.MQTTv311
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=BRIDGE_CN,
+            protocol=mqtt.MQTTv311,
+            # A persistent session: what things say while the bridge restarts (a will
+            # above all) waits at the broker instead of being lost.
+            clean_session=False,
         )
         if url.scheme == "mqtts":
             client.tls_set(
