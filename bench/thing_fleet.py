@@ -1,6 +1,6 @@
 """A fleet of MQTT things in one process: paho clients on one selector loop.
 
-    python bench/thing_fleet.py HOST PORT ZIP
+    python bench/thing_fleet.py HOST PORT ZIP [ZIP ...]
 
 Every thing connects with its own certificate (client id = thing name, the
 will set), reports itself connected, and answers each delta at once with
@@ -20,7 +20,7 @@ import paho.mqtt.client as mqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bridge.thing_client import unpack
-from bridge.transports.mqtt import topics
+from bridge.transports.mqtt import nodelay, topics
 from bridge.transports.mqtt.things import WILL_PAYLOAD
 
 
@@ -31,6 +31,7 @@ def thing(host: str, port: int, creds) -> mqtt.Client:
     update = topics.UPDATE.format(thing=creds.thing)
 
     def on_connect(c, userdata, flags, reason, properties) -> None:
+        nodelay(c)
         c.subscribe(topics.DELTA.format(thing=creds.thing), qos=1)
         body = {"state": {"reported": {"connection_status": "connected", "powerState": "Off"}}}
         c.publish(update, json.dumps(body), qos=1)
@@ -48,12 +49,13 @@ def thing(host: str, port: int, creds) -> mqtt.Client:
 
 
 def main() -> None:
-    host, port, archive = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    host, port, archives = sys.argv[1], int(sys.argv[2]), [Path(a) for a in sys.argv[3:]]
     state = {"up": 0}
     selector = selectors.DefaultSelector()
     clients = []
     with tempfile.TemporaryDirectory() as folder:
-        for creds in unpack(archive, Path(folder)):
+        found = [c for n, a in enumerate(archives) for c in unpack(a, Path(folder) / str(n))]
+        for creds in found:
             client = thing(host, port, creds)
             client.user_data_set(state)
             selector.register(client.socket(), selectors.EVENT_READ, client)
@@ -64,7 +66,10 @@ def main() -> None:
     while True:
         for key, _ in selector.select(timeout=0.5):
             client = key.data
-            client.loop_read()
+            client.loop_read(max_packets=100)
+            # TLS may hold decrypted bytes that select() cannot see: read them too.
+            while (sock := client.socket()) is not None and sock.pending():
+                client.loop_read(max_packets=100)
             if client.want_write():
                 client.loop_write()
         if time.monotonic() - last_misc > 5:

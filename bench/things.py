@@ -50,13 +50,23 @@ def rss_kb(pid: int) -> int:
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
 
 
+def devices_online(url: str) -> int:
+    return requests.get(url + "/healthz", timeout=5).json()["devices_online"]
+
+
 def setup(tmp: Path, sockets: int, count: int) -> dict:
     store = Store(str(tmp / "bench.db"), Vault(SECRET_KEY))
     user, secret = store.users.create("bench", "bench-password")
     with store.db.atomic():
         ids = [store.devices.create(user.id, "switch", f"Switch {i}").id for i in range(sockets)]
-    made, archive = things.batch(store, user, "switch", count, "Thing", "bench")
-    (tmp / "things.zip").write_bytes(archive)
+    made, archives = [], []
+    for start in range(0, count, things.MAX_BATCH):  # batches of at most 1,000, as the CLI
+        batch, archive = things.batch(
+            store, user, "switch", min(things.MAX_BATCH, count - start), "Thing", "bench"
+        )
+        made += batch
+        archives.append(tmp / f"things-{start}.zip")
+        archives[-1].write_bytes(archive)
     port = free_port()
     broker = broker_config.write(store, tmp / "broker", port=port, run_as=getpass.getuser())
     token = store.tokens.issue(user.id, "alexa", ttl=86400)
@@ -75,6 +85,7 @@ def setup(tmp: Path, sockets: int, count: int) -> dict:
         "secret": secret,
         "ids": ids,
         "things": [d.id for d in made],
+        "archives": archives,
         "token": token,
         "port": port,
         "conf": broker["conf"],
@@ -97,9 +108,15 @@ def mosquitto(conf: Path, port: int):
 
 
 @contextmanager
-def thing_fleet(port: int, archive: Path):
+def thing_fleet(port: int, archives: list[Path]):
     proc = subprocess.Popen(
-        [PYTHON, str(ROOT / "bench" / "thing_fleet.py"), "127.0.0.1", str(port), str(archive)],
+        [
+            PYTHON,
+            str(ROOT / "bench" / "thing_fleet.py"),
+            "127.0.0.1",
+            str(port),
+            *map(str, archives),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -120,13 +137,13 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
         mosquitto(s["conf"], s["port"]),
         gunicorn("app:app", s["env"]) as (url, master),
         fleet(url, s["app_key"], s["secret"], s["ids"], tmp),
-        thing_fleet(s["port"], tmp / "things.zip"),
+        thing_fleet(s["port"], s["archives"]),
     ):
         time.sleep(1)  # the things' first reports reach the shadow
         for _ in range(args.rounds):
             for side, ids in (("socket", s["ids"]), ("mqtt", s["things"])):
                 bodies = alexa_directives(s["token"], ids)
-                runs[side].append(load(url + "/voice/alexa", bodies, args, tmp, master))
+                runs[side].append(load(url + "/voice/alexa", bodies, args, tmp, master, "--alexa"))
     socket_, mqtt_ = _best(runs["socket"]), _best(runs["mqtt"])
     return {
         "socket": socket_,
@@ -148,10 +165,12 @@ def capacity(args: argparse.Namespace, tmp: Path) -> dict:
         requests.get(url + "/", timeout=5)
         time.sleep(1)
         worker_before, broker_before = worker_rss_kb(master), rss_kb(broker.pid)
-        with thing_fleet(s["port"], tmp / "things.zip") as count:
-            time.sleep(3)
+        with thing_fleet(s["port"], s["archives"]) as count:
+            end = time.monotonic() + 120  # the bridge takes each thing's first report in turn
+            while (online := devices_online(url)) < count and time.monotonic() < end:
+                time.sleep(0.5)
+            time.sleep(1)
             worker_after, broker_after = worker_rss_kb(master), rss_kb(broker.pid)
-            online = requests.get(url + "/healthz", timeout=5).json()["devices_online"]
     return {
         "things": count,
         "online": online,

@@ -30,6 +30,8 @@ class EventIntake:
         event within the limit reports the whole current state.
         """
         now = time.time()
+        if event.observed_at is not None:
+            now = min(now, event.observed_at)
         cause_type = event.cause
         try:
             props = catalog.state_from(device.type, event.action, event.value, event.instance_id)

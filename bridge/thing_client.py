@@ -18,7 +18,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from bridge.transports.mqtt import topics
+from bridge.transports.mqtt import nodelay, topics
 from bridge.transports.mqtt.things import WILL_PAYLOAD, write_private
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -82,6 +82,7 @@ class ThingClient:
     def _on_connect(self, client, userdata, flags, reason, properties) -> None:
         if reason.is_failure:
             return
+        nodelay(client)
         client.subscribe([(topics.DELTA.format(thing=self.thing), 1)])
         self.report({"connection_status": "connected", **self._initial})
         self.connected.set()
@@ -100,11 +101,21 @@ class ThingClient:
             return
         self.report(reported, token)
 
-    def report(self, reported: dict[str, Any], token: str | None = None) -> mqtt.MQTTMessageInfo:
-        """Publish reported state (a physical change when no token comes with it)."""
+    def report(
+        self,
+        reported: dict[str, Any],
+        token: str | None = None,
+        observed_ms: int | None = None,
+    ) -> mqtt.MQTTMessageInfo:
+        """Publish reported state (a physical change when no token comes with it).
+
+        `observed_ms`: when the values were observed, if not just now (epoch ms).
+        """
         body: dict[str, Any] = {"state": {"reported": reported}}
         if token:
             body["clientToken"] = token
+        if observed_ms:
+            body["timestamp"] = observed_ms
         return self.client.publish(topics.UPDATE.format(thing=self.thing), json.dumps(body), qos=1)
 
     def stop(self, clean: bool = True) -> None:

@@ -122,7 +122,6 @@ STATE_TABLES = {
     "oauth_codes": "*",
     "refresh_tokens": "*",
     "tokens": "*",
-    "thing_shadows": "device_id, document, version",
     "certificates": "*",
     # when a key was last used is bookkeeping, like the history: any authenticated call
     "api_keys": "id, user_id, name, purpose, products, secret_hash, disabled, created_at",

@@ -83,7 +83,7 @@ class Store:
         self.logins = Logins(self.db)
         self.keys = Keys(self.db)
         self.certificates = Certificates(self.db, vault)
-        self.thing_shadows = ThingShadows(self.db)
+        self.thing_shadows = ThingShadows(self.db, self.writer)
 
     def check_key(self) -> None:
         """Refuse a key that cannot read what this database holds (a lost or changed key).

@@ -1,4 +1,9 @@
-"""Thing shadow documents (desired, reported, metadata) with their version."""
+"""Thing shadow documents (desired, reported, metadata) with their version.
+
+Written behind like the core shadow (the server holds the live copy; one
+server per database), so a thing's update costs no commit of its own. A
+version only ever grows: an older write arriving late changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,23 @@ import json
 import time
 from typing import Any
 
+import orjson
 from sqlite_utils import Database
+
+from bridge.store.writer import WriteBehind
+
+UPSERT = (
+    "insert into thing_shadows (device_id, document, version, updated_at) values (?, ?, ?, ?)"
+    " on conflict (device_id) do update set document = excluded.document,"
+    " version = excluded.version, updated_at = excluded.updated_at"
+    " where excluded.version > thing_shadows.version"
+)
 
 
 class ThingShadows:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, writer: WriteBehind) -> None:
         self.db = db
+        self.writer = writer
 
     def get(self, device_id: str) -> tuple[dict[str, Any], int] | None:
         row = self.db.conn.execute(
@@ -19,22 +35,6 @@ class ThingShadows:
         ).fetchone()
         return (json.loads(row[0]), row[1]) if row else None
 
-    def put(self, device_id: str, document: dict[str, Any], version: int) -> bool:
-        """Store `document` as `version` if the stored one is `version - 1` (or none for 1).
-
-        False when another writer got there first: the caller answers 409.
-        """
-        text = json.dumps(document, separators=(",", ":"))
-        if version == 1:
-            cursor = self.db.conn.execute(
-                "insert or ignore into thing_shadows (device_id, document, version, updated_at)"
-                " values (?, ?, 1, ?)",
-                (device_id, text, time.time()),
-            )
-        else:
-            cursor = self.db.conn.execute(
-                "update thing_shadows set document = ?, version = ?, updated_at = ?"
-                " where device_id = ? and version = ?",
-                (text, version, time.time(), device_id, version - 1),
-            )
-        return cursor.rowcount == 1
+    def save(self, device_id: str, document: dict[str, Any], version: int) -> None:
+        text = orjson.dumps(document).decode()
+        self.writer.add(UPSERT, (device_id, text, version, time.time()))

@@ -65,6 +65,8 @@ class DeviceEvent:
     cause: str = "PHYSICAL_INTERACTION"
     text: str | None = None
     """The message as it came over the wire, for the history."""
+    observed_at: float | None = None
+    """When the device says it observed the values (epoch s); never later than arrival."""
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import socket
 import ssl
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+import orjson
+from gevent.lock import Semaphore
 
 from bridge import boundary, catalog
 from bridge.model import (
@@ -30,6 +33,7 @@ from bridge.model import (
     Device,
     DeviceDisconnected,
     DeviceOffline,
+    DeviceTimeout,
     Outcome,
     Unsupported,
 )
@@ -51,6 +55,13 @@ CONNECTION = "connection_status"
 ERROR = "error"
 
 
+def nodelay(client: Any) -> None:
+    """No Nagle on the broker connection: a command is small packets both ways."""
+    sock = client.socket()
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class MqttTransport(Transport):
     name = TRANSPORT
 
@@ -61,6 +72,7 @@ class MqttTransport(Transport):
         self._client: Any = None
         self._shadows: dict[str, Shadow] = {}
         self._pending: dict[str, dict[str, tuple[Command, dict[str, Any]]]] = {}
+        self._turns: dict[str, Semaphore] = {}
 
     @classmethod
     def commands(cls, open_store, settings) -> list[click.Command]:
@@ -91,21 +103,20 @@ class MqttTransport(Transport):
         now = time.time()
         current = self.shadow(thing)
         applied = apply(current, update, now)
-        if not self.context.store.thing_shadows.put(
+        self.context.store.thing_shadows.save(
             thing, applied.shadow.document(), applied.shadow.version
-        ):
-            self._shadows.pop(thing, None)  # another writer: reload and ask again
-            raise Rejected(409, "Version conflict", update.client_token)
+        )
         self._shadows[thing] = applied.shadow
-        self._publish(topics.UPDATE_ACCEPTED.format(thing=thing), applied.accepted)
-        self._publish(topics.DOCUMENTS.format(thing=thing), applied.documents)
+        # Notifications nobody must receive go at most once; the delta is a command.
+        self._publish(topics.UPDATE_ACCEPTED.format(thing=thing), applied.accepted, qos=0)
+        self._publish(topics.DOCUMENTS.format(thing=thing), applied.documents, qos=0)
         if applied.delta is not None:
             self._publish(topics.DELTA.format(thing=thing), applied.delta)
         return applied.shadow
 
-    def _publish(self, topic: str, body: dict[str, Any]) -> None:
+    def _publish(self, topic: str, body: dict[str, Any], qos: int = 1) -> None:
         if self._client is not None:
-            self._client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1)
+            self._client.publish(topic, orjson.dumps(body), qos=qos)
 
     # -- commands ----------------------------------------------------------------------
 
@@ -118,8 +129,36 @@ class MqttTransport(Transport):
         if not props:
             raise Unsupported(f"a thing takes absolute values: {command.action} carries none")
         desired = catalog.shadow_names(command.instance_id, props)
+        # One command at a time per thing: a shadow's delta carries the newest
+        # desired state and one clientToken, so a second command sent alongside
+        # would take the first one's answer away.
+        turn = self._turns.setdefault(device.id, Semaphore())
+        started = time.monotonic()
+        if not turn.acquire(timeout=deadline):
+            raise DeviceTimeout()
+        try:
+            left = max(0.0, deadline - (time.monotonic() - started))
+            return self._request(device, command, desired, left, exchange)
+        finally:
+            turn.release()
+
+    def _request(
+        self,
+        device: Device,
+        command: Command,
+        desired: dict[str, Any],
+        deadline: float,
+        exchange: Exchange,
+    ) -> Reply:
         token = secrets.token_hex(16)
         exchange.sent = {"state": {"desired": desired}, "clientToken": token}
+        reported = self.shadow(device.id).reported
+        if all(k in reported and reported[k] == v for k, v in desired.items()):
+            # Already so: the shadow service sends no delta for it, as AWS's does not.
+            # The thing's own last report is the answer.
+            value = catalog.value_from(device.type, command.action, command.instance_id, reported)
+            exchange.received = json.dumps({"state": {"reported": reported}})
+            return Reply(Outcome.ANSWERED, value, "already in that state")
         pending = self._pending.setdefault(device.id, {})
         pending[token] = (command, desired)
 
@@ -250,7 +289,15 @@ class MqttTransport(Transport):
             self.context.events.handle(
                 user,
                 device,
-                DeviceEvent(thing, action, value, instance, "PHYSICAL_INTERACTION", text),
+                DeviceEvent(
+                    thing,
+                    action,
+                    value,
+                    instance,
+                    "PHYSICAL_INTERACTION",
+                    text,
+                    update.observed_ms / 1000 if update.observed_ms else None,
+                ),
             )
 
     def _answers(
@@ -336,9 +383,13 @@ class MqttTransport(Transport):
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
         client.reconnect_delay_set(0.2, 10)
+        # Every command is several small publishes: paho's default of 20 in flight
+        # would queue them behind each other.
+        client.max_inflight_messages_set(1000)
 
         def on_connect(c, userdata, flags, reason, properties) -> None:
             if not reason.is_failure:
+                nodelay(c)
                 c.subscribe([(t, 1) for t in topics.SUBSCRIPTIONS])
 
         client.on_connect = on_connect

@@ -68,6 +68,10 @@ def conf(directory: Path, port: int, bind: str, run_as: str | None) -> str:
         "use_username_as_clientid true",
         "set_tcp_nodelay true",
         "max_inflight_messages 100",
+        # The bridge hears every thing: when a whole fleet reconnects at once (a
+        # broker restart) its connect reports must queue for the bridge, not be
+        # dropped at mosquitto's default of 1,000 (a dropped one looks offline).
+        "max_queued_messages 200000",
     ]
     if run_as:
         lines.insert(1, f"user {run_as}")

@@ -80,8 +80,13 @@ def test_a_command_reaches_a_thing_and_its_report_answers_it(
     assert reply.json()["value"] == {"state": "On"}
     assert seen == [{"powerState": "On"}]
     assert thing.deltas[0]["clientToken"] and thing.deltas[0]["version"] >= 2
-    shadow, version = store.thing_shadows.get(creds.thing)
-    assert shadow["state"]["reported"]["powerState"] == "On" and version >= 3
+    again = admin_send(creds.thing, "setPowerState", {"state": "On"})  # already so: no delta
+    assert again.status_code == 200 and again.json()["value"] == {"state": "On"}
+    assert len(thing.deltas) == 1
+    shadow, _ = eventually(  # written behind
+        lambda: (got := store.thing_shadows.get(creds.thing)) and got[1] >= 3 and got
+    )
+    assert shadow["state"]["reported"]["powerState"] == "On"
     assert shadow["metadata"]["reported"]["powerState"]["timestamp"] > 0
     alexa = Alexa(server.url)
     token = store.tokens.issue(account.user.id, "alexa")
@@ -126,9 +131,12 @@ def test_physical_changes_are_events_and_the_will_marks_it_offline(
     [creds] = fleet.make(account)
     thing = fleet.run(creds, echo)
     eventually(lambda: online(server, creds.thing), timeout=10)
-    thing.report({"brightness": 61})
+    observed = int(time.time() * 1000) - 30_000  # seen half a minute ago, sent now
+    thing.report({"brightness": 61}, observed_ms=observed)
     [report] = recorder.wait_for(lambda r: r["device"] == creds.thing, timeout=10)
     assert report["properties"]["brightness"] == 61 and report["action"] == "setBrightness"
+    sample = eventually(lambda: store.shadow.get(creds.thing).get("brightness"))
+    assert sample["sampled_at"] == observed / 1000  # the observation time, not the arrival
     thing.stop(clean=False)  # the network drops: the broker publishes the will
     eventually(lambda: not online(server, creds.thing), timeout=60)
 
