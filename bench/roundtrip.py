@@ -127,23 +127,27 @@ def load(
 
 
 @contextmanager
+def ready(command: list[str], what: str):
+    """A helper process that prints `ready N` once its fleet is up; yields N."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if not line.startswith("ready"):
+            raise RuntimeError(f"{what} failed to come online")
+        yield int(line.split()[1])
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+@contextmanager
 def fleet(url: str, app_key: str, secret: str, ids: list[str], tmp: Path):
     ids_file = tmp / f"ids-{len(ids)}.txt"
     ids_file.write_text("\n".join(ids))
     ws = "ws" + url[4:] + "/"
-    proc = subprocess.Popen(
-        [PYTHON, str(ROOT / "bench" / "devices.py"), ws, app_key, secret, str(ids_file)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        if not line.startswith("ready"):
-            raise RuntimeError("device fleet failed to come online")
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(20)
+    script = str(ROOT / "bench" / "devices.py")
+    with ready([PYTHON, script, ws, app_key, secret, str(ids_file)], "device fleet") as count:
+        yield count
 
 
 def setup(tmp: Path, devices: int) -> tuple[dict[str, str], str, str, str, list[str]]:

@@ -37,6 +37,7 @@ from bench.roundtrip import (  # noqa: E402
     free_port,
     gunicorn,
     load,
+    ready,
     worker_rss_kb,
 )
 from bridge.secrets import Vault  # noqa: E402
@@ -107,27 +108,9 @@ def mosquitto(conf: Path, port: int):
         proc.wait(10)
 
 
-@contextmanager
 def thing_fleet(port: int, archives: list[Path]):
-    proc = subprocess.Popen(
-        [
-            PYTHON,
-            str(ROOT / "bench" / "thing_fleet.py"),
-            "127.0.0.1",
-            str(port),
-            *map(str, archives),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        if not line.startswith("ready"):
-            raise RuntimeError("the thing fleet failed to come online")
-        yield int(line.split()[1])
-    finally:
-        proc.terminate()
-        proc.wait(20)
+    script = str(ROOT / "bench" / "thing_fleet.py")
+    return ready([PYTHON, script, "127.0.0.1", str(port), *map(str, archives)], "thing fleet")
 
 
 def throughput(args: argparse.Namespace, tmp: Path) -> dict:

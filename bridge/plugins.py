@@ -1,4 +1,4 @@
-"""Adapter discovery: entry points in the `bridge.adapters` group.
+"""Plugin discovery: adapters (`bridge.adapters`) and transports load from entry points.
 
 Built-in and third-party adapters load the same way; BRIDGE_ADAPTERS (a
 comma-separated list of names) restricts the set.
@@ -9,27 +9,38 @@ from __future__ import annotations
 import logging
 import re
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, TypeVar
 
-from adapters.base import Adapter
+if TYPE_CHECKING:
+    from adapters.base import Adapter
 
 log = logging.getLogger(__name__)
 GROUP = "bridge.adapters"
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+T = TypeVar("T")
+
+
+def classes(group: str, base: type[T], only: tuple[str, ...] | None = None) -> dict[str, type[T]]:
+    """The `base` subclasses an entry-point group names, by name, in name order."""
+    found: dict[str, type[T]] = {}
+    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        if only is not None and ep.name not in only:
+            continue
+        if not NAME.match(ep.name):
+            log.error("%s %r: not a valid name, skipped", group, ep.name)
+            continue
+        cls = ep.load()
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise TypeError(f"entry point {ep.name} is not a {base.__name__} subclass")
+        found[ep.name] = cls
+    return found
 
 
 def discover(only: tuple[str, ...] | None = None) -> dict[str, type[Adapter]]:
     """Adapter classes by mount name, in name order."""
-    found: dict[str, type[Adapter]] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        if only is not None and ep.name not in only:
-            continue
-        if not NAME.match(ep.name):
-            log.error("adapter %r: not a valid mount name, skipped", ep.name)
-            continue
-        cls = ep.load()
-        if not (isinstance(cls, type) and issubclass(cls, Adapter)):
-            raise TypeError(f"entry point {ep.name} is not an Adapter subclass")
-        found[ep.name] = cls
+    from adapters.base import Adapter
+
+    found = classes(GROUP, Adapter, only)
     missing = set(only or ()) - set(found)
     if missing:
         log.warning("BRIDGE_ADAPTERS names adapters that are not installed: %s", sorted(missing))

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-import re
 from importlib.metadata import entry_points
 
+from bridge import plugins
 from bridge.model import Device, DeviceOffline
 from bridge.transports import GROUP, Transport, TransportContext
-
-log = logging.getLogger(__name__)
-NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 def names() -> list[str]:
     """The installed transports' names, without importing them (for the CLI's choices)."""
-    return sorted(ep.name for ep in entry_points(group=GROUP) if NAME.match(ep.name))
+    return sorted(ep.name for ep in entry_points(group=GROUP) if plugins.NAME.match(ep.name))
 
 
 def discover() -> dict[str, type[Transport]]:
     """Transport classes by name, in name order (built-in and third-party alike)."""
-    found: dict[str, type[Transport]] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        if not NAME.match(ep.name):
-            log.error("transport %r: not a valid name, skipped", ep.name)
-            continue
-        cls = ep.load()
-        if not (isinstance(cls, type) and issubclass(cls, Transport)):
-            raise TypeError(f"entry point {ep.name} is not a Transport subclass")
-        found[ep.name] = cls
-    return found
+    return plugins.classes(GROUP, Transport)
 
 
 class Transports:
