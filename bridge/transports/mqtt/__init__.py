@@ -303,17 +303,17 @@ class MqttTransport(Transport):
     def _answers(
         self, device: Device, token: str | None, reported: dict[str, Any], text: str
     ) -> set[str]:
-        """Resolve the commands this report answers; the shadow names it answered."""
+        """Resolve the commands this report answers; the shadow names it answered.
+
+        By its clientToken, or (from a thing that drops tokens) by reporting
+        what the command desired; the answer is what the thing now reports.
+        """
         answered: set[str] = set()
+        state = self.shadow(device.id).reported  # the report is applied already
         for waiting, (command, desired) in list(self._pending.get(device.id, {}).items()):
-            matched = waiting == token or (
-                desired and all(k in reported and reported[k] == v for k, v in desired.items())
-            )
-            if not matched or not set(desired) <= set(reported) | set(
-                self.shadow(device.id).reported
-            ):
+            by_state = all(k in reported and reported[k] == v for k, v in desired.items())
+            if not (waiting == token or by_state) or not set(desired) <= set(state):
                 continue
-            state = {**self.shadow(device.id).reported, **reported}
             value = catalog.value_from(device.type, command.action, command.instance_id, state)
             if self._answer(device.id, waiting, Reply(Outcome.ANSWERED, value), text):
                 answered |= set(desired)

@@ -309,3 +309,27 @@ def test_simulate_runs_the_things_of_a_batch_zip(server, account, fleet, mqtt_en
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert "{'brightness': 33}" in output and "connecting" in output
+
+
+def test_a_thing_that_drops_tokens_is_answered_by_its_state(server, fleet, account, admin_send):
+    """Firmware that reports the new state without the delta's clientToken still answers."""
+    [creds] = fleet.make(account)
+    client = raw_client(fleet.broker, creds)
+    update = topics.UPDATE.format(thing=creds.thing)
+
+    def on_delta(c, userdata, msg) -> None:
+        state = json.loads(msg.payload)["state"]
+        c.publish(update, json.dumps({"state": {"reported": state}}), qos=1)  # no token
+
+    client.on_message = on_delta
+    client.subscribe(topics.DELTA.format(thing=creds.thing), qos=1)
+    hello = {"state": {"reported": {"connection_status": "connected", "brightness": 1}}}
+    client.publish(update, json.dumps(hello), qos=1)
+    try:
+        eventually(lambda: online(server, creds.thing), timeout=10)
+        reply = admin_send(creds.thing, "setBrightness", {"brightness": 80})
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["value"] == {"brightness": 80}
+    finally:
+        client.loop_stop()
+        client.disconnect()
