@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, request
 from bridge import bodies
 from bridge.access import trusted
 from bridge.bodies import AdminCommand
-from bridge.model import BridgeError, Command, NoSuchDevice
+from bridge.model import BridgeError, Command, NoSuchDevice, Outcome
 from bridge.problems import from_error, problem
 
 admin = Blueprint("admin", __name__, url_prefix="/admin/api")
@@ -37,9 +37,18 @@ def send():
         result = bridge.devices.send(user, command, body.timeout)
     except BridgeError as exc:
         return from_error(exc)
+    if result.outcome is Outcome.PENDING:  # accepted: the device gets it when it listens
+        return jsonify(
+            device=device.id,
+            action=command.action,
+            outcome="pending",
+            command=result.ref,
+            message=result.message,
+        ), 202
     return jsonify(
         device=device.id,
         action=command.action,
+        outcome="answered",
         success=True,
         message=result.message,
         value=result.value,

@@ -141,11 +141,18 @@ def device_create(
     room: str | None,
     device_id: str | None,
     transport: str,
+    **transport_options: Any,
 ) -> None:
     """Register a device to an account."""
     store = _store()
     account = store.users.get(owner)
     created = store.devices.create(account.id, type_name, name, room, device_id, transport)
+    try:
+        for cls in discover_transports().values():
+            cls.device_created(store, created, transport_options)
+    except BridgeError:
+        store.devices.delete(created.id)
+        raise
     announce(store, account.id, created.id, "added")
     _print(_device_json(created))
 
@@ -443,6 +450,7 @@ def simulate(owner: str, count: int, delay: float, events: float, things_zip: Pa
 for _transport in discover_transports().values():
     for _command in _transport.commands(_store, _settings):
         main.add_command(_command)
+    device_create.params.extend(_transport.device_options())
 
 
 if __name__ == "__main__":

@@ -56,18 +56,14 @@ class Bridge:
             EventLimiter(settings.state_event_interval, settings.sensor_event_interval),
         )
         self.waiters = Waiters()
-        self.transports = Transports.load(
-            TransportContext(
-                self.store,
-                self.events,
-                self.waiters,
-                settings,
-                logging.getLogger("bridge.transports"),
-            )
+        context = TransportContext(
+            self.store, self.events, self.waiters, settings, logging.getLogger("bridge.transports")
         )
+        self.transports = Transports.load(context)
         self.devices = DeviceService(
             self.store, self.transports, self.reporter, settings.device_timeout, self.metrics
         )
+        context.finished = self.devices.finished
         self.http = requests.Session()
         self.api_buckets = Buckets(settings.api_rate, settings.api_burst)
         for name, cls in plugins.discover(settings.adapters).items():

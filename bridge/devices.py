@@ -87,6 +87,20 @@ class DeviceService:
         except BridgeError as exc:
             return exc
 
+    def finished(self, user: User, command: Command, done: dict[str, Any] | BridgeError) -> None:
+        """A command a transport accepted as pending has ended (the device's value, or why not).
+
+        The state goes into the shadow and to the other platforms as for any
+        answer; the platform that asked hears the outcome as a "late" report.
+        """
+        if isinstance(done, BridgeError):
+            self._late(user, command, done)
+            return
+        device = self.store.devices.get(command.device_id)
+        if device is not None:
+            self._apply(user, device, command, done)
+        self._late(user, command, Result(command, Outcome.ANSWERED, done, "", 0.0))
+
     def _late(self, user: User, command: Command, done: Result | BridgeError) -> None:
         if isinstance(done, Result):
             outcome, message, value = "ok", done.message, done.value
@@ -161,7 +175,7 @@ class DeviceService:
         if reply.outcome is Outcome.REFUSED:
             raise DeviceRefused(reply.message or "the device refused the command")
         if reply.outcome is Outcome.PENDING:
-            return Result(command, Outcome.PENDING, {}, reply.message, entry.latency_ms)
+            return Result(command, Outcome.PENDING, {}, reply.message, entry.latency_ms, reply.ref)
         self._apply(user, device, command, reply.value)
         return Result(command, Outcome.ANSWERED, reply.value, reply.message, entry.latency_ms)
 

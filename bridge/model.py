@@ -62,6 +62,8 @@ class Result:
     value: dict[str, Any]
     message: str
     latency_ms: float
+    ref: str | None = None
+    """For a PENDING result: the id of the accepted command, to ask after it."""
 
 
 DEVICE_KINDS = ("added", "updated", "removed")

@@ -42,6 +42,7 @@ class Settings:
     proxy_hops: int = 0
     idle_timeout: float = 660.0
     mqtt_url: str = ""
+    sigfox_pending_ttl: float = 43200.0
     mqtt_dir: str = ""
     takeover_grace: float = 2.0
     history_days: float = 30.0

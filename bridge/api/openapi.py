@@ -33,8 +33,10 @@ def _op(
     body: dict[str, Any] | None = None,
     params: list[dict] | None = None,
     secured: bool = True,
+    accepted: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {"200": ok, **ERRORS, **(errors or {})}}
+    responses = {"200": ok, **({"202": accepted} if accepted else {}), **ERRORS, **(errors or {})}
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if params:
@@ -184,6 +186,20 @@ def document() -> dict[str, Any]:
                         },
                         "the device answered",
                     ),
+                    accepted=_json(
+                        {
+                            "type": "object",
+                            "required": ["device", "action", "outcome", "command"],
+                            "properties": {
+                                "device": {"type": "string"},
+                                "action": {"type": "string"},
+                                "outcome": {"type": "string", "enum": ["pending"]},
+                                "command": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        },
+                        "accepted: the device gets it when it next listens (GET /commands/{id})",
+                    ),
                     params=[DEVICE_ID],
                     body={
                         "type": "object",
@@ -203,6 +219,47 @@ def document() -> dict[str, Any]:
                         "422": _problem("refused by the device or invalid for it"),
                         "504": _problem("device unresponsive"),
                     },
+                )
+            },
+            "/api/v1/commands/{command_id}": {
+                "get": _op(
+                    "A command accepted as pending: its state (pending, sent, delivered, ...)",
+                    _json(
+                        {
+                            "type": "object",
+                            "required": ["id", "device", "action", "state"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "device": {"type": "string"},
+                                "action": {"type": "string"},
+                                "value": {"type": "object"},
+                                "state": {
+                                    "type": "string",
+                                    "enum": [
+                                        "pending",
+                                        "sent",
+                                        "delivered",
+                                        "failed",
+                                        "expired",
+                                        "replaced",
+                                    ],
+                                },
+                                "detail": {"type": ["string", "null"]},
+                                "created_at": {"type": "number"},
+                                "expires_at": {"type": "number"},
+                            },
+                        },
+                        "the command",
+                    ),
+                    params=[
+                        {
+                            "name": "command_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "maxLength": 64},
+                        }
+                    ],
+                    errors={"404": _problem("unknown, or another account's")},
                 )
             },
             "/api/v1/messages": {

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from bridge import bodies, catalog, live
 from bridge.api.openapi import document
 from bridge.bodies import CommandBody, MessagesQuery
-from bridge.model import BridgeError, Command, Device, NoSuchDevice
+from bridge.model import BridgeError, Command, Device, NoSuchDevice, Outcome
 from bridge.problems import from_error, problem
 from bridge.store.keys import Key, NoSuchKey
 
@@ -131,12 +131,43 @@ def command(device_id: str):
         if exc.code == "timeout":
             return problem(504, "timeout", "device unresponsive")
         raise
+    if result.outcome is Outcome.PENDING:
+        return jsonify(
+            device=target.id,
+            action=cmd.action,
+            outcome="pending",
+            command=result.ref,
+            message=result.message,
+        ), 202
     return jsonify(
         device=target.id,
         action=cmd.action,
+        outcome="answered",
         value=result.value,
         message=result.message,
         latency_ms=round(result.latency_ms, 1),
+    )
+
+
+@api.get("/commands/<command_id>")
+def accepted_command(command_id: str):
+    """How a command accepted as pending is doing (pending, sent, delivered, failed...)."""
+    found = _bridge().store.pending.get(command_id[:64])
+    if found is None:
+        return problem(404, "not_found", f"no command {command_id[:64]}")
+    try:
+        _device(found.device_id)  # another account's, or outside the key's scope: 404 alike
+    except NoSuchDevice:
+        return problem(404, "not_found", f"no command {command_id[:64]}")
+    return jsonify(
+        id=found.id,
+        device=found.device_id,
+        action=found.action,
+        value=found.value,
+        state=found.state,
+        detail=found.detail,
+        created_at=found.created_at,
+        expires_at=found.expires_at,
     )
 
 

@@ -25,8 +25,10 @@ from bridge.store.links import PlatformLinks
 from bridge.store.logins import Logins
 from bridge.store.messages import Messages
 from bridge.store.outbox import Outbox
+from bridge.store.pending import PendingCommands
 from bridge.store.schema import migrations
 from bridge.store.shadow import Shadow
+from bridge.store.sigfox import SigfoxStore
 from bridge.store.thing_shadows import ThingShadows
 from bridge.store.tokens import Tokens
 from bridge.store.users import Users
@@ -84,6 +86,8 @@ class Store:
         self.keys = Keys(self.db)
         self.certificates = Certificates(self.db, vault)
         self.thing_shadows = ThingShadows(self.db, self.writer)
+        self.sigfox = SigfoxStore(self.db)
+        self.pending = PendingCommands(self.db)
 
     def check_key(self) -> None:
         """Refuse a key that cannot read what this database holds (a lost or changed key).

@@ -227,3 +227,51 @@ def m008_things(db: Database) -> None:
         {"device_id": str, "document": str, "version": int, "updated_at": float},
         pk="device_id",
     )
+
+
+@migrations()
+def m009_sigfox(db: Database) -> None:
+    """Sigfox device types (layouts, hashed callback secrets), devices, seen frames, and
+    commands waiting for a device that only listens after it speaks."""
+    db["sigfox_types"].create(
+        {
+            "name": str,
+            "uplink": str,
+            "downlink": str,
+            "catalog_type": str,
+            "codec": str,
+            "secret_hash": str,
+            "created_at": float,
+        },
+        pk="name",
+    )
+    db["sigfox_devices"].create(
+        {"sigfox_id": str, "device_id": str, "type_name": str, "reachable": int}, pk="sigfox_id"
+    )
+    db["sigfox_devices"].create_index(["device_id"], unique=True)
+    db["sigfox_frames"].create(
+        {"sigfox_id": str, "seq": int, "time": int, "seen_at": float},
+        pk=("sigfox_id", "seq", "time"),
+    )
+    db["pending_commands"].create(
+        {
+            "id": str,
+            "device_id": str,
+            "user_id": int,
+            "capability": str,
+            "action": str,
+            "value": str,
+            "instance_id": str,
+            "origin": str,
+            "reply_to": str,
+            "state": str,
+            "downlink": str,
+            "detail": str,
+            "created_at": float,
+            "expires_at": float,
+            "sent_at": float,
+            "done_at": float,
+        },
+        pk="id",
+    )
+    db["pending_commands"].create_index(["device_id", "state"])

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bridge.model import Command, Device, Outcome
+from bridge.model import BridgeError, Command, Device, Outcome, User
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -52,6 +52,8 @@ class Reply:
     """ANSWERED (with `value`), REFUSED (with `message`) or PENDING (accepted, not yet done)."""
     value: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    ref: str | None = None
+    """For PENDING: the transport's id of the accepted command."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ class TransportContext:
     waiters: Waiters
     settings: Settings
     log: logging.Logger
+    finished: Callable[[User, Command, dict[str, Any] | BridgeError], None] | None = None
+    """For a command once answered PENDING: it ended, with the device's value or an error
+    (the core applies the state and tells the platform that asked)."""
 
 
 class Transport(ABC):
@@ -92,6 +97,19 @@ class Transport(ABC):
     def commands(cls, open_store: Callable[[], Store], settings: Callable[[], Settings]) -> list:
         """`bridge` CLI commands this transport adds (click commands or groups)."""
         return []
+
+    @classmethod
+    def device_options(cls) -> list:
+        """Options this transport adds to `bridge device create` (click options)."""
+        return []
+
+    @classmethod
+    def device_created(cls, store: Store, device: Device, options: dict[str, Any]) -> None:
+        """A device was created (on any transport) with these options: check, or record more.
+
+        Raise a BridgeError to refuse; the CLI deletes the device again.
+        """
+        return None
 
     @abstractmethod
     def online(self, device_id: str) -> bool:

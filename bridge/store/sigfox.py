@@ -1,0 +1,133 @@
+"""Sigfox device types, their devices, and the frames already seen (for de-duplication)."""
+
+from __future__ import annotations
+
+import hmac
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from bridge.model import BridgeError
+from bridge.secrets import hash_token
+
+
+@dataclass(frozen=True)
+class SigfoxType:
+    name: str
+    uplink: str
+    downlink: str | None
+    catalog_type: str
+    codec: str | None
+
+
+@dataclass(frozen=True)
+class SigfoxDevice:
+    sigfox_id: str
+    device_id: str
+    type: SigfoxType
+    reachable: bool
+
+
+class SigfoxStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create_type(
+        self,
+        name: str,
+        uplink: str,
+        downlink: str | None,
+        catalog_type: str,
+        codec: str | None,
+        secret: str,
+    ) -> SigfoxType:
+        try:
+            self.db["sigfox_types"].insert(
+                {
+                    "name": name,
+                    "uplink": uplink,
+                    "downlink": downlink,
+                    "catalog_type": catalog_type,
+                    "codec": codec,
+                    "secret_hash": hash_token(secret),
+                    "created_at": time.time(),
+                }
+            )
+        except sqlite3.IntegrityError:
+            raise BridgeError(f"a Sigfox type {name!r} exists") from None
+        return SigfoxType(name, uplink, downlink, catalog_type, codec)
+
+    def type(self, name: str) -> SigfoxType | None:
+        row = self.db.conn.execute(
+            "select name, uplink, downlink, catalog_type, codec from sigfox_types where name = ?",
+            (name,),
+        ).fetchone()
+        return SigfoxType(*row) if row else None
+
+    def check_secret(self, type_name: str | None, secret: str) -> bool:
+        """Whether `secret` is that type's (or, with None, any type's); constant time."""
+        given = hash_token(secret)
+        rows = self.db.conn.execute("select name, secret_hash from sigfox_types").fetchall()
+        ok = False
+        for name, stored in rows:  # every row compared: the time says nothing about which
+            match = hmac.compare_digest(given, stored)
+            ok |= match and (type_name is None or name == type_name)
+        return ok
+
+    def add_device(self, sigfox_id: str, device_id: str, type_name: str) -> None:
+        try:
+            self.db["sigfox_devices"].insert(
+                {
+                    "sigfox_id": sigfox_id,
+                    "device_id": device_id,
+                    "type_name": type_name,
+                    "reachable": 1,
+                }
+            )
+        except sqlite3.IntegrityError:
+            raise BridgeError(f"Sigfox device {sigfox_id} is registered already") from None
+
+    def device(self, sigfox_id: str) -> SigfoxDevice | None:
+        row = self.db.conn.execute(
+            "select sigfox_id, device_id, type_name, reachable from sigfox_devices"
+            " where sigfox_id = ?",
+            (sigfox_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        kind = self.type(row[2])
+        return SigfoxDevice(row[0], row[1], kind, bool(row[3])) if kind else None
+
+    def by_device(self, device_id: str) -> SigfoxDevice | None:
+        row = self.db.conn.execute(
+            "select sigfox_id from sigfox_devices where device_id = ?", (device_id,)
+        ).fetchone()
+        return self.device(row[0]) if row else None
+
+    def devices_of_type(self, type_name: str) -> list[str]:
+        rows = self.db.conn.execute(
+            "select sigfox_id from sigfox_devices where type_name = ?", (type_name,)
+        )
+        return [r[0] for r in rows]
+
+    def set_reachable(self, sigfox_id: str, reachable: bool) -> bool:
+        """Set reachability; whether it changed."""
+        cursor = self.db.conn.execute(
+            "update sigfox_devices set reachable = ? where sigfox_id = ? and reachable != ?",
+            (int(reachable), sigfox_id, int(reachable)),
+        )
+        return cursor.rowcount == 1
+
+    def first_sight(self, sigfox_id: str, seq: int, at: int) -> bool:
+        """Record a frame; False when it was seen before (a retry or a duplicate)."""
+        cursor = self.db.conn.execute(
+            "insert or ignore into sigfox_frames (sigfox_id, seq, time, seen_at)"
+            " values (?, ?, ?, ?)",
+            (sigfox_id, seq, at, time.time()),
+        )
+        return cursor.rowcount == 1
+
+    def prune_frames(self, older_than: float) -> None:
+        self.db.conn.execute("delete from sigfox_frames where seen_at < ?", (older_than,))

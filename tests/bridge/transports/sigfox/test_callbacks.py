@@ -1,0 +1,161 @@
+"""Sigfox's callbacks against the real server: uplinks, BIDIR downlinks, ACK, ERROR, STATUS."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+
+import pytest
+import requests
+from click.testing import CliRunner
+from servers import eventually
+
+from bridge.cli import main
+
+
+@dataclass
+class Plug:
+    """A Sigfox plug: its device, Sigfox id and the callback secret of its type."""
+
+    device_id: str
+    sigfox_id: str
+    secret: str
+    callbacks: dict[str, str]
+
+
+@pytest.fixture
+def cli(server_env):
+    def run(*args: str) -> dict:
+        result = CliRunner().invoke(main, list(args), env=server_env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    return run
+
+
+@pytest.fixture
+def plug(cli, account, server) -> Plug:
+    kind = f"plug-{random.getrandbits(32):08x}"
+    made = cli(
+        "sigfox", "type", "create", kind,
+        "--uplink", "powerState::bool:0",
+        "--downlink", "powerState::bool:0",
+        "--catalog-type", "plug",
+    )  # fmt: skip
+    sigfox_id = f"{random.getrandbits(24):06X}"
+    device = cli(
+        "device", "create", account.user.name, "--type", "plug", "--name", "Heater",
+        "--transport", "sigfox", "--sigfox-id", sigfox_id, "--sigfox-type", kind,
+    )  # fmt: skip
+    callbacks = {
+        k: v.replace("http://127.0.0.1:8000", server.url) for k, v in made["callbacks"].items()
+    }
+    return Plug(device["id"], sigfox_id, made["secret"], callbacks)
+
+
+def post(plug: Plug, kind: str, secret: str | None = None, **body) -> requests.Response:
+    headers = {"Authorization": f"Bearer {secret or plug.secret}"}
+    return requests.post(
+        plug.callbacks[kind], json={"device": plug.sigfox_id, **body}, headers=headers, timeout=10
+    )
+
+
+def test_an_uplink_is_a_device_event_and_a_retry_changes_nothing(plug, store, recorder):
+    frame = {"time": int(time.time()), "data": "01", "seqNumber": 7}
+    reply = post(plug, "uplink", **frame)
+    assert reply.status_code == 200, reply.text
+    eventually(lambda: store.shadow.values(plug.device_id).get("powerState") == "On")
+    [report] = recorder.wait_for(lambda r: r["device"] == plug.device_id)
+    assert report["properties"]["powerState"] == "On"
+    again = post(plug, "uplink", **frame)  # Sigfox's retry of the same frame
+    assert again.status_code == 200 and again.json() == {"duplicate": True}
+    eventually(lambda: len(store.messages.query(device_id=plug.device_id, kind="event")) >= 1)
+    assert len(store.messages.query(device_id=plug.device_id, kind="event")) == 1
+
+
+@pytest.mark.parametrize(
+    ("secret", "body", "status"),
+    [
+        ("wrong", {"time": 1, "data": "01"}, 401),
+        (None, {"time": 1, "data": "0g"}, 400),  # not hex
+        (None, {"time": 1, "data": "00" * 13}, 400),  # over 12 bytes
+        (None, {"time": 1, "data": ""}, 400),  # shorter than the layout
+        (None, {"time": "soon", "data": "01"}, 400),
+    ],
+)
+def test_bad_callbacks_are_refused_and_change_nothing(plug, store, secret, body, status):
+    reply = post(plug, "uplink", secret, **body)
+    assert reply.status_code == status, reply.text
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert store.shadow.values(plug.device_id) == {}
+
+
+def test_an_unknown_device_is_404_only_with_a_valid_secret(plug):
+    stranger = Plug(plug.device_id, "FFFFFFF", plug.secret, plug.callbacks)
+    assert post(stranger, "uplink", time=1, data="01").status_code == 404
+    assert post(stranger, "uplink", "guess", time=1, data="01").status_code == 401
+
+
+def test_a_command_waits_for_the_bidir_uplink_and_the_ack_completes_it(plug, admin_send, store):
+    accepted = admin_send(plug.device_id, "setPowerState", {"state": "On"})
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    assert body["outcome"] == "pending" and body["command"]
+    assert store.pending.get(body["command"]).state == "pending"
+    quiet = post(plug, "bidir", time=int(time.time()), data="00", seqNumber=1, ack=False)
+    assert quiet.status_code == 204  # ack false: nothing is sent
+    asks = post(plug, "bidir", time=int(time.time()) + 1, data="00", seqNumber=2, ack=True)
+    assert asks.status_code == 200
+    assert asks.json() == {plug.sigfox_id: {"downlinkData": "0100000000000000"}}
+    assert store.pending.get(body["command"]).state == "sent"
+    assert (
+        post(plug, "bidir", time=int(time.time()) + 2, data="00", seqNumber=3, ack=True).status_code
+        == 204
+    )
+    assert post(plug, "ack", time=int(time.time()), infoCode=0, downlinkAck=True).status_code == 200
+    assert store.pending.get(body["command"]).state == "delivered"
+    eventually(lambda: store.shadow.values(plug.device_id).get("powerState") == "On")
+
+
+def test_a_newer_command_replaces_the_waiting_one_and_a_failed_ack_fails_it(
+    plug, admin_send, store
+):
+    first = admin_send(plug.device_id, "setPowerState", {"state": "On"}).json()["command"]
+    second = admin_send(plug.device_id, "setPowerState", {"state": "Off"}).json()["command"]
+    assert store.pending.get(first).state == "replaced"
+    asks = post(plug, "bidir", time=int(time.time()), data="01", seqNumber=10, ack=True)
+    assert asks.json()[plug.sigfox_id]["downlinkData"] == "0000000000000000"
+    post(plug, "ack", time=int(time.time()), infoCode=3)
+    done = store.pending.get(second)
+    assert done.state == "failed" and done.detail == "OVERRUN_ERROR"
+
+
+def test_error_makes_it_unreachable_until_it_speaks(plug, admin_send, server):
+    def online() -> bool:
+        return requests.get(f"{server.url}/admin/api/devices/{plug.device_id}", timeout=5).json()[
+            "online"
+        ]
+
+    assert online()
+    assert (
+        post(
+            plug, "error", info="No message received since 2026-11-30", severity="ERROR"
+        ).status_code
+        == 200
+    )
+    assert not online()
+    assert admin_send(plug.device_id, "setPowerState", {"state": "On"}).status_code == 409
+    post(plug, "uplink", time=int(time.time()), data="00", seqNumber=20)
+    assert online()
+
+
+def test_status_by_get_with_the_token_in_the_query(plug, store):
+    url = plug.callbacks["status"]
+    query = {"device": plug.sigfox_id, "time": "1700086400", "temp": "21.5", "batt": "3.3"}
+    assert requests.get(url, params=query, timeout=10).status_code == 401
+    reply = requests.get(url, params={**query, "token": plug.secret}, timeout=10)
+    assert reply.status_code == 200, reply.text
+    eventually(lambda: store.shadow.values(plug.device_id).get("battery") == 3.3)
+    assert store.shadow.values(plug.device_id)["deviceTemperature"] == 21.5
