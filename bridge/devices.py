@@ -118,6 +118,7 @@ class DeviceService:
             time.time(),
             kind="late",
             outcome=outcome,
+            reply_to=command.reply_to,
         )
         self.reporter.publish(user, change, only=command.origin)
 

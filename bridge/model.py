@@ -43,6 +43,9 @@ class Command:
     instance_id: str | None = None
     origin: str = "bridge"
     """Who asked: an adapter name, "api" or "cli"; reports skip the origin."""
+    reply_to: str | None = None
+    """What the origin needs to answer later, if the answer comes late (a platform's
+    correlation token): carried into the "late" report."""
 
 
 class Outcome(enum.Enum):
@@ -94,6 +97,8 @@ class StateChange:
     outcome: str | None = None
     """For kind "late": how a command that outlived its caller's deadline ended ("ok" or an
     error code), with the device's message in `cause`."""
+    reply_to: str | None = None
+    """For kind "late": the command's `reply_to`."""
 
     @property
     def is_state(self) -> bool:

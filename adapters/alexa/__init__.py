@@ -24,7 +24,7 @@ from adapters.alexa.reports import Reports
 from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
 from bridge import boundary
 from bridge.events import CONNECTIVITY
-from bridge.model import BridgeError, Command, Device, StateChange, User
+from bridge.model import BridgeError, Command, Device, Outcome, StateChange, User
 
 RELAY_HEADER = "X-Bridge-Relay-Secret"
 REGION_HEADER = "X-Bridge-Aws-Region"
@@ -40,6 +40,8 @@ class AlexaAdapter(Adapter):
         self.lwa = Lwa(context)
         self.reports = Reports(context, self.lwa, self._read)
         self.deadline = float(context.setting("deadline", "7"))
+        # What a DeferredResponse tells Alexa to expect; the real answer follows by gateway.
+        self.deferral = int(float(context.setting("deferral", "300")))
 
     # -- directives ---------------------------------------------------------
 
@@ -95,8 +97,19 @@ class AlexaAdapter(Adapter):
         if endpoint.find(namespace, d.instance) is None:
             raise InvalidDirective(f"{device.name} has no {namespace} {d.instance or ''}".strip())
         action = HANDLERS[d.key](d, endpoint)
-        command = Command(device.id, action.name, action.value, action.instance, self.name)
-        self.context.send(user, command, self.deadline)
+        command = Command(
+            device.id, action.name, action.value, action.instance, self.name, d.correlation_token
+        )
+        result = self.context.send(user, command, self.deadline)
+        if result.outcome is Outcome.PENDING:
+            # Accepted, not done (a device that only listens after it speaks): say so now,
+            # and send the real Response to the Event Gateway when it lands.
+            return messages.event(
+                "Alexa",
+                "DeferredResponse",
+                correlation_token=d.correlation_token,
+                payload={"estimatedDeferralInSeconds": self.deferral},
+            )
         if namespace == "Alexa.SceneController":
             name = "ActivationStarted" if d.name == "Activate" else "DeactivationStarted"
             return messages.event(

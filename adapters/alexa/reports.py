@@ -10,9 +10,25 @@ from adapters.alexa import messages
 from adapters.alexa.auth import Lwa
 from adapters.alexa.capabilities import endpoint_for
 from adapters.alexa.discovery import endpoint as discovery_endpoint
+from adapters.alexa.errors import from_core
 from adapters.base import AdapterContext, DeadLetter, LinkRevoked, RetryLater
 from bridge.events import CONNECTIVITY
-from bridge.model import StateChange, User
+from bridge.model import (
+    BridgeError,
+    DeviceOffline,
+    DeviceRefused,
+    DeviceTimeout,
+    StateChange,
+    User,
+)
+
+LATE_ERRORS: dict[str, type[BridgeError]] = {
+    "timeout": DeviceTimeout,
+    "offline": DeviceOffline,
+    "disconnected": DeviceOffline,
+    "refused": DeviceRefused,
+}
+"""A late result's error code back to the core error Alexa's table maps."""
 
 CAUSES = {
     "PHYSICAL_INTERACTION",
@@ -45,6 +61,8 @@ class Reports:
 
     def _build(self, user: User, change: StateChange):
         """A function token -> event, or None when there is nothing Alexa needs to hear."""
+        if change.kind == "late":
+            return self._late(user, change)
         if change.kind == "removed":
             return lambda token: self._discovery(
                 "DeleteReport", [{"endpointId": change.device_id}], token
@@ -86,6 +104,38 @@ class Reports:
             payload={"change": {"cause": {"type": cause}, "properties": changed_props}},
             properties=others,
         )
+
+    def _late(self, user: User, change: StateChange):
+        """The answer to a directive Alexa was told to wait for (a DeferredResponse):
+        the Response with the device's state, or the ErrorResponse, by correlation token."""
+        if not change.reply_to:
+            return None  # Alexa was answered at the time: nothing more to say
+        device = self.context.reported_device(user, change.device_id)
+        if change.outcome == "ok":
+            properties = self.read_state(device, None)
+            return lambda token: messages.event(
+                "Alexa",
+                "Response",
+                correlation_token=change.reply_to,
+                endpoint_id=device.id,
+                scope_token=token,
+                properties=properties,
+            )
+        failure = from_core(LATE_ERRORS.get(change.outcome or "", BridgeError)(change.cause))
+
+        def error(token: str) -> dict[str, Any]:
+            body = messages.error(
+                failure.namespace,
+                failure.error_type,
+                failure.message,
+                correlation_token=change.reply_to,
+                endpoint_id=device.id,
+                extra=failure.payload,
+            )
+            body["event"]["endpoint"]["scope"] = {"type": "BearerToken", "token": token}
+            return body
+
+        return error
 
     def _discovery(self, name: str, endpoints: list[dict[str, Any]], token: str) -> dict:
         scope = {"type": "BearerToken", "token": token}

@@ -169,6 +169,9 @@ class XiaoduAdapter(Adapter):
             moving = self._paused.pop(device.id, None)
         step = command_for(action, payload, device, moving)
         command = Command(device.id, step.name, step.value, step.instance, self.name)
+        # Answered or PENDING (a device that listens only later): DuerOS has no deferred
+        # reply, so the Confirmation says accepted, with the last known attributes, and
+        # the change is reported when it lands (reports.py). A refusal raises.
         self.context.send(user, command, self.deadline)
         return envelope(
             CONTROL,

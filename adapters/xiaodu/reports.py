@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from adapters.base import AdapterContext, DeadLetter, RetryLater
 from adapters.xiaodu.attributes import profile
 from adapters.xiaodu.signing import sign_push
+from bridge import catalog
 from bridge.events import CONNECTIVITY
 from bridge.model import DEVICE_KINDS, StateChange, User
 
@@ -34,6 +36,18 @@ class Reports:
                 {"botId": self._bot(), "logId": str(uuid.uuid4()), "openUids": [link["openUid"]]},
             )
             return
+        if change.kind == "late" and change.outcome == "ok":
+            # DuerOS has no deferred reply: a command it was told was accepted is
+            # reported as a change when it lands (a failure cannot be told after).
+            props = catalog.state_from(
+                self.context.reported_device(user, change.device_id).type,
+                change.action,
+                change.value,
+                change.instance_id,
+            )
+            change = replace(
+                change, kind="state", changed=tuple(catalog.shadow_names(change.instance_id, props))
+            )
         if change.kind != "state":
             return  # a late result belongs to platforms that asked for one
         device = self.context.reported_device(user, change.device_id)

@@ -31,6 +31,7 @@ class PendingCommand:
     value: dict[str, Any]
     instance_id: str | None
     origin: str
+    reply_to: str | None
     state: str
     downlink: str | None
     detail: str | None
@@ -48,6 +49,7 @@ class PendingCommand:
             json.loads(row["value"]),
             row["instance_id"],
             row["origin"],
+            row["reply_to"],
             row["state"],
             row["downlink"],
             row["detail"],
@@ -69,6 +71,7 @@ class PendingCommands:
         value: dict[str, Any],
         instance_id: str | None,
         origin: str,
+        reply_to: str | None,
         downlink: str,
         ttl: float,
     ) -> tuple[PendingCommand, list[PendingCommand]]:
@@ -93,6 +96,7 @@ class PendingCommands:
                 "value": json.dumps(value),
                 "instance_id": instance_id,
                 "origin": origin,
+                "reply_to": reply_to,
                 "state": "pending",
                 "downlink": downlink,
                 "detail": None,

@@ -152,6 +152,7 @@ class SigfoxTransport(Transport):
             command.value,
             command.instance_id,
             command.origin,
+            command.reply_to,
             downlink,
             self.ttl,
         )
@@ -166,7 +167,12 @@ class SigfoxTransport(Transport):
         if user is None or self.context.finished is None:
             return
         command = Command(
-            pending.device_id, pending.action, pending.value, pending.instance_id, pending.origin
+            pending.device_id,
+            pending.action,
+            pending.value,
+            pending.instance_id,
+            pending.origin,
+            pending.reply_to,
         )
         self.context.finished(user, command, done)  # type: ignore[arg-type]
 

@@ -2,64 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import random
 import time
-from dataclasses import dataclass
 
 import pytest
 import requests
-from click.testing import CliRunner
 from servers import eventually
-
-from bridge.cli import main
-
-
-@dataclass
-class Plug:
-    """A Sigfox plug: its device, Sigfox id and the callback secret of its type."""
-
-    device_id: str
-    sigfox_id: str
-    secret: str
-    callbacks: dict[str, str]
-
-
-@pytest.fixture
-def cli(server_env):
-    def run(*args: str) -> dict:
-        result = CliRunner().invoke(main, list(args), env=server_env, catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return json.loads(result.output)
-
-    return run
-
-
-@pytest.fixture
-def plug(cli, account, server) -> Plug:
-    kind = f"plug-{random.getrandbits(32):08x}"
-    made = cli(
-        "sigfox", "type", "create", kind,
-        "--uplink", "powerState::bool:0",
-        "--downlink", "powerState::bool:0",
-        "--catalog-type", "plug",
-    )  # fmt: skip
-    sigfox_id = f"{random.getrandbits(24):06X}"
-    device = cli(
-        "device", "create", account.user.name, "--type", "plug", "--name", "Heater",
-        "--transport", "sigfox", "--sigfox-id", sigfox_id, "--sigfox-type", kind,
-    )  # fmt: skip
-    callbacks = {
-        k: v.replace("http://127.0.0.1:8000", server.url) for k, v in made["callbacks"].items()
-    }
-    return Plug(device["id"], sigfox_id, made["secret"], callbacks)
-
-
-def post(plug: Plug, kind: str, secret: str | None = None, **body) -> requests.Response:
-    headers = {"Authorization": f"Bearer {secret or plug.secret}"}
-    return requests.post(
-        plug.callbacks[kind], json={"device": plug.sigfox_id, **body}, headers=headers, timeout=10
-    )
+from sigfox_helpers import Plug, post
 
 
 def test_an_uplink_is_a_device_event_and_a_retry_changes_nothing(plug, store, recorder):
