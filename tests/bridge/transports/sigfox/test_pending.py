@@ -1,0 +1,107 @@
+"""Pending commands in-process: durable across a restart, coalesced, expired by the clock."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from adapters import Adapter, VoiceReply
+from bridge.devices import DeviceService
+from bridge.events import EventIntake
+from bridge.model import Command, Outcome
+from bridge.ratelimit import EventLimiter
+from bridge.reporting import Reporter
+from bridge.secrets import Vault
+from bridge.store import Store
+from bridge.transports import TransportContext
+from bridge.transports.registry import Transports
+from bridge.transports.sigfox import SigfoxTransport
+from bridge.transports.waiters import Waiters
+from config.settings import Settings
+
+
+class Asking(Adapter):
+    """The platform that asked: it keeps the late results it hears."""
+
+    name = "asking"
+
+    def __init__(self) -> None:
+        self.heard: list = []
+
+    def handle(self, request):
+        return VoiceReply({})
+
+    def wants_reports(self, user):
+        return True
+
+    def report(self, user, change):
+        self.heard.append(change)
+
+
+def bridge_on(path: str, asking: Asking, ttl: float = 60.0):
+    """One process's view of the database: store, transport and command path."""
+    store = Store(path, Vault("k"))
+    reporter = Reporter(store, lambda: {"asking": asking}, retry_base=0.01, max_attempts=3)
+    events = EventIntake(store, reporter, EventLimiter(0.0, 0.0))
+    settings = Settings(sigfox_pending_ttl=ttl)
+    context = TransportContext(store, events, Waiters(), settings, logging.getLogger("t"))
+    transport = SigfoxTransport(context)
+    service = DeviceService(store, Transports({"sigfox": transport}), reporter, 1.0)
+    context.finished = service.finished
+    return store, transport, service, reporter
+
+
+@pytest.fixture
+def plug(tmp_path):
+    path = str(tmp_path / "pending.db")
+    asking = Asking()
+    store, transport, service, reporter = bridge_on(path, asking)
+    user, _ = store.users.create("alice", "password1")
+    store.sigfox.create_type("p", "powerState::bool:0", "powerState::bool:0", "plug", None, "s")
+    device = store.devices.create(user.id, "plug", "Heater", transport="sigfox")
+    store.sigfox.add_device("1A2B3C", device.id, "p")
+    return path, asking, user, device, store, transport, service, reporter
+
+
+def on(device, state="On") -> Command:
+    return Command(device.id, "setPowerState", {"state": state}, origin="asking", reply_to="c-1")
+
+
+def test_a_pending_command_survives_a_restart(plug):
+    path, asking, user, device, store, _, service, _ = plug
+    result = service.send(user, on(device))
+    assert result.outcome is Outcome.PENDING and result.ref
+    store.close()
+    store2, transport2, _, reporter2 = bridge_on(path, asking)  # the server restarted
+    found = store2.sigfox.device("1A2B3C")
+    assert transport2.downlink(found) == "0100000000000000"
+    transport2.acknowledged(found, 0, "ACKED")
+    assert store2.pending.get(result.ref).state == "delivered"
+    store2.writer.flush()
+    assert store2.shadow.values(device.id) == {"powerState": "On"}
+    reporter2.deliver_due()
+    [late] = [c for c in asking.heard if c.kind == "late"]
+    assert late.outcome == "ok" and late.reply_to == "c-1"
+
+
+def test_the_newest_command_per_capability_wins(plug):
+    _, _, user, device, store, transport, service, _ = plug
+    first = service.send(user, on(device, "On")).ref
+    second = service.send(user, on(device, "Off")).ref
+    assert store.pending.get(first).state == "replaced"
+    assert transport.downlink(store.sigfox.device("1A2B3C")) == "0000000000000000"
+    assert store.pending.get(second).state == "sent"
+
+
+def test_commands_expire_by_the_clock_and_the_asker_hears_it(plug):
+    _, asking, user, device, store, transport, service, reporter = plug
+    ref = service.send(user, on(device)).ref
+    assert transport.expire_due(time.time() + 30) == 0  # within its time to live
+    assert transport.expire_due(time.time() + 61) == 1
+    assert store.pending.get(ref).state == "expired"
+    assert transport.downlink(store.sigfox.device("1A2B3C")) is None
+    reporter.deliver_due()
+    [late] = [c for c in asking.heard if c.kind == "late"]
+    assert late.outcome == "timeout"
