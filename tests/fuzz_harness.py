@@ -123,6 +123,10 @@ STATE_TABLES = {
     "refresh_tokens": "*",
     "tokens": "*",
     "certificates": "*",
+    "sigfox_types": "*",
+    "sigfox_devices": "*",
+    "sigfox_frames": "sigfox_id, seq, time",
+    "pending_commands": "*",
     # when a key was last used is bookkeeping, like the history: any authenticated call
     "api_keys": "id, user_id, name, purpose, products, secret_hash, disabled, created_at",
 }

@@ -71,14 +71,13 @@ def blueprint(transport: SigfoxTransport) -> Blueprint:
             return refuse(404, "not_found", f"unknown Sigfox device {body.device}")
         text = msgspec.json.encode(body).decode()
         if isinstance(body, Uplink):
-            if not store.sigfox.first_sight(found.sigfox_id, body.seqNumber, body.time):
-                return Response(status=204) if kind == "bidir" else jsonify(duplicate=True)
-            try:
+            try:  # decoded before it is recorded as seen: a refused frame leaves no trace
                 fields = transport.uplink_fields(found, bytes.fromhex(body.data))
             except PayloadError as exc:
-                return refuse(
-                    400, "bad_request", f"data does not fit the layout: {exc}", found.device_id
-                )
+                detail = f"data does not fit the layout: {exc}"
+                return refuse(400, "bad_request", detail, found.device_id)
+            if not store.sigfox.first_sight(found.sigfox_id, body.seqNumber, body.time):
+                return Response(status=204) if kind == "bidir" else jsonify(duplicate=True)
             transport.uplink(found, user, fields, float(body.time), text)
             if kind == "bidir" and body.ack:
                 downlink = transport.downlink(found)

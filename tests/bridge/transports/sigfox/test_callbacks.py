@@ -40,6 +40,13 @@ def test_bad_callbacks_are_refused_and_change_nothing(plug, store, secret, body,
     assert store.shadow.values(plug.device_id) == {}
 
 
+def test_a_refused_frame_leaves_no_trace(plug, store):
+    """Refused, then sent again right: not a duplicate of the refused one."""
+    frame = {"time": int(time.time()), "seqNumber": 99}
+    assert post(plug, "uplink", data="", **frame).status_code == 400
+    assert post(plug, "uplink", data="01", **frame).json() == {"ok": True}
+
+
 def test_an_unknown_device_is_404_only_with_a_valid_secret(plug):
     stranger = Plug(plug.device_id, "FFFFFFF", plug.secret, plug.callbacks)
     assert post(stranger, "uplink", time=1, data="01").status_code == 404
