@@ -43,6 +43,9 @@ class Settings:
     idle_timeout: float = 660.0
     mqtt_url: str = ""
     sigfox_pending_ttl: float = 43200.0
+    sigfox_api_url: str = "https://api.sigfox.com/v2"
+    sigfox_api_login: str = ""
+    sigfox_api_password: str = ""
     mqtt_dir: str = ""
     takeover_grace: float = 2.0
     history_days: float = 30.0

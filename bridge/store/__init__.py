@@ -6,6 +6,7 @@ Everything the bridge keeps goes through this package, so a later backend
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -48,7 +49,11 @@ def _private(path: Path) -> None:
     (or fixing) the database file is enough; older ones are fixed too.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    # Never open and close an existing database file beside SQLite: closing any
+    # descriptor of it drops every POSIX lock this process holds on it, those of
+    # other connections too ("disk I/O error" for them, or worse). Only create.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if file.exists():
             file.chmod(0o600)

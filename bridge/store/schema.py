@@ -275,3 +275,9 @@ def m009_sigfox(db: Database) -> None:
         pk="id",
     )
     db["pending_commands"].create_index(["device_id", "state"])
+
+
+@migrations()
+def m010_sigfox_type_ids(db: Database) -> None:
+    """A device type's id in Sigfox's backend, for listing its devices through the API."""
+    db["sigfox_types"].add_column("sigfox_type_id", str)

@@ -20,6 +20,7 @@ class SigfoxType:
     downlink: str | None
     catalog_type: str
     codec: str | None
+    sigfox_type_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class SigfoxStore:
         catalog_type: str,
         codec: str | None,
         secret: str,
+        sigfox_type_id: str | None = None,
     ) -> SigfoxType:
         try:
             self.db["sigfox_types"].insert(
@@ -52,16 +54,18 @@ class SigfoxStore:
                     "catalog_type": catalog_type,
                     "codec": codec,
                     "secret_hash": hash_token(secret),
+                    "sigfox_type_id": sigfox_type_id,
                     "created_at": time.time(),
                 }
             )
         except sqlite3.IntegrityError:
             raise BridgeError(f"a Sigfox type {name!r} exists") from None
-        return SigfoxType(name, uplink, downlink, catalog_type, codec)
+        return SigfoxType(name, uplink, downlink, catalog_type, codec, sigfox_type_id)
 
     def type(self, name: str) -> SigfoxType | None:
         row = self.db.conn.execute(
-            "select name, uplink, downlink, catalog_type, codec from sigfox_types where name = ?",
+            "select name, uplink, downlink, catalog_type, codec, sigfox_type_id"
+            " from sigfox_types where name = ?",
             (name,),
         ).fetchone()
         return SigfoxType(*row) if row else None
@@ -128,6 +132,13 @@ class SigfoxStore:
             (sigfox_id, seq, at, time.time()),
         )
         return cursor.rowcount == 1
+
+    def last_frame(self, sigfox_id: str) -> int | None:
+        """The time (epoch s) of the newest frame seen from a device."""
+        row = self.db.conn.execute(
+            "select max(time) from sigfox_frames where sigfox_id = ?", (sigfox_id,)
+        ).fetchone()
+        return row[0] if row and row[0] is not None else None
 
     def prune_frames(self, older_than: float) -> None:
         self.db.conn.execute("delete from sigfox_frames where seen_at < ?", (older_than,))

@@ -32,6 +32,15 @@ class JsonService:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self) -> None:
+                status, reply = service.answer(self.path, self.headers, b"")
+                data = json.dumps(reply).encode() if reply is not None else b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def log_message(self, *args: object) -> None:
                 pass
 

@@ -11,6 +11,7 @@ asked hears the outcome later. Uplinks are device events; an ERROR callback
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -213,6 +214,23 @@ class SigfoxTransport(Transport):
         self.context.store.shadow.update(found.device_id, props, None, at)
         if self.context.store.sigfox.set_reachable(found.sigfox_id, True):
             self.context.events.connectivity(user, found.device_id, online=True)
+
+    def recover(self, found: SigfoxDevice, user: User, messages: list[dict[str, Any]]) -> int:
+        """Missed uplinks (from the API, oldest first) applied as callbacks would have been;
+        frames seen before are skipped. How many were new."""
+        applied = 0
+        for message in messages:
+            try:
+                at = int(message["time"]) // 1000  # the API says ms, callbacks seconds
+                seq = int(message.get("seqNumber", 0))
+                fields = self.uplink_fields(found, bytes.fromhex(str(message.get("data", ""))))
+            except (KeyError, TypeError, ValueError):
+                self.context.log.warning("skipped an unreadable message of %s", found.sigfox_id)
+                continue
+            if self.context.store.sigfox.first_sight(found.sigfox_id, seq, at):
+                self.uplink(found, user, fields, float(at), json.dumps(message)[:4096])
+                applied += 1
+        return applied
 
     def downlink(self, found: SigfoxDevice) -> str | None:
         """The 8 bytes (hex) for a device that asks, marking its oldest command sent."""

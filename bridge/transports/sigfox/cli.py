@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import click
+import requests
 
 from bridge import catalog
 from bridge.model import BridgeError, Device
+from bridge.reporting import announce
 from bridge.secrets import new_token
 from bridge.store import Store
+from bridge.transports.sigfox.api import SigfoxApi, SigfoxApiError
 from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Layout, LayoutError
 from config.settings import Settings
 
@@ -53,7 +57,10 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
     @click.option(
         "--catalog-type", "catalog_type", default="switch", type=click.Choice(sorted(catalog.TYPES))
     )
-    def type_create(name: str, uplink: str, downlink: str | None, catalog_type: str) -> None:
+    @click.option("--sigfox-type-id", help="The type's id in Sigfox's backend (for sync).")
+    def type_create(
+        name: str, uplink: str, downlink: str | None, catalog_type: str, sigfox_type_id: str | None
+    ) -> None:
         """Register a device type; prints its callback URLs and secret (shown once)."""
         try:
             up = Layout(uplink)
@@ -69,8 +76,9 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
             )
         secret = new_token(32)
         store = open_store()
+        down_text = down.text if down else None
         store.sigfox.create_type(
-            name, up.text, down.text if down else None, catalog_type, None, secret
+            name, up.text, down_text, catalog_type, None, secret, sigfox_type_id
         )
         base = settings().url.rstrip("/") + "/device-clouds/sigfox/"
         click.echo(
@@ -84,6 +92,72 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
                 indent=2,
             )
         )
+
+    def api() -> SigfoxApi:
+        s = settings()
+        return SigfoxApi(
+            s.sigfox_api_url, s.sigfox_api_login, s.sigfox_api_password, requests.Session()
+        )
+
+    def known_type(store: Store, name: str):
+        kind = store.sigfox.type(name)
+        if kind is None:
+            raise click.ClickException(f"no Sigfox type {name!r}")
+        if not kind.sigfox_type_id:
+            raise click.ClickException(f"{name} has no --sigfox-type-id: Sigfox cannot list it")
+        return kind
+
+    @sigfox.command("sync")
+    @click.option("--type", "type_name", required=True)
+    @click.option("--user", "owner", required=True, help="Who owns the devices it adds.")
+    def sync(type_name: str, owner: str) -> None:
+        """Register the type's devices that Sigfox's API lists and the bridge lacks."""
+        store = open_store()
+        kind = known_type(store, type_name)
+        user = store.users.get(owner)
+        added, known = [], 0
+        try:
+            for item in api().devices(kind.sigfox_type_id):
+                sigfox_id = str(item.get("id", "")).upper()
+                if store.sigfox.device(sigfox_id) is not None:
+                    known += 1
+                    continue
+                name = str(item.get("name") or f"Sigfox {sigfox_id}")[:128]
+                device = store.devices.create(user.id, kind.catalog_type, name, transport="sigfox")
+                register(store, device, sigfox_id, kind.name)
+                announce(store, user.id, device.id, "added")
+                added.append({"id": device.id, "sigfox_id": sigfox_id, "name": name})
+        except SigfoxApiError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(json.dumps({"added": added, "known": known}, indent=2))
+
+    @sigfox.command("recover")
+    @click.option("--type", "type_name", required=True)
+    @click.option("--hours", default=72.0, show_default=True, help="How far back to look.")
+    def recover(type_name: str, hours: float) -> None:
+        """Apply the uplinks a callback outage missed, from the API, oldest first."""
+        from bridge.core import Bridge
+
+        bridge = Bridge(settings())
+        store = bridge.store
+        transport = bridge.transports.by_name["sigfox"]
+        client = api()
+        floor = int((time.time() - hours * 3600) * 1000)
+        applied: dict[str, int] = {}
+        try:
+            for sigfox_id in store.sigfox.devices_of_type(type_name):
+                found = store.sigfox.device(sigfox_id)
+                device = store.devices.get(found.device_id) if found else None
+                if found is None or device is None:
+                    continue
+                user = store.users.by_id(device.user_id)
+                since = max(floor, (store.sigfox.last_frame(sigfox_id) or 0) * 1000)
+                messages = client.messages(sigfox_id, since)
+                applied[sigfox_id] = transport.recover(found, user, messages)
+        except SigfoxApiError as exc:
+            raise click.ClickException(str(exc)) from None
+        store.writer.flush()
+        click.echo(json.dumps({"applied": applied}, indent=2))
 
     return [sigfox]
 
