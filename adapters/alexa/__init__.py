@@ -42,6 +42,11 @@ class AlexaAdapter(Adapter):
         self.deadline = float(context.setting("deadline", "7"))
         # What a DeferredResponse tells Alexa to expect; the real answer follows by gateway.
         self.deferral = int(float(context.setting("deferral", "300")))
+        # Device types known to be slow (a lock turning): past the deadline they get a
+        # DeferredResponse instead of "unresponsive", and the Response when they answer.
+        self.slow_types = {
+            t.strip() for t in context.setting("deferred_types", "lock").split(",") if t.strip()
+        }
 
     # -- directives ---------------------------------------------------------
 
@@ -100,7 +105,10 @@ class AlexaAdapter(Adapter):
         command = Command(
             device.id, action.name, action.value, action.instance, self.name, d.correlation_token
         )
-        result = self.context.send(user, command, self.deadline)
+        if device.type in self.slow_types:
+            result = self.context.send_pending(user, command, self.deadline)
+        else:
+            result = self.context.send(user, command, self.deadline)
         if result.outcome is Outcome.PENDING:
             # Accepted, not done (a device that only listens after it speaks): say so now,
             # and send the real Response to the Event Gateway when it lands.

@@ -312,3 +312,29 @@ def test_reachability_changes_are_reported(alexa, amazon, linked, light, account
         )
     )
     assert down
+
+
+def test_a_slow_lock_is_deferred_then_answered_at_the_gateway(
+    alexa, amazon, linked, account, connect, store
+):
+    """A lock turns for longer than Alexa waits: DeferredResponse, then the Response."""
+    import threading
+
+    lock = store.devices.create(account.user.id, "lock", "Front door")
+    online = connect(account, [lock])
+    turned = threading.Event()
+    online.client.on("setLockState", lambda d, value, i: turned.wait(5) and value)
+    body = directive("Alexa.LockController", "Lock", linked, lock.id)
+    correlation = body["directive"]["header"]["correlationToken"]
+    deferred = alexa.send(body)  # after the adapter's deadline, schema-checked
+    assert deferred["event"]["header"]["name"] == "DeferredResponse"
+    assert deferred["event"]["header"]["correlationToken"] == correlation
+    turned.set()  # the bolt is home: the device answers, inside the device timeout
+
+    def answer(e):
+        return e["event"]["header"].get("correlationToken") == correlation
+
+    [response] = amazon.wait_for(answer, timeout=15)
+    assert response["event"]["header"]["name"] == "Response" and "rejected" not in response
+    state = [p for p in response["context"]["properties"] if p["name"] == "lockState"]
+    assert state[0]["value"] == "LOCKED"
