@@ -18,7 +18,7 @@ from typing import Any
 import click
 import gevent
 
-from bridge import catalog
+from bridge import catalog, plugins
 from bridge.model import (
     Command,
     Device,
@@ -32,16 +32,28 @@ from bridge.model import (
 from bridge.store.pending import PendingCommand
 from bridge.store.sigfox import SigfoxDevice, SigfoxType
 from bridge.transports import DeviceEvent, Exchange, Reply, Transport, TransportContext
-from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Layout, PayloadError
+from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Codec, Layout, PayloadError
 
 NAME = "sigfox"
 
 
-def uplink_codec(kind: SigfoxType) -> Layout:
-    return Layout(kind.uplink)
+CODECS = "bridge.sigfox_codecs"
 
 
-def downlink_codec(kind: SigfoxType) -> Layout | None:
+def plugin_codec(name: str) -> Codec:
+    found = plugins.classes(CODECS, Codec, (name,)).get(name)
+    if found is None:
+        raise Unsupported(f"the Sigfox codec {name!r} is not installed")
+    return found()
+
+
+def uplink_codec(kind: SigfoxType) -> Codec:
+    return plugin_codec(kind.codec) if kind.codec else Layout(kind.uplink)
+
+
+def downlink_codec(kind: SigfoxType) -> Codec | None:
+    if kind.codec:
+        return plugin_codec(kind.codec)
     return Layout(kind.downlink, DOWNLINK_BYTES) if kind.downlink else None
 
 

@@ -14,6 +14,7 @@ from bridge.model import BridgeError, Device
 from bridge.reporting import announce
 from bridge.secrets import new_token
 from bridge.store import Store
+from bridge.transports.sigfox import plugin_codec
 from bridge.transports.sigfox.api import SigfoxApi, SigfoxApiError
 from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Layout, LayoutError
 from config.settings import Settings
@@ -52,20 +53,31 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
 
     @sigfox_type.command("create")
     @click.argument("name")
-    @click.option("--uplink", required=True, help="Sigfox custom-payload layout of uplinks.")
+    @click.option("--uplink", help="Sigfox custom-payload layout of uplinks.")
     @click.option("--downlink", help="Layout of downlinks (8 bytes); none: takes no commands.")
     @click.option(
         "--catalog-type", "catalog_type", default="switch", type=click.Choice(sorted(catalog.TYPES))
     )
     @click.option("--sigfox-type-id", help="The type's id in Sigfox's backend (for sync).")
+    @click.option("--codec", help="A codec plugin (bridge.sigfox_codecs) instead of layouts.")
     def type_create(
-        name: str, uplink: str, downlink: str | None, catalog_type: str, sigfox_type_id: str | None
+        name: str,
+        uplink: str | None,
+        downlink: str | None,
+        catalog_type: str,
+        sigfox_type_id: str | None,
+        codec: str | None,
     ) -> None:
         """Register a device type; prints its callback URLs and secret (shown once)."""
+        if bool(codec) == bool(uplink) or (codec and downlink):
+            raise click.ClickException("give --uplink (and --downlink), or --codec")
         try:
-            up = Layout(uplink)
-            down = Layout(downlink, DOWNLINK_BYTES) if downlink else None
-        except LayoutError as exc:
+            if codec:
+                up = down = plugin_codec(codec)
+            else:
+                up = Layout(uplink or "")
+                down = Layout(downlink, DOWNLINK_BYTES) if downlink else None
+        except (LayoutError, BridgeError) as exc:
             raise click.ClickException(str(exc)) from None
         names = _names(catalog_type)
         unknown = [n for n in up.names + (down.names if down else []) if n not in names]
@@ -76,9 +88,10 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
             )
         secret = new_token(32)
         store = open_store()
-        down_text = down.text if down else None
+        up_text = up.text if isinstance(up, Layout) else ""
+        down_text = down.text if isinstance(down, Layout) else None
         store.sigfox.create_type(
-            name, up.text, down_text, catalog_type, None, secret, sigfox_type_id
+            name, up_text, down_text, catalog_type, codec, secret, sigfox_type_id
         )
         base = settings().url.rstrip("/") + "/device-clouds/sigfox/"
         click.echo(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import struct
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +73,26 @@ class Placed:
     bit: int  # where the field starts (a bool: the start of its byte)
 
 
-class Layout:
+class Codec(ABC):
+    """Frames to field values and back. Layouts are one kind; odd devices bring their own
+    (entry point group `bridge.sigfox_codecs`, a subclass made with no arguments).
+    Field names are the catalog type's property names, as in a layout."""
+
+    @property
+    @abstractmethod
+    def names(self) -> list[str]:
+        """The fields a frame carries."""
+
+    @abstractmethod
+    def decode(self, data: bytes) -> dict[str, Any]:
+        """Raise PayloadError for bytes that do not fit."""
+
+    @abstractmethod
+    def encode(self, values: dict[str, Any], pad_to: int | None = None) -> bytes:
+        """Raise PayloadError for values that do not fit."""
+
+
+class Layout(Codec):
     """A parsed layout with every field placed; refuses one that exceeds `limit` bytes."""
 
     def __init__(self, text: str, limit: int = UPLINK_BYTES) -> None:

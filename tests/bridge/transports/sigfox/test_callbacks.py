@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
@@ -114,3 +115,35 @@ def test_status_by_get_with_the_token_in_the_query(plug, store):
     assert reply.status_code == 200, reply.text
     eventually(lambda: store.shadow.values(plug.device_id).get("battery") == 3.3)
     assert store.shadow.values(plug.device_id)["deviceTemperature"] == 21.5
+
+
+def test_a_codec_plugin_replaces_the_grammar(cli, account, server, admin_send, store):
+    """An odd device (its power bit inverted), read and written by a codec plugin."""
+    made = cli(
+        "sigfox",
+        "type",
+        "create",
+        f"inv-{plug_suffix()}",
+        "--codec",
+        "inverted",
+        "--catalog-type",
+        "plug",
+    )
+    sigfox_id = f"{random.getrandbits(24):06X}"
+    device = cli(
+        "device", "create", account.user.name, "--type", "plug", "--name", "Odd plug",
+        "--transport", "sigfox", "--sigfox-id", sigfox_id, "--sigfox-type", made["name"],
+    )  # fmt: skip
+    callbacks = {
+        k: v.replace("http://127.0.0.1:8000", server.url) for k, v in made["callbacks"].items()
+    }
+    odd = Plug(device["id"], sigfox_id, made["secret"], callbacks)
+    assert post(odd, "uplink", time=int(time.time()), data="00", seqNumber=1).status_code == 200
+    eventually(lambda: store.shadow.values(odd.device_id).get("powerState") == "On")
+    assert admin_send(odd.device_id, "setPowerState", {"state": "On"}).status_code == 202
+    asks = post(odd, "bidir", time=int(time.time()) + 1, data="00", seqNumber=2, ack=True)
+    assert asks.json()[sigfox_id]["downlinkData"] == "0000000000000000"  # On is a 0 bit
+
+
+def plug_suffix() -> str:
+    return f"{random.getrandbits(32):08x}"
