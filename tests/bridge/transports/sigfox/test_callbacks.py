@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -147,3 +148,31 @@ def test_a_codec_plugin_replaces_the_grammar(cli, account, server, admin_send, s
 
 def plug_suffix() -> str:
     return f"{random.getrandbits(32):08x}"
+
+
+def test_sigfox_retries_a_lost_answer_and_the_bridge_applies_it_once(plug, store):
+    """The bridge answered, the answer was lost: Sigfox retries 1 and then 2 minutes later."""
+    import json as json_
+
+    from fakes.sigfox import FakeSigfoxBackend
+
+    sample = json_.loads(
+        (Path(__file__).resolve().parents[3] / "golden" / "sigfox" / "uplink.json").read_text()
+    )
+    backend = FakeSigfoxBackend(plug.callbacks["uplink"].split("/device-clouds")[0], plug.secret)
+    backend.lose_answers = 2
+    variables = {
+        "device": plug.sigfox_id, "time": int(time.time()), "data": "01", "seqNumber": 77,
+        "deviceTypeId": "5f3a1b2c4d5e6f7a8b9c0d1e", "station": "0D2F", "rssi": -121.5, "snr": 8.2,
+    }  # fmt: skip
+    assert backend.emit(sample["callback"], variables) is None  # lost
+    backend.advance(59)
+    assert len(backend.attempts) == 1  # not yet: the first retry is a minute later
+    backend.advance(1)
+    assert [s for _, s in backend.attempts] == [None, None]  # the retry's answer lost too
+    backend.advance(120)
+    assert [s for _, s in backend.attempts] == [None, None, 200] and backend.waiting == 0
+    assert [t for t, _ in backend.attempts] == [0, 60, 180]
+    eventually(lambda: store.shadow.values(plug.device_id).get("powerState") == "On")
+    events = store.messages.query(device_id=plug.device_id, kind="event")
+    assert len(events) == 1  # three deliveries of one frame, applied once

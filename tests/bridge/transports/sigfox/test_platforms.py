@@ -90,3 +90,26 @@ def test_xiaodu_is_confirmed_then_hears_the_change_when_it_lands(
     )
     assert report["payload"]["openUid"] == f"uid-{account.user.id}"
     eventually(lambda: store.shadow.values(plug.device_id).get("powerState") == "On")
+
+
+def test_tmall_genie_is_answered_accepted_then_notified_when_it_lands(
+    server, plug, store, account, taobao
+):
+    from genie_helpers import CONTROL as GENIE_CONTROL
+    from genie_helpers import Genie, v1
+
+    token = store.tokens.issue(account.user.id, "tmallgenie")
+    body = v1(GENIE_CONTROL, "TurnOn", token, plug.device_id)
+    answer = Genie(server.url).send(body)
+    assert answer["header"]["name"] == "TurnOnResponse"  # accepted: the result follows
+    deliver(plug, 4)
+    [notify] = taobao.wait_for(
+        lambda c: (
+            c["method"] == "alibaba.ailabs.iot.device.control.notify"
+            and c["notify_control_params"]["payload"]["device_id"] == plug.device_id
+        ),
+        timeout=15,
+    )
+    params = notify["notify_control_params"]
+    assert params["payload"]["error_code"] == "SUCCESS"
+    assert params["header"]["message_id"] == body["header"]["messageId"]
