@@ -38,13 +38,7 @@ def send():
     except BridgeError as exc:
         return from_error(exc)
     if result.outcome is Outcome.PENDING:  # accepted: the device gets it when it listens
-        return jsonify(
-            device=device.id,
-            action=command.action,
-            outcome="pending",
-            command=result.ref,
-            message=result.message,
-        ), 202
+        return jsonify(bodies.accepted(result)), 202
     return jsonify(
         device=device.id,
         action=command.action,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from msgspec import Meta, Struct
 
 from bridge import boundary
-from bridge.model import InvalidCommand
+from bridge.model import InvalidCommand, Result
 
 Name = Annotated[str, Meta(min_length=1, max_length=64)]
 Seconds = Annotated[float, Meta(gt=0, le=8)]
@@ -58,3 +58,14 @@ def parse_query(multi: Any, model: type[boundary.T]) -> boundary.T:
         return boundary.from_params(multi, model, from_strings=True)
     except boundary.Malformed as exc:
         raise InvalidCommand(str(exc)) from None
+
+
+def accepted(result: Result) -> dict[str, Any]:
+    """The answer (202) to a command accepted as pending: its id, to ask after it later."""
+    return {
+        "device": result.command.device_id,
+        "action": result.command.action,
+        "outcome": "pending",
+        "command": result.ref,
+        "message": result.message,
+    }

@@ -132,13 +132,7 @@ def command(device_id: str):
             return problem(504, "timeout", "device unresponsive")
         raise
     if result.outcome is Outcome.PENDING:
-        return jsonify(
-            device=target.id,
-            action=cmd.action,
-            outcome="pending",
-            command=result.ref,
-            message=result.message,
-        ), 202
+        return jsonify(bodies.accepted(result)), 202
     return jsonify(
         device=target.id,
         action=cmd.action,

@@ -23,17 +23,13 @@ class JsonService:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, reply = service.answer(self.path, self.headers, body)
-                data = json.dumps(reply).encode() if reply is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._answer(self.rfile.read(int(self.headers.get("Content-Length", 0))))
 
             def do_GET(self) -> None:
-                status, reply = service.answer(self.path, self.headers, b"")
+                self._answer(b"")
+
+            def _answer(self, body: bytes) -> None:
+                status, reply = service.answer(self.path, self.headers, body)
                 data = json.dumps(reply).encode() if reply is not None else b""
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

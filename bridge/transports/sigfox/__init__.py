@@ -35,6 +35,9 @@ from bridge.transports import DeviceEvent, Exchange, Reply, Transport, Transport
 from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Codec, Layout, PayloadError
 
 NAME = "sigfox"
+FRAMES_KEPT = 4 * 86400.0
+"""Seen frames are kept past Sigfox's last retry (minutes) and the API's recovery window
+(`bridge sigfox recover` looks back 72 h by default), then forgotten."""
 
 
 CODECS = "bridge.sigfox_codecs"
@@ -286,9 +289,15 @@ class SigfoxTransport(Transport):
         return count
 
     def _expire_forever(self, every: float = 30.0) -> None:
+        """Expire commands; forget seen frames once no retry or recovery can bring them back."""
+        last_prune = 0.0
         while True:
             gevent.sleep(every)
             try:
-                self.expire_due(time.time())
+                now = time.time()
+                self.expire_due(now)
+                if now - last_prune > 3600:
+                    last_prune = now
+                    self.context.store.sigfox.prune_frames(now - FRAMES_KEPT)
             except Exception:
                 self.context.log.exception("expiring Sigfox commands failed")

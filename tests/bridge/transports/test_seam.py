@@ -6,8 +6,8 @@ import logging
 
 import gevent
 import pytest
+from recording import Recording
 
-from adapters import Adapter, VoiceReply
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.model import (
@@ -26,24 +26,6 @@ from bridge.transports import DeviceEvent, Exchange, Reply, Transport, Transport
 from bridge.transports.registry import Transports, discover
 from bridge.transports.waiters import Waiters
 from config.settings import Settings
-
-
-class Listening(Adapter):
-    """A platform that wants every report, and keeps them."""
-
-    name = "listening"
-
-    def __init__(self) -> None:
-        self.reports: list = []
-
-    def handle(self, request):
-        return VoiceReply({})
-
-    def wants_reports(self, user):
-        return True
-
-    def report(self, user, change):
-        self.reports.append(change)
 
 
 class Scripted(Transport):
@@ -82,8 +64,8 @@ class Scripted(Transport):
 @pytest.fixture
 def world(tmp_path):
     store = Store(str(tmp_path / "seam.db"), Vault("k"))
-    listening = Listening()
-    reporter = Reporter(store, lambda: {"listening": listening}, retry_base=0.01, max_attempts=3)
+    listening = Recording()
+    reporter = Reporter(store, lambda: {"recording": listening}, retry_base=0.01, max_attempts=3)
     events = EventIntake(store, reporter, EventLimiter(0.0, 0.0))
     waiters = Waiters()
     context = TransportContext(store, events, waiters, Settings(), logging.getLogger("t"))

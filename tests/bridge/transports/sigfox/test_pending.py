@@ -6,8 +6,8 @@ import logging
 import time
 
 import pytest
+from recording import Recording
 
-from adapters import Adapter, VoiceReply
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.model import Command, Outcome
@@ -22,28 +22,10 @@ from bridge.transports.waiters import Waiters
 from config.settings import Settings
 
 
-class Asking(Adapter):
-    """The platform that asked: it keeps the late results it hears."""
-
-    name = "asking"
-
-    def __init__(self) -> None:
-        self.heard: list = []
-
-    def handle(self, request):
-        return VoiceReply({})
-
-    def wants_reports(self, user):
-        return True
-
-    def report(self, user, change):
-        self.heard.append(change)
-
-
-def bridge_on(path: str, asking: Asking, ttl: float = 60.0):
+def bridge_on(path: str, asking: Recording, ttl: float = 60.0):
     """One process's view of the database: store, transport and command path."""
     store = Store(path, Vault("k"))
-    reporter = Reporter(store, lambda: {"asking": asking}, retry_base=0.01, max_attempts=3)
+    reporter = Reporter(store, lambda: {"recording": asking}, retry_base=0.01, max_attempts=3)
     events = EventIntake(store, reporter, EventLimiter(0.0, 0.0))
     settings = Settings(sigfox_pending_ttl=ttl)
     context = TransportContext(store, events, Waiters(), settings, logging.getLogger("t"))
@@ -56,7 +38,7 @@ def bridge_on(path: str, asking: Asking, ttl: float = 60.0):
 @pytest.fixture
 def plug(tmp_path):
     path = str(tmp_path / "pending.db")
-    asking = Asking()
+    asking = Recording()
     store, transport, service, reporter = bridge_on(path, asking)
     user, _ = store.users.create("alice", "password1")
     store.sigfox.create_type("p", "powerState::bool:0", "powerState::bool:0", "plug", None, "s")
@@ -66,7 +48,7 @@ def plug(tmp_path):
 
 
 def on(device, state="On") -> Command:
-    return Command(device.id, "setPowerState", {"state": state}, origin="asking", reply_to="c-1")
+    return Command(device.id, "setPowerState", {"state": state}, origin="recording", reply_to="c-1")
 
 
 def test_a_pending_command_survives_a_restart(plug):
@@ -82,7 +64,7 @@ def test_a_pending_command_survives_a_restart(plug):
     store2.writer.flush()
     assert store2.shadow.values(device.id) == {"powerState": "On"}
     reporter2.deliver_due()
-    [late] = [c for c in asking.heard if c.kind == "late"]
+    [late] = [c for c in asking.reports if c.kind == "late"]
     assert late.outcome == "ok" and late.reply_to == "c-1"
 
 
@@ -103,5 +85,16 @@ def test_commands_expire_by_the_clock_and_the_asker_hears_it(plug):
     assert store.pending.get(ref).state == "expired"
     assert transport.downlink(store.sigfox.device("1A2B3C")) is None
     reporter.deliver_due()
-    [late] = [c for c in asking.heard if c.kind == "late"]
+    [late] = [c for c in asking.reports if c.kind == "late"]
     assert late.outcome == "timeout"
+
+
+def test_seen_frames_are_forgotten_only_when_pruned(plug):
+    store = plug[4]
+    assert store.sigfox.first_sight("1A2B3C", 1, 100)
+    assert not store.sigfox.first_sight("1A2B3C", 1, 100)  # a retry
+    store.sigfox.prune_frames(time.time() - 60)  # seen just now: kept
+    assert not store.sigfox.first_sight("1A2B3C", 1, 100)
+    store.sigfox.prune_frames(time.time() + 60)
+    assert store.sigfox.first_sight("1A2B3C", 1, 100)
+    assert store.sigfox.last_frame("1A2B3C") == 100
