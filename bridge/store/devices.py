@@ -119,6 +119,12 @@ class Devices:
                 (time.time(), device_id),
             )
             self.db.conn.execute("delete from thing_shadows where device_id = ?", (device_id,))
+            self.db.conn.execute("delete from sigfox_devices where device_id = ?", (device_id,))
+            self.db.conn.execute(
+                "update pending_commands set state = 'failed', detail = 'device deleted',"
+                " done_at = ? where device_id = ? and state in ('pending', 'sent')",
+                (time.time(), device_id),
+            )
             self.db["devices"].delete(device_id)
         self.cache.drop(device_id)
         return device

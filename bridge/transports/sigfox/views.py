@@ -66,7 +66,8 @@ def blueprint(transport: SigfoxTransport) -> Blueprint:
             return refuse(401, "unauthorized", "the callback secret is wrong or missing")
         if found is None:
             return refuse(404, "not_found", f"unknown Sigfox device {body.device}")
-        user = store.users.by_id(store.devices.get(found.device_id).user_id)
+        device = store.devices.get(found.device_id)
+        user = store.users.by_id(device.user_id) if device else None
         if user is None:
             return refuse(404, "not_found", f"unknown Sigfox device {body.device}")
         text = msgspec.json.encode(body).decode()

@@ -176,3 +176,16 @@ def test_sigfox_retries_a_lost_answer_and_the_bridge_applies_it_once(plug, store
     eventually(lambda: store.shadow.values(plug.device_id).get("powerState") == "On")
     events = store.messages.query(device_id=plug.device_id, kind="event")
     assert len(events) == 1  # three deliveries of one frame, applied once
+
+
+def test_a_deleted_device_is_unknown_to_its_callbacks(plug, server_env, admin_send, store):
+    from click.testing import CliRunner
+
+    from bridge.cli import main
+
+    command = admin_send(plug.device_id, "setPowerState", {"state": "On"}).json()["command"]
+    deleted = CliRunner().invoke(main, ["device", "delete", plug.device_id], env=server_env)
+    assert deleted.exit_code == 0, deleted.output
+    reply = post(plug, "uplink", time=int(time.time()), data="01", seqNumber=1)
+    assert reply.status_code == 404 and reply.headers["Content-Type"] == "application/problem+json"
+    assert store.pending.get(command).state == "failed"
