@@ -79,17 +79,23 @@ def _check(doc: Any, max_depth: int) -> None:
         stack.extend((child, depth + 1) for child in children if not isinstance(child, str))
 
 
-def convert(doc: Any, model: type[T]) -> T:
-    """Python values (already strict) to the model; raise Malformed with the path."""
+def convert(doc: Any, model: type[T], *, strict: bool = True) -> T:
+    """Python values (already strict) to the model; raise Malformed with the path.
+
+    Not `strict`: numbers and booleans may come as their text (a caller that
+    fills a JSON template by text substitution, as Sigfox does).
+    """
     try:
-        return msgspec.convert(doc, model)
+        return msgspec.convert(doc, model, strict=strict)
     except msgspec.ValidationError as exc:
         raise Malformed(str(exc)) from None
 
 
-def decode(body: bytes | str, model: type[T], max_depth: int = MAX_DEPTH) -> T:
+def decode(
+    body: bytes | str, model: type[T], max_depth: int = MAX_DEPTH, *, strict: bool = True
+) -> T:
     """Bytes to the model in one call: `loads` then `convert`."""
-    return convert(loads(body, max_depth), model)
+    return convert(loads(body, max_depth), model, strict=strict)
 
 
 def from_params(multi: Any, model: type[T], *, from_strings: bool = False) -> T:

@@ -39,7 +39,7 @@ def _body(model: type[msgspec.Struct]) -> Any:
         return boundary.from_params(request.args, model, from_strings=True)
     kind = (request.mimetype or "").lower()
     if kind == "application/json":
-        return boundary.decode(request.get_data(), model)
+        return boundary.decode(request.get_data(), model, strict=False)
     return boundary.from_params(request.form, model, from_strings=True)
 
 

@@ -189,3 +189,11 @@ def test_a_deleted_device_is_unknown_to_its_callbacks(plug, server_env, admin_se
     reply = post(plug, "uplink", time=int(time.time()), data="01", seqNumber=1)
     assert reply.status_code == 404 and reply.headers["Content-Type"] == "application/problem+json"
     assert store.pending.get(command).state == "failed"
+
+
+def test_quoted_numbers_from_a_text_template_are_read(plug, store):
+    """Sigfox fills a body template by text: a quoted {batt} arrives as a JSON string."""
+    reply = post(plug, "status", time="1700086400", temp="21.5", batt="3.1")
+    assert reply.status_code == 200, reply.text
+    eventually(lambda: store.shadow.values(plug.device_id).get("battery") == 3.1)
+    assert post(plug, "uplink", time="soon", data="01").status_code == 400  # text, not a number
