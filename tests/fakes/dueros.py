@@ -88,8 +88,8 @@ class FakeDuerOS(JsonService):
             },
         }
         reply = requests.post(self.bridge_url + "/voice/xiaodu", json=request, timeout=10).json()
-        with self.lock:
-            self.states.append(reply)
+        with self.lock:  # which device it asked about: one fake serves every test's devices
+            self.states.append({**reply, "asked_for": payload["appliance"]["applianceId"]})
             self.recorded()
 
     def _devicesync(self, body: dict) -> dict:

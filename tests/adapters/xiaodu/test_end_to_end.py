@@ -24,6 +24,8 @@ def test_xiaodu_end_to_end(make_platform, server, duer, dueros, account, light, 
         "applianceId": light.id,
         "attributeName": "brightness",
     }
-    [state] = dueros.wait_for("states", lambda s: attributes(s).get("brightness") == 64)
+    [state] = dueros.wait_for(
+        "states", lambda s: s["asked_for"] == light.id and attributes(s).get("brightness") == 64
+    )
     assert state["payload"]["attributes"][0]["name"] == "brightness"
     assert attributes(state)["turnOnState"] == "ON"

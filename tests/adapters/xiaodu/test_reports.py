@@ -50,7 +50,10 @@ def test_physical_change_is_reported_then_read_back(dueros, linked, light, accou
         "appliance": {"applianceId": light.id, "attributeName": "turnOnState"},
     }
     [state] = dueros.wait_for(
-        "states", lambda s: s["payload"]["attributes"][0]["name"] == "turnOnState"
+        "states",
+        lambda s: (
+            s["asked_for"] == light.id and s["payload"]["attributes"][0]["name"] == "turnOnState"
+        ),
     )
     assert state["header"]["name"] == "ReportStateResponse"
     assert attributes(state)["turnOnState"] == "ON"
