@@ -107,6 +107,15 @@ class Capability:
     def action(self, name: str) -> Action | None:
         return _actions(self).get(name)
 
+    @property
+    def key(self) -> str:
+        """One capability of a device (with its instance): what limits and queues count by."""
+        return f"{self.name}:{self.instance or ''}"
+
+    def named_state(self) -> dict[str, str]:
+        """`state` by shadow name (`prop`, or `prop:instance`) to the value key."""
+        return {shadow_name(p, self.instance): key for p, key in self.state.items()}
+
     def handles(self, action: str, instance: str | None) -> bool:
         names = {a.name for a in self.actions} | set(self.events)
         return action in names and (instance or None) == self.instance
@@ -125,6 +134,11 @@ class Capability:
         if self.modes:
             out["modes"] = list(self.modes)
         return out
+
+
+def shadow_name(prop: str, instance: str | None) -> str:
+    """A property's name in the shadow: `prop`, or `prop:instance` for an instance's."""
+    return f"{prop}:{instance}" if instance else prop
 
 
 ON_OFF = Field("state", "choice", choices=("On", "Off"))
@@ -443,7 +457,7 @@ def absolute(
     if cap is None or spec is None or spec.absolute is None or cap.range is None:
         return None
     rule = spec.absolute
-    current = shadow().get(f"{rule.prop}:{instance}" if instance else rule.prop)
+    current = shadow().get(shadow_name(rule.prop, instance))
     if isinstance(current, bool) or not isinstance(current, int | float):
         return None
     return rule.action, {rule.prop: rule.step(current, value, cap.range)}
@@ -451,7 +465,7 @@ def absolute(
 
 def shadow_names(instance: str | None, props: Mapping) -> dict:
     """A command's state by shadow name (`prop`, or `prop:instance`): what a thing is asked."""
-    return {(f"{p}:{instance}" if instance else p): v for p, v in props.items()}
+    return {shadow_name(p, instance): v for p, v in props.items()}
 
 
 def value_from(type_name: str, action: str, instance: str | None, named: Mapping) -> dict:
@@ -459,8 +473,7 @@ def value_from(type_name: str, action: str, instance: str | None, named: Mapping
     cap = TYPES[type_name].capability_for(action, instance) if type_name in TYPES else None
     if cap is None:
         return {}
-    suffix = f":{instance}" if instance else ""
-    return {key: named[p + suffix] for p, key in cap.state.items() if p + suffix in named}
+    return {key: named[n] for n, key in cap.named_state().items() if n in named}
 
 
 def events_from(type_name: str, named: Mapping[str, Any]) -> list[tuple[str, dict, str | None]]:
@@ -469,8 +482,7 @@ def events_from(type_name: str, named: Mapping[str, Any]) -> list[tuple[str, dic
     for cap in TYPES[type_name].capabilities if type_name in TYPES else ():
         if not cap.events:
             continue
-        suffix = f":{cap.instance}" if cap.instance else ""
-        value = {key: named[p + suffix] for p, key in cap.state.items() if p + suffix in named}
+        value = {key: named[n] for n, key in cap.named_state().items() if n in named}
         if value:
             out.append((cap.events[0], value, cap.instance))
     return out

@@ -44,8 +44,7 @@ class EventIntake:
         if cap is None:
             outcome = "unknown"
         else:
-            key = f"{cap.name}:{cap.instance or ''}"
-            outcome = "ok" if self.limiter.allow(device.id, key, cap.sensor) else "flagged"
+            outcome = "ok" if self.limiter.allow(device.id, cap.key, cap.sensor) else "flagged"
         changed = self.store.shadow.update(device.id, props, event.instance_id, now)
         self.store.messages.record(
             Entry(

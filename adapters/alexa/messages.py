@@ -56,6 +56,7 @@ def error(
     correlation_token: str | None,
     endpoint_id: str | None,
     extra: dict[str, Any] | None = None,
+    scope_token: str | None = None,
 ) -> dict[str, Any]:
     payload = {"type": error_type, "message": message[:500] or error_type, **(extra or {})}
     return event(
@@ -63,5 +64,6 @@ def error(
         "ErrorResponse",
         correlation_token=correlation_token,
         endpoint_id=endpoint_id,
+        scope_token=scope_token,
         payload=payload,
     )

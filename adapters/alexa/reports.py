@@ -123,19 +123,15 @@ class Reports:
             )
         failure = from_core(LATE_ERRORS.get(change.outcome or "", BridgeError)(change.cause))
 
-        def error(token: str) -> dict[str, Any]:
-            body = messages.error(
-                failure.namespace,
-                failure.error_type,
-                failure.message,
-                correlation_token=change.reply_to,
-                endpoint_id=device.id,
-                extra=failure.payload,
-            )
-            body["event"]["endpoint"]["scope"] = {"type": "BearerToken", "token": token}
-            return body
-
-        return error
+        return lambda token: messages.error(
+            failure.namespace,
+            failure.error_type,
+            failure.message,
+            correlation_token=change.reply_to,
+            endpoint_id=device.id,
+            extra=failure.payload,
+            scope_token=token,
+        )
 
     def _discovery(self, name: str, endpoints: list[dict[str, Any]], token: str) -> dict:
         scope = {"type": "BearerToken", "token": token}

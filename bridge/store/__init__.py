@@ -93,6 +93,12 @@ class Store:
         self.thing_shadows = ThingShadows(self.db, self.writer)
         self.sigfox = SigfoxStore(self.db)
         self.pending = PendingCommands(self.db)
+        self.devices.on_delete += [
+            self.certificates.revoke_device,
+            self.thing_shadows.delete,
+            self.sigfox.forget_device,
+            self.pending.fail_device,
+        ]
 
     def check_key(self) -> None:
         """Refuse a key that cannot read what this database holds (a lost or changed key).

@@ -43,7 +43,10 @@ class Certificates:
         )
 
     def revoke_device(self, device_id: str) -> int:
-        """Revoke every live certificate of a device; how many were."""
+        """Revoke every live certificate of a device; how many were.
+
+        Also when the device is deleted: its certificate must open nothing any more.
+        """
         cursor = self.db.conn.execute(
             "update certificates set revoked_at = ? where device_id = ? and revoked_at is null",
             (time.time(), device_id),
@@ -57,6 +60,3 @@ class Certificates:
             (authority,),
         )
         return [(int(serial), at) for serial, at in rows]
-
-    def of_device(self, device_id: str) -> list[dict]:
-        return list(self.db["certificates"].rows_where("device_id = ?", [device_id]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from sqlite_utils import Database
@@ -35,6 +36,9 @@ class Devices:
         self.db = db
         self.shadow = shadow
         self.cache: Cache[str, Device] = Cache()
+        self.on_delete: list[Callable[[str], object]] = []
+        """What else goes with a deleted device (each in the same transaction):
+        the other repositories register here."""
 
     def create(
         self,
@@ -113,18 +117,8 @@ class Devices:
             raise NoSuchDevice(f"no device {device_id}")
         with self.db.atomic():
             self.shadow.delete(device_id)
-            # A deleted thing's certificate must open nothing any more.
-            self.db.conn.execute(
-                "update certificates set revoked_at = ? where device_id = ? and revoked_at is null",
-                (time.time(), device_id),
-            )
-            self.db.conn.execute("delete from thing_shadows where device_id = ?", (device_id,))
-            self.db.conn.execute("delete from sigfox_devices where device_id = ?", (device_id,))
-            self.db.conn.execute(
-                "update pending_commands set state = 'failed', detail = 'device deleted',"
-                " done_at = ? where device_id = ? and state in ('pending', 'sent')",
-                (time.time(), device_id),
-            )
+            for forget in self.on_delete:
+                forget(device_id)
             self.db["devices"].delete(device_id)
         self.cache.drop(device_id)
         return device

@@ -18,8 +18,6 @@ from sqlite_utils import Database
 
 from bridge.secrets import new_token
 
-OPEN = ("pending", "sent")
-
 
 @dataclass(frozen=True)
 class PendingCommand:
@@ -152,6 +150,14 @@ class PendingCommands:
             (state, detail, now, command_id),
         )
         return cursor.rowcount == 1
+
+    def fail_device(self, device_id: str) -> None:
+        """A deleted device's open commands fail: nothing will ever take them."""
+        self.db.conn.execute(
+            "update pending_commands set state = 'failed', detail = 'device deleted',"
+            " done_at = ? where device_id = ? and state in ('pending', 'sent')",
+            (time.time(), device_id),
+        )
 
     def expired(self, now: float | None = None) -> list[PendingCommand]:
         """Open commands past their time to live (not yet marked)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bridge.catalog import shadow_name
 from bridge.store.writer import WriteBehind
 
 SELECT = "select property, instance, value, sampled_at from shadow where device_id = ?"
@@ -46,7 +47,7 @@ class Shadow:
         key = instance or ""
         changed = {}
         for prop, value in props.items():
-            name = _name(prop, key)
+            name = shadow_name(prop, key)
             old = state.get(name)
             state[name] = {"value": value, "sampled_at": at}
             if old is None or old["value"] != value:
@@ -75,10 +76,6 @@ class Shadow:
     def _load(self, device_id: str) -> dict[str, dict[str, Any]]:
         rows = self.db.conn.execute(SELECT, (device_id,))
         return {
-            _name(prop, instance): {"value": json.loads(value), "sampled_at": sampled_at}
+            shadow_name(prop, instance): {"value": json.loads(value), "sampled_at": sampled_at}
             for prop, instance, value, sampled_at in rows
         }
-
-
-def _name(prop: str, instance: str) -> str:
-    return f"{prop}:{instance}" if instance else prop

@@ -93,6 +93,9 @@ class SigfoxStore:
         except sqlite3.IntegrityError:
             raise BridgeError(f"Sigfox device {sigfox_id} is registered already") from None
 
+    def forget_device(self, device_id: str) -> None:
+        self.db.conn.execute("delete from sigfox_devices where device_id = ?", (device_id,))
+
     def device(self, sigfox_id: str) -> SigfoxDevice | None:
         row = self.db.conn.execute(
             "select sigfox_id, device_id, type_name, reachable from sigfox_devices"

@@ -35,6 +35,9 @@ class ThingShadows:
         ).fetchone()
         return (json.loads(row[0]), row[1]) if row else None
 
+    def delete(self, device_id: str) -> None:
+        self.db.conn.execute("delete from thing_shadows where device_id = ?", (device_id,))
+
     def save(self, device_id: str, document: dict[str, Any], version: int) -> None:
         text = orjson.dumps(document).decode()
         self.writer.add(UPSERT, (device_id, text, version, time.time()))

@@ -82,7 +82,3 @@ class Waiters:
             waiter = self._by_token.get(token)
             if waiter is not None and not waiter.result.ready():
                 waiter.result.set_exception(error)
-
-    def waiting(self, device_id: str) -> list[str]:
-        """The tokens of commands a device has not answered yet."""
-        return [t for t, w in self._by_token.items() if w.device_id == device_id]

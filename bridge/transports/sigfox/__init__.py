@@ -11,6 +11,7 @@ asked hears the outcome later. Uplinks are device events; an ERROR callback
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Any
@@ -32,7 +33,13 @@ from bridge.model import (
 from bridge.store.pending import PendingCommand
 from bridge.store.sigfox import SigfoxDevice, SigfoxType
 from bridge.transports import DeviceEvent, Exchange, Reply, Transport, TransportContext
-from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Codec, Layout, PayloadError
+from bridge.transports.sigfox.codec import (
+    DOWNLINK_BYTES,
+    UPLINK_BYTES,
+    Codec,
+    Layout,
+    PayloadError,
+)
 
 NAME = "sigfox"
 FRAMES_KEPT = 4 * 86400.0
@@ -43,21 +50,29 @@ FRAMES_KEPT = 4 * 86400.0
 CODECS = "bridge.sigfox_codecs"
 
 
+@functools.cache
 def plugin_codec(name: str) -> Codec:
+    """A codec plugin, found and made once (callbacks ask on every frame)."""
     found = plugins.classes(CODECS, Codec, (name,)).get(name)
     if found is None:
         raise Unsupported(f"the Sigfox codec {name!r} is not installed")
     return found()
 
 
+@functools.cache
+def layout(text: str, limit: int) -> Layout:
+    """A type's layout, parsed once: layouts never change after the type is made."""
+    return Layout(text, limit)
+
+
 def uplink_codec(kind: SigfoxType) -> Codec:
-    return plugin_codec(kind.codec) if kind.codec else Layout(kind.uplink)
+    return plugin_codec(kind.codec) if kind.codec else layout(kind.uplink, UPLINK_BYTES)
 
 
 def downlink_codec(kind: SigfoxType) -> Codec | None:
     if kind.codec:
         return plugin_codec(kind.codec)
-    return Layout(kind.downlink, DOWNLINK_BYTES) if kind.downlink else None
+    return layout(kind.downlink, DOWNLINK_BYTES) if kind.downlink else None
 
 
 def _choices(type_name: str, name: str) -> tuple[str, ...]:
@@ -159,7 +174,7 @@ class SigfoxTransport(Transport):
         except PayloadError as exc:
             raise Unsupported(str(exc)) from None
         cap = catalog.TYPES[device.type].capability_for(command.action, command.instance_id)
-        key = f"{cap.name}:{cap.instance or ''}" if cap else command.action
+        key = cap.key if cap else command.action
         queued, replaced = self.context.store.pending.add(
             device.id,
             device.user_id,

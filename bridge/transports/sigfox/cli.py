@@ -177,8 +177,4 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
 
 def _names(type_name: str) -> set[str]:
     """The shadow names a catalog type has (`prop`, or `prop:instance`)."""
-    out = set()
-    for cap in catalog.TYPES[type_name].capabilities:
-        suffix = f":{cap.instance}" if cap.instance else ""
-        out |= {p + suffix for p in cap.state}
-    return out
+    return {n for cap in catalog.TYPES[type_name].capabilities for n in cap.named_state()}

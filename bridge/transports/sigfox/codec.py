@@ -75,7 +75,8 @@ class Placed:
 
 class Codec(ABC):
     """Frames to field values and back. Layouts are one kind; odd devices bring their own
-    (entry point group `bridge.sigfox_codecs`, a subclass made with no arguments).
+    (entry point group `bridge.sigfox_codecs`, a subclass made with no arguments;
+    one instance serves every frame, so it keeps no state).
     Field names are the catalog type's property names, as in a layout."""
 
     @property

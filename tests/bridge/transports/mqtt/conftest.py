@@ -30,9 +30,6 @@ class Broker:
     port: int
     proc: subprocess.Popen
 
-    def hup(self) -> None:
-        self.proc.send_signal(1)
-
 
 @pytest.fixture(scope="session")
 def mqtt_env(tmp_path_factory, server_env) -> dict[str, str]:
