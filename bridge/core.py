@@ -13,6 +13,7 @@ import requests
 from adapters.base import Adapter, AdapterContext
 from bridge import plugins
 from bridge.api.ratelimit import Buckets
+from bridge.bus import open_bus
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.live import Notifier
@@ -39,7 +40,12 @@ def _own_settings(environment: dict[str, str], adapter: str) -> dict[str, str]:
 class Bridge:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.bus = open_bus(
+            settings.redis_url, prefix=settings.redis_prefix, hold_ttl=settings.hold_ttl
+        )
         self.store = Store(settings.database, Vault(settings.secret_key))
+        if self.bus.shared:
+            self.store.share(self.bus)
         self.adapters: dict[str, Adapter] = {}
         self.metrics = Metrics(lambda: self.transports.connected(), self.store.outbox.pending)
         self.reporter = Reporter(
@@ -49,15 +55,21 @@ class Bridge:
             settings.report_max_attempts,
             self.metrics,
             settings.report_retry_max,
+            self.bus,
         )
         self.events = EventIntake(
             self.store,
             self.reporter,
-            EventLimiter(settings.state_event_interval, settings.sensor_event_interval),
+            EventLimiter(self.bus, settings.state_event_interval, settings.sensor_event_interval),
         )
         self.waiters = Waiters()
         context = TransportContext(
-            self.store, self.events, self.waiters, settings, logging.getLogger("bridge.transports")
+            self.store,
+            self.events,
+            self.waiters,
+            settings,
+            logging.getLogger("bridge.transports"),
+            self.bus,
         )
         self.transports = Transports.load(context)
         self.devices = DeviceService(
@@ -65,10 +77,11 @@ class Bridge:
         )
         context.finished = self.devices.finished
         self.http = requests.Session()
-        self.api_buckets = Buckets(settings.api_rate, settings.api_burst)
+        self.api_buckets = Buckets(self.bus, settings.api_rate, settings.api_burst)
         for name, cls in plugins.discover(settings.adapters).items():
             self.adapters[name] = cls(self._context(name))
         self.notifier = Notifier()
+        self.bus.subscribe("history", lambda notice: self.notifier.notify(notice["users"]))
         self._greenlets: list[gevent.Greenlet] = []
 
     def _context(self, name: str) -> AdapterContext:
@@ -110,6 +123,8 @@ class Bridge:
         if not self._greenlets:
             self.store.serve()
             atexit.register(self.store.writer.flush)
+            self.bus.start()
+            atexit.register(self.bus.stop)
             self.transports.start()
             atexit.register(self.transports.stop)
             self._greenlets = [
@@ -124,7 +139,10 @@ class Bridge:
             gevent.sleep(every)
             try:
                 self.store.writer.flush()
-                self.notifier.notify(self.store.messages.take_recorded())
+                self.store.publish_changes()
+                users = [u for u in self.store.messages.take_recorded() if u is not None]
+                if users:
+                    self.bus.publish("history", {"users": users})
                 if self.store.notice_external_changes():
                     self.notifier.notify_all()
             except Exception:

@@ -161,7 +161,7 @@ class DeviceService:
         )
         exchange = Exchange()
         try:
-            reply = self.transports.of(device).request(device, command, wait, exchange)
+            reply = self.transports.request(device, command, wait, exchange)
         except BridgeError as exc:
             entry.outcome, entry.detail = exc.code, exc.message
             raise

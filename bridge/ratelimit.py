@@ -1,27 +1,27 @@
-"""Per-device event limits, as the Sinric SDKs keep them: flag, never drop."""
+"""Per-device event limits, as the Sinric SDKs keep them: flag, never drop.
+
+The spacing is a shared fact (the bus), so a device's events count once
+whichever worker receives them.
+"""
 
 from __future__ import annotations
 
-import time
+from bridge.bus import Bus
 
 
 class EventLimiter:
     """Minimum spacing per (device, capability): 1 s for state, 60 s for sensor values."""
 
-    def __init__(self, state_interval: float, sensor_interval: float) -> None:
+    def __init__(self, bus: Bus, state_interval: float, sensor_interval: float) -> None:
+        self.bus = bus
         self.state_interval = state_interval
         self.sensor_interval = sensor_interval
-        self._last: dict[tuple[str, str], float] = {}
 
-    def allow(self, device_id: str, key: str, sensor: bool, now: float | None = None) -> bool:
-        now = now if now is not None else time.monotonic()
+    def allow(self, device_id: str, key: str, sensor: bool) -> bool:
         interval = self.sensor_interval if sensor else self.state_interval
-        last = self._last.get((device_id, key))
-        if last is not None and now - last < interval:
-            return False
-        self._last[(device_id, key)] = now
-        return True
+        if interval <= 0:
+            return True
+        return self.bus.spaced(f"events:{device_id}", key, interval)
 
     def forget(self, device_id: str) -> None:
-        for key in [k for k in self._last if k[0] == device_id]:
-            del self._last[key]
+        self.bus.forget(f"events:{device_id}")

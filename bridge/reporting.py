@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from gevent.event import Event
 from gevent.pool import Pool
 
+from bridge.bus import Bus
+from bridge.bus.local import LocalBus
 from bridge.metrics import Metrics
 from bridge.model import StateChange, User
 from bridge.store import Store
@@ -60,7 +62,9 @@ class Reporter:
         max_attempts: int,
         metrics: Metrics | None = None,
         retry_max: float = 15.0,
+        bus: Bus | None = None,
     ) -> None:
+        self.bus = bus if bus is not None else LocalBus("reporter")
         self.metrics = metrics
         self.store = store
         self.adapters = adapters
@@ -97,18 +101,29 @@ class Reporter:
                 )
             self._wake.set()
 
-    def run(self, poll: float = 1.0) -> None:
+    def run(self, poll: float = 1.0, check_claims: float = 5.0) -> None:
         """Deliver forever (a greenlet of the server process)."""
+        checked = 0.0
         while True:
             self._wake.wait(poll)
             self._wake.clear()
             try:
+                if time.monotonic() - checked > check_claims:
+                    checked = time.monotonic()
+                    self.release_dead_claims()
                 self.deliver_due()
             except Exception:
                 log.exception("report delivery round failed")
 
+    def release_dead_claims(self) -> None:
+        """Reports a dead worker (or this server before a restart) took: due again."""
+        for worker in self.store.outbox.claimers() - {self.bus.worker}:
+            if not self.bus.alive(worker):
+                count = self.store.outbox.release(worker)
+                log.warning("took back %d report(s) from the dead worker %s", count, worker)
+
     def deliver_due(self) -> None:
-        rows = self.store.outbox.due()
+        rows = self.store.outbox.due(worker=self.bus.worker)
         for row in rows:
             row["change"] = _change(row["change"])
         for row in [r for r in rows if r["change"] is None]:

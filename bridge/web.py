@@ -40,11 +40,14 @@ def metrics():
 @web.get("/healthz")
 def health():
     bridge = current_app.extensions["bridge"]
-    return jsonify(
-        ok=True,
-        devices_online=bridge.transports.connected(),
-        reports_pending=bridge.store.outbox.pending(),
-    )
+    body = {
+        "ok": True,
+        "devices_online": bridge.transports.connected(),
+        "reports_pending": bridge.store.outbox.pending(),
+    }
+    if trusted(bridge.settings.metrics_token):
+        body["worker"] = bridge.bus.worker  # which worker answered (operators, tests)
+    return jsonify(body)
 
 
 def _refusal(status: int, code: str, detail: str) -> Response:

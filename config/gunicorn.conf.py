@@ -11,8 +11,9 @@ import sys
 
 bind = os.environ.get("BRIDGE_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 worker_class = "gevent"
-# One worker until the Redis bus routes commands to the worker holding the device.
-workers = 1
+# One worker by default; more only with the Redis bus (BRIDGE_REDIS_URL), which routes
+# each command to the worker holding the device and shares every limit.
+workers = int(os.environ.get("BRIDGE_WORKERS", "1") or "1")
 worker_connections = int(os.environ.get("BRIDGE_WORKER_CONNECTIONS", "20000"))
 backlog = 4096
 # Also the time a client has to send its request headers: slow senders are cut off.
@@ -41,8 +42,15 @@ def on_starting(server):
     from config.db_lock import DatabaseInUse, hold
     from config.settings import Settings
 
+    settings = Settings.from_env()
+    if server.cfg.workers > 1 and not settings.redis_url:
+        sys.stderr.write(
+            f"bridge: {server.cfg.workers} workers need the Redis bus: set BRIDGE_REDIS_URL"
+            " (one worker is the default without it)\n"
+        )
+        sys.exit(1)
     try:
-        _held.append(hold(Settings.from_env().database))
+        _held.append(hold(settings.database))
     except DatabaseInUse as exc:
         sys.stderr.write(f"bridge: {exc}\n")
         sys.exit(1)

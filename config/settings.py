@@ -63,6 +63,9 @@ class Settings:
     report_retry_base: float = 2.0
     report_max_attempts: int = 8
     report_retry_max: float = 15.0
+    redis_url: str = ""
+    redis_prefix: str = "bridge"
+    hold_ttl: float = 15.0
     adapters: tuple[str, ...] | None = None
     adapter_settings: dict[str, str] = field(default_factory=dict)
 

@@ -18,7 +18,7 @@ from fakes.taobao import APP_SECRET as TOP_APP_SECRET
 from fakes.taobao import SKILL_ID as TOP_SKILL_ID
 from fakes.taobao import FakeTaobao
 from linking import Platform
-from servers import STATE_EVENT_INTERVAL, BridgeServer, Recorder
+from servers import STATE_EVENT_INTERVAL, BridgeServer, Recorder, RedisServer
 from tls import make_ca_and_server_cert
 
 from bridge.client import DeviceClient
@@ -34,6 +34,17 @@ ADMIN_TOKEN = "admin-token-for-tests"
 ALEXA_DEADLINE = 0.8
 ATTRIBUTE_INTERVAL = 1.0
 GENIE_DEADLINE = 0.4
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    """One real Redis for the session; each user takes a prefix of its own."""
+    try:
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

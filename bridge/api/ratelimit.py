@@ -1,22 +1,18 @@
-"""Token buckets per integration key: a steady rate with room for a burst."""
+"""Token buckets per integration key: a steady rate with room for a burst.
+
+The bucket is a shared fact (the bus): N workers allow one burst, not N.
+"""
 
 from __future__ import annotations
 
-import time
+from bridge.bus import Bus
 
 
 class Buckets:
-    def __init__(self, rate: float, burst: int) -> None:
+    def __init__(self, bus: Bus, rate: float, burst: int) -> None:
+        self.bus = bus
         self.rate, self.burst = rate, burst
-        self._state: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str, now: float | None = None) -> float:
+    def take(self, key: str) -> float:
         """0 if a request may go now, else the seconds until one may."""
-        now = now if now is not None else time.monotonic()
-        tokens, last = self._state.get(key, (float(self.burst), now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if tokens >= 1:
-            self._state[key] = (tokens - 1, now)
-            return 0.0
-        self._state[key] = (tokens, now)
-        return (1 - tokens) / self.rate
+        return self.bus.take(f"api:{key}", self.rate, self.burst)

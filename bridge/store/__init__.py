@@ -15,8 +15,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bridge.bus import Bus
 from bridge.model import BridgeError
 from bridge.secrets import Vault
+from bridge.store.cache import Cache
 from bridge.store.certificates import Certificates
 from bridge.store.clients import Clients
 from bridge.store.devices import Devices
@@ -78,6 +80,7 @@ class Store:
         migrations.apply(self.db)
         self._data_version = 0
         self._links: dict[str, PlatformLinks] = {}
+        self._bus: Bus | None = None
         self.writer = WriteBehind(self.db)
         self.users = Users(self.db, vault)
         self.shadow = Shadow(self.db, self.writer)
@@ -127,7 +130,55 @@ class Store:
         if links is None:
             links = self._links[adapter] = PlatformLinks(self.db, self.vault, adapter)
             links.cache.enabled = self.devices.cache.enabled
+            self._announce(f"links:{adapter}", links.cache)
         return links
+
+    def _caches(self) -> dict[str, Cache]:
+        found: dict[str, Cache] = {"devices": self.devices.cache, "tokens": self.tokens.cache}
+        found.update({f"links:{name}": links.cache for name, links in self._links.items()})
+        return found
+
+    def share(self, bus: Bus) -> None:
+        """One worker among several: announce every cache drop and shadow change to the
+        others over the bus, and apply theirs here."""
+        self._bus = bus
+        self.shadow.share()
+        for name, cache in self._caches().items():
+            self._announce(name, cache)
+        bus.subscribe("cache", self._heard_drop)
+        bus.subscribe("shadow", self._heard_shadow)
+
+    def _announce(self, name: str, cache: Cache) -> None:
+        bus = self._bus
+        if bus is not None:
+            cache.announce = lambda key: bus.publish(
+                "cache", {"from": bus.worker, "cache": name, "key": key}
+            )
+
+    def _heard_drop(self, notice: dict) -> None:
+        if self._bus is None or notice.get("from") == self._bus.worker:
+            return
+        name, key = notice.get("cache"), notice.get("key")
+        cache = self._caches().get(str(name))
+        if cache is not None and isinstance(key, str | int):
+            cache.forget(key)
+            if name == "devices" and isinstance(key, str):
+                self.shadow.forget(key)
+
+    def publish_changes(self) -> None:
+        """After a flush: hand this worker's shadow changes to the others."""
+        changed = self.shadow.take_changed()
+        if changed and self._bus is not None:
+            self._bus.publish("shadow", {"from": self._bus.worker, "devices": changed})
+
+    def _heard_shadow(self, notice: dict) -> None:
+        if self._bus is None or notice.get("from") == self._bus.worker:
+            return
+        devices = notice.get("devices")
+        if isinstance(devices, dict):
+            for device_id, entries in devices.items():
+                if isinstance(entries, dict):
+                    self.shadow.merge(str(device_id), entries)
 
     def serve(self) -> None:
         """Switch to server mode: writes go behind, hot lookups are cached."""

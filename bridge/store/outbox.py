@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bridge.store.writer import immediate
+
 CHANGE_VERSION = 1
 """The stored change's shape; a row of another version (or none) is a dead letter."""
 COALESCED = "coalesced into a newer report"
@@ -32,6 +34,10 @@ def _decode(text: str) -> dict[str, Any] | None:
 def _is_state(change: dict[str, Any]) -> bool:
     """As StateChange.is_state, on the stored form."""
     return change.get("kind") == "state" and bool(change.get("changed"))
+
+
+CLAIM_LEASE = 120.0
+"""Seconds a worker holds the reports it took (longer than any delivery's timeouts)."""
 
 
 class Outbox:
@@ -96,17 +102,55 @@ class Outbox:
             for name in adapters
         )
 
-    def due(self, limit: int = 100, now: float | None = None) -> list[dict[str, Any]]:
-        rows = self.db["outbox"].rows_where(
-            "delivered_at is null and failed_at is null and next_attempt_at <= ?",
-            [now if now is not None else time.time()],
-            order_by="id",
-            limit=limit,
-        )
+    def due(
+        self,
+        limit: int = 100,
+        now: float | None = None,
+        worker: str = "",
+        lease: float = CLAIM_LEASE,
+    ) -> list[dict[str, Any]]:
+        """Claim the reports due now for `worker`: no other worker sees them for `lease` s.
+
+        The claim moves the next attempt's time past the lease in the same
+        write transaction as the read, so two workers never take one report.
+        Delivery, retry and dead letter each end the claim; a worker that dies
+        mid-delivery leaves its claims to `release` (or to the lease's end).
+        """
+        now = now if now is not None else time.time()
+        with immediate(self.db.conn):
+            rows = list(
+                self.db["outbox"].rows_where(
+                    "delivered_at is null and failed_at is null and next_attempt_at <= ?",
+                    [now],
+                    order_by="id",
+                    limit=limit,
+                )
+            )
+            self.db.conn.executemany(
+                "update outbox set next_attempt_at = ?, claimed_by = ? where id = ?",
+                [(now + lease, worker, r["id"]) for r in rows],
+            )
         return [dict(r, change=_decode(r["change"])) for r in rows]
 
+    def claimers(self) -> set[str]:
+        """The workers holding claims on reports not yet done."""
+        rows = self.db.conn.execute(
+            "select distinct claimed_by from outbox where claimed_by is not null"
+            " and delivered_at is null and failed_at is null"
+        )
+        return {row[0] for row in rows}
+
+    def release(self, worker: str) -> int:
+        """A dead worker's claims: due again now. Returns how many."""
+        cursor = self.db.conn.execute(
+            "update outbox set claimed_by = null, next_attempt_at = ? where claimed_by = ?"
+            " and delivered_at is null and failed_at is null",
+            (time.time(), worker),
+        )
+        return cursor.rowcount
+
     def delivered(self, row_id: int) -> None:
-        self.db["outbox"].update(row_id, {"delivered_at": time.time()})
+        self.db["outbox"].update(row_id, {"delivered_at": time.time(), "claimed_by": None})
 
     def retry(self, row_id: int, attempts: int, delay: float, error: str) -> None:
         self.db["outbox"].update(
@@ -115,12 +159,19 @@ class Outbox:
                 "attempts": attempts,
                 "next_attempt_at": time.time() + delay,
                 "last_error": error[:500],
+                "claimed_by": None,
             },
         )
 
     def give_up(self, row_id: int, attempts: int, error: str) -> None:
         self.db["outbox"].update(
-            row_id, {"attempts": attempts, "failed_at": time.time(), "last_error": error[:500]}
+            row_id,
+            {
+                "attempts": attempts,
+                "failed_at": time.time(),
+                "last_error": error[:500],
+                "claimed_by": None,
+            },
         )
 
     def drop_user(self, adapter: str, user_id: int, reason: str) -> None:

@@ -281,3 +281,9 @@ def m009_sigfox(db: Database) -> None:
 def m010_sigfox_type_ids(db: Database) -> None:
     """A device type's id in Sigfox's backend, for listing its devices through the API."""
     db["sigfox_types"].add_column("sigfox_type_id", str)
+
+
+@migrations()
+def m011_outbox_claims(db: Database) -> None:
+    """Which worker took a due report, so a dead worker's claims return at once."""
+    db["outbox"].add_column("claimed_by", str)

@@ -27,6 +27,8 @@ class Shadow:
     A changed value is written at once (behind); a value confirmed unchanged
     only refreshes its time of sample in the cache, and on disk at most once
     a minute, so a device confirming the same state over and over costs no I/O.
+    With several workers, what changed is handed to the others after each
+    flush (`take_changed`, `merge`), so every worker's cache agrees.
     """
 
     def __init__(self, db: Database, writer: WriteBehind) -> None:
@@ -34,6 +36,7 @@ class Shadow:
         self.writer = writer
         self._cache: dict[str, dict[str, dict[str, Any]]] = {}
         self._persisted: dict[tuple[str, str], float] = {}
+        self._changed: dict[str, dict[str, dict[str, Any]]] | None = None
 
     def update(
         self, device_id: str, props: dict[str, Any], instance: str | None, at: float
@@ -52,11 +55,38 @@ class Shadow:
             state[name] = {"value": value, "sampled_at": at}
             if old is None or old["value"] != value:
                 changed[name] = value
+                if self._changed is not None:
+                    self._changed.setdefault(device_id, {})[name] = state[name]
             elif at - self._persisted.get((device_id, name), 0.0) < PERSIST_UNCHANGED_EVERY:
                 continue
             self._persisted[(device_id, name)] = at
             self.writer.add(UPSERT, (device_id, prop, key, json.dumps(value), at))
         return changed
+
+    def share(self) -> None:
+        """Keep what changes for `take_changed` (a worker among several)."""
+        self._changed = {}
+
+    def take_changed(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """The changed entries since the last call, by device (after they were written)."""
+        if self._changed is None:
+            return {}
+        changed, self._changed = self._changed, {}
+        return changed
+
+    def merge(self, device_id: str, entries: dict[str, dict[str, Any]]) -> None:
+        """Another worker's changes: into this worker's copy, if it has one, newest wins."""
+        state = self._cache.get(device_id)
+        if state is None:
+            return
+        for name, entry in entries.items():
+            old = state.get(name)
+            if old is None or old["sampled_at"] <= entry["sampled_at"]:
+                state[name] = entry
+
+    def forget(self, device_id: str) -> None:
+        """Another worker deleted the device."""
+        self._cache.pop(device_id, None)
 
     def get(self, device_id: str) -> dict[str, dict[str, Any]]:
         """`{property[:instance]: {"value": ..., "sampled_at": ...}}` (a copy)."""

@@ -24,6 +24,7 @@ from bridge.model import BridgeError, Command, Device, Outcome, User
 if TYPE_CHECKING:
     from flask import Blueprint
 
+    from bridge.bus import Bus
     from bridge.events import EventIntake
     from bridge.store import Store
     from bridge.transports.waiters import Waiters
@@ -80,6 +81,8 @@ class TransportContext:
     waiters: Waiters
     settings: Settings
     log: logging.Logger
+    bus: Bus
+    """Shared with the other workers: placement, replay guards, limits."""
     finished: Callable[[User, Command, dict[str, Any] | BridgeError], None] | None = None
     """For a command once answered PENDING: it ended, with the device's value or an error
     (the core applies the state and tells the platform that asked)."""
@@ -89,6 +92,10 @@ class Transport(ABC):
     """One way of reaching devices. Subclasses set `name` (the entry point's name)."""
 
     name: ClassVar[str]
+    placed: ClassVar[bool] = False
+    """Whether each device is held by one worker (a socket): then the others forward its
+    commands to that worker over the bus. Transports any worker reaches (a broker, an HTTP
+    callback) leave it False."""
 
     def __init__(self, context: TransportContext) -> None:
         self.context = context
@@ -124,6 +131,11 @@ class Transport(ABC):
     def connected(self) -> int:
         """How many devices are reachable now (the metrics' gauge)."""
         return 0
+
+    def answers(self, device_ids: list[str], grace: float) -> bool:
+        """For placed transports: whether a live connection here holds any of these devices
+        and proves it within `grace` seconds (another worker asks before taking them over)."""
+        return False
 
     def blueprint(self) -> Blueprint | None:
         """HTTP routes this transport serves (a WebSocket upgrade, device-cloud callbacks)."""

@@ -1,12 +1,18 @@
-"""Which transport reaches a device: loaded from entry points, chosen by the device's column."""
+"""Which transport reaches a device, and which worker: loaded from entry points,
+chosen by the device's column, forwarded over the bus to the worker holding it."""
 
 from __future__ import annotations
 
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
 
 from bridge import plugins
-from bridge.model import Device, DeviceOffline
-from bridge.transports import GROUP, Transport, TransportContext
+from bridge.bus import Bus, Unreachable
+from bridge.model import BridgeError, Command, Device, DeviceOffline, DeviceTimeout
+from bridge.transports import GROUP, Exchange, Reply, Transport, TransportContext, forwarding
+
+if TYPE_CHECKING:
+    from bridge.store import Store
 
 
 def names() -> list[str]:
@@ -20,14 +26,18 @@ def discover() -> dict[str, type[Transport]]:
 
 
 class Transports:
-    """The running transports of this process."""
+    """The running transports of this process, and the way to devices other workers hold."""
 
-    def __init__(self, transports: dict[str, Transport]) -> None:
+    def __init__(self, transports: dict[str, Transport], bus: Bus, store: Store) -> None:
         self.by_name = transports
+        self.bus = bus
+        self.store = store
+        bus.serve(self.serve)
 
     @classmethod
     def load(cls, context: TransportContext) -> Transports:
-        return cls({name: impl(context) for name, impl in discover().items()})
+        found = {name: impl(context) for name, impl in discover().items()}
+        return cls(found, context.bus, context.store)
 
     def of(self, device: Device) -> Transport:
         """The device's transport; DeviceOffline when this process does not run it."""
@@ -36,9 +46,61 @@ class Transports:
             raise DeviceOffline(f"the {device.transport!r} transport is not running here")
         return transport
 
+    def _elsewhere(self, transport: Transport, device_id: str) -> str | None:
+        """The other worker holding a placed transport's device, if one does."""
+        if not (transport.placed and self.bus.shared):
+            return None
+        holder = self.bus.holder(device_id)
+        return holder if holder != self.bus.worker else None
+
     def online(self, device: Device) -> bool:
         transport = self.by_name.get(device.transport)
-        return transport is not None and transport.online(device.id)
+        if transport is None:
+            return False
+        return transport.online(device.id) or self._elsewhere(transport, device.id) is not None
+
+    def request(
+        self, device: Device, command: Command, deadline: float, exchange: Exchange
+    ) -> Reply:
+        """Deliver here, or through the worker that holds the device, within `deadline`."""
+        transport = self.of(device)
+        if transport.online(device.id):
+            return transport.request(device, command, deadline, exchange)
+        holder = self._elsewhere(transport, device.id)
+        if holder is None:
+            return transport.request(device, command, deadline, exchange)
+        message = forwarding.request(device.id, command, deadline)
+        try:
+            body = self.bus.call(holder, message, deadline)
+        except Unreachable:
+            raise DeviceOffline() from None
+        except TimeoutError:
+            raise DeviceTimeout() from None
+        return forwarding.reply_of(body, exchange)
+
+    def serve(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Another worker's call: a command for a device held here, or a liveness question."""
+        op = message.get("op")
+        if op == "alive":
+            transport = self.by_name.get(str(message.get("transport")))
+            devices = [str(d) for d in message.get("devices") or []][:256]
+            grace = min(float(message.get("grace") or 0), 10.0)
+            return {"alive": transport is not None and transport.answers(devices, grace)}
+        if op != "request":
+            return {"error": {"code": "error", "message": f"unknown call {op!r}"}}
+        exchange = Exchange()
+        try:
+            device = self.store.devices.get(str(message.get("device")))
+            if device is None:
+                raise DeviceOffline()
+            transport = self.of(device)
+            if not transport.online(device.id):
+                raise DeviceOffline()
+            command = forwarding.command_of(message)
+            reply = transport.request(device, command, float(message["deadline"]), exchange)
+        except BridgeError as exc:
+            return forwarding.answer(None, exc, exchange)
+        return forwarding.answer(reply, None, exchange)
 
     def connected(self) -> int:
         return sum(t.connected() for t in self.by_name.values())

@@ -1,32 +1,51 @@
-"""The replay guard and the event limiter: small state machines of their own."""
+"""The event limiter and the API buckets, over the in-process bus with a stepped clock."""
 
+import pytest
+
+from bridge.api.ratelimit import Buckets
+from bridge.bus.local import LocalBus
 from bridge.ratelimit import EventLimiter
-from bridge.transports.sinric.replay import ReplayGuard
 
 
-def test_replay_guard_refuses_a_token_twice_within_its_lifetime():
-    guard = ReplayGuard(ttl=10)
-    assert guard.first_use("t1", now=0)
-    assert not guard.first_use("t1", now=5)
-    assert guard.first_use("t1", now=20)  # forgotten once it could not be fresh any more
-    assert not guard.first_use("", now=20)
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def test_replay_guard_is_bounded():
-    guard = ReplayGuard(ttl=1000, max_entries=3)
-    for i in range(10):
-        guard.first_use(f"t{i}", now=i)
-    assert len(guard._seen) <= 3
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
-def test_event_limiter_spaces_state_and_sensor_events_apart():
-    limiter = EventLimiter(state_interval=1, sensor_interval=60)
-    assert limiter.allow("d", "power", sensor=False, now=0)
-    assert not limiter.allow("d", "power", sensor=False, now=0.5)
-    assert limiter.allow("d", "power", sensor=False, now=1.0)
-    assert limiter.allow("d", "brightness", sensor=False, now=1.0)  # per capability
-    assert limiter.allow("e", "power", sensor=False, now=1.0)  # per device
-    assert limiter.allow("d", "temp", sensor=True, now=0)
-    assert not limiter.allow("d", "temp", sensor=True, now=59)
+@pytest.fixture
+def bus(clock: Clock) -> LocalBus:
+    return LocalBus("w", clock=clock)
+
+
+def test_event_limiter_spaces_state_and_sensor_events_apart(bus, clock):
+    limiter = EventLimiter(bus, state_interval=1, sensor_interval=60)
+    assert limiter.allow("d", "power", sensor=False)
+    clock.now = 0.5
+    assert not limiter.allow("d", "power", sensor=False)
+    clock.now = 1.0
+    assert limiter.allow("d", "power", sensor=False)
+    assert limiter.allow("d", "brightness", sensor=False)  # per capability
+    assert limiter.allow("e", "power", sensor=False)  # per device
+    clock.now = 0
+    assert limiter.allow("d", "temp", sensor=True)
+    clock.now = 59
+    assert not limiter.allow("d", "temp", sensor=True)
     limiter.forget("d")
-    assert limiter.allow("d", "temp", sensor=True, now=59)
+    assert limiter.allow("d", "temp", sensor=True)
+
+
+def test_buckets_allow_a_burst_then_the_rate(bus, clock):
+    buckets = Buckets(bus, rate=2.0, burst=3)
+    assert [buckets.take("k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("k") == pytest.approx(0.5)
+    assert buckets.take("other") == 0.0  # per key
+    clock.now = 0.5
+    assert buckets.take("k") == 0.0

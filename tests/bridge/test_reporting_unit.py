@@ -3,6 +3,7 @@
 import pytest
 
 from adapters import Adapter, DeadLetter, LinkRevoked, VoiceReply
+from bridge.bus.local import LocalBus
 from bridge.model import StateChange
 from bridge.reporting import Reporter, announce
 from bridge.secrets import Vault
@@ -218,7 +219,7 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(tmp_path):
     device = store.devices.create(user.id, "light", "Lamp")
     store.serve()  # write-behind on, as in the server
     reporter = Reporter(store, lambda: {"flaky": Flaky(99)}, retry_base=0.01, max_attempts=3)
-    intake = EventIntake(store, reporter, EventLimiter(0.0, 0.0))
+    intake = EventIntake(store, reporter, EventLimiter(LocalBus("t"), 0.0, 0.0))
     for level in range(1, 21):
         event = DeviceEvent(device.id, "setBrightness", {"brightness": level})
         assert intake.handle(user, device, event) == "ok"

@@ -27,11 +27,12 @@ class _Detached(Response):
 
 class SinricTransport(Transport):
     name = "sinric"
+    placed = True
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
         settings = context.settings
-        self.hub = Hub(context.waiters)
+        self.hub = Hub(context.waiters, context.bus)
         self.endpoint = DeviceEndpoint(
             context.store,
             self.hub,
@@ -39,6 +40,7 @@ class SinricTransport(Transport):
             window=settings.signature_window,
             max_bytes=settings.max_message_bytes,
             takeover_grace=settings.takeover_grace,
+            bus=context.bus,
         )
         self._sweeper: gevent.Greenlet | None = None
 
@@ -47,6 +49,9 @@ class SinricTransport(Transport):
 
     def connected(self) -> int:
         return len(self.hub.by_device)
+
+    def answers(self, device_ids: list[str], grace: float) -> bool:
+        return any(old.ws.answers(grace) for old in self.hub.holders(device_ids))
 
     def request(
         self, device: Device, command: Command, deadline: float, exchange: Exchange

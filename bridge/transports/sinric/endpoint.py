@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bridge.bus import Bus, Unreachable
 from bridge.events import EventIntake
 from bridge.store import Store
 from bridge.store.devices import DEVICE_ID
@@ -17,7 +18,6 @@ from bridge.store.messages import Entry, rejection
 from bridge.transports import DeviceEvent
 from bridge.transports.sinric import protocol
 from bridge.transports.sinric.hub import Connection, Hub
-from bridge.transports.sinric.replay import ReplayGuard
 from bridge.websocket import ConnectionClosed, TooLarge, WebSocket
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class DeviceEndpoint:
         window: float,
         max_bytes: int,
         takeover_grace: float = 2.0,
+        bus: Bus | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
@@ -46,7 +47,7 @@ class DeviceEndpoint:
         self.window = window
         self.max_bytes = max_bytes
         self.takeover_grace = takeover_grace
-        self.replay = ReplayGuard(ttl=2 * window)
+        self.bus = bus if bus is not None else hub.bus
 
     def serve(self, environ: dict[str, Any]) -> None:
         """Run one device connection until it ends (called in its own greenlet)."""
@@ -117,6 +118,23 @@ class DeviceEndpoint:
         for old in self.hub.holders(conn.devices):
             if old.ws.answers(self.takeover_grace):
                 raise Rejected("device is connected on another live socket")
+        if self.bus.shared and self._held_elsewhere(conn):
+            raise Rejected("device is connected on another live socket")
+
+    def _held_elsewhere(self, conn: Connection) -> bool:
+        """Whether another worker holds any of these devices on a socket that answers."""
+        holders = {self.bus.holder(d) for d in conn.devices} - {None, self.bus.worker}
+        ask = {"op": "alive", "transport": "sinric", "devices": list(conn.devices)}
+        for worker in holders:
+            try:
+                answer = self.bus.call(
+                    worker, {**ask, "grace": self.takeover_grace}, self.takeover_grace + 1.0
+                )
+            except (Unreachable, TimeoutError):
+                continue
+            if answer.get("alive"):
+                return True
+        return False
 
     def _open(self, conn: Connection) -> None:
         conn.ws.send(protocol.timestamp_message())
@@ -162,7 +180,7 @@ class DeviceEndpoint:
             current = self.store.devices.get(device.id)
             if current is None or current.user_id != conn.user.id:
                 self._reject(conn, device.id, "device no longer registered", text)
-            elif self.replay.first_use(f"{device.id}:{message.replay_key}"):
+            elif self.bus.first_use(f"sinric:{device.id}:{message.replay_key}", 2 * self.window):
                 self.events.handle(conn.user, current, _event(message))
             else:
                 self._reject(conn, device.id, "reused replyToken", text)

@@ -1,20 +1,27 @@
 """Live device sockets: which one holds which device, and send-and-wait over them.
 
 The replyToken is the waiter's token in the shared table; a socket that
-ends fails every command still waiting on it at once.
+ends fails every command still waiting on it at once. The bus hears which
+devices this worker holds, so other workers forward their commands here;
+a device another worker has taken over is forgotten here.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.bus import Bus
+from bridge.bus.local import LocalBus
 from bridge.model import Device, DeviceDisconnected, DeviceOffline, User
 from bridge.transports.sinric import protocol
 from bridge.transports.waiters import Waiters
 from bridge.websocket import ConnectionClosed, WebSocket
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -43,10 +50,12 @@ class Connection:
 class Hub:
     """Which socket holds which device; the waits themselves are in the shared table."""
 
-    def __init__(self, waiters: Waiters | None = None) -> None:
+    def __init__(self, waiters: Waiters | None = None, bus: Bus | None = None) -> None:
         self.by_device: dict[str, Connection] = {}
         self.connections: set[Connection] = set()
         self.waiters = waiters if waiters is not None else Waiters()
+        self.bus = bus if bus is not None else LocalBus("hub")
+        self.bus.on_lost(self.lose)
 
     def online(self, device_id: str) -> bool:
         conn = self.by_device.get(device_id)
@@ -62,16 +71,30 @@ class Hub:
         self.connections.add(conn)
         for device_id in conn.devices:
             self.by_device[device_id] = conn
+        self.bus.hold(list(conn.devices))
         return list(replaced)
 
     def detach(self, conn: Connection) -> list[str]:
-        """Forget a connection; fail its waiters; return the devices now offline."""
+        """Forget a connection; fail its waiters; return the devices now offline.
+
+        A device a newer connection holds (here or on another worker) is not offline.
+        """
         self.connections.discard(conn)
-        offline = [d for d in conn.devices if self.by_device.get(d) is conn]
-        for device_id in offline:
+        mine = [d for d in conn.devices if self.by_device.get(d) is conn]
+        for device_id in mine:
             del self.by_device[device_id]
         self.waiters.fail(conn, DeviceDisconnected())
-        return offline
+        try:
+            return self.bus.release(mine)
+        except Exception:  # the registrations expire on their own
+            log.warning("could not tell the bus these devices left", exc_info=True)
+            return mine
+
+    def lose(self, device_id: str) -> None:
+        """Another worker took the device over: its connection there is the live one."""
+        conn = self.by_device.pop(device_id, None)
+        if conn is not None and not any(self.by_device.get(d) is conn for d in conn.devices):
+            conn.ws.close(1000, "replaced by a newer connection")
 
     def request(self, payload: dict[str, Any], deadline: float) -> protocol.Message:
         """Send a request payload to the socket holding its device; the verified response."""

@@ -8,6 +8,7 @@ import gevent
 import pytest
 from recording import Recording
 
+from bridge.bus.local import LocalBus
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.model import (
@@ -66,11 +67,15 @@ def world(tmp_path):
     store = Store(str(tmp_path / "seam.db"), Vault("k"))
     listening = Recording()
     reporter = Reporter(store, lambda: {"recording": listening}, retry_base=0.01, max_attempts=3)
-    events = EventIntake(store, reporter, EventLimiter(0.0, 0.0))
+    events = EventIntake(store, reporter, EventLimiter(LocalBus("t"), 0.0, 0.0))
     waiters = Waiters()
-    context = TransportContext(store, events, waiters, Settings(), logging.getLogger("t"))
+    context = TransportContext(
+        store, events, waiters, Settings(), logging.getLogger("t"), LocalBus("t")
+    )
     scripted = Scripted(context)
-    service = DeviceService(store, Transports({"scripted": scripted}), reporter, 1.0)
+    service = DeviceService(
+        store, Transports({"scripted": scripted}, context.bus, store), reporter, 1.0
+    )
     user, _ = store.users.create("alice", "password1")
     lamp = store.devices.create(user.id, "light", "Lamp", transport="scripted")
     return store, service, scripted, user, lamp, listening, reporter

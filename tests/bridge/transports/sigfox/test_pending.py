@@ -8,6 +8,7 @@ import time
 import pytest
 from recording import Recording
 
+from bridge.bus.local import LocalBus
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.model import Command, Outcome
@@ -26,11 +27,15 @@ def bridge_on(path: str, asking: Recording, ttl: float = 60.0):
     """One process's view of the database: store, transport and command path."""
     store = Store(path, Vault("k"))
     reporter = Reporter(store, lambda: {"recording": asking}, retry_base=0.01, max_attempts=3)
-    events = EventIntake(store, reporter, EventLimiter(0.0, 0.0))
+    events = EventIntake(store, reporter, EventLimiter(LocalBus("t"), 0.0, 0.0))
     settings = Settings(sigfox_pending_ttl=ttl)
-    context = TransportContext(store, events, Waiters(), settings, logging.getLogger("t"))
+    context = TransportContext(
+        store, events, Waiters(), settings, logging.getLogger("t"), LocalBus("t")
+    )
     transport = SigfoxTransport(context)
-    service = DeviceService(store, Transports({"sigfox": transport}), reporter, 1.0)
+    service = DeviceService(
+        store, Transports({"sigfox": transport}, context.bus, store), reporter, 1.0
+    )
     context.finished = service.finished
     return store, transport, service, reporter
 

@@ -10,6 +10,7 @@ import requests
 import websocket
 from servers import close_frame, eventually, latest
 
+from bridge.bus.local import LocalBus
 from bridge.transports.sinric import protocol
 
 POLICY_VIOLATION = 1008
@@ -261,7 +262,11 @@ def test_a_storage_fault_while_opening_leaves_no_ghost_online(tmp_path, monkeypa
     hub = Hub()
     reporter = Reporter(store, dict, retry_base=1, max_attempts=1)
     endpoint = DeviceEndpoint(
-        store, hub, EventIntake(store, reporter, EventLimiter(1, 1)), window=60, max_bytes=4096
+        store,
+        hub,
+        EventIntake(store, reporter, EventLimiter(LocalBus("t"), 1, 1)),
+        window=60,
+        max_bytes=4096,
     )
 
     def broken(entry):

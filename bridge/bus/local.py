@@ -1,0 +1,91 @@
+"""The in-process bus: one worker, every shared fact in its own memory."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
+
+from bridge.bus import Bus, Handler, Listener, Message, Unreachable
+
+log = logging.getLogger(__name__)
+
+MAX_REMEMBERED = 200_000
+"""Replay tokens kept per time-to-live, at most (the oldest go first)."""
+
+
+class LocalBus(Bus):
+    def __init__(self, worker: str, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(worker)
+        self.clock = clock
+        self._held: set[str] = set()
+        self._seen: dict[float, OrderedDict[str, float]] = defaultdict(OrderedDict)
+        self._spaced: dict[str, dict[str, float]] = defaultdict(dict)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._listeners: dict[str, list[Listener]] = defaultdict(list)
+
+    def hold(self, device_ids: list[str]) -> None:
+        self._held.update(device_ids)
+
+    def release(self, device_ids: list[str]) -> list[str]:
+        held = [d for d in device_ids if d in self._held]
+        self._held.difference_update(held)
+        return held
+
+    def holder(self, device_id: str) -> str | None:
+        return self.worker if device_id in self._held else None
+
+    def alive(self, worker: str) -> bool:
+        return worker == self.worker
+
+    def call(self, worker: str, message: Message, timeout: float) -> Message:
+        raise Unreachable(worker)
+
+    def serve(self, handler: Handler) -> None:
+        return None
+
+    def first_use(self, key: str, ttl: float) -> bool:
+        now = self.clock()
+        seen = self._seen[ttl]
+        while seen:
+            oldest, at = next(iter(seen.items()))
+            if now - at <= ttl and len(seen) < MAX_REMEMBERED:
+                break
+            del seen[oldest]
+        if key in seen:
+            return False
+        seen[key] = now
+        return True
+
+    def spaced(self, scope: str, key: str, interval: float) -> bool:
+        now = self.clock()
+        facts = self._spaced[scope]
+        last = facts.get(key)
+        if last is not None and now - last < interval:
+            return False
+        facts[key] = now
+        return True
+
+    def forget(self, scope: str) -> None:
+        self._spaced.pop(scope, None)
+
+    def take(self, key: str, rate: float, burst: int) -> float:
+        now = self.clock()
+        tokens, last = self._buckets.get(key, (float(burst), now))
+        tokens = min(burst, tokens + (now - last) * rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1 - tokens) / rate
+
+    def publish(self, topic: str, message: Message) -> None:
+        for listener in self._listeners.get(topic, ()):
+            try:
+                listener(message)
+            except Exception:
+                log.exception("a listener of %s failed", topic)
+
+    def subscribe(self, topic: str, listener: Listener) -> None:
+        self._listeners[topic].append(listener)

@@ -1,0 +1,308 @@
+"""The Redis bus: several workers (or hosts) of one bridge, coordinated by Redis.
+
+Placement is openHAB Cloud's registry: `<prefix>:dev:<id>` names the worker
+holding the device, with an expiry renewed while the worker lives, and
+renewal and removal only by the holder (a Lua check-and-act). A worker that
+dies stops renewing: its devices are free within `hold_ttl`.
+
+Calls and notices ride pub/sub, which is at most once: right for a request
+with a deadline (a lost message is a timeout, as silence from a device is),
+wrong for anything durable (reports go through the store's outbox).
+Each worker listens on its own channel `<prefix>:w:<worker>` and on the
+topics `<prefix>:t:*`.
+
+Times inside scripts come from Redis's own clock, so hosts whose clocks
+disagree still share one limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from typing import Any
+
+import gevent
+import orjson
+import redis
+from gevent.event import AsyncResult, Event
+
+from bridge.bus import Bus, Handler, Listener, Message, Unreachable
+
+log = logging.getLogger(__name__)
+
+_RENEW = """
+local lost = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('PEXPIRE', key, ARGV[2])
+  else
+    table.insert(lost, i)
+  end
+end
+return lost
+"""
+
+_RELEASE = """
+local released = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('DEL', key)
+    table.insert(released, i)
+  end
+end
+return released
+"""
+
+_DROP_IF = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_SPACED = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local last = redis.call('HGET', KEYS[1], ARGV[1])
+local interval = tonumber(ARGV[2])
+if last and now - tonumber(last) < interval then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], now)
+if redis.call('PTTL', KEYS[1]) < interval then redis.call('PEXPIRE', KEYS[1], interval) end
+return 1
+"""
+
+_TAKE = """
+local t = redis.call('TIME')
+local now = t[1] + t[2] / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
+tokens = math.min(burst, tokens + (now - at) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(wait)
+"""
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+class RedisBus(Bus):
+    def __init__(
+        self,
+        url: str,
+        worker: str,
+        prefix: str = "bridge",
+        hold_ttl: float = 15.0,
+        client: redis.Redis | None = None,
+    ) -> None:
+        super().__init__(worker)
+        self.prefix = prefix
+        self.hold_ttl = hold_ttl
+        self.redis = client or redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+        self._renew = self.redis.register_script(_RENEW)
+        self._release = self.redis.register_script(_RELEASE)
+        self._drop_if = self.redis.register_script(_DROP_IF)
+        self._spaced = self.redis.register_script(_SPACED)
+        self._take = self.redis.register_script(_TAKE)
+        self._held: set[str] = set()
+        self._calls: dict[str, AsyncResult] = {}
+        self._handler: Handler | None = None
+        self._listeners: dict[str, list[Listener]] = defaultdict(list)
+        self._greenlets: list[gevent.Greenlet] = []
+        self._ready = Event()
+
+    @property
+    def shared(self) -> bool:
+        return True
+
+    def _device_key(self, device_id: str) -> str:
+        return f"{self.prefix}:dev:{device_id}"
+
+    def _channel(self, worker: str) -> str:
+        return f"{self.prefix}:w:{worker}"
+
+    # Placement
+    def hold(self, device_ids: list[str]) -> None:
+        if not device_ids:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for device_id in device_ids:
+            pipe.set(self._device_key(device_id), self.worker, px=_ms(self.hold_ttl), get=True)
+        previous = pipe.execute()
+        self._held.update(device_ids)
+        for device_id, before in zip(device_ids, previous, strict=True):
+            if before is not None and before.decode() != self.worker:
+                self._send(before.decode(), {"t": "lost", "device": device_id})
+
+    def release(self, device_ids: list[str]) -> list[str]:
+        if not device_ids:
+            return []
+        self._held.difference_update(device_ids)
+        keys = [self._device_key(d) for d in device_ids]
+        released = self._release(keys=keys, args=[self.worker])
+        return [device_ids[i - 1] for i in released]
+
+    def holder(self, device_id: str) -> str | None:
+        try:
+            found = self.redis.get(self._device_key(device_id))
+        except redis.RedisError:
+            log.warning("Redis is unreachable: devices on other workers look offline")
+            return None
+        return found.decode() if found is not None else None
+
+    def alive(self, worker: str) -> bool:
+        try:
+            return bool(self.redis.exists(f"{self.prefix}:alive:{worker}"))
+        except redis.RedisError:
+            return True  # unknown: never take work from a worker that may be running
+
+    def renew(self) -> None:
+        """Say this worker lives; extend what it holds; forget what another worker took."""
+        self.redis.set(f"{self.prefix}:alive:{self.worker}", 1, px=_ms(self.hold_ttl))
+        held = sorted(self._held)
+        for start in range(0, len(held), 500):
+            chunk = held[start : start + 500]
+            keys = [self._device_key(d) for d in chunk]
+            for i in self._renew(keys=keys, args=[self.worker, _ms(self.hold_ttl)]):
+                self._lose(chunk[i - 1])
+
+    def _lose(self, device_id: str) -> None:
+        if device_id in self._held:
+            self._held.discard(device_id)
+            self._was_lost(device_id)
+
+    # Calls
+    def call(self, worker: str, message: Message, timeout: float) -> Message:
+        call_id = secrets.token_hex(8)
+        result = AsyncResult()
+        self._calls[call_id] = result
+        try:
+            envelope = {"t": "call", "id": call_id, "from": self.worker, "body": message}
+            if not self._send(worker, envelope):
+                self._forget_worker(worker, message)
+                raise Unreachable(worker)
+            try:
+                return result.get(timeout=timeout)
+            except gevent.Timeout:
+                raise TimeoutError(f"worker {worker} did not answer in {timeout:.1f} s") from None
+        finally:
+            del self._calls[call_id]
+
+    def _forget_worker(self, worker: str, message: Message) -> None:
+        """Nobody listens for that worker: its registration of the device is stale."""
+        device_id = message.get("device")
+        if isinstance(device_id, str):
+            self._drop_if(keys=[self._device_key(device_id)], args=[worker])
+
+    def serve(self, handler: Handler) -> None:
+        self._handler = handler
+
+    def _send(self, worker: str, envelope: Message) -> bool:
+        return bool(self.redis.publish(self._channel(worker), orjson.dumps(envelope)))
+
+    def _answer(self, envelope: Message) -> None:
+        handler = self._handler
+        try:
+            if handler is None:
+                raise RuntimeError("this worker serves no calls")
+            body = handler(envelope["body"])
+        except Exception:
+            log.exception("a call from another worker failed")
+            body = {"error": "internal"}
+        self._send(envelope["from"], {"t": "answer", "id": envelope["id"], "body": body})
+
+    # Shared facts
+    def first_use(self, key: str, ttl: float) -> bool:
+        return bool(self.redis.set(f"{self.prefix}:once:{key}", 1, nx=True, px=_ms(ttl)))
+
+    def spaced(self, scope: str, key: str, interval: float) -> bool:
+        return bool(self._spaced(keys=[f"{self.prefix}:sp:{scope}"], args=[key, _ms(interval)]))
+
+    def forget(self, scope: str) -> None:
+        self.redis.delete(f"{self.prefix}:sp:{scope}")
+
+    def take(self, key: str, rate: float, burst: int) -> float:
+        return float(self._take(keys=[f"{self.prefix}:tb:{key}"], args=[rate, burst]))
+
+    # Notices
+    def publish(self, topic: str, message: Message) -> None:
+        self.redis.publish(f"{self.prefix}:t:{topic}", orjson.dumps(message))
+
+    def subscribe(self, topic: str, listener: Listener) -> None:
+        self._listeners[topic].append(listener)
+
+    # Background
+    def start(self) -> None:
+        if not self._greenlets:
+            self.renew()
+            self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._keep_holding)]
+            self._ready.wait(10)
+
+    def stop(self) -> None:
+        for greenlet in self._greenlets:
+            greenlet.kill(block=True, timeout=2)
+        self._greenlets = []
+        try:
+            self.release(sorted(self._held))
+            self.redis.delete(f"{self.prefix}:alive:{self.worker}")
+        except redis.RedisError:
+            log.warning("could not release this worker's devices; they expire on their own")
+
+    def _keep_holding(self) -> None:
+        while True:
+            gevent.sleep(self.hold_ttl / 3)
+            try:
+                self.renew()
+            except redis.RedisError:
+                log.warning("renewing device registrations failed; will retry", exc_info=True)
+
+    def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self._channel(self.worker))
+                pubsub.psubscribe(f"{self.prefix}:t:*")
+                self._ready.set()
+                delay = 0.1
+                for raw in pubsub.listen():
+                    self._dispatch(raw)
+            except redis.RedisError:
+                log.warning("the bus lost Redis; reconnecting in %.1f s", delay, exc_info=True)
+            finally:
+                pubsub.close()
+            gevent.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _dispatch(self, raw: dict[str, Any]) -> None:
+        try:
+            data = orjson.loads(raw["data"])
+        except (orjson.JSONDecodeError, TypeError):
+            log.warning("ignored a bus message that is not JSON")
+            return
+        if raw["type"] == "pmessage":
+            topic = raw["channel"].decode().rsplit(":t:", 1)[-1]
+            for listener in self._listeners.get(topic, ()):
+                gevent.spawn(self._notice, topic, listener, data)
+            return
+        kind = data.get("t")
+        if kind == "call":
+            gevent.spawn(self._answer, data)
+        elif kind == "answer":
+            waiting = self._calls.get(data.get("id"))
+            if waiting is not None and not waiting.ready():
+                waiting.set(data.get("body") or {})
+        elif kind == "lost":
+            self._lose(str(data.get("device")))
+
+    @staticmethod
+    def _notice(topic: str, listener: Listener, data: Message) -> None:
+        try:
+            listener(data)
+        except Exception:
+            log.exception("a listener of %s failed", topic)

@@ -1,0 +1,78 @@
+"""Commands for a device held by another worker: their form on the bus, both ways.
+
+The requester keeps the history, the metrics and the deadline; the holder
+only runs its transport's `request` and answers with the Reply (or the core
+error) and what went over the wire. A small reserve of the deadline is kept
+back for the hop home, so the holder's own timeout answers before the
+requester's runs out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from bridge.model import BridgeError, Command, DeviceOffline, Outcome
+from bridge.transports import Exchange, Reply
+
+HOP_RESERVE = 0.1
+"""Seconds of a forwarded command's deadline kept for the answer's way back."""
+
+
+def _errors(base: type[BridgeError] = BridgeError) -> dict[str, type[BridgeError]]:
+    found = {base.code: base}
+    for sub in base.__subclasses__():
+        found.update(_errors(sub))
+    return found
+
+
+ERRORS = _errors()
+
+
+def request(device_id: str, command: Command, deadline: float) -> dict[str, Any]:
+    return {
+        "op": "request",
+        "device": device_id,
+        "command": asdict(command),
+        "deadline": max(deadline - HOP_RESERVE, 0.05),
+    }
+
+
+def command_of(message: dict[str, Any]) -> Command:
+    """The Command a requester sent (its own dataclass's fields, nothing else)."""
+    fields = message.get("command")
+    if not isinstance(fields, dict):
+        raise ValueError("no command")
+    return Command(**fields)
+
+
+def answer(reply: Reply | None, error: BridgeError | None, exchange: Exchange) -> dict[str, Any]:
+    body: dict[str, Any] = {"sent": exchange.sent, "received": exchange.received}
+    if error is not None:
+        body["error"] = {"code": error.code, "message": error.message}
+    elif reply is not None:
+        body["reply"] = {
+            "outcome": reply.outcome.value,
+            "value": reply.value,
+            "message": reply.message,
+            "ref": reply.ref,
+        }
+    return body
+
+
+def reply_of(body: dict[str, Any], exchange: Exchange) -> Reply:
+    """The holder's answer as this worker's Reply, or the core error it carried, raised."""
+    exchange.sent, exchange.received = body.get("sent"), body.get("received")
+    error = body.get("error")
+    if isinstance(error, dict):
+        cls = ERRORS.get(str(error.get("code")), BridgeError)
+        raise cls(str(error.get("message") or ""))
+    reply = body.get("reply")
+    if not isinstance(reply, dict):
+        raise DeviceOffline("the worker holding the device could not serve it")
+    return Reply(
+        Outcome(reply["outcome"]),
+        reply.get("value") or {},
+        reply.get("message") or "",
+        reply.get("ref"),
+    )

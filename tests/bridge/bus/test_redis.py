@@ -1,0 +1,97 @@
+"""The Redis bus against a real redis-server: the facts two workers must share.
+
+These calls are synchronous, so they run here without gevent's patching;
+calls between workers and notices are tested end to end on two gunicorn
+workers (tests/scaled).
+"""
+
+import time
+import uuid
+
+import pytest
+import redis
+
+from bridge.api.ratelimit import Buckets
+from bridge.bus.redis import RedisBus
+from bridge.ratelimit import EventLimiter
+
+
+@pytest.fixture
+def pair(redis_server):
+    """Two workers of one bridge (their own prefix in the shared Redis)."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(redis_server.url)
+    lost: dict[str, list[str]] = {"a": [], "b": []}
+    buses = []
+    for name in ("a", "b"):
+        bus = RedisBus(redis_server.url, name, prefix=prefix, hold_ttl=0.3, client=client)
+        bus.on_lost(lost[name].append)
+        buses.append(bus)
+    buses[0].lost, buses[1].lost = lost["a"], lost["b"]
+    return buses
+
+
+def test_a_replay_seen_by_one_worker_is_refused_by_the_other(pair):
+    a, b = pair
+    assert a.first_use("sinric:dev:token-1", ttl=5)
+    assert not b.first_use("sinric:dev:token-1", ttl=5)
+    assert b.first_use("sinric:dev:token-2", ttl=5)
+
+
+def test_n_workers_allow_one_burst_not_n(pair):
+    a, b = pair
+    buckets = [Buckets(a, rate=0.01, burst=4), Buckets(b, rate=0.01, burst=4)]
+    waits = [buckets[i % 2].take("key-1") for i in range(8)]
+    assert waits[:4] == [0.0] * 4
+    assert all(w > 0 for w in waits[4:])
+
+
+def test_event_spacing_is_shared_and_forgotten_with_the_device(pair):
+    a, b = pair
+    limiters = EventLimiter(a, 5, 60), EventLimiter(b, 5, 60)
+    assert limiters[0].allow("dev", "power", sensor=False)
+    assert not limiters[1].allow("dev", "power", sensor=False)
+    assert limiters[1].allow("dev", "brightness", sensor=False)
+    limiters[1].forget("dev")
+    assert limiters[0].allow("dev", "power", sensor=False)
+
+
+def test_the_newest_holder_wins_and_the_old_one_cannot_release_it(pair):
+    a, b = pair
+    a.hold(["d1", "d2"])
+    assert a.holder("d1") == "a"
+    b.hold(["d1"])
+    assert a.holder("d1") == "b"
+    assert a.release(["d1", "d2"]) == ["d2"]  # d1 is b's now: not a's to remove
+    assert b.holder("d1") == "b"
+    assert b.holder("d2") is None
+
+
+def test_renewal_keeps_a_holding_and_reports_what_was_taken(pair):
+    a, b = pair
+    a.hold(["d1", "d2"])
+    b.redis.set(f"{b.prefix}:dev:d2", "b")  # taken over behind a's back
+    key = f"{a.prefix}:dev:d1"
+    a.redis.pexpire(key, 50)  # about to expire
+    a.renew()
+    assert a.lost == ["d2"]
+    assert a.redis.pttl(key) > 200  # extended to the full time to live (300 ms) again
+    a.renew()
+    assert a.lost == ["d2"]  # lost once, not at every renewal
+
+
+def test_a_dead_workers_registrations_expire(pair):
+    a, b = pair
+    a.hold(["d1"])
+    time.sleep(0.5)  # a never renews: it died (the time to live is 0.3 s here)
+    assert b.holder("d1") is None
+
+
+def test_a_call_to_a_worker_nobody_listens_for_is_unreachable_and_clears_it(pair):
+    from bridge.bus import Unreachable
+
+    a, b = pair
+    b.hold(["d1"])  # b registered d1, but b's listener never started: b is gone
+    with pytest.raises(Unreachable):
+        a.call("b", {"op": "request", "device": "d1"}, 1.0)
+    assert a.holder("d1") is None
