@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 import orjson
 import requests
 
+from bridge.bus.facts import Facts
 from bridge.model import BridgeError, Command, Device, Result, StateChange, User
 from bridge.store.links import PlatformLinks
 
@@ -68,6 +69,9 @@ class AdapterContext:
     """This adapter's per-user link data (tokens, region), encrypted at rest."""
     unlink: Callable[[str], None]
     """Revoke the account link (the whole OAuth grant) an access token belongs to."""
+    facts: Facts
+    """Small per-user or per-device facts (pacing, a waiting directive), shared by every
+    worker: never keep such a fact in the adapter's own memory."""
 
     def setting(self, key: str, default: str = "") -> str:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""

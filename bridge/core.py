@@ -14,6 +14,7 @@ from adapters.base import Adapter, AdapterContext
 from bridge import plugins
 from bridge.api.ratelimit import Buckets
 from bridge.bus import open_bus
+from bridge.bus.facts import Facts
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.live import Notifier
@@ -103,6 +104,7 @@ class Bridge:
             log=logging.getLogger(f"adapters.{name}"),
             links=self.store.links(name),
             unlink=functools.partial(self.unlink, adapter=name),
+            facts=Facts(self.bus, name),
         )
 
     def unlink(self, access_token: str, adapter: str) -> None:

@@ -129,3 +129,19 @@ def test_a_second_server_on_the_same_database_refuses_with_one_line(tmp_path: Pa
     port = free_port()
     with serving(["make", "-s", "run"], {**env, "PORT": str(port)}, port) as served:
         assert served.health["ok"] is True  # the lock left with the first server
+
+
+def test_several_workers_without_the_redis_bus_are_refused_with_one_line(tmp_path: Path):
+    env = {
+        **os.environ,
+        "BRIDGE_DATABASE": str(tmp_path / "w.db"),
+        "BRIDGE_WORKERS": "2",
+        "PORT": str(free_port()),
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("BRIDGE_REDIS_URL", None)
+    server = gunicorn(env)
+    assert server.returncode != 0
+    [line] = [x for x in server.stderr.splitlines() if x.startswith("bridge:")]
+    assert "2 workers need the Redis bus: set BRIDGE_REDIS_URL" in line
+    assert "Traceback" not in server.stderr

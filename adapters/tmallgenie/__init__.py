@@ -16,7 +16,7 @@ from adapters.tmallgenie.models import (
     Salvage,
 )
 from adapters.tmallgenie.profiles import profile, state
-from adapters.tmallgenie.reports import Reports
+from adapters.tmallgenie.reports import PENDING_TTL, Reports, pending_key
 from bridge import boundary
 from bridge.model import BridgeError, Command, Device, InvalidCommand, Outcome, StateChange, User
 
@@ -73,8 +73,7 @@ class TmallGenieAdapter(Adapter):
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)
         self.deadline = float(context.setting("deadline", "1.8"))
-        self.pending: dict[tuple[str, str], dict] = {}
-        self.reports = Reports(context, self.pending)
+        self.reports = Reports(context)
 
     # -- directives ---------------------------------------------------------
 
@@ -180,11 +179,12 @@ class TmallGenieAdapter(Adapter):
         command = Command(device.id, action, value, instance, self.name)
         result = self.context.send_pending(user, command, self.deadline)
         if result.outcome is Outcome.PENDING:
-            self.pending[(device.id, action)] = {
+            asked = {
                 "name": name,
                 "message_id": header.get("messageId"),
                 "version": header.get("payLoadVersion"),
             }
+            self.context.facts.put(pending_key(device.id, action), asked, PENDING_TTL)
 
     def _query(self, header: dict, name: str, device: Device) -> dict:
         if not self.context.online(device):
@@ -231,11 +231,8 @@ class TmallGenieAdapter(Adapter):
             if isinstance(result, BridgeError):
                 outcome[device_id] = outcome[device_id] or from_core(result)
             elif result.outcome is Outcome.PENDING:
-                self.pending[(device_id, command.action)] = {
-                    "name": name,
-                    "message_id": header.get("messageId"),
-                    "version": 2,
-                }
+                asked = {"name": name, "message_id": header.get("messageId"), "version": 2}
+                self.context.facts.put(pending_key(device_id, command.action), asked, PENDING_TTL)
         return self._reply(
             header,
             "CorrectResponse",

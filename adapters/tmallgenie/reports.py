@@ -19,11 +19,20 @@ LIST_NOTIFY = "alibaba.ailabs.iot.device.list.update.notify"
 PROPERTY, ONLINE, EVENT = 1, 2, 3
 
 
+PENDING_TTL = 86400.0
+"""How long the directive behind a pending command is remembered (a Sigfox device
+may take hours to listen)."""
+
+
+def pending_key(device_id: str, action: str) -> str:
+    """The fact naming the directive that waits for a device's pending command."""
+    return f"pending:{device_id}:{action}"
+
+
 class Reports:
-    def __init__(self, context: AdapterContext, pending: dict[tuple[str, str], dict]) -> None:
+    def __init__(self, context: AdapterContext) -> None:
         self.context = context
         self.top = Top(context)
-        self.pending = pending  # (device id, action) -> the directive that is waiting
 
     def send(self, user: User, change: StateChange) -> None:
         link = self.context.links.get(user.id)
@@ -83,7 +92,7 @@ class Reports:
             )
 
     def _notify_control(self, device_id: str, change: StateChange, current: dict[str, Any]) -> None:
-        asked = self.pending.pop((device_id, change.action), None) or {}
+        asked = self.context.facts.pop(pending_key(device_id, change.action)) or {}
         ok = change.outcome == "ok"
         code = (
             "SUCCESS"

@@ -55,7 +55,6 @@ class XiaoduAdapter(Adapter):
         self.reports = Reports(context)
         self.deadline = float(context.setting("deadline", "7"))
         self._certs: dict[str, bytes] = {}
-        self._paused: dict[str, str] = {}
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
         try:
@@ -164,9 +163,9 @@ class XiaoduAdapter(Adapter):
         if action == "pause":  # remember which way they were moving, for "continue"
             current = self.context.state(device).get("mode:Blind.Movement", {}).get("value")
             if current in ("Open", "Close"):
-                self._paused[device.id] = current
+                self.context.facts.put(f"paused:{device.id}", current, ttl=86400.0)
         elif action == "continue":
-            moving = self._paused.pop(device.id, None)
+            moving = self.context.facts.pop(f"paused:{device.id}")
         step = command_for(action, payload, device, moving)
         command = Command(device.id, step.name, step.value, step.instance, self.name)
         # Answered or PENDING (a device that listens only later): DuerOS has no deferred

@@ -22,8 +22,8 @@ DEFAULT_URL = "https://xiaodu.baidu.com/saiya/smarthome"
 class Reports:
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
-        self.last_sent: dict[tuple[int, str, str], float] = {}
-        # DuerOS takes one changereport per attribute a minute.
+        # DuerOS takes one changereport per attribute a minute: when each went out is a
+        # shared fact, so several workers keep one pace.
         self.every = float(context.setting("attribute_interval", "60"))
 
     def send(self, user: User, change: StateChange) -> None:
@@ -57,8 +57,8 @@ class Reports:
             names.append("connectivity")
         wait = 0.0
         for name in names:
-            key = (user.id, device.id, name)
-            sent = self.last_sent.get(key, 0.0)
+            key = f"sent:{user.id}:{device.id}:{name}"
+            sent = float(self.context.facts.get(key) or 0.0)
             if sent >= change.at:
                 continue  # already reported since this change
             if time.time() - sent < self.every:
@@ -80,7 +80,7 @@ class Reports:
                     },
                 },
             )
-            self.last_sent[key] = time.time()
+            self.context.facts.put(key, time.time(), ttl=max(10 * self.every, 3600.0))
         if wait:
             raise RetryLater("DuerOS takes one report per attribute a minute", after=wait)
 

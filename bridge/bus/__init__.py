@@ -60,6 +60,15 @@ class Bus(ABC):
     def holder(self, device_id: str) -> str | None:
         """The worker that holds the device, if any does."""
 
+    @abstractmethod
+    def lead(self, role: str) -> bool:
+        """Take or keep `role` (one worker at a time, such as the broker session): True
+        while this worker has it. Call again within the hold time to keep it."""
+
+    @abstractmethod
+    def leader(self, role: str) -> str | None:
+        """The worker that has `role`, if any does."""
+
     def on_lost(self, callback: Callable[[str], None]) -> None:
         """`callback(device_id)` when another worker took a device this one held."""
         self._lost.append(callback)
@@ -97,6 +106,18 @@ class Bus(ABC):
     @abstractmethod
     def take(self, key: str, rate: float, burst: int) -> float:
         """A token bucket shared by all workers: 0 if one may go now, else seconds to wait."""
+
+    @abstractmethod
+    def put(self, key: str, value: Any, ttl: float) -> None:
+        """Keep a small JSON value for `ttl` seconds, for every worker."""
+
+    @abstractmethod
+    def get(self, key: str) -> Any:
+        """A value `put` earlier and not yet expired, or None."""
+
+    @abstractmethod
+    def pop(self, key: str) -> Any:
+        """`get` and remove in one step: of two workers, one gets the value."""
 
     # Live notices to every worker (this one too).
     @abstractmethod

@@ -6,13 +6,14 @@ import logging
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from bridge.bus import Bus, Handler, Listener, Message, Unreachable
 
 log = logging.getLogger(__name__)
 
 MAX_REMEMBERED = 200_000
-"""Replay tokens kept per time-to-live, at most (the oldest go first)."""
+"""Replay tokens kept per time-to-live, and values kept, at most (the oldest go first)."""
 
 
 class LocalBus(Bus):
@@ -24,6 +25,7 @@ class LocalBus(Bus):
         self._spaced: dict[str, dict[str, float]] = defaultdict(dict)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
+        self._values: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 
     def hold(self, device_ids: list[str]) -> None:
         self._held.update(device_ids)
@@ -35,6 +37,12 @@ class LocalBus(Bus):
 
     def holder(self, device_id: str) -> str | None:
         return self.worker if device_id in self._held else None
+
+    def lead(self, role: str) -> bool:
+        return True
+
+    def leader(self, role: str) -> str | None:
+        return self.worker
 
     def alive(self, worker: str) -> bool:
         return worker == self.worker
@@ -79,6 +87,26 @@ class LocalBus(Bus):
             return 0.0
         self._buckets[key] = (tokens, now)
         return (1 - tokens) / rate
+
+    def put(self, key: str, value: Any, ttl: float) -> None:
+        self._values.pop(key, None)
+        self._values[key] = (self.clock() + ttl, value)
+        while len(self._values) > MAX_REMEMBERED:
+            self._values.popitem(last=False)
+
+    def get(self, key: str) -> Any:
+        found = self._values.get(key)
+        if found is None:
+            return None
+        if found[0] <= self.clock():
+            del self._values[key]
+            return None
+        return found[1]
+
+    def pop(self, key: str) -> Any:
+        value = self.get(key)
+        self._values.pop(key, None)
+        return value
 
     def publish(self, topic: str, message: Message) -> None:
         for listener in self._listeners.get(topic, ()):

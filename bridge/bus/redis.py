@@ -59,6 +59,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+_LEAD = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
 _SPACED = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -107,9 +116,11 @@ class RedisBus(Bus):
         self._renew = self.redis.register_script(_RENEW)
         self._release = self.redis.register_script(_RELEASE)
         self._drop_if = self.redis.register_script(_DROP_IF)
+        self._lead = self.redis.register_script(_LEAD)
         self._spaced = self.redis.register_script(_SPACED)
         self._take = self.redis.register_script(_TAKE)
         self._held: set[str] = set()
+        self._roles: set[str] = set()
         self._calls: dict[str, AsyncResult] = {}
         self._handler: Handler | None = None
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
@@ -152,6 +163,23 @@ class RedisBus(Bus):
             found = self.redis.get(self._device_key(device_id))
         except redis.RedisError:
             log.warning("Redis is unreachable: devices on other workers look offline")
+            return None
+        return found.decode() if found is not None else None
+
+    def lead(self, role: str) -> bool:
+        key = f"{self.prefix}:lead:{role}"
+        try:
+            leading = bool(self._lead(keys=[key], args=[self.worker, _ms(self.hold_ttl)]))
+        except redis.RedisError:
+            log.warning("Redis is unreachable: %s is not led by this worker", role)
+            leading = False
+        (self._roles.add if leading else self._roles.discard)(role)
+        return leading
+
+    def leader(self, role: str) -> str | None:
+        try:
+            found = self.redis.get(f"{self.prefix}:lead:{role}")
+        except redis.RedisError:
             return None
         return found.decode() if found is not None else None
 
@@ -229,6 +257,17 @@ class RedisBus(Bus):
     def take(self, key: str, rate: float, burst: int) -> float:
         return float(self._take(keys=[f"{self.prefix}:tb:{key}"], args=[rate, burst]))
 
+    def put(self, key: str, value: Any, ttl: float) -> None:
+        self.redis.set(f"{self.prefix}:v:{key}", orjson.dumps(value), px=_ms(ttl))
+
+    def get(self, key: str) -> Any:
+        found = self.redis.get(f"{self.prefix}:v:{key}")
+        return orjson.loads(found) if found is not None else None
+
+    def pop(self, key: str) -> Any:
+        found = self.redis.getdel(f"{self.prefix}:v:{key}")
+        return orjson.loads(found) if found is not None else None
+
     # Notices
     def publish(self, topic: str, message: Message) -> None:
         self.redis.publish(f"{self.prefix}:t:{topic}", orjson.dumps(message))
@@ -249,6 +288,9 @@ class RedisBus(Bus):
         self._greenlets = []
         try:
             self.release(sorted(self._held))
+            roles = [f"{self.prefix}:lead:{role}" for role in self._roles]
+            if roles:
+                self._release(keys=roles, args=[self.worker])
             self.redis.delete(f"{self.prefix}:alive:{self.worker}")
         except redis.RedisError:
             log.warning("could not release this worker's devices; they expire on their own")

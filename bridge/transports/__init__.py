@@ -92,10 +92,6 @@ class Transport(ABC):
     """One way of reaching devices. Subclasses set `name` (the entry point's name)."""
 
     name: ClassVar[str]
-    placed: ClassVar[bool] = False
-    """Whether each device is held by one worker (a socket): then the others forward its
-    commands to that worker over the bus. Transports any worker reaches (a broker, an HTTP
-    callback) leave it False."""
 
     def __init__(self, context: TransportContext) -> None:
         self.context = context
@@ -120,7 +116,14 @@ class Transport(ABC):
 
     @abstractmethod
     def online(self, device_id: str) -> bool:
-        """Whether a command could be delivered now (an offline device is answered at once)."""
+        """Whether a command could be delivered now, by this worker or the one in `courier`
+        (an offline device is answered at once)."""
+
+    def courier(self, device_id: str) -> str | None:
+        """The other worker that must deliver this device's commands (it holds the device's
+        socket, or the broker session), or None when this worker can. The core forwards
+        them over the bus. Transports any worker reaches (HTTP callbacks) keep None."""
+        return None
 
     @abstractmethod
     def request(
@@ -133,8 +136,8 @@ class Transport(ABC):
         return 0
 
     def answers(self, device_ids: list[str], grace: float) -> bool:
-        """For placed transports: whether a live connection here holds any of these devices
-        and proves it within `grace` seconds (another worker asks before taking them over)."""
+        """Whether a live connection here holds any of these devices and proves it within
+        `grace` seconds (another worker asks before taking them over)."""
         return False
 
     def blueprint(self) -> Blueprint | None:

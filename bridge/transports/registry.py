@@ -46,32 +46,21 @@ class Transports:
             raise DeviceOffline(f"the {device.transport!r} transport is not running here")
         return transport
 
-    def _elsewhere(self, transport: Transport, device_id: str) -> str | None:
-        """The other worker holding a placed transport's device, if one does."""
-        if not (transport.placed and self.bus.shared):
-            return None
-        holder = self.bus.holder(device_id)
-        return holder if holder != self.bus.worker else None
-
     def online(self, device: Device) -> bool:
         transport = self.by_name.get(device.transport)
-        if transport is None:
-            return False
-        return transport.online(device.id) or self._elsewhere(transport, device.id) is not None
+        return transport is not None and transport.online(device.id)
 
     def request(
         self, device: Device, command: Command, deadline: float, exchange: Exchange
     ) -> Reply:
-        """Deliver here, or through the worker that holds the device, within `deadline`."""
+        """Deliver here, or through the worker that must deliver it, within `deadline`."""
         transport = self.of(device)
-        if transport.online(device.id):
-            return transport.request(device, command, deadline, exchange)
-        holder = self._elsewhere(transport, device.id)
-        if holder is None:
+        courier = transport.courier(device.id) if self.bus.shared else None
+        if courier is None or courier == self.bus.worker:
             return transport.request(device, command, deadline, exchange)
         message = forwarding.request(device.id, command, deadline)
         try:
-            body = self.bus.call(holder, message, deadline)
+            body = self.bus.call(courier, message, deadline)
         except Unreachable:
             raise DeviceOffline() from None
         except TimeoutError:
@@ -94,8 +83,8 @@ class Transports:
             if device is None:
                 raise DeviceOffline()
             transport = self.of(device)
-            if not transport.online(device.id):
-                raise DeviceOffline()
+            if transport.courier(device.id) not in (None, self.bus.worker):
+                raise DeviceOffline()  # not here any more: never forwarded twice
             command = forwarding.command_of(message)
             reply = transport.request(device, command, float(message["deadline"]), exchange)
         except BridgeError as exc:

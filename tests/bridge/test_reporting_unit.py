@@ -228,3 +228,20 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(tmp_path):
     [row] = after.outbox.due()
     assert row["change"]["properties"]["brightness"] == 20
     assert after.shadow.get(device.id)["brightness"]["value"] == 20
+
+
+def test_reports_a_crashed_server_had_claimed_are_delivered_after_its_restart(tmp_path):
+    path = str(tmp_path / "claimed.db")
+    before = Store(path, Vault("k"))
+    user, _ = before.users.create("alice", "password1")
+    crashed = Reporter(before, lambda: {}, retry_base=0.01, max_attempts=5, bus=LocalBus("old"))
+    before.outbox.add(["flaky"], user.id, "d" * 24, change(user.id).__dict__)
+    assert len(before.outbox.due(worker=crashed.bus.worker)) == 1  # taken, then the crash
+    after = Store(path, Vault("k"))
+    up = Flaky(0)
+    reporter = Reporter(after, lambda: {"flaky": up}, retry_base=0.01, max_attempts=5)
+    reporter.deliver_due()
+    assert up.delivered == []  # the old process's claim still stands ...
+    reporter.release_dead_claims()  # ... until the new one sees its claimer is gone
+    reporter.deliver_due()
+    assert [c.properties for c in up.delivered] == [{"powerState": "On"}]

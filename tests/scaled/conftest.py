@@ -1,4 +1,4 @@
-"""The bridge scaled out: two gunicorn workers sharing the Redis bus.
+"""The bridge scaled out: two gunicorn workers sharing the Redis bus (and a broker).
 
 These fixtures replace `server` and `store` for the tests in this folder, so
 the usual helpers (`connect`, `admin_send`, accounts) work on the scaled
@@ -14,7 +14,8 @@ import pytest
 import redis
 import requests
 from conftest import SECRET_KEY
-from servers import BridgeServer
+from mosquitto import Broker, Things, start_broker
+from servers import BridgeServer, free_port
 
 from bridge.secrets import Vault
 from bridge.store import Store
@@ -24,10 +25,12 @@ HOLD_TTL = 2.0
 
 @pytest.fixture(scope="session")
 def scaled_env(tmp_path_factory, server_env, redis_server) -> dict[str, str]:
-    db = tmp_path_factory.mktemp("bridge-scaled") / "bridge.db"
+    root = tmp_path_factory.mktemp("bridge-scaled")
     return {
         **server_env,
-        "BRIDGE_DATABASE": str(db),
+        "BRIDGE_DATABASE": str(root / "bridge.db"),
+        "BRIDGE_MQTT_DIR": str(root / "broker"),
+        "BRIDGE_MQTT_URL": f"mqtts://127.0.0.1:{free_port()}",
         "BRIDGE_WORKERS": "2",
         "BRIDGE_REDIS_URL": redis_server.url,
         "BRIDGE_REDIS_PREFIX": f"scaled{uuid.uuid4().hex[:6]}",
@@ -36,7 +39,21 @@ def scaled_env(tmp_path_factory, server_env, redis_server) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def server(scaled_env) -> Iterator[BridgeServer]:
+def broker(scaled_env, store) -> Iterator[Broker]:
+    started = start_broker(store, scaled_env)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def fleet(store, broker, tmp_path) -> Iterator[Things]:
+    made = Things(store, broker, tmp_path)
+    yield made
+    made.stop()
+
+
+@pytest.fixture(scope="session")
+def server(scaled_env, broker) -> Iterator[BridgeServer]:
     srv = BridgeServer(scaled_env).start()
     yield srv
     srv.stop()
@@ -73,8 +90,28 @@ class Workers:
                 return sorted(seen)
         raise AssertionError(f"only {seen} answered")
 
+    def send(self, worker: str | requests.Session, device_id: str, action: str, value=None):
+        """A command through the admin endpoint of the chosen worker (or its session)."""
+        body = {"device": device_id, "action": action, "value": value or {}}
+        session = self.on(worker) if isinstance(worker, str) else worker
+        with session:
+            return session.post(self.server.url + "/admin/api/send", json=body, timeout=15)
+
+    @staticmethod
+    def error(reply) -> str:
+        """The core error code of a refused send (its problem type's last part)."""
+        return reply.json()["type"].rsplit("/", 1)[-1]
+
+    def online(self, worker: str, device_id: str) -> bool:
+        with self.on(worker) as session:
+            url = f"{self.server.url}/admin/api/devices/{device_id}"
+            return session.get(url, timeout=5).json()["online"]
+
     def holder(self, device_id: str) -> str | None:
         return self.redis.get(f"{self.prefix}:dev:{device_id}")
+
+    def leader(self, role: str) -> str | None:
+        return self.redis.get(f"{self.prefix}:lead:{role}")
 
     def other(self, worker: str) -> str:
         return next(w for w in self.all() if w != worker)

@@ -11,17 +11,8 @@ import websocket
 from conftest import DEVICE_TIMEOUT
 from servers import eventually
 
+from bridge.secrets import hash_token
 from bridge.transports.sinric import protocol
-
-
-def send(session, server, device_id, action, value=None):
-    body = {"device": device_id, "action": action, "value": value or {}}
-    return session.post(server.url + "/admin/api/send", json=body, timeout=15)
-
-
-def error(reply) -> str:
-    """The core error code of a refused send (its problem type's last part)."""
-    return reply.json()["type"].rsplit("/", 1)[-1]
 
 
 @pytest.fixture
@@ -36,22 +27,23 @@ def test_a_command_at_the_worker_without_the_device_is_forwarded_to_it(
     server, light, held, workers
 ):
     online, holder = held
-    far = workers.on(workers.other(holder))
-    reply = send(far, server, light.id, "setPowerState", {"state": "On"})
+    far = workers.other(holder)
+    reply = workers.send(far, light.id, "setPowerState", {"state": "On"})
     assert reply.status_code == 200, reply.text
     assert reply.json()["value"] == {"state": "On"}
     assert online.virtual[light.id].state["powerState"] == "On"
-    near = workers.on(holder)
-    assert send(near, server, light.id, "setPowerState", {"state": "Off"}).json()["value"] == {
+    near = holder
+    assert workers.send(near, light.id, "setPowerState", {"state": "Off"}).json()["value"] == {
         "state": "Off"
     }
 
 
 def test_a_device_nobody_holds_is_offline_at_once_on_every_worker(server, light, workers):
     for worker in workers.all():
+        session = workers.on(worker)
         started = time.monotonic()
-        reply = send(workers.on(worker), server, light.id, "setPowerState", {"state": "On"})
-        assert error(reply) == "offline"
+        reply = workers.send(session, light.id, "setPowerState", {"state": "On"})
+        assert workers.error(reply) == "offline"
         assert time.monotonic() - started < DEVICE_TIMEOUT / 2
 
 
@@ -62,9 +54,9 @@ def test_a_slow_device_times_out_within_the_deadline_across_the_hop(
     holder = eventually(lambda: workers.holder(light.id))
     far = workers.on(workers.other(holder))
     started = time.monotonic()
-    reply = send(far, server, light.id, "setPowerState", {"state": "On"})
+    reply = workers.send(far, light.id, "setPowerState", {"state": "On"})
     took = time.monotonic() - started
-    assert error(reply) == "timeout"
+    assert workers.error(reply) == "timeout"
     assert DEVICE_TIMEOUT * 0.8 < took < DEVICE_TIMEOUT + 0.5
 
 
@@ -78,8 +70,8 @@ def test_a_disconnect_mid_wait_is_answered_at_once_across_the_hop(
     far = workers.on(workers.other(holder))
     threading.Timer(0.2, online.client.stop).start()
     started = time.monotonic()
-    reply = send(far, server, light.id, "setPowerState", {"state": "On"})
-    assert error(reply) == "disconnected"
+    reply = workers.send(far, light.id, "setPowerState", {"state": "On"})
+    assert workers.error(reply) == "disconnected"
     assert time.monotonic() - started < DEVICE_TIMEOUT * 0.9
 
 
@@ -92,7 +84,7 @@ def test_a_worker_that_dies_drops_its_devices_and_they_reconnect_elsewhere(
     assert online.client.connected.wait(15), "the device did not reconnect"
     eventually(lambda: workers.holder(light.id) not in {None, holder}, timeout=15)
     for worker in workers.all():
-        reply = send(workers.on(worker), server, light.id, "setPowerState", {"state": "On"})
+        reply = workers.send(worker, light.id, "setPowerState", {"state": "On"})
         assert reply.status_code == 200, reply.text
 
 
@@ -131,3 +123,80 @@ def test_a_replayed_event_sent_to_the_other_worker_is_refused(
     )
     assert "reused replyToken" in rows[0]["detail"]
     ws.close()
+
+
+def test_each_report_is_delivered_once_by_one_of_the_workers(account, store, connect, recorder):
+    lights = [store.devices.create(account.user.id, "light", f"Light {i}") for i in range(8)]
+    online = connect(account, lights)
+    for light in lights:
+        online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    ids = {light.id for light in lights}
+    eventually(lambda: {r["device"] for r in recorder.received} >= ids, timeout=10)
+    eventually(  # every report row is done: nobody can deliver it again
+        lambda: all(
+            row["delivered_at"]
+            for row in store.db["outbox"].rows_where("adapter = 'echo'")
+            if row["device_id"] in ids
+        )
+    )
+    delivered = [r["device"] for r in recorder.received if r["device"] in ids]
+    assert sorted(delivered) == sorted(ids)  # once each, not once per worker
+
+
+def test_a_stream_on_one_worker_sees_a_command_made_through_the_other(
+    account, light, connect, store, workers, server
+):
+    import json
+    import threading
+
+    connect(account, [light])
+    key, secret = store.keys.create(account.user.id, "inbound", ["light"])
+    first, second = workers.all()
+    token = (
+        workers.on(first)
+        .post(server.url + "/api/v1/token", auth=(key.id, secret), timeout=10)
+        .json()["access_token"]
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    events: list[dict] = []
+    ready = threading.Event()
+    stream = workers.on(first)
+
+    def listen():
+        with stream.get(server.url + "/api/v1/stream", stream=True, timeout=15, headers=auth) as r:
+            for line in r.iter_lines(decode_unicode=True):
+                if line.startswith(": connected"):
+                    ready.set()
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+                    if events[-1]["kind"] == "request":
+                        return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert ready.wait(10)
+    reply = workers.on(second).post(
+        f"{server.url}/api/v1/devices/{light.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "On"}},
+        headers=auth,
+        timeout=15,
+    )
+    assert reply.status_code == 200, reply.text
+    listener.join(10)
+    assert events and events[-1]["action"] == "setPowerState"
+
+
+def test_a_token_revoked_from_the_cli_is_refused_by_every_worker_at_once(
+    account, light, store, workers, server
+):
+    token = store.tokens.issue(account.user.id, "echo")
+    first, second = workers.all()
+    body = {"token": token, "op": "discover"}
+    for worker in (first, second):  # both have it cached now
+        assert workers.on(worker).post(server.url + "/voice/echo", json=body, timeout=10).ok
+    sessions = [workers.on(worker) for worker in (first, second)]
+    store.tokens.forget([hash_token(token)])  # as `bridge` would, from another process
+    time.sleep(0.25)  # workers look every 50 ms; the rest is a margin for a busy machine
+    for session in sessions:
+        reply = session.post(server.url + "/voice/echo", json=body, timeout=10)
+        assert reply.status_code == 401, reply.text

@@ -9,6 +9,11 @@ reported `error` object with the token is a refusal. Reported changes that
 no command asked for are device events. `connection_status` in reported
 (`connected`, or `disconnected` from a clean goodbye or the Last Will on
 `tcxn/things/<name>/shadow/update`) is the thing's reachability.
+
+With several workers, one at a time holds the broker session (the bus's
+role `transport:mqtt`, taken over within the hold time when its worker
+dies); the others forward their commands to it, and read reachability
+from the stored shadow.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+import gevent
 import orjson
 from gevent.lock import Semaphore
 
@@ -51,6 +57,8 @@ from bridge.transports.mqtt.shadow import (
 )
 from bridge.transports.mqtt.things import TRANSPORT
 
+ROLE = "transport:mqtt"
+"""The bus role of the worker that holds the broker session."""
 CONNECTION = "connection_status"
 ERROR = "error"
 
@@ -73,6 +81,7 @@ class MqttTransport(Transport):
         self._shadows: dict[str, Shadow] = {}
         self._pending: dict[str, dict[str, tuple[Command, dict[str, Any]]]] = {}
         self._turns: dict[str, Semaphore] = {}
+        self._leading: gevent.Greenlet | None = None
 
     @classmethod
     def commands(cls, open_store, settings) -> list[click.Command]:
@@ -91,9 +100,22 @@ class MqttTransport(Transport):
         return found
 
     def online(self, device_id: str) -> bool:
-        if self._client is None or not self._client.is_connected():
+        if self._client is not None:
+            if not self._client.is_connected():
+                return False
+            return self.shadow(device_id).reported.get(CONNECTION) == "connected"
+        if self.courier(device_id) is None:
             return False
-        return self.shadow(device_id).reported.get(CONNECTION) == "connected"
+        stored = Shadow.load(self.context.store.thing_shadows.get(device_id))
+        return stored.reported.get(CONNECTION) == "connected"
+
+    def courier(self, device_id: str) -> str | None:
+        """The worker holding the broker session, when it is not this one."""
+        bus = self.context.bus
+        if not bus.shared or self._client is not None:
+            return None
+        leader = bus.leader(ROLE)
+        return leader if leader != bus.worker else None
 
     def connected(self) -> int:
         return sum(1 for s in self._shadows.values() if s.reported.get(CONNECTION) == "connected")
@@ -356,8 +378,30 @@ class MqttTransport(Transport):
     # -- the broker connection ---------------------------------------------------------
 
     def start(self) -> None:
-        if not self.url or self._client is not None:
+        if not self.url or self._client is not None or self._leading is not None:
             return
+        if self.context.bus.shared:
+            self._leading = gevent.spawn(self._lead_forever)
+        else:
+            self._connect()
+
+    def _lead_forever(self) -> None:
+        """Hold the broker session while this worker has the role; let go when it has not."""
+        bus, every = self.context.bus, self.context.settings.hold_ttl / 3
+        while True:
+            try:
+                if bus.lead(ROLE):
+                    if self._client is None:
+                        self._shadows.clear()  # another worker may have served them since
+                        self._connect()
+                elif self._client is not None:
+                    self.context.log.warning("another worker holds the broker session now")
+                    self._disconnect()
+            except Exception:
+                self.context.log.exception("taking the broker session failed; will retry")
+            gevent.sleep(every)
+
+    def _connect(self) -> None:
         import paho.mqtt.client as mqtt
 
         from bridge.transports.mqtt.broker import BRIDGE_CN, FILES
@@ -405,6 +449,12 @@ class MqttTransport(Transport):
             self.context.log.exception("thing message failed")
 
     def stop(self) -> None:
+        if self._leading is not None:
+            self._leading.kill(block=False)
+            self._leading = None
+        self._disconnect()
+
+    def _disconnect(self) -> None:
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()

@@ -27,7 +27,6 @@ class _Detached(Response):
 
 class SinricTransport(Transport):
     name = "sinric"
-    placed = True
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
@@ -45,7 +44,15 @@ class SinricTransport(Transport):
         self._sweeper: gevent.Greenlet | None = None
 
     def online(self, device_id: str) -> bool:
-        return self.hub.online(device_id)
+        return self.hub.online(device_id) or self.courier(device_id) is not None
+
+    def courier(self, device_id: str) -> str | None:
+        """The worker holding the device's socket, when it is not this one."""
+        bus = self.context.bus
+        if not bus.shared or self.hub.online(device_id):
+            return None
+        holder = bus.holder(device_id)
+        return holder if holder != bus.worker else None
 
     def connected(self) -> int:
         return len(self.hub.by_device)

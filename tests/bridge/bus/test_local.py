@@ -41,3 +41,15 @@ def test_notices_reach_the_listeners_at_once_and_a_failing_one_costs_nothing():
     bus.subscribe("t", heard.append)
     bus.publish("t", {"x": 1})
     assert heard == [{"x": 1}]
+
+
+def test_values_expire_and_pop_takes_them_once():
+    clock = Clock()
+    bus = LocalBus("w", clock=clock)
+    bus.put("k", {"a": 1}, ttl=10)
+    assert bus.get("k") == {"a": 1}
+    clock.now = 11
+    assert bus.get("k") is None
+    bus.put("k", [1], ttl=10)
+    assert bus.pop("k") == [1]
+    assert bus.pop("k") is None

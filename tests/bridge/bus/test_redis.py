@@ -95,3 +95,24 @@ def test_a_call_to_a_worker_nobody_listens_for_is_unreachable_and_clears_it(pair
     with pytest.raises(Unreachable):
         a.call("b", {"op": "request", "device": "d1"}, 1.0)
     assert a.holder("d1") is None
+
+
+def test_an_adapters_facts_are_shared_scoped_and_taken_once(pair):
+    from bridge.bus.facts import Facts
+
+    a, b = pair
+    Facts(a, "genie").put("pending:d1:setPowerState", {"messageId": "m1"}, ttl=5)
+    assert Facts(b, "other").get("pending:d1:setPowerState") is None  # scoped by adapter
+    assert Facts(b, "genie").pop("pending:d1:setPowerState") == {"messageId": "m1"}
+    assert Facts(a, "genie").pop("pending:d1:setPowerState") is None
+
+
+def test_one_worker_leads_a_role_until_it_stops_renewing(pair):
+    a, b = pair
+    assert a.lead("transport:mqtt")
+    assert not b.lead("transport:mqtt")
+    assert a.lead("transport:mqtt")  # renewed
+    assert b.leader("transport:mqtt") == "a"
+    time.sleep(0.5)  # a stopped renewing (time to live 0.3 s)
+    assert b.lead("transport:mqtt")
+    assert a.leader("transport:mqtt") == "b"

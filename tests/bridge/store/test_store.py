@@ -175,3 +175,42 @@ def test_server_caches_notice_changes_made_by_another_process(tmp_path):
     with pytest.raises(InvalidToken):
         server.tokens.resolve(token)
     assert not server.notice_external_changes()
+
+
+def test_a_due_report_is_claimed_by_one_worker_and_a_dead_workers_claims_return(tmp_path):
+    path = str(tmp_path / "shared.db")
+    a, b = Store(path, Vault("k")), Store(path, Vault("k"))
+    a.outbox.add(["x", "y", "z"], 1, "d" * 24, {"action": "setPowerState"})
+    taken = a.outbox.due(worker="a")
+    assert len(taken) == 3
+    assert b.outbox.due(worker="b") == []  # nobody else gets them while a holds them
+    a.outbox.delivered(taken[0]["id"])
+    assert b.outbox.claimers() == {"a"}  # a died with two in hand
+    assert b.outbox.release("a") == 2
+    assert sorted(r["id"] for r in b.outbox.due(worker="b")) == [r["id"] for r in taken[1:]]
+    assert b.outbox.claimers() == {"b"}
+
+
+def test_workers_drop_each_others_stale_cache_entries_and_share_shadow_changes(tmp_path):
+    from fakes.bus import GroupBus
+
+    path = str(tmp_path / "shared.db")
+    group: list[GroupBus] = []
+    a, b = Store(path, Vault("k")), Store(path, Vault("k"))
+    for store, name in ((a, "a"), (b, "b")):
+        store.serve()
+        store.share(GroupBus(name, group))
+    alice, _ = a.users.create("alice", "password1")
+    lamp = a.devices.create(alice.id, "light", "Lamp")
+    token = a.tokens.issue(alice.id, "x")
+    assert b.tokens.resolve(token) == alice and b.devices.get(lamp.id) == lamp
+    assert b.shadow.values(lamp.id) == {}
+    a.shadow.update(lamp.id, {"powerState": "On"}, None, time.time())
+    a.writer.flush()
+    a.publish_changes()
+    assert b.shadow.values(lamp.id) == {"powerState": "On"}  # b's cached copy moved too
+    a.devices.rename(lamp.id, "Desk lamp")
+    a.tokens.forget([hash_token(token)])
+    assert b.devices.get(lamp.id).name == "Desk lamp"  # no data_version poll needed
+    with pytest.raises(InvalidToken):
+        b.tokens.resolve(token)
