@@ -30,6 +30,7 @@ bench: $(VENV)/.test
 	$(VENV)/bin/python bench/boundary.py
 	$(VENV)/bin/python bench/things.py
 	$(VENV)/bin/python bench/sigfox.py
+	$(VENV)/bin/python bench/scaleout.py
 
 # The long fuzzing profile: at least 10,000 inputs per entry point, and a table of results.
 fuzz: $(VENV)/.test

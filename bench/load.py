@@ -1,10 +1,12 @@
 """Drive concurrent POSTs at one URL for a while; print rate and latency as JSON.
 
-python bench/load.py URL BODIES_FILE --concurrency C --seconds S [--alexa]
+python bench/load.py URL BODIES_FILE --concurrency C --seconds S [--alexa] [--worker ID]
 
 A reply counts when it says it succeeded: `{"ok": true}`, or with --alexa an
 `Alexa.Response`; with --alexa every 100th reply is kept and validated against
 Amazon's schema after the timed run (the result says how many failed).
+With --worker, every connection is one that the named bridge worker serves
+(each client keeps one keep-alive connection, chosen by asking /healthz).
 """
 
 from __future__ import annotations
@@ -66,6 +68,19 @@ def invalid(samples: list[dict]) -> int:
     return sum(not validator.is_valid(body) for body in samples)
 
 
+async def on_worker(url: str, worker: str, tries: int = 400) -> aiohttp.ClientSession:
+    """A client whose one keep-alive connection the given worker serves."""
+    health = url.split("/", 3)
+    health = "/".join(health[:3]) + "/healthz"
+    for _ in range(tries):
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
+        async with session.get(health) as reply:
+            if (await reply.json())["worker"] == worker:
+                return session
+        await session.close()
+    raise RuntimeError(f"no connection reached worker {worker}")
+
+
 async def run(
     url: str,
     bodies: list[dict],
@@ -73,19 +88,24 @@ async def run(
     seconds: float,
     warmup: float,
     ok: Callable[[dict, int], bool],
+    worker_id: str | None = None,
 ) -> dict:
     latencies: list[float] = []
     errors = 0
     # From a random place: a warm-up run and the measured one then send different bodies
     # (callbacks de-duplicate frames; a repeated one would be the cheap path).
     cycle = itertools.islice(itertools.cycle(bodies), random.randrange(len(bodies)), None)
+    if worker_id:
+        sessions = [await on_worker(url, worker_id) for _ in range(concurrency)]
+    else:
+        shared = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
+        sessions = [shared] * concurrency
     start = time.monotonic()
     measure_from = start + warmup
     stop = measure_from + seconds
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    try:
 
-        async def worker() -> None:
+        async def worker(session: aiohttp.ClientSession) -> None:
             nonlocal errors
             while (now := time.monotonic()) < stop:
                 async with session.post(url, json=next(cycle)) as reply:
@@ -97,7 +117,10 @@ async def run(
                     else:
                         errors += 1
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(session) for session in sessions))
+    finally:
+        for session in set(sessions):
+            await session.close()
     latencies.sort()
     count = len(latencies)
     return {
@@ -118,12 +141,15 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--alexa", action="store_true", help="bodies are Alexa directives")
     parser.add_argument("--any-body", action="store_true", help="2xx is success, whatever body")
+    parser.add_argument("--worker", help="use only connections this bridge worker serves")
     args = parser.parse_args()
     with open(args.bodies) as fh:
         bodies = json.load(fh)
     samples: list[dict] = []
     ok = checker(args.alexa, samples, args.any_body)
-    result = asyncio.run(run(args.url, bodies, args.concurrency, args.seconds, args.warmup, ok))
+    result = asyncio.run(
+        run(args.url, bodies, args.concurrency, args.seconds, args.warmup, ok, args.worker)
+    )
     if args.alexa:
         result.update(validated=len(samples), invalid=invalid(samples))
     print(json.dumps(result))

@@ -87,8 +87,13 @@ def worker_rss_kb(master: subprocess.Popen) -> int:
 
 
 def worker_cpu_seconds(master: subprocess.Popen) -> float:
-    fields = Path(f"/proc/{worker_pid(master)}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of all the master's workers (user and system)."""
+    total = 0
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def load(

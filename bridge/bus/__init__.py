@@ -69,6 +69,10 @@ class Bus(ABC):
     def leader(self, role: str) -> str | None:
         """The worker that has `role`, if any does."""
 
+    def mistaken(self, device_id: str) -> None:
+        """The worker `holder` named did not hold the device (forget what was believed)."""
+        return None
+
     def on_lost(self, callback: Callable[[str], None]) -> None:
         """`callback(device_id)` when another worker took a device this one held."""
         self._lost.append(callback)

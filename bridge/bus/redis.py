@@ -13,12 +13,19 @@ topics `<prefix>:t:*`.
 
 Times inside scripts come from Redis's own clock, so hosts whose clocks
 disagree still share one limit.
+
+Each worker keeps who holds which device in memory for `PLACED_TTL`,
+refreshed by the notices every worker publishes on `<prefix>:placed` when
+it takes or lets go of devices: a command for a device on another worker
+then costs no lookup. A stale entry costs one offline answer at worst (the
+worker named answers that it does not hold it, and the entry is dropped).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -94,6 +101,69 @@ return tostring(wait)
 """
 
 
+MAX_PLACED = 500_000
+"""Holders remembered at most (then the memory starts over)."""
+PLACED_TTL = 2.0
+"""Seconds a worker trusts its copy of a device's holder without asking Redis."""
+POOL_SIZE = 50
+"""Redis connections per worker (one more listens for pub/sub)."""
+
+
+class Publisher:
+    """Publishes from many greenlets, sent together: one pipeline for all that wait.
+
+    A command forwarded to another worker is two publishes (the call, the
+    answer); each alone costs a round trip and the client's per-command work.
+    Under load, those waiting at one moment go out in one pipeline instead.
+    Until `start`, each publish goes out on its own.
+    """
+
+    MAX_BATCH = 500
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._queue: list[tuple[str, bytes, AsyncResult]] = []
+        self._wake = Event()
+        self._greenlet: gevent.Greenlet | None = None
+
+    def publish(self, channel: str, data: bytes) -> int:
+        """Subscribers that received it (0: nobody listens on that channel)."""
+        if self._greenlet is None:
+            return int(self.client.publish(channel, data))
+        done = AsyncResult()
+        self._queue.append((channel, data, done))
+        self._wake.set()
+        return int(done.get())
+
+    def start(self) -> None:
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=True, timeout=2)
+            self._greenlet = None
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch = self._queue[: self.MAX_BATCH]
+                del self._queue[: self.MAX_BATCH]
+                pipe = self.client.pipeline(transaction=False)
+                for channel, data, _ in batch:
+                    pipe.publish(channel, data)
+                try:
+                    results = pipe.execute()
+                except redis.RedisError as exc:
+                    for _, _, done in batch:
+                        done.set_exception(exc)
+                    continue
+                for (_, _, done), received in zip(batch, results, strict=True):
+                    done.set(received)
+
+
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
@@ -110,9 +180,17 @@ class RedisBus(Bus):
         super().__init__(worker)
         self.prefix = prefix
         self.hold_ttl = hold_ttl
-        self.redis = client or redis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        # Greenlets wait their turn for a connection instead of failing at the pool's size.
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=POOL_SIZE,
+            timeout=5,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+            health_check_interval=30,
         )
+        self.redis = client or redis.Redis(connection_pool=pool)
+        self.publisher = Publisher(self.redis)
         self._renew = self.redis.register_script(_RENEW)
         self._release = self.redis.register_script(_RELEASE)
         self._drop_if = self.redis.register_script(_DROP_IF)
@@ -126,6 +204,8 @@ class RedisBus(Bus):
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
         self._greenlets: list[gevent.Greenlet] = []
         self._ready = Event()
+        self._placed: dict[str, tuple[str | None, float]] = {}
+        self._placed_channel = f"{prefix}:placed"
 
     @property
     def shared(self) -> bool:
@@ -146,6 +226,7 @@ class RedisBus(Bus):
             pipe.set(self._device_key(device_id), self.worker, px=_ms(self.hold_ttl), get=True)
         previous = pipe.execute()
         self._held.update(device_ids)
+        self._announce(self.worker, device_ids)
         for device_id, before in zip(device_ids, previous, strict=True):
             if before is not None and before.decode() != self.worker:
                 self._send(before.decode(), {"t": "lost", "device": device_id})
@@ -155,16 +236,44 @@ class RedisBus(Bus):
             return []
         self._held.difference_update(device_ids)
         keys = [self._device_key(d) for d in device_ids]
-        released = self._release(keys=keys, args=[self.worker])
-        return [device_ids[i - 1] for i in released]
+        released = [device_ids[i - 1] for i in self._release(keys=keys, args=[self.worker])]
+        if released:
+            self._announce(None, released)
+        return released
+
+    def _announce(self, worker: str | None, device_ids: list[str]) -> None:
+        """Tell every worker (this one too) who holds these devices now."""
+        self._placed_here(worker, self.worker, device_ids)
+        notice = {"w": worker, "by": self.worker, "d": device_ids}
+        self.publisher.publish(self._placed_channel, orjson.dumps(notice))
+
+    def _placed_here(self, worker: str | None, by: str, device_ids: list[str]) -> None:
+        if len(self._placed) > MAX_PLACED:
+            self._placed.clear()
+        until = time.monotonic() + PLACED_TTL
+        for device_id in device_ids:
+            if worker is None:
+                known = self._placed.get(device_id)
+                if known is not None and known[0] not in (by, None):
+                    continue  # released by a worker that no longer held it: a late notice
+            self._placed[device_id] = (worker, until)
 
     def holder(self, device_id: str) -> str | None:
+        known = self._placed.get(device_id)
+        if known is not None and known[1] > time.monotonic():
+            return known[0]
         try:
             found = self.redis.get(self._device_key(device_id))
         except redis.RedisError:
             log.warning("Redis is unreachable: devices on other workers look offline")
             return None
-        return found.decode() if found is not None else None
+        worker = found.decode() if found is not None else None
+        self._placed[device_id] = (worker, time.monotonic() + PLACED_TTL)
+        return worker
+
+    def mistaken(self, device_id: str) -> None:
+        """The worker named for a device did not hold it: ask Redis next time."""
+        self._placed.pop(device_id, None)
 
     def lead(self, role: str) -> bool:
         key = f"{self.prefix}:lead:{role}"
@@ -225,13 +334,14 @@ class RedisBus(Bus):
         """Nobody listens for that worker: its registration of the device is stale."""
         device_id = message.get("device")
         if isinstance(device_id, str):
+            self.mistaken(device_id)
             self._drop_if(keys=[self._device_key(device_id)], args=[worker])
 
     def serve(self, handler: Handler) -> None:
         self._handler = handler
 
     def _send(self, worker: str, envelope: Message) -> bool:
-        return bool(self.redis.publish(self._channel(worker), orjson.dumps(envelope)))
+        return bool(self.publisher.publish(self._channel(worker), orjson.dumps(envelope)))
 
     def _answer(self, envelope: Message) -> None:
         handler = self._handler
@@ -270,7 +380,7 @@ class RedisBus(Bus):
 
     # Notices
     def publish(self, topic: str, message: Message) -> None:
-        self.redis.publish(f"{self.prefix}:t:{topic}", orjson.dumps(message))
+        self.publisher.publish(f"{self.prefix}:t:{topic}", orjson.dumps(message))
 
     def subscribe(self, topic: str, listener: Listener) -> None:
         self._listeners[topic].append(listener)
@@ -279,6 +389,7 @@ class RedisBus(Bus):
     def start(self) -> None:
         if not self._greenlets:
             self.renew()
+            self.publisher.start()
             self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._keep_holding)]
             self._ready.wait(10)
 
@@ -286,6 +397,7 @@ class RedisBus(Bus):
         for greenlet in self._greenlets:
             greenlet.kill(block=True, timeout=2)
         self._greenlets = []
+        self.publisher.stop()
         try:
             self.release(sorted(self._held))
             roles = [f"{self.prefix}:lead:{role}" for role in self._roles]
@@ -308,8 +420,9 @@ class RedisBus(Bus):
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(self._channel(self.worker))
+                pubsub.subscribe(self._channel(self.worker), self._placed_channel)
                 pubsub.psubscribe(f"{self.prefix}:t:*")
+                self._placed.clear()  # notices may have been missed while away
                 self._ready.set()
                 delay = 0.1
                 for raw in pubsub.listen():
@@ -331,6 +444,11 @@ class RedisBus(Bus):
             topic = raw["channel"].decode().rsplit(":t:", 1)[-1]
             for listener in self._listeners.get(topic, ()):
                 gevent.spawn(self._notice, topic, listener, data)
+            return
+        if raw["channel"] == self._placed_channel.encode():
+            devices = data.get("d")
+            if isinstance(devices, list):
+                self._placed_here(data.get("w"), str(data.get("by")), [str(d) for d in devices])
             return
         kind = data.get("t")
         if kind == "call":

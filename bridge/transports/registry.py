@@ -65,6 +65,8 @@ class Transports:
             raise DeviceOffline() from None
         except TimeoutError:
             raise DeviceTimeout() from None
+        if body.get("moved"):
+            self.bus.mistaken(device.id)
         return forwarding.reply_of(body, exchange)
 
     def serve(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -83,8 +85,9 @@ class Transports:
             if device is None:
                 raise DeviceOffline()
             transport = self.of(device)
-            if transport.courier(device.id) not in (None, self.bus.worker):
-                raise DeviceOffline()  # not here any more: never forwarded twice
+            if transport.courier(device.id) is not None or not transport.online(device.id):
+                # Not here (any more): never forwarded twice; the asker's belief was stale.
+                return {**forwarding.answer(None, DeviceOffline(), exchange), "moved": True}
             command = forwarding.command_of(message)
             reply = transport.request(device, command, float(message["deadline"]), exchange)
         except BridgeError as exc:

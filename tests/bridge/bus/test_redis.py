@@ -56,15 +56,33 @@ def test_event_spacing_is_shared_and_forgotten_with_the_device(pair):
     assert limiters[0].allow("dev", "power", sensor=False)
 
 
+def registered(bus, device_id):
+    """What Redis says (the workers' own copies are refreshed by notices, not running here)."""
+    found = bus.redis.get(f"{bus.prefix}:dev:{device_id}")
+    return found.decode() if found else None
+
+
 def test_the_newest_holder_wins_and_the_old_one_cannot_release_it(pair):
     a, b = pair
     a.hold(["d1", "d2"])
-    assert a.holder("d1") == "a"
+    assert a.holder("d1") == "a" == registered(a, "d1")
     b.hold(["d1"])
-    assert a.holder("d1") == "b"
+    assert registered(a, "d1") == "b"
     assert a.release(["d1", "d2"]) == ["d2"]  # d1 is b's now: not a's to remove
-    assert b.holder("d1") == "b"
-    assert b.holder("d2") is None
+    assert registered(b, "d1") == "b" and b.holder("d1") == "b"
+    assert registered(b, "d2") is None
+
+
+def test_a_workers_copy_of_the_holders_follows_the_notices_and_a_late_release(pair):
+    a, b = pair
+    assert b.holder("d1") is None
+    b._placed_here("a", "a", ["d1"])  # a's notice: it took d1
+    assert b.holder("d1") == "a"
+    b._placed_here("c", "c", ["d1"])  # c took it over; a's release arrives late:
+    b._placed_here(None, "a", ["d1"])
+    assert b.holder("d1") == "c"
+    b.mistaken("d1")
+    assert b.holder("d1") is None  # asked Redis again
 
 
 def test_renewal_keeps_a_holding_and_reports_what_was_taken(pair):
@@ -94,7 +112,7 @@ def test_a_call_to_a_worker_nobody_listens_for_is_unreachable_and_clears_it(pair
     b.hold(["d1"])  # b registered d1, but b's listener never started: b is gone
     with pytest.raises(Unreachable):
         a.call("b", {"op": "request", "device": "d1"}, 1.0)
-    assert a.holder("d1") is None
+    assert registered(a, "d1") is None and a.holder("d1") is None
 
 
 def test_an_adapters_facts_are_shared_scoped_and_taken_once(pair):
