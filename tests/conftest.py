@@ -18,6 +18,7 @@ from fakes.taobao import APP_SECRET as TOP_APP_SECRET
 from fakes.taobao import SKILL_ID as TOP_SKILL_ID
 from fakes.taobao import FakeTaobao
 from linking import Platform
+from postgres import PostgresServer
 from servers import STATE_EVENT_INTERVAL, BridgeServer, Recorder, RedisServer
 from tls import make_ca_and_server_cert
 
@@ -41,6 +42,17 @@ def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
     """One real Redis for the session; each user takes a prefix of its own."""
     try:
         server = RedisServer(tmp_path_factory.mktemp("redis"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the session; each user takes a database of its own."""
+    try:
+        server = PostgresServer()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
     yield server

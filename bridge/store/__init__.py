@@ -1,7 +1,8 @@
-"""Storage: SQLite (WAL) through sqlite-utils, the embedded default.
+"""Storage: SQLite (WAL) through sqlite-utils, the embedded default, or PostgreSQL.
 
-Everything the bridge keeps goes through this package, so a later backend
-(PostgreSQL) replaces one package, not the callers.
+Everything the bridge keeps goes through this package: the repositories
+speak one small dialect (`sql`), and `BRIDGE_DATABASE` chooses the backend
+(a path, or a `postgresql://` URL).
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from bridge.bus import Bus
 from bridge.model import BridgeError
 from bridge.secrets import Vault
+from bridge.store import postgres_schema
 from bridge.store.cache import Cache
 from bridge.store.certificates import Certificates
 from bridge.store.clients import Clients
@@ -32,6 +32,7 @@ from bridge.store.pending import PendingCommands
 from bridge.store.schema import migrations
 from bridge.store.shadow import Shadow
 from bridge.store.sigfox import SigfoxStore
+from bridge.store.sql import PostgresDatabase, SqliteDatabase, is_postgres
 from bridge.store.thing_shadows import ThingShadows
 from bridge.store.tokens import Tokens
 from bridge.store.users import Users
@@ -61,23 +62,34 @@ def _private(path: Path) -> None:
             file.chmod(0o600)
 
 
+def _sqlite(path: str) -> SqliteDatabase:
+    if path != ":memory:":
+        _private(Path(path))
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = SqliteDatabase(conn)
+    if path != ":memory:":
+        db.enable_wal()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint = 4000")  # fewer checkpoint fsyncs
+    migrations.apply(db)
+    return db
+
+
+def _postgres(url: str) -> PostgresDatabase:
+    db = PostgresDatabase(url, {})
+    db.keys.update(postgres_schema.apply(db))
+    return db
+
+
 class Store:
     """One open database and the repositories over it."""
 
     def __init__(self, path: str, vault: Vault, clock: Callable[[], float] = time.time) -> None:
         self.vault = vault
         self.path = path
-        if path != ":memory:":
-            _private(Path(path))
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("PRAGMA foreign_keys = ON")
-        self.db = Database(conn)
-        if path != ":memory:":
-            self.db.enable_wal()
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA wal_autocheckpoint = 4000")  # fewer checkpoint fsyncs
-        migrations.apply(self.db)
+        self.db = _postgres(path) if is_postgres(path) else _sqlite(path)
         self._data_version = 0
         self._links: dict[str, PlatformLinks] = {}
         self._bus: Bus | None = None
@@ -109,7 +121,7 @@ class Store:
         Starting anyway would serve every device as unknown and fail later,
         deep in a command; one line now says what to restore.
         """
-        row = self.db.conn.execute("select app_secret from users limit 1").fetchone()
+        row = self.db.execute("select app_secret from users limit 1").fetchone()
         if row is None:
             return
         try:
@@ -201,7 +213,7 @@ class Store:
         return True
 
     def _version(self) -> int:
-        return self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+        return self.db.version()
 
     def close(self) -> None:
         self.writer.flush()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from sqlite_utils import Database
-
 from bridge.secrets import Vault
+from bridge.store.sql import Database
 
 
 class Certificates:
@@ -16,14 +15,14 @@ class Certificates:
 
     def authority(self, name: str) -> tuple[str, str] | None:
         """A CA's certificate and private key (PEM), or None before its first use."""
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select cert_pem, key_secret from authorities where name = ?", (name,)
         ).fetchone()
         return (row[0], self.vault.decrypt(row[1])) if row else None
 
     def save_authority(self, name: str, cert_pem: str, key_pem: str) -> bool:
         """Keep a new CA, its key encrypted; False when one of that name exists (keep it)."""
-        inserted = self.db.conn.execute(
+        inserted = self.db.execute(
             "insert or ignore into authorities (name, cert_pem, key_secret, created_at)"
             " values (?, ?, ?, ?)",
             (name, cert_pem, self.vault.encrypt(key_pem), time.time()),
@@ -47,14 +46,14 @@ class Certificates:
 
         Also when the device is deleted: its certificate must open nothing any more.
         """
-        cursor = self.db.conn.execute(
+        cursor = self.db.execute(
             "update certificates set revoked_at = ? where device_id = ? and revoked_at is null",
             (time.time(), device_id),
         )
         return cursor.rowcount
 
     def revoked(self, authority: str) -> list[tuple[int, float]]:
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             "select serial, revoked_at from certificates"
             " where authority = ? and revoked_at is not null order by revoked_at",
             (authority,),

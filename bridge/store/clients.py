@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlite_utils import Database
-
 from bridge.model import BridgeError
 from bridge.secrets import hash_token, new_token
+from bridge.store.sql import Database, IntegrityError
 
 
 class ClientExists(BridgeError):
@@ -77,12 +75,12 @@ class Clients:
                     "adapter": client.adapter,
                 }
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise ClientExists(f"client {name!r} exists") from None
         return client, secret
 
     def get(self, client_id: str) -> Client | None:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select client_id, name, secret_hash, redirect_uris, coalesce(adapter, name)"
             " from oauth_clients where client_id = ?",
             (client_id,),
@@ -90,7 +88,7 @@ class Clients:
         return Client(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4]) if row else None
 
     def list(self) -> list[Client]:
-        rows = self.db.conn.execute("select client_id from oauth_clients order by name")
+        rows = self.db.execute("select client_id from oauth_clients order by name")
         return [c for (client_id,) in rows.fetchall() if (c := self.get(client_id))]
 
     def bind(self, name_or_id: str, adapter: str) -> Client:

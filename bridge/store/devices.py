@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import replace
-
-from sqlite_utils import Database
 
 from bridge import catalog
 from bridge.model import DEFAULT_TRANSPORT, BridgeError, Device, NoSuchDevice
 from bridge.secrets import new_device_id
 from bridge.store.cache import Cache
 from bridge.store.shadow import Shadow
+from bridge.store.sql import Database, IntegrityError
 
 DEVICE_ID = re.compile(r"^[0-9a-f]{24}$")
 
@@ -69,14 +67,14 @@ class Devices:
                     "created_at": time.time(),
                 }
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise DeviceExists(f"device {device.id} exists") from None
         return device
 
     def get(self, device_id: str) -> Device | None:
         device = self.cache.get(device_id)
         if device is None:
-            row = self.db.conn.execute(
+            row = self.db.execute(
                 "select id, user_id, type, name, room, transport from devices where id = ?",
                 (device_id,),
             ).fetchone()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from bridge.secrets import hash_token
+from bridge.store.sql import Database
 
 
 @dataclass(frozen=True)
@@ -68,14 +67,14 @@ class Grants:
         )
 
     def code(self, code: str) -> Code | None:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select * from oauth_codes where code_hash = ?", (hash_token(code),)
         ).fetchone()
         return Code(*row) if row else None
 
     def use_code(self, code: Code) -> bool:
         """Mark a code used; False if it already was (a replay)."""
-        cursor = self.db.conn.execute(
+        cursor = self.db.execute(
             "update oauth_codes set used_at = ? where code_hash = ? and used_at is null",
             (time.time(), code.code_hash),
         )
@@ -104,7 +103,7 @@ class Grants:
         )
 
     def refresh(self, refresh_token: str) -> Refresh | None:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select refresh_hash, user_id, client_id, scope, grant_id, expires_at"
             " from refresh_tokens where refresh_hash = ?",
             (hash_token(refresh_token),),
@@ -112,7 +111,7 @@ class Grants:
         return Refresh(*row) if row else None
 
     def drop_refresh(self, refresh: Refresh) -> None:
-        self.db.conn.execute(
+        self.db.execute(
             "delete from refresh_tokens where refresh_hash = ?", (refresh.refresh_hash,)
         )
 
@@ -120,18 +119,18 @@ class Grants:
         """Delete every token of a grant; return the access token hashes deleted."""
         hashes = [
             h
-            for (h,) in self.db.conn.execute(
+            for (h,) in self.db.execute(
                 "select token_hash from tokens where grant_id = ?", (grant_id,)
             )
         ]
         with self.db.atomic():
-            self.db.conn.execute("delete from tokens where grant_id = ?", (grant_id,))
-            self.db.conn.execute("delete from refresh_tokens where grant_id = ?", (grant_id,))
+            self.db.execute("delete from tokens where grant_id = ?", (grant_id,))
+            self.db.execute("delete from refresh_tokens where grant_id = ?", (grant_id,))
         return hashes
 
     def of_user(self, user_id: int) -> list[str]:
         """The ids of every grant (account link) a user has given."""
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             "select distinct grant_id from refresh_tokens where user_id = ? union"
             " select distinct grant_id from tokens where user_id = ? and grant_id is not null",
             (user_id, user_id),

@@ -7,12 +7,11 @@ import json
 import time
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from bridge import catalog
 from bridge.model import BridgeError, Device, ExpiredToken, InvalidToken, MissingToken
 from bridge.secrets import hash_token, new_token
 from bridge.store.devices import DEVICE_ID
+from bridge.store.sql import Database
 
 PURPOSES = ("inbound", "read")
 
@@ -98,20 +97,18 @@ class Keys:
         return self.get(key_id), secret
 
     def get(self, key_id: str) -> Key:
-        row = self.db.conn.execute(SELECT + " where id = ?", (key_id,)).fetchone()
+        row = self.db.execute(SELECT + " where id = ?", (key_id,)).fetchone()
         if row is None:
             raise NoSuchKey(f"no key {key_id}")
         return _key(row)
 
     def of_user(self, user_id: int) -> list[Key]:
-        rows = self.db.conn.execute(SELECT + " where user_id = ? order by created_at", (user_id,))
+        rows = self.db.execute(SELECT + " where user_id = ? order by created_at", (user_id,))
         return [_key(r) for r in rows.fetchall()]
 
     def check_secret(self, key_id: str, secret: str) -> Key | None:
         """The key if the secret is right and the key enabled (constant-time compare)."""
-        row = self.db.conn.execute(
-            "select secret_hash from api_keys where id = ?", (key_id,)
-        ).fetchone()
+        row = self.db.execute("select secret_hash from api_keys where id = ?", (key_id,)).fetchone()
         ok = row is not None and hmac.compare_digest(row[0], hash_token(secret))
         key = self.get(key_id) if ok else None
         return key if key and not key.disabled else None
@@ -145,7 +142,7 @@ class Keys:
         """The key behind a bearer token; a disabled or deleted key fails at once."""
         if not token:
             raise MissingToken()
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select api_tokens.expires_at, api_keys.id, api_keys.disabled from api_tokens"
             " join api_keys on api_keys.id = api_tokens.key_id where token_hash = ?",
             (hash_token(token[:512]),),

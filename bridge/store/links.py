@@ -6,10 +6,9 @@ import json
 import time
 from typing import Any
 
-from sqlite_utils import Database
-
 from bridge.secrets import Vault
 from bridge.store.cache import Cache
+from bridge.store.sql import Database
 
 UNLINKED: dict[str, Any] = {}
 
@@ -27,7 +26,7 @@ class PlatformLinks:
         """The link's data, or None when the user has not linked or has unlinked."""
         hit = self.cache.get(user_id)
         if hit is None:
-            row = self.db.conn.execute(
+            row = self.db.execute(
                 "select data from platform_links where adapter = ? and user_id = ?"
                 " and revoked_at is null",
                 (self.adapter, user_id),
@@ -52,7 +51,7 @@ class PlatformLinks:
 
     def status(self, user_id: int) -> tuple[float | None, str | None] | None:
         """(revoked_at, reason) of the user's link, or None when they never linked."""
-        return self.db.conn.execute(
+        return self.db.execute(
             "select revoked_at, reason from platform_links where adapter = ? and user_id = ?",
             (self.adapter, user_id),
         ).fetchone()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlite_utils import Database
+from bridge.store.sql import Database
 
 WINDOW = 900.0  # failures older than 15 minutes are forgiven
 
@@ -30,7 +30,7 @@ class Logins:
         )
 
     def succeeded(self, attempt_id: int) -> None:
-        self.db.conn.execute("update login_attempts set success = 1 where rowid = ?", (attempt_id,))
+        self.db.execute("update login_attempts set success = 1 where id = ?", (attempt_id,))
 
     def failures(self, column: str, value: str, now: float | None = None) -> tuple[int, float]:
         """(failed attempts within the window, time of the last).
@@ -55,7 +55,7 @@ class Logins:
             args = (value, now - WINDOW)
         else:
             raise ValueError(column)
-        row = self.db.conn.execute(sql, args).fetchone()
+        row = self.db.execute(sql, args).fetchone()
         return int(row[0]), float(row[1] or 0.0)
 
     def prune(self, older_than: float) -> None:

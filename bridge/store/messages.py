@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlite_utils import Database
 
+from bridge.store.sql import Database
 from bridge.store.writer import WriteBehind
 
 MAX_PAYLOAD_CHARS = 4096
@@ -94,14 +94,14 @@ class Messages:
 
     def last_heard(self, device_id: str) -> float | None:
         """When the device last sent anything (a connection, an event, an answer)."""
-        return self.db.conn.execute(
+        return self.db.execute(
             "select max(at) from messages where device_id = ? and direction = 'in'", (device_id,)
         ).fetchone()[0]
 
     def report_outcomes(self, user_id: int, adapter: str, since: float) -> dict[str, int]:
         """How a user's reports to one platform ended since a time: {outcome: count}."""
         return dict(
-            self.db.conn.execute(
+            self.db.execute(
                 "select outcome, count(*) from messages where user_id = ? and kind = 'report'"
                 " and origin = ? and at > ? group by outcome",
                 (user_id, adapter, since),
@@ -110,7 +110,7 @@ class Messages:
 
     def requests_of(self, origin: str, since: float) -> list[tuple]:
         """(at, outcome, latency_ms, detail) of one origin's requests since a time, newest first."""
-        return self.db.conn.execute(
+        return self.db.execute(
             "select at, outcome, latency_ms, detail from messages where origin = ? and at >= ?"
             " and kind = 'request' order by id desc",
             (origin, since),
@@ -167,7 +167,7 @@ class Messages:
                 where.append({"since": "at >= ?", "until": "at < ?"}.get(column, f"{column} = ?"))
                 args.append(value)
         self.writer.flush()
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             f"select {', '.join(LISTED)} from messages where {' and '.join(where)}"
             " order by id desc limit ?",
             [*args, limit],

@@ -11,9 +11,7 @@ import json
 import time
 from typing import Any
 
-from sqlite_utils import Database
-
-from bridge.store.writer import immediate
+from bridge.store.sql import Database
 
 CHANGE_VERSION = 1
 """The stored change's shape; a row of another version (or none) is a dead letter."""
@@ -67,7 +65,7 @@ class Outbox:
         return folded
 
     def _absorb(self, adapter: str, device_id: str, change: dict, now: float) -> tuple[dict, int]:
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             "select id, change from outbox where adapter = ? and device_id = ?"
             " and delivered_at is null and failed_at is null",
             (adapter, device_id),
@@ -80,7 +78,7 @@ class Outbox:
                 names = list(dict.fromkeys([*older["changed"], *names]))
                 absorbed.append(row_id)
         for row_id in absorbed:
-            self.db.conn.execute(
+            self.db.execute(
                 "update outbox set delivered_at = ?, last_error = ? where id = ?",
                 (now, COALESCED, row_id),
             )
@@ -117,7 +115,7 @@ class Outbox:
         mid-delivery leaves its claims to `release` (or to the lease's end).
         """
         now = now if now is not None else time.time()
-        with immediate(self.db.conn):
+        with self.db.immediate():
             rows = list(
                 self.db["outbox"].rows_where(
                     "delivered_at is null and failed_at is null and next_attempt_at <= ?",
@@ -126,7 +124,7 @@ class Outbox:
                     limit=limit,
                 )
             )
-            self.db.conn.executemany(
+            self.db.executemany(
                 "update outbox set next_attempt_at = ?, claimed_by = ? where id = ?",
                 [(now + lease, worker, r["id"]) for r in rows],
             )
@@ -134,7 +132,7 @@ class Outbox:
 
     def claimers(self) -> set[str]:
         """The workers holding claims on reports not yet done."""
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             "select distinct claimed_by from outbox where claimed_by is not null"
             " and delivered_at is null and failed_at is null"
         )
@@ -142,7 +140,7 @@ class Outbox:
 
     def release(self, worker: str) -> int:
         """A dead worker's claims: due again now. Returns how many."""
-        cursor = self.db.conn.execute(
+        cursor = self.db.execute(
             "update outbox set claimed_by = null, next_attempt_at = ? where claimed_by = ?"
             " and delivered_at is null and failed_at is null",
             (time.time(), worker),

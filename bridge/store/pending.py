@@ -14,9 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
 from bridge.secrets import new_token
+from bridge.store.sql import Database
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ class PendingCommands:
         return PendingCommand.of(row) if row else None
 
     def mark_sent(self, command_id: str) -> None:
-        self.db.conn.execute(
+        self.db.execute(
             "update pending_commands set state = 'sent', sent_at = ?"
             " where id = ? and state = 'pending'",
             (time.time(), command_id),
@@ -144,7 +143,7 @@ class PendingCommands:
         return self._finish(command_id, state, detail, time.time())
 
     def _finish(self, command_id: str, state: str, detail: str | None, now: float) -> bool:
-        cursor = self.db.conn.execute(
+        cursor = self.db.execute(
             "update pending_commands set state = ?, detail = ?, done_at = ?"
             " where id = ? and state in ('pending', 'sent')",
             (state, detail, now, command_id),
@@ -153,7 +152,7 @@ class PendingCommands:
 
     def fail_device(self, device_id: str) -> None:
         """A deleted device's open commands fail: nothing will ever take them."""
-        self.db.conn.execute(
+        self.db.execute(
             "update pending_commands set state = 'failed', detail = 'device deleted',"
             " done_at = ? where device_id = ? and state in ('pending', 'sent')",
             (time.time(), device_id),

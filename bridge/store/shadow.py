@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlite_utils import Database
-
 from bridge.catalog import shadow_name
+from bridge.store.sql import Database
 from bridge.store.writer import WriteBehind
 
 SELECT = "select property, instance, value, sampled_at from shadow where device_id = ?"
@@ -101,10 +100,10 @@ class Shadow:
         self._cache.pop(device_id, None)
         for key in [k for k in self._persisted if k[0] == device_id]:
             del self._persisted[key]
-        self.db.conn.execute("delete from shadow where device_id = ?", (device_id,))
+        self.db.execute("delete from shadow where device_id = ?", (device_id,))
 
     def _load(self, device_id: str) -> dict[str, dict[str, Any]]:
-        rows = self.db.conn.execute(SELECT, (device_id,))
+        rows = self.db.execute(SELECT, (device_id,))
         return {
             shadow_name(prop, instance): {"value": json.loads(value), "sampled_at": sampled_at}
             for prop, instance, value, sampled_at in rows

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hmac
-import sqlite3
 import time
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from bridge.model import BridgeError
 from bridge.secrets import hash_token
+from bridge.store.sql import Database, IntegrityError
 
 
 @dataclass(frozen=True)
@@ -58,12 +56,12 @@ class SigfoxStore:
                     "created_at": time.time(),
                 }
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise BridgeError(f"a Sigfox type {name!r} exists") from None
         return SigfoxType(name, uplink, downlink, catalog_type, codec, sigfox_type_id)
 
     def type(self, name: str) -> SigfoxType | None:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select name, uplink, downlink, catalog_type, codec, sigfox_type_id"
             " from sigfox_types where name = ?",
             (name,),
@@ -73,7 +71,7 @@ class SigfoxStore:
     def check_secret(self, type_name: str | None, secret: str) -> bool:
         """Whether `secret` is that type's (or, with None, any type's); constant time."""
         given = hash_token(secret)
-        rows = self.db.conn.execute("select name, secret_hash from sigfox_types").fetchall()
+        rows = self.db.execute("select name, secret_hash from sigfox_types").fetchall()
         ok = False
         for name, stored in rows:  # every row compared: the time says nothing about which
             match = hmac.compare_digest(given, stored)
@@ -90,14 +88,14 @@ class SigfoxStore:
                     "reachable": 1,
                 }
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise BridgeError(f"Sigfox device {sigfox_id} is registered already") from None
 
     def forget_device(self, device_id: str) -> None:
-        self.db.conn.execute("delete from sigfox_devices where device_id = ?", (device_id,))
+        self.db.execute("delete from sigfox_devices where device_id = ?", (device_id,))
 
     def device(self, sigfox_id: str) -> SigfoxDevice | None:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select sigfox_id, device_id, type_name, reachable from sigfox_devices"
             " where sigfox_id = ?",
             (sigfox_id,),
@@ -108,20 +106,20 @@ class SigfoxStore:
         return SigfoxDevice(row[0], row[1], kind, bool(row[3])) if kind else None
 
     def by_device(self, device_id: str) -> SigfoxDevice | None:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select sigfox_id from sigfox_devices where device_id = ?", (device_id,)
         ).fetchone()
         return self.device(row[0]) if row else None
 
     def devices_of_type(self, type_name: str) -> list[str]:
-        rows = self.db.conn.execute(
+        rows = self.db.execute(
             "select sigfox_id from sigfox_devices where type_name = ?", (type_name,)
         )
         return [r[0] for r in rows]
 
     def set_reachable(self, sigfox_id: str, reachable: bool) -> bool:
         """Set reachability; whether it changed."""
-        cursor = self.db.conn.execute(
+        cursor = self.db.execute(
             "update sigfox_devices set reachable = ? where sigfox_id = ? and reachable != ?",
             (int(reachable), sigfox_id, int(reachable)),
         )
@@ -129,7 +127,7 @@ class SigfoxStore:
 
     def first_sight(self, sigfox_id: str, seq: int, at: int) -> bool:
         """Record a frame; False when it was seen before (a retry or a duplicate)."""
-        cursor = self.db.conn.execute(
+        cursor = self.db.execute(
             "insert or ignore into sigfox_frames (sigfox_id, seq, time, seen_at)"
             " values (?, ?, ?, ?)",
             (sigfox_id, seq, at, time.time()),
@@ -138,10 +136,10 @@ class SigfoxStore:
 
     def last_frame(self, sigfox_id: str) -> int | None:
         """The time (epoch s) of the newest frame seen from a device."""
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select max(time) from sigfox_frames where sigfox_id = ?", (sigfox_id,)
         ).fetchone()
         return row[0] if row and row[0] is not None else None
 
     def prune_frames(self, older_than: float) -> None:
-        self.db.conn.execute("delete from sigfox_frames where seen_at < ?", (older_than,))
+        self.db.execute("delete from sigfox_frames where seen_at < ?", (older_than,))

@@ -12,8 +12,8 @@ import time
 from typing import Any
 
 import orjson
-from sqlite_utils import Database
 
+from bridge.store.sql import Database
 from bridge.store.writer import WriteBehind
 
 UPSERT = (
@@ -30,13 +30,13 @@ class ThingShadows:
         self.writer = writer
 
     def get(self, device_id: str) -> tuple[dict[str, Any], int] | None:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select document, version from thing_shadows where device_id = ?", (device_id,)
         ).fetchone()
         return (json.loads(row[0]), row[1]) if row else None
 
     def delete(self, device_id: str) -> None:
-        self.db.conn.execute("delete from thing_shadows where device_id = ?", (device_id,))
+        self.db.execute("delete from thing_shadows where device_id = ?", (device_id,))
 
     def save(self, device_id: str, document: dict[str, Any], version: int) -> None:
         text = orjson.dumps(document).decode()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlite_utils import Database
-
 from bridge.model import ExpiredToken, InvalidToken, MissingToken, User
 from bridge.secrets import hash_token, new_token
 from bridge.store.cache import Cache
+from bridge.store.sql import Database
 
 BOUND_TO = "coalesce(tokens.adapter, tokens.client)"
 """The adapter a token works at (older rows: the client name it was issued to)."""
@@ -71,7 +70,7 @@ class Tokens:
     def forget(self, token_hashes: list[str]) -> None:
         """Delete tokens by hash and drop them from the cache at once."""
         for digest in token_hashes:
-            self.db.conn.execute("delete from tokens where token_hash = ?", (digest,))
+            self.db.execute("delete from tokens where token_hash = ?", (digest,))
             self.cache.drop(digest)
 
     def resolve(self, token: str | None, adapter: str | None = None) -> User:
@@ -87,7 +86,7 @@ class Tokens:
         digest = hash_token(token)
         hit = self.cache.get(digest)
         if hit is None:
-            row = self.db.conn.execute(RESOLVE, (digest,)).fetchone()
+            row = self.db.execute(RESOLVE, (digest,)).fetchone()
             if row is None:
                 raise InvalidToken()
             hit = User(*row[:3]), row[3], row[4]

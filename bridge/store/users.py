@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 import time
-
-from sqlite_utils import Database
 
 from bridge.blocking import offload
 from bridge.model import BridgeError, User
@@ -18,6 +15,7 @@ from bridge.secrets import (
     new_app_key,
     new_app_secret,
 )
+from bridge.store.sql import Database, IntegrityError
 
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
@@ -64,14 +62,12 @@ class Users:
         }
         try:
             pk = self.db["users"].insert(row).last_pk
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise UserExists(f"user {name!r} exists") from None
         return User(id=int(pk), name=name, app_key=row["app_key"]), secret
 
     def _row(self, where: str, arg: object) -> dict | None:
-        cursor = self.db.conn.execute(f"select * from users where {where}", (arg,))
-        row = cursor.fetchone()
-        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+        return next(self.db["users"].rows_where(where, [arg], limit=1), None)
 
     def get(self, name: str) -> User:
         row = self._row("name = ?", name)
@@ -114,7 +110,7 @@ class Users:
         return user
 
     def password_changed_at(self, user_id: int) -> float:
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "select password_changed_at from users where id = ?", (user_id,)
         ).fetchone()
         return float(row[0] or 0.0) if row else float("inf")

@@ -9,35 +9,13 @@ goes straight through.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import groupby
 from typing import Any
 
-from sqlite_utils import Database
+from bridge.store.sql import Database
 
 MAX_BUFFERED = 100_000
-
-
-@contextlib.contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction, its lock taken at the start (BEGIN IMMEDIATE).
-
-    A deferred transaction that reads first and writes later fails at once
-    with "database is locked" when another process wrote in between; an
-    immediate one waits its turn (busy_timeout) instead.
-    """
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class WriteBehind:
@@ -65,9 +43,9 @@ class WriteBehind:
         if not batch and also is None:
             return 0
         try:
-            with immediate(self.db.conn):
+            with self.db.immediate():
                 for sql, group in groupby(batch, key=lambda item: item[0]):
-                    self.db.conn.executemany(sql, [params for _, params in group])
+                    self.db.executemany(sql, [params for _, params in group])
                 if also is not None:
                     also()
         except Exception:

@@ -74,7 +74,7 @@ def test_the_newest_holder_wins_and_the_old_one_cannot_release_it(pair):
 
 
 def test_a_workers_copy_of_the_holders_follows_the_notices_and_a_late_release(pair):
-    a, b = pair
+    _, b = pair
     assert b.holder("d1") is None
     b._placed_here("a", "a", ["d1"])  # a's notice: it took d1
     assert b.holder("d1") == "a"
