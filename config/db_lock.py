@@ -1,11 +1,14 @@
-"""One server per database until the bus exists: a second one refuses to start.
+"""One server per SQLite database, and per PostgreSQL database without the bus.
 
-Devices hold their sockets in one process; a second server on the same
-database would see them all offline and answer every command for them as
-unreachable. An advisory lock beside the database says so at start instead.
-The kernel drops the lock with the process that holds it, so a crash never
-leaves a stale one behind. CLI commands never take it: they share the
-database with the running server by design.
+Devices hold their sockets in one server; a second server on the same data
+would see them all offline and answer every command for them as
+unreachable. So a second one refuses to start: on SQLite always (a lock
+file beside the database, taken with flock; several workers of one server
+share it), on PostgreSQL unless the servers share the Redis bus (an
+advisory lock held on a connection of the first server's master). Either
+lock goes with the process that holds it, so a crash never leaves a stale
+one behind. CLI commands never take it: they share the database with the
+running server by design.
 """
 
 from __future__ import annotations
@@ -23,13 +26,35 @@ def lock_path(database: str) -> Path:
     return Path(database).resolve().with_suffix(".lock")
 
 
-def hold(database: str) -> int | None:
-    """Lock the database for this process's lifetime; return the descriptor to keep open.
+def is_postgres(database: str) -> bool:
+    return database.startswith(("postgresql://", "postgres://"))
 
-    Raises DatabaseInUse, naming the holder's pid, when another server has it.
+
+def hold_postgres(url: str) -> object:
+    """The PostgreSQL lock: an advisory lock on a connection kept open (returned)."""
+    import psycopg
+
+    conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    row = conn.execute("select pg_try_advisory_lock(hashtext('voice-bridge server'))").fetchone()
+    if not row[0]:
+        conn.close()
+        raise DatabaseInUse(
+            "another bridge server already serves this PostgreSQL database without the bus:"
+            " set BRIDGE_REDIS_URL on every server to run several, or stop that one"
+        )
+    return conn
+
+
+def hold(database: str, shared: bool = False) -> object:
+    """Lock the database for this process's lifetime; return what to keep open.
+
+    Raises DatabaseInUse, naming the holder, when another server has it.
+    `shared`: the servers share the Redis bus (then PostgreSQL takes any number).
     """
     if database == ":memory:":
         return None
+    if is_postgres(database):
+        return None if shared else hold_postgres(database)
     path = lock_path(database)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -28,7 +28,7 @@ certfile = os.environ.get("BRIDGE_TLS_CERT") or None
 keyfile = os.environ.get("BRIDGE_TLS_KEY") or None
 
 
-_held: list[int | None] = []  # the database lock, kept open for the master's lifetime
+_held: list[object] = []  # the database lock, kept open for the master's lifetime
 
 
 def on_starting(server):
@@ -50,7 +50,7 @@ def on_starting(server):
         )
         sys.exit(1)
     try:
-        _held.append(hold(settings.database))
+        _held.append(hold(settings.database, shared=bool(settings.redis_url)))
     except DatabaseInUse as exc:
         sys.stderr.write(f"bridge: {exc}\n")
         sys.exit(1)

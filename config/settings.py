@@ -106,6 +106,11 @@ def _stored_secret_key(database: str) -> str:
     """
     if database == ":memory:":
         return secrets.token_urlsafe(32)
+    if database.startswith(("postgresql://", "postgres://")):
+        raise SystemExit(
+            "BRIDGE_SECRET_KEY must be set with a PostgreSQL database: every server and"
+            " CLI command needs the same key, and there is no folder to keep one in"
+        )
     path = Path(database).resolve().with_suffix(".key")
     if path.exists():
         return path.read_text().strip()

@@ -30,7 +30,9 @@ def free_port() -> int:
 class BridgeServer:
     """The bridge under gunicorn's gevent worker, exactly as `make run` serves it."""
 
-    def __init__(self, env: dict[str, str], tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], tls: tuple[Path, Path] | None = None, logs: Path | None = None
+    ) -> None:
         self.port = free_port()
         self.env = {**os.environ, **env, "PORT": str(self.port)}
         self.env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugins")])
@@ -38,7 +40,8 @@ class BridgeServer:
             self.env["BRIDGE_TLS_CERT"], self.env["BRIDGE_TLS_KEY"] = map(str, tls)
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
-        self.log_path = Path(env["BRIDGE_DATABASE"]).with_suffix(f".{self.port}.log")
+        folder = logs or Path(env["BRIDGE_DATABASE"]).parent
+        self.log_path = folder / f"bridge.{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self, verify: str | bool = True) -> BridgeServer:

@@ -145,3 +145,72 @@ def test_several_workers_without_the_redis_bus_are_refused_with_one_line(tmp_pat
     [line] = [x for x in server.stderr.splitlines() if x.startswith("bridge:")]
     assert "2 workers need the Redis bus: set BRIDGE_REDIS_URL" in line
     assert "Traceback" not in server.stderr
+
+
+def test_postgresql_takes_one_server_without_the_bus_and_any_number_with_it(
+    tmp_path: Path, postgres_server, redis_server
+):
+    database = postgres_server.database()
+    env = {
+        **os.environ,
+        "BRIDGE_DATABASE": database,
+        "BRIDGE_SECRET_KEY": "a-key-for-both-servers",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("BRIDGE_REDIS_URL", None)
+    first_port = free_port()
+    with serving(["make", "-s", "run"], {**env, "PORT": str(first_port)}, first_port):
+        second = gunicorn({**env, "PORT": str(free_port())})
+        assert second.returncode != 0
+        [line] = [x for x in second.stderr.splitlines() if x.startswith("bridge:")]
+        assert "already serves this PostgreSQL database without the bus" in line
+    shared = {**env, "BRIDGE_REDIS_URL": redis_server.url, "BRIDGE_REDIS_PREFIX": "quick"}
+    ports = free_port(), free_port()
+    with (
+        serving(["make", "-s", "run"], {**shared, "PORT": str(ports[0])}, ports[0]) as one,
+        serving(["make", "-s", "run"], {**shared, "PORT": str(ports[1])}, ports[1]) as two,
+    ):
+        assert one.health["ok"] and two.health["ok"]
+        assert one.health["worker"] != two.health["worker"]
+
+
+def test_postgresql_without_a_secret_key_is_refused_with_one_line(postgres_server):
+    env = {**os.environ, "BRIDGE_DATABASE": postgres_server.database(), "PYTHONPATH": str(ROOT)}
+    env.pop("BRIDGE_SECRET_KEY", None)
+    bridge = str(Path(sys.executable).with_name("bridge"))
+    cli = subprocess.run([bridge, "check"], env=env, capture_output=True, text=True, timeout=30)
+    assert cli.returncode != 0
+    assert "BRIDGE_SECRET_KEY must be set with a PostgreSQL database" in cli.stderr
+    assert "Traceback" not in cli.stderr
+
+
+def test_the_scaled_procfile_serves_two_workers_on_its_own_redis(postgres_server):
+    lines = dict(
+        line.split(": ", 1) for line in (ROOT / "Procfile.scaled").read_text().splitlines()
+    )
+    port, redis_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "REDIS_PORT": str(redis_port),
+        "BRIDGE_DATABASE": postgres_server.database(),
+        "BRIDGE_SECRET_KEY": "procfile-key",
+        "BRIDGE_REDIS_PREFIX": "procfile",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    env.pop("BRIDGE_REDIS_URL", None)
+    env.pop("BRIDGE_BIND", None)
+    redis = subprocess.Popen(lines["redis"], shell=True, env=env, start_new_session=True)
+    try:
+        with serving(lines["web"], env, port, shell=True) as served:
+            workers = {served.health["worker"]}
+            for _ in range(100):
+                with requests.Session() as session:
+                    health = session.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                    workers.add(health.json()["worker"])
+                if len(workers) == 2:
+                    break
+            assert len(workers) == 2
+    finally:
+        os.killpg(redis.pid, signal.SIGTERM)
+        redis.wait(10)

@@ -388,7 +388,10 @@ class RedisBus(Bus):
     # Background
     def start(self) -> None:
         if not self._greenlets:
-            self.renew()
+            try:
+                self.renew()
+            except redis.RedisError:
+                log.warning("Redis is not reachable yet; this worker keeps trying")
             self.publisher.start()
             self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._keep_holding)]
             self._ready.wait(10)

@@ -109,25 +109,22 @@ class Outbox:
     ) -> list[dict[str, Any]]:
         """Claim the reports due now for `worker`: no other worker sees them for `lease` s.
 
-        The claim moves the next attempt's time past the lease in the same
-        write transaction as the read, so two workers never take one report.
+        The claim moves the next attempt's time past the lease in the statement
+        that picks the rows (skipping rows another claimer has locked, on
+        PostgreSQL), so two workers never take one report.
         Delivery, retry and dead letter each end the claim; a worker that dies
         mid-delivery leaves its claims to `release` (or to the lease's end).
         """
         now = now if now is not None else time.time()
         with self.db.immediate():
-            rows = list(
-                self.db["outbox"].rows_where(
-                    "delivered_at is null and failed_at is null and next_attempt_at <= ?",
-                    [now],
-                    order_by="id",
-                    limit=limit,
-                )
+            rows = self.db.rows(
+                "update outbox set next_attempt_at = ?, claimed_by = ? where id in"
+                " (select id from outbox where delivered_at is null and failed_at is null"
+                f" and next_attempt_at <= ? order by id limit ?{self.db.skip_locked})"
+                " returning *",
+                [now + lease, worker, now, limit],
             )
-            self.db.executemany(
-                "update outbox set next_attempt_at = ?, claimed_by = ? where id = ?",
-                [(now + lease, worker, r["id"]) for r in rows],
-            )
+        rows.sort(key=lambda r: r["id"])
         return [dict(r, change=_decode(r["change"])) for r in rows]
 
     def claimers(self) -> set[str]:

@@ -64,6 +64,15 @@ class SqliteDatabase(sqlite_utils.Database):
             raise
         conn.execute("COMMIT")
 
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """A statement's rows as dicts (its RETURNING rows, for a write)."""
+        cursor = self.conn.execute(statement, params)
+        names = [c[0] for c in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    skip_locked = ""
+    """What a claiming sub-select adds so concurrent claimers pass each other's rows."""
+
     def version(self) -> int:
         """Moves when another connection commits (caches drop what it may have changed)."""
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -137,6 +146,11 @@ class PostgresDatabase:
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._connection() as conn, conn.cursor() as cursor:
             cursor.executemany(translate(statement), [tuple(r) for r in rows])
+
+    skip_locked = " for update skip locked"
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return self.query(pgsql.SQL(translate(statement)), params)  # type: ignore[arg-type]
 
     def query(self, statement: pgsql.Composable, params: Sequence[Any] = ()) -> list[dict]:
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cursor:

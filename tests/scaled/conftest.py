@@ -1,4 +1,4 @@
-"""The bridge scaled out: two gunicorn workers sharing the Redis bus (and a broker).
+"""The full scaled set-up: two gunicorn workers, the Redis bus, PostgreSQL (and a broker).
 
 These fixtures replace `server` and `store` for the tests in this folder, so
 the usual helpers (`connect`, `admin_send`, accounts) work on the scaled
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -24,11 +25,17 @@ HOLD_TTL = 2.0
 
 
 @pytest.fixture(scope="session")
-def scaled_env(tmp_path_factory, server_env, redis_server) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("bridge-scaled")
+def scaled_root(tmp_path_factory) -> Path:
+    """Logs and the broker's files (the data is in PostgreSQL)."""
+    return tmp_path_factory.mktemp("bridge-scaled")
+
+
+@pytest.fixture(scope="session")
+def scaled_env(scaled_root, server_env, redis_server, postgres_server) -> dict[str, str]:
+    root = scaled_root
     return {
         **server_env,
-        "BRIDGE_DATABASE": str(root / "bridge.db"),
+        "BRIDGE_DATABASE": postgres_server.database(),
         "BRIDGE_MQTT_DIR": str(root / "broker"),
         "BRIDGE_MQTT_URL": f"mqtts://127.0.0.1:{free_port()}",
         "BRIDGE_WORKERS": "2",
@@ -53,8 +60,8 @@ def fleet(store, broker, tmp_path) -> Iterator[Things]:
 
 
 @pytest.fixture(scope="session")
-def server(scaled_env, broker) -> Iterator[BridgeServer]:
-    srv = BridgeServer(scaled_env).start()
+def server(scaled_env, scaled_root, broker) -> Iterator[BridgeServer]:
+    srv = BridgeServer(scaled_env, logs=scaled_root).start()
     yield srv
     srv.stop()
 
