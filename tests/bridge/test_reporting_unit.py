@@ -1,13 +1,14 @@
 """The outbox deliverer on its own: retries, gives up, never loses a report."""
 
+import json
+import time
+
 import pytest
 
 from adapters import Adapter, DeadLetter, LinkRevoked, VoiceReply
 from bridge.bus.local import LocalBus
 from bridge.model import StateChange
 from bridge.reporting import Reporter, announce
-from bridge.secrets import Vault
-from bridge.store import Store
 
 
 class Flaky(Adapter):
@@ -33,8 +34,9 @@ class Flaky(Adapter):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(str(tmp_path / "r.db"), Vault("k"))
+def store(open_store):
+    """Reports ride the store: every test here runs on SQLite and on PostgreSQL."""
+    return open_store()
 
 
 def change(user_id, origin=None, state="On", device="d" * 24, changed=("powerState",)):
@@ -98,8 +100,9 @@ def test_an_outage_of_any_length_ends_with_every_devices_current_state(store):
             reporter.publish(user, change(user.id, state=state, device=device))
         deliver_until_done(reporter, store, rounds=1)
     rows = store.db.execute(
-        "select device_id, attempts, next_attempt_at - strftime('%s','now') from outbox"
-        " where delivered_at is null and failed_at is null"
+        "select device_id, attempts, next_attempt_at - ? from outbox"
+        " where delivered_at is null and failed_at is null",
+        [time.time()],
     ).fetchall()
     assert sorted(r[0] for r in rows) == ["d" * 24, "e" * 24]  # one waiting report per device
     assert all(wait <= 15 * 1.2 + 1 for _, _, wait in rows)  # the next try is never far off
@@ -122,7 +125,9 @@ def test_an_unreadable_stored_change_is_a_dead_letter_not_retried_forever(store)
     reporter.publish(user, change(user.id))
     store.db.execute("update outbox set change = '{not json'")
     reporter.publish(user, change(user.id, device="e" * 24))
-    store.db.execute("update outbox set change = json_set(change, '$.v', 99) where id = 2")
+    [(stored,)] = store.db.execute("select change from outbox where id = 2").fetchall()
+    newer = json.dumps({**json.loads(stored), "v": 99})  # written by a later version
+    store.db.execute("update outbox set change = ? where id = 2", [newer])
     reporter.deliver_due()
     assert adapter.delivered == []
     assert [m["outcome"] for m in store.messages.query(kind="report")] == [
@@ -186,23 +191,22 @@ def test_changes_from_another_process_fan_out_to_adapters(store):
     assert adapters["quiet"].delivered == []
 
 
-def test_a_restart_resumes_pending_reports(tmp_path):
-    path = str(tmp_path / "restart.db")
-    before = Store(path, Vault("k"))
+def test_a_restart_resumes_pending_reports(open_store):
+    before = open_store()
     user, _ = before.users.create("alice", "password1")
     down = Flaky(99)
     Reporter(before, lambda: {"flaky": down}, retry_base=0.01, max_attempts=5).publish(
         user, change(user.id)
     )
     before.close()  # the bridge stops before delivering
-    after = Store(path, Vault("k"))
+    after = open_store()
     up = Flaky(0)
     Reporter(after, lambda: {"flaky": up}, retry_base=0.01, max_attempts=5).deliver_due()
     assert [c.properties for c in up.delivered] == [{"powerState": "On"}]
     assert after.outbox.pending() == 0
 
 
-def test_a_crash_never_leaves_a_report_without_the_state_it_reports(tmp_path):
+def test_a_crash_never_leaves_a_report_without_the_state_it_reports(open_store):
     """The outbox row and the shadow samples it will read are one durable step.
 
     The server writes shadow samples behind; a crash (nothing flushed, as after
@@ -213,8 +217,7 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(tmp_path):
     from bridge.ratelimit import EventLimiter
     from bridge.transports import DeviceEvent
 
-    path = str(tmp_path / "crash.db")
-    store = Store(path, Vault("k"))
+    store = open_store()
     user, _ = store.users.create("alice", "password1")
     device = store.devices.create(user.id, "light", "Lamp")
     store.serve()  # write-behind on, as in the server
@@ -224,20 +227,19 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(tmp_path):
         event = DeviceEvent(device.id, "setBrightness", {"brightness": level})
         assert intake.handle(user, device, event) == "ok"
     # the crash: this process's buffers are gone; another opens the same file
-    after = Store(path, Vault("k"))
+    after = open_store()
     [row] = after.outbox.due()
     assert row["change"]["properties"]["brightness"] == 20
     assert after.shadow.get(device.id)["brightness"]["value"] == 20
 
 
-def test_reports_a_crashed_server_had_claimed_are_delivered_after_its_restart(tmp_path):
-    path = str(tmp_path / "claimed.db")
-    before = Store(path, Vault("k"))
+def test_reports_a_crashed_server_had_claimed_are_delivered_after_its_restart(open_store):
+    before = open_store()
     user, _ = before.users.create("alice", "password1")
     crashed = Reporter(before, lambda: {}, retry_base=0.01, max_attempts=5, bus=LocalBus("old"))
     before.outbox.add(["flaky"], user.id, "d" * 24, change(user.id).__dict__)
     assert len(before.outbox.due(worker=crashed.bus.worker)) == 1  # taken, then the crash
-    after = Store(path, Vault("k"))
+    after = open_store()
     up = Flaky(0)
     reporter = Reporter(after, lambda: {"flaky": up}, retry_base=0.01, max_attempts=5)
     reporter.deliver_due()

@@ -14,8 +14,6 @@ from bridge.events import EventIntake
 from bridge.model import Command, Outcome
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
-from bridge.secrets import Vault
-from bridge.store import Store
 from bridge.transports import TransportContext
 from bridge.transports.registry import Transports
 from bridge.transports.sigfox import SigfoxTransport
@@ -23,9 +21,9 @@ from bridge.transports.waiters import Waiters
 from config.settings import Settings
 
 
-def bridge_on(path: str, asking: Recording, ttl: float = 60.0):
+def bridge_on(open_store, asking: Recording, ttl: float = 60.0):
     """One process's view of the database: store, transport and command path."""
-    store = Store(path, Vault("k"))
+    store = open_store()
     reporter = Reporter(store, lambda: {"recording": asking}, retry_base=0.01, max_attempts=3)
     events = EventIntake(store, reporter, EventLimiter(LocalBus("t"), 0.0, 0.0))
     settings = Settings(sigfox_pending_ttl=ttl)
@@ -41,15 +39,16 @@ def bridge_on(path: str, asking: Recording, ttl: float = 60.0):
 
 
 @pytest.fixture
-def plug(tmp_path):
-    path = str(tmp_path / "pending.db")
+def plug(open_store):
+    """On SQLite and on PostgreSQL: the pending commands are the store's."""
+    reopen = open_store
     asking = Recording()
-    store, transport, service, reporter = bridge_on(path, asking)
+    store, transport, service, reporter = bridge_on(reopen, asking)
     user, _ = store.users.create("alice", "password1")
     store.sigfox.create_type("p", "powerState::bool:0", "powerState::bool:0", "plug", None, "s")
     device = store.devices.create(user.id, "plug", "Heater", transport="sigfox")
     store.sigfox.add_device("1A2B3C", device.id, "p")
-    return path, asking, user, device, store, transport, service, reporter
+    return reopen, asking, user, device, store, transport, service, reporter
 
 
 def on(device, state="On") -> Command:
@@ -57,11 +56,11 @@ def on(device, state="On") -> Command:
 
 
 def test_a_pending_command_survives_a_restart(plug):
-    path, asking, user, device, store, _, service, _ = plug
+    reopen, asking, user, device, store, _, service, _ = plug
     result = service.send(user, on(device))
     assert result.outcome is Outcome.PENDING and result.ref
     store.close()
-    store2, transport2, _, reporter2 = bridge_on(path, asking)  # the server restarted
+    store2, transport2, _, reporter2 = bridge_on(reopen, asking)  # the server restarted
     found = store2.sigfox.device("1A2B3C")
     assert transport2.downlink(found) == "0100000000000000"
     transport2.acknowledged(found, 0, "ACKED")
