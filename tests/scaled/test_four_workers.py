@@ -1,0 +1,95 @@
+"""The hardening guarantees with four workers: a platform outage and kill -9 of every
+worker lose no report, and each device's newest state reaches the platform."""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import SECRET_KEY
+from servers import BridgeServer, eventually, past_event_limit, queued_for
+
+from bridge.secrets import Vault
+from bridge.store import Store
+
+
+@pytest.fixture(scope="module")
+def four_env(scaled_env, postgres_server) -> dict[str, str]:
+    return {
+        **scaled_env,
+        "BRIDGE_DATABASE": postgres_server.database(),
+        "BRIDGE_WORKERS": "4",
+        "BRIDGE_REDIS_PREFIX": f"four{uuid.uuid4().hex[:6]}",
+        "BRIDGE_REPORT_RETRY_MAX": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+def server(four_env, scaled_root) -> Iterator[BridgeServer]:
+    srv = BridgeServer(four_env, logs=scaled_root).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def store(four_env) -> Iterator[Store]:
+    opened = Store(four_env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+    yield opened
+    opened.close()
+
+
+def workers_of(server: BridgeServer) -> list[int]:
+    master = server.proc.pid
+    return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+@pytest.fixture
+def platform_down(recorder) -> Iterator[None]:
+    """The echo platform answers 503 until the test brings it back (and after a failure)."""
+    recorder.fail_next = 10**6
+    yield
+    with recorder.event:
+        recorder.fail_next = 0
+
+
+def test_an_outage_and_kill_9_of_every_worker_lose_no_devices_newest_state(
+    server, store, account, connect, recorder, platform_down
+):
+    lights = [store.devices.create(account.user.id, "light", f"Lamp {i}") for i in range(6)]
+    online = [connect(account, [light]) for light in lights]  # one socket each: spread
+    for state in ("On", "Off"):
+        for light, device in zip(lights, online, strict=True):
+            device.client.send_event(light.id, "setPowerState", {"state": state})
+        eventually(
+            lambda state=state: all(
+                store.shadow.get(light.id).get("powerState", {}).get("value") == state
+                for light in lights
+            ),
+            timeout=10,
+        )
+        past_event_limit()
+    for light in lights:  # every change is queued durably before the crash
+        eventually(lambda light=light: "setPowerState" in queued_for(store, "echo", light.id))
+    before = set(workers_of(server))
+    assert len(before) == 4
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+    eventually(lambda: len(set(workers_of(server)) - before) == 4, timeout=20)
+    assert requests.get(server.url + "/healthz", timeout=5).ok
+    with recorder.event:
+        recorder.fail_next = 0  # the platform is back
+    ids = {light.id for light in lights}
+
+    def newest() -> dict[str, str]:
+        last = {}
+        for report in list(recorder.received):
+            if report["device"] in ids:
+                last[report["device"]] = report["properties"].get("powerState")
+        return last
+
+    eventually(lambda: newest() == {light_id: "Off" for light_id in ids}, timeout=30)
