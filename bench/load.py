@@ -39,11 +39,13 @@ SAMPLE_EVERY = 100
 
 
 def checker(
-    alexa: bool, samples: list[dict], any_body: bool = False
+    alexa: bool, samples: list[dict], any_body: bool = False, expect: frozenset[str] = frozenset()
 ) -> Callable[[dict, int], bool]:
     """Whether a reply succeeded; with alexa, keep every 100th to validate after the run."""
     if any_body:  # callbacks: the status says it all (200 with a downlink, 204 without)
         return lambda body, n: True
+    if expect:  # DuerOS, AliGenie: the reply's header names the success
+        return lambda body, n: body.get("header", {}).get("name") in expect
     if not alexa:
         return lambda body, n: body.get("ok") is True
 
@@ -142,11 +144,13 @@ def main() -> None:
     parser.add_argument("--alexa", action="store_true", help="bodies are Alexa directives")
     parser.add_argument("--any-body", action="store_true", help="2xx is success, whatever body")
     parser.add_argument("--worker", help="use only connections this bridge worker serves")
+    parser.add_argument("--expect", default="", help="reply header names that mean success")
     args = parser.parse_args()
     with open(args.bodies) as fh:
         bodies = json.load(fh)
     samples: list[dict] = []
-    ok = checker(args.alexa, samples, args.any_body)
+    expect = frozenset(n for n in args.expect.split(",") if n)
+    ok = checker(args.alexa, samples, args.any_body, expect)
     result = asyncio.run(
         run(args.url, bodies, args.concurrency, args.seconds, args.warmup, ok, args.worker)
     )

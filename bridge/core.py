@@ -133,6 +133,7 @@ class Bridge:
                 gevent.spawn(self.reporter.run),
                 gevent.spawn(self._housekeeping),
                 gevent.spawn(self._sync_store),
+                gevent.spawn(self._checkpoint),
             ]
 
     def _sync_store(self, every: float = 0.05) -> None:
@@ -149,6 +150,16 @@ class Bridge:
                     self.notifier.notify_all()
             except Exception:
                 log.exception("writing history and shadow failed; will retry")
+
+    def _checkpoint(self, every: float = 1.0) -> None:
+        """The database's checkpoints, in an OS thread: never on the event loop."""
+        pool = gevent.get_hub().threadpool
+        while True:
+            gevent.sleep(every)
+            try:
+                pool.apply(self.store.checkpoint)
+            except Exception:
+                log.exception("checkpoint failed; will retry")
 
     def _housekeeping(self, every: float = 30.0) -> None:
         last_prune = 0.0

@@ -195,10 +195,17 @@ class Store:
     def serve(self) -> None:
         """Switch to server mode: writes go behind, hot lookups are cached."""
         self.writer.buffered = True
+        if self.path != ":memory:":
+            self.db.checkpoints_elsewhere()
         self.devices.cache.enabled = self.tokens.cache.enabled = True
         for links in self._links.values():
             links.cache.enabled = True
         self._data_version = self._version()
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database (server mode: from a thread)."""
+        if self.path != ":memory:":
+            self.db.checkpoint(self.path)
 
     def notice_external_changes(self) -> bool:
         """Empty the caches if another process committed; True if it did."""

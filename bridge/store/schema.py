@@ -287,3 +287,9 @@ def m010_sigfox_type_ids(db: Database) -> None:
 def m011_outbox_claims(db: Database) -> None:
     """Which worker took a due report, so a dead worker's claims return at once."""
     db["outbox"].add_column("claimed_by", str)
+
+
+@migrations()
+def m012_outbox_by_device(db: Database) -> None:
+    """Coalescing looks up a device's waiting reports per adapter on every state change."""
+    db["outbox"].create_index(["adapter", "device_id", "delivered_at"])

@@ -77,6 +77,24 @@ class SqliteDatabase(sqlite_utils.Database):
         """Moves when another connection commits (caches drop what it may have changed)."""
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
+    _checkpointer: sqlite3.Connection | None = None
+
+    def checkpoints_elsewhere(self) -> None:
+        """Stop committing connections from running the WAL checkpoint themselves.
+
+        A checkpoint copies the WAL into the database and syncs it: tens of
+        milliseconds in which the server's event loop, which commits, would
+        serve nobody. `checkpoint` then runs it from an OS thread instead.
+        """
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint(self, path: str) -> None:
+        """One passive checkpoint on a connection of its own (call it from a thread: the
+        sqlite3 module lets go of the GIL while it copies and syncs)."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(path, check_same_thread=False)
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
 
 class Rows:
     """A statement's result, fetched at once (the connection goes back to the pool)."""
@@ -181,6 +199,13 @@ class PostgresDatabase:
 
     def __getitem__(self, name: str) -> PostgresTable:
         return PostgresTable(self, name)
+
+    def checkpoints_elsewhere(self) -> None:
+        return None
+
+    def checkpoint(self, path: str) -> None:
+        """PostgreSQL checkpoints on its own."""
+        return None
 
     def version(self) -> int:
         """Moves when any process changes a cached table (triggers count the changes)."""
