@@ -59,9 +59,11 @@ class AlexaAdapter(Adapter):
             doc = boundary.loads(request.body)
         except boundary.Malformed as exc:
             return VoiceReply(self._error(None, InvalidDirective(str(exc))))
-        directive = Directive.salvage(doc)
         try:
             directive = Directive.from_doc(doc)
+        except AlexaError as exc:  # what it can still echo, looked for only now
+            return VoiceReply(self._error(Directive.salvage(doc), exc))
+        try:
             return VoiceReply(self._dispatch(directive, request))
         except AlexaError as exc:
             return VoiceReply(self._error(directive, exc))

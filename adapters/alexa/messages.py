@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-import datetime
+import random
+import time
 import uuid
+from functools import lru_cache
 from typing import Any
 
 
+@lru_cache(maxsize=512)
+def _second(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+
+
 def time_of_sample(at: float) -> str:
-    """UTC with a Z and milliseconds: what the schema accepts (no +00:00, no microseconds)."""
-    moment = datetime.datetime.fromtimestamp(at, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """UTC with a Z and milliseconds: what the schema accepts (no +00:00, no microseconds).
+
+    Every reply carries a few; the second's text is made once per second.
+    """
+    whole = int(at)
+    micros = round((at - whole) * 1e6)  # as datetime rounds a timestamp
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    return f"{_second(whole)}.{micros // 1000:03d}Z"
+
+
+def message_id() -> str:
+    """A version 4 UUID from the process's generator: unique, not secret, no system call."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def header(namespace: str, name: str, correlation_token: str | None = None) -> dict[str, Any]:
@@ -18,7 +36,7 @@ def header(namespace: str, name: str, correlation_token: str | None = None) -> d
         "namespace": namespace,
         "name": name,
         "payloadVersion": "3",
-        "messageId": str(uuid.uuid4()),
+        "messageId": message_id(),
     }
     if correlation_token:
         out["correlationToken"] = correlation_token
