@@ -289,3 +289,34 @@ class RedisServer:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+class StreamListener:
+    """Reads an SSE stream in a thread until an event of `until` kind arrives."""
+
+    def __init__(self, session, url: str, headers: dict[str, str], until: str = "request"):
+        self.events: list[dict] = []
+        self.ready = threading.Event()
+        self._args = session, url, headers, until
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+
+    def start(self) -> StreamListener:
+        self._thread.start()
+        assert self.ready.wait(10), "the stream did not open"
+        return self
+
+    def join(self, timeout: float = 10) -> list[dict]:
+        self._thread.join(timeout)
+        return self.events
+
+    def _listen(self) -> None:
+        session, url, headers, until = self._args
+        with session.get(url, stream=True, timeout=15, headers=headers) as reply:
+            assert reply.headers["Content-Type"].startswith("text/event-stream")
+            for line in reply.iter_lines(decode_unicode=True):
+                if line.startswith(": connected"):
+                    self.ready.set()
+                if line.startswith("data: "):
+                    self.events.append(json.loads(line[6:]))
+                    if self.events[-1]["kind"] == until:
+                        return

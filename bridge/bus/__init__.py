@@ -13,6 +13,7 @@ is refused by all.
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 from abc import ABC, abstractmethod
@@ -30,8 +31,6 @@ class Unreachable(Exception):
 
 def worker_id() -> str:
     """A fresh id per worker process: host, pid and a random part (pids are reused)."""
-    import os
-
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 

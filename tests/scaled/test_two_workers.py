@@ -9,7 +9,7 @@ import time
 import pytest
 import websocket
 from conftest import DEVICE_TIMEOUT
-from servers import eventually
+from servers import StreamListener, eventually
 
 from bridge.secrets import hash_token
 from bridge.transports.sinric import protocol
@@ -146,9 +146,6 @@ def test_each_report_is_delivered_once_by_one_of_the_workers(account, store, con
 def test_a_stream_on_one_worker_sees_a_command_made_through_the_other(
     account, light, connect, store, workers, server
 ):
-    import json
-    import threading
-
     connect(account, [light])
     key, secret = store.keys.create(account.user.id, "inbound", ["light"])
     first, second = workers.all()
@@ -158,23 +155,8 @@ def test_a_stream_on_one_worker_sees_a_command_made_through_the_other(
         .json()["access_token"]
     )
     auth = {"Authorization": f"Bearer {token}"}
-    events: list[dict] = []
-    ready = threading.Event()
     stream = workers.on(first)
-
-    def listen():
-        with stream.get(server.url + "/api/v1/stream", stream=True, timeout=15, headers=auth) as r:
-            for line in r.iter_lines(decode_unicode=True):
-                if line.startswith(": connected"):
-                    ready.set()
-                if line.startswith("data: "):
-                    events.append(json.loads(line[6:]))
-                    if events[-1]["kind"] == "request":
-                        return
-
-    listener = threading.Thread(target=listen, daemon=True)
-    listener.start()
-    assert ready.wait(10)
+    listener = StreamListener(stream, server.url + "/api/v1/stream", auth).start()
     reply = workers.on(second).post(
         f"{server.url}/api/v1/devices/{light.id}/commands",
         json={"action": "setPowerState", "value": {"state": "On"}},
@@ -182,7 +164,7 @@ def test_a_stream_on_one_worker_sees_a_command_made_through_the_other(
         timeout=15,
     )
     assert reply.status_code == 200, reply.text
-    listener.join(10)
+    events = listener.join(10)
     assert events and events[-1]["action"] == "setPowerState"
 
 

@@ -1,11 +1,9 @@
 """The integrators' REST API: keys, scope, commands, history, status, stream, limits."""
 
-import json
-import threading
 import time
 
 import requests
-from servers import eventually
+from servers import StreamListener, eventually
 
 from bridge.api.openapi import document
 from bridge.client import Refused
@@ -210,34 +208,14 @@ def test_history_query_parameters_are_typed(integrator):
 def test_stream_delivers_new_messages(integrator, light, account, connect, server):
     connect(account, [light])
     client = integrator()
-    events: list[dict] = []
-    ready = threading.Event()
-
-    def listen():
-        with requests.get(
-            server.url + "/api/v1/stream",
-            stream=True,
-            timeout=15,
-            headers={"Authorization": f"Bearer {client.token}"},
-        ) as reply:
-            assert reply.headers["Content-Type"].startswith("text/event-stream")
-            for line in reply.iter_lines(decode_unicode=True):
-                if line.startswith(": connected"):
-                    ready.set()
-                if line.startswith("data: "):
-                    events.append(json.loads(line[6:]))
-                    if events[-1]["kind"] == "request":
-                        return
-
-    listener = threading.Thread(target=listen, daemon=True)
-    listener.start()
-    assert ready.wait(10)
+    auth = {"Authorization": f"Bearer {client.token}"}
+    listener = StreamListener(requests, server.url + "/api/v1/stream", auth).start()
     client.call(
         "POST",
         f"/devices/{light.id}/commands",
         json={"action": "setPowerState", "value": {"state": "On"}},
     )
-    listener.join(10)
+    events = listener.join(10)
     assert events and events[-1]["action"] == "setPowerState"
     assert events[-1]["origin"] == f"api:{client.key_id}"
 
