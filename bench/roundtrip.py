@@ -325,9 +325,32 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
                     load(url + path, directives(tokens[name], ids), args, tmp, master, *options)
                 )
                 unlink(env, name)
+        # One request at a time: what the bridge adds to a single command's latency.
+        solo_args = argparse.Namespace(**{**vars(args), "concurrency": 1})
+        solo = {
+            "hello": load(
+                hello_url + "/hello",
+                [{"device": i} for i in ids[:100]],
+                solo_args,
+                tmp,
+                hello_master,
+            ),
+            "bridge": load(
+                url + "/voice/echo", commands(tokens["echo"], ids), solo_args, tmp, master
+            ),
+            "alexa": load(
+                url + "/voice/alexa",
+                alexa_directives(tokens["alexa"], ids),
+                solo_args,
+                tmp,
+                master,
+                "--alexa",
+            ),
+        }
     best = {name: _best(found) for name, found in runs.items()}
     hello, bridge = best["hello"], best["bridge"]
     return {
+        "solo": solo,
         **best,
         "ratio": round(bridge["rate"] / hello["rate"], 3) if hello["rate"] else None,
         **{
@@ -396,6 +419,15 @@ def main() -> None:
             + "; test adapter per round: "
             + ", ".join(f"{r:.0%}" for r in t["ratios"])
         )
+        solo = t["solo"]
+        for name in ("bridge", "alexa"):
+            r, h = solo[name], solo["hello"]
+            print(
+                f"  concurrency 1, {'test adapter' if name == 'bridge' else name}: p50 "
+                f"{r['p50_ms']} ms (+{r['p50_ms'] - h['p50_ms']:.2f} ms over hello world's "
+                f"{h['p50_ms']}), p99 {r['p99_ms']} ms (+{r['p99_ms'] - h['p99_ms']:.2f} ms over "
+                f"{h['p99_ms']})"
+            )
         if args.capacity:
             c = result["capacity"] = capacity(args, tmp)
             r = c["commands"]

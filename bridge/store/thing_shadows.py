@@ -38,6 +38,13 @@ class ThingShadows:
     def delete(self, device_id: str) -> None:
         self.db.execute("delete from thing_shadows where device_id = ?", (device_id,))
 
-    def save(self, device_id: str, document: dict[str, Any], version: int) -> None:
+    def save(
+        self, device_id: str, document: dict[str, Any], version: int, durable: bool = False
+    ) -> None:
+        """Write behind; `durable`: committed before this returns (a thing's reachability
+        changed: it will not say so again, so neither a crash nor another worker taking
+        the broker session over may lose it)."""
         text = orjson.dumps(document).decode()
         self.writer.add(UPSERT, (device_id, text, version, time.time()))
+        if durable:
+            self.writer.flush()

@@ -74,8 +74,9 @@ def store(scaled_env) -> Store:
 class Workers:
     """Reach one chosen worker: a keep-alive connection stays with the worker that took it."""
 
-    def __init__(self, server: BridgeServer, env: dict[str, str]) -> None:
+    def __init__(self, server: BridgeServer, env: dict[str, str], root: Path) -> None:
         self.server = server
+        self.root = root
         self.redis = redis.Redis.from_url(env["BRIDGE_REDIS_URL"], decode_responses=True)
         self.prefix = env["BRIDGE_REDIS_PREFIX"]
 
@@ -125,5 +126,5 @@ class Workers:
 
 
 @pytest.fixture
-def workers(server, scaled_env) -> Workers:
-    return Workers(server, scaled_env)
+def workers(server, scaled_env, scaled_root) -> Workers:
+    return Workers(server, scaled_env, scaled_root)

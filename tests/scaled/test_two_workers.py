@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+import uuid
 
 import pytest
 import websocket
 from conftest import DEVICE_TIMEOUT
-from servers import StreamListener, eventually
+from servers import ROOT, StreamListener, eventually
 
 from bridge.secrets import hash_token
 from bridge.transports.sinric import protocol
@@ -182,3 +185,33 @@ def test_a_token_revoked_from_the_cli_is_refused_by_every_worker_at_once(
     for session in sessions:
         reply = session.post(server.url + "/voice/echo", json=body, timeout=10)
         assert reply.status_code == 401, reply.text
+
+
+def test_hundreds_of_devices_connecting_at_once_are_all_registered(account, store, workers):
+    """Each socket registers on the bus as it opens: hundreds at once must not exhaust the
+    Redis pool (redis-py's default pool raises instead of waiting, which closed sockets)."""
+    count = 300
+    with store.db.atomic():
+        ids = [store.devices.create(account.user.id, "switch", f"S{i}").id for i in range(count)]
+    ids_file = workers.root / f"ids-{uuid.uuid4().hex}.txt"
+    ids_file.write_text("\n".join(ids))
+    url = "ws" + workers.server.url[4:] + "/"
+    fleet = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "devices.py"),
+            url,
+            account.app_key,
+            account.secret,
+            str(ids_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert fleet.stdout.readline().split() == ["ready", str(count)]
+        eventually(lambda: sum(workers.holder(d) is not None for d in ids) == count, timeout=10)
+        assert fleet.poll() is None  # no socket of the fleet was closed on it
+    finally:
+        fleet.terminate()
+        fleet.wait(10)

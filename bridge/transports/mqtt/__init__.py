@@ -125,8 +125,9 @@ class MqttTransport(Transport):
         now = time.time()
         current = self.shadow(thing)
         applied = apply(current, update, now)
+        reachability = applied.shadow.reported.get(CONNECTION) != current.reported.get(CONNECTION)
         self.context.store.thing_shadows.save(
-            thing, applied.shadow.document(), applied.shadow.version
+            thing, applied.shadow.document(), applied.shadow.version, durable=reachability
         )
         self._shadows[thing] = applied.shadow
         # Notifications nobody must receive go at most once; the delta is a command.
