@@ -18,6 +18,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -284,6 +285,45 @@ PLATFORMS = {
 }
 
 
+WRK = shutil.which("wrk")
+
+
+def wrk_tail(url: str, bodies: list[dict], tmp: Path, seconds: float, concurrency: int) -> dict:
+    """Latency from wrk, a load driver in C (Debian `wrk`): the aiohttp driver is Python on
+    the same two cores, and past 25 concurrent its own delays reach the p99."""
+    script = tmp / f"wrk-{random.random()}.lua"
+    quoted = ",".join(json.dumps(json.dumps(b)) for b in bodies[:500])
+    script.write_text(
+        f"bodies = {{{quoted}}}\ni = 0\nrequest = function()\n  i = i % #bodies + 1\n"
+        "  return wrk.format('POST', nil, {['Content-Type'] = 'application/json'}, bodies[i])\n"
+        "end\n"
+    )
+    out = subprocess.run(
+        [
+            WRK,
+            "-t1",
+            f"-c{concurrency}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        value = next(line.split()[1] for line in out.splitlines() if line.strip().startswith(label))
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+        unit = next(u for u in ("us", "ms", "s") if value.endswith(u))
+        return round(float(value[: -len(unit)]) * scale[unit], 2)
+
+    rate = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+    return {"rate": float(rate), "p50_ms": ms("50%"), "p99_ms": ms("99%")}
+
+
 def _best(runs: list[dict]) -> dict:
     """The run with the median rate (of an odd or even number of runs, the upper middle)."""
     return sorted(runs, key=lambda r: r["rate"])[len(runs) // 2]
@@ -325,6 +365,25 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
                     load(url + path, directives(tokens[name], ids), args, tmp, master, *options)
                 )
                 unlink(env, name)
+        tails = {}
+        if WRK:
+            tail_seconds = min(args.seconds, 6)
+            tails["bridge"] = wrk_tail(
+                url + "/voice/echo",
+                commands(tokens["echo"], ids),
+                tmp,
+                tail_seconds,
+                args.concurrency,
+            )
+            for name, (path, directives, _) in PLATFORMS.items():
+                tails[name] = wrk_tail(
+                    url + path,
+                    directives(tokens[name], ids),
+                    tmp,
+                    tail_seconds,
+                    args.concurrency,
+                )
+                unlink(env, name)
         # One request at a time: what the bridge adds to a single command's latency.
         solo_args = argparse.Namespace(**{**vars(args), "concurrency": 1})
         solo = {
@@ -351,6 +410,7 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
     hello, bridge = best["hello"], best["bridge"]
     return {
         "solo": solo,
+        "tails": tails,
         **best,
         "ratio": round(bridge["rate"] / hello["rate"], 3) if hello["rate"] else None,
         **{
@@ -419,6 +479,14 @@ def main() -> None:
             + "; test adapter per round: "
             + ", ".join(f"{r:.0%}" for r in t["ratios"])
         )
+        for name, r in t["tails"].items():
+            label = "test adapter" if name == "bridge" else name
+            print(
+                f"  wrk, {label}: {r['rate']:.0f}/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+                f"  (p99 / p50 {r['p99_ms'] / r['p50_ms']:.1f})"
+            )
+        if not t["tails"]:
+            print("  (install wrk for latencies measured by a driver in C)")
         solo = t["solo"]
         for name in ("bridge", "alexa"):
             r, h = solo[name], solo["hello"]
