@@ -1,0 +1,132 @@
+"""Every repository's behaviour, on SQLite and on PostgreSQL (the `db` fixture runs both)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bridge.model import BridgeError, ExpiredToken, InvalidToken
+from bridge.secrets import hash_token
+
+
+@pytest.fixture
+def alice(db):
+    user, _ = db.users.create("alice", "password1")
+    return user
+
+
+def test_clients_register_bind_and_delete(db):
+    client, secret = db.clients.create("Alexa skill", ["https://example.com/cb"], "alexa")
+    assert db.clients.get(client.client_id) == client and len(secret) >= 32
+    with pytest.raises(BridgeError):
+        db.clients.create("Alexa skill", ["https://example.com/other"])  # names are unique
+    assert db.clients.bind("Alexa skill", "xiaodu").adapter == "xiaodu"
+    assert [c.name for c in db.clients.list()] == ["Alexa skill"]
+    db.clients.delete(client.client_id)
+    assert db.clients.get(client.client_id) is None
+
+
+def test_codes_are_used_once_and_grants_end_with_all_their_tokens(db, alice):
+    db.grants.save_code("code-1", "client", alice.id, "https://cb", "devices", None, None, 60)
+    code = db.grants.code("code-1")
+    assert code is not None and db.grants.code("other") is None
+    assert db.grants.use_code(code) and not db.grants.use_code(code)  # a replay
+    db.grants.save_refresh("refresh-1", alice.id, "client", "devices", "grant-1", 60)
+    token = db.tokens.issue(alice.id, "echo", grant_id="grant-1")
+    assert db.grants.refresh("refresh-1").grant_id == "grant-1"
+    assert db.grants.of_user(alice.id) == ["grant-1"]
+    assert db.grants.revoke_grant("grant-1") == [hash_token(token)]
+    assert db.grants.refresh("refresh-1") is None
+    with pytest.raises(InvalidToken):
+        db.tokens.resolve(token)
+
+
+def test_integration_keys_check_secrets_and_issue_tokens(db, alice):
+    key, secret = db.keys.create(alice.id, "inbound", ["light"], "panel")
+    assert db.keys.check_secret(key.id, secret) == key
+    assert db.keys.check_secret(key.id, secret + "x") is None
+    token = db.keys.issue_token(key, ttl=60)
+    assert db.keys.resolve(token).id == key.id
+    expired = db.keys.issue_token(key, ttl=-1)
+    with pytest.raises(ExpiredToken):
+        db.keys.resolve(expired)
+    db.keys.set_disabled(key.id, True)
+    assert db.keys.check_secret(key.id, secret) is None
+    assert [k.id for k in db.keys.of_user(alice.id)] == [key.id]
+    db.keys.delete(key.id)
+    assert db.keys.of_user(alice.id) == []
+
+
+def test_platform_links_are_encrypted_and_revoked_with_a_reason(db, alice):
+    links = db.links("alexa")
+    assert links.get(alice.id) is None and links.status(alice.id) is None
+    links.put(alice.id, {"refresh_token": "r-1"})
+    assert links.get(alice.id) == {"refresh_token": "r-1"}
+    [(stored,)] = db.db.execute("select data from platform_links").fetchall()
+    assert "r-1" not in stored
+    links.revoke(alice.id, "the user disabled the skill")
+    assert links.get(alice.id) is None
+    revoked_at, reason = links.status(alice.id)
+    assert revoked_at and reason == "the user disabled the skill"
+    links.put(alice.id, {"refresh_token": "r-2"})  # linked again: the same row
+    assert links.get(alice.id) == {"refresh_token": "r-2"}
+
+
+def test_login_failures_count_and_a_success_forgives_the_account(db):
+    for _ in range(3):
+        db.logins.record("alice", "10.0.0.1", False)
+    assert db.logins.failures("name", "alice")[0] == 3
+    attempt = db.logins.record("alice", "10.0.0.1", False)
+    db.logins.succeeded(attempt)
+    assert db.logins.failures("name", "alice")[0] == 0
+    assert db.logins.failures("address", "10.0.0.1")[0] == 3  # an address is not forgiven
+
+
+def test_authorities_are_kept_once_and_revocations_listed(db, alice):
+    assert db.certificates.save_authority("things", "CERT", "KEY")
+    assert not db.certificates.save_authority("things", "OTHER", "OTHER")  # the first stays
+    assert db.certificates.authority("things") == ("CERT", "KEY")
+    lamp = db.devices.create(alice.id, "light", "Lamp", transport="mqtt")
+    db.certificates.issued(12345678901234567890, "things", lamp.id, lamp.id)
+    assert db.certificates.revoked("things") == []
+    assert db.certificates.revoke_device(lamp.id) == 1
+    [(serial, at)] = db.certificates.revoked("things")
+    assert int(serial) == 12345678901234567890 and at > 0
+
+
+def test_thing_shadow_versions_only_grow(db):
+    db.thing_shadows.save("t" * 24, {"state": {"reported": {"a": 1}}}, 2)
+    db.thing_shadows.save("t" * 24, {"state": {"reported": {"a": 0}}}, 1)  # late and older
+    assert db.thing_shadows.get("t" * 24) == ({"state": {"reported": {"a": 1}}}, 2)
+    db.thing_shadows.save("t" * 24, {"state": {"reported": {"a": 3}}}, 3, durable=True)
+    assert db.thing_shadows.get("t" * 24)[1] == 3
+
+
+def test_sigfox_types_devices_and_frames(db, alice):
+    db.sigfox.create_type("plug", "powerState::bool:0", None, "plug", None, "s3cret")
+    assert db.sigfox.check_secret("plug", "s3cret") and not db.sigfox.check_secret("plug", "x")
+    heater = db.devices.create(alice.id, "plug", "Heater", transport="sigfox")
+    db.sigfox.add_device("1A2B3C", heater.id, "plug")
+    assert db.sigfox.by_device(heater.id).sigfox_id == "1A2B3C"
+    assert db.sigfox.devices_of_type("plug") == ["1A2B3C"]
+    assert db.sigfox.first_sight("1A2B3C", 7, 1000) and not db.sigfox.first_sight("1A2B3C", 7, 1000)
+    assert db.sigfox.last_frame("1A2B3C") == 1000  # the newest frame's time
+    assert db.sigfox.set_reachable("1A2B3C", False) and not db.sigfox.device("1A2B3C").reachable
+    db.sigfox.forget_device(heater.id)
+    assert db.sigfox.by_device(heater.id) is None
+
+
+def test_pending_commands_replace_older_ones_and_finish_once(db, alice):
+    heater = db.devices.create(alice.id, "plug", "Heater", transport="sigfox")
+    args = ("power", "setPowerState", {"state": "On"}, None, "alexa", "c-1", "01", 60)
+    first, replaced = db.pending.add(heater.id, alice.id, *args)
+    assert replaced == []
+    second, replaced = db.pending.add(heater.id, alice.id, *args)
+    assert [r.id for r in replaced] == [first.id]
+    assert db.pending.next_for(heater.id).id == second.id
+    db.pending.mark_sent(second.id)
+    assert db.pending.last_sent(heater.id).id == second.id
+    assert db.pending.finish(second.id, "done") and not db.pending.finish(second.id, "done")
+    third, _ = db.pending.add(heater.id, alice.id, *args[:-1], -1)  # already past its ttl
+    assert [p.id for p in db.pending.expired(time.time())] == [third.id]
