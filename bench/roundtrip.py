@@ -176,6 +176,11 @@ def setup(tmp: Path, devices: int) -> tuple[dict[str, str], str, str, dict[str, 
     return env, user.app_key, secret, tokens, ids
 
 
+def hello_run(url: str, ids: list[str], args: argparse.Namespace, tmp: Path, master) -> dict:
+    """One run against the hello-world endpoint (the baseline)."""
+    return load(url + "/hello", [{"device": i} for i in ids[:100]], args, tmp, master)
+
+
 def unlink(env: dict[str, str], adapter: str) -> None:
     """End the link a platform's directives made (DuerOS and AliGenie keep their token to
     report with), so each platform is measured alone: no round pays for another's reports.
@@ -351,15 +356,7 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
             runs["bridge"].append(
                 load(url + "/voice/echo", commands(tokens["echo"], ids), args, tmp, master)
             )
-            runs["hello"].append(
-                load(
-                    hello_url + "/hello",
-                    [{"device": i} for i in ids[:100]],
-                    args,
-                    tmp,
-                    hello_master,
-                )
-            )
+            runs["hello"].append(hello_run(hello_url, ids, args, tmp, hello_master))
             for name, (path, directives, options) in PLATFORMS.items():
                 runs[name].append(
                     load(url + path, directives(tokens[name], ids), args, tmp, master, *options)
@@ -387,13 +384,7 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
         # One request at a time: what the bridge adds to a single command's latency.
         solo_args = argparse.Namespace(**{**vars(args), "concurrency": 1})
         solo = {
-            "hello": load(
-                hello_url + "/hello",
-                [{"device": i} for i in ids[:100]],
-                solo_args,
-                tmp,
-                hello_master,
-            ),
+            "hello": hello_run(hello_url, ids, solo_args, tmp, hello_master),
             "bridge": load(
                 url + "/voice/echo", commands(tokens["echo"], ids), solo_args, tmp, master
             ),

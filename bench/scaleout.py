@@ -29,7 +29,16 @@ import redis
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.roundtrip import _best, alexa_directives, fleet, free_port, gunicorn, load, setup
+from bench.roundtrip import (
+    _best,
+    alexa_directives,
+    fleet,
+    free_port,
+    gunicorn,
+    hello_run,
+    load,
+    setup,
+)
 
 
 def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
@@ -101,13 +110,7 @@ def main() -> None:
                 hello_env = {**env, "BRIDGE_DATABASE": str(tmp / case / "hello.db")}
                 with gunicorn("bench.hello:app", hello_env) as (hello_url, hello_master):
                     hellos = [
-                        load(
-                            hello_url + "/hello",
-                            [{"device": i} for i in ids[:100]],
-                            args,
-                            tmp,
-                            hello_master,
-                        )
+                        hello_run(hello_url, ids, args, tmp, hello_master)
                         for _ in range(args.rounds)
                     ]
                     results[f"hello_{case}"] = _best(hellos)
