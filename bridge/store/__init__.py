@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from bridge.bus import Bus
 from bridge.model import BridgeError
@@ -60,6 +61,18 @@ def _private(path: Path) -> None:
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if file.exists():
             file.chmod(0o600)
+
+
+def shown(database: str) -> str:
+    """A database's name for messages and logs: a PostgreSQL URL without its password."""
+    if not is_postgres(database):
+        return database
+    parts = urlsplit(database)
+    if parts.password is None:
+        return database
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _sqlite(path: str) -> SqliteDatabase:
@@ -128,8 +141,8 @@ class Store:
             self.vault.decrypt(row[0])
         except ValueError:
             raise WrongKey(
-                f"the secret key cannot decrypt the secrets in {self.path}: restore its key file"
-                " or set BRIDGE_SECRET_KEY to the key it was created with"
+                f"the secret key cannot decrypt the secrets in {shown(self.path)}: restore its key"
+                " file or set BRIDGE_SECRET_KEY to the key it was created with"
             ) from None
 
     def revoke_grant(self, grant_id: str) -> None:

@@ -130,3 +130,20 @@ def test_pending_commands_replace_older_ones_and_finish_once(db, alice):
     assert db.pending.finish(second.id, "done") and not db.pending.finish(second.id, "done")
     third, _ = db.pending.add(heater.id, alice.id, *args[:-1], -1)  # already past its ttl
     assert [p.id for p in db.pending.expired(time.time())] == [third.id]
+
+
+def test_a_wrong_key_names_the_database_but_never_its_password(database):
+    from bridge.secrets import Vault
+    from bridge.store import Store, WrongKey, shown
+
+    first = Store(database, Vault("the-right-key"))
+    first.users.create("alice", "password1")
+    first.close()
+    other = Store(database, Vault("another-key"))
+    try:
+        with pytest.raises(WrongKey) as refused:
+            other.check_key()
+    finally:
+        other.close()
+    assert shown(database) in str(refused.value)
+    assert shown("postgresql://u:s3cret@db:5432/x") == "postgresql://u:***@db:5432/x"
