@@ -109,16 +109,35 @@ def taobao() -> Iterator[FakeTaobao]:
     fake.close()
 
 
+SCALED = os.environ.get("BRIDGE_TEST_SCALED") == "1"
+"""Run the end-to-end suite on the scaled set-up: two workers, Redis, PostgreSQL."""
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bridge")
+
+
 @pytest.fixture(scope="session")
 def server_env(
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    server_logs: Path,
     recorder: Recorder,
     amazon: FakeAmazon,
     dueros: FakeDuerOS,
     taobao: FakeTaobao,
 ) -> dict[str, str]:
-    db = tmp_path_factory.mktemp("bridge") / "bridge.db"
+    db: Path | str = server_logs / "bridge.db"
+    scaled: dict[str, str] = {}
+    if SCALED:
+        db = request.getfixturevalue("postgres_server").database()
+        scaled = {
+            "BRIDGE_WORKERS": "2",
+            "BRIDGE_REDIS_URL": request.getfixturevalue("redis_server").url,
+            "BRIDGE_REDIS_PREFIX": "e2e",
+        }
     return {
+        **scaled,
         "BRIDGE_TMALLGENIE_GATEWAY_URL": taobao.url,
         "BRIDGE_TMALLGENIE_APP_KEY": TOP_APP_KEY,
         "BRIDGE_TMALLGENIE_APP_SECRET": TOP_APP_SECRET,
@@ -148,8 +167,10 @@ def server_env(
 
 
 @pytest.fixture(scope="session")
-def server(server_env: dict[str, str], dueros: FakeDuerOS) -> Iterator[BridgeServer]:
-    srv = BridgeServer(server_env).start()
+def server(
+    server_env: dict[str, str], server_logs: Path, dueros: FakeDuerOS
+) -> Iterator[BridgeServer]:
+    srv = BridgeServer(server_env, logs=server_logs).start()
     dueros.bridge_url = srv.url
     yield srv
     srv.stop()
@@ -159,7 +180,12 @@ def server(server_env: dict[str, str], dueros: FakeDuerOS) -> Iterator[BridgeSer
 def tls_env(tmp_path_factory, server_env: dict[str, str]) -> dict[str, str]:
     """A second bridge's settings: its own database (one database takes one server)."""
     db = tmp_path_factory.mktemp("bridge-tls") / "bridge.db"
-    return {**server_env, "BRIDGE_DATABASE": str(db), "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN}
+    return {
+        **server_env,
+        "BRIDGE_DATABASE": str(db),
+        "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BRIDGE_REDIS_PREFIX": "tls",  # a bridge of its own, should it share the Redis
+    }
 
 
 @pytest.fixture(scope="session")

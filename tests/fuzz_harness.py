@@ -135,14 +135,10 @@ STATE_TABLES = {
 def fingerprint(store: Any) -> str:
     """A digest of everything a refused input must leave as it was (history excluded)."""
     digest = hashlib.sha256()
-    conn = store.db.conn
-    for table, columns in STATE_TABLES.items():
-        exists = conn.execute(
-            "select 1 from sqlite_master where type = 'table' and name = ?", (table,)
-        ).fetchone()
-        if exists:
-            for row in conn.execute(f"select {columns} from {table} order by rowid"):
-                digest.update(repr(row).encode())
+    for table, columns in STATE_TABLES.items():  # the same on SQLite and PostgreSQL
+        rows = store.db.execute(f"select {columns} from {table}").fetchall()
+        for row in sorted(repr(tuple(r)) for r in rows):
+            digest.update(row.encode())
     return digest.hexdigest()
 
 

@@ -113,6 +113,14 @@ class Rows:
         return iter(self._rows)
 
 
+def _clean(params: Sequence[Any]) -> tuple[Any, ...]:
+    """PostgreSQL's text holds no NUL character (SQLite's does): such a value becomes
+    U+FFFD, so a look-up finds nothing and a record keeps the rest, as on SQLite."""
+    return tuple(
+        p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p for p in params
+    )
+
+
 @lru_cache(maxsize=1024)
 def translate(statement: str) -> str:
     """SQLite's spelling into PostgreSQL's: placeholders, and `insert or ignore`."""
@@ -157,13 +165,13 @@ class PostgresDatabase:
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> Rows:
         with self._connection() as conn, conn.cursor() as cursor:
-            cursor.execute(translate(statement), tuple(params))
+            cursor.execute(translate(statement), _clean(params))
             rows = cursor.fetchall() if cursor.description else []
             return Rows(rows, cursor.rowcount)
 
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._connection() as conn, conn.cursor() as cursor:
-            cursor.executemany(translate(statement), [tuple(r) for r in rows])
+            cursor.executemany(translate(statement), [_clean(r) for r in rows])
 
     skip_locked = " for update skip locked"
 
@@ -172,7 +180,7 @@ class PostgresDatabase:
 
     def query(self, statement: pgsql.Composable, params: Sequence[Any] = ()) -> list[dict]:
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(statement, tuple(params))
+            cursor.execute(statement, _clean(params))
             return cursor.fetchall() if cursor.description else []
 
     @contextlib.contextmanager
@@ -252,7 +260,7 @@ class PostgresTable:
         columns = list(rows[0])
         statement = self._insert_sql(columns, False)
         with self.db._connection() as conn, conn.cursor() as cursor:
-            cursor.executemany(statement, [tuple(r[c] for c in columns) for r in rows])
+            cursor.executemany(statement, [_clean([r[c] for c in columns]) for r in rows])
 
     def _where_key(self) -> pgsql.Composed:
         return pgsql.SQL(" and ").join(

@@ -2,9 +2,10 @@
 
 The requester keeps the history, the metrics and the deadline; the holder
 only runs its transport's `request` and answers with the Reply (or the core
-error) and what went over the wire. A small reserve of the deadline is kept
-back for the hop home, so the holder's own timeout answers before the
-requester's runs out.
+error) and what went over the wire. The holder waits the whole deadline, as
+one worker would; the requester waits a little longer (`HOP_GRACE`), so the
+holder's own answer (a timeout too) is what it hears, and only a holder that
+died is the requester's timeout.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 from bridge.model import BridgeError, Command, DeviceOffline, Outcome
 from bridge.transports import Exchange, Reply
 
-HOP_RESERVE = 0.1
-"""Seconds of a forwarded command's deadline kept for the answer's way back."""
+HOP_GRACE = 0.25
+"""Seconds past the deadline the requester waits for the holder's answer to arrive."""
 
 
 def _errors(base: type[BridgeError] = BridgeError) -> dict[str, type[BridgeError]]:
@@ -34,7 +35,7 @@ def request(device_id: str, command: Command, deadline: float) -> dict[str, Any]
         "op": "request",
         "device": device_id,
         "command": asdict(command),
-        "deadline": max(deadline - HOP_RESERVE, 0.05),
+        "deadline": deadline,
     }
 
 

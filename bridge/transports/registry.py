@@ -60,7 +60,7 @@ class Transports:
             return transport.request(device, command, deadline, exchange)
         message = forwarding.request(device.id, command, deadline)
         try:
-            body = self.bus.call(courier, message, deadline)
+            body = self.bus.call(courier, message, deadline + forwarding.HOP_GRACE)
         except Unreachable:
             raise DeviceOffline() from None
         except TimeoutError:

@@ -42,7 +42,7 @@ def test_a_value_that_does_not_fit_is_rejected_and_never_stored(
 def test_one_unrenderable_device_does_not_fail_discovery(server, store: Store, account, light):
     """Bad state from before values were checked (or any rendering bug) costs one device only."""
     plug = store.devices.create(account.user.id, "plug", "Desk plug")
-    store.db.conn.execute(
+    store.db.execute(
         "insert into shadow (device_id, property, instance, value, sampled_at)"
         " values (?, 'color', '', '\"red\"', 1)",
         (light.id,),

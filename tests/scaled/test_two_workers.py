@@ -60,7 +60,7 @@ def test_a_slow_device_times_out_within_the_deadline_across_the_hop(
     reply = workers.send(far, light.id, "setPowerState", {"state": "On"})
     took = time.monotonic() - started
     assert workers.error(reply) == "timeout"
-    assert DEVICE_TIMEOUT * 0.8 < took < DEVICE_TIMEOUT + 0.5
+    assert DEVICE_TIMEOUT <= took < DEVICE_TIMEOUT + 0.5  # as in one worker
 
 
 def test_a_disconnect_mid_wait_is_answered_at_once_across_the_hop(

@@ -147,3 +147,18 @@ def test_a_wrong_key_names_the_database_but_never_its_password(database):
         other.close()
     assert shown(database) in str(refused.value)
     assert shown("postgresql://u:s3cret@db:5432/x") == "postgresql://u:***@db:5432/x"
+
+
+def test_a_nul_character_finds_nothing_and_is_recorded_without_failing(db, alice):
+    """PostgreSQL's text refuses NUL; SQLite's takes it. Neither may fail on one."""
+    from bridge.model import NoSuchDevice
+    from bridge.store.keys import NoSuchKey
+    from bridge.store.messages import Entry
+
+    with pytest.raises(NoSuchKey):
+        db.keys.get("key\x00id")
+    with pytest.raises(NoSuchDevice):
+        db.devices.owned(alice.id, "ab\x00" * 8)
+    db.messages.record(Entry("in", "event", "rejected", None, alice.id, detail="bad\x00byte"))
+    [row] = db.messages.query(user_id=alice.id)
+    assert row["detail"].startswith("bad") and row["detail"].endswith("byte")

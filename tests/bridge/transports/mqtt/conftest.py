@@ -17,6 +17,7 @@ def mqtt_env(tmp_path_factory, server_env) -> dict[str, str]:
     return {
         **server_env,
         "BRIDGE_DATABASE": str(root / "bridge.db"),
+        "BRIDGE_REDIS_PREFIX": "mqtt",  # a bridge of its own, should it share the Redis
         "BRIDGE_MQTT_DIR": str(root / "broker"),
         "BRIDGE_MQTT_URL": f"mqtts://127.0.0.1:{free_port()}",
     }
