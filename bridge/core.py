@@ -142,7 +142,6 @@ class Bridge:
             gevent.sleep(every)
             try:
                 self.store.writer.flush()
-                self.store.publish_changes()
                 users = [u for u in self.store.messages.take_recorded() if u is not None]
                 if users:
                     self.bus.publish("history", {"users": users})

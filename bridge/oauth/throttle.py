@@ -12,16 +12,24 @@ ADDRESS_FACTOR = 4
 
 
 def wait_seconds(
-    logins: Logins, name: str, address: str, free: int, now: float | None = None
+    logins: Logins,
+    name: str,
+    address: str,
+    free: int,
+    now: float | None = None,
+    attempt: int | None = None,
 ) -> int:
-    """Seconds to wait before the next attempt for this account or from this address."""
+    """Seconds to wait before the next attempt for this account or from this address.
+
+    `attempt`: the attempt being judged, already recorded; the attempts before it count.
+    """
     now = now if now is not None else time.time()
     wait = 0.0
     for column, value, allowed in (
         ("name", name, free),
         ("address", address, free * ADDRESS_FACTOR),
     ):
-        count, last = logins.failures(column, value, now)
+        count, last = logins.failures(column, value, now, before=attempt)
         if count >= allowed:
             wait = max(wait, min(MAX_WAIT, 2.0 ** (count - allowed)) - (now - last))
     return max(0, int(wait + 0.999))

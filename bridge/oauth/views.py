@@ -226,9 +226,13 @@ def login():
         if target.startswith("/oauth/")
         else ""
     )
-    wait = throttle.wait_seconds(store.logins, name, address, settings.login_free_failures)
+    # Recorded as a failure first (a success later turns it into one), then judged by the
+    # attempts recorded before it: tries running at once, on any worker, count each other.
+    attempt = store.logins.record(name, address, success=False)
+    wait = throttle.wait_seconds(
+        store.logins, name, address, settings.login_free_failures, attempt=attempt
+    )
     if wait:
-        store.logins.record(name, address, success=False)
         return _page(
             "login.html",
             429,
@@ -237,8 +241,6 @@ def login():
             username=name,
             error=f"Too many failed attempts. Try again in {wait} seconds.",
         )
-    # Recorded as a failure before the (slow) check: tries running at once count each other.
-    attempt = store.logins.record(name, address, success=False)
     user = store.users.verify_password(name, password)
     if user is not None:
         store.logins.succeeded(attempt)

@@ -165,9 +165,11 @@ class Store:
 
     def share(self, bus: Bus) -> None:
         """One worker among several: announce every cache drop and shadow change to the
-        others over the bus, and apply theirs here."""
+        others over the bus (as they happen), and apply theirs here."""
         self._bus = bus
-        self.shadow.share()
+        self.shadow.announce = lambda device_id, entries: bus.publish(
+            "shadow", {"from": bus.worker, "devices": {device_id: entries}}
+        )
         for name, cache in self._caches().items():
             self._announce(name, cache)
         bus.subscribe("cache", self._heard_drop)
@@ -189,12 +191,6 @@ class Store:
             cache.forget(key)
             if name == "devices" and isinstance(key, str):
                 self.shadow.forget(key)
-
-    def publish_changes(self) -> None:
-        """After a flush: hand this worker's shadow changes to the others."""
-        changed = self.shadow.take_changed()
-        if changed and self._bus is not None:
-            self._bus.publish("shadow", {"from": self._bus.worker, "devices": changed})
 
     def _heard_shadow(self, notice: dict) -> None:
         if self._bus is None or notice.get("from") == self._bus.worker:

@@ -32,27 +32,33 @@ class Logins:
     def succeeded(self, attempt_id: int) -> None:
         self.db.execute("update login_attempts set success = 1 where id = ?", (attempt_id,))
 
-    def failures(self, column: str, value: str, now: float | None = None) -> tuple[int, float]:
+    def failures(
+        self, column: str, value: str, now: float | None = None, before: int | None = None
+    ) -> tuple[int, float]:
         """(failed attempts within the window, time of the last).
 
         For an account, failures before its last success are forgiven (the owner
         got in). For an address they are not: an attacker spraying many accounts
         must not reset the count by logging into one of their own in between.
+        `before`: only attempts recorded before that one (the attempt being
+        judged is recorded first, so tries at once, on any worker, count each other).
         """
         now = now if now is not None else time.time()
+        earlier = " and id < ?" if before is not None else ""
+        extra: tuple = (before,) if before is not None else ()
         if column == "name":
             sql = (
                 "select count(*), max(at) from login_attempts where name = ? and at > ?"
-                " and success = 0 and at > coalesce((select max(at) from login_attempts"
-                " where name = ? and success = 1), 0)"
+                f" and success = 0{earlier} and at > coalesce((select max(at) from"
+                " login_attempts where name = ? and success = 1), 0)"
             )
-            args: tuple = (value, now - WINDOW, value)
+            args: tuple = (value, now - WINDOW, *extra, value)
         elif column == "address":
             sql = (
                 "select count(*), max(at) from login_attempts"
-                " where address = ? and at > ? and success = 0"
+                f" where address = ? and at > ? and success = 0{earlier}"
             )
-            args = (value, now - WINDOW)
+            args = (value, now - WINDOW, *extra)
         else:
             raise ValueError(column)
         row = self.db.execute(sql, args).fetchone()

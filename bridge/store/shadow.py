@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from bridge.catalog import shadow_name
@@ -18,6 +20,9 @@ UPSERT = (
 
 
 PERSIST_UNCHANGED_EVERY = 60.0
+HEARD_FOR = 1.0
+"""Seconds another worker's change is kept for a device this worker has no copy of."""
+MAX_HEARD = 100_000
 
 
 class Shadow:
@@ -26,8 +31,11 @@ class Shadow:
     A changed value is written at once (behind); a value confirmed unchanged
     only refreshes its time of sample in the cache, and on disk at most once
     a minute, so a device confirming the same state over and over costs no I/O.
-    With several workers, what changed is handed to the others after each
-    flush (`take_changed`, `merge`), so every worker's cache agrees.
+    With several workers, each change is announced to the others as it is
+    made (`announce`, before the command is answered), and they `merge` it
+    into their copy: a read through another worker right after a write sees
+    it. A worker with no copy yet keeps what it heard for a second and merges
+    it into the copy it loads (the database may still lack it: written behind).
     """
 
     def __init__(self, db: Database, writer: WriteBehind) -> None:
@@ -35,7 +43,8 @@ class Shadow:
         self.writer = writer
         self._cache: dict[str, dict[str, dict[str, Any]]] = {}
         self._persisted: dict[tuple[str, str], float] = {}
-        self._changed: dict[str, dict[str, dict[str, Any]]] | None = None
+        self.announce: Callable[[str, dict[str, dict[str, Any]]], None] | None = None
+        self._heard: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
 
     def update(
         self, device_id: str, props: dict[str, Any], instance: str | None, at: float
@@ -48,44 +57,39 @@ class Shadow:
             state = self._cache[device_id] = self._load(device_id)
         key = instance or ""
         changed = {}
+        entries = {}
         for prop, value in props.items():
             name = shadow_name(prop, key)
             old = state.get(name)
             state[name] = {"value": value, "sampled_at": at}
             if old is None or old["value"] != value:
                 changed[name] = value
-                if self._changed is not None:
-                    self._changed.setdefault(device_id, {})[name] = state[name]
+                entries[name] = state[name]
             elif at - self._persisted.get((device_id, name), 0.0) < PERSIST_UNCHANGED_EVERY:
                 continue
             self._persisted[(device_id, name)] = at
             self.writer.add(UPSERT, (device_id, prop, key, json.dumps(value), at))
-        return changed
-
-    def share(self) -> None:
-        """Keep what changes for `take_changed` (a worker among several)."""
-        self._changed = {}
-
-    def take_changed(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """The changed entries since the last call, by device (after they were written)."""
-        if self._changed is None:
-            return {}
-        changed, self._changed = self._changed, {}
+        if entries and self.announce is not None:
+            self.announce(device_id, entries)
         return changed
 
     def merge(self, device_id: str, entries: dict[str, dict[str, Any]]) -> None:
-        """Another worker's changes: into this worker's copy, if it has one, newest wins."""
+        """Another worker's changes: into this worker's copy, newest wins (or kept a while
+        for the copy this worker will load)."""
         state = self._cache.get(device_id)
-        if state is None:
+        if state is not None:
+            _newest(state, entries)
             return
-        for name, entry in entries.items():
-            old = state.get(name)
-            if old is None or old["sampled_at"] <= entry["sampled_at"]:
-                state[name] = entry
+        now = time.monotonic()
+        if len(self._heard) > MAX_HEARD:
+            self._heard = {d: h for d, h in self._heard.items() if h[0] > now}
+        _, kept = self._heard.get(device_id, (0.0, {}))
+        self._heard[device_id] = (now + HEARD_FOR, _newest(dict(kept), entries))
 
     def forget(self, device_id: str) -> None:
         """Another worker deleted the device."""
         self._cache.pop(device_id, None)
+        self._heard.pop(device_id, None)
 
     def get(self, device_id: str) -> dict[str, dict[str, Any]]:
         """`{property[:instance]: {"value": ..., "sampled_at": ...}}` (a copy)."""
@@ -104,7 +108,20 @@ class Shadow:
 
     def _load(self, device_id: str) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(SELECT, (device_id,))
-        return {
+        state = {
             shadow_name(prop, instance): {"value": json.loads(value), "sampled_at": sampled_at}
             for prop, instance, value, sampled_at in rows
         }
+        heard = self._heard.get(device_id)  # until the written-behind rows are surely in
+        if heard is not None and heard[0] > time.monotonic():
+            _newest(state, heard[1])
+        return state
+
+
+def _newest(state: dict[str, dict[str, Any]], entries: dict[str, dict[str, Any]]) -> dict:
+    """Entries into a state where they are at least as new as what it has."""
+    for name, entry in entries.items():
+        old = state.get(name)
+        if old is None or old["sampled_at"] <= entry["sampled_at"]:
+            state[name] = entry
+    return state

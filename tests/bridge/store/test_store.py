@@ -195,10 +195,11 @@ def test_workers_drop_each_others_stale_cache_entries_and_share_shadow_changes(o
     token = a.tokens.issue(alice.id, "x")
     assert b.tokens.resolve(token) == alice and b.devices.get(lamp.id) == lamp
     assert b.shadow.values(lamp.id) == {}
-    a.shadow.update(lamp.id, {"powerState": "On"}, None, time.time())
-    a.writer.flush()
-    a.publish_changes()
-    assert b.shadow.values(lamp.id) == {"powerState": "On"}  # b's cached copy moved too
+    a.shadow.update(lamp.id, {"powerState": "On"}, None, time.time())  # written behind
+    assert b.shadow.values(lamp.id) == {"powerState": "On"}  # b heard it: not in the db yet
+    b.shadow.update(lamp.id, {"brightness": 40}, None, time.time())  # b has a copy now
+    a.shadow.update(lamp.id, {"powerState": "Off"}, None, time.time())
+    assert b.shadow.values(lamp.id) == {"powerState": "Off", "brightness": 40}
     a.devices.rename(lamp.id, "Desk lamp")
     a.tokens.forget([hash_token(token)])
     assert b.devices.get(lamp.id).name == "Desk lamp"  # no data_version poll needed
