@@ -54,7 +54,10 @@ class Shadow:
             return {}
         state = self._cache.get(device_id)
         if state is None:
-            state = self._cache[device_id] = self._load(device_id)
+            # On PostgreSQL the load yields to other greenlets: one updating the same
+            # device meanwhile has stored its copy, which must not be replaced.
+            loaded = self._load(device_id)
+            state = self._cache.setdefault(device_id, loaded)
         key = instance or ""
         changed = {}
         entries = {}

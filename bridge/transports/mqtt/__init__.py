@@ -93,10 +93,9 @@ class MqttTransport(Transport):
 
     def shadow(self, device_id: str) -> Shadow:
         found = self._shadows.get(device_id)
-        if found is None:
-            found = self._shadows[device_id] = Shadow.load(
-                self.context.store.thing_shadows.get(device_id)
-            )
+        if found is None:  # the read may yield (PostgreSQL): keep a copy stored meanwhile
+            loaded = Shadow.load(self.context.store.thing_shadows.get(device_id))
+            found = self._shadows.setdefault(device_id, loaded)
         return found
 
     def online(self, device_id: str) -> bool:
@@ -126,10 +125,10 @@ class MqttTransport(Transport):
         current = self.shadow(thing)
         applied = apply(current, update, now)
         reachability = applied.shadow.reported.get(CONNECTION) != current.reported.get(CONNECTION)
+        self._shadows[thing] = applied.shadow  # before the save, which may yield
         self.context.store.thing_shadows.save(
             thing, applied.shadow.document(), applied.shadow.version, durable=reachability
         )
-        self._shadows[thing] = applied.shadow
         # Notifications nobody must receive go at most once; the delta is a command.
         self._publish(topics.UPDATE_ACCEPTED.format(thing=thing), applied.accepted, qos=0)
         self._publish(topics.DOCUMENTS.format(thing=thing), applied.documents, qos=0)

@@ -205,3 +205,25 @@ def test_workers_drop_each_others_stale_cache_entries_and_share_shadow_changes(o
     assert b.devices.get(lamp.id).name == "Desk lamp"  # no data_version poll needed
     with pytest.raises(InvalidToken):
         b.tokens.resolve(token)
+
+
+def test_first_updates_of_a_device_at_once_keep_each_others_values(db, monkeypatch):
+    """On PostgreSQL a load yields to other greenlets (psycopg under gevent): three
+    answers for one device applied at once must not replace each other's copy."""
+    import gevent
+
+    load = db.shadow._load
+
+    def yielding_load(device_id):
+        state = load(device_id)
+        gevent.sleep(0.01)  # what a cooperative database driver does mid-query
+        return state
+
+    monkeypatch.setattr(db.shadow, "_load", yielding_load)
+    props = [{"powerState": "On"}, {"brightness": 60}, {"color": {"r": 255, "g": 0, "b": 0}}]
+    gevent.joinall([gevent.spawn(db.shadow.update, "d" * 24, p, None, 1.0) for p in props])
+    assert db.shadow.values("d" * 24) == {
+        "powerState": "On",
+        "brightness": 60,
+        "color": {"r": 255, "g": 0, "b": 0},
+    }
