@@ -22,8 +22,11 @@ lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The suite, then the end-to-end suite again on the scaled set-up: two gunicorn
+# workers, the Redis bus and PostgreSQL (the tests start both servers).
 test: lint
 	$(VENV)/bin/pytest
+	BRIDGE_TEST_SCALED=1 $(VENV)/bin/pytest --ignore=tests/scaled
 
 bench: $(VENV)/.test
 	$(VENV)/bin/python bench/roundtrip.py
