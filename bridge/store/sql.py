@@ -29,6 +29,9 @@ from psycopg_pool import ConnectionPool
 
 IntegrityError = (sqlite3.IntegrityError, psycopg.IntegrityError)
 """What a unique or foreign key violation raises, on either backend."""
+Conflict = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+"""A transaction PostgreSQL aborted for another's sake: run it again (SQLite, which
+writes one transaction at a time, never raises these)."""
 
 
 def is_postgres(url: str) -> bool:

@@ -9,13 +9,17 @@ goes straight through.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from itertools import groupby
 from typing import Any
 
-from bridge.store.sql import Database
+import gevent
+
+from bridge.store.sql import Conflict, Database
 
 MAX_BUFFERED = 100_000
+CONFLICT_RETRIES = 5
 
 
 class WriteBehind:
@@ -43,12 +47,24 @@ class WriteBehind:
         if not batch and also is None:
             return 0
         try:
-            with self.db.immediate():
-                for sql, group in groupby(batch, key=lambda item: item[0]):
-                    self.db.executemany(sql, [params for _, params in group])
-                if also is not None:
-                    also()
+            for attempt in range(CONFLICT_RETRIES + 1):
+                try:
+                    self._write(batch, also)
+                    break
+                except Conflict:
+                    # Concurrent transactions on PostgreSQL (greenlets, workers) writing the
+                    # same rows in another order: one is aborted, and runs again.
+                    if attempt == CONFLICT_RETRIES:
+                        raise
+                    gevent.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
         except Exception:
             self._pending[:0] = batch[-MAX_BUFFERED:]  # kept for the next try
             raise
         return len(batch)
+
+    def _write(self, batch: list[tuple[str, tuple[Any, ...]]], also: Callable[[], None] | None):
+        with self.db.immediate():
+            for sql, group in groupby(batch, key=lambda item: item[0]):
+                self.db.executemany(sql, [params for _, params in group])
+            if also is not None:
+                also()
