@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from alexa_helpers import accept_grant, directive, error_type
-from servers import eventually, past_event_limit, queued_for
+from servers import eventually, in_time, past_event_limit, queued_for
 
 
 @pytest.fixture
@@ -182,7 +182,7 @@ def history(store, device_id):
     """Alexa report attempts for a device's state, oldest first (reachability left out)."""
     return [
         (m["outcome"], m["detail"])
-        for m in reversed(store.messages.query(device_id=device_id, kind="report"))
+        for m in sorted(store.messages.query(device_id=device_id, kind="report"), key=in_time)
         if m["origin"] == "alexa" and m["action"] != "connectivity"
     ]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import GENIE_DEADLINE
 from fakes.taobao import SKILL_ID
 from genie_helpers import CONTROL, QUERY, v1, v2
-from servers import eventually, queued_for
+from servers import eventually, in_time, queued_for
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
 NOTIFY = "alibaba.ailabs.iot.device.control.notify"
@@ -121,7 +121,7 @@ def test_top_errors_retry_then_dead_letter(genie, taobao, token, pair, account, 
     def outcomes():
         return [
             (m["outcome"], m["detail"])
-            for m in reversed(store.messages.query(device_id=pair[0].id, kind="report"))
+            for m in sorted(store.messages.query(device_id=pair[0].id, kind="report"), key=in_time)
             if m["origin"] == "tmallgenie"
             and m["action"] != "connectivity"
             and m["outcome"] != "coalesced"

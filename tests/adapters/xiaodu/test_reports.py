@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ATTRIBUTE_INTERVAL
 from fakes.dueros import BOT_ID
-from servers import eventually, past_event_limit, queued_for
+from servers import eventually, in_time, past_event_limit, queued_for
 from xiaodu_helpers import CONTROL, attributes, from_sample, request
 
 OPEN_UID = "9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c"
@@ -122,7 +122,7 @@ def test_refused_reports_are_dead_lettered_and_the_limit_retried(
     def outcomes():
         return [
             (m["outcome"], m["detail"])
-            for m in reversed(store.messages.query(device_id=light.id, kind="report"))
+            for m in sorted(store.messages.query(device_id=light.id, kind="report"), key=in_time)
             if m["origin"] == "xiaodu"
             and m["action"] != "connectivity"
             and m["outcome"] != "coalesced"  # a waiting report folded into a newer one

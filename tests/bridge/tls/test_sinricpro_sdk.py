@@ -10,6 +10,7 @@ import pytest
 import requests
 from alexa_helpers import Alexa, directive, error_type, prop
 from conftest import ADMIN_TOKEN
+from servers import in_time
 
 SCRIPT = Path(__file__).parents[2] / "sdk" / "sinric_light.py"
 
@@ -147,6 +148,8 @@ def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, lig
         *[f"colorTemperature {k}" for k in (2700, 4000, 5500, 7000, 7000)],
         *[f"colorTemperature {k}" for k in (5500, 4000, 2700, 2200, 2200)],
     ]
-    sent = [m["action"] for m in reversed(store.messages.query(device_id=light.id, kind="request"))]
+    requests = store.messages.query(device_id=light.id, kind="request")
+    # In time order: with several workers, each writes its history behind on its own.
+    sent = [m["action"] for m in sorted(requests, key=in_time)]
     assert sent[0] == "increaseColorTemperature"  # the shadow knew no value yet: sent as asked
     assert "adjustBrightness" not in sent and sent.count("setColorTemperature") == 10
