@@ -23,8 +23,8 @@ worker named answers that it does not hold it, and the entry is dropped).
 
 from __future__ import annotations
 
+import itertools
 import logging
-import secrets
 import time
 from collections import defaultdict
 from typing import Any
@@ -180,16 +180,18 @@ class RedisBus(Bus):
         super().__init__(worker)
         self.prefix = prefix
         self.hold_ttl = hold_ttl
-        # Greenlets wait their turn for a connection instead of failing at the pool's size.
-        pool = redis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=POOL_SIZE,
-            timeout=5,
-            socket_timeout=5,
-            socket_connect_timeout=5,
-            health_check_interval=30,
-        )
-        self.redis = client or redis.Redis(connection_pool=pool)
+        if client is None:
+            # Greenlets wait their turn for a connection instead of failing at the pool's size.
+            pool = redis.BlockingConnectionPool.from_url(
+                url,
+                max_connections=POOL_SIZE,
+                timeout=5,
+                socket_timeout=5,
+                socket_connect_timeout=5,
+                health_check_interval=30,
+            )
+            client = redis.Redis(connection_pool=pool)
+        self.redis = client
         self.publisher = Publisher(self.redis)
         self._renew = self.redis.register_script(_RENEW)
         self._release = self.redis.register_script(_RELEASE)
@@ -200,6 +202,7 @@ class RedisBus(Bus):
         self._held: set[str] = set()
         self._roles: set[str] = set()
         self._calls: dict[str, AsyncResult] = {}
+        self._call_ids = itertools.count()  # unique per worker: answers come to its channel
         self._handler: Handler | None = None
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
         self._greenlets: list[gevent.Greenlet] = []
@@ -211,11 +214,15 @@ class RedisBus(Bus):
     def shared(self) -> bool:
         return True
 
+    def _key(self, kind: str, name: str) -> str:
+        """Every key and channel of this bridge: `<prefix>:<kind>:<name>`."""
+        return f"{self.prefix}:{kind}:{name}"
+
     def _device_key(self, device_id: str) -> str:
-        return f"{self.prefix}:dev:{device_id}"
+        return self._key("dev", device_id)
 
     def _channel(self, worker: str) -> str:
-        return f"{self.prefix}:w:{worker}"
+        return self._key("w", worker)
 
     # Placement
     def hold(self, device_ids: list[str]) -> None:
@@ -276,7 +283,7 @@ class RedisBus(Bus):
         self._placed.pop(device_id, None)
 
     def lead(self, role: str) -> bool:
-        key = f"{self.prefix}:lead:{role}"
+        key = self._key("lead", role)
         try:
             leading = bool(self._lead(keys=[key], args=[self.worker, _ms(self.hold_ttl)]))
         except redis.RedisError:
@@ -287,20 +294,20 @@ class RedisBus(Bus):
 
     def leader(self, role: str) -> str | None:
         try:
-            found = self.redis.get(f"{self.prefix}:lead:{role}")
+            found = self.redis.get(self._key("lead", role))
         except redis.RedisError:
             return None
         return found.decode() if found is not None else None
 
     def alive(self, worker: str) -> bool:
         try:
-            return bool(self.redis.exists(f"{self.prefix}:alive:{worker}"))
+            return bool(self.redis.exists(self._key("alive", worker)))
         except redis.RedisError:
             return True  # unknown: never take work from a worker that may be running
 
     def renew(self) -> None:
         """Say this worker lives; extend what it holds; forget what another worker took."""
-        self.redis.set(f"{self.prefix}:alive:{self.worker}", 1, px=_ms(self.hold_ttl))
+        self.redis.set(self._key("alive", self.worker), 1, px=_ms(self.hold_ttl))
         held = sorted(self._held)
         for start in range(0, len(held), 500):
             chunk = held[start : start + 500]
@@ -315,7 +322,7 @@ class RedisBus(Bus):
 
     # Calls
     def call(self, worker: str, message: Message, timeout: float) -> Message:
-        call_id = secrets.token_hex(8)
+        call_id = str(next(self._call_ids))
         result = AsyncResult()
         self._calls[call_id] = result
         try:
@@ -356,31 +363,31 @@ class RedisBus(Bus):
 
     # Shared facts
     def first_use(self, key: str, ttl: float) -> bool:
-        return bool(self.redis.set(f"{self.prefix}:once:{key}", 1, nx=True, px=_ms(ttl)))
+        return bool(self.redis.set(self._key("once", key), 1, nx=True, px=_ms(ttl)))
 
     def spaced(self, scope: str, key: str, interval: float) -> bool:
-        return bool(self._spaced(keys=[f"{self.prefix}:sp:{scope}"], args=[key, _ms(interval)]))
+        return bool(self._spaced(keys=[self._key("sp", scope)], args=[key, _ms(interval)]))
 
     def forget(self, scope: str) -> None:
-        self.redis.delete(f"{self.prefix}:sp:{scope}")
+        self.redis.delete(self._key("sp", scope))
 
     def take(self, key: str, rate: float, burst: int) -> float:
-        return float(self._take(keys=[f"{self.prefix}:tb:{key}"], args=[rate, burst]))
+        return float(self._take(keys=[self._key("tb", key)], args=[rate, burst]))
 
     def put(self, key: str, value: Any, ttl: float) -> None:
-        self.redis.set(f"{self.prefix}:v:{key}", orjson.dumps(value), px=_ms(ttl))
+        self.redis.set(self._key("v", key), orjson.dumps(value), px=_ms(ttl))
 
     def get(self, key: str) -> Any:
-        found = self.redis.get(f"{self.prefix}:v:{key}")
+        found = self.redis.get(self._key("v", key))
         return orjson.loads(found) if found is not None else None
 
     def pop(self, key: str) -> Any:
-        found = self.redis.getdel(f"{self.prefix}:v:{key}")
+        found = self.redis.getdel(self._key("v", key))
         return orjson.loads(found) if found is not None else None
 
     # Notices
     def publish(self, topic: str, message: Message) -> None:
-        self.publisher.publish(f"{self.prefix}:t:{topic}", orjson.dumps(message))
+        self.publisher.publish(self._key("t", topic), orjson.dumps(message))
 
     def subscribe(self, topic: str, listener: Listener) -> None:
         self._listeners[topic].append(listener)
@@ -403,10 +410,10 @@ class RedisBus(Bus):
         self.publisher.stop()
         try:
             self.release(sorted(self._held))
-            roles = [f"{self.prefix}:lead:{role}" for role in self._roles]
+            roles = [self._key("lead", role) for role in self._roles]
             if roles:
                 self._release(keys=roles, args=[self.worker])
-            self.redis.delete(f"{self.prefix}:alive:{self.worker}")
+            self.redis.delete(self._key("alive", self.worker))
         except redis.RedisError:
             log.warning("could not release this worker's devices; they expire on their own")
 

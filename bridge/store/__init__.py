@@ -182,8 +182,12 @@ class Store:
                 "cache", {"from": bus.worker, "cache": name, "key": key}
             )
 
+    def _mine(self, notice: dict) -> bool:
+        """A notice this worker sent itself (it has applied the change already)."""
+        return self._bus is not None and notice.get("from") == self._bus.worker
+
     def _heard_drop(self, notice: dict) -> None:
-        if self._bus is None or notice.get("from") == self._bus.worker:
+        if self._mine(notice):
             return
         name, key = notice.get("cache"), notice.get("key")
         cache = self._caches().get(str(name))
@@ -193,7 +197,7 @@ class Store:
                 self.shadow.forget(key)
 
     def _heard_shadow(self, notice: dict) -> None:
-        if self._bus is None or notice.get("from") == self._bus.worker:
+        if self._mine(notice):
             return
         devices = notice.get("devices")
         if isinstance(devices, dict):

@@ -124,14 +124,15 @@ def _clean(params: Sequence[Any]) -> tuple[Any, ...]:
     )
 
 
+_OR_IGNORE = re.compile(r"^\s*insert\s+or\s+ignore\s+into", re.I)
+
+
 @lru_cache(maxsize=1024)
 def translate(statement: str) -> str:
     """SQLite's spelling into PostgreSQL's: placeholders, and `insert or ignore`."""
     text = statement.replace("%", "%%").replace("?", "%s")
-    if re.match(r"\s*insert\s+or\s+ignore\s+into", text, re.I):
-        text = re.sub(r"^\s*insert\s+or\s+ignore\s+into", "insert into", text, flags=re.I)
-        text += " on conflict do nothing"
-    return text
+    text, ignoring = _OR_IGNORE.subn("insert into", text)
+    return text + " on conflict do nothing" if ignoring else text
 
 
 class PostgresDatabase:
@@ -140,7 +141,6 @@ class PostgresDatabase:
     dialect = "postgresql"
 
     def __init__(self, url: str, keys: dict[str, tuple[str, ...]], size: int = 10) -> None:
-        self.url = url
         self.keys = keys
         """Each table's primary key columns (from the migrations)."""
         self.pool = ConnectionPool(

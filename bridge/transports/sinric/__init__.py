@@ -39,7 +39,6 @@ class SinricTransport(Transport):
             window=settings.signature_window,
             max_bytes=settings.max_message_bytes,
             takeover_grace=settings.takeover_grace,
-            bus=context.bus,
         )
         self._sweeper: gevent.Greenlet | None = None
 
@@ -58,7 +57,7 @@ class SinricTransport(Transport):
         return len(self.hub.by_device)
 
     def answers(self, device_ids: list[str], grace: float) -> bool:
-        return any(old.ws.answers(grace) for old in self.hub.holders(device_ids))
+        return self.hub.answers(device_ids, grace)
 
     def request(
         self, device: Device, command: Command, deadline: float, exchange: Exchange

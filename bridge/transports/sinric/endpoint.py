@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bridge.bus import Bus, Unreachable
+from bridge.bus import Unreachable
 from bridge.events import EventIntake
 from bridge.store import Store
 from bridge.store.devices import DEVICE_ID
@@ -39,7 +39,6 @@ class DeviceEndpoint:
         window: float,
         max_bytes: int,
         takeover_grace: float = 2.0,
-        bus: Bus | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
@@ -47,7 +46,7 @@ class DeviceEndpoint:
         self.window = window
         self.max_bytes = max_bytes
         self.takeover_grace = takeover_grace
-        self.bus = bus if bus is not None else hub.bus
+        self.bus = hub.bus
 
     def serve(self, environ: dict[str, Any]) -> None:
         """Run one device connection until it ends (called in its own greenlet)."""
@@ -115,10 +114,9 @@ class DeviceEndpoint:
         network change, a crashed board) takes its devices over at once: the
         old one fails to answer a ping within the grace.
         """
-        for old in self.hub.holders(conn.devices):
-            if old.ws.answers(self.takeover_grace):
-                raise Rejected("device is connected on another live socket")
-        if self.bus.shared and self._held_elsewhere(conn):
+        if self.hub.answers(conn.devices, self.takeover_grace) or (
+            self.bus.shared and self._held_elsewhere(conn)
+        ):
             raise Rejected("device is connected on another live socket")
 
     def _held_elsewhere(self, conn: Connection) -> bool:

@@ -65,6 +65,10 @@ class Hub:
         """The live connections that hold any of these devices now."""
         return {self.by_device[d] for d in device_ids if d in self.by_device}
 
+    def answers(self, device_ids: Iterable[str], grace: float) -> bool:
+        """Whether a connection holding any of these devices answers a ping within `grace`."""
+        return any(conn.ws.answers(grace) for conn in self.holders(device_ids))
+
     def attach(self, conn: Connection) -> list[Connection]:
         """Register a connection; return older ones whose devices it took over."""
         replaced = {self.by_device[d] for d in conn.devices if d in self.by_device}
