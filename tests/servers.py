@@ -168,6 +168,20 @@ def past_event_limit() -> None:
     time.sleep(STATE_EVENT_INTERVAL + 0.1)
 
 
+def workers_answering(url: str, count: int, timeout: float = 30.0) -> set[str]:
+    """The workers that answer /healthz on fresh connections, until `count` have.
+
+    A server answers as soon as its first worker is up; the others may still be
+    booting, so this waits on the clock, not on a number of tries.
+    """
+    seen: set[str] = set()
+    end = time.monotonic() + timeout
+    while len(seen) < count and time.monotonic() < end:
+        with requests.Session() as session:
+            seen.add(session.get(url + "/healthz", timeout=5).json()["worker"])
+    return seen
+
+
 def in_time(entry: dict) -> tuple:
     """History in time order: with several workers, each writes its history behind on
     its own, so ids interleave."""

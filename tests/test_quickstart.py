@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from servers import ROOT, free_port
+from servers import ROOT, free_port, workers_answering
 
 
 @dataclass
@@ -202,15 +202,8 @@ def test_the_scaled_procfile_serves_two_workers_on_its_own_redis(postgres_server
     env.pop("BRIDGE_BIND", None)
     redis = subprocess.Popen(lines["redis"], shell=True, env=env, start_new_session=True)
     try:
-        with serving(lines["web"], env, port, shell=True) as served:
-            workers = {served.health["worker"]}
-            for _ in range(100):
-                with requests.Session() as session:
-                    health = session.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-                    workers.add(health.json()["worker"])
-                if len(workers) == 2:
-                    break
-            assert len(workers) == 2
+        with serving(lines["web"], env, port, shell=True):
+            assert len(workers_answering(f"http://127.0.0.1:{port}", 2)) == 2
     finally:
         os.killpg(redis.pid, signal.SIGTERM)
         redis.wait(10)

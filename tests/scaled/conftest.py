@@ -7,6 +7,7 @@ set-up unchanged.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import redis
 import requests
 from conftest import SECRET_KEY
 from mosquitto import Broker, Things, start_broker
-from servers import BridgeServer, free_port
+from servers import BridgeServer, free_port, workers_answering
 
 from bridge.secrets import Vault
 from bridge.store import Store
@@ -80,23 +81,20 @@ class Workers:
         self.redis = redis.Redis.from_url(env["BRIDGE_REDIS_URL"], decode_responses=True)
         self.prefix = env["BRIDGE_REDIS_PREFIX"]
 
-    def on(self, worker: str, tries: int = 200) -> requests.Session:
+    def on(self, worker: str, timeout: float = 30.0) -> requests.Session:
         """A session whose connection the given worker serves (checked just before use)."""
-        for _ in range(tries):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
             session = requests.Session()
             if session.get(self.server.url + "/healthz", timeout=5).json()["worker"] == worker:
                 return session
             session.close()
         raise AssertionError(f"no connection reached worker {worker}")
 
-    def all(self, tries: int = 200) -> list[str]:
-        seen: set[str] = set()
-        for _ in range(tries):
-            with requests.Session() as session:
-                seen.add(session.get(self.server.url + "/healthz", timeout=5).json()["worker"])
-            if len(seen) == 2:
-                return sorted(seen)
-        raise AssertionError(f"only {seen} answered")
+    def all(self) -> list[str]:
+        seen = workers_answering(self.server.url, 2)
+        assert len(seen) == 2, f"only {seen} answered"
+        return sorted(seen)
 
     def send(self, worker: str | requests.Session, device_id: str, action: str, value=None):
         """A command through the admin endpoint of the chosen worker (or its session)."""
