@@ -1,12 +1,15 @@
 """Drive concurrent POSTs at one URL for a while; print rate and latency as JSON.
 
 python bench/load.py URL BODIES_FILE --concurrency C --seconds S [--alexa] [--worker ID]
+    [--rate R]
 
 A reply counts when it says it succeeded: `{"ok": true}`, or with --alexa an
 `Alexa.Response`; with --alexa every 100th reply is kept and validated against
 Amazon's schema after the timed run (the result says how many failed).
 With --worker, every connection is one that the named bridge worker serves
 (each client keeps one keep-alive connection, chosen by asking /healthz).
+With --rate, requests start at most R a second in all (a paced load, to compare
+what a request costs the server at the same rate; 0 is as fast as it answers).
 """
 
 from __future__ import annotations
@@ -70,6 +73,13 @@ def invalid(samples: list[dict]) -> int:
     return sum(not validator.is_valid(body) for body in samples)
 
 
+def machine_busy() -> tuple[int, int]:
+    """Jiffies all cores spent busy, and in all, since boot (from /proc/stat)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
 async def on_worker(url: str, worker: str, tries: int = 400) -> aiohttp.ClientSession:
     """A client whose one keep-alive connection the given worker serves."""
     health = url.split("/", 3)
@@ -91,6 +101,7 @@ async def run(
     warmup: float,
     ok: Callable[[dict, int], bool],
     worker_id: str | None = None,
+    rate: float = 0,
 ) -> dict:
     latencies: list[float] = []
     errors = 0
@@ -105,21 +116,32 @@ async def run(
     start = time.monotonic()
     measure_from = start + warmup
     stop = measure_from + seconds
+    started = itertools.count()
+    made = 0
     try:
 
         async def worker(session: aiohttp.ClientSession) -> None:
-            nonlocal errors
+            nonlocal errors, made
             while (now := time.monotonic()) < stop:
+                if rate:
+                    due = start + next(started) / rate
+                    if due > now:
+                        await asyncio.sleep(due - now)
+                        now = time.monotonic()
                 async with session.post(url, json=next(cycle)) as reply:
                     body = {} if reply.status == 204 else await reply.json(content_type=None)
                 done = time.monotonic()
+                made += 1
                 if now >= measure_from:
                     if reply.status in (200, 204) and ok(body, len(latencies)):
                         latencies.append(done - now)
                     else:
                         errors += 1
 
+        cpu, (busy, jiffies) = time.process_time(), machine_busy()
         await asyncio.gather(*(worker(session) for session in sessions))
+        cpu = time.process_time() - cpu
+        busy_after, jiffies_after = machine_busy()
     finally:
         for session in set(sessions):
             await session.close()
@@ -131,6 +153,9 @@ async def run(
         "rate": round(count / seconds, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2) if count else None,
         "p99_ms": round(latencies[int(count * 0.99) - 1] * 1000, 2) if count else None,
+        # what this driver cost, and how busy the whole machine was (1.0: every core)
+        "driver_cpu_us": round(cpu / made * 1e6) if made else None,
+        "machine_busy": round((busy_after - busy) / max(1, jiffies_after - jiffies), 2),
     }
 
 
@@ -145,6 +170,7 @@ def main() -> None:
     parser.add_argument("--any-body", action="store_true", help="2xx is success, whatever body")
     parser.add_argument("--worker", help="use only connections this bridge worker serves")
     parser.add_argument("--expect", default="", help="reply header names that mean success")
+    parser.add_argument("--rate", type=float, default=0, help="requests a second at most")
     args = parser.parse_args()
     with open(args.bodies) as fh:
         bodies = json.load(fh)
@@ -152,7 +178,16 @@ def main() -> None:
     expect = frozenset(n for n in args.expect.split(",") if n)
     ok = checker(args.alexa, samples, args.any_body, expect)
     result = asyncio.run(
-        run(args.url, bodies, args.concurrency, args.seconds, args.warmup, ok, args.worker)
+        run(
+            args.url,
+            bodies,
+            args.concurrency,
+            args.seconds,
+            args.warmup,
+            ok,
+            args.worker,
+            args.rate,
+        )
     )
     if args.alexa:
         result.update(validated=len(samples), invalid=invalid(samples))

@@ -105,7 +105,7 @@ def load(
     master: subprocess.Popen,
     *extra: str,
 ) -> dict:
-    """Run the load driver; add the server worker's CPU time per request."""
+    """Run the load driver; add the server workers' CPU time per request."""
     path = tmp / f"bodies-{random.random()}.json"
     path.write_text(json.dumps(bodies))
     driver = [

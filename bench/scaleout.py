@@ -9,6 +9,11 @@ Measures Alexa directives per second through the webhook for
     the same two workers with every command local;
 (c) two workers with devices and load spread as they fall;
 and hello world at one and two workers. Starts its own redis-server.
+Then (a) paced at a third of its rate (`--paced`) and (c) at twice that: each
+worker as loaded as the one of (a), with the machine not yet full. What a
+directive costs the workers there gives what two workers with a core each
+would carry (here the load driver, the fleet and Redis share the two cores,
+so the rates at full load show the machine's limit as much as the bridge's).
 Prints figures and ratios, asserts nothing.
 """
 
@@ -68,7 +73,7 @@ def holders(url: str, prefix: str, ids: list[str]) -> dict[str, list[str]]:
 
 
 def measure(args, tmp, url, master, token: str, devices: list[str], *extra: str) -> dict:
-    """The median of `rounds` runs of directives for these devices."""
+    """The median of `rounds` runs of directives for these devices (extra: driver options)."""
     runs = [
         load(
             url + "/voice/alexa",
@@ -90,6 +95,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--paced", type=float, default=0, help="0: a third of (a)'s rate")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -121,6 +127,10 @@ def main() -> None:
                     token = tokens["alexa"]
                     if workers == 1:
                         results["one"] = measure(args, tmp, url, master, token, ids)
+                        paced = args.paced or round(results["one"]["rate"] / 3)
+                        results["one_paced"] = measure(
+                            args, tmp, url, master, token, ids, "--rate", str(paced)
+                        )
                         continue
                     held = holders(redis_url, prefix, ids)
                     (a, on_a), (b, _) = sorted(held.items(), key=lambda kv: -len(kv[1]))[:2]
@@ -131,6 +141,9 @@ def main() -> None:
                         args, tmp, url, master, token, on_a, "--worker", a
                     )
                     results["spread"] = measure(args, tmp, url, master, token, ids)
+                    results["spread_paced"] = measure(
+                        args, tmp, url, master, token, ids, "--rate", str(2 * paced)
+                    )
                     results["spread_devices"] = {w: len(d) for w, d in held.items()}
         finally:
             redis_proc.terminate()
@@ -144,11 +157,14 @@ def main() -> None:
         ("(c) two workers, spread", "spread"),
         ("hello world, one worker", "hello_one"),
         ("hello world, two workers", "hello_two"),
+        ("(a) paced", "one_paced"),
+        ("(c) paced at twice (a)'s rate", "spread_paced"),
     ):
         r = results[key]
         print(
             f"  {label:32} {r['rate']:>8} /s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  "
-            f"errors {r['errors']}  worker CPU {r['worker_cpu_us']} us/request"
+            f"errors {r['errors']}  worker CPU {r['worker_cpu_us']} us/request  "
+            f"driver CPU {r['driver_cpu_us']} us/request  machine busy {r['machine_busy']:.0%}"
         )
     print(
         f"  forwarded / in-process (one worker): {results['forwarded']['rate'] / one['rate']:.0%};"
@@ -156,6 +172,11 @@ def main() -> None:
         f" hello world two / one: {hello2['rate'] / hello1['rate']:.2f}x"
     )
     print(f"  devices per worker (spread): {results['spread_devices']}")
+    a, c = results["one_paced"], results["spread_paced"]
+    print(
+        "  two workers with a core each, from the CPU per directive at the same load per"
+        f" worker (paced): {2 * a['worker_cpu_us'] / c['worker_cpu_us']:.2f}x one worker"
+    )
     print(json.dumps(results))
     requests.Session().close()
 

@@ -137,11 +137,13 @@ class Bridge:
             ]
 
     def _sync_store(self, every: float = 0.05) -> None:
-        """Write queued history and shadow; drop caches another process made stale."""
+        """Write queued history and shadow (and announce shadow changes an earlier try
+        could not); drop caches another process made stale."""
         while True:
             gevent.sleep(every)
             try:
                 self.store.writer.flush()
+                self.store.announce_changes()
                 users = [u for u in self.store.messages.take_recorded() if u is not None]
                 if users:
                     self.bus.publish("history", {"users": users})

@@ -125,7 +125,8 @@ class Bus(ABC):
     # Live notices to every worker (this one too).
     @abstractmethod
     def publish(self, topic: str, message: Message) -> None:
-        """Tell every worker's listeners of `topic`, at most once each."""
+        """Tell every worker's listeners of `topic`, at most once each. Returns without
+        waiting for them: the notice may still be on its way."""
 
     @abstractmethod
     def subscribe(self, topic: str, listener: Listener) -> None:

@@ -103,18 +103,21 @@ return tostring(wait)
 
 MAX_PLACED = 500_000
 """Holders remembered at most (then the memory starts over)."""
-PLACED_TTL = 2.0
+PLACED_TTL = 10.0
 """Seconds a worker trusts its copy of a device's holder without asking Redis."""
 POOL_SIZE = 50
 """Redis connections per worker (one more listens for pub/sub)."""
 
 
 class Publisher:
-    """Publishes from many greenlets, sent together: one pipeline for all that wait.
+    """Publishes from many greenlets, sent together: one write for all that wait.
 
     A command forwarded to another worker is two publishes (the call, the
     answer); each alone costs a round trip and the client's per-command work.
-    Under load, those waiting at one moment go out in one pipeline instead.
+    Under load, those waiting at one moment go out together, on a connection
+    of the publisher's own, packed and read back with the client's connection
+    API (a pipeline object per batch cost as much again, measured). A notice
+    need not wait for its count (`wait=False`): its sender goes on at once.
     Until `start`, each publish goes out on its own.
     """
 
@@ -122,18 +125,19 @@ class Publisher:
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
-        self._queue: list[tuple[str, bytes, AsyncResult]] = []
+        self._queue: list[tuple[str, bytes, AsyncResult | None]] = []
         self._wake = Event()
         self._greenlet: gevent.Greenlet | None = None
 
-    def publish(self, channel: str, data: bytes) -> int:
-        """Subscribers that received it (0: nobody listens on that channel)."""
+    def publish(self, channel: str, data: bytes, wait: bool = True) -> int:
+        """Subscribers that received it (0: nobody listens on that channel; not waited
+        for, 0 too)."""
         if self._greenlet is None:
             return int(self.client.publish(channel, data))
-        done = AsyncResult()
+        done = AsyncResult() if wait else None
         self._queue.append((channel, data, done))
         self._wake.set()
-        return int(done.get())
+        return int(done.get()) if done is not None else 0
 
     def start(self) -> None:
         if self._greenlet is None:
@@ -145,23 +149,37 @@ class Publisher:
             self._greenlet = None
 
     def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                batch = self._queue[: self.MAX_BATCH]
-                del self._queue[: self.MAX_BATCH]
-                pipe = self.client.pipeline(transaction=False)
-                for channel, data, _ in batch:
-                    pipe.publish(channel, data)
-                try:
-                    results = pipe.execute()
-                except redis.RedisError as exc:
-                    for _, _, done in batch:
-                        done.set_exception(exc)
-                    continue
-                for (_, _, done), received in zip(batch, results, strict=True):
-                    done.set(received)
+        pool = self.client.connection_pool
+        conn = pool.get_connection()
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    batch = self._queue[: self.MAX_BATCH]
+                    del self._queue[: self.MAX_BATCH]
+                    self._send(conn, batch)
+        finally:
+            conn.disconnect()  # stopped mid-batch, maybe: never hand back a half-read connection
+            pool.release(conn)
+
+    @staticmethod
+    def _send(conn: Any, batch: list[tuple[str, bytes, AsyncResult | None]]) -> None:
+        try:
+            packed = conn.pack_commands([("PUBLISH", channel, data) for channel, data, _ in batch])
+            conn.send_packed_command(packed)  # pings first after 30 s idle (a restarted Redis)
+            results = [conn.read_response() for _ in batch]
+        except redis.RedisError as exc:
+            conn.disconnect()  # mid-batch: what it has read is unknown; the next send reconnects
+            waiting = [done for _, _, done in batch if done is not None]
+            if len(waiting) < len(batch):
+                log.warning("%d bus notices were lost: %s", len(batch) - len(waiting), exc)
+            for done in waiting:
+                done.set_exception(exc)
+            return
+        for (_, _, done), received in zip(batch, results, strict=True):
+            if done is not None:
+                done.set(received)
 
 
 def _ms(seconds: float) -> int:
@@ -387,7 +405,7 @@ class RedisBus(Bus):
 
     # Notices
     def publish(self, topic: str, message: Message) -> None:
-        self.publisher.publish(self._key("t", topic), orjson.dumps(message))
+        self.publisher.publish(self._key("t", topic), orjson.dumps(message), wait=False)
 
     def subscribe(self, topic: str, listener: Listener) -> None:
         self._listeners[topic].append(listener)

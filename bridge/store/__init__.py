@@ -8,12 +8,15 @@ speak one small dialect (`sql`), and `BRIDGE_DATABASE` chooses the backend
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import gevent
 
 from bridge.bus import Bus
 from bridge.model import BridgeError
@@ -38,6 +41,8 @@ from bridge.store.thing_shadows import ThingShadows
 from bridge.store.tokens import Tokens
 from bridge.store.users import Users
 from bridge.store.writer import WriteBehind
+
+log = logging.getLogger(__name__)
 
 
 class WrongKey(BridgeError):
@@ -106,6 +111,7 @@ class Store:
         self._data_version = 0
         self._links: dict[str, PlatformLinks] = {}
         self._bus: Bus | None = None
+        self._announcing = False
         self.writer = WriteBehind(self.db)
         self.users = Users(self.db, vault)
         self.shadow = Shadow(self.db, self.writer)
@@ -165,15 +171,37 @@ class Store:
 
     def share(self, bus: Bus) -> None:
         """One worker among several: announce every cache drop and shadow change to the
-        others over the bus (as they happen), and apply theirs here."""
+        others over the bus as it happens (the shadow's changes of one moment together),
+        and apply theirs here."""
         self._bus = bus
-        self.shadow.announce = lambda device_id, entries: bus.publish(
-            "shadow", {"from": bus.worker, "devices": {device_id: entries}}
-        )
+        self.shadow.on_change = self._announce_soon
         for name, cache in self._caches().items():
             self._announce(name, cache)
         bus.subscribe("cache", self._heard_drop)
         bus.subscribe("shadow", self._heard_shadow)
+
+    def _announce_soon(self) -> None:
+        """Announce the shadow's changes once the greenlets running now have made theirs."""
+        if not self._announcing:
+            self._announcing = True
+            gevent.spawn(self._announce_now)
+
+    def _announce_now(self) -> None:
+        self._announcing = False
+        try:
+            self.announce_changes()
+        except Exception:  # kept: the next change or the writer's next flush retries
+            log.warning("could not announce shadow changes to the other workers", exc_info=True)
+
+    def announce_changes(self) -> None:
+        """Tell the other workers the shadow changes made here since the last call."""
+        changes = self.shadow.take_changes()
+        if changes and self._bus is not None:
+            try:
+                self._bus.publish("shadow", {"from": self._bus.worker, "devices": changes})
+            except Exception:
+                self.shadow.untake(changes)
+                raise
 
     def _announce(self, name: str, cache: Cache) -> None:
         bus = self._bus

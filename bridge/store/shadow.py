@@ -31,11 +31,13 @@ class Shadow:
     A changed value is written at once (behind); a value confirmed unchanged
     only refreshes its time of sample in the cache, and on disk at most once
     a minute, so a device confirming the same state over and over costs no I/O.
-    With several workers, each change is announced to the others as it is
-    made (`announce`, before the command is answered), and they `merge` it
-    into their copy: a read through another worker right after a write sees
-    it. A worker with no copy yet keeps what it heard for a second and merges
-    it into the copy it loads (the database may still lack it: written behind).
+    With several workers, the changes are kept for the others (`take_changes`)
+    and `on_change` is called: the store announces all that were made in one
+    turn of the event loop in one notice (a notice per command cost the
+    announcing worker a wait and every worker a message), and the others
+    `merge` them into their copy. A worker with no copy yet keeps what it heard
+    for a second and merges it into the copy it loads (the database may still
+    lack it: written behind).
     """
 
     def __init__(self, db: Database, writer: WriteBehind) -> None:
@@ -43,7 +45,8 @@ class Shadow:
         self.writer = writer
         self._cache: dict[str, dict[str, dict[str, Any]]] = {}
         self._persisted: dict[tuple[str, str], float] = {}
-        self.announce: Callable[[str, dict[str, dict[str, Any]]], None] | None = None
+        self.on_change: Callable[[], None] | None = None
+        self._changes: dict[str, dict[str, dict[str, Any]]] = {}
         self._heard: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
 
     def update(
@@ -72,9 +75,22 @@ class Shadow:
                 continue
             self._persisted[(device_id, name)] = at
             self.writer.add(UPSERT, (device_id, prop, key, json.dumps(value), at))
-        if entries and self.announce is not None:
-            self.announce(device_id, entries)
+        if entries and self.on_change is not None:
+            self._changes.setdefault(device_id, {}).update(entries)
+            self.on_change()
         return changed
+
+    def take_changes(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """The changes since the last call, by device, for the other workers."""
+        changes, self._changes = self._changes, {}
+        return changes
+
+    def untake(self, changes: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """Changes that could not be announced: kept for the next call (newer ones win)."""
+        for device_id, entries in changes.items():
+            kept = self._changes.setdefault(device_id, {})
+            for name, entry in entries.items():
+                kept.setdefault(name, entry)
 
     def merge(self, device_id: str, entries: dict[str, dict[str, Any]]) -> None:
         """Another worker's changes: into this worker's copy, newest wins (or kept a while

@@ -15,6 +15,8 @@ class GroupBus(LocalBus):
     def __init__(self, worker: str, group: list[GroupBus]) -> None:
         super().__init__(worker)
         self.group = group
+        self.published: list[tuple[str, Message]] = []
+        self.down = False
         group.append(self)
 
     @property
@@ -25,5 +27,8 @@ class GroupBus(LocalBus):
         return any(bus.worker == worker for bus in self.group)
 
     def publish(self, topic: str, message: Message) -> None:
+        if self.down:
+            raise ConnectionError("the bus is down")
+        self.published.append((topic, message))
         for bus in self.group:
             LocalBus.publish(bus, topic, message)

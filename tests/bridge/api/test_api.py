@@ -128,7 +128,7 @@ def test_command_failures(integrator, light, store, account, connect):
     assert huge.status_code == 413
 
 
-def test_history_filters_and_pagination(integrator, light, account, connect):
+def test_history_filters_and_pagination(integrator, light, account, connect, store):
     connect(account, [light])
     client = integrator()
     for state in ("On", "Off", "On"):
@@ -142,6 +142,8 @@ def test_history_filters_and_pagination(integrator, light, account, connect):
         f"/devices/{light.id}/commands",
         json={"action": "setBrightness", "value": {"brightness": 500}},
     )
+    # Each worker writes its history behind: wait until the other worker's rows are in too.
+    eventually(lambda: len(store.messages.query(device_id=light.id, kind="request")) == 3)
     mine = client.call("GET", f"/messages?key={client.key_id}&limit=2").json()
     assert [m["kind"] for m in mine["messages"]] == ["request", "request"]
     second = client.call(

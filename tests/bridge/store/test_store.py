@@ -196,15 +196,43 @@ def test_workers_drop_each_others_stale_cache_entries_and_share_shadow_changes(o
     assert b.tokens.resolve(token) == alice and b.devices.get(lamp.id) == lamp
     assert b.shadow.values(lamp.id) == {}
     a.shadow.update(lamp.id, {"powerState": "On"}, None, time.time())  # written behind
+    a.announce_changes()
     assert b.shadow.values(lamp.id) == {"powerState": "On"}  # b heard it: not in the db yet
     b.shadow.update(lamp.id, {"brightness": 40}, None, time.time())  # b has a copy now
     a.shadow.update(lamp.id, {"powerState": "Off"}, None, time.time())
+    a.shadow.update(lamp.id, {"powerState": "On"}, None, time.time())
+    a.shadow.update(lamp.id, {"powerState": "Off"}, None, time.time())
+    sent = len(group[0].published)
+    a.announce_changes()
+    assert len(group[0].published) == sent + 1  # three changes, one notice
     assert b.shadow.values(lamp.id) == {"powerState": "Off", "brightness": 40}
     a.devices.rename(lamp.id, "Desk lamp")
     a.tokens.forget([hash_token(token)])
     assert b.devices.get(lamp.id).name == "Desk lamp"  # no data_version poll needed
     with pytest.raises(InvalidToken):
         b.tokens.resolve(token)
+
+
+def test_shadow_changes_the_bus_could_not_take_are_announced_next_time(open_store):
+    from fakes.bus import GroupBus
+
+    group: list[GroupBus] = []
+    a, b = open_store(), open_store()
+    for store, name in ((a, "a"), (b, "b")):
+        store.serve()
+        store.share(GroupBus(name, group))
+    alice, _ = a.users.create("alice", "password1")
+    lamp = a.devices.create(alice.id, "light", "Lamp")
+    assert b.shadow.values(lamp.id) == {}
+    a.shadow.update(lamp.id, {"powerState": "On", "brightness": 10}, None, 1.0)
+    group[0].down = True
+    with pytest.raises(ConnectionError):
+        a.announce_changes()
+    group[0].down = False
+    a.shadow.update(lamp.id, {"brightness": 20}, None, 2.0)  # newer than the one kept
+    a.announce_changes()
+    assert b.shadow.values(lamp.id) == {"powerState": "On", "brightness": 20}
+    assert a.shadow.take_changes() == {}
 
 
 def test_first_updates_of_a_device_at_once_keep_each_others_values(db, monkeypatch):
