@@ -182,7 +182,9 @@ def test_a_due_report_is_claimed_by_one_worker_and_a_dead_workers_claims_return(
     assert b.outbox.claimers() == {"b"}
 
 
-def test_workers_drop_each_others_stale_cache_entries_and_share_shadow_changes(open_store):
+@pytest.fixture
+def workers(open_store):
+    """Two server-mode stores on one database that hear each other (a, b, their buses)."""
     from fakes.bus import GroupBus
 
     group: list[GroupBus] = []
@@ -190,13 +192,20 @@ def test_workers_drop_each_others_stale_cache_entries_and_share_shadow_changes(o
     for store, name in ((a, "a"), (b, "b")):
         store.serve()
         store.share(GroupBus(name, group))
+    return a, b, group
+
+
+def test_workers_drop_each_others_stale_cache_entries_and_share_shadow_changes(workers):
+    import gevent
+
+    a, b, group = workers
     alice, _ = a.users.create("alice", "password1")
     lamp = a.devices.create(alice.id, "light", "Lamp")
     token = a.tokens.issue(alice.id, "x")
     assert b.tokens.resolve(token) == alice and b.devices.get(lamp.id) == lamp
     assert b.shadow.values(lamp.id) == {}
     a.shadow.update(lamp.id, {"powerState": "On"}, None, time.time())  # written behind
-    a.announce_changes()
+    gevent.sleep(0)  # the greenlets of this moment have made their changes: announced
     assert b.shadow.values(lamp.id) == {"powerState": "On"}  # b heard it: not in the db yet
     b.shadow.update(lamp.id, {"brightness": 40}, None, time.time())  # b has a copy now
     a.shadow.update(lamp.id, {"powerState": "Off"}, None, time.time())
@@ -213,14 +222,8 @@ def test_workers_drop_each_others_stale_cache_entries_and_share_shadow_changes(o
         b.tokens.resolve(token)
 
 
-def test_shadow_changes_the_bus_could_not_take_are_announced_next_time(open_store):
-    from fakes.bus import GroupBus
-
-    group: list[GroupBus] = []
-    a, b = open_store(), open_store()
-    for store, name in ((a, "a"), (b, "b")):
-        store.serve()
-        store.share(GroupBus(name, group))
+def test_shadow_changes_the_bus_could_not_take_are_announced_next_time(workers):
+    a, b, group = workers
     alice, _ = a.users.create("alice", "password1")
     lamp = a.devices.create(alice.id, "light", "Lamp")
     assert b.shadow.values(lamp.id) == {}
