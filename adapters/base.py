@@ -72,6 +72,9 @@ class AdapterContext:
     facts: Facts
     """Small per-user or per-device facts (pacing, a waiting directive), shared by every
     worker: never keep such a fact in the adapter's own memory."""
+    report_later: Callable[[User, StateChange], None]
+    """Queue a report for this adapter alone, through the outbox (from any process: the
+    server delivers it with the usual retries)."""
 
     def setting(self, key: str, default: str = "") -> str:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
@@ -154,6 +157,16 @@ class Adapter(ABC):
 
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
+
+    @classmethod
+    def commands(cls, adapter: Callable[[], Adapter], user: Callable[[str], User]) -> list:
+        """`bridge` CLI commands this adapter adds (click commands or groups).
+
+        `adapter()` builds the bridge and returns this adapter with its context,
+        `user(name)` finds an account (a BridgeError if there is none): a command
+        works through the adapter, never on the database itself.
+        """
+        return []
 
     @abstractmethod
     def handle(self, request: VoiceRequest) -> VoiceReply:

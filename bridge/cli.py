@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import sys
 import threading
@@ -15,6 +16,7 @@ import requests
 
 from bridge import catalog
 from bridge.model import DEFAULT_TRANSPORT, BridgeError
+from bridge.plugins import discover as discover_adapters
 from bridge.reporting import announce
 from bridge.secrets import Vault
 from bridge.store import Store
@@ -446,6 +448,26 @@ def simulate(owner: str, count: int, delay: float, events: float, things_zip: Pa
         say=click.echo,
     )
 
+
+def _adapter(name: str):
+    """An adapter of a bridge built for a command (not serving): for adapters' commands."""
+    from bridge.core import Bridge
+
+    settings = _settings()
+    _store()  # the key check: one line, not a traceback
+    found = Bridge(settings).adapters.get(name)
+    if found is None:
+        raise BridgeError(f"the {name} adapter is not enabled: add it to BRIDGE_ADAPTERS")
+    return found
+
+
+def _user(name: str):
+    return _store().users.get(name)
+
+
+for _name, _cls in discover_adapters().items():
+    for _command in _cls.commands(functools.partial(_adapter, _name), _user):
+        main.add_command(_command)
 
 for _transport in discover_transports().values():
     for _command in _transport.commands(_store, _settings):

@@ -105,6 +105,7 @@ class Bridge:
             links=self.store.links(name),
             unlink=functools.partial(self.unlink, adapter=name),
             facts=Facts(self.bus, name),
+            report_later=functools.partial(self.reporter.publish, only=name),
         )
 
     def unlink(self, access_token: str, adapter: str) -> None:

@@ -17,6 +17,10 @@ from fakes.taobao import APP_KEY as TOP_APP_KEY
 from fakes.taobao import APP_SECRET as TOP_APP_SECRET
 from fakes.taobao import SKILL_ID as TOP_SKILL_ID
 from fakes.taobao import FakeTaobao
+from fakes.tuya import ACCESS_ID as TUYA_ACCESS_ID
+from fakes.tuya import ACCESS_SECRET as TUYA_ACCESS_SECRET
+from fakes.tuya import PRODUCTS as TUYA_PRODUCTS
+from fakes.tuya import FakeTuya
 from linking import Platform
 from postgres import PostgresServer
 from servers import STATE_EVENT_INTERVAL, BridgeServer, Recorder, RedisServer
@@ -103,6 +107,13 @@ def dueros() -> Iterator[FakeDuerOS]:
 
 
 @pytest.fixture(scope="session")
+def tuya() -> Iterator[FakeTuya]:
+    fake = FakeTuya()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
 def taobao() -> Iterator[FakeTaobao]:
     fake = FakeTaobao()
     yield fake
@@ -126,6 +137,7 @@ def server_env(
     amazon: FakeAmazon,
     dueros: FakeDuerOS,
     taobao: FakeTaobao,
+    tuya: FakeTuya,
 ) -> dict[str, str]:
     db: Path | str = server_logs / "bridge.db"
     scaled: dict[str, str] = {}
@@ -143,6 +155,10 @@ def server_env(
         "BRIDGE_TMALLGENIE_APP_SECRET": TOP_APP_SECRET,
         "BRIDGE_TMALLGENIE_SKILL_ID": TOP_SKILL_ID,
         "BRIDGE_TMALLGENIE_DEADLINE": str(GENIE_DEADLINE),
+        "BRIDGE_TUYA_API_URL": tuya.base,
+        "BRIDGE_TUYA_ACCESS_ID": TUYA_ACCESS_ID,
+        "BRIDGE_TUYA_ACCESS_SECRET": TUYA_ACCESS_SECRET,
+        **{f"BRIDGE_TUYA_PRODUCT_{t.upper()}": p for t, p in TUYA_PRODUCTS.items()},
         "BRIDGE_XIAODU_BOT_ID": DUEROS_BOT_ID,
         "BRIDGE_XIAODU_REPORT_URL": dueros.url,
         "BRIDGE_XIAODU_DEADLINE": str(ALEXA_DEADLINE),

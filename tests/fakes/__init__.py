@@ -28,8 +28,10 @@ class JsonService:
             def do_GET(self) -> None:
                 self._answer(b"")
 
+            do_PUT = do_DELETE = do_POST
+
             def _answer(self, body: bytes) -> None:
-                status, reply = service.answer(self.path, self.headers, body)
+                status, reply = service.answer_method(self.command, self.path, self.headers, body)
                 data = json.dumps(reply).encode() if reply is not None else b""
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -42,10 +44,16 @@ class JsonService:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def answer(self, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
         raise NotImplementedError
+
+    def answer_method(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
+        """For a service whose paths take several methods; by default `answer`."""
+        return self.answer(path, headers, body)
 
     def recorded(self) -> None:
         """Call (holding the lock) after recording something: wakes the waiting tests."""

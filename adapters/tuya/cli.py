@@ -1,0 +1,38 @@
+"""`bridge tuya link USER`: register a user's devices in Tuya."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from adapters.tuya.openapi import TuyaError, TuyaUnavailable
+from bridge.model import BridgeError, User
+
+if TYPE_CHECKING:
+    from adapters.tuya import TuyaAdapter
+
+
+def commands(adapter: Callable[[], TuyaAdapter], user: Callable[[str], User]) -> list:
+    @click.group("tuya")
+    def tuya() -> None:
+        """Tuya cloud-to-cloud: the bridge's devices in Tuya's apps."""
+
+    @tuya.command("link")
+    @click.argument("owner")
+    def link(owner: str) -> None:
+        """Register OWNER's devices in Tuya; print each one's Tuya pairing URL, if any.
+
+        Devices added, renamed or removed later follow through the reports.
+        """
+        account = user(owner)
+        try:
+            registered = adapter().link(account)
+        except (TuyaError, TuyaUnavailable) as exc:
+            raise BridgeError(f"Tuya refused the registration: {exc}") from None
+        for device, short_url in registered:
+            click.echo(f"{device.id}  {device.name}  {short_url or ''}".rstrip())
+        click.echo(f"{len(registered)} devices registered in Tuya for {owner}")
+
+    return [tuya]

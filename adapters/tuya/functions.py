@@ -1,0 +1,270 @@
+"""The one table between the catalog and Tuya's standard function codes.
+
+Each catalog type is registered under a TuyaLink product of its own
+(`BRIDGE_TUYA_PRODUCT_<TYPE>`); the product's thing model must define the
+functions below, with these codes, types and ranges, so that Tuya's apps draw
+their standard panels. Tuya's units differ from the catalog's: brightness and
+white tone run 10-1000 and 0-1000, colour is hue 0-360 with saturation and
+value 0-1000, and temperatures are tenths of a degree Celsius.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.catalog import shadow_name
+
+
+class BadValue(ValueError):
+    """A value Tuya sent that the function does not take (type or range)."""
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Tuya function: its code, the shadow property it mirrors, and how to convert.
+
+    `action` and `field` name the bridge command a Tuya property-set becomes
+    (None: the function is reported only). `unit` is for the documentation.
+    """
+
+    code: str
+    prop: str
+    to_tuya: Callable[[Any], Any]
+    from_tuya: Callable[[Any], Any]
+    unit: str
+    action: str | None = None
+    field: str = ""
+    instance: str | None = None
+
+    @property
+    def shadow(self) -> str:
+        return shadow_name(self.prop, self.instance)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise BadValue(f"expected true or false, not {value!r}")
+    return value
+
+
+def _int(value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise BadValue(f"expected a number, not {value!r}")
+    if not lo <= value <= hi:
+        raise BadValue(f"{value} is outside {lo}-{hi}")
+    return round(value)
+
+
+def _enum(choices: Mapping[str, str]) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """(bridge -> Tuya, Tuya -> bridge) for an enum: bridge value to Tuya's word."""
+    back = {tuya: ours for ours, tuya in choices.items()}
+
+    def from_tuya(value: Any) -> str:
+        if not isinstance(value, str) or value not in back:
+            raise BadValue(f"expected one of {', '.join(sorted(back))}, not {value!r}")
+        return back[value]
+
+    return (lambda value: choices[value]), from_tuya
+
+
+def _switch(code: str) -> Function:
+    return Function(
+        code,
+        "powerState",
+        lambda state: state == "On",
+        lambda value: "On" if _bool(value) else "Off",
+        "bool",
+        "setPowerState",
+        "state",
+    )
+
+
+def _tenths(code: str, prop: str, lo: int, hi: int, action: str | None = None) -> Function:
+    """A temperature in tenths of a degree Celsius."""
+    return Function(
+        code,
+        prop,
+        lambda celsius: round(celsius * 10),
+        lambda value: _int(value, lo * 10, hi * 10) / 10,
+        f"value {lo * 10}-{hi * 10}, 0.1 °C",
+        action,
+        "temperature",
+    )
+
+
+def _rgb_to_hsv(rgb: Mapping[str, int]) -> dict[str, int]:
+    h, s, v = colorsys.rgb_to_hsv(rgb["r"] / 255, rgb["g"] / 255, rgb["b"] / 255)
+    return {"h": round(h * 360) % 360, "s": round(s * 1000), "v": round(v * 1000)}
+
+
+def _hsv_to_rgb(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict) or set(value) != {"h", "s", "v"}:
+        raise BadValue(f"expected {{h, s, v}}, not {value!r}")
+    h, s, v = _int(value["h"], 0, 360), _int(value["s"], 0, 1000), _int(value["v"], 0, 1000)
+    r, g, b = colorsys.hsv_to_rgb(h / 360, s / 1000, v / 1000)
+    return {"r": round(r * 255), "g": round(g * 255), "b": round(b * 255)}
+
+
+KELVIN = (2200, 7000)
+
+BRIGHTNESS = Function(
+    "bright_value_v2",
+    "brightness",
+    lambda percent: max(10, round(percent * 10)),
+    lambda value: max(1, round(_int(value, 10, 1000) / 10)),
+    "value 10-1000 (the catalog's percent x 10)",
+    "setBrightness",
+    "brightness",
+)
+WHITE_TONE = Function(
+    "temp_value_v2",
+    "colorTemperature",
+    lambda kelvin: round((kelvin - KELVIN[0]) * 1000 / (KELVIN[1] - KELVIN[0])),
+    lambda value: round(KELVIN[0] + _int(value, 0, 1000) * (KELVIN[1] - KELVIN[0]) / 1000),
+    "value 0-1000, warm to cool (2200-7000 K)",
+    "setColorTemperature",
+    "colorTemperature",
+)
+COLOUR = Function(
+    "colour_data_v2",
+    "color",
+    _rgb_to_hsv,
+    _hsv_to_rgb,
+    "json {h: 0-360, s: 0-1000, v: 0-1000}",
+    "setColor",
+    "color",
+)
+THERMOSTAT_MODES = {"AUTO": "auto", "COOL": "cold", "HEAT": "hot", "ECO": "eco", "OFF": "off"}
+AC_MODES = {k: v for k, v in THERMOSTAT_MODES.items() if k != "OFF"}
+
+
+def _mode(modes: Mapping[str, str]) -> Function:
+    to_tuya, from_tuya = _enum(modes)
+    return Function(
+        "mode",
+        "thermostatMode",
+        to_tuya,
+        from_tuya,
+        "enum " + ", ".join(modes.values()),
+        "setThermostatMode",
+        "thermostatMode",
+    )
+
+
+def _climate(lo: int, hi: int, modes: Mapping[str, str]) -> tuple[Function, ...]:
+    return (
+        _switch("switch"),
+        _tenths("temp_set", "targetTemperature", lo, hi, "targetTemperature"),
+        _tenths("temp_current", "temperature", -40, 100),
+        _mode(modes),
+    )
+
+
+_LOCK_TO, _LOCK_FROM = _enum({"LOCKED": "locked", "UNLOCKED": "unlocked", "JAMMED": "jammed"})
+_BLIND_TO, _BLIND_FROM = _enum({"Open": "open", "Close": "close", "Stop": "stop"})
+_PIR_TO, _PIR_FROM = _enum({"detected": "pir", "notDetected": "none"})
+_DOOR_TO, _DOOR_FROM = _enum({"open": "open", "closed": "closed"})
+
+FUNCTIONS: dict[str, tuple[Function, ...]] = {
+    "light": (_switch("switch_led"), BRIGHTNESS, WHITE_TONE, COLOUR),
+    "dimmer": (_switch("switch_led"), BRIGHTNESS),
+    "switch": (_switch("switch_1"),),
+    "plug": (_switch("switch_1"),),
+    "thermostat": _climate(5, 35, THERMOSTAT_MODES),
+    "air_conditioner": _climate(16, 30, AC_MODES),
+    "lock": (
+        Function(
+            "lock_motor_state",
+            "lockState",
+            _LOCK_TO,
+            _LOCK_FROM,
+            "enum locked, unlocked, jammed",
+            "setLockState",
+            "state",
+        ),
+    ),
+    "blinds": (
+        Function(
+            "percent_control",
+            "rangeValue",
+            round,
+            lambda value: _int(value, 0, 100),
+            "value 0-100 %",
+            "setRangeValue",
+            "rangeValue",
+            "Blind.Lift",
+        ),
+        Function(
+            "control",
+            "mode",
+            _BLIND_TO,
+            _BLIND_FROM,
+            "enum open, stop, close",
+            "setMode",
+            "mode",
+            "Blind.Movement",
+        ),
+    ),
+    "fan": (
+        _switch("switch"),
+        Function(
+            "fan_speed_percent",
+            "rangeValue",
+            lambda speed: speed * 20,
+            lambda value: max(1, round(_int(value, 1, 100) / 20)),
+            "value 1-100 % (the catalog's speeds 1-5 x 20)",
+            "setRangeValue",
+            "rangeValue",
+            "Fan.Speed",
+        ),
+    ),
+    "temperature_sensor": (
+        _tenths("va_temperature", "temperature", -40, 100),
+        Function(
+            "va_humidity",
+            "humidity",
+            round,
+            lambda value: _int(value, 0, 100),
+            "value 0-100 %",
+        ),
+    ),
+    "contact_sensor": (
+        Function("doorcontact_state", "contactState", _DOOR_TO, _DOOR_FROM, "enum open, closed"),
+    ),
+    "motion_sensor": (Function("pir_state", "motion", _PIR_TO, _PIR_FROM, "enum pir, none"),),
+}
+"""Types not listed (doorbell, scene) have no Tuya product: they are not registered."""
+
+
+def functions(type_name: str) -> tuple[Function, ...]:
+    return FUNCTIONS.get(type_name, ())
+
+
+def properties(type_name: str, state: Mapping[str, Any], only: Any = None) -> dict[str, Any]:
+    """Tuya property values for shadow values (`{shadow name: value}`), those in `only`
+    when given; values the shadow does not have, or cannot convert, are left out."""
+    out = {}
+    for function in functions(type_name):
+        if function.shadow not in state or (only is not None and function.shadow not in only):
+            continue
+        try:
+            out[function.code] = function.to_tuya(state[function.shadow])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def command(type_name: str, code: str, value: Any) -> tuple[str, dict[str, Any], str | None]:
+    """The bridge command for a Tuya property-set: (action, value, instance).
+
+    Raises BadValue for a code the type does not take or a value out of range.
+    """
+    for function in functions(type_name):
+        if function.code == code:
+            if function.action is None:
+                raise BadValue(f"{code} is reported only")
+            return function.action, {function.field: function.from_tuya(value)}, function.instance
+    raise BadValue(f"a {type_name} has no function {code!r}")

@@ -1,0 +1,80 @@
+"""Tuya end to end: `bridge tuya link`, then the bridge's changes reach the fake Tuya."""
+
+import pytest
+from click.testing import CliRunner
+from fakes.tuya import PRODUCTS
+from servers import eventually
+
+from bridge.cli import main
+
+
+@pytest.fixture
+def cli(server, server_env):
+    def run(*args: str, ok: bool = True) -> str:
+        result = CliRunner().invoke(main, list(args), env=server_env, catch_exceptions=False)
+        assert (result.exit_code == 0) == ok, result.output
+        return result.output
+
+    return run
+
+
+def test_linked_devices_appear_in_tuya_and_follow_the_bridge(cli, store, account, connect, tuya):
+    light = store.devices.create(account.user.id, "light", "Desk lamp")
+    plug = store.devices.create(account.user.id, "plug", "TV")
+    bell = store.devices.create(account.user.id, "doorbell", "Front door")
+    online = connect(account, [light])
+    printed = cli("tuya", "link", account.user.name)
+    lamp = tuya.by_bridge_id(light.id)
+    assert lamp["product"] == PRODUCTS["light"] and lamp["name"] == "Desk lamp"
+    assert f"{light.id}  Desk lamp  https://smartapp.tuya.com/s/{lamp['id']}" in printed
+    assert "2 devices registered" in printed
+    assert tuya.by_bridge_id(plug.id)["name"] == "TV plug"  # Tuya wants 4 characters or more
+    assert tuya.by_bridge_id(bell.id) is None  # no Tuya product for doorbells
+    # The server, which holds the connections, tells Tuya who is online.
+    assert tuya.wait_for(tuya.presence, lambda p: p == (lamp["id"], "online"))
+    assert tuya.wait_for(tuya.presence, lambda p: p[0] == tuya.by_bridge_id(plug.id)["id"])
+    assert tuya.by_bridge_id(plug.id)["online"] is False
+    assert store.links("tuya").get(account.user.id)["devices"][light.id] == lamp["id"]
+
+    # A physical change: Tuya's code and unit, with the time of the change.
+    online.client.send_event(light.id, "setBrightness", {"brightness": 40})
+    report = tuya.wait_for(
+        tuya.reports,
+        lambda r: r["device"] == lamp["id"] and "bright_value_v2" in r["data"],
+    )
+    assert report[0]["data"]["bright_value_v2"]["value"] == 400
+    assert set(report[0]["data"]) == {"bright_value_v2"}  # only what changed
+
+    # Renamed, added and deleted in the bridge: the same in Tuya.
+    cli("device", "rename", light.id, "Reading lamp")
+    eventually(lambda: tuya.by_bridge_id(light.id)["name"] == "Reading lamp")
+    blinds = cli("device", "create", account.user.name, "--type", "blinds", "--name", "Blinds")
+    assert blinds
+    made = next(d for d in store.devices.of_user(account.user.id) if d.type == "blinds")
+    eventually(lambda: tuya.by_bridge_id(made.id) is not None)
+    cli("device", "delete", plug.id)
+    eventually(lambda: tuya.by_bridge_id(plug.id) is None)
+    assert plug.id not in store.links("tuya").get(account.user.id)["devices"]
+
+    # Offline when its connection ends.
+    online.client.stop()
+    assert tuya.wait_for(tuya.presence, lambda p: p == (lamp["id"], "offline"))
+
+
+def test_link_refuses_an_unknown_user_and_a_tuya_refusal_is_one_line(cli, store, account, tuya):
+    store.devices.create(account.user.id, "plug", "Kettle")
+    assert "no user" in cli("tuya", "link", "nobody-" + account.user.name, ok=False)
+    tuya.outage = True
+    try:
+        store_out = cli("tuya", "link", account.user.name, ok=False)
+    finally:
+        tuya.outage = False
+    assert "Tuya refused the registration" in store_out
+
+
+def test_the_webhook_answers_in_tuyas_envelope(server):
+    import requests
+
+    reply = requests.post(f"{server.url}/voice/tuya", json={"any": "thing"}, timeout=10)
+    assert reply.status_code == 404
+    assert reply.json()["success"] is False and reply.json()["code"] == 404
