@@ -74,7 +74,17 @@ class AdapterContext:
     worker: never keep such a fact in the adapter's own memory."""
     report_later: Callable[[User, StateChange], None]
     """Queue a report for this adapter alone, through the outbox (from any process: the
-    server delivers it with the usual retries)."""
+    server delivers it with the usual retries). Committed when this returns."""
+    stream: Callable[[str, Mapping[str, str], Callable[[str], list[str]]], Any]
+    """(url, headers, handle): a WebSocket the core keeps open to a push platform, one per
+    deployment; `handle(frame)` returns the frames to send back. Call `.start()` and
+    `.stop()` on it from the adapter's own `start` and `stop`."""
+    user: Callable[[int], User | None]
+    """An account by id (a push platform's message names a device, not a token); its
+    devices still come only through `device(user, id)`."""
+    rejected: Callable[..., None]
+    """(detail, device_id=None, user_id=None, payload=None): record a message the
+    adapter refused (malformed, unsigned) in the history."""
 
     def setting(self, key: str, default: str = "") -> str:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
@@ -167,6 +177,12 @@ class Adapter(ABC):
         works through the adapter, never on the database itself.
         """
         return []
+
+    def start(self) -> None:  # noqa: B027 (most adapters have nothing to start)
+        """The server starts serving: begin background work (a push platform's stream)."""
+
+    def stop(self) -> None:  # noqa: B027
+        """The server stops: end what `start` began."""
 
     @abstractmethod
     def handle(self, request: VoiceRequest) -> VoiceReply:

@@ -24,6 +24,8 @@ from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.store.messages import rejection
+from bridge.streams import Stream
 from bridge.transports import TransportContext
 from bridge.transports.registry import Transports
 from bridge.transports.waiters import Waiters
@@ -106,7 +108,15 @@ class Bridge:
             unlink=functools.partial(self.unlink, adapter=name),
             facts=Facts(self.bus, name),
             report_later=functools.partial(self.reporter.publish, only=name),
+            stream=lambda url, headers, handle: Stream(name, url, headers, handle, self.bus),
+            user=self.store.users.by_id,
+            rejected=self._rejected,
         )
+
+    def _rejected(
+        self, detail: str, device_id: str | None = None, user_id: int | None = None, payload=None
+    ) -> None:
+        self.store.messages.record(rejection(device_id, user_id, detail, payload=payload))
 
     def unlink(self, access_token: str, adapter: str) -> None:
         """Revoke the OAuth grant behind an access token (a platform said the user unlinked).
@@ -130,6 +140,9 @@ class Bridge:
             atexit.register(self.bus.stop)
             self.transports.start()
             atexit.register(self.transports.stop)
+            for adapter in self.adapters.values():
+                adapter.start()
+                atexit.register(adapter.stop)
             self._greenlets = [
                 gevent.spawn(self.reporter.run),
                 gevent.spawn(self._housekeeping),

@@ -21,6 +21,7 @@ from fakes.tuya import ACCESS_ID as TUYA_ACCESS_ID
 from fakes.tuya import ACCESS_SECRET as TUYA_ACCESS_SECRET
 from fakes.tuya import PRODUCTS as TUYA_PRODUCTS
 from fakes.tuya import FakeTuya
+from fakes.tuya_mq import FakeMessageService
 from linking import Platform
 from postgres import PostgresServer
 from servers import STATE_EVENT_INTERVAL, BridgeServer, Recorder, RedisServer
@@ -114,6 +115,13 @@ def tuya() -> Iterator[FakeTuya]:
 
 
 @pytest.fixture(scope="session")
+def tuya_mq() -> Iterator[FakeMessageService]:
+    fake = FakeMessageService(TUYA_ACCESS_ID, TUYA_ACCESS_SECRET)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
 def taobao() -> Iterator[FakeTaobao]:
     fake = FakeTaobao()
     yield fake
@@ -184,9 +192,11 @@ def server_env(
 
 @pytest.fixture(scope="session")
 def server(
-    server_env: dict[str, str], server_logs: Path, dueros: FakeDuerOS
+    server_env: dict[str, str], server_logs: Path, dueros: FakeDuerOS, tuya_mq: FakeMessageService
 ) -> Iterator[BridgeServer]:
-    srv = BridgeServer(server_env, logs=server_logs).start()
+    # Only this server consumes Tuya's messages (the others made from server_env do not).
+    env = {**server_env, "BRIDGE_TUYA_MQ_URL": tuya_mq.url}
+    srv = BridgeServer(env, logs=server_logs).start()
     dueros.bridge_url = srv.url
     yield srv
     srv.stop()

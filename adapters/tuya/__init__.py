@@ -9,6 +9,12 @@ its retries: a device added, renamed or removed in the bridge is registered,
 renamed or removed in Tuya; a device coming online or going offline calls
 Tuya's online or offline; every state change is a property report in
 Tuya's codes and units (`functions.py`).
+
+Commands from Tuya's apps arrive through Tuya's Message Service
+(`BRIDGE_TUYA_MQ_URL`): the core keeps the consumer's WebSocket, this adapter
+opens each frame (`messages.py`), sends the commands through the normal
+path, queues Tuya's answer in the outbox (committed), and only then has the
+frame acked. A redelivered message is acked and not applied again.
 """
 
 from __future__ import annotations
@@ -17,20 +23,57 @@ import time
 import uuid
 from typing import Any, ClassVar
 
+import orjson
+
 from adapters.base import Adapter, AdapterContext, DeadLetter, RetryLater, VoiceReply, VoiceRequest
-from adapters.tuya.functions import functions, properties
+from adapters.tuya import messages
+from adapters.tuya.functions import BadValue, command, functions, properties
 from adapters.tuya.openapi import OpenApi, TuyaError, TuyaUnavailable
 from bridge.events import CONNECTIVITY
-from bridge.model import Device, StateChange, User
+from bridge.model import BridgeError, Command, Device, StateChange, User
 
 DEFAULT_API_URL = "https://openapi.tuyaus.com"
 DEVICES = "/v1.0/iot-03/3rdcloud/devices"
+CONSUMER = "/ws/v2/consumer/persistent/{id}/out/{topic}/{id}-sub"
+CONSUMER_QUERY = "?ackTimeoutMillis=3000&subscriptionType=Failover"
+SEEN_FOR = 86400.0
+"""Seconds a message id is remembered (Tuya redelivers unacked messages sooner)."""
+OWNERS_FOR = 3600.0
 
 
 def _added(user: User, device: Device) -> StateChange:
+    return _change(user, device, "added", "added")
+
+
+def _change(
+    user: User,
+    device: Device,
+    kind: str,
+    action: str,
+    outcome: str | None = None,
+    reply_to: str | None = None,
+    state: dict[str, Any] | None = None,
+    changed: list[str] | None = None,
+) -> StateChange:
     return StateChange(
-        user.id, device.id, "added", {}, None, "APP_INTERACTION", None, {}, time.time(), (), "added"
+        user.id,
+        device.id,
+        action,
+        {},
+        None,
+        "APP_INTERACTION",
+        TuyaAdapter.name,
+        state or {},
+        time.time(),
+        tuple(changed or ()),
+        kind,
+        outcome,
+        reply_to,
     )
+
+
+def _shadow(type_name: str, code: str) -> str:
+    return next(f.shadow for f in functions(type_name) if f.code == code)
 
 
 def device_name(device: Device) -> str:
@@ -52,6 +95,103 @@ class TuyaAdapter(Adapter):
             context.setting("access_secret"),
             context.http,
         )
+        self.secret = context.setting("access_secret")
+        self.cipher = context.setting("mq_cipher", "ecb")
+        self.deadline = float(context.setting("deadline", "8"))
+        self._stream: Any = None
+
+    # The message service
+    def start(self) -> None:
+        url = self.context.setting("mq_url")
+        if not url:
+            return
+        access_id = self.context.setting("access_id")
+        path = CONSUMER.format(id=access_id, topic=self.context.setting("mq_topic", "event"))
+        headers = {"username": access_id, "password": messages.password(access_id, self.secret)}
+        self._stream = self.context.stream(
+            url.rstrip("/") + path + CONSUMER_QUERY, headers, self.on_frame
+        )
+        self._stream.start()
+
+    def stop(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream = None
+
+    def on_frame(self, text: str) -> list[str]:
+        """One frame from the message service; the frames to send back (its ack)."""
+        try:
+            frame = messages.frame(text)
+        except messages.BadMessage as exc:
+            self.context.rejected(f"Tuya frame refused: {exc}", payload=text[:300])
+            return []  # no id to ack: Tuya redelivers it, and it is refused again
+        ack = [orjson.dumps({"messageId": frame.message_id}).decode()]
+        try:
+            found = messages.command(
+                messages.open_envelope(frame.payload, self.secret, self.cipher)
+            )
+        except messages.BadMessage as exc:
+            self.context.rejected(f"Tuya message refused: {exc}")
+            return ack
+        if found is None:
+            return ack
+        seen = f"seen:{found.msg_id}"
+        if self.context.facts.get(seen) is None:
+            self._execute(found)
+            self.context.facts.put(seen, True, ttl=SEEN_FOR)
+        return ack
+
+    def _execute(self, found: messages.TuyaCommand) -> None:
+        owner = self._owner(found.tuya_id)
+        if owner is None:
+            self.context.rejected(f"Tuya command for a device not linked here: {found.tuya_id}")
+            return
+        user, device = owner
+        outcome = "ok"
+        names = []
+        for code, value in found.values.items():
+            try:
+                action, converted, instance = command(device.type, code, value)
+            except BadValue as exc:
+                self.context.rejected(f"Tuya {code}: {exc}", device.id, user.id)
+                outcome = "INVALID_PARAMS"
+                continue
+            names.append(_shadow(device.type, code))
+            try:
+                self.context.send(
+                    user,
+                    Command(device.id, action, converted, instance, origin=self.name),
+                    self.deadline,
+                )
+            except BridgeError as exc:  # recorded by the send path
+                outcome = exc.code
+        if found.kind == "actionExecute":
+            answer = _change(user, device, "late", found.action_code or "", outcome, found.msg_id)
+        else:  # the values as they are now, set or not
+            state = {name: entry["value"] for name, entry in self.context.state(device).items()}
+            answer = _change(user, device, "state", "propertySet", None, None, state, names)
+        self.context.report_later(user, answer)
+
+    def _owner(self, tuya_id: str) -> tuple[User, Device] | None:
+        """The linked user and bridge device a Tuya device id stands for."""
+        key = f"owner:{tuya_id}"
+        known = self.context.facts.get(key)
+        if known is None:
+            for user_id in self.context.links.users():
+                for device_id, their_id in self._ids_of(user_id).items():
+                    if their_id == tuya_id:
+                        known = [user_id, device_id]
+            if known is None:
+                return None
+            self.context.facts.put(key, known, ttl=OWNERS_FOR)
+        user = self.context.user(int(known[0]))
+        if user is None or self._ids_of(user.id).get(str(known[1])) != tuya_id:
+            self.context.facts.pop(key)  # unlinked or removed since
+            return None
+        try:
+            return user, self.context.device(user, str(known[1]))
+        except BridgeError:
+            return None
 
     @classmethod
     def commands(cls, adapter, user) -> list:
@@ -100,7 +240,10 @@ class TuyaAdapter(Adapter):
         return self.context.links.get(user.id) is not None
 
     def _ids(self, user: User) -> dict[str, str]:
-        link = self.context.links.get(user.id) or {}
+        return self._ids_of(user.id)
+
+    def _ids_of(self, user_id: int) -> dict[str, str]:
+        link = self.context.links.get(user_id) or {}
         devices = link.get("devices")
         return dict(devices) if isinstance(devices, dict) else {}
 
@@ -148,8 +291,10 @@ class TuyaAdapter(Adapter):
                 self.api.call("DELETE", f"{DEVICES}/{tuya_id}/remove")
                 self._remember(user, change.device_id, None)
             return
-        if change.kind not in ("added", "updated", "state"):
-            return  # a late result: Tuya was not the one waiting for it
+        if change.kind == "late":
+            if tuya_id is not None and change.reply_to and change.origin == self.name:
+                self._action_response(tuya_id, change)
+            return  # another platform's late result
         device = self.context.reported_device(user, change.device_id)
         if not self.product(device.type):
             return
@@ -162,6 +307,20 @@ class TuyaAdapter(Adapter):
         if CONNECTIVITY in change.changed:  # as it is now: coalescing may have merged changes
             self._online(tuya_id, self.context.online(device))
         self._report(tuya_id, device, change.properties, change.changed, change.at)
+
+    def _action_response(self, tuya_id: str, change: StateChange) -> None:
+        self.api.call(
+            "POST",
+            f"{DEVICES}/{tuya_id}/action-resp/report",
+            {
+                "msg_id": change.reply_to,
+                "data": {
+                    "actionCode": change.action,
+                    "code": "success" if change.outcome == "ok" else str(change.outcome),
+                    "outputParams": {},
+                },
+            },
+        )
 
     def _online(self, tuya_id: str, online: bool) -> None:
         self.api.call("PUT", f"{DEVICES}/{tuya_id}/{'online' if online else 'offline'}")

@@ -49,6 +49,15 @@ class PlatformLinks:
         )
         self.cache.drop(user_id)
 
+    def users(self) -> list[int]:
+        """The users linked now (a push platform finds whose device a message is for)."""
+        rows = self.db.execute(
+            "select user_id from platform_links where adapter = ? and revoked_at is null"
+            " order by user_id",
+            (self.adapter,),
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def status(self, user_id: int) -> tuple[float | None, str | None] | None:
         """(revoked_at, reason) of the user's link, or None when they never linked."""
         return self.db.execute(

@@ -1,5 +1,7 @@
 """Tuya end to end: `bridge tuya link`, then the bridge's changes reach the fake Tuya."""
 
+import base64
+
 import pytest
 from click.testing import CliRunner
 from fakes.tuya import PRODUCTS
@@ -78,3 +80,69 @@ def test_the_webhook_answers_in_tuyas_envelope(server):
     reply = requests.post(f"{server.url}/voice/tuya", json={"any": "thing"}, timeout=10)
     assert reply.status_code == 404
     assert reply.json()["success"] is False and reply.json()["code"] == 404
+
+
+def property_set(tuya_id: str, msg_id: str, data: dict) -> dict:
+    return {"bizCode": "propertySet", "bizData": {"devId": tuya_id, "msgId": msg_id, "data": data}}
+
+
+@pytest.fixture
+def linked(cli, store, account, connect, tuya):
+    """A linked user with a connected light; (online devices, the light, its Tuya id)."""
+    light = store.devices.create(account.user.id, "light", "Hall light")
+    online = connect(account, [light])
+    cli("tuya", "link", account.user.name)
+    return online, light, tuya.by_bridge_id(light.id)["id"]
+
+
+def test_a_command_from_tuyas_apps_reaches_the_device_and_the_new_values_go_back(
+    linked, tuya, tuya_mq, store
+):
+    online, light, tuya_id = linked
+    sent = tuya_mq.publish(
+        property_set(tuya_id, "m-on-1", {"switch_led": True, "bright_value_v2": 300})
+    )
+    assert tuya_mq.wait_acked(sent)
+    assert online.virtual[light.id].state["powerState"] == "On"
+    assert online.virtual[light.id].state["brightness"] == 30
+    answer = tuya.wait_for(
+        tuya.reports,
+        lambda r: r["device"] == tuya_id and set(r["data"]) == {"switch_led", "bright_value_v2"},
+    )
+    assert answer[0]["data"]["bright_value_v2"]["value"] == 300
+    # Redelivered (Tuya did not see the ack): acked again, not applied again.
+    requests_before = len(store.messages.query(device_id=light.id, kind="request"))
+    again = tuya_mq.publish(property_set(tuya_id, "m-on-1", {"switch_led": False}))
+    assert tuya_mq.wait_acked(again)
+    assert online.virtual[light.id].state["powerState"] == "On"
+    assert len(store.messages.query(device_id=light.id, kind="request")) == requests_before
+
+
+def test_refused_messages_are_recorded_acked_and_change_nothing(
+    linked, tuya_mq, store, make_account
+):
+    online, light, tuya_id = linked
+    unsigned = tuya_mq.publish(property_set(tuya_id, "m-x-1", {"switch_led": True}), signed=False)
+    bad_value = tuya_mq.publish(property_set(tuya_id, "m-x-2", {"bright_value_v2": 5000}))
+    unknown = tuya_mq.publish(property_set("vdevo-not-ours", "m-x-3", {"switch_led": True}))
+    undecryptable = tuya_mq.send_raw(base64.b64encode(b'{"sign": "x", "data": "AAAA"}').decode())
+    for message_id in (unsigned, bad_value, unknown, undecryptable):
+        assert tuya_mq.wait_acked(message_id)
+    tuya_mq.send_frame("this is not a frame")
+    eventually(
+        lambda: (
+            len(
+                [r for r in store.messages.query(kind="rejection") if "Tuya" in (r["detail"] or "")]
+            )
+            >= 5
+        )
+    )
+    assert "powerState" not in online.virtual[light.id].state
+    assert "brightness" not in online.virtual[light.id].state
+    # Another user's device: known to Tuya under another link, refused for this one.
+    other = make_account()
+    theirs = store.devices.create(other.user.id, "light", "Their light")
+    assert store.links("tuya").get(other.user.id) is None
+    foreign = tuya_mq.publish(property_set(theirs.id, "m-x-4", {"switch_led": True}))
+    assert tuya_mq.wait_acked(foreign)
+    assert not store.messages.query(device_id=theirs.id, kind="request")

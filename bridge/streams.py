@@ -1,0 +1,135 @@
+"""Outbound WebSocket consumers for push platforms: the socket side of an adapter's stream.
+
+A push platform (Tuya's message service) delivers its messages over a
+WebSocket the bridge opens. The adapter never touches the socket: it asks
+its context for a stream (URL, headers, a handler) and the core keeps it:
+one connection per deployment (the worker leading the bus role
+`stream:<adapter>`), reconnecting with backoff, each text frame handed to the
+handler and whatever the handler returns (acknowledgements) sent back in
+order, only after the handler returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import ssl
+import time
+from collections.abc import Callable, Mapping
+
+import gevent
+import websocket
+from gevent.event import Event
+
+from bridge.bus import Bus
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str], list[str]]
+
+MAX_FRAME = 256 * 1024
+"""Bytes a frame may have (a larger one closes the connection: nothing is acked)."""
+
+
+class Stream:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        headers: Mapping[str, str],
+        handle: Handler,
+        bus: Bus,
+        *,
+        idle: float = 60.0,
+        backoff: tuple[float, float] = (1.0, 60.0),
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.headers = dict(headers)
+        self.handle = handle
+        self.bus = bus
+        self.idle = idle
+        self.backoff = backoff
+        self.ssl_context = ssl_context
+        self.connected = Event()
+        self._greenlet: gevent.Greenlet | None = None
+        self._ws: websocket.WebSocket | None = None
+
+    @property
+    def role(self) -> str:
+        return f"stream:{self.name}"
+
+    def start(self) -> None:
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=True, timeout=5)
+            self._greenlet = None
+        self._close()
+
+    def _run(self) -> None:
+        delay = self.backoff[0]
+        while True:
+            if not self.bus.lead(self.role):
+                gevent.sleep(self.bus_check)
+                continue
+            try:
+                self._consume()
+                delay = self.backoff[0]
+            except (OSError, websocket.WebSocketException) as exc:
+                log.warning("%s stream: %s; reconnecting in %.1f s", self.name, exc, delay)
+            except Exception:
+                log.exception("%s stream failed; reconnecting in %.1f s", self.name, delay)
+            finally:
+                self._close()
+            gevent.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, self.backoff[1])
+
+    @property
+    def bus_check(self) -> float:
+        """Seconds between two tries to lead the stream (another worker holds it)."""
+        return max(1.0, getattr(self.bus, "hold_ttl", 15.0) / 3)
+
+    def _consume(self) -> None:
+        options = {"context": self.ssl_context} if self.ssl_context else {}
+        ws = websocket.create_connection(
+            self.url,
+            header=self.headers,
+            timeout=self.idle,
+            sslopt=options,
+            skip_utf8_validation=False,
+        )
+        self._ws = ws
+        self.connected.set()
+        log.info("%s stream connected", self.name)
+        quiet, led_at = 0, time.monotonic()
+        while True:
+            try:
+                text = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                quiet += 1
+                if quiet > 1:
+                    raise  # no answer to our ping either: the connection is dead
+                ws.ping()
+                continue
+            quiet = 0
+            if time.monotonic() - led_at > self.bus_check:
+                led_at = time.monotonic()
+                if not self.bus.lead(self.role):
+                    log.info("%s stream: another worker leads it now", self.name)
+                    return
+            if isinstance(text, bytes) or len(text) > MAX_FRAME:
+                raise websocket.WebSocketException("a frame that is not text or too large")
+            for reply in self.handle(text):
+                ws.send(reply)
+
+    def _close(self) -> None:
+        self.connected.clear()
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            with contextlib.suppress(OSError, websocket.WebSocketException):
+                ws.close(timeout=1)
