@@ -43,6 +43,7 @@ class Stream:
         *,
         idle: float = 60.0,
         backoff: tuple[float, float] = (1.0, 60.0),
+        recheck: float = 5.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.name = name
@@ -52,6 +53,8 @@ class Stream:
         self.bus = bus
         self.idle = idle
         self.backoff = backoff
+        self.recheck = recheck
+        """Seconds between two tries to lead the stream (another worker holds it)."""
         self.ssl_context = ssl_context
         self.connected = Event()
         self._greenlet: gevent.Greenlet | None = None
@@ -75,7 +78,7 @@ class Stream:
         delay = self.backoff[0]
         while True:
             if not self.bus.lead(self.role):
-                gevent.sleep(self.bus_check)
+                gevent.sleep(self.recheck)
                 continue
             try:
                 self._consume()
@@ -88,11 +91,6 @@ class Stream:
                 self._close()
             gevent.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self.backoff[1])
-
-    @property
-    def bus_check(self) -> float:
-        """Seconds between two tries to lead the stream (another worker holds it)."""
-        return max(1.0, getattr(self.bus, "hold_ttl", 15.0) / 3)
 
     def _consume(self) -> None:
         options = {"context": self.ssl_context} if self.ssl_context else {}
@@ -117,7 +115,7 @@ class Stream:
                 ws.ping()
                 continue
             quiet = 0
-            if time.monotonic() - led_at > self.bus_check:
+            if time.monotonic() - led_at > self.recheck:
                 led_at = time.monotonic()
                 if not self.bus.lead(self.role):
                     log.info("%s stream: another worker leads it now", self.name)

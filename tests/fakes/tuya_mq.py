@@ -80,6 +80,13 @@ class FakeMessageService:
                 self.lock.wait(0.05)
             return message_id in self.acked
 
+    def drop(self) -> None:
+        """Close the active consumer's connection, as a broker restart would."""
+        with self.lock:
+            active = self.active
+        if active is not None:
+            active.close()
+
     def signature(self, envelope: dict[str, Any]) -> str:
         pairs = [f"{k}={envelope[k]}" for k in sorted(envelope) if k != "sign" and envelope[k]]
         return _md5("||".join([*pairs, self.secret]))

@@ -146,3 +146,36 @@ def test_refused_messages_are_recorded_acked_and_change_nothing(
     foreign = tuya_mq.publish(property_set(theirs.id, "m-x-4", {"switch_led": True}))
     assert tuya_mq.wait_acked(foreign)
     assert not store.messages.query(device_id=theirs.id, kind="request")
+
+
+def test_the_console_lists_tuya_with_its_link_and_delivery(linked, platform, account, server, tuya):
+    online, light, tuya_id = linked
+    online.client.send_event(light.id, "setPowerState", {"state": "On"})
+    assert tuya.wait_for(
+        tuya.reports, lambda r: r["device"] == tuya_id and "switch_led" in r["data"]
+    )
+    page = platform.get("/console/login")
+    platform.post_form(
+        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
+    )
+
+    def tuya_row() -> str:
+        html = platform.session.get(server.url + "/console", timeout=5).text
+        return html.split("<td>tuya</td>", 1)[1].split("</tr>", 1)[0]
+
+    def delivered() -> str | None:
+        row = tuya_row()
+        return row if "(100%)" in row else None
+
+    row = eventually(delivered)
+    assert "linked" in row and "not linked" not in row
+
+
+def test_the_consumer_reconnects_when_the_service_drops_it(linked, tuya_mq):
+    online, light, tuya_id = linked
+    before = tuya_mq.consumers
+    tuya_mq.drop()
+    sent = tuya_mq.publish(property_set(tuya_id, "m-after-drop", {"switch_led": True}))
+    assert tuya_mq.wait_acked(sent, timeout=15)  # the backoff starts at 1 s
+    assert tuya_mq.consumers > before
+    assert online.virtual[light.id].state["powerState"] == "On"
