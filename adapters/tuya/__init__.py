@@ -262,7 +262,11 @@ class TuyaAdapter(Adapter):
         result = self.api.call(
             "POST",
             f"{DEVICES}/{device.id}/register",
-            {"device_name": device_name(device), "product_id": self.product(device.type)},
+            {
+                "device_name": device_name(device),
+                "product_id": self.product(device.type),
+                "has_qrcode": True,  # a pairing URL: the user binds it in Tuya's app
+            },
         )
         if not isinstance(result, dict) or not isinstance(result.get("device_id"), str):
             raise TuyaError("register", "the answer has no device_id")

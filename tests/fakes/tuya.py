@@ -39,6 +39,7 @@ class FakeTuya(JsonService):
         self.devices: dict[str, dict[str, Any]] = {}  # Tuya id -> device
         self.reports: list[dict[str, Any]] = []  # {"device", "data"}
         self.presence: list[tuple[str, str]] = []  # (Tuya id, "online" | "offline")
+        self.action_responses: list[dict[str, Any]] = []  # {"device", "msg_id", "data"}
         self.refused: list[dict[str, Any]] = []
         self.token_calls = 0
         self.outage = False  # answer 503 to everything
@@ -132,6 +133,8 @@ class FakeTuya(JsonService):
             return self._ok(True)
         if method == "POST" and parts[1:] == ["property", "report"]:
             return self._property_report(parts[0], device, doc)
+        if method == "POST" and parts[1:] == ["action-resp", "report"]:
+            return self._action_response(parts[0], doc)
         return self._refusal(1108, "uri path invalid")
 
     def _register(self, third: str, doc: Any) -> dict[str, Any]:
@@ -152,9 +155,10 @@ class FakeTuya(JsonService):
             "online": False,
         }
         self.recorded()
-        return self._ok(
-            {"device_id": tuya_id, "short_url": f"https://smartapp.tuya.com/s/{tuya_id}"}
-        )
+        result: dict[str, Any] = {"device_id": tuya_id}
+        if (doc or {}).get("has_qrcode") is True:  # a pairing URL only when asked for
+            result["short_url"] = f"https://smartapp.tuya.com/s/{tuya_id}"
+        return self._ok(result)
 
     def _property_report(self, tuya_id: str, device: dict, doc: Any) -> dict[str, Any]:
         msg_id, data = (doc or {}).get("msg_id"), (doc or {}).get("data")
@@ -176,6 +180,20 @@ class FakeTuya(JsonService):
         if not valid:
             return self._refusal(1109, "param is illegal")
         self.reports.append({"device": tuya_id, "data": data})
+        self.recorded()
+        return self._ok(True)
+
+    def _action_response(self, tuya_id: str, doc: Any) -> dict[str, Any]:
+        msg_id, data = (doc or {}).get("msg_id"), (doc or {}).get("data")
+        if (
+            not isinstance(msg_id, str)
+            or not 1 <= len(msg_id) <= 64
+            or not isinstance(data, dict)
+            or set(data) != {"actionCode", "code", "outputParams"}
+            or not isinstance(data["actionCode"], str)
+        ):
+            return self._refusal(1109, "param is illegal")
+        self.action_responses.append({"device": tuya_id, "msg_id": msg_id, "data": data})
         self.recorded()
         return self._ok(True)
 

@@ -92,7 +92,10 @@ def linked(cli, store, account, connect, tuya):
     light = store.devices.create(account.user.id, "light", "Hall light")
     online = connect(account, [light])
     cli("tuya", "link", account.user.name)
-    return online, light, tuya.by_bridge_id(light.id)["id"]
+    tuya_id = tuya.by_bridge_id(light.id)["id"]
+    # The server has seen the link (it told Tuya the light is online): commands may come.
+    assert tuya.wait_for(tuya.presence, lambda p: p == (tuya_id, "online"))
+    return online, light, tuya_id
 
 
 def test_a_command_from_tuyas_apps_reaches_the_device_and_the_new_values_go_back(
@@ -179,3 +182,27 @@ def test_the_consumer_reconnects_when_the_service_drops_it(linked, tuya_mq):
     assert tuya_mq.wait_acked(sent, timeout=15)  # the backoff starts at 1 s
     assert tuya_mq.consumers > before
     assert online.virtual[light.id].state["powerState"] == "On"
+
+
+def test_an_action_from_tuya_is_answered_with_its_outcome(linked, tuya, tuya_mq):
+    online, light, tuya_id = linked
+    action = {
+        "bizCode": "actionExecute",
+        "bizData": {
+            "devId": tuya_id,
+            "msgId": "act-1",
+            "actionCode": "set_white",
+            "inputParams": {"temp_value_v2": 1000},
+        },
+    }
+    assert tuya_mq.wait_acked(tuya_mq.publish(action))
+    assert online.virtual[light.id].state["colorTemperature"] == 7000
+    answer = tuya.wait_for(tuya.action_responses, lambda r: r["msg_id"] == "act-1")
+    assert answer[0]["device"] == tuya_id
+    assert answer[0]["data"] == {"actionCode": "set_white", "code": "success", "outputParams": {}}
+    online.client.stop()  # offline: the action fails, and Tuya hears why
+    assert tuya.wait_for(tuya.presence, lambda p: p == (tuya_id, "offline"))
+    again = {**action, "bizData": {**action["bizData"], "msgId": "act-2"}}
+    assert tuya_mq.wait_acked(tuya_mq.publish(again))
+    failed = tuya.wait_for(tuya.action_responses, lambda r: r["msg_id"] == "act-2")
+    assert failed[0]["data"]["code"] == "offline"
