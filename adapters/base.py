@@ -121,19 +121,25 @@ class AdapterContext:
         answer that is not a JSON object means DeadLetter. What the object
         itself says is the adapter's to judge.
         """
-        try:
-            reply = self.http.post(url, timeout=10, **kw)
-        except requests.RequestException as exc:
-            raise RetryLater(f"{service} unreachable: {exc}") from exc
-        if reply.status_code >= 500 or reply.status_code == 429:
-            raise RetryLater(f"{service} answered HTTP {reply.status_code}")
-        try:
-            body = reply.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise DeadLetter(f"{service} answered HTTP {reply.status_code} without a JSON object")
-        return body
+        return json_answer(service, lambda: self.http.post(url, timeout=10, **kw))
+
+
+def json_answer(service: str, call: Callable[[], requests.Response]) -> dict[str, Any]:
+    """A platform's JSON object answer to `call()`; RetryLater when it is unreachable,
+    throttled (429) or failing (5xx), DeadLetter when the answer is not a JSON object."""
+    try:
+        reply = call()
+    except requests.RequestException as exc:
+        raise RetryLater(f"{service} unreachable: {exc}") from exc
+    if reply.status_code >= 500 or reply.status_code == 429:
+        raise RetryLater(f"{service} answered HTTP {reply.status_code}")
+    try:
+        body = reply.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise DeadLetter(f"{service} answered HTTP {reply.status_code} without a JSON object")
+    return body
 
 
 class RetryLater(Exception):

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from adapters.tuya.openapi import TuyaError, TuyaUnavailable
+from adapters.base import DeadLetter, RetryLater
+from adapters.tuya.openapi import TuyaError
 from bridge.model import BridgeError, User
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def commands(adapter: Callable[[], TuyaAdapter], user: Callable[[str], User]) ->
         account = user(owner)
         try:
             registered = adapter().link(account)
-        except (TuyaError, TuyaUnavailable) as exc:
+        except (TuyaError, RetryLater, DeadLetter) as exc:
             raise BridgeError(f"Tuya refused the registration: {exc}") from None
         for device, short_url in registered:
             click.echo(f"{device.id}  {device.name}  {short_url or ''}".rstrip())

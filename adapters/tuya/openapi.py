@@ -25,6 +25,8 @@ from typing import Any
 import orjson
 import requests
 
+from adapters.base import json_answer
+
 TOKEN_INVALID = 1010
 REFRESH_AHEAD = 60.0
 """Seconds before its expiry a token is refreshed."""
@@ -36,10 +38,6 @@ class TuyaError(Exception):
     def __init__(self, code: Any, message: str) -> None:
         super().__init__(f"Tuya code {code}: {message}")
         self.code = code
-
-
-class TuyaUnavailable(Exception):
-    """Tuya could not be reached, or answered 429 or 5xx: try again later."""
 
 
 def canonical_url(path: str, params: Mapping[str, Any] | None = None) -> str:
@@ -90,7 +88,8 @@ class OpenApi:
         body: Any = None,
         params: Mapping[str, Any] | None = None,
     ) -> Any:
-        """The call's `result`; raises TuyaError or TuyaUnavailable."""
+        """The call's `result`; raises TuyaError (Tuya said no), RetryLater (unreachable,
+        throttled, failing) or DeadLetter (not a JSON answer)."""
         for attempt in (1, 2):
             answer = self._request(method, path, body, params, self._access_token())
             if answer.get("success") is True:
@@ -148,23 +147,14 @@ class OpenApi:
             headers["access_token"] = token
         if body is not None:
             headers["Content-Type"] = "application/json"
-        try:
-            reply = self.http.request(
+        return json_answer(
+            "Tuya",
+            lambda: self.http.request(
                 method,
                 self.base_url + path,
                 params=dict(params) if params else None,
                 data=data or None,
                 headers=headers,
                 timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise TuyaUnavailable(f"Tuya unreachable: {exc}") from exc
-        if reply.status_code >= 500 or reply.status_code == 429:
-            raise TuyaUnavailable(f"Tuya answered HTTP {reply.status_code}")
-        try:
-            answer = reply.json()
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            raise TuyaError(reply.status_code, "the answer is not a JSON object")
-        return answer
+            ),
+        )

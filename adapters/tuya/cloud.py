@@ -1,0 +1,117 @@
+"""What the bridge tells Tuya's cloud: registrations, presence, property values, answers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from adapters.base import AdapterContext
+from adapters.tuya.functions import functions, properties
+from adapters.tuya.ids import TuyaIds
+from adapters.tuya.openapi import OpenApi, TuyaError
+from bridge.events import CONNECTIVITY
+from bridge.model import Device, StateChange, User
+
+DEVICES = "/v1.0/iot-03/3rdcloud/devices"
+
+
+def device_name(device: Device) -> str:
+    """Tuya takes names of 4 to 50 characters."""
+    name = device.name.strip()
+    if len(name) < 4:
+        name = f"{name} {device.type}".strip()
+    return name[:50]
+
+
+class Cloud:
+    def __init__(self, context: AdapterContext, api: OpenApi, ids: TuyaIds) -> None:
+        self.context = context
+        self.api = api
+        self.ids = ids
+
+    def product(self, type_name: str) -> str:
+        """The TuyaLink product of a catalog type (empty: the type is not registered)."""
+        return self.context.setting(f"product_{type_name}") if functions(type_name) else ""
+
+    def register(self, user: User, device: Device, announce: bool = True) -> str | None:
+        """Register (or register again: Tuya answers with the same id); then, with
+        `announce`, tell Tuya whether it is online and what state it is in. Returns
+        the device's pairing URL, if Tuya gave one."""
+        result = self.api.call(
+            "POST",
+            f"{DEVICES}/{device.id}/register",
+            {
+                "device_name": device_name(device),
+                "product_id": self.product(device.type),
+                "has_qrcode": True,  # a pairing URL: the user binds it in Tuya's app
+            },
+        )
+        if not isinstance(result, dict) or not isinstance(result.get("device_id"), str):
+            raise TuyaError("register", "the answer has no device_id")
+        tuya_id = result["device_id"][:64]
+        self.ids.remember(user, device.id, tuya_id)
+        if announce:
+            self._online(tuya_id, self.context.online(device))
+            state = {name: entry["value"] for name, entry in self.context.state(device).items()}
+            self._report(tuya_id, device, state, None, time.time())
+        short_url = result.get("short_url")
+        return short_url if isinstance(short_url, str) else None
+
+    def deliver(self, user: User, change: StateChange) -> None:
+        """One queued change, told to Tuya (raises TuyaError, RetryLater or DeadLetter)."""
+        tuya_id = self.ids.of(user.id).get(change.device_id)
+        if change.kind == "removed":
+            if tuya_id is not None:
+                self.api.call("DELETE", f"{DEVICES}/{tuya_id}/remove")
+                self.ids.remember(user, change.device_id, None)
+            return
+        if change.kind == "late":
+            if tuya_id is not None and change.reply_to and change.origin == self.context.name:
+                self._action_response(tuya_id, change)
+            return  # another platform's late result
+        device = self.context.reported_device(user, change.device_id)
+        if not self.product(device.type):
+            return
+        if tuya_id is None or change.kind == "added":
+            self.register(user, device)
+            return
+        if change.kind == "updated":
+            self.api.call("PUT", f"{DEVICES}/{tuya_id}", {"device_name": device_name(device)})
+            return
+        if CONNECTIVITY in change.changed:  # as it is now: coalescing may have merged changes
+            self._online(tuya_id, self.context.online(device))
+        self._report(tuya_id, device, change.properties, change.changed, change.at)
+
+    def _action_response(self, tuya_id: str, change: StateChange) -> None:
+        self.api.call(
+            "POST",
+            f"{DEVICES}/{tuya_id}/action-resp/report",
+            {
+                "msg_id": change.reply_to,
+                "data": {
+                    "actionCode": change.action,
+                    "code": "success" if change.outcome == "ok" else str(change.outcome),
+                    "outputParams": {},
+                },
+            },
+        )
+
+    def _online(self, tuya_id: str, online: bool) -> None:
+        self.api.call("PUT", f"{DEVICES}/{tuya_id}/{'online' if online else 'offline'}")
+
+    def _report(
+        self, tuya_id: str, device: Device, state: dict[str, Any], only: Any, at: float
+    ) -> None:
+        values = properties(device.type, state, only)
+        if not values:
+            return
+        stamp = int(at * 1000)
+        self.api.call(
+            "POST",
+            f"{DEVICES}/{tuya_id}/property/report",
+            {
+                "msg_id": uuid.uuid4().hex,
+                "data": {code: {"value": value, "time": stamp} for code, value in values.items()},
+            },
+        )

@@ -1,0 +1,115 @@
+"""Commands from Tuya's apps: each message-service frame opened, applied once, answered.
+
+The answer (the device's values, or an action's outcome) is queued in the
+outbox, committed, before the frame's ack is returned: a crash between the
+two redelivers the message, and a message id seen in the last day is acked
+and not applied again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from adapters.base import AdapterContext
+from adapters.tuya import messages
+from adapters.tuya.functions import BadValue, command, functions
+from adapters.tuya.ids import TuyaIds
+from bridge.model import BridgeError, Command, Device, StateChange, User
+
+SEEN_FOR = 86400.0
+"""Seconds a message id is remembered (Tuya redelivers unacked messages sooner)."""
+
+
+class Consumer:
+    def __init__(self, context: AdapterContext, ids: TuyaIds, secret: str, cipher: str) -> None:
+        self.context = context
+        self.ids = ids
+        self.secret = secret
+        self.cipher = cipher
+        self.deadline = float(context.setting("deadline", "8"))
+
+    def on_frame(self, text: str) -> list[str]:
+        """One frame from the message service; the frames to send back (its ack)."""
+        try:
+            frame = messages.frame(text)
+        except messages.BadMessage as exc:
+            self.context.rejected(f"Tuya frame refused: {exc}", payload=text[:300])
+            return []  # no id to ack: Tuya redelivers it, and it is refused again
+        ack = [orjson.dumps({"messageId": frame.message_id}).decode()]
+        try:
+            found = messages.command(
+                messages.open_envelope(frame.payload, self.secret, self.cipher)
+            )
+        except messages.BadMessage as exc:
+            self.context.rejected(f"Tuya message refused: {exc}")
+            return ack
+        if found is None:
+            return ack
+        seen = f"seen:{found.msg_id}"
+        if self.context.facts.get(seen) is None:
+            self._execute(found)
+            self.context.facts.put(seen, True, ttl=SEEN_FOR)
+        return ack
+
+    def _execute(self, found: messages.TuyaCommand) -> None:
+        owner = self.ids.owner(found.tuya_id)
+        if owner is None:
+            self.context.rejected(f"Tuya command for a device not linked here: {found.tuya_id}")
+            return
+        user, device = owner
+        outcome = "ok"
+        names = []
+        for code, value in found.values.items():
+            try:
+                action, converted, instance = command(device.type, code, value)
+            except BadValue as exc:
+                self.context.rejected(f"Tuya {code}: {exc}", device.id, user.id)
+                outcome = "INVALID_PARAMS"
+                continue
+            names.append(next(f.shadow for f in functions(device.type) if f.code == code))
+            try:
+                self.context.send(
+                    user,
+                    Command(device.id, action, converted, instance, origin=self.context.name),
+                    self.deadline,
+                )
+            except BridgeError as exc:  # recorded by the send path
+                outcome = exc.code
+        if found.kind == "actionExecute":
+            action = found.action_code or ""
+            answer = own_change(user, device, "late", action, outcome, found.msg_id)
+        else:  # the values as they are now, set or not
+            state = {name: entry["value"] for name, entry in self.context.state(device).items()}
+            answer = own_change(user, device, "state", "propertySet", state=state, changed=names)
+        self.context.report_later(user, answer)
+
+
+def own_change(
+    user: User,
+    device: Device,
+    kind: str,
+    action: str,
+    outcome: str | None = None,
+    reply_to: str | None = None,
+    state: dict[str, Any] | None = None,
+    changed: list[str] | None = None,
+) -> StateChange:
+    """A change for Tuya alone (its origin), queued by the adapter itself."""
+    return StateChange(
+        user.id,
+        device.id,
+        action,
+        {},
+        None,
+        "APP_INTERACTION",
+        "tuya",
+        state or {},
+        time.time(),
+        tuple(changed or ()),
+        kind,
+        outcome,
+        reply_to,
+    )
