@@ -82,6 +82,10 @@ class AdapterContext:
     user: Callable[[int], User | None]
     """An account by id (a push platform's message names a device, not a token); its
     devices still come only through `device(user, id)`."""
+    handled: Callable[[str], bool]
+    mark_handled: Callable[[str, float], None]
+    """(key, ttl): a platform's message this adapter handled, kept on disk for `ttl`
+    seconds; `handled(key)` says whether it was (a redelivery after a restart)."""
     rejected: Callable[..., None]
     """(detail, device_id=None, user_id=None, payload=None): record a message the
     adapter refused (malformed, unsigned) in the history."""

@@ -110,6 +110,8 @@ class Bridge:
             report_later=functools.partial(self.reporter.publish, only=name),
             stream=lambda url, headers, handle: Stream(name, url, headers, handle, self.bus),
             user=self.store.users.by_id,
+            handled=functools.partial(self.store.handled.seen, name),
+            mark_handled=functools.partial(self.store.handled.mark, name),
             rejected=self._rejected,
         )
 
@@ -189,5 +191,6 @@ class Bridge:
                     self.store.logins.prune(cutoff)
                     self.store.grants.prune()
                     self.store.tokens.prune()
+                    self.store.handled.prune()
             except Exception:
                 log.exception("housekeeping failed")

@@ -48,10 +48,9 @@ class Consumer:
             return ack
         if found is None:
             return ack
-        seen = f"seen:{found.msg_id}"
-        if self.context.facts.get(seen) is None:
+        if not self.context.handled(found.msg_id):
             self._execute(found)
-            self.context.facts.put(seen, True, ttl=SEEN_FOR)
+            self.context.mark_handled(found.msg_id, SEEN_FOR)
         return ack
 
     def _execute(self, found: messages.TuyaCommand) -> None:

@@ -27,6 +27,7 @@ from bridge.store.certificates import Certificates
 from bridge.store.clients import Clients
 from bridge.store.devices import Devices
 from bridge.store.grants import Grants
+from bridge.store.handled import Handled
 from bridge.store.keys import Keys
 from bridge.store.links import PlatformLinks
 from bridge.store.logins import Logins
@@ -127,6 +128,7 @@ class Store:
         self.thing_shadows = ThingShadows(self.db, self.writer)
         self.sigfox = SigfoxStore(self.db)
         self.pending = PendingCommands(self.db)
+        self.handled = Handled(self.db)
         self.devices.on_delete += [
             self.certificates.revoke_device,
             self.thing_shadows.delete,

@@ -293,3 +293,10 @@ def m011_outbox_claims(db: Database) -> None:
 def m012_outbox_by_device(db: Database) -> None:
     """Coalescing looks up a device's waiting reports per adapter on every state change."""
     db["outbox"].create_index(["adapter", "device_id", "delivered_at"])
+
+
+@migrations()
+def m013_handled_messages(db: Database) -> None:
+    """Messages a push platform delivered and the bridge handled (redeliveries skipped)."""
+    db["handled"].create({"scope": str, "key": str, "expires_at": float}, pk=("scope", "key"))
+    db["handled"].create_index(["expires_at"])
