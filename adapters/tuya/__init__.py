@@ -110,6 +110,16 @@ class TuyaAdapter(Adapter):
                 self.context.report_later(user, own_change(user, device, "added", "added"))
         return registered
 
+    def unlink(self, user: User) -> int:
+        """Remove the user's devices from Tuya and end the link; how many were removed.
+
+        Raises TuyaError, RetryLater or DeadLetter as `link` does (nothing is
+        forgotten then: run it again).
+        """
+        removed = self.cloud.remove_all(user)
+        self.context.links.revoke(user.id, "unlinked with bridge tuya unlink")
+        return removed
+
     def wants_reports(self, user: User) -> bool:
         return self.context.links.get(user.id) is not None
 

@@ -1,4 +1,4 @@
-"""`bridge tuya link USER`: register a user's devices in Tuya."""
+"""`bridge tuya link USER` and `bridge tuya unlink USER`: a user's devices in Tuya, or not."""
 
 from __future__ import annotations
 
@@ -35,5 +35,16 @@ def commands(adapter: Callable[[], TuyaAdapter], user: Callable[[str], User]) ->
         for device, short_url in registered:
             click.echo(f"{device.id}  {device.name}  {short_url or ''}".rstrip())
         click.echo(f"{len(registered)} devices registered in Tuya for {owner}")
+
+    @tuya.command("unlink")
+    @click.argument("owner")
+    def unlink(owner: str) -> None:
+        """Remove OWNER's devices from Tuya and end the link (no more reports)."""
+        account = user(owner)
+        try:
+            removed = adapter().unlink(account)
+        except (TuyaError, RetryLater, DeadLetter) as exc:
+            raise BridgeError(f"Tuya refused the removal: {exc}") from None
+        click.echo(f"{removed} devices removed from Tuya; {owner} is no longer linked")
 
     return [tuya]

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from adapters.base import AdapterContext
+from adapters.base import AdapterContext, LinkRevoked
 from adapters.tuya.functions import functions, properties
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
@@ -58,13 +58,25 @@ class Cloud:
         short_url = result.get("short_url")
         return short_url if isinstance(short_url, str) else None
 
+    def remove_all(self, user: User) -> int:
+        """Remove every device of the user from Tuya (each forgotten once removed)."""
+        ids = self.ids.of(user.id)
+        for device_id, tuya_id in ids.items():
+            self._remove(user, device_id, tuya_id)
+        return len(ids)
+
+    def _remove(self, user: User, device_id: str, tuya_id: str) -> None:
+        self.api.call("DELETE", f"{DEVICES}/{tuya_id}/remove")
+        self.ids.remember(user, device_id, None)
+
     def deliver(self, user: User, change: StateChange) -> None:
         """One queued change, told to Tuya (raises TuyaError, RetryLater or DeadLetter)."""
+        if self.context.links.get(user.id) is None:
+            raise LinkRevoked("the user unlinked Tuya")  # queued before: never re-register
         tuya_id = self.ids.of(user.id).get(change.device_id)
         if change.kind == "removed":
             if tuya_id is not None:
-                self.api.call("DELETE", f"{DEVICES}/{tuya_id}/remove")
-                self.ids.remember(user, change.device_id, None)
+                self._remove(user, change.device_id, tuya_id)
             return
         if change.kind == "late":
             if tuya_id is not None and change.reply_to and change.origin == self.context.name:

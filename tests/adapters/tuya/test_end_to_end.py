@@ -206,3 +206,29 @@ def test_an_action_from_tuya_is_answered_with_its_outcome(linked, tuya, tuya_mq)
     assert tuya_mq.wait_acked(tuya_mq.publish(again))
     failed = tuya.wait_for(tuya.action_responses, lambda r: r["msg_id"] == "act-2")
     assert failed[0]["data"]["code"] == "offline"
+
+
+def test_unlink_removes_the_devices_from_tuya_and_ends_the_reports(
+    linked, cli, account, store, tuya
+):
+    online, light, _ = linked
+    printed = cli("tuya", "unlink", account.user.name)
+    assert "1 devices removed" in printed
+    assert tuya.by_bridge_id(light.id) is None
+    assert store.links("tuya").get(account.user.id) is None
+    reports = len(tuya.reports)
+    online.client.send_event(light.id, "setPowerState", {"state": "Off"})
+    eventually(lambda: store.shadow.values(light.id).get("powerState") == "Off")
+    # Anything queued for Tuya meanwhile is done with (dropped: the link is gone).
+    eventually(
+        lambda: (
+            not [
+                r
+                for r in store.db["outbox"].rows_where("adapter = 'tuya'")
+                if r["device_id"] == light.id
+                and r["delivered_at"] is None
+                and r["failed_at"] is None
+            ]
+        )
+    )
+    assert len(tuya.reports) == reports and tuya.by_bridge_id(light.id) is None
