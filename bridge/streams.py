@@ -4,9 +4,11 @@ A push platform (Tuya's message service) delivers its messages over a
 WebSocket the bridge opens. The adapter never touches the socket: it asks
 its context for a stream (URL, headers, a handler) and the core keeps it:
 one connection per deployment (the worker leading the bus role
-`stream:<adapter>`), reconnecting with backoff, each text frame handed to the
-handler and whatever the handler returns (acknowledgements) sent back in
-order, only after the handler returned.
+`stream:<adapter>`), reconnecting with backoff. Each text frame is handed to
+the handler in a greenlet of its own (at most `concurrency` at once: one
+slow device does not hold up the others), and what the handler returns
+(its acknowledgement) is sent only after it returned. A handler that fails
+sends nothing: the platform redelivers the frame.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable, Mapping
 import gevent
 import websocket
 from gevent.event import Event
+from gevent.lock import Semaphore
+from gevent.pool import Pool
 
 from bridge.bus import Bus
 
@@ -44,6 +48,7 @@ class Stream:
         idle: float = 60.0,
         backoff: tuple[float, float] = (1.0, 60.0),
         recheck: float = 5.0,
+        concurrency: int = 16,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.name = name
@@ -55,6 +60,8 @@ class Stream:
         self.backoff = backoff
         self.recheck = recheck
         """Seconds between two tries to lead the stream (another worker holds it)."""
+        self.concurrency = concurrency
+        self._sending = Semaphore()
         self.ssl_context = ssl_context
         self.connected = Event()
         self._greenlet: gevent.Greenlet | None = None
@@ -99,11 +106,19 @@ class Stream:
             header=self.headers,
             timeout=self.idle,
             sslopt=options,
-            skip_utf8_validation=False,
+            enable_multithread=True,  # a reader and the answering greenlets share it
         )
         self._ws = ws
         self.connected.set()
         log.info("%s stream connected", self.name)
+        pool = Pool(self.concurrency)
+        try:
+            self._read(ws, pool)
+        finally:
+            pool.join(timeout=10)  # let frames in hand finish (their acks may still go)
+            pool.kill()
+
+    def _read(self, ws: websocket.WebSocket, pool: Pool) -> None:
         quiet, led_at = 0, time.monotonic()
         while True:
             try:
@@ -122,8 +137,21 @@ class Stream:
                     return
             if isinstance(text, bytes) or len(text) > MAX_FRAME:
                 raise websocket.WebSocketException("a frame that is not text or too large")
-            for reply in self.handle(text):
-                ws.send(reply)
+            pool.spawn(self._answer, ws, text)  # waits while `concurrency` are in hand
+
+    def _answer(self, ws: websocket.WebSocket, text: str) -> None:
+        try:
+            replies = self.handle(text)
+        except Exception:
+            log.exception("%s stream: a frame's handler failed (not acked)", self.name)
+            return
+        with self._sending:
+            for reply in replies:
+                try:
+                    ws.send(reply)
+                except (OSError, websocket.WebSocketException) as exc:
+                    log.warning("%s stream: an answer was not sent: %s", self.name, exc)
+                    return
 
     def _close(self) -> None:
         self.connected.clear()

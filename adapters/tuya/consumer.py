@@ -30,6 +30,9 @@ class Consumer:
         self.secret = secret
         self.cipher = cipher
         self.deadline = float(context.setting("deadline", "8"))
+        # Frames are handled concurrently: a redelivery of one still in hand waits (no ack,
+        # so Tuya sends it again later, by when it is handled). One consumer per deployment.
+        self._in_hand: set[str] = set()
 
     def on_frame(self, text: str) -> list[str]:
         """One frame from the message service; the frames to send back (its ack)."""
@@ -48,9 +51,15 @@ class Consumer:
             return ack
         if found is None:
             return ack
-        if not self.context.handled(found.msg_id):
-            self._execute(found)
-            self.context.mark_handled(found.msg_id, SEEN_FOR)
+        if found.msg_id in self._in_hand:
+            return []
+        self._in_hand.add(found.msg_id)
+        try:
+            if not self.context.handled(found.msg_id):
+                self._execute(found)
+                self.context.mark_handled(found.msg_id, SEEN_FOR)
+        finally:
+            self._in_hand.discard(found.msg_id)
         return ack
 
     def _execute(self, found: messages.TuyaCommand) -> None:
@@ -61,6 +70,7 @@ class Consumer:
         user, device = owner
         outcome = "ok"
         names = []
+        until = time.monotonic() + self.deadline  # for all the message's codes together
         for code, value in found.values.items():
             try:
                 action, converted, instance = command(device.type, code, value)
@@ -69,11 +79,15 @@ class Consumer:
                 outcome = "INVALID_PARAMS"
                 continue
             names.append(next(f.shadow for f in functions(device.type) if f.code == code))
+            left = until - time.monotonic()
+            if left <= 0:
+                outcome = "timeout"
+                continue
             try:
                 self.context.send(
                     user,
                     Command(device.id, action, converted, instance, origin=self.context.name),
-                    self.deadline,
+                    left,
                 )
             except BridgeError as exc:  # recorded by the send path
                 outcome = exc.code
