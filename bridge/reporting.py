@@ -111,7 +111,7 @@ class Reporter:
                 if time.monotonic() - checked > check_claims:
                     checked = time.monotonic()
                     self.release_dead_claims()
-                self.deliver_due()
+                self.deliver_due(wait=False)
             except Exception:
                 log.exception("report delivery round failed")
 
@@ -122,7 +122,10 @@ class Reporter:
                 count = self.store.outbox.release(worker)
                 log.warning("took back %d report(s) from the dead worker %s", count, worker)
 
-    def deliver_due(self) -> None:
+    def deliver_due(self, wait: bool = True) -> None:
+        """Claim the due reports and deliver them, 20 at a time. Without `wait`, the next
+        round does not wait for a slow platform: a claimed report is leased to this
+        worker, so no round takes it twice."""
         rows = self.store.outbox.due(worker=self.bus.worker)
         for row in rows:
             row["change"] = _change(row["change"])
@@ -143,7 +146,10 @@ class Reporter:
         for row in [r for r in rows if r["adapter"] == ANY_ADAPTER]:
             self._fan_out(row)
         rows = [r for r in rows if r["adapter"] != ANY_ADAPTER]
-        self._pool.map(self._deliver, rows)
+        for row in rows:
+            self._pool.spawn(self._deliver, row)  # waits while 20 are in hand
+        if wait:
+            self._pool.join()
         if len(rows) == 100:
             self._wake.set()
 

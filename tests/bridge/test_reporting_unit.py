@@ -247,3 +247,40 @@ def test_reports_a_crashed_server_had_claimed_are_delivered_after_its_restart(op
     reporter.release_dead_claims()  # ... until the new one sees its claimer is gone
     reporter.deliver_due()
     assert [c.properties for c in up.delivered] == [{"powerState": "On"}]
+
+
+class Slow(Flaky):
+    """A platform that takes its time: each report waits until the test lets it go."""
+
+    name = "slow"
+
+    def __init__(self):
+        super().__init__(failures=0)
+        import gevent.event
+
+        self.go = gevent.event.Event()
+
+    def report(self, user, change):
+        self.go.wait(10)
+        super().report(user, change)
+
+
+def test_a_slow_platform_does_not_hold_up_the_next_rounds(store):
+    import gevent
+
+    user, _ = store.users.create("alice", "password1")
+    slow, fast = Slow(), Flaky(failures=0)
+    adapters = {"slow": slow, "flaky": fast}
+    reporter = Reporter(store, lambda: adapters, retry_base=0.01, max_attempts=5)
+    fast.wants = False
+    reporter.publish(user, change(user.id))  # for the slow one only
+    reporter.deliver_due(wait=False)  # its report is in hand (claimed), not finished
+    fast.wants, slow.wants = True, False
+    reporter.publish(user, change(user.id, device="e" * 24))
+    reporter.deliver_due(wait=False)  # the next round: the slow report is not taken again
+    gevent.sleep(0.05)
+    assert [c.device_id for c in fast.delivered] == ["e" * 24] and slow.delivered == []
+    slow.go.set()
+    reporter._pool.join()
+    assert [c.device_id for c in slow.delivered] == ["d" * 24]  # once
+    assert store.outbox.pending() == 0
