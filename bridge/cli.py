@@ -450,19 +450,23 @@ def simulate(owner: str, count: int, delay: float, events: float, things_zip: Pa
 
 
 def _adapter(name: str):
-    """An adapter of a bridge built for a command (not serving): for adapters' commands."""
+    """An adapter of a bridge built for a command (not serving): for adapters' commands.
+    Its store closes with the command."""
     from bridge.core import Bridge
 
-    settings = _settings()
-    _store()  # the key check: one line, not a traceback
-    found = Bridge(settings).adapters.get(name)
+    bridge = Bridge(_settings())
+    click.get_current_context().call_on_close(bridge.store.close)
+    bridge.store.check_key()  # a BridgeError: one line, not a traceback
+    found = bridge.adapters.get(name)
     if found is None:
         raise BridgeError(f"the {name} adapter is not enabled: add it to BRIDGE_ADAPTERS")
     return found
 
 
 def _user(name: str):
-    return _store().users.get(name)
+    store = _store()
+    click.get_current_context().call_on_close(store.close)
+    return store.users.get(name)
 
 
 for _name, _cls in discover_adapters().items():
