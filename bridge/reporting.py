@@ -73,6 +73,8 @@ class Reporter:
         self.max_attempts = max_attempts
         self._wake = Event()
         self._pool = Pool(20)
+        self._in_hand: set[tuple[str, str]] = set()
+        """(adapter, device) of the reports being delivered: one at a time for each."""
 
     def publish(self, user: User, change: StateChange, only: str | None = None) -> None:
         """Queue a change for every adapter that wants it but its origin (or for `only`)."""
@@ -123,9 +125,10 @@ class Reporter:
                 log.warning("took back %d report(s) from the dead worker %s", count, worker)
 
     def deliver_due(self, wait: bool = True) -> None:
-        """Claim the due reports and deliver them, 20 at a time. Without `wait`, the next
-        round does not wait for a slow platform: a claimed report is leased to this
-        worker, so no round takes it twice."""
+        """Claim the due reports and deliver them, 20 at a time, one at a time for each
+        platform and device (a platform's pacing sees them in order). Without `wait`,
+        the next round does not wait for a slow platform: a claimed report is leased to
+        this worker, so no round takes it twice."""
         rows = self.store.outbox.due(worker=self.bus.worker)
         for row in rows:
             row["change"] = _change(row["change"])
@@ -147,7 +150,12 @@ class Reporter:
             self._fan_out(row)
         rows = [r for r in rows if r["adapter"] != ANY_ADAPTER]
         for row in rows:
-            self._pool.spawn(self._deliver, row)  # waits while 20 are in hand
+            key = (row["adapter"], row["device_id"])
+            if key in self._in_hand:  # one report per platform and device at a time, in order
+                self.store.outbox.retry(row["id"], row["attempts"], 0.1, "after the one in hand")
+                continue
+            self._in_hand.add(key)
+            self._pool.spawn(self._deliver_one, row, key)  # waits while 20 are in hand
         if wait:
             self._pool.join()
         if len(rows) == 100:
@@ -158,6 +166,12 @@ class Reporter:
         if user is not None:
             self.publish(user, row["change"])
         self.store.outbox.delivered(row["id"])
+
+    def _deliver_one(self, row: dict, key: tuple[str, str]) -> None:
+        try:
+            self._deliver(row)
+        finally:
+            self._in_hand.discard(key)
 
     def _deliver(self, row: dict) -> None:
         from adapters.base import DeadLetter, LinkRevoked

@@ -155,7 +155,7 @@ def test_rapid_changes_of_one_device_coalesce(store):
     reporter.publish(user, change(user.id, state="Off", changed=("brightness",)))
     reporter.publish(user, change(user.id, device="e" * 24))
     reporter.publish(user, change(user.id, changed=()))  # an event without state: kept
-    reporter.deliver_due()
+    deliver_until_done(reporter, store)  # the device's second report waits for its first
     assert [(c.device_id, c.properties, tuple(c.changed)) for c in adapter.delivered] == [
         ("d" * 24, {"powerState": "Off"}, ("powerState", "brightness")),
         ("e" * 24, {"powerState": "On"}, ("powerState",)),
@@ -284,3 +284,26 @@ def test_a_slow_platform_does_not_hold_up_the_next_rounds(store):
     reporter._pool.join()
     assert [c.device_id for c in slow.delivered] == ["d" * 24]  # once
     assert store.outbox.pending() == 0
+
+
+def test_one_report_at_a_time_for_each_platform_and_device(store):
+    import gevent
+
+    user, _ = store.users.create("alice", "password1")
+    slow = Slow()
+    reporter = Reporter(store, lambda: {"slow": slow}, retry_base=0.01, max_attempts=5)
+    reporter.publish(user, change(user.id, changed=()))  # an event: not folded into the next
+    reporter.deliver_due(wait=False)
+    reporter.publish(user, change(user.id, state="Off", changed=()))
+    reporter.deliver_due(wait=False)  # the device's first report is in hand: this one waits
+    gevent.sleep(0.05)
+    assert slow.delivered == []
+    waiting = list(store.db["outbox"].rows_where("delivered_at is null"))
+    assert len(waiting) == 2  # the one in hand, and the one after it
+    assert [(r["last_error"], r["attempts"]) for r in waiting if r["last_error"]] == [
+        ("after the one in hand", 0)
+    ]
+    slow.go.set()
+    reporter._pool.join()
+    deliver_until_done(reporter, store)
+    assert [c.value["state"] for c in slow.delivered] == ["On", "Off"]
