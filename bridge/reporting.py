@@ -73,8 +73,6 @@ class Reporter:
         self.max_attempts = max_attempts
         self._wake = Event()
         self._pool = Pool(20)
-        self._in_hand: set[tuple[str, str]] = set()
-        """(adapter, device) of the reports being delivered: one at a time for each."""
 
     def publish(self, user: User, change: StateChange, only: str | None = None) -> None:
         """Queue a change for every adapter that wants it but its origin (or for `only`)."""
@@ -113,7 +111,7 @@ class Reporter:
                 if time.monotonic() - checked > check_claims:
                     checked = time.monotonic()
                     self.release_dead_claims()
-                self.deliver_due(wait=False)
+                self.deliver_due()
             except Exception:
                 log.exception("report delivery round failed")
 
@@ -124,11 +122,7 @@ class Reporter:
                 count = self.store.outbox.release(worker)
                 log.warning("took back %d report(s) from the dead worker %s", count, worker)
 
-    def deliver_due(self, wait: bool = True) -> None:
-        """Claim the due reports and deliver them, 20 at a time, one at a time for each
-        platform and device (a platform's pacing sees them in order). Without `wait`,
-        the next round does not wait for a slow platform: a claimed report is leased to
-        this worker, so no round takes it twice."""
+    def deliver_due(self) -> None:
         rows = self.store.outbox.due(worker=self.bus.worker)
         for row in rows:
             row["change"] = _change(row["change"])
@@ -149,15 +143,7 @@ class Reporter:
         for row in [r for r in rows if r["adapter"] == ANY_ADAPTER]:
             self._fan_out(row)
         rows = [r for r in rows if r["adapter"] != ANY_ADAPTER]
-        for row in rows:
-            key = (row["adapter"], row["device_id"])
-            if key in self._in_hand:  # one report per platform and device at a time, in order
-                self.store.outbox.retry(row["id"], row["attempts"], 0.1, "after the one in hand")
-                continue
-            self._in_hand.add(key)
-            self._pool.spawn(self._deliver_one, row, key)  # waits while 20 are in hand
-        if wait:
-            self._pool.join()
+        self._pool.map(self._deliver, rows)
         if len(rows) == 100:
             self._wake.set()
 
@@ -166,12 +152,6 @@ class Reporter:
         if user is not None:
             self.publish(user, row["change"])
         self.store.outbox.delivered(row["id"])
-
-    def _deliver_one(self, row: dict, key: tuple[str, str]) -> None:
-        try:
-            self._deliver(row)
-        finally:
-            self._in_hand.discard(key)
 
     def _deliver(self, row: dict) -> None:
         from adapters.base import DeadLetter, LinkRevoked

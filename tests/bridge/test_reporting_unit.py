@@ -155,7 +155,7 @@ def test_rapid_changes_of_one_device_coalesce(store):
     reporter.publish(user, change(user.id, state="Off", changed=("brightness",)))
     reporter.publish(user, change(user.id, device="e" * 24))
     reporter.publish(user, change(user.id, changed=()))  # an event without state: kept
-    deliver_until_done(reporter, store)  # the device's second report waits for its first
+    reporter.deliver_due()
     assert [(c.device_id, c.properties, tuple(c.changed)) for c in adapter.delivered] == [
         ("d" * 24, {"powerState": "Off"}, ("powerState", "brightness")),
         ("e" * 24, {"powerState": "On"}, ("powerState",)),
@@ -247,63 +247,3 @@ def test_reports_a_crashed_server_had_claimed_are_delivered_after_its_restart(op
     reporter.release_dead_claims()  # ... until the new one sees its claimer is gone
     reporter.deliver_due()
     assert [c.properties for c in up.delivered] == [{"powerState": "On"}]
-
-
-class Slow(Flaky):
-    """A platform that takes its time: each report waits until the test lets it go."""
-
-    name = "slow"
-
-    def __init__(self):
-        super().__init__(failures=0)
-        import gevent.event
-
-        self.go = gevent.event.Event()
-
-    def report(self, user, change):
-        self.go.wait(10)
-        super().report(user, change)
-
-
-def test_a_slow_platform_does_not_hold_up_the_next_rounds(store):
-    import gevent
-
-    user, _ = store.users.create("alice", "password1")
-    slow, fast = Slow(), Flaky(failures=0)
-    adapters = {"slow": slow, "flaky": fast}
-    reporter = Reporter(store, lambda: adapters, retry_base=0.01, max_attempts=5)
-    fast.wants = False
-    reporter.publish(user, change(user.id))  # for the slow one only
-    reporter.deliver_due(wait=False)  # its report is in hand (claimed), not finished
-    fast.wants, slow.wants = True, False
-    reporter.publish(user, change(user.id, device="e" * 24))
-    reporter.deliver_due(wait=False)  # the next round: the slow report is not taken again
-    gevent.sleep(0.05)
-    assert [c.device_id for c in fast.delivered] == ["e" * 24] and slow.delivered == []
-    slow.go.set()
-    reporter._pool.join()
-    assert [c.device_id for c in slow.delivered] == ["d" * 24]  # once
-    assert store.outbox.pending() == 0
-
-
-def test_one_report_at_a_time_for_each_platform_and_device(store):
-    import gevent
-
-    user, _ = store.users.create("alice", "password1")
-    slow = Slow()
-    reporter = Reporter(store, lambda: {"slow": slow}, retry_base=0.01, max_attempts=5)
-    reporter.publish(user, change(user.id, changed=()))  # an event: not folded into the next
-    reporter.deliver_due(wait=False)
-    reporter.publish(user, change(user.id, state="Off", changed=()))
-    reporter.deliver_due(wait=False)  # the device's first report is in hand: this one waits
-    gevent.sleep(0.05)
-    assert slow.delivered == []
-    waiting = list(store.db["outbox"].rows_where("delivered_at is null"))
-    assert len(waiting) == 2  # the one in hand, and the one after it
-    assert [(r["last_error"], r["attempts"]) for r in waiting if r["last_error"]] == [
-        ("after the one in hand", 0)
-    ]
-    slow.go.set()
-    reporter._pool.join()
-    deliver_until_done(reporter, store)
-    assert [c.value["state"] for c in slow.delivered] == ["On", "Off"]
