@@ -61,8 +61,9 @@ class Reports:
             sent = float(self.context.facts.get(key) or 0.0)
             if sent >= change.at:
                 continue  # already reported since this change
-            if time.time() - sent < self.every:
-                wait = max(wait, self.every - (time.time() - sent))
+            if time.time() - sent < self.every or not self.context.facts.claim(key, self.every):
+                # paced, or another delivery of this device is reporting the attribute now
+                wait = max(wait, self.every - (time.time() - sent) if sent else self.every)
                 continue
             self._post(
                 "changereport",

@@ -32,3 +32,8 @@ class Facts:
     def pop(self, key: str) -> Any:
         """Take the value away (once: another worker's pop finds nothing)."""
         return self.bus.pop(self._key(key))
+
+    def claim(self, key: str, ttl: float) -> bool:
+        """True for the first caller in `ttl` seconds, of every worker: check-and-mark in one
+        step (two deliveries at once must not both pass a pacing check)."""
+        return self.bus.first_use(self._key(f"claim:{key}"), ttl)
