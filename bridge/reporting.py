@@ -148,6 +148,9 @@ class Reporter:
             self._wake.set()
 
     def _fan_out(self, row: dict) -> None:
+        # A device added, renamed or deleted by another process (the CLI): read it afresh,
+        # not from this worker's cache, which notices such changes only within ~50 ms.
+        self.store.devices.cache.forget(row["device_id"])
         user = self.store.users.by_id(row["user_id"])
         if user is not None:
             self.publish(user, row["change"])

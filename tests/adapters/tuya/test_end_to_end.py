@@ -49,14 +49,13 @@ def test_linked_devices_appear_in_tuya_and_follow_the_bridge(cli, store, account
 
     # Renamed, added and deleted in the bridge: the same in Tuya.
     cli("device", "rename", light.id, "Reading lamp")
-    # Reports wait their round: a slow platform elsewhere in the session can hold one up.
-    eventually(lambda: tuya.by_bridge_id(light.id)["name"] == "Reading lamp", timeout=20)
+    eventually(lambda: tuya.by_bridge_id(light.id)["name"] == "Reading lamp")
     blinds = cli("device", "create", account.user.name, "--type", "blinds", "--name", "Blinds")
     assert blinds
     made = next(d for d in store.devices.of_user(account.user.id) if d.type == "blinds")
-    eventually(lambda: tuya.by_bridge_id(made.id) is not None, timeout=20)
+    eventually(lambda: tuya.by_bridge_id(made.id) is not None)
     cli("device", "delete", plug.id)
-    eventually(lambda: tuya.by_bridge_id(plug.id) is None, timeout=20)
+    eventually(lambda: tuya.by_bridge_id(plug.id) is None)
     assert plug.id not in store.links("tuya").get(account.user.id)["devices"]
 
     # Offline when its connection ends.
