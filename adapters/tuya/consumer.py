@@ -15,7 +15,7 @@ import orjson
 
 from adapters.base import AdapterContext
 from adapters.tuya import messages
-from adapters.tuya.functions import BadValue, command, functions
+from adapters.tuya.functions import BadValue, command, function
 from adapters.tuya.ids import TuyaIds
 from bridge.model import BridgeError, Command, Device, StateChange, User
 
@@ -78,7 +78,7 @@ class Consumer:
                 self.context.rejected(f"Tuya {code}: {exc}", device.id, user.id)
                 outcome = "INVALID_PARAMS"
                 continue
-            names.append(next(f.shadow for f in functions(device.type) if f.code == code))
+            names.append(function(device.type, code).shadow)  # command() found it
             left = until - time.monotonic()
             if left <= 0:
                 outcome = "timeout"

@@ -243,6 +243,11 @@ def functions(type_name: str) -> tuple[Function, ...]:
     return FUNCTIONS.get(type_name, ())
 
 
+def function(type_name: str, code: str) -> Function | None:
+    """A type's function by its Tuya code."""
+    return next((f for f in functions(type_name) if f.code == code), None)
+
+
 def properties(type_name: str, state: Mapping[str, Any], only: Any = None) -> dict[str, Any]:
     """Tuya property values for shadow values (`{shadow name: value}`), those in `only`
     when given; values the shadow does not have, or cannot convert, are left out."""
@@ -262,9 +267,9 @@ def command(type_name: str, code: str, value: Any) -> tuple[str, dict[str, Any],
 
     Raises BadValue for a code the type does not take or a value out of range.
     """
-    for function in functions(type_name):
-        if function.code == code:
-            if function.action is None:
-                raise BadValue(f"{code} is reported only")
-            return function.action, {function.field: function.from_tuya(value)}, function.instance
-    raise BadValue(f"a {type_name} has no function {code!r}")
+    found = function(type_name, code)
+    if found is None:
+        raise BadValue(f"a {type_name} has no function {code!r}")
+    if found.action is None:
+        raise BadValue(f"{code} is reported only")
+    return found.action, {found.field: found.from_tuya(value)}, found.instance
