@@ -89,6 +89,9 @@ class AdapterContext:
     rejected: Callable[..., None]
     """(detail, device_id=None, user_id=None, payload=None): record a message the
     adapter refused (malformed, unsigned) in the history."""
+    pseudonym: Callable[[User], str]
+    """A stable opaque id for the user on this platform (never their name): the same on
+    every worker and after an unlink, different for each adapter."""
 
     def setting(self, key: str, default: str = "") -> str:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
@@ -150,12 +153,14 @@ class RetryLater(Exception):
     """The platform could not take the report now (throttled, 5xx, timeout): try again.
 
     `after` asks for at least that many seconds before the next try (a
-    platform's own rate limit, say).
+    platform's own rate limit, say); `throttled` says the report waits for a
+    quota or a pace, not for a failure (the history shows it as such).
     """
 
-    def __init__(self, message: str = "", after: float = 0.0) -> None:
+    def __init__(self, message: str = "", after: float = 0.0, throttled: bool = False) -> None:
         super().__init__(message)
         self.after = after
+        self.throttled = throttled
 
 
 class DeadLetter(Exception):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
+import hmac
 import logging
 import time
 
@@ -22,7 +24,7 @@ from bridge.metrics import Metrics
 from bridge.model import Device, User
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
-from bridge.secrets import Vault
+from bridge.secrets import Vault, derive_key
 from bridge.store import Store
 from bridge.store.messages import rejection
 from bridge.streams import Stream
@@ -80,6 +82,7 @@ class Bridge:
         )
         context.finished = self.devices.finished
         self.http = requests.Session()
+        self._pseudonym_key = derive_key(settings.secret_key, "platform-pseudonyms")
         self.api_buckets = Buckets(self.bus, settings.api_rate, settings.api_burst)
         for name, cls in plugins.discover(settings.adapters).items():
             self.adapters[name] = cls(self._context(name))
@@ -113,7 +116,13 @@ class Bridge:
             handled=functools.partial(self.store.handled.seen, name),
             mark_handled=functools.partial(self.store.handled.mark, name),
             rejected=self._rejected,
+            pseudonym=functools.partial(self._pseudonym, adapter=name),
         )
+
+    def _pseudonym(self, user: User, adapter: str) -> str:
+        """HMAC of the user's id under a key derived from the secret key: stable, opaque."""
+        digest = hmac.new(self._pseudonym_key, f"{adapter}:{user.id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
 
     def _rejected(
         self, detail: str, device_id: str | None = None, user_id: int | None = None, payload=None

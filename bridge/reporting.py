@@ -185,20 +185,25 @@ class Reporter:
             error = f"{type(exc).__name__}: {exc}"
             entry.detail = error
             limit = (adapter and adapter.report_attempts) or self.max_attempts
+            throttled = getattr(exc, "throttled", False)
+            if throttled:  # waiting for a quota or a pace is not a failed try
+                attempts -= 1
             # The newest state of a device is never given up for a passing failure
             # (an outage, throttling): the platform's view must converge once it is back.
-            if isinstance(exc, DeadLetter) or (attempts >= limit and not change.is_state):
+            if isinstance(exc, DeadLetter) or (
+                attempts >= limit and not change.is_state and not throttled
+            ):
                 self.store.outbox.give_up(row["id"], attempts, error)
                 entry.outcome = "dead-letter"
             else:
-                delay = min(self.retry_max, self.retry_base * 2 ** (attempts - 1))
+                delay = min(self.retry_max, self.retry_base * 2 ** max(0, attempts - 1))
                 delay = max(
                     delay * random.uniform(0.8, 1.2),
                     adapter.report_retry_min,
                     getattr(exc, "after", 0.0),
                 )
                 self.store.outbox.retry(row["id"], attempts, delay, error)
-                entry.outcome = "retry"
+                entry.outcome = "throttled" if throttled else "retry"
             log.warning("report %s to %s: %s", row["id"], row["adapter"], error)
         else:
             self.store.outbox.delivered(row["id"])

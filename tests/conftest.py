@@ -13,6 +13,7 @@ import requests
 from fakes.amazon import CLIENT_ID, CLIENT_SECRET, FakeAmazon
 from fakes.dueros import BOT_ID as DUEROS_BOT_ID
 from fakes.dueros import FakeDuerOS
+from fakes.google import FakeGoogle
 from fakes.taobao import APP_KEY as TOP_APP_KEY
 from fakes.taobao import APP_SECRET as TOP_APP_SECRET
 from fakes.taobao import SKILL_ID as TOP_SKILL_ID
@@ -40,6 +41,7 @@ ADMIN_TOKEN = "admin-token-for-tests"
 ALEXA_DEADLINE = 0.8
 ATTRIBUTE_INTERVAL = 1.0
 GENIE_DEADLINE = 0.4
+SYNC_INTERVAL = 0.5
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +110,13 @@ def dueros() -> Iterator[FakeDuerOS]:
 
 
 @pytest.fixture(scope="session")
+def google(tmp_path_factory) -> Iterator[FakeGoogle]:
+    fake = FakeGoogle(tmp_path_factory.mktemp("google"))
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
 def tuya() -> Iterator[FakeTuya]:
     fake = FakeTuya()
     yield fake
@@ -146,6 +155,7 @@ def server_env(
     dueros: FakeDuerOS,
     taobao: FakeTaobao,
     tuya: FakeTuya,
+    google: FakeGoogle,
 ) -> dict[str, str]:
     db: Path | str = server_logs / "bridge.db"
     scaled: dict[str, str] = {}
@@ -163,6 +173,10 @@ def server_env(
         "BRIDGE_TMALLGENIE_APP_SECRET": TOP_APP_SECRET,
         "BRIDGE_TMALLGENIE_SKILL_ID": TOP_SKILL_ID,
         "BRIDGE_TMALLGENIE_DEADLINE": str(GENIE_DEADLINE),
+        "BRIDGE_GOOGLE_SERVICE_ACCOUNT": str(google.key_file),
+        "BRIDGE_GOOGLE_HOMEGRAPH_URL": google.base,
+        "BRIDGE_GOOGLE_DEADLINE": str(ALEXA_DEADLINE),
+        "BRIDGE_GOOGLE_SYNC_INTERVAL": str(SYNC_INTERVAL),
         "BRIDGE_TUYA_API_URL": tuya.base,
         "BRIDGE_TUYA_ACCESS_ID": TUYA_ACCESS_ID,
         "BRIDGE_TUYA_ACCESS_SECRET": TUYA_ACCESS_SECRET,

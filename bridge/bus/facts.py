@@ -37,3 +37,8 @@ class Facts:
         """True for the first caller in `ttl` seconds, of every worker: check-and-mark in one
         step (two deliveries at once must not both pass a pacing check)."""
         return self.bus.first_use(self._key(f"claim:{key}"), ttl)
+
+    def take(self, key: str, rate: float, burst: int) -> float:
+        """A token bucket shared by every worker (a platform's quota): 0 when a call may
+        go now (and it is counted), else the seconds until one may."""
+        return self.bus.take(self._key(f"bucket:{key}"), rate, burst)

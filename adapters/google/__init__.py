@@ -1,0 +1,240 @@
+"""Google Home: Smart Home fulfillment (SYNC, QUERY, EXECUTE, DISCONNECT) and HomeGraph.
+
+Google calls `/voice/google` with the user's OAuth access token from the
+bridge's own linking server, and nothing else vouches for the request (an
+optional shared header from a proxy in front, `BRIDGE_GOOGLE_RELAY_SECRET`).
+Each user is known to Google by an opaque agentUserId, the same on every
+worker and after a re-link. State changes go to HomeGraph as Report State
+and device changes as Request Sync (`reports.py`, `homegraph.py`).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, ClassVar
+
+from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
+from adapters.google import traits
+from adapters.google.errors import GoogleError, from_core, offline
+from adapters.google.homegraph import HomeGraph
+from adapters.google.models import MAX_DEVICES, CommandGroup, Execution, Request, Salvage
+from adapters.google.reports import Reports
+from bridge import boundary
+from bridge.model import AuthError, BridgeError, Command, Device, Outcome, StateChange, User
+
+RELAY_HEADER = "X-Bridge-Relay-Secret"
+PIN_TRIES, PIN_WINDOW = 5, 600.0
+"""Unlock PINs a user may say in a window (a burst of five, then one every two minutes)."""
+
+
+def _reply(request_id: str | None, payload: dict[str, Any], status: int = 200) -> VoiceReply:
+    return VoiceReply({"requestId": request_id or "", "payload": payload}, status=status)
+
+
+def _salvaged(doc: Any) -> str | None:
+    try:
+        return boundary.convert(doc, Salvage).requestId
+    except boundary.Malformed:
+        return None
+
+
+class GoogleAdapter(Adapter):
+    name = "google"
+    report_attempts: ClassVar[int | None] = 5
+    report_retry_min: ClassVar[float] = 1.0
+
+    def __init__(self, context: AdapterContext) -> None:
+        super().__init__(context)
+        self.deadline = float(context.setting("deadline", "7"))
+        self.challenge = context.setting("unlock_challenge", "ack")
+        self.pin = context.setting("unlock_pin")
+        self.homegraph = HomeGraph(context)
+        self.reports = Reports(context, self.homegraph, self._states)
+
+    # -- fulfillment --------------------------------------------------------
+
+    def handle(self, request: VoiceRequest) -> VoiceReply:
+        secret = self.context.setting("relay_secret")
+        sent = request.headers.get(RELAY_HEADER, "")
+        if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
+            return _reply(None, {"errorCode": "authFailure"}, status=403)
+        try:
+            doc = boundary.loads(request.body)
+        except boundary.Malformed:
+            return self.refuse("the body is not JSON")
+        try:
+            parsed = boundary.convert(doc, Request)
+        except boundary.Malformed as exc:
+            self.context.log.info("malformed request: %s", exc)
+            return _reply(_salvaged(doc), {"errorCode": "protocolError"})
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:2055] if auth[:7].lower() == "bearer " else None
+        intent = parsed.inputs[0]
+        try:
+            if intent.intent == "action.devices.DISCONNECT":
+                return VoiceReply(self._disconnect(token))
+            user = self.context.authenticate(token)
+            payload = self._dispatch(user, intent.intent, intent.payload)
+        except AuthError:
+            # 401 makes Google refresh the token, and unlink when the refresh fails
+            return _reply(parsed.requestId, {"errorCode": "authFailure"}, status=401)
+        except BridgeError as exc:
+            payload = from_core(exc).result()
+        except GoogleError as exc:
+            payload = exc.result()
+        return _reply(parsed.requestId, payload)
+
+    def refuse(self, reason: str, status: int = 400) -> VoiceReply:
+        return _reply(None, {"errorCode": "protocolError"}, status=status)
+
+    def internal_error(self) -> VoiceReply:
+        return _reply(None, {"errorCode": "hardError"}, status=500)
+
+    def _dispatch(self, user: User, intent: str, payload) -> dict[str, Any]:
+        if intent == "action.devices.SYNC":
+            return self._sync(user)
+        if intent == "action.devices.QUERY":
+            ids = list(dict.fromkeys(d.id for d in payload.devices))
+            return {"devices": {i: self._query(user, i) for i in ids}}
+        if intent == "action.devices.EXECUTE":
+            return {"commands": self._execute(user, payload.commands)}
+        raise GoogleError("notSupported", f"{intent[:80]} is not supported")
+
+    def _agent(self, user: User) -> str:
+        link = self.context.links.get(user.id) or {}
+        agent = link.get("agentUserId") or self.context.pseudonym(user)
+        if link.get("agentUserId") != agent:
+            self.context.links.put(user.id, {**link, "agentUserId": agent})
+        return agent
+
+    def _sync(self, user: User) -> dict[str, Any]:
+        devices = self.context.devices(user)[:MAX_DEVICES]
+        return {
+            "agentUserId": self._agent(user),
+            "devices": self.context.render_each(devices, self._sync_entry),
+        }
+
+    def _sync_entry(self, device: Device) -> dict[str, Any] | None:
+        shape = traits.shape(device.type)
+        if shape is None:
+            return None
+        entry: dict[str, Any] = {
+            "id": device.id,
+            "type": traits.PREFIX_TYPE + shape.type,
+            "traits": [traits.PREFIX_TRAIT + t for t in shape.traits],
+            "name": {"name": device.name[:128], "nicknames": [device.name[:128]]},
+            "willReportState": True,
+            "deviceInfo": {"manufacturer": "Voice Bridge", "model": device.type},
+        }
+        if device.room:
+            entry["roomHint"] = device.room[:128]
+        if shape.attributes:
+            entry["attributes"] = shape.attributes
+        if shape.notifications:
+            entry["notificationSupportedByAgent"] = True
+        return entry
+
+    def _states(self, device: Device) -> dict[str, Any]:
+        """The device's state for QUERY, EXECUTE and Report State, with `online`."""
+        online = self.context.online(device)
+        return {**traits.states(device.type, self.context.state(device)), "online": online}
+
+    def _query(self, user: User, device_id: str) -> dict[str, Any]:
+        try:
+            device = self.context.device(user, device_id)
+        except BridgeError as exc:
+            return {"online": False, **from_core(exc).result()}
+        state = self._states(device)
+        if not state["online"]:
+            return {**state, **offline().result()}
+        return {**state, "status": "SUCCESS"}
+
+    def _execute(self, user: User, groups: list[CommandGroup]) -> list[dict[str, Any]]:
+        """Every device's commands at once; one result per device, in the order named."""
+        failed: dict[str, GoogleError] = {}
+        devices: dict[str, Device] = {}
+        sent: list[Command] = []
+        for group in groups:
+            for ref in group.devices:
+                if ref.id in failed:
+                    continue
+                try:
+                    device = devices.get(ref.id) or self.context.device(user, ref.id)
+                    devices[ref.id] = device
+                    for execution in group.execution:
+                        sent += self._commands(user, device, execution)
+                except BridgeError as exc:
+                    failed[ref.id] = from_core(exc)
+                except GoogleError as exc:
+                    failed[ref.id] = exc
+        sent = [c for c in sent if c.device_id not in failed]
+        results = self.context.send_many(user, sent, self.deadline, pending=True)
+        pending: set[str] = set()
+        for command, result in zip(sent, results, strict=True):
+            if isinstance(result, BridgeError):
+                failed.setdefault(command.device_id, from_core(result))
+            elif result.outcome is Outcome.PENDING:
+                pending.add(command.device_id)
+        out = []
+        for device_id in dict.fromkeys(ref.id for g in groups for ref in g.devices):
+            if device_id in failed:
+                out.append({"ids": [device_id], **failed[device_id].result()})
+            elif device_id in pending:
+                # its outcome reaches Google as a Report State when the device answers
+                out.append({"ids": [device_id], "status": "PENDING"})
+            else:
+                states = self._states(devices[device_id])
+                out.append({"ids": [device_id], "status": "SUCCESS", "states": states})
+        return out
+
+    def _commands(self, user: User, device: Device, execution: Execution) -> list[Command]:
+        command = execution.command.removeprefix(traits.PREFIX_COMMAND)
+        if command == "LockUnlock" and execution.params.get("lock") is False:
+            self._check_challenge(user, execution)
+        if not self.context.online(device):
+            raise offline()
+        steps = traits.commands(
+            device.type, execution.command, execution.params, self.context.state(device)
+        )
+        return [Command(device.id, a, v, i, self.name) for a, v, i in steps]
+
+    def _check_challenge(self, user: User, execution: Execution) -> None:
+        """Unlocking asks the user to confirm (`ack`) or to say the PIN (`pin`)."""
+        given = execution.challenge
+        if self.challenge == "none":
+            return
+        if self.challenge != "pin":  # "ack", and anything unknown: the safer ask
+            if not (given and given.ack):
+                raise GoogleError("challengeNeeded", challenge="ackNeeded")
+            return
+        if not self.pin:
+            raise GoogleError("challengeFailedNotSetup", "no unlock PIN is configured")
+        if not (given and given.pin):
+            raise GoogleError("challengeNeeded", challenge="pinNeeded")
+        # Every PIN said counts, right or wrong: guessing gets PIN_TRIES a window, no more.
+        if self.context.facts.take(f"pin:{user.id}", PIN_TRIES / PIN_WINDOW, PIN_TRIES):
+            raise GoogleError("tooManyFailedAttempts", "too many PINs said; wait a while")
+        if not hmac.compare_digest(given.pin.encode(), self.pin.encode()):
+            raise GoogleError("challengeNeeded", challenge="challengeFailedPinNeeded")
+
+    def _disconnect(self, token: str | None) -> dict[str, Any]:
+        """The user unlinked the bridge in the Google Home app: end the grant and the link."""
+        try:
+            user = self.context.authenticate(token)
+        except AuthError:
+            return {}  # already gone: nothing left to end
+        if token:
+            self.context.unlink(token)
+        self.context.links.revoke(user.id, "the user unlinked the bridge in Google Home")
+        return {}
+
+    # -- Report State and Request Sync ---------------------------------------
+
+    def wants_reports(self, user: User) -> bool:
+        link = self.context.links.get(user.id)
+        return self.homegraph.configured and bool(link and link.get("agentUserId"))
+
+    def report(self, user: User, change: StateChange) -> None:
+        link = self.context.links.get(user.id)
+        if link and link.get("agentUserId"):
+            self.reports.send(user, link["agentUserId"], change)
