@@ -109,7 +109,7 @@ class HomeGraph:
         if reply.status_code == 404:
             raise UnknownAgent(reason)
         if reply.status_code == 429:
-            raise RetryLater(reason, after=QUOTA_PERIOD / 4, throttled=True)
+            raise RetryLater(reason, throttled=True)
         if reply.status_code in (401, 403) or reply.status_code >= 500:
             # 403: the API is not enabled or the account lacks the role, an operator's fix
             raise RetryLater(reason)

@@ -28,7 +28,14 @@ def test_bridge_adapters_restricts_the_set(tmp_path):
 def test_adapters_are_mounted_under_voice(tmp_path):
     app = create_app({"database": str(tmp_path / "a.db"), "secret_key": "k"})
     client = app.test_client()
-    assert client.get("/").json["adapters"] == ["alexa", "echo", "google", "tmallgenie", "tuya", "xiaodu"]
+    assert client.get("/").json["adapters"] == [
+        "alexa",
+        "echo",
+        "google",
+        "tmallgenie",
+        "tuya",
+        "xiaodu",
+    ]
     json_body = {"content_type": "application/json"}
     assert client.post("/voice/echo", data=b"{oops", **json_body).json == {
         "error": "malformed",

@@ -29,6 +29,8 @@ from fakes import JsonService
 
 SCOPE = "https://www.googleapis.com/auth/homegraph"
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+AUDIENCE = "https://oauth2.googleapis.com/token"
+"""What Google's token endpoint wants as `aud`, wherever the key file's token_uri points."""
 CLIENT_EMAIL = "bridge@voice-bridge-test.iam.gserviceaccount.com"
 
 
@@ -146,7 +148,7 @@ class FakeGoogle(JsonService):
         ok = (
             token.header.get("kid") == self.key_id
             and claims.get("iss") == CLIENT_EMAIL
-            and claims.get("aud") == self.token_uri
+            and claims.get("aud") == AUDIENCE
             and claims.get("scope") == SCOPE
             and claims.get("iat", 0) <= now + 60
             and now < claims.get("exp", 0) <= claims.get("iat", 0) + 3600

@@ -3,21 +3,8 @@
 import base64
 
 import pytest
-from click.testing import CliRunner
 from fakes.tuya import PRODUCTS
 from servers import eventually
-
-from bridge.cli import main
-
-
-@pytest.fixture
-def cli(server, server_env):
-    def run(*args: str, ok: bool = True) -> str:
-        result = CliRunner().invoke(main, list(args), env=server_env, catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, result.output
-        return result.output
-
-    return run
 
 
 def test_linked_devices_appear_in_tuya_and_follow_the_bridge(cli, store, account, connect, tuya):
