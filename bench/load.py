@@ -1,6 +1,7 @@
 """Drive concurrent POSTs at one URL for a while; print rate and latency as JSON.
 
 python bench/load.py URL BODIES_FILE --concurrency C --seconds S [--alexa] [--worker ID]
+    [--google] [--header 'Authorization: Bearer T']
     [--rate R]
 
 A reply counts when it says it succeeded: `{"ok": true}`, or with --alexa an
@@ -42,11 +43,20 @@ SAMPLE_EVERY = 100
 
 
 def checker(
-    alexa: bool, samples: list[dict], any_body: bool = False, expect: frozenset[str] = frozenset()
+    alexa: bool,
+    samples: list[dict],
+    any_body: bool = False,
+    expect: frozenset[str] = frozenset(),
+    google: bool = False,
 ) -> Callable[[dict, int], bool]:
     """Whether a reply succeeded; with alexa, keep every 100th to validate after the run."""
     if any_body:  # callbacks: the status says it all (200 with a downlink, 204 without)
         return lambda body, n: True
+    if google:  # EXECUTE: every device's result says SUCCESS
+        return lambda body, n: (
+            bool(commands := body.get("payload", {}).get("commands"))
+            and all(c.get("status") == "SUCCESS" for c in commands)
+        )
     if expect:  # DuerOS, AliGenie: the reply's header names the success
         return lambda body, n: body.get("header", {}).get("name") in expect
     if not alexa:
@@ -102,6 +112,7 @@ async def run(
     ok: Callable[[dict, int], bool],
     worker_id: str | None = None,
     rate: float = 0,
+    headers: dict[str, str] | None = None,
 ) -> dict:
     latencies: list[float] = []
     errors = 0
@@ -128,7 +139,7 @@ async def run(
                     if due > now:
                         await asyncio.sleep(due - now)
                         now = time.monotonic()
-                async with session.post(url, json=next(cycle)) as reply:
+                async with session.post(url, json=next(cycle), headers=headers) as reply:
                     body = {} if reply.status == 204 else await reply.json(content_type=None)
                 done = time.monotonic()
                 made += 1
@@ -171,12 +182,17 @@ def main() -> None:
     parser.add_argument("--worker", help="use only connections this bridge worker serves")
     parser.add_argument("--expect", default="", help="reply header names that mean success")
     parser.add_argument("--rate", type=float, default=0, help="requests a second at most")
+    parser.add_argument("--google", action="store_true", help="bodies are Google EXECUTEs")
+    parser.add_argument(
+        "--header", action="append", default=[], help="'Name: value' sent with every request"
+    )
     args = parser.parse_args()
     with open(args.bodies) as fh:
         bodies = json.load(fh)
     samples: list[dict] = []
     expect = frozenset(n for n in args.expect.split(",") if n)
-    ok = checker(args.alexa, samples, args.any_body, expect)
+    ok = checker(args.alexa, samples, args.any_body, expect, args.google)
+    headers = dict(h.split(": ", 1) for h in args.header)
     result = asyncio.run(
         run(
             args.url,
@@ -187,6 +203,7 @@ def main() -> None:
             ok,
             args.worker,
             args.rate,
+            headers,
         )
     )
     if args.alexa:

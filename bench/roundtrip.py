@@ -170,7 +170,7 @@ def setup(tmp: Path, devices: int) -> tuple[dict[str, str], str, str, dict[str, 
     # A token works at the webhook of the platform it was issued to only.
     tokens = {
         name: store.tokens.issue(user.id, name, ttl=86400)
-        for name in ("echo", "alexa", "xiaodu", "tmallgenie")
+        for name in ("echo", "alexa", "xiaodu", "tmallgenie", "google")
     }
     store.close()
     return env, user.app_key, secret, tokens, ids
@@ -274,6 +274,34 @@ def aligenie_directives(token: str, ids: list[str], n: int = 5000) -> list[dict]
     ]
 
 
+def google_executes(token: str, ids: list[str], n: int = 5000) -> list[dict]:
+    """EXECUTE intents with one OnOff command, as Google sends them (the token is a header)."""
+    return [
+        {
+            "requestId": f"r-{i}",
+            "inputs": [
+                {
+                    "intent": "action.devices.EXECUTE",
+                    "payload": {
+                        "commands": [
+                            {
+                                "devices": [{"id": random.choice(ids)}],
+                                "execution": [
+                                    {
+                                        "command": "action.devices.commands.OnOff",
+                                        "params": {"on": random.choice([True, False])},
+                                    }
+                                ],
+                            }
+                        ]
+                    },
+                }
+            ],
+        }
+        for i in range(n)
+    ]
+
+
 PLATFORMS = {
     # name: (webhook, directives, load options)
     "alexa": ("/voice/alexa", alexa_directives, ("--alexa",)),
@@ -287,20 +315,42 @@ PLATFORMS = {
         aligenie_directives,
         ("--expect", "TurnOnResponse,TurnOffResponse"),
     ),
+    "google": ("/voice/google", google_executes, ("--google",)),
 }
+BEARER = {"google"}
+"""Platforms whose token comes as a header, not inside the body."""
+
+
+def headers(name: str, token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if name in BEARER else {}
+
+
+def options(name: str, token: str) -> list[str]:
+    """The load driver's options for a platform's directives."""
+    sent = [f"{k}: {v}" for k, v in headers(name, token).items()]
+    return [*PLATFORMS[name][2], *(a for h in sent for a in ("--header", h))]
 
 
 WRK = shutil.which("wrk")
 
 
-def wrk_tail(url: str, bodies: list[dict], tmp: Path, seconds: float, concurrency: int) -> dict:
+def wrk_tail(
+    url: str,
+    bodies: list[dict],
+    tmp: Path,
+    seconds: float,
+    concurrency: int,
+    headers: dict[str, str] | None = None,
+) -> dict:
     """Latency from wrk, a load driver in C (Debian `wrk`): the aiohttp driver is Python on
     the same two cores, and past 25 concurrent its own delays reach the p99."""
     script = tmp / f"wrk-{random.random()}.lua"
     quoted = ",".join(json.dumps(json.dumps(b)) for b in bodies[:500])
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    lua_headers = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in sent.items())
     script.write_text(
         f"bodies = {{{quoted}}}\ni = 0\nrequest = function()\n  i = i % #bodies + 1\n"
-        "  return wrk.format('POST', nil, {['Content-Type'] = 'application/json'}, bodies[i])\n"
+        f"  return wrk.format('POST', nil, {{{lua_headers}}}, bodies[i])\n"
         "end\n"
     )
     out = subprocess.run(
@@ -357,9 +407,10 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
                 load(url + "/voice/echo", commands(tokens["echo"], ids), args, tmp, master)
             )
             runs["hello"].append(hello_run(hello_url, ids, args, tmp, hello_master))
-            for name, (path, directives, options) in PLATFORMS.items():
+            for name, (path, directives, _) in PLATFORMS.items():
+                given = options(name, tokens[name])
                 runs[name].append(
-                    load(url + path, directives(tokens[name], ids), args, tmp, master, *options)
+                    load(url + path, directives(tokens[name], ids), args, tmp, master, *given)
                 )
                 unlink(env, name)
         tails = {}
@@ -379,6 +430,7 @@ def throughput(args: argparse.Namespace, tmp: Path) -> dict:
                     tmp,
                     tail_seconds,
                     args.concurrency,
+                    headers(name, tokens[name]),
                 )
                 unlink(env, name)
         # One request at a time: what the bridge adds to a single command's latency.

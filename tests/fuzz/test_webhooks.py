@@ -9,6 +9,9 @@ import requests
 from alexa_helpers import directive
 from fuzz_harness import PROFILE, Watch, bodies, fingerprint
 from genie_helpers import CONTROL, DISCOVERY, QUERY, v1, v2
+from google_helpers import execute as google_execute
+from google_helpers import intent as google_intent
+from google_helpers import query as google_query
 from hypothesis import given
 from xiaodu_helpers import request as dueros
 
@@ -51,7 +54,31 @@ def tuya_verdict(doc: dict) -> tuple[bool, bool]:
     return doc.get("success") is False and isinstance(doc.get("code"), int), True
 
 
+def google_verdict(doc: dict) -> tuple[bool, bool]:
+    """Google's envelope (or DISCONNECT's empty object); a whole-request errorCode refuses."""
+    payload = doc.get("payload")
+    if doc == {}:
+        return True, False
+    refused = isinstance(payload, dict) and "errorCode" in payload
+    return isinstance(doc.get("requestId"), str) and isinstance(payload, dict), refused
+
+
 def seeds(adapter: str, token: str, light: str, stat: str) -> list[dict]:
+    if adapter == "google":
+        on = {"command": "OnOff", "params": {"on": True}}
+        setpoint = {
+            "command": "ThermostatTemperatureSetpoint",
+            "params": {"thermostatTemperatureSetpoint": 21},
+        }
+        return [
+            google_intent("SYNC"),
+            google_query(light, stat),
+            google_execute(([light, stat], [on]), ([stat], [setpoint])),
+            google_execute(
+                ([light], [{"command": "ColorAbsolute", "params": {"color": {"spectrumRGB": 255}}}])
+            ),
+            google_execute(([light], [{**on, "challenge": {"pin": "1234"}}])),
+        ]
     if adapter == "alexa":
         return [
             directive("Alexa.PowerController", "TurnOn", token, light),
@@ -104,6 +131,7 @@ def seeds(adapter: str, token: str, light: str, stat: str) -> list[dict]:
 
 VERDICTS = {
     "alexa": alexa_verdict,
+    "google": google_verdict,
     "xiaodu": xiaodu_verdict,
     "tmallgenie": genie_verdict,
     "tuya": tuya_verdict,
@@ -117,13 +145,14 @@ def test_webhook_fuzz(adapter, server, store, account):
     token = store.tokens.issue(account.user.id, adapter, 86400)
     url = f"{server.url}/voice/{adapter}"
     verdict = VERDICTS[adapter]
+    headers = {**JSON, "Authorization": f"Bearer {token}"} if adapter == "google" else JSON
     watch = Watch(f"/voice/{adapter}", server, store)
 
     @PROFILE
     @given(body=bodies(*seeds(adapter, token, light.id, stat.id)))
     def run(body: bytes) -> None:
         before = fingerprint(store)
-        reply = requests.post(url, data=body, headers=JSON, timeout=15)
+        reply = requests.post(url, data=body, headers=headers, timeout=15)
         doc = _answer(reply)
         in_format, refused = verdict(doc) if doc is not None else (False, True)
         watch.check(reply.status_code, in_format and reply.status_code < 500, refused, before, body)
