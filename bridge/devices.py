@@ -139,6 +139,8 @@ class DeviceService:
             except BridgeError as exc:
                 return exc
 
+        if len(commands) == 1:  # the usual case: no greenlet to spawn and join
+            return [one(commands[0])]
         running = [gevent.spawn(one, command) for command in commands]
         gevent.joinall(running)
         return [done.get() for done in running]  # in the order asked, not of completion

@@ -23,6 +23,8 @@ from bridge import boundary
 from bridge.model import AuthError, BridgeError, Command, Device, Outcome, StateChange, User
 
 RELAY_HEADER = "X-Bridge-Relay-Secret"
+MAX_COMMANDS = MAX_DEVICES
+"""Device commands one EXECUTE may ask for, all its groups together."""
 PIN_TRIES, PIN_WINDOW = 5, 600.0
 """Unlock PINs a user may say in a window (a burst of five, then one every two minutes)."""
 
@@ -134,9 +136,11 @@ class GoogleAdapter(Adapter):
             entry["notificationSupportedByAgent"] = True
         return entry
 
-    def _states(self, device: Device) -> dict[str, Any]:
-        """The device's state for QUERY, EXECUTE and Report State, with `online`."""
-        online = self.context.online(device)
+    def _states(self, device: Device, online: bool | None = None) -> dict[str, Any]:
+        """The device's state for QUERY, EXECUTE and Report State, with `online` (looked up
+        unless known: a device that just answered is)."""
+        if online is None:
+            online = self.context.online(device)
         return {**traits.states(device.type, self.context.state(device)), "online": online}
 
     def _query(self, user: User, device_id: str) -> dict[str, Any]:
@@ -151,6 +155,8 @@ class GoogleAdapter(Adapter):
 
     def _execute(self, user: User, groups: list[CommandGroup]) -> list[dict[str, Any]]:
         """Every device's commands at once; one result per device, in the order named."""
+        if sum(len(g.devices) * len(g.execution) for g in groups) > MAX_COMMANDS:
+            raise GoogleError("protocolError", f"at most {MAX_COMMANDS} commands an intent")
         failed: dict[str, GoogleError] = {}
         devices: dict[str, Device] = {}
         sent: list[Command] = []
@@ -183,7 +189,7 @@ class GoogleAdapter(Adapter):
                 # its outcome reaches Google as a Report State when the device answers
                 out.append({"ids": [device_id], "status": "PENDING"})
             else:
-                states = self._states(devices[device_id])
+                states = self._states(devices[device_id], online=True)
                 out.append({"ids": [device_id], "status": "SUCCESS", "states": states})
         return out
 

@@ -324,6 +324,9 @@ def test_malformed_requests_answer_protocol_error(home, token):
     assert unknown["payload"]["errorCode"] == "notSupported"
     too_many = query(*[f"d{n}" for n in range(301)])
     assert home.call(too_many, token)["payload"] == {"errorCode": "protocolError"}
+    on = {"command": "OnOff", "params": {"on": True}}
+    wide = execute(*[([f"d{n}" for n in range(100)], [on, on])] * 2)  # 400 commands
+    assert home.call(wide, token)["payload"] == {"status": "ERROR", "errorCode": "protocolError"}
 
 
 def test_disconnect_ends_the_grant_and_the_link(home, token, store, account, synced):

@@ -1,6 +1,6 @@
 """Report State, notifications and Request Sync to the fake HomeGraph."""
 
-from conftest import GENIE_DEADLINE
+from conftest import GENIE_DEADLINE, SCALED
 from google_helpers import execute, intent, sample
 from servers import eventually, past_event_limit, shadowed
 
@@ -28,18 +28,19 @@ def test_a_device_change_is_reported_with_a_service_account_token(
 
 
 def test_the_token_is_kept_until_it_stops_working(google, synced, account, light, connect):
+    workers = 2 if SCALED else 1  # each worker keeps a token of its own
     online = connect(account, [light])
-    online.client.send_event(light.id, "setPowerState", {"state": "On"})
-    _states_of(google, light.id, lambda s: s.get("on") is True)
+    before = len(google.token_calls)
+    for n in range(4):
+        online.client.send_event(light.id, "setBrightness", {"brightness": 20 + n})
+        _states_of(google, light.id, lambda s, n=n: s.get("brightness") == 20 + n)
+        past_event_limit()
     calls = len(google.token_calls)
-    online.client.send_event(light.id, "setBrightness", {"brightness": 12})
-    _states_of(google, light.id, lambda s: s.get("brightness") == 12)
-    assert len(google.token_calls) == calls  # cached, not fetched per report
+    assert calls - before <= workers < 4  # kept, not fetched for each report
     google.expire_all()  # revoked early: HomeGraph answers 401, the bridge fetches one
-    past_event_limit()
     online.client.send_event(light.id, "setBrightness", {"brightness": 13})
     _states_of(google, light.id, lambda s: s.get("brightness") == 13)
-    assert len(google.token_calls) == calls + 1
+    assert calls + 1 <= len(google.token_calls) <= calls + workers
 
 
 def test_going_offline_is_reported(google, synced, account, light, connect):
