@@ -83,7 +83,9 @@ class Reports:
             )
             self.context.facts.put(key, time.time(), ttl=max(10 * self.every, 3600.0))
         if wait:
-            raise RetryLater("DuerOS takes one report per attribute a minute", after=wait)
+            raise RetryLater(
+                "DuerOS takes one report per attribute a minute", after=wait, throttled=True
+            )
 
     def _bot(self) -> str:
         return self.context.setting("bot_id")
@@ -110,5 +112,5 @@ class Reports:
             return
         message = str(answer.get("msg", ""))[:200]
         if "60" in message:
-            raise RetryLater(message, after=self.every)
+            raise RetryLater(message, after=self.every, throttled=True)
         raise DeadLetter(f"{path}: status {answer.get('status')} {message}")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from adapters import Adapter, DeadLetter, LinkRevoked, VoiceReply
+from adapters import Adapter, DeadLetter, LinkRevoked, RetryLater, VoiceReply
 from bridge.bus.local import LocalBus
 from bridge.model import StateChange
 from bridge.reporting import Reporter, announce
@@ -85,6 +85,30 @@ def test_gives_up_after_max_attempts_on_what_is_not_a_devices_state(store):
     ]
     row = store.db.execute("select attempts, last_error, failed_at from outbox").fetchone()
     assert row[0] == 3 and "platform down" in row[1] and row[2] is not None
+
+
+class Paced(Flaky):
+    """A platform that asks the report to wait for its quota a number of times."""
+
+    name = "paced"
+
+    def report(self, user, change):
+        if self.failures:
+            self.failures -= 1
+            raise RetryLater("quota reached", after=0.0, throttled=True)
+        self.delivered.append(change)
+
+
+def test_waiting_for_a_quota_is_throttled_and_never_a_dead_letter(store):
+    user, _ = store.users.create("alice", "password1")
+    adapter = Paced(failures=6)
+    reporter = Reporter(store, lambda: {"paced": adapter}, retry_base=0.01, max_attempts=3)
+    reporter.publish(user, change(user.id, changed=()))  # not a state: 3 failed tries would end it
+    deliver_until_done(reporter, store)
+    assert len(adapter.delivered) == 1
+    outcomes = [m["outcome"] for m in store.messages.query(kind="report")]
+    assert outcomes == ["ok"] + ["throttled"] * 6
+    assert store.db.execute("select attempts from outbox").fetchone()[0] == 0  # none counted
 
 
 def test_an_outage_of_any_length_ends_with_every_devices_current_state(store):

@@ -129,7 +129,7 @@ def test_refused_reports_are_dead_lettered_and_the_limit_retried(
         ]
 
     history = eventually(lambda: len(outcomes()) >= 3 and outcomes(), timeout=15)
-    assert [o for o, _ in history[:3]] == ["retry", "ok", "dead-letter"]
+    assert [o for o, _ in history[:3]] == ["throttled", "ok", "dead-letter"]
     assert "Appliance specificed not exist" in history[2][1]
 
 
