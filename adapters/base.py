@@ -175,6 +175,8 @@ class Adapter(ABC):
     """Base class of every voice adapter; mounted at `/voice/<name>`."""
 
     name: ClassVar[str]
+    title: ClassVar[str] = ""
+    """The platform as people call it ("... within <title>'s deadline"); default: `name`."""
     report_attempts: ClassVar[int | None] = None
     """Tries per report before it is dead-lettered (None: the bridge's setting)."""
     report_retry_min: ClassVar[float] = 0.0
@@ -214,6 +216,11 @@ class Adapter(ABC):
         their errors inside a 200 envelope override it.
         """
         return VoiceReply({"error": "bad_request", "message": reason}, status=status)
+
+    def reply_error(self, reply: VoiceReply) -> str | None:
+        """The platform error a reply of this adapter carries (an error type, a code), for
+        the journey of the directive; None when it says success. Must not raise."""
+        return f"HTTP {reply.status}" if reply.status >= 400 else None
 
     def wants_reports(self, user: User) -> bool:
         """Whether this user's state changes should be queued for this platform."""

@@ -60,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(console)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
-    app.wsgi_app = Webhooks(app.wsgi_app, bridge.adapters)
+    app.wsgi_app = Webhooks(app.wsgi_app, bridge.adapters, bridge.store.messages.record)
     app.wsgi_app = HttpGuard(app.wsgi_app, bridge.adapters, MAX_BODY_BYTES, settings.body_timeout)
     if settings.proxy_hops:  # behind TLS-terminating proxies: trust their forwarded headers
         hops = settings.proxy_hops

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import requests
 
-from bridge import catalog
+from bridge import catalog, explain
 from bridge.model import DEFAULT_TRANSPORT, BridgeError
 from bridge.plugins import discover as discover_adapters
 from bridge.reporting import announce
@@ -373,8 +373,16 @@ def token_create(owner: str, client: str, ttl: float) -> None:
 @click.option("--device", "device_id", help="Only this device.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line, all fields.")
-def history(device_id: str | None, limit: int, as_json: bool) -> None:
+@click.option(
+    "--journey",
+    metavar="ID",
+    help="Every hop of one command or event (a message id, or a journey id), in order.",
+)
+def history(device_id: str | None, limit: int, as_json: bool, journey: str | None) -> None:
     """The newest messages, newest first, as a table."""
+    if journey:
+        _journey(journey, as_json)
+        return
     rows = _store().messages.query(device_id=device_id, limit=limit)
     if as_json:
         for row in rows:
@@ -390,6 +398,33 @@ def history(device_id: str | None, limit: int, as_json: bool) -> None:
             f"{at:<19}  {row['device_id'] or '-':<24}  {row['kind']:<10}  "
             f"{(row['action'] or '')[:22]:<22}  {row['outcome']:<11}  {latency}{detail}"
         )
+
+
+def _journey(given: str, as_json: bool) -> None:
+    store = _store()
+    journey = store.messages.journey_of(None, int(given)) if given.isdigit() else given[:32]
+    rows = list(reversed(store.messages.query(journey=journey, limit=500))) if journey else []
+    if not rows:
+        raise click.ClickException(f"no journey {given!r}")
+    titles = {
+        name: explain.Platform(cls.title or name)
+        for name, cls in discover_adapters(Settings.from_env().adapters).items()
+    }
+    found = explain.hops(rows, store.outbox.of_journey(rows[0]["user_id"], journey))
+    why = explain.explain(rows, titles, store.messages.connection_before)
+    if as_json:
+        click.echo(json.dumps({"journey": journey, "hops": found, "explanation": why}))
+        return
+    click.echo(f"journey {journey}")
+    for hop in found:
+        at = datetime.fromtimestamp(hop["at"]).strftime("%H:%M:%S.%f")[:-3]
+        after = f"+{hop['after_ms']:.0f} ms" if hop["after_ms"] is not None else ""
+        where = hop.get("platform") or hop.get("device_id") or ""
+        detail = f"  {hop['detail']}" if hop.get("detail") else ""
+        click.echo(
+            f"{at}  {after:>10}  {hop['hop']:<22}  {where:<12}  {hop['outcome']:<11}{detail}"
+        )
+    click.echo(f"why: {why}" if why else "nothing went wrong")
 
 
 @main.command()

@@ -13,7 +13,7 @@ import gevent
 import requests
 
 from adapters.base import Adapter, AdapterContext
-from bridge import plugins
+from bridge import explain, journeys, plugins
 from bridge.api.ratelimit import Buckets
 from bridge.bus import open_bus
 from bridge.bus.facts import Facts
@@ -97,7 +97,7 @@ class Bridge:
         return AdapterContext(
             name=name,
             settings=_own_settings(self.settings.adapter_settings, name),
-            authenticate=functools.partial(self.store.tokens.resolve, adapter=name),
+            authenticate=functools.partial(self._authenticate, adapter=name),
             devices=self.devices.list,
             device=device,
             state=self.devices.state,
@@ -118,6 +118,25 @@ class Bridge:
             rejected=self._rejected,
             pseudonym=functools.partial(self._pseudonym, adapter=name),
         )
+
+    def journey(self, user_id: int, journey: str, rows: list[dict]) -> dict:
+        """A journey's hops in order and the sentence that explains it (`rows`: its history,
+        oldest first, as the asker may see it)."""
+        platforms = {
+            name: explain.Platform(adapter.title or name, getattr(adapter, "deadline", None))
+            for name, adapter in self.adapters.items()
+        }
+        return {
+            "journey": journey,
+            "hops": explain.hops(rows, self.store.outbox.of_journey(user_id, journey)),
+            "explanation": explain.explain(rows, platforms, self.store.messages.connection_before),
+        }
+
+    def _authenticate(self, token: str | None, adapter: str) -> User:
+        """The token's user (for this adapter only); the journey being served is theirs."""
+        user = self.store.tokens.resolve(token, adapter=adapter)
+        journeys.served(user.id)
+        return user
 
     def _pseudonym(self, user: User, adapter: str) -> str:
         """HMAC of the user's id under a key derived from the secret key: stable, opaque."""

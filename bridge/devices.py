@@ -13,7 +13,7 @@ from typing import Any
 
 import gevent
 
-from bridge import catalog
+from bridge import catalog, journeys
 from bridge.metrics import Metrics
 from bridge.model import (
     BridgeError,
@@ -70,6 +70,8 @@ class DeviceService:
         bridge's own device timeout passes) the command's origin gets a "late"
         report with the outcome. Errors before the deadline raise as in `send`.
         """
+        if command.journey is None:  # the late report must know it, in whatever greenlet
+            command = replace(command, journey=journeys.current())
         running = gevent.spawn(self._attempt, user, command)
         try:
             outcome = running.get(timeout=deadline)
@@ -98,7 +100,7 @@ class DeviceService:
             return
         device = self.store.devices.get(command.device_id)
         if device is not None:
-            self._apply(user, device, command, done)
+            self._apply(user, device, command, done, command.journey)
         self._late(user, command, Result(command, Outcome.ANSWERED, done, "", 0.0))
 
     def _late(self, user: User, command: Command, done: Result | BridgeError) -> None:
@@ -119,6 +121,7 @@ class DeviceService:
             kind="late",
             outcome=outcome,
             reply_to=command.reply_to,
+            journey=command.journey,
         )
         self.reporter.publish(user, change, only=command.origin)
 
@@ -141,7 +144,8 @@ class DeviceService:
 
         if len(commands) == 1:  # the usual case: no greenlet to spawn and join
             return [one(commands[0])]
-        running = [gevent.spawn(one, command) for command in commands]
+        journey = journeys.current()
+        running = [journeys.carry(gevent.spawn(one, command), journey) for command in commands]
         gevent.joinall(running)
         return [done.get() for done in running]  # in the order asked, not of completion
 
@@ -158,8 +162,16 @@ class DeviceService:
         started = time.monotonic()
         # One history row per exchange: the request, its outcome and latency,
         # and the device's response beside it.
+        journey = command.journey or journeys.current()
         entry = Entry(
-            "out", "request", "ok", device.id, user.id, command.action, origin=command.origin
+            "out",
+            "request",
+            "ok",
+            device.id,
+            user.id,
+            command.action,
+            origin=command.origin,
+            journey=journey,
         )
         exchange = Exchange()
         try:
@@ -179,7 +191,7 @@ class DeviceService:
             raise DeviceRefused(reply.message or "the device refused the command")
         if reply.outcome is Outcome.PENDING:
             return Result(command, Outcome.PENDING, {}, reply.message, entry.latency_ms, reply.ref)
-        self._apply(user, device, command, reply.value)
+        self._apply(user, device, command, reply.value, journey)
         return Result(command, Outcome.ANSWERED, reply.value, reply.message, entry.latency_ms)
 
     def _absolute(self, device: Device, command: Command) -> Command:
@@ -196,14 +208,18 @@ class DeviceService:
         action, value = found
         return replace(command, action=action, value=value)
 
-    def _apply(self, user: User, device: Device, command: Command, value: dict) -> None:
+    def _apply(
+        self, user: User, device: Device, command: Command, value: dict, journey: str | None
+    ) -> None:
         """The answer's state into the shadow; a change is reported to the other platforms."""
         now = time.time()
         try:
             props = catalog.state_from(device.type, command.action, value, command.instance_id)
         except catalog.InvalidState as exc:
             detail = f"answer not applied: {exc.message}"
-            self.store.messages.record(rejection(device.id, user.id, detail, action=command.action))
+            found = rejection(device.id, user.id, detail, action=command.action)
+            found.journey = journey
+            self.store.messages.record(found)
             return
         changed = self.store.shadow.update(device.id, props, command.instance_id, now)
         if changed:
@@ -222,5 +238,6 @@ class DeviceService:
                     self.store.shadow.values(device.id),
                     now,
                     tuple(changed),
+                    journey=journey,
                 ),
             )

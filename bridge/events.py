@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bridge import catalog
+from bridge import catalog, journeys
 from bridge.model import Device, StateChange, User
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
@@ -46,6 +46,7 @@ class EventIntake:
         else:
             outcome = "ok" if self.limiter.allow(device.id, cap.key, cap.sensor) else "flagged"
         changed = self.store.shadow.update(device.id, props, event.instance_id, now)
+        journey = journeys.new()
         self.store.messages.record(
             Entry(
                 "in",
@@ -57,6 +58,7 @@ class EventIntake:
                 detail=cause_type,
                 payload=event.text,
                 at=now,
+                journey=journey,
             )
         )
         if outcome == "ok":
@@ -73,6 +75,7 @@ class EventIntake:
                     properties=self.store.shadow.values(device.id),
                     at=now,
                     changed=tuple(changed),
+                    journey=journey,
                 ),
             )
         return outcome
@@ -92,5 +95,6 @@ class EventIntake:
                 self.store.shadow.values(device_id),
                 time.time(),
                 (CONNECTIVITY,),
+                journey=journeys.new(),
             ),
         )

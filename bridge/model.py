@@ -46,6 +46,8 @@ class Command:
     reply_to: str | None = None
     """What the origin needs to answer later, if the answer comes late (a platform's
     correlation token): carried into the "late" report."""
+    journey: str | None = None
+    """The journey it belongs to (bridge.journeys); the serving greenlet's when not given."""
 
 
 class Outcome(enum.Enum):
@@ -99,6 +101,8 @@ class StateChange:
     error code), with the device's message in `cause`."""
     reply_to: str | None = None
     """For kind "late": the command's `reply_to`."""
+    journey: str | None = None
+    """The command's or event's journey: each report of it is recorded against it."""
 
     @property
     def is_state(self) -> bool:

@@ -97,6 +97,7 @@ class Reporter:
                         change.action,
                         origin=name,
                         detail=f"{count} older report(s) of this device folded into the newest",
+                        journey=change.journey,
                     )
                 )
             self._wake.set()
@@ -172,6 +173,7 @@ class Reporter:
             change.action,
             origin=row["adapter"],
             detail=change.kind,
+            journey=change.journey,
         )
         try:
             if adapter is None or user is None:

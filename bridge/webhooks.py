@@ -9,6 +9,7 @@ falls through to the Flask app.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -17,15 +18,24 @@ import orjson
 from werkzeug.datastructures import EnvironHeaders
 
 from adapters.base import Adapter, VoiceReply, VoiceRequest
+from bridge import journeys
+from bridge.store.messages import Entry
 
 log = logging.getLogger(__name__)
 PREFIX = "/voice/"
 
 
 class Webhooks:
-    def __init__(self, app: Callable, adapters: Mapping[str, Adapter]) -> None:
+    def __init__(
+        self,
+        app: Callable,
+        adapters: Mapping[str, Adapter],
+        record: Callable[[Entry], None] | None = None,
+    ) -> None:
         self.app = app
         self.adapters = adapters
+        self.record = record
+        """Where the webhook hop of each journey goes (the message history)."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -36,6 +46,8 @@ class Webhooks:
         return self.app(environ, start_response)
 
     def _serve(self, adapter: Adapter, environ: dict[str, Any], start_response: Callable):
+        started = time.time()
+        journey = journeys.begin()
         call = VoiceRequest(
             environ["wsgi.input"].read(), EnvironHeaders(environ), environ.get("REMOTE_ADDR")
         )
@@ -44,7 +56,31 @@ class Webhooks:
         except Exception:
             log.exception("adapter %s failed", adapter.name)
             reply = adapter.internal_error()
+        if self.record is not None:
+            self._record(adapter, reply, started, journey)
         return respond(reply, start_response)
+
+    def _record(self, adapter: Adapter, reply: VoiceReply, started: float, journey: str) -> None:
+        """The journey's first and last hop in one row: received at `at - latency`, the
+        reply (its HTTP status and the platform error it carries) at `at`."""
+        try:
+            error = adapter.reply_error(reply)
+        except Exception:
+            log.exception("adapter %s could not read its own reply", adapter.name)
+            error = None
+        self.record(
+            Entry(
+                "in",
+                "webhook",
+                "error" if error or reply.status >= 400 else "ok",
+                user_id=journeys.user_served(),
+                action=journeys.directive_named(),
+                latency_ms=(time.time() - started) * 1000,
+                origin=adapter.name,
+                detail=f"HTTP {reply.status}" + (f" {error}" if error else ""),
+                journey=journey,
+            )
+        )
 
 
 def encoded(reply: VoiceReply) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -22,7 +22,7 @@ from adapters.alexa.errors import (
 from adapters.alexa.handlers import HANDLERS
 from adapters.alexa.reports import Reports
 from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
-from bridge import boundary
+from bridge import boundary, journeys
 from bridge.events import CONNECTIVITY
 from bridge.model import BridgeError, Command, Device, Outcome, StateChange, User
 
@@ -32,6 +32,7 @@ REGION_HEADER = "X-Bridge-Aws-Region"
 
 class AlexaAdapter(Adapter):
     name = "alexa"
+    title = "Alexa"
     report_attempts: ClassVar[int | None] = 3
     report_retry_min: ClassVar[float] = 1.0
 
@@ -63,6 +64,7 @@ class AlexaAdapter(Adapter):
             directive = Directive.from_doc(doc)
         except AlexaError as exc:  # what it can still echo, looked for only now
             return VoiceReply(self._error(Directive.salvage(doc), exc))
+        journeys.directive(f"{directive.namespace}.{directive.name}")
         try:
             return VoiceReply(self._dispatch(directive, request))
         except AlexaError as exc:
@@ -72,6 +74,12 @@ class AlexaAdapter(Adapter):
 
     def internal_error(self) -> VoiceReply:
         return VoiceReply(self._error(None, InternalError("the bridge failed")))
+
+    def reply_error(self, reply: VoiceReply) -> str | None:
+        event = reply.body.get("event") if isinstance(reply.body, dict) else None
+        if isinstance(event, dict) and event.get("header", {}).get("name") == "ErrorResponse":
+            return str(event.get("payload", {}).get("type"))
+        return super().reply_error(reply)
 
     def refuse(self, reason: str, status: int = 400) -> VoiceReply:
         return VoiceReply(self._error(None, InvalidDirective(reason)))

@@ -19,7 +19,7 @@ from adapters.google.errors import GoogleError, from_core, offline
 from adapters.google.homegraph import HomeGraph
 from adapters.google.models import MAX_DEVICES, CommandGroup, Execution, Request, Salvage
 from adapters.google.reports import Reports
-from bridge import boundary
+from bridge import boundary, journeys
 from bridge.model import AuthError, BridgeError, Command, Device, Outcome, StateChange, User
 
 RELAY_HEADER = "X-Bridge-Relay-Secret"
@@ -42,6 +42,7 @@ def _salvaged(doc: Any) -> str | None:
 
 class GoogleAdapter(Adapter):
     name = "google"
+    title = "Google"
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
 
@@ -72,6 +73,7 @@ class GoogleAdapter(Adapter):
         auth = request.headers.get("Authorization", "")
         token = auth[7:2055] if auth[:7].lower() == "bearer " else None
         intent = parsed.inputs[0]
+        journeys.directive(intent.intent)
         try:
             if intent.intent == "action.devices.DISCONNECT":
                 return VoiceReply(self._disconnect(token))
@@ -91,6 +93,22 @@ class GoogleAdapter(Adapter):
 
     def internal_error(self) -> VoiceReply:
         return _reply(None, {"errorCode": "hardError"}, status=500)
+
+    def reply_error(self, reply: VoiceReply) -> str | None:
+        """The request's errorCode, or each device's ("deviceOffline: 1 of 2 devices")."""
+        payload = reply.body.get("payload") if isinstance(reply.body, dict) else None
+        if not isinstance(payload, dict):
+            return super().reply_error(reply)
+        if "errorCode" in payload:
+            return str(payload["errorCode"])
+        devices = payload.get("devices")  # QUERY's are by id; SYNC's a list with no codes
+        results = payload.get("commands") or (
+            list(devices.values()) if isinstance(devices, dict) else []
+        )
+        codes = [str(r["errorCode"]) for r in results if isinstance(r, dict) and "errorCode" in r]
+        if not codes:
+            return super().reply_error(reply)
+        return f"{', '.join(dict.fromkeys(codes))}: {len(codes)} of {len(results)} devices"
 
     def _dispatch(self, user: User, intent: str, payload) -> dict[str, Any]:
         if intent == "action.devices.SYNC":

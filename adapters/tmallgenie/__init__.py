@@ -17,7 +17,7 @@ from adapters.tmallgenie.models import (
 )
 from adapters.tmallgenie.profiles import profile, state
 from adapters.tmallgenie.reports import PENDING_TTL, Reports, pending_key
-from bridge import boundary
+from bridge import boundary, journeys
 from bridge.model import BridgeError, Command, Device, InvalidCommand, Outcome, StateChange, User
 
 DISCOVERY = "AliGenie.Iot.Device.Discovery"
@@ -67,6 +67,7 @@ def _salvaged(doc: Any) -> dict[str, Any]:
 
 class TmallGenieAdapter(Adapter):
     name = "tmallgenie"
+    title = "Tmall Genie"
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
 
@@ -90,6 +91,7 @@ class TmallGenieAdapter(Adapter):
             )
         header, payload = _echo(directive.header), directive.payload
         device_id = payload.deviceId
+        journeys.directive(str(header.get("name", "")))
         try:
             return VoiceReply(self._dispatch(directive, header, request))
         except BridgeError as exc:
@@ -99,6 +101,18 @@ class TmallGenieAdapter(Adapter):
 
     def internal_error(self) -> VoiceReply:
         return VoiceReply(self._error({}, GenieError("SERVICE_ERROR", "the bridge failed"), None))
+
+    def reply_error(self, reply: VoiceReply) -> str | None:
+        body = reply.body if isinstance(reply.body, dict) else {}
+        payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+        if body.get("header", {}).get("name") == "ErrorResponse":
+            return str(payload.get("errorCode"))
+        failed = [
+            str(d.get("errorCode"))
+            for d in payload.get("deviceResponseList") or ()
+            if isinstance(d, dict) and d.get("errorCode") != "SUCCESS"
+        ]
+        return ", ".join(dict.fromkeys(failed)) or super().reply_error(reply)
 
     def refuse(self, reason: str, status: int = 400) -> VoiceReply:
         return VoiceReply(self._error({}, GenieError("INVALIDATE_PARAMS", reason), None))

@@ -36,6 +36,7 @@ CONSUMER_QUERY = "?ackTimeoutMillis=3000&subscriptionType=Failover"
 
 class TuyaAdapter(Adapter):
     name: ClassVar[str] = "tuya"
+    title = "Tuya"
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)

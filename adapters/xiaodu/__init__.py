@@ -14,7 +14,7 @@ from adapters.xiaodu.errors import DuerError, from_core, malformed
 from adapters.xiaodu.handlers import action_for, command_for
 from adapters.xiaodu.models import Envelope, Payload, Salvage
 from adapters.xiaodu.reports import Reports
-from bridge import boundary
+from bridge import boundary, journeys
 from bridge.model import BridgeError, Command, Device, StateChange, User
 
 DISCOVERY = "DuerOS.ConnectedHome.Discovery"
@@ -47,6 +47,7 @@ def _salvaged_id(doc: Any) -> str:
 
 class XiaoduAdapter(Adapter):
     name = "xiaodu"
+    title = "XiaoDu"
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
 
@@ -67,6 +68,7 @@ class XiaoduAdapter(Adapter):
             return self._malformed(str(exc), _salvaged_id(doc))
         header, payload = directive.header, directive.payload
         namespace, name, message_id = header.namespace, header.name, header.messageId
+        journeys.directive(name)
         try:
             self._check_signature(request)
             return VoiceReply(self._dispatch(namespace, name, message_id, payload, request))
@@ -78,6 +80,12 @@ class XiaoduAdapter(Adapter):
 
     def internal_error(self) -> VoiceReply:
         return VoiceReply(envelope(CONTROL, "DriverInternalError", "", {}))
+
+    def reply_error(self, reply: VoiceReply) -> str | None:
+        name = reply.body.get("header", {}).get("name") if isinstance(reply.body, dict) else None
+        if isinstance(name, str) and name.endswith("Error"):
+            return name
+        return super().reply_error(reply)
 
     def refuse(self, reason: str, status: int = 400) -> VoiceReply:
         return self._malformed(reason, "")

@@ -112,6 +112,22 @@ def document() -> dict[str, Any]:
                         "latency_ms": {"type": ["number", "null"]},
                         "origin": {"type": ["string", "null"]},
                         "detail": {"type": ["string", "null"]},
+                        "journey": {"type": ["string", "null"]},
+                    },
+                },
+                "Hop": {
+                    "type": "object",
+                    "required": ["at", "hop", "outcome", "after_ms"],
+                    "properties": {
+                        "at": {"type": "number"},
+                        "hop": {"type": "string"},
+                        "platform": {"type": ["string", "null"]},
+                        "device_id": {"type": ["string", "null"]},
+                        "action": {"type": ["string", "null"]},
+                        "outcome": {"type": "string"},
+                        "detail": {"type": ["string", "null"]},
+                        "message_id": {"type": ["integer", "null"]},
+                        "after_ms": {"type": ["number", "null"]},
                     },
                 },
                 "Window": {
@@ -219,6 +235,32 @@ def document() -> dict[str, Any]:
                         "422": _problem("refused by the device or invalid for it"),
                         "504": _problem("device unresponsive"),
                     },
+                )
+            },
+            "/api/v1/messages/{message_id}/journey": {
+                "get": _op(
+                    "Every hop of the command or event a message belongs to, and what went wrong",
+                    _json(
+                        {
+                            "type": "object",
+                            "required": ["journey", "hops", "explanation"],
+                            "properties": {
+                                "journey": {"type": "string"},
+                                "hops": {"type": "array", "items": {"$ref": ref + "Hop"}},
+                                "explanation": {"type": ["string", "null"]},
+                            },
+                        },
+                        "the journey",
+                    ),
+                    params=[
+                        {
+                            "name": "message_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                        }
+                    ],
+                    errors={"404": _problem("unknown, another account's, or of no journey")},
                 )
             },
             "/api/v1/commands/{command_id}": {

@@ -191,6 +191,19 @@ def messages():
     return jsonify(messages=rows, next_cursor=rows[-1]["id"] if more and rows else None)
 
 
+@api.get("/messages/<message_id>/journey")
+def journey(message_id: str):
+    key: Key = g.key
+    bridge = _bridge()
+    if not (message_id.isascii() and message_id.isdigit() and len(message_id) <= 18):
+        return problem(404, "not_found", "no such message")
+    found = bridge.store.messages.journey_of(key.user_id, int(message_id))
+    rows = list(reversed(_messages(journey=found, limit=500))) if found else []
+    if not any(row["id"] == int(message_id) for row in rows):  # none, or of a device out of scope
+        return problem(404, "not_found", "no such message, or it belongs to no journey")
+    return jsonify(bridge.journey(key.user_id, found, rows))
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None

@@ -24,6 +24,7 @@ LISTED = (
     "latency_ms",
     "origin",
     "detail",
+    "journey",
 )
 """What lists and streams show: no user id, no payloads."""
 COLUMNS = ("at", "user_id", *LISTED[2:], "payload", "response")
@@ -47,6 +48,7 @@ class Entry:
     at: float = 0.0
     response: Any = None
     """For a request: the device's response payload."""
+    journey: str | None = None
 
 
 def rejection(
@@ -86,6 +88,7 @@ class Messages:
             entry.latency_ms,
             entry.origin,
             entry.detail[:500] if entry.detail else entry.detail,
+            entry.journey,
             _text(entry.payload),
             _text(entry.response),
         )
@@ -124,10 +127,16 @@ class Messages:
         kind: str | None = None,
         since: float | None = None,
         limit: int = 100,
+        journey: str | None = None,
     ) -> list[dict[str, Any]]:
         """Newest first. In the server, entries of the last ~50 ms may still be queued."""
         where, args = [], []
-        for column, value in (("device_id", device_id), ("user_id", user_id), ("kind", kind)):
+        for column, value in (
+            ("device_id", device_id),
+            ("user_id", user_id),
+            ("kind", kind),
+            ("journey", journey),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -173,6 +182,24 @@ class Messages:
             [*args, limit],
         )
         return [dict(zip(LISTED, row, strict=True)) for row in rows.fetchall()]
+
+    def journey_of(self, user_id: int | None, message_id: int) -> str | None:
+        """The journey a message (of the user, unless None) belongs to; None when there is
+        no such message or it has none."""
+        self.writer.flush()
+        row = self.db.execute(
+            "select journey, user_id from messages where id = ?", (message_id,)
+        ).fetchone()
+        return row[0] if row and (user_id is None or row[1] == user_id) else None
+
+    def connection_before(self, device_id: str, at: float) -> dict[str, Any] | None:
+        """The device's last connection entry (connected, closed and why) before a time."""
+        row = self.db.execute(
+            "select at, outcome, detail from messages where device_id = ? and kind = 'connection'"
+            " and at <= ? order by id desc limit 1",
+            (device_id, at),
+        ).fetchone()
+        return dict(zip(("at", "outcome", "detail"), row, strict=True)) if row else None
 
     def prune(self, older_than: float) -> int:
         """Drop entries older than a time (the retention setting); return how many."""

@@ -96,6 +96,7 @@ class Outbox:
                 "created_at": now,
                 "attempts": 0,
                 "next_attempt_at": now,
+                "journey": change.get("journey"),
             }
             for name in adapters
         )
@@ -183,4 +184,12 @@ class Outbox:
     def prune(self, older_than: float) -> None:
         self.db.execute(
             "delete from outbox where coalesce(delivered_at, failed_at) < ?", [older_than]
+        )
+
+    def of_journey(self, user_id: int, journey: str) -> list[dict[str, Any]]:
+        """The reports a journey queued, oldest first: for whom, and how each ended."""
+        return self.db.rows(
+            "select adapter, created_at, delivered_at, failed_at, attempts, last_error"
+            " from outbox where journey = ? and user_id = ? order by id",
+            [journey, user_id],
         )

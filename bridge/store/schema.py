@@ -300,3 +300,12 @@ def m013_handled_messages(db: Database) -> None:
     """Messages a push platform delivered and the bridge handled (redeliveries skipped)."""
     db["handled"].create({"scope": str, "key": str, "expires_at": float}, pk=("scope", "key"))
     db["handled"].create_index(["expires_at"])
+
+
+@migrations()
+def m014_journeys(db: Database) -> None:
+    """Every hop of a command or event carries its journey's id (history and outbox)."""
+    db["messages"].add_column("journey", str)
+    db["messages"].create_index(["journey"])
+    db["outbox"].add_column("journey", str)
+    db["outbox"].create_index(["journey"])

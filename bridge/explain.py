@@ -1,0 +1,141 @@
+"""A journey's hops in order, and one sentence that says what went wrong.
+
+The hops are history rows (the webhook and its reply, the device request
+and its answer, each report attempt) and outbox rows (each report queued),
+all carrying one journey id. The sentence is computed from them alone, in
+the words a person asks with: "why did the assistant say the device is not
+responding?" Platforms are named by their adapter's `title`, and their
+deadline is the adapter's own (`deadline`), so this module names none.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SLOW_MS = 1000.0
+"""An answered command slower than this is explained as slow (a platform's p90 target)."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    title: str
+    deadline: float | None = None
+
+
+def _clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
+
+def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every hop with its time, oldest first, and the milliseconds since the one before."""
+    found: list[dict[str, Any]] = []
+    for row in messages:
+        latency = row.get("latency_ms") or 0.0
+        if row["kind"] == "webhook":  # one row: received, then replied `latency` later
+            found.append(_hop(row["at"] - latency / 1000, "webhook received", row, "ok"))
+            found.append(_hop(row["at"], "reply to the platform", row, row["outcome"]))
+        elif row["kind"] == "request":
+            found.append(_hop(row["at"] - latency / 1000, "device request sent", row, "ok"))
+            found.append(_hop(row["at"], "device answer", row, row["outcome"]))
+        elif row["kind"] == "report":
+            found.append(_hop(row["at"], "report delivery", row, row["outcome"]))
+        else:
+            found.append(_hop(row["at"], row["kind"], row, row["outcome"]))
+    for report in reports:
+        found.append(
+            {
+                "at": report["created_at"],
+                "hop": "report queued",
+                "platform": report["adapter"],
+                "outcome": "queued",
+                "detail": None,
+            }
+        )
+    found.sort(key=lambda h: h["at"])
+    previous = None
+    for hop in found:
+        hop["after_ms"] = None if previous is None else round((hop["at"] - previous) * 1000, 1)
+        previous = hop["at"]
+    return found
+
+
+def _hop(at: float, name: str, row: dict[str, Any], outcome: str) -> dict[str, Any]:
+    return {
+        "at": at,
+        "hop": name,
+        "platform": row.get("origin"),
+        "device_id": row.get("device_id"),
+        "action": row.get("action"),
+        "outcome": outcome,
+        "detail": row.get("detail"),
+        "message_id": row.get("id"),
+    }
+
+
+def explain(
+    messages: list[dict[str, Any]],
+    platforms: Mapping[str, Platform],
+    last_connection: Callable[[str, float], dict[str, Any] | None],
+) -> str | None:
+    """One sentence for a failed or slow journey; None when nothing went wrong."""
+
+    def title(name: str | None) -> str:
+        found = platforms.get(name or "")
+        return found.title if found else (name or "the caller")
+
+    for row in messages:
+        if row["kind"] == "request" and row["outcome"] != "ok":
+            return _device_trouble(row, title(row.get("origin")), platforms, last_connection)
+    for row in messages:
+        if row["kind"] == "report" and row["outcome"] in ("dead-letter", "revoked", "throttled"):
+            return _report_trouble(row, title(row.get("origin")))
+    for row in messages:
+        if row["kind"] == "webhook" and row["outcome"] != "ok":
+            return f"the bridge answered {title(row.get('origin'))} {row.get('detail')}"
+        if row["kind"] == "rejection":
+            return f"the device's answer was refused: {row.get('detail')}"
+    for row in messages:
+        if row["kind"] == "request" and (row.get("latency_ms") or 0) > SLOW_MS:
+            return f"the device took {row['latency_ms'] / 1000:.1f} s to answer"
+    return None
+
+
+def _device_trouble(
+    row: dict[str, Any],
+    who: str,
+    platforms: Mapping[str, Platform],
+    last_connection: Callable[[str, float], dict[str, Any] | None],
+) -> str:
+    outcome, detail = row["outcome"], row.get("detail") or ""
+    seconds = (row.get("latency_ms") or 0) / 1000
+    if outcome == "offline":
+        closed = last_connection(row["device_id"], row["at"]) if row.get("device_id") else None
+        if closed and closed["outcome"] != "ok":
+            why = f" ({closed['detail']})" if closed.get("detail") else ""
+            return f"the device was offline since {_clock(closed['at'])}{why}"
+        return "the device was offline: it has not connected"
+    if outcome == "disconnected":
+        return "the device disconnected before it answered"
+    if outcome == "timeout":
+        found = platforms.get(row.get("origin") or "")
+        deadline = found.deadline if found else None
+        if deadline:
+            return f"the device did not answer within {who}'s {deadline:g} s deadline"
+        return f"the device did not answer within {seconds:.1f} s"
+    if outcome == "refused":
+        return f"the device refused: {detail}" if detail else "the device refused the command"
+    if outcome == "pending":
+        return "the device accepted the command; its result comes later"
+    return f"the command failed ({outcome}): {detail}".rstrip(": ")
+
+
+def _report_trouble(row: dict[str, Any], who: str) -> str:
+    detail = (row.get("detail") or "").removeprefix("RetryLater: ").removeprefix("DeadLetter: ")
+    if row["outcome"] == "revoked":
+        return f"{who} ended the link: {detail}"
+    if row["outcome"] == "throttled":
+        return f"the report was throttled by {who} ({detail})"
+    return f"{who} refused the report: {detail}"

@@ -1,0 +1,100 @@
+"""Journeys: every hop of a command or event under one id, and the sentence that explains it."""
+
+from alexa_helpers import Alexa, directive
+from click.testing import CliRunner
+from conftest import ALEXA_DEADLINE
+from servers import eventually
+
+from bridge.cli import main
+from bridge.client import Refused
+
+
+def _turn_on(server, store, account, device) -> dict:
+    token = store.tokens.issue(account.user.id, "alexa")
+    return Alexa(server.url).send(directive("Alexa.PowerController", "TurnOn", token, device.id))
+
+
+def _journey_of_last_request(integrator, store, device, **owner):
+    client = integrator(**owner)
+    row = eventually(lambda: store.messages.query(device_id=device.id, kind="request", limit=1))[0]
+    reply = client.call("GET", f"/messages/{row['id']}/journey")
+    assert reply.status_code == 200, reply.text
+    return row, reply.json()
+
+
+def test_an_offline_device_explained(server, store, account, light, connect, integrator):
+    online = connect(account, [light])
+    online.client.stop()
+    eventually(lambda: store.messages.query(device_id=light.id, kind="connection", limit=1))
+    answer = _turn_on(server, store, account, light)
+    assert answer["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"
+    _, found = _journey_of_last_request(integrator, store, light)
+    assert [h["hop"] for h in found["hops"]] == [
+        "webhook received",
+        "device request sent",
+        "device answer",
+        "reply to the platform",
+    ]
+    assert found["hops"][2]["outcome"] == "offline"
+    assert found["hops"][3]["detail"] == "HTTP 200 ENDPOINT_UNREACHABLE"
+    assert found["hops"][0]["action"] == "Alexa.PowerController.TurnOn"
+    assert all(h["after_ms"] >= 0 for h in found["hops"][1:])
+    assert found["explanation"].startswith("the device was offline since ")
+
+
+def test_a_timeout_names_the_platforms_deadline(server, store, account, light, connect, integrator):
+    connect(account, [light], delay=ALEXA_DEADLINE + 0.15)
+    _turn_on(server, store, account, light)
+    _, found = _journey_of_last_request(integrator, store, light)
+    assert (
+        found["explanation"]
+        == f"the device did not answer within Alexa's {ALEXA_DEADLINE:g} s deadline"
+    )
+
+
+def test_a_refusal_and_the_cli(server, server_env, store, account, light, connect, integrator):
+    online = connect(account, [light])
+
+    def refuse(device_id, value, instance):
+        raise Refused("overheated")
+
+    online.client.on("setPowerState", refuse)
+    _turn_on(server, store, account, light)
+    row, found = _journey_of_last_request(integrator, store, light)
+    assert found["explanation"] == "the device refused: overheated"
+    printed = CliRunner().invoke(main, ["history", "--journey", str(row["id"])], env=server_env)
+    assert printed.exit_code == 0, printed.output
+    assert f"journey {row['journey']}" in printed.output
+    assert "device answer" in printed.output and "refused" in printed.output
+    assert "why: the device refused: overheated" in printed.output
+    unknown = CliRunner().invoke(main, ["history", "--journey", "nope"], env=server_env)
+    assert unknown.exit_code != 0 and "no journey" in unknown.output
+
+
+def test_a_device_event_and_its_reports(store, account, light, connect, integrator, recorder):
+    online = connect(account, [light])
+    online.client.send_event(light.id, "setBrightness", {"brightness": 21})
+    event = eventually(lambda: store.messages.query(device_id=light.id, kind="event", limit=1))[0]
+    client = integrator()
+    found = eventually(
+        lambda: (
+            (j := client.call("GET", f"/messages/{event['id']}/journey").json()).get("hops")
+            and any(h["hop"] == "report delivery" for h in j["hops"])
+            and j
+        )
+    )
+    names = [h["hop"] for h in found["hops"]]
+    assert names[0] == "event" and "report queued" in names and "report delivery" in names
+    assert found["explanation"] is None
+
+
+def test_another_accounts_journey_is_not_found(
+    server, store, account, light, make_account, integrator
+):
+    _turn_on(server, store, account, light)  # offline: a journey all the same
+    row = eventually(lambda: store.messages.query(device_id=light.id, kind="request", limit=1))[0]
+    stranger = make_account()
+    reply = integrator(owner=stranger).call("GET", f"/messages/{row['id']}/journey")
+    assert reply.status_code == 404
+    assert integrator().call("GET", f"/messages/{row['id']}/journey").status_code == 200
+    assert integrator().call("GET", "/messages/999999999/journey").status_code == 404
