@@ -47,17 +47,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str]):
+def gunicorn(app: str, env: dict[str, str], root: Path = ROOT):
+    """`app` served as `make run` serves it, from `root` (another checkout, to compare)."""
     port = free_port()
     full = {
         **os.environ,
         **env,
         "PORT": str(port),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugins")]),
+        "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests" / "plugins")]),
     }
     proc = subprocess.Popen(
         [GUNICORN, "-c", os.environ.get("BENCH_GUNICORN_CONF", "config/gunicorn.conf.py"), app],
-        cwd=ROOT,
+        cwd=root,
         env=full,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from bridge import bodies
+from bridge import bodies, journeys
 from bridge.access import trusted
 from bridge.bodies import AdminCommand
 from bridge.model import BridgeError, Command, NoSuchDevice, Outcome
@@ -33,7 +33,9 @@ def send():
         if device is None:
             raise NoSuchDevice(f"no device {body.device}")
         user = bridge.store.users.by_id(device.user_id)
-        command = Command(device.id, body.action, body.value, body.instance, origin="cli")
+        command = Command(
+            device.id, body.action, body.value, body.instance, origin="cli", journey=journeys.new()
+        )
         result = bridge.devices.send(user, command, body.timeout)
     except BridgeError as exc:
         return from_error(exc)

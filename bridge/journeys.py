@@ -33,6 +33,11 @@ def begin() -> str:
     return journey
 
 
+def end() -> None:
+    """The request is answered: what the greenlet serves next is no part of this journey."""
+    setattr(gevent.getcurrent(), _ID, None)
+
+
 def current() -> str | None:
     return getattr(gevent.getcurrent(), _ID, None)
 

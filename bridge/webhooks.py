@@ -58,6 +58,7 @@ class Webhooks:
             reply = adapter.internal_error()
         if self.record is not None:
             self._record(adapter, reply, started, journey)
+        journeys.end()
         return respond(reply, start_response)
 
     def _record(self, adapter: Adapter, reply: VoiceReply, started: float, journey: str) -> None:

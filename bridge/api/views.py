@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from bridge import bodies, catalog, live
+from bridge import bodies, catalog, journeys, live
 from bridge.api.openapi import document
 from bridge.bodies import CommandBody, MessagesQuery
 from bridge.model import BridgeError, Command, Device, NoSuchDevice, Outcome
@@ -124,7 +124,9 @@ def command(device_id: str):
         return problem(403, "forbidden", "this key may only read")
     body = bodies.parse(request.get_data(), CommandBody)
     user = _bridge().store.users.by_id(key.user_id)
-    cmd = Command(target.id, body.action, body.value, body.instance, key.origin)
+    cmd = Command(
+        target.id, body.action, body.value, body.instance, key.origin, journey=journeys.new()
+    )
     try:
         result = _bridge().devices.send(user, cmd, body.timeout)
     except BridgeError as exc:
