@@ -34,6 +34,7 @@ bench: $(VENV)/.test
 	$(VENV)/bin/python bench/things.py
 	$(VENV)/bin/python bench/sigfox.py
 	$(VENV)/bin/python bench/scaleout.py
+	$(VENV)/bin/python bench/journeys.py
 
 # The long fuzzing profile: at least 10,000 inputs per entry point, and a table of results.
 fuzz: $(VENV)/.test

@@ -98,3 +98,30 @@ def test_another_accounts_journey_is_not_found(
     assert reply.status_code == 404
     assert integrator().call("GET", f"/messages/{row['id']}/journey").status_code == 200
     assert integrator().call("GET", "/messages/999999999/journey").status_code == 404
+
+
+def test_an_api_command_has_a_journey_of_its_own(
+    server, store, account, light, connect, integrator
+):
+    connect(account, [light])
+    _turn_on(server, store, account, light)
+    client = integrator()
+    sent = client.call(
+        "POST",
+        f"/devices/{light.id}/commands",
+        json={"action": "setPowerState", "value": {"state": "Off"}},
+    )
+    assert sent.status_code == 200, sent.text
+    rows = eventually(
+        lambda: [
+            r
+            for r in store.messages.query(device_id=light.id, kind="request", limit=2)
+            if r["origin"].startswith("api:")
+        ]
+    )
+    _, found = _journey_of_last_request(integrator, store, light)
+    hops = [h["hop"] for h in found["hops"]]
+    assert rows[0]["journey"] and hops[:2] == ["device request sent", "device answer"]
+    assert set(hops[2:]) <= {"report queued", "report delivery"}  # to the platforms linked
+    webhook = store.messages.query(kind="webhook", limit=1)[0]
+    assert webhook["journey"] != rows[0]["journey"]
