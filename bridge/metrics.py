@@ -7,12 +7,14 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+LAG_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+"""Report lag: a platform may ask for a change report within 3 s of the change."""
 
 
 class Metrics:
     def __init__(self, online: Callable[[], int], outbox: Callable[[], int]) -> None:
         self.registry = CollectorRegistry()
-        self._children: dict[tuple[str, str], Counter] = {}
+        self._children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self.commands = Counter(
             "bridge_commands",
             "Commands sent to devices, by origin and outcome",
@@ -21,8 +23,16 @@ class Metrics:
         )
         self.latency = Histogram(
             "bridge_command_seconds",
-            "Send-and-wait time of answered commands",
+            "Send-and-wait time of commands, by origin (a platform, api, cli) and outcome",
+            ["origin", "outcome"],
             buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.report_lag = Histogram(
+            "bridge_report_lag_seconds",
+            "From a device's change to the platform's acknowledgement of its report",
+            ["platform"],
+            buckets=LAG_BUCKETS,
             registry=self.registry,
         )
         self.reports = Counter(
@@ -39,13 +49,19 @@ class Metrics:
         ).set_function(outbox)
 
     def command(self, origin: str, outcome: str, seconds: float) -> None:
-        child = self._children.get((origin, outcome))
-        if child is None:  # labels() costs a lock and a lookup: keep the child per pair
+        children = self._children.get((origin, outcome))
+        if children is None:  # labels() costs a lock and a lookup: keep the children per pair
             platform = "api" if origin.startswith("api:") else origin
-            child = self._children[(origin, outcome)] = self.commands.labels(platform, outcome)
-        child.inc()
-        if outcome == "ok":
-            self.latency.observe(seconds)
+            children = self._children[(origin, outcome)] = (
+                self.commands.labels(platform, outcome),
+                self.latency.labels(platform, outcome),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def delivered(self, platform: str, lag: float) -> None:
+        """A report the platform acknowledged, `lag` seconds after the change it reports."""
+        self.report_lag.labels(platform).observe(max(0.0, lag))
 
     def report(self, platform: str, outcome: str) -> None:
         self.reports.labels(platform, outcome).inc()

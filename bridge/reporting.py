@@ -209,6 +209,8 @@ class Reporter:
             log.warning("report %s to %s: %s", row["id"], row["adapter"], error)
         else:
             self.store.outbox.delivered(row["id"])
+            if self.metrics:
+                self.metrics.delivered(row["adapter"], time.time() - change.at)
         self.store.messages.record(entry)
         if self.metrics:
             self.metrics.report(row["adapter"], entry.outcome)

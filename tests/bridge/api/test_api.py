@@ -252,8 +252,14 @@ def test_metrics_for_operators(server, integrator, light, account, connect):
     )
     text = requests.get(server.url + "/metrics", timeout=5).text
     assert 'bridge_commands_total{origin="api",outcome="ok"}' in text
-    assert "bridge_command_seconds_bucket" in text and "bridge_devices_connected" in text
+    assert 'bridge_command_seconds_bucket{le="8.0",origin="api",outcome="ok"}' in text
+    assert "bridge_devices_connected" in text
     assert "bridge_outbox_pending" in text and "bridge_reports_total" in text
+    lag = eventually(  # the change went to the test adapter as a report: its lag is counted
+        lambda: 'bridge_report_lag_seconds_count{platform="echo"}'
+        in requests.get(server.url + "/metrics", timeout=5).text
+    )
+    assert lag
     proxied = requests.get(
         server.url + "/metrics", headers={"X-Forwarded-For": "1.2.3.4"}, timeout=5
     )
