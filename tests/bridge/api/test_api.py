@@ -256,8 +256,10 @@ def test_metrics_for_operators(server, integrator, light, account, connect):
     assert "bridge_devices_connected" in text
     assert "bridge_outbox_pending" in text and "bridge_reports_total" in text
     lag = eventually(  # the change went to the test adapter as a report: its lag is counted
-        lambda: 'bridge_report_lag_seconds_count{platform="echo"}'
-        in requests.get(server.url + "/metrics", timeout=5).text
+        lambda: (
+            'bridge_report_lag_seconds_count{platform="echo"}'
+            in requests.get(server.url + "/metrics", timeout=5).text
+        )
     )
     assert lag
     proxied = requests.get(
