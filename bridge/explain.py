@@ -35,10 +35,10 @@ def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[
     for row in messages:
         latency = row.get("latency_ms") or 0.0
         if row["kind"] == "webhook":  # one row: received, then replied `latency` later
-            found.append(_hop(row["at"] - latency / 1000, "webhook received", row, "ok"))
+            found.append(_hop(row["at"] - latency / 1000, "webhook received", row, "ok", None))
             found.append(_hop(row["at"], "reply to the platform", row, row["outcome"]))
         elif row["kind"] == "request":
-            found.append(_hop(row["at"] - latency / 1000, "device request sent", row, "ok"))
+            found.append(_hop(row["at"] - latency / 1000, "device request sent", row, "ok", None))
             found.append(_hop(row["at"], "device answer", row, row["outcome"]))
         elif row["kind"] == "report":
             found.append(_hop(row["at"], "report delivery", row, row["outcome"]))
@@ -62,7 +62,10 @@ def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[
     return found
 
 
-def _hop(at: float, name: str, row: dict[str, Any], outcome: str) -> dict[str, Any]:
+def _hop(
+    at: float, name: str, row: dict[str, Any], outcome: str, detail: Any = ...
+) -> dict[str, Any]:
+    """A hop from a history row; the first of a row's two hops carries no detail."""
     return {
         "at": at,
         "hop": name,
@@ -70,7 +73,7 @@ def _hop(at: float, name: str, row: dict[str, Any], outcome: str) -> dict[str, A
         "device_id": row.get("device_id"),
         "action": row.get("action"),
         "outcome": outcome,
-        "detail": row.get("detail"),
+        "detail": row.get("detail") if detail is ... else detail,
         "message_id": row.get("id"),
     }
 

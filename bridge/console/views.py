@@ -57,8 +57,29 @@ def login():
     return render_template("oauth/login.html", platform="", next="/console")
 
 
-def _history(user: User, **query: Any) -> list[dict]:
-    return _bridge().store.messages.page(user.id, **query)
+FAILED = {"ok", "coalesced", "queued"}
+"""Outcomes that need no explanation."""
+
+
+def _history(user: User, names: dict[str, str], **query: Any) -> list[dict]:
+    """The page of history, each row with its device's name and, when it failed, the
+    sentence its journey explains it with (one journey read per failed row, at most 50)."""
+    rows = _bridge().store.messages.page(user.id, **query)
+    reasons: dict[str, str | None] = {}
+    for row in rows:
+        row["name"] = names.get(row["device_id"] or "", "")
+        journey = row.get("journey")
+        if journey and row["outcome"] not in FAILED:
+            if journey not in reasons:
+                reasons[journey] = _journey(user, journey)["explanation"]
+            row["reason"] = reasons[journey]
+    return rows
+
+
+def _journey(user: User, journey: str) -> dict:
+    bridge = _bridge()
+    rows = list(reversed(bridge.store.messages.page(user.id, journey=journey, limit=500)))
+    return bridge.journey(user.id, journey, rows)
 
 
 def _platforms(user: User) -> list[dict]:
@@ -115,16 +136,36 @@ def home():
     ]
     chosen = params.parse(request.args, HistoryFilter)
     filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind")}
+    names = {d["device"].id: d["device"].name for d in devices}
     return render_template(
         "console/home.html",
         user=user,
         devices=devices,
         platforms=_platforms(user),
         keys=bridge.store.keys.of_user(user.id),
-        history=_history(user, **filters),
+        history=_history(user, names, **filters),
+        names=names,
         filters=filters,
         new_secret=request.args.get("secret"),
         new_key=request.args.get("key"),
+    )
+
+
+@console.get("/journeys/<message_id>")
+def journey(message_id: str):
+    """Every hop of the command or event a message of the user's belongs to, as a timeline."""
+    user = current_user()
+    bridge = _bridge()
+    found = None
+    if message_id.isascii() and message_id.isdigit() and len(message_id) <= 18:
+        found = bridge.store.messages.journey_of(user.id, int(message_id))
+    if found is None:
+        return render_template(
+            "oauth/error.html", title="No such journey", message="No message of yours has it."
+        ), 404
+    names = {d.id: d.name for d in bridge.store.devices.of_user(user.id)}
+    return render_template(
+        "console/journey.html", user=user, found=_journey(user, found), names=names
     )
 
 
@@ -163,12 +204,13 @@ def change_key(key_id: str, action: str):
 def stream():
     """New history rows as server-sent events, for the page's live table."""
     user = current_user()
-    latest = _history(user, limit=1)
+    page = _bridge().store.messages.page  # live rows: names and reasons come from the page
+    latest = page(user.id, limit=1)
 
     frames = live.stream(
         user.id,
         current_app.extensions["bridge"].notifier,
-        lambda after: list(reversed(_history(user, after=after, limit=100))),
+        lambda after: list(reversed(page(user.id, after=after, limit=100))),
         latest[0]["id"] if latest else 0,
         3600,
     )

@@ -10,18 +10,31 @@
   var table = document.getElementById("history");
   if (!table || !window.EventSource) { return; }
   var body = table.querySelector("tbody");
+  var names = JSON.parse(table.dataset.names || "{}");
+  var labels = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+    return th.textContent;
+  });
   var source = new EventSource(table.dataset.stream);
   source.onmessage = function (event) {
     var m = JSON.parse(event.data);
-    var cells = [when(m.at), m.device_id || "", m.kind, m.action || "", m.outcome,
-                 m.latency_ms ? Math.round(m.latency_ms) + " ms" : "", m.origin || ""];
+    var failed = m.outcome !== "ok" && m.outcome !== "queued";
+    var cells = [when(m.at), names[m.device_id] || m.device_id || "", m.kind, m.action || "",
+                 m.outcome, failed ? m.detail || "" : "",
+                 m.latency_ms ? Math.round(m.latency_ms) + " ms" : "", m.origin || "", ""];
     var row = document.createElement("tr");
     row.className = "fresh";
-    cells.forEach(function (text) {
+    cells.forEach(function (text, i) {
       var cell = document.createElement("td");
+      cell.dataset.label = labels[i] || "";
       cell.textContent = text;
       row.appendChild(cell);
     });
+    if (m.journey && m.id) {
+      var link = document.createElement("a");
+      link.href = table.dataset.journeys + m.id;
+      link.textContent = "journey";
+      row.lastChild.appendChild(link);
+    }
     body.insertBefore(row, body.firstChild);
     while (body.rows.length > 200) { body.deleteRow(body.rows.length - 1); }
   };

@@ -3,7 +3,10 @@
 import re
 
 import requests
+from alexa_helpers import Alexa, directive
+from conftest import ALEXA_DEADLINE
 from playwright.sync_api import expect
+from servers import eventually
 
 
 def test_console_needs_a_login(server):
@@ -22,7 +25,7 @@ def test_console_in_a_browser(browser, server, account, light, connect, output_d
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/console$"))
-    expect(page.get_by_text("Kitchen light")).to_be_visible()
+    expect(page.get_by_text("Kitchen light").first).to_be_visible()
     expect(page.locator("span.pill", has_text="online").first).to_be_visible()
     page.screenshot(path=output_dir / "1-console.png", full_page=True)
 
@@ -61,7 +64,7 @@ def test_console_in_a_browser(browser, server, account, light, connect, output_d
     phone.add_cookies(page.context.cookies())
     small = phone.new_page()
     small.goto(server.url + "/console")
-    expect(small.get_by_text("Kitchen light")).to_be_visible()
+    expect(small.get_by_text("Kitchen light").first).to_be_visible()
     small.screenshot(path=output_dir / "4-phone.png", full_page=True)
 
 
@@ -106,3 +109,50 @@ def test_revoke_links_with_a_password_change_ends_every_grant(server_env, platfo
     assert done.returncode == 0, done.stderr
     assert "1 platform link(s) revoked" in done.stdout
     assert platform.discover(token).json()["error"] == "invalid_token"
+
+
+def _signed_in(browser, server, account, **context):
+    page = browser.new_context(**context).new_page()
+    page.goto(server.url + "/console")
+    page.get_by_label("User name").fill(account.user.name)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/console$"))
+    return page
+
+
+def test_a_timeout_is_explained_and_its_journey_drawn(
+    browser, server, store, account, light, connect, output_dir
+):
+    connect(account, [light], delay=ALEXA_DEADLINE + 0.15)
+    token = store.tokens.issue(account.user.id, "alexa")
+    Alexa(server.url).send(directive("Alexa.PowerController", "TurnOn", token, light.id))
+    eventually(lambda: store.messages.query(device_id=light.id, kind="request", limit=1))
+    page = _signed_in(browser, server, account, viewport={"width": 1200, "height": 900})
+    reason = f"the device did not answer within Alexa's {ALEXA_DEADLINE:g} s deadline"
+    row = page.locator("#history tbody tr", has_text="timeout").first
+    expect(row).to_contain_text(reason)
+    expect(row).to_contain_text("Kitchen light")  # the name, the id on hover
+    assert row.locator("span[title]").first.get_attribute("title") == light.id
+    page.screenshot(path=output_dir / "5-history-reasons.png", full_page=True)
+    row.get_by_role("link", name="journey").click()
+    expect(page.locator("#explanation")).to_have_text(reason)
+    hops = page.locator("#timeline li")
+    expect(hops).to_have_count(4)
+    expect(hops.nth(0)).to_contain_text("webhook received")
+    expect(hops.nth(2)).to_contain_text("timeout")
+    expect(hops.nth(3)).to_contain_text("ENDPOINT_UNREACHABLE")
+    page.screenshot(path=output_dir / "6-journey.png", full_page=True)
+
+    phone = _signed_in(
+        browser, server, account, viewport={"width": 375, "height": 812}, is_mobile=True
+    )
+    card = phone.locator("#history tbody tr", has_text="timeout").first
+    expect(card).to_contain_text(reason)
+    device = phone.locator("#devices tbody tr").first
+    for cell in [*card.locator("td").all(), *device.locator("td").all()]:
+        if not cell.inner_text().strip():
+            continue
+        box = cell.bounding_box()  # every column's content on the screen, none cut off
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    phone.screenshot(path=output_dir / "7-phone-cards.png", full_page=True)
