@@ -177,6 +177,10 @@ class Adapter(ABC):
     name: ClassVar[str]
     title: ClassVar[str] = ""
     """The platform as people call it ("... within <title>'s deadline"); default: `name`."""
+    targets: ClassVar[dict[str, float]] = {}
+    """The platform's published quality targets, shown against the bridge's own figures:
+    `success` (a ratio of commands), `p90_ms`, `answer_ms` (its hard deadline), `report_s`
+    (from a change to its report)."""
     report_attempts: ClassVar[int | None] = None
     """Tries per report before it is dead-lettered (None: the bridge's setting)."""
     report_retry_min: ClassVar[float] = 0.0

@@ -116,7 +116,7 @@ def _device_trouble(
     seconds = (row.get("latency_ms") or 0) / 1000
     if outcome == "offline":
         closed = last_connection(row["device_id"], row["at"]) if row.get("device_id") else None
-        if closed and closed["outcome"] != "ok":
+        if closed and closed["outcome"] == "offline":
             why = f" ({closed['detail']})" if closed.get("detail") else ""
             return f"the device was offline since {_clock(closed['at'])}{why}"
         return "the device was offline: it has not connected"

@@ -33,6 +33,7 @@ REGION_HEADER = "X-Bridge-Aws-Region"
 class AlexaAdapter(Adapter):
     name = "alexa"
     title = "Alexa"
+    targets: ClassVar[dict[str, float]] = {"answer_ms": 8000.0, "report_s": 3.0}
     report_attempts: ClassVar[int | None] = 3
     report_retry_min: ClassVar[float] = 1.0
 

@@ -43,6 +43,7 @@ def _salvaged(doc: Any) -> str | None:
 class GoogleAdapter(Adapter):
     name = "google"
     title = "Google"
+    targets: ClassVar[dict[str, float]] = {"success": 0.995, "p90_ms": 1000.0}
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
 

@@ -15,8 +15,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from markupsafe import Markup
 
 from bridge import boundary, live
+from bridge.console import charts
 from bridge.model import BridgeError, User
 from bridge.oauth import params
 from bridge.oauth.params import HistoryFilter, KeyForm
@@ -114,6 +116,85 @@ def _platforms(user: User) -> list[dict]:
     return out
 
 
+REPORT_KINDS = ["ok", "throttled", "retry", "dead-letter", "revoked"]
+TARGETS = {
+    "success": ("success", "at least {:.1%}", lambda s, t: (s.success or 0) >= t),
+    "p90_ms": ("p90", "at most {:.0f} ms", lambda s, t: (s.p90_ms or 0) <= t),
+    "answer_ms": ("p99", "within {:.0f} ms", lambda s, t: (s.p99_ms or 0) <= t),
+}
+"""A target's label, its text, and whether the window's figures meet it."""
+
+
+def _levels(user: User, now: float) -> dict[str, Any]:
+    """The figures the console draws: commands by origin over the hour and the day, each
+    platform against its published targets, reports by outcome, devices online."""
+    bridge = _bridge()
+    rows = bridge.store.messages.requests_since(user.id, now - 86400)
+    day = charts.stats(r[1:] for r in rows)
+    hour = charts.stats(r[1:] for r in rows if r[0] >= now - 3600)
+    slos = []
+    for name, adapter in sorted(bridge.adapters.items()):
+        found = day.get(name)
+        checks = [
+            {
+                "label": TARGETS[key][0],
+                "target": TARGETS[key][1].format(value),
+                "met": bool(found) and TARGETS[key][2](found, value),
+            }
+            for key, value in adapter.targets.items()
+            if key in TARGETS
+        ]
+        if found or checks:
+            slos.append({"platform": adapter.title or name, "stats": found, "checks": checks})
+    reports: dict[str, dict[str, int]] = {}
+    for platform, outcome, count in bridge.store.messages.report_counts(user.id, now - 86400):
+        reports.setdefault(platform or "", {})[outcome] = count
+    return {
+        "success": {
+            window: charts.bars(
+                f"success, last {window}",
+                [
+                    (o, s.success or 0.0, f"{s.success:.1%} of {s.requests}")
+                    for o, s in found.items()
+                ],
+                1.0,
+            )
+            for window, found in (("hour", hour), ("day", day))
+        },
+        "latency": charts.bars(
+            "p50 and p99 latency, last day (ms)",
+            [
+                item
+                for o, s in day.items()
+                for item in (
+                    (f"{o} p50", s.p50_ms or 0.0, f"{s.p50_ms:.0f} ms"),
+                    (f"{o} p99", s.p99_ms or 0.0, f"{s.p99_ms:.0f} ms"),
+                )
+            ],
+            max((s.p99_ms or 0.0 for s in day.values()), default=0.0),
+        ),
+        "reports": charts.stacked(
+            "reports by outcome, last day", sorted(reports.items()), REPORT_KINDS
+        ),
+        "slos": slos,
+    }
+
+
+def _online_strips(user: User, devices: list[dict], now: float) -> list[Markup]:
+    """Each device's last day, online and offline, from its connection rows."""
+    since = now - 86400
+    changes: dict[str, list[tuple[float, bool]]] = {}
+    for device_id, at, outcome in _bridge().store.messages.connections_since(user.id, since):
+        changes.setdefault(device_id, []).append((at, outcome == "online"))
+    strips = []
+    for d in devices:
+        found = changes.get(d["device"].id, [])
+        # before the first change of the day it was the opposite of that change
+        at_start = (not found[0][1]) if found else d["online"]
+        strips.append(charts.timeline(d["device"].name, found, at_start, since, now))
+    return strips
+
+
 @console.errorhandler(boundary.Malformed)
 def _refused(exc: boundary.Malformed):
     return render_template(
@@ -137,6 +218,7 @@ def home():
     chosen = params.parse(request.args, HistoryFilter)
     filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind")}
     names = {d["device"].id: d["device"].name for d in devices}
+    now = time.time()
     return render_template(
         "console/home.html",
         user=user,
@@ -145,6 +227,8 @@ def home():
         keys=bridge.store.keys.of_user(user.id),
         history=_history(user, names, **filters),
         names=names,
+        levels=_levels(user, now),
+        strips=_online_strips(user, devices, now),
         filters=filters,
         new_secret=request.args.get("secret"),
         new_key=request.args.get("key"),

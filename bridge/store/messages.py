@@ -192,6 +192,32 @@ class Messages:
         ).fetchone()
         return row[0] if row and (user_id is None or row[1] == user_id) else None
 
+    def requests_since(self, user_id: int, since: float) -> list[tuple]:
+        """(at, origin, outcome, latency_ms) of a user's commands since a time (what the
+        console's charts and service levels are computed from; at most 50,000, the newest)."""
+        self.writer.flush()
+        return self.db.execute(
+            "select at, origin, outcome, latency_ms from messages where user_id = ? and"
+            " kind = 'request' and at >= ? order by id desc limit 50000",
+            (user_id, since),
+        ).fetchall()
+
+    def report_counts(self, user_id: int, since: float) -> list[tuple]:
+        """(platform, outcome, count) of a user's report attempts since a time."""
+        return self.db.execute(
+            "select origin, outcome, count(*) from messages where user_id = ? and"
+            " kind = 'report' and at >= ? group by origin, outcome",
+            (user_id, since),
+        ).fetchall()
+
+    def connections_since(self, user_id: int, since: float) -> list[tuple]:
+        """(device_id, at, outcome) of a user's connection rows since a time, oldest first."""
+        return self.db.execute(
+            "select device_id, at, outcome from messages where user_id = ? and"
+            " kind = 'connection' and at >= ? order by id",
+            (user_id, since),
+        ).fetchall()
+
     def connection_before(self, device_id: str, at: float) -> dict[str, Any] | None:
         """The device's last connection entry (connected, closed and why) before a time."""
         row = self.db.execute(

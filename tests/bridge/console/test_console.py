@@ -1,6 +1,7 @@
 """The owner's console: behind the linking login, keys managed, history live, in a browser."""
 
 import re
+import time
 
 import requests
 from alexa_helpers import Alexa, directive
@@ -156,3 +157,47 @@ def test_a_timeout_is_explained_and_its_journey_drawn(
         box = cell.bounding_box()  # every column's content on the screen, none cut off
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
     phone.screenshot(path=output_dir / "7-phone-cards.png", full_page=True)
+
+
+def test_charts_and_service_levels_draw_the_scripted_history(
+    browser, server, store, account, light, output_dir
+):
+    from bridge.store.messages import Entry
+
+    now = time.time()
+    rows = [("alexa", "ok", 120.0)] * 9 + [("alexa", "timeout", 800.0)]
+    rows += [("google", "ok", 300.0)] * 3 + [("google", "ok", 1500.0)]
+    for n, (origin, outcome, latency) in enumerate(rows):
+        at = now - 7200 + n  # two hours ago: in the day, not in the hour
+        entry = Entry("out", "request", outcome, light.id, account.user.id, "setPowerState")
+        entry.origin, entry.latency_ms, entry.at = origin, latency, at
+        store.messages.record(entry)
+    for outcome in ("ok", "ok", "ok", "dead-letter"):
+        store.messages.record(
+            Entry("out", "report", outcome, light.id, account.user.id, origin="alexa", at=now - 60)
+        )
+    for at, outcome in ((now - 6 * 3600, "offline"), (now - 3 * 3600, "online")):
+        store.messages.record(Entry("in", "connection", outcome, light.id, account.user.id, at=at))
+    store.writer.flush()
+    page = _signed_in(browser, server, account, viewport={"width": 1200, "height": 1400})
+    day = page.locator("svg[data-chart='success, last day']")
+    assert day.locator("g[data-label='alexa']").get_attribute("data-value") == "0.9"
+    assert day.locator("g[data-label='google']").get_attribute("data-value") == "1"
+    assert page.locator("svg[data-chart='success, last hour'] g.bar").count() == 0
+    latency = page.locator("svg[data-chart='p50 and p99 latency, last day (ms)']")
+    assert latency.locator("g[data-label='google p99']").get_attribute("data-value") == "1500"
+    assert latency.locator("g[data-label='alexa p50']").get_attribute("data-value") == "120"
+    reports = page.locator("svg[data-chart='reports by outcome, last day'] g[data-label='alexa']")
+    assert reports.locator("rect[data-kind='ok']").get_attribute("data-value") == "3"
+    assert reports.locator("rect[data-kind='dead-letter']").get_attribute("data-value") == "1"
+    strip = page.locator("svg[data-chart='online Kitchen light'] desc")
+    assert abs(float(strip.get_attribute("data-online")) - 21 / 24) < 0.01
+    google = page.locator("#slos tr", has_text="Google")
+    expect(google).to_contain_text("100.0%")
+    assert [p.get_attribute("data-met") for p in google.locator("span.pill").all()] == [
+        "true",  # success 100% >= 99.5%
+        "false",  # p90 1500 ms > 1 s
+    ]
+    alexa = page.locator("#slos tr", has_text="Alexa")
+    expect(alexa).to_contain_text("90.0%")
+    page.locator("#levels").screenshot(path=output_dir / "8-service-levels.png")
