@@ -216,16 +216,19 @@ def home():
         for device in bridge.store.devices.of_user(user.id)
     ]
     chosen = params.parse(request.args, HistoryFilter)
-    filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind")}
+    filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind", "origin")}
     names = {d["device"].id: d["device"].name for d in devices}
     now = time.time()
+    since = {"hour": 3600, "day": 86400, "week": 7 * 86400}.get(chosen.window)
     return render_template(
         "console/home.html",
         user=user,
         devices=devices,
         platforms=_platforms(user),
         keys=bridge.store.keys.of_user(user.id),
-        history=_history(user, names, **filters),
+        history=_history(user, names, **filters, since=now - since if since else None),
+        window=chosen.window,
+        origins=sorted(bridge.adapters),
         names=names,
         levels=_levels(user, now),
         strips=_online_strips(user, devices, now),

@@ -7,7 +7,7 @@ so no caller-chosen text can reach an error description or a page unchecked.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
@@ -67,6 +67,8 @@ class HistoryFilter(Struct, frozen=True):
     device_id: Annotated[str, Meta(max_length=64)] = ""
     outcome: Annotated[str, Meta(max_length=32)] = ""
     kind: Annotated[str, Meta(max_length=32)] = ""
+    origin: Annotated[str, Meta(max_length=64)] = ""
+    window: Literal["", "hour", "day", "week"] = ""
 
 
 def parse(multi: Any, model: type[boundary.T]) -> boundary.T:

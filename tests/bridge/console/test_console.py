@@ -201,3 +201,30 @@ def test_charts_and_service_levels_draw_the_scripted_history(
     alexa = page.locator("#slos tr", has_text="Alexa")
     expect(alexa).to_contain_text("90.0%")
     page.locator("#levels").screenshot(path=output_dir / "8-service-levels.png")
+
+
+def test_history_filters_by_platform_device_and_time(server, platform, store, account, light):
+    from bridge.store.messages import Entry
+
+    plug = store.devices.create(account.user.id, "plug", "Porch plug")
+    for origin, device, age in (("alexa", light, 7200), ("google", plug, 60)):
+        entry = Entry("out", "request", "timeout", device.id, account.user.id, "setPowerState")
+        entry.origin, entry.at = origin, time.time() - age
+        store.messages.record(entry)
+    store.writer.flush()
+    page = platform.get("/console/login")
+    platform.post_form(
+        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
+    )
+
+    def rows(query: str) -> list[str]:
+        html = platform.session.get(server.url + "/console?" + query, timeout=5).text
+        table = html[html.index('id="history"') :]
+        return re.findall(r'<span title="([0-9a-f]{24})">', table)
+
+    assert rows("origin=google") == [plug.id]
+    assert rows(f"device_id={light.id}") == [light.id]
+    assert rows("window=hour") == [plug.id]  # the alexa row is two hours old
+    assert set(rows("window=day")) == {light.id, plug.id}
+    bad = platform.session.get(server.url + "/console?window=year", timeout=5)
+    assert bad.status_code == 400
