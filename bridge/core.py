@@ -14,6 +14,7 @@ import requests
 
 from adapters.base import Adapter, AdapterContext
 from bridge import explain, journeys, plugins
+from bridge.alerts import SINK, AlertChecker, AlertWebhook
 from bridge.api.ratelimit import Buckets
 from bridge.bus import open_bus
 from bridge.bus.facts import Facts
@@ -86,6 +87,19 @@ class Bridge:
         self.api_buckets = Buckets(self.bus, settings.api_rate, settings.api_burst)
         for name, cls in plugins.discover(settings.adapters).items():
             self.adapters[name] = cls(self._context(name))
+        self.alerts = AlertChecker(
+            self.store,
+            self.devices.online,
+            lambda: self.adapters,
+            self.reporter,
+            settings.alert_offline_after,
+            settings.alert_dead_letters,
+            send=bool(settings.alert_webhook_url),
+        )
+        if settings.alert_webhook_url:
+            self.reporter.sinks[SINK] = AlertWebhook(
+                settings.alert_webhook_url, settings.alert_webhook_secret, self.http
+            )
         self.notifier = Notifier()
         self.bus.subscribe("history", lambda notice: self.notifier.notify(notice["users"]))
         self._greenlets: list[gevent.Greenlet] = []
@@ -178,6 +192,7 @@ class Bridge:
                 gevent.spawn(self._housekeeping),
                 gevent.spawn(self._sync_store),
                 gevent.spawn(self._checkpoint),
+                gevent.spawn(self._check_alerts),
             ]
 
     def _sync_store(self, every: float = 0.05) -> None:
@@ -195,6 +210,16 @@ class Bridge:
                     self.notifier.notify_all()
             except Exception:
                 log.exception("writing history and shadow failed; will retry")
+
+    def _check_alerts(self) -> None:
+        """Open and close alerts every `alert_interval`, in one worker of the deployment."""
+        while True:
+            gevent.sleep(self.settings.alert_interval)
+            try:
+                if self.bus.lead("alerts"):
+                    self.alerts.check()
+            except Exception:
+                log.exception("checking alerts failed; will retry")
 
     def _checkpoint(self, every: float = 1.0) -> None:
         """The database's checkpoints, in an OS thread: never on the event loop."""

@@ -73,6 +73,13 @@ class Reporter:
         self.max_attempts = max_attempts
         self._wake = Event()
         self._pool = Pool(20)
+        self.sinks: dict[str, Adapter] = {}
+        """Where the outbox delivers besides the adapters (the alert webhook), by name."""
+
+    def notify(self, sink: str, user: User, change: StateChange) -> None:
+        """Queue a change for one sink alone (an alert), delivered and retried as reports are."""
+        self.store.outbox.add([sink], user.id, change.device_id, asdict(change))
+        self._wake.set()
 
     def publish(self, user: User, change: StateChange, only: str | None = None) -> None:
         """Queue a change for every adapter that wants it but its origin (or for `only`)."""
@@ -160,7 +167,7 @@ class Reporter:
     def _deliver(self, row: dict) -> None:
         from adapters.base import DeadLetter, LinkRevoked
 
-        adapter = self.adapters().get(row["adapter"])
+        adapter = self.adapters().get(row["adapter"]) or self.sinks.get(row["adapter"])
         user = self.store.users.by_id(row["user_id"])
         change = row["change"]
         attempts = row["attempts"] + 1

@@ -63,6 +63,11 @@ class Settings:
     report_retry_base: float = 2.0
     report_max_attempts: int = 8
     report_retry_max: float = 15.0
+    alert_interval: float = 60.0
+    alert_offline_after: float = 1800.0
+    alert_dead_letters: int = 5
+    alert_webhook_url: str = ""
+    alert_webhook_secret: str = ""
     redis_url: str = ""
     redis_prefix: str = "bridge"
     hold_ttl: float = 15.0

@@ -231,6 +231,7 @@ def home():
         origins=sorted(bridge.adapters),
         names=names,
         levels=_levels(user, now),
+        alerts=bridge.store.alerts.active(user.id),
         strips=_online_strips(user, devices, now),
         filters=filters,
         new_secret=request.args.get("secret"),

@@ -22,6 +22,7 @@ from bridge.bus import Bus
 from bridge.model import BridgeError
 from bridge.secrets import Vault
 from bridge.store import postgres_schema
+from bridge.store.alerts import Alerts
 from bridge.store.cache import Cache
 from bridge.store.certificates import Certificates
 from bridge.store.clients import Clients
@@ -129,6 +130,7 @@ class Store:
         self.sigfox = SigfoxStore(self.db)
         self.pending = PendingCommands(self.db)
         self.handled = Handled(self.db)
+        self.alerts = Alerts(self.db)
         self.devices.on_delete += [
             self.certificates.revoke_device,
             self.thing_shadows.delete,

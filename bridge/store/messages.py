@@ -210,6 +210,16 @@ class Messages:
             (user_id, since),
         ).fetchall()
 
+    def refused_reports(self, user_id: int, since: float) -> dict[str, str]:
+        """Platforms that answered a user's reports 401 or 403 since a time: their last word."""
+        rows = self.db.execute(
+            "select origin, detail from messages where user_id = ? and kind = 'report' and"
+            " at >= ? and outcome in ('retry', 'dead-letter', 'revoked') and"
+            " (detail like '% 401%' or detail like '% 403%') order by id",
+            (user_id, since),
+        ).fetchall()
+        return {origin: detail for origin, detail in rows if origin}
+
     def connections_since(self, user_id: int, since: float) -> list[tuple]:
         """(device_id, at, outcome) of a user's connection rows since a time, oldest first."""
         return self.db.execute(

@@ -309,3 +309,22 @@ def m014_journeys(db: Database) -> None:
     db["messages"].create_index(["journey"])
     db["outbox"].add_column("journey", str)
     db["outbox"].create_index(["journey"])
+
+
+@migrations()
+def m015_alerts(db: Database) -> None:
+    """Alerts opened for an account (a device offline too long, a link failing, ...)."""
+    db["alerts"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "key": str,
+            "kind": str,
+            "message": str,
+            "device_id": str,
+            "opened_at": float,
+            "closed_at": float,
+        },
+        pk="id",
+    )
+    db["alerts"].create_index(["user_id", "closed_at"])

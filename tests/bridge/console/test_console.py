@@ -228,3 +228,20 @@ def test_history_filters_by_platform_device_and_time(server, platform, store, ac
     assert set(rows("window=day")) == {light.id, plug.id}
     bad = platform.session.get(server.url + "/console?window=year", timeout=5)
     assert bad.status_code == 400
+
+
+def test_open_alerts_are_shown_first(server, platform, store, account, light):
+    store.alerts.open(
+        account.user.id,
+        f"offline:{light.id}",
+        "device_offline",
+        "Kitchen light has been offline since 09:00",
+        light.id,
+    )
+    page = platform.get("/console/login")
+    platform.post_form(
+        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
+    )
+    html = platform.session.get(server.url + "/console", timeout=5).text
+    section = html[html.index('id="alerts"') : html.index("<h2>Devices</h2>")]
+    assert "Kitchen light has been offline since 09:00" in section

@@ -1,0 +1,153 @@
+"""Alerts a person can act on, checked every minute, and sent to a webhook of their choice.
+
+Three conditions, per account:
+- a device offline for longer than `alert_offline_after` seconds;
+- a platform's link failing: revoked in the last day, or reports answered
+  401 or 403 in the last hour;
+- dead letters rising: `alert_dead_letters` or more in the last hour.
+An alert opens when its condition is first seen (and shows on the console)
+and closes when it clears. Each newly opened alert goes, with
+`alert_webhook_url` set, through the outbox to `AlertWebhook`: a JSON POST
+signed with HMAC-SHA256 over exactly the bytes sent, retried with the
+outbox's backoff like any report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, ClassVar
+
+import orjson
+import requests
+
+from bridge.model import Device, StateChange, User
+from bridge.reporting import Reporter
+from bridge.store import Store
+
+if TYPE_CHECKING:
+    from adapters.base import Adapter
+
+SINK = "#alerts"
+"""The outbox's name for the alert webhook (no adapter's name can start with '#')."""
+SIGNATURE, TIMESTAMP = "X-Bridge-Signature", "X-Bridge-Timestamp"
+
+
+class AlertChecker:
+    def __init__(
+        self,
+        store: Store,
+        online: Callable[[Device], bool],
+        adapters: Callable[[], Mapping[str, Adapter]],
+        reporter: Reporter,
+        offline_after: float,
+        dead_letters: int,
+        send: bool,
+    ) -> None:
+        self.store, self.online, self.adapters, self.reporter = store, online, adapters, reporter
+        self.offline_after, self.dead_letters, self.send = offline_after, dead_letters, send
+
+    def check(self, now: float | None = None) -> int:
+        """Open and close every account's alerts; how many were opened."""
+        now = now if now is not None else time.time()
+        opened = 0
+        for user in self.store.users.list():
+            found = self._conditions(user, now)
+            for key, (kind, message, device_id) in found.items():
+                if self.store.alerts.open(user.id, key, kind, message, device_id):
+                    opened += 1
+                    if self.send:
+                        self.reporter.notify(SINK, user, _change(user, kind, message, device_id))
+            self.store.alerts.close_others(user.id, set(found))
+        return opened
+
+    def _conditions(self, user: User, now: float) -> dict[str, tuple[str, str, str | None]]:
+        found: dict[str, tuple[str, str, str | None]] = {}
+        for device in self.store.devices.of_user(user.id):
+            if self.online(device):
+                continue
+            last = self.store.messages.connection_before(device.id, now)
+            if last and last["outcome"] == "offline" and now - last["at"] >= self.offline_after:
+                since = time.strftime("%H:%M", time.localtime(last["at"]))
+                why = f" ({last['detail']})" if last.get("detail") else ""
+                found[f"offline:{device.id}"] = (
+                    "device_offline",
+                    f"{device.name} has been offline since {since}{why}",
+                    device.id,
+                )
+        refused = self.store.messages.refused_reports(user.id, now - 3600)
+        for name, adapter in self.adapters().items():
+            title = adapter.title or name
+            status = self.store.links(name).status(user.id)
+            if status and status[0] and now - status[0] < 86400:
+                why = f"{title} ended the link: {status[1]}"
+            elif name in refused:
+                why = f"{title} refused the reports: {refused[name]}"
+            else:
+                continue
+            found[f"link:{name}"] = ("link_failing", why, None)
+        dead = sum(
+            count
+            for _, outcome, count in self.store.messages.report_counts(user.id, now - 3600)
+            if outcome == "dead-letter"
+        )
+        if dead >= self.dead_letters:
+            found["dead-letters"] = (
+                "dead_letters",
+                f"{dead} reports dead-lettered in the last hour",
+                None,
+            )
+        return found
+
+
+def _change(user: User, kind: str, message: str, device_id: str | None) -> StateChange:
+    return StateChange(
+        user.id, device_id or "", kind, {"message": message}, None, message, None, {},
+        time.time(), kind="alert",
+    )  # fmt: skip
+
+
+class AlertWebhook:
+    """Where alerts go: the owner's notifier. Retried through the outbox like a report."""
+
+    name: ClassVar[str] = SINK
+    title: ClassVar[str] = "the alert webhook"
+    report_attempts: ClassVar[int | None] = None
+    report_retry_min: ClassVar[float] = 1.0
+
+    def __init__(self, url: str, secret: str, http: requests.Session) -> None:
+        self.url, self.secret, self.http = url, secret.encode(), http
+
+    def report(self, user: User, change: StateChange) -> None:
+        from adapters.base import DeadLetter, RetryLater
+
+        body = orjson.dumps(
+            {
+                "alert": change.action,
+                "user": user.name,
+                "device_id": change.device_id or None,
+                "message": change.cause,
+                "at": change.at,
+            }
+        )
+        stamp = str(int(time.time()))
+        signature = hmac.new(self.secret, stamp.encode() + b"." + body, hashlib.sha256)
+        try:
+            reply = self.http.post(
+                self.url,
+                data=body,
+                timeout=10,
+                headers={
+                    "Content-Type": "application/json",
+                    TIMESTAMP: stamp,
+                    SIGNATURE: "sha256=" + signature.hexdigest(),
+                },
+            )
+        except requests.RequestException as exc:
+            raise RetryLater(f"the alert webhook is unreachable: {exc}") from None
+        if reply.status_code == 429 or reply.status_code >= 500:
+            raise RetryLater(f"the alert webhook answered HTTP {reply.status_code}")
+        if reply.status_code >= 300:
+            raise DeadLetter(f"the alert webhook answered HTTP {reply.status_code}")
