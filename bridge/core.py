@@ -79,7 +79,12 @@ class Bridge:
         )
         self.transports = Transports.load(context)
         self.devices = DeviceService(
-            self.store, self.transports, self.reporter, settings.device_timeout, self.metrics
+            self.store,
+            self.transports,
+            self.reporter,
+            settings.device_timeout,
+            self.metrics,
+            self.bus.worker,
         )
         context.finished = self.devices.finished
         self.http = requests.Session()

@@ -43,12 +43,14 @@ class DeviceService:
         reporter: Reporter,
         max_deadline: float,
         metrics: Metrics | None = None,
+        worker: str = "",
     ) -> None:
         self.store = store
         self.transports = transports
         self.reporter = reporter
         self.max_deadline = max_deadline
         self.metrics = metrics
+        self.worker = worker
 
     def list(self, user: User) -> list[Device]:
         return self.store.devices.of_user(user.id)
@@ -172,6 +174,7 @@ class DeviceService:
             command.action,
             origin=command.origin,
             journey=journey,
+            via=f"{device.transport} on {self.worker}" if self.worker else device.transport,
         )
         exchange = Exchange()
         try:

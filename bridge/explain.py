@@ -74,6 +74,7 @@ def _hop(
         "action": row.get("action"),
         "outcome": outcome,
         "detail": row.get("detail") if detail is ... else detail,
+        "via": row.get("via"),
         "message_id": row.get("id"),
     }
 
@@ -89,7 +90,11 @@ def explain(
         found = platforms.get(name or "")
         return found.title if found else (name or "the caller")
 
+    # a device answer that came after the wait: a rejection with its lateness as latency
+    late = next((r for r in messages if r["kind"] == "rejection" and r.get("latency_ms")), None)
     for row in messages:
+        if row["kind"] == "request" and row["outcome"] == "timeout" and late:
+            return _late(row, late, title(row.get("origin")), platforms)
         if row["kind"] == "request" and row["outcome"] != "ok":
             return _device_trouble(row, title(row.get("origin")), platforms, last_connection)
     for row in messages:
@@ -133,6 +138,17 @@ def _device_trouble(
     if outcome == "pending":
         return "the device accepted the command; its result comes later"
     return f"the command failed ({outcome}): {detail}".rstrip(": ")
+
+
+def _late(
+    row: dict[str, Any], late: dict[str, Any], who: str, platforms: Mapping[str, Platform]
+) -> str:
+    """The device did it, but too late: "answered after 9.2 s, past Alexa's 8 s deadline"."""
+    after = f"{late['latency_ms'] / 1000:.1f}"
+    found = platforms.get(row.get("origin") or "")
+    if found and found.deadline:
+        return f"the device answered after {after} s, past {who}'s {found.deadline:g} s deadline"
+    return f"the device answered after {after} s, past the {row['latency_ms'] / 1000:.1f} s wait"
 
 
 def _report_trouble(row: dict[str, Any], who: str) -> str:

@@ -113,6 +113,7 @@ def document() -> dict[str, Any]:
                         "origin": {"type": ["string", "null"]},
                         "detail": {"type": ["string", "null"]},
                         "journey": {"type": ["string", "null"]},
+                        "via": {"type": ["string", "null"]},
                     },
                 },
                 "Hop": {
@@ -126,6 +127,7 @@ def document() -> dict[str, Any]:
                         "action": {"type": ["string", "null"]},
                         "outcome": {"type": "string"},
                         "detail": {"type": ["string", "null"]},
+                        "via": {"type": ["string", "null"]},
                         "message_id": {"type": ["integer", "null"]},
                         "after_ms": {"type": ["number", "null"]},
                     },

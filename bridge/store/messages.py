@@ -25,6 +25,7 @@ LISTED = (
     "origin",
     "detail",
     "journey",
+    "via",
 )
 """What lists and streams show: no user id, no payloads."""
 COLUMNS = ("at", "user_id", *LISTED[2:], "payload", "response")
@@ -49,6 +50,8 @@ class Entry:
     response: Any = None
     """For a request: the device's response payload."""
     journey: str | None = None
+    via: str | None = None
+    """For a device request: the transport and the worker that sent it."""
 
 
 def rejection(
@@ -89,6 +92,7 @@ class Messages:
             entry.origin,
             entry.detail[:500] if entry.detail else entry.detail,
             entry.journey,
+            entry.via,
             _text(entry.payload),
             _text(entry.response),
         )

@@ -328,3 +328,9 @@ def m015_alerts(db: Database) -> None:
         pk="id",
     )
     db["alerts"].create_index(["user_id", "closed_at"])
+
+
+@migrations()
+def m016_request_via(db: Database) -> None:
+    """Which transport and worker sent a device request (a journey's hop shows it)."""
+    db["messages"].add_column("via", str)

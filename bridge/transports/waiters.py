@@ -8,6 +8,8 @@ AsyncResult, never an OS thread.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import gevent
 from gevent.event import AsyncResult
 
+from bridge import journeys
 from bridge.model import BridgeError, DeviceTimeout
 
 
@@ -25,10 +28,28 @@ class _Waiter:
     owner: Hashable
 
 
+@dataclass(frozen=True)
+class Late:
+    """An answer that came after its waiter gave up: whose journey, and how late."""
+
+    journey: str | None
+    after: float
+    """Seconds from the request to the answer."""
+    waited: float
+    """Seconds the request waited."""
+
+
+TIMED_OUT_KEPT = 1000
+"""Waits that timed out, remembered so a late answer can say how late it was (a bound)."""
+
+
 class Waiters:
     def __init__(self) -> None:
         self._by_token: dict[str, _Waiter] = {}
         self._by_owner: dict[Hashable, set[str]] = {}
+        self._timed_out: OrderedDict[tuple[str, str], tuple[str | None, float, float]] = (
+            OrderedDict()
+        )
 
     def __len__(self) -> int:
         return len(self._by_token)
@@ -50,10 +71,14 @@ class Waiters:
         waiter = _Waiter(AsyncResult(), device_id, owner)
         self._by_token[token] = waiter
         self._by_owner.setdefault(owner, set()).add(token)
+        started = time.monotonic()
         try:
             send()
             return waiter.result.get(timeout=deadline)
         except gevent.Timeout:
+            self._timed_out[(token, device_id)] = (journeys.current(), started, deadline)
+            while len(self._timed_out) > TIMED_OUT_KEPT:
+                self._timed_out.popitem(last=False)
             raise DeviceTimeout() from None
         finally:
             del self._by_token[token]
@@ -75,6 +100,14 @@ class Waiters:
             return False
         waiter.result.set(value)
         return True
+
+    def late(self, token: str, device_id: str) -> Late | None:
+        """An answer nobody waits for: the wait it belonged to, if that timed out lately."""
+        found = self._timed_out.pop((token, device_id), None)
+        if found is None:
+            return None
+        journey, started, waited = found
+        return Late(journey, time.monotonic() - started, waited)
 
     def fail(self, owner: Hashable, error: BridgeError) -> None:
         """End every wait of an owner at once with `error` (its connection is gone)."""

@@ -173,7 +173,7 @@ class DeviceEndpoint:
             self._reject(conn, None, "device not on this connection", text)
         elif message.type == "response":
             if not self.hub.resolve(conn, message):
-                self._reject(conn, device.id, "response nobody waits for (late or replayed)", text)
+                self._unwanted(conn, device.id, message, text)
         elif message.type == "event":
             current = self.store.devices.get(device.id)
             if current is None or current.user_id != conn.user.id:
@@ -184,6 +184,23 @@ class DeviceEndpoint:
                 self._reject(conn, device.id, "reused replyToken", text)
         else:
             self._reject(conn, device.id, "devices do not send requests", text)
+
+    def _unwanted(
+        self, conn: Connection, device_id: str, message: protocol.Message, raw: str
+    ) -> None:
+        """A response nobody waits for: late (its journey hears how late) or replayed."""
+        late = self.hub.waiters.late(message.reply_token, device_id)
+        if late is None:
+            self._reject(conn, device_id, "response nobody waits for (late or replayed)", raw)
+            return
+        entry = rejection(
+            device_id,
+            conn.user.id,
+            f"answered after {late.after:.1f} s, past the {late.waited:g} s wait",
+            payload=raw,
+        )
+        entry.journey, entry.latency_ms = late.journey, late.after * 1000
+        self.store.messages.record(entry)
 
     def _reject(
         self, conn: Connection | None, device_id: str | None, reason: str, raw: str | None

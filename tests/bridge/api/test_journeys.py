@@ -36,6 +36,7 @@ def test_an_offline_device_explained(server, store, account, light, connect, int
         "reply to the platform",
     ]
     assert found["hops"][2]["outcome"] == "offline"
+    assert found["hops"][1]["via"].startswith("sinric on ")  # the transport and the worker
     assert found["hops"][3]["detail"] == "HTTP 200 ENDPOINT_UNREACHABLE"
     assert found["hops"][0]["action"] == "Alexa.PowerController.TurnOn"
     assert all(h["after_ms"] >= 0 for h in found["hops"][1:])
@@ -43,13 +44,26 @@ def test_an_offline_device_explained(server, store, account, light, connect, int
 
 
 def test_a_timeout_names_the_platforms_deadline(server, store, account, light, connect, integrator):
-    connect(account, [light], delay=ALEXA_DEADLINE + 0.15)
+    connect(account, [light], delay=3.0)  # no answer before the test ends
     _turn_on(server, store, account, light)
     _, found = _journey_of_last_request(integrator, store, light)
     assert (
         found["explanation"]
         == f"the device did not answer within Alexa's {ALEXA_DEADLINE:g} s deadline"
     )
+
+
+def test_a_late_answer_says_how_late(server, store, account, light, connect, integrator):
+    """ "The device did it: why did Alexa say it is not responding?" It answered too late."""
+    online = connect(account, [light], delay=ALEXA_DEADLINE + 0.15)
+    _turn_on(server, store, account, light)
+    eventually(lambda: online.virtual[light.id].state.get("powerState") == "On")
+    late = eventually(lambda: store.messages.query(device_id=light.id, kind="rejection", limit=1))
+    assert late[0]["journey"] and late[0]["latency_ms"] > ALEXA_DEADLINE * 1000
+    _, found = _journey_of_last_request(integrator, store, light)
+    assert found["explanation"].startswith("the device answered after ")
+    assert found["explanation"].endswith(f"past Alexa's {ALEXA_DEADLINE:g} s deadline")
+    assert "rejection" in [h["hop"] for h in found["hops"]]
 
 
 def test_a_refusal_and_the_cli(server, server_env, store, account, light, connect, integrator):

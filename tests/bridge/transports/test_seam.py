@@ -25,7 +25,7 @@ from bridge.secrets import Vault
 from bridge.store import Store
 from bridge.transports import DeviceEvent, Exchange, Reply, Transport, TransportContext
 from bridge.transports.registry import Transports, discover
-from bridge.transports.waiters import Waiters
+from bridge.transports.waiters import TIMED_OUT_KEPT, Waiters
 from config.settings import Settings
 
 
@@ -150,6 +150,18 @@ def test_shared_waiters_fail_an_owner_and_refuse_strangers():
     assert answers == ["sent"] and len(waiters) == 0
     with pytest.raises(DeviceTimeout):
         waiters.wait("t", "dev", a, lambda: None, 0.01)
+
+
+def test_a_late_answer_is_known_for_what_it_was():
+    waiters = Waiters()
+    for n in range(TIMED_OUT_KEPT + 1):  # the oldest is forgotten: the memory has a bound
+        with pytest.raises(DeviceTimeout):
+            waiters.wait(f"t{n}", "dev", "conn", lambda: None, 0.0)
+    assert waiters.late("t0", "dev") is None
+    assert waiters.late("t1", "other") is None  # only for the device it asked
+    late = waiters.late("t1", "dev")
+    assert late is not None and late.waited == 0.0 and late.after >= 0
+    assert waiters.late("t1", "dev") is None  # once
 
 
 def test_sinric_is_the_installed_transport():
