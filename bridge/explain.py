@@ -143,7 +143,7 @@ def _device_trouble(
 def _late(
     row: dict[str, Any], late: dict[str, Any], who: str, platforms: Mapping[str, Platform]
 ) -> str:
-    """The device did it, but too late: "answered after 9.2 s, past Alexa's 8 s deadline"."""
+    """The device did it, but too late: "answered after 9.2 s, past <platform>'s 8 s deadline"."""
     after = f"{late['latency_ms'] / 1000:.1f}"
     found = platforms.get(row.get("origin") or "")
     if found and found.deadline:
