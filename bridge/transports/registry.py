@@ -6,7 +6,9 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
-from bridge import plugins
+import gevent
+
+from bridge import journeys, plugins
 from bridge.bus import Bus, Unreachable
 from bridge.model import BridgeError, Command, Device, DeviceOffline, DeviceTimeout
 from bridge.transports import GROUP, Exchange, Reply, Transport, TransportContext, forwarding
@@ -89,6 +91,7 @@ class Transports:
                 # Not here (any more): never forwarded twice; the asker's belief was stale.
                 return {**forwarding.answer(None, DeviceOffline(), exchange), "moved": True}
             command = forwarding.command_of(message)
+            journeys.carry(gevent.getcurrent(), command.journey)  # a late answer is its hop
             reply = transport.request(device, command, float(message["deadline"]), exchange)
         except BridgeError as exc:
             return forwarding.answer(None, exc, exchange)
