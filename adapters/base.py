@@ -8,6 +8,7 @@ everything it needs comes through its AdapterContext.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -21,6 +22,8 @@ from bridge.bus.facts import Facts
 from bridge.model import BridgeError, Command, Device, Result, StateChange, User
 from bridge.store.links import PlatformLinks
 
+RELAY_HEADER = "X-Bridge-Relay-Secret"
+"""The header a proxy of the owner's in front of a webhook proves itself with."""
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -96,6 +99,13 @@ class AdapterContext:
     def setting(self, key: str, default: str = "") -> str:
         """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
         return self.settings.get(f"BRIDGE_{self.name.upper()}_{key.upper()}", default)
+
+    def relayed(self, request: VoiceRequest) -> bool:
+        """Whether the call carries the adapter's `relay_secret` in `X-Bridge-Relay-Secret`
+        (compared in constant time); True when no secret is set (no relay in front)."""
+        secret = self.setting("relay_secret")
+        sent = request.headers.get(RELAY_HEADER, "")
+        return not secret or hmac.compare_digest(sent.encode(), secret.encode())
 
     def render_each(self, items: Iterable[T], render: Callable[[T], R | None]) -> list[R]:
         """Render each item (a device in a discovery answer), leaving out any that fails.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Any, ClassVar
 
@@ -26,7 +25,6 @@ from bridge import boundary, journeys
 from bridge.events import CONNECTIVITY
 from bridge.model import BridgeError, Command, Device, Outcome, StateChange, User
 
-RELAY_HEADER = "X-Bridge-Relay-Secret"
 REGION_HEADER = "X-Bridge-Aws-Region"
 
 
@@ -53,9 +51,7 @@ class AlexaAdapter(Adapter):
     # -- directives ---------------------------------------------------------
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
-        secret = self.context.setting("relay_secret")
-        sent = request.headers.get(RELAY_HEADER, "")
-        if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
+        if not self.context.relayed(request):
             return VoiceReply({"error": "relay secret missing or wrong"}, status=403)
         try:
             doc = boundary.loads(request.body)

@@ -22,7 +22,6 @@ from adapters.google.reports import Reports
 from bridge import boundary, journeys
 from bridge.model import AuthError, BridgeError, Command, Device, Outcome, StateChange, User
 
-RELAY_HEADER = "X-Bridge-Relay-Secret"
 MAX_COMMANDS = MAX_DEVICES
 """Device commands one EXECUTE may ask for, all its groups together."""
 PIN_TRIES, PIN_WINDOW = 5, 600.0
@@ -58,9 +57,7 @@ class GoogleAdapter(Adapter):
     # -- fulfillment --------------------------------------------------------
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
-        secret = self.context.setting("relay_secret")
-        sent = request.headers.get(RELAY_HEADER, "")
-        if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
+        if not self.context.relayed(request):
             return _reply(None, {"errorCode": "authFailure"}, status=403)
         try:
             doc = boundary.loads(request.body)
