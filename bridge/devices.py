@@ -165,8 +165,6 @@ class DeviceService:
         # One history row per exchange: the request, its outcome and latency,
         # and the device's response beside it.
         journey = command.journey or journeys.current()
-        if journey and command.journey is None:  # forwarded to another worker, it goes along
-            command = replace(command, journey=journey)
         entry = Entry(
             "out",
             "request",
