@@ -138,9 +138,11 @@ class Bridge:
             pseudonym=functools.partial(self._pseudonym, adapter=name),
         )
 
-    def journey(self, user_id: int, journey: str, rows: list[dict]) -> dict:
-        """A journey's hops in order and the sentence that explains it (`rows`: its history,
-        oldest first, as the asker may see it)."""
+    def journey(self, user_id: int, journey: str, device_ids: list[str] | None = None) -> dict:
+        """A journey's hops in order and the sentence that explains it, from the user's
+        history (only of `device_ids` and of no device, when given: an API key's scope)."""
+        rows = self.store.messages.page(user_id, journey=journey, limit=500, device_ids=device_ids)
+        rows.reverse()
         platforms = {
             name: explain.Platform(adapter.title or name, getattr(adapter, "deadline", None))
             for name, adapter in self.adapters.items()

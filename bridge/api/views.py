@@ -200,10 +200,11 @@ def journey(message_id: str):
     if not (message_id.isascii() and message_id.isdigit() and len(message_id) <= 18):
         return problem(404, "not_found", "no such message")
     found = bridge.store.messages.journey_of(key.user_id, int(message_id))
-    rows = list(reversed(_messages(journey=found, limit=500))) if found else []
-    if not any(row["id"] == int(message_id) for row in rows):  # none, or of a device out of scope
+    journey = bridge.journey(key.user_id, found, [d.id for d in _visible()]) if found else None
+    # none, or the message is of a device out of the key's scope
+    if journey is None or not any(h.get("message_id") == int(message_id) for h in journey["hops"]):
         return problem(404, "not_found", "no such message, or it belongs to no journey")
-    return jsonify(bridge.journey(key.user_id, found, rows))
+    return jsonify(journey)
 
 
 def _percentile(values: list[float], q: float) -> float | None:

@@ -73,15 +73,9 @@ def _history(user: User, names: dict[str, str], **query: Any) -> list[dict]:
         journey = row.get("journey")
         if journey and row["outcome"] not in FAILED:
             if journey not in reasons:
-                reasons[journey] = _journey(user, journey)["explanation"]
+                reasons[journey] = _bridge().journey(user.id, journey)["explanation"]
             row["reason"] = reasons[journey]
     return rows
-
-
-def _journey(user: User, journey: str) -> dict:
-    bridge = _bridge()
-    rows = list(reversed(bridge.store.messages.page(user.id, journey=journey, limit=500)))
-    return bridge.journey(user.id, journey, rows)
 
 
 def _platforms(user: User) -> list[dict]:
@@ -253,7 +247,7 @@ def journey(message_id: str):
         ), 404
     names = {d.id: d.name for d in bridge.store.devices.of_user(user.id)}
     return render_template(
-        "console/journey.html", user=user, found=_journey(user, found), names=names
+        "console/journey.html", user=user, found=bridge.journey(user.id, found), names=names
     )
 
 
