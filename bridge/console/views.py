@@ -59,7 +59,7 @@ def login():
     return render_template("oauth/login.html", platform="", next="/console")
 
 
-FAILED = {"ok", "coalesced", "queued"}
+FINE = {"ok", "coalesced", "queued"}
 """Outcomes that need no explanation."""
 
 
@@ -71,7 +71,7 @@ def _history(user: User, names: dict[str, str], **query: Any) -> list[dict]:
     for row in rows:
         row["name"] = names.get(row["device_id"] or "", "")
         journey = row.get("journey")
-        if journey and row["outcome"] not in FAILED:
+        if journey and row["outcome"] not in FINE:
             if journey not in reasons:
                 reasons[journey] = _bridge().journey(user.id, journey)["explanation"]
             row["reason"] = reasons[journey]
