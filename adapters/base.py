@@ -233,8 +233,12 @@ class Adapter(ABC):
 
     def reply_error(self, reply: VoiceReply) -> str | None:
         """The platform error a reply of this adapter carries (an error type, a code), for
-        the journey of the directive; None when it says success. Must not raise."""
-        return f"HTTP {reply.status}" if reply.status >= 400 else None
+        the journey of the directive; None when it says success. Must not raise.
+
+        By default, a refusal's `error` (the body `refuse` makes); the HTTP status
+        is beside it in the hop already."""
+        body = reply.body if isinstance(reply.body, dict) else {}
+        return str(body["error"]) if reply.status >= 400 and body.get("error") else None
 
     def wants_reports(self, user: User) -> bool:
         """Whether this user's state changes should be queued for this platform."""

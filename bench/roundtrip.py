@@ -47,8 +47,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], root: Path = ROOT):
-    """`app` served as `make run` serves it, from `root` (another checkout, to compare)."""
+def gunicorn(app: str, env: dict[str, str], root: Path = ROOT, wrap: tuple[str, ...] = ()):
+    """`app` served as `make run` serves it, from `root` (another checkout, to compare),
+    under `wrap` when given (a command that runs it: valgrind)."""
     port = free_port()
     full = {
         **os.environ,
@@ -57,7 +58,13 @@ def gunicorn(app: str, env: dict[str, str], root: Path = ROOT):
         "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests" / "plugins")]),
     }
     proc = subprocess.Popen(
-        [GUNICORN, "-c", os.environ.get("BENCH_GUNICORN_CONF", "config/gunicorn.conf.py"), app],
+        [
+            *wrap,
+            GUNICORN,
+            "-c",
+            os.environ.get("BENCH_GUNICORN_CONF", "config/gunicorn.conf.py"),
+            app,
+        ],
         cwd=root,
         env=full,
         stdout=subprocess.DEVNULL,
@@ -65,7 +72,8 @@ def gunicorn(app: str, env: dict[str, str], root: Path = ROOT):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        started = time.monotonic()
+        while time.monotonic() - started < (600 if wrap else 60):  # valgrind starts slowly
             if proc.poll() is not None:
                 raise RuntimeError(f"{app} exited at start (code {proc.returncode})")
             try:

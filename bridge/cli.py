@@ -403,7 +403,8 @@ def history(device_id: str | None, limit: int, as_json: bool, journey: str | Non
 def _journey(given: str, as_json: bool) -> None:
     store = _store()
     # A journey id may be all digits too: a message id first, then the id itself.
-    journey = (store.messages.journey_of(None, int(given)) if given.isdigit() else None) or given[:32]
+    by_message = store.messages.journey_of(None, int(given)) if given.isdigit() else None
+    journey = by_message or given[:32]
     rows = list(reversed(store.messages.query(journey=journey, limit=500))) if journey else []
     if not rows:
         raise click.ClickException(f"no journey {given!r}")

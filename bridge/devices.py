@@ -74,7 +74,7 @@ class DeviceService:
         """
         if command.journey is None:  # the late report must know it, in whatever greenlet
             command = replace(command, journey=journeys.current())
-        running = gevent.spawn(self._attempt, user, command)
+        running = journeys.carry(gevent.spawn(self._attempt, user, command), journeys.here())
         try:
             outcome = running.get(timeout=deadline)
         except gevent.Timeout:
@@ -146,7 +146,7 @@ class DeviceService:
 
         if len(commands) == 1:  # the usual case: no greenlet to spawn and join
             return [one(commands[0])]
-        journey = journeys.current()
+        journey = journeys.here()
         running = [journeys.carry(gevent.spawn(one, command), journey) for command in commands]
         gevent.joinall(running)
         return [done.get() for done in running]  # in the order asked, not of completion
@@ -187,7 +187,8 @@ class DeviceService:
         finally:
             entry.payload, entry.response = exchange.sent, exchange.received
             entry.latency_ms = (time.monotonic() - started) * 1000
-            self.store.messages.record(entry)
+            if not journeys.hold(entry):  # else written with the webhook's reply, one row
+                self.store.messages.record(entry)
             if self.metrics:
                 self.metrics.command(command.origin, entry.outcome, entry.latency_ms / 1000)
         if reply.outcome is Outcome.REFUSED:

@@ -1,7 +1,8 @@
 """A journey's hops in order, and one sentence that says what went wrong.
 
 The hops are history rows (the webhook and its reply, the device request
-and its answer, each report attempt) and outbox rows (each report queued),
+and its answer, each report attempt; a webhook that made one device request
+is on that request's row) and outbox rows (each report queued),
 all carrying one journey id. The sentence is computed from them alone, in
 the words a person asks with: "why did the assistant say the device is not
 responding?" Platforms are named by their adapter's `title`, and their
@@ -38,8 +39,15 @@ def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[
             found.append(_hop(row["at"] - latency / 1000, "webhook received", row, "ok", None))
             found.append(_hop(row["at"], "reply to the platform", row, row["outcome"]))
         elif row["kind"] == "request":
+            webhook = {**row, "action": row.get("directive")}
+            if row.get("reply") is not None:  # the webhook that made it, on the same row
+                found.append(_hop(row["received_at"], "webhook received", webhook, "ok", None))
             found.append(_hop(row["at"] - latency / 1000, "device request sent", row, "ok", None))
             found.append(_hop(row["at"], "device answer", row, row["outcome"]))
+            if row.get("reply") is not None:
+                served = row["received_at"] + (row.get("served_ms") or 0.0) / 1000
+                outcome = _reply_outcome(row)
+                found.append(_hop(served, "reply to the platform", webhook, outcome, row["reply"]))
         elif row["kind"] == "report":
             found.append(_hop(row["at"], "report delivery", row, row["outcome"]))
         else:
@@ -60,6 +68,12 @@ def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[
         hop["after_ms"] = None if previous is None else round((hop["at"] - previous) * 1000, 1)
         previous = hop["at"]
     return found
+
+
+def _reply_outcome(row: dict[str, Any]) -> str:
+    """A reply on a request's row ("HTTP 200", then the platform error if any) as an outcome."""
+    status, _, error = row["reply"].removeprefix("HTTP ").partition(" ")
+    return "error" if error or not status.startswith("2") else "ok"
 
 
 def _hop(
@@ -103,6 +117,8 @@ def explain(
     for row in messages:
         if row["kind"] == "webhook" and row["outcome"] != "ok":
             return f"the bridge answered {title(row.get('origin'))} {row.get('detail')}"
+        if row["kind"] == "request" and row.get("reply") and _reply_outcome(row) != "ok":
+            return f"the bridge answered {title(row.get('origin'))} {row['reply']}"
         if row["kind"] == "rejection":
             return f"the device's answer was refused: {row.get('detail')}"
     for row in messages:

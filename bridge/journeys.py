@@ -4,9 +4,10 @@ A webhook call, an API command or a device event begins a journey; the id
 rides the greenlet that serves it (and the greenlets it spawns), the
 Command and the StateChange, so each history row it leaves (the webhook
 and its reply, the device request and its answer, each report attempt)
-and each outbox row carries it. `GET /api/v1/messages/{id}/journey` and
-`bridge history --journey` read them back in order (`explain.py` says in
-one sentence what went wrong).
+and each outbox row carries it. A webhook that made one device request
+writes its hop on that request's row (`hold`): one row per command.
+`GET /api/v1/messages/{id}/journey` and `bridge history --journey` read
+them back in order (`explain.py` says in one sentence what went wrong).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from typing import Any
 
 import gevent
 
-_ID, _DIRECTIVE, _USER = "bridge_journey", "bridge_directive", "bridge_user"
+_ATTR = "bridge_journey"
 _COUNT_BITS = 12
 
 
@@ -48,45 +50,84 @@ new = _Ids()
 os.register_at_fork(after_in_child=new.forked)
 
 
-def begin() -> str:
+class Journey:
+    """What the greenlet serving a request knows of its journey: the id, and what the
+    webhook's hop will say (the directive, the account) when the reply goes out."""
+
+    __slots__ = ("directive", "held", "id", "open", "user_id")
+
+    def __init__(self, id: str, open: bool = False) -> None:
+        self.id = id
+        self.directive: str | None = None
+        self.user_id: int | None = None
+        self.held: Any = None
+        self.open = open
+        """Whether a webhook is still being served under it (a request may ride its row)."""
+
+    def close(self) -> Any:
+        """The webhook replied: the request row it holds (or None), to write with the reply."""
+        self.open = False
+        held, self.held = self.held, None
+        return held
+
+
+def begin() -> Journey:
     """A new journey for what the current greenlet serves now (one request of a keep-alive
     connection: the next request begins its own)."""
-    journey = new()
-    here = gevent.getcurrent()
-    setattr(here, _ID, journey)
-    setattr(here, _DIRECTIVE, None)
-    setattr(here, _USER, None)
+    journey = Journey(new(), open=True)
+    setattr(gevent.getcurrent(), _ATTR, journey)
     return journey
 
 
 def end() -> None:
     """The request is answered: what the greenlet serves next is no part of this journey."""
-    setattr(gevent.getcurrent(), _ID, None)
+    setattr(gevent.getcurrent(), _ATTR, None)
+
+
+def here() -> Journey | None:
+    return getattr(gevent.getcurrent(), _ATTR, None)
 
 
 def current() -> str | None:
-    return getattr(gevent.getcurrent(), _ID, None)
+    journey = getattr(gevent.getcurrent(), _ATTR, None)
+    return journey.id if journey is not None else None
 
 
-def carry(greenlet: gevent.Greenlet, journey: str | None) -> gevent.Greenlet:
-    """Let a spawned greenlet (before it runs) record against the journey."""
-    setattr(greenlet, _ID, journey)
+def carry(greenlet: gevent.Greenlet, journey: Journey | str | None) -> gevent.Greenlet:
+    """Let a spawned greenlet (before it runs) record against the journey; given a bare id
+    (a command forwarded from another worker), it records against it and holds nothing."""
+    setattr(greenlet, _ATTR, Journey(journey) if isinstance(journey, str) else journey)
     return greenlet
 
 
 def directive(name: str) -> None:
     """An adapter names the directive it is answering (the webhook hop shows it)."""
-    setattr(gevent.getcurrent(), _DIRECTIVE, name[:80])
-
-
-def directive_named() -> str | None:
-    return getattr(gevent.getcurrent(), _DIRECTIVE, None)
+    journey = here()
+    if journey is not None:
+        journey.directive = name[:80]
 
 
 def served(user_id: int) -> None:
     """The account the current request authenticated as (the webhook hop is theirs)."""
-    setattr(gevent.getcurrent(), _USER, user_id)
+    journey = here()
+    if journey is not None:
+        journey.user_id = user_id
 
 
-def user_served() -> int | None:
-    return getattr(gevent.getcurrent(), _USER, None)
+def hold(entry: Any) -> bool:
+    """Keep a device request's history row to write with the webhook's reply, as one row.
+
+    Every command through a webhook would otherwise write two rows (the
+    request, and the webhook with its reply): the second cost more than all
+    of journeys' other work. Only the first request of a webhook still being
+    served rides along; a later one, or one that ends after the reply (a
+    pending command), is written on its own. False: write it now.
+    """
+    journey = here()
+    if journey is None or not journey.open or journey.held is not None:
+        return False
+    if entry.journey != journey.id:
+        return False
+    entry.at = entry.at or time.time()  # the row keeps the time of the answer
+    journey.held = entry
+    return True

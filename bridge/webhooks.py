@@ -30,7 +30,7 @@ class Webhooks:
         self,
         app: Callable,
         adapters: Mapping[str, Adapter],
-        record: Callable[[Entry], None] | None = None,
+        record: Callable[[Entry], None],
     ) -> None:
         self.app = app
         self.adapters = adapters
@@ -48,38 +48,60 @@ class Webhooks:
     def _serve(self, adapter: Adapter, environ: dict[str, Any], start_response: Callable):
         started = time.time()
         journey = journeys.begin()
-        call = VoiceRequest(
-            environ["wsgi.input"].read(), EnvironHeaders(environ), environ.get("REMOTE_ADDR")
-        )
+        reply = None
         try:
-            reply = adapter.handle(call)
-        except Exception:
-            log.exception("adapter %s failed", adapter.name)
-            reply = adapter.internal_error()
-        if self.record is not None:
-            self._record(adapter, reply, started, journey)
-        journeys.end()
+            call = VoiceRequest(
+                environ["wsgi.input"].read(), EnvironHeaders(environ), environ.get("REMOTE_ADDR")
+            )
+            try:
+                reply = adapter.handle(call)
+            except Exception:
+                log.exception("adapter %s failed", adapter.name)
+                reply = adapter.internal_error()
+        finally:
+            journeys.end()
+            # even when the greenlet is killed: the request row it holds is written
+            self._record(adapter, reply, started, journey, journey.close())
         return respond(reply, start_response)
 
-    def _record(self, adapter: Adapter, reply: VoiceReply, started: float, journey: str) -> None:
-        """The journey's first and last hop in one row: received at `at - latency`, the
-        reply (its HTTP status and the platform error it carries) at `at`."""
+    def _record(
+        self,
+        adapter: Adapter,
+        reply: VoiceReply | None,
+        started: float,
+        journey: journeys.Journey,
+        held: Entry | None,
+    ) -> None:
+        """The journey's first and last hop: received at `started`, the reply (its HTTP
+        status and the platform error it carries) now. On the row of the device request
+        the webhook made when there is one (one row per command), else a row of its own."""
+        if reply is None:  # killed before it replied: the request row alone
+            if held is not None:
+                self.record(held)
+            return
         try:
             error = adapter.reply_error(reply)
         except Exception:
             log.exception("adapter %s could not read its own reply", adapter.name)
             error = None
+        replied = f"HTTP {reply.status}" + (f" {error}" if error else "")
+        served_ms = (time.time() - started) * 1000
+        if held is not None:
+            held.directive, held.reply = journey.directive, replied
+            held.received_at, held.served_ms = started, served_ms
+            self.record(held)
+            return
         self.record(
             Entry(
                 "in",
                 "webhook",
                 "error" if error or reply.status >= 400 else "ok",
-                user_id=journeys.user_served(),
-                action=journeys.directive_named(),
-                latency_ms=(time.time() - started) * 1000,
+                user_id=journey.user_id,
+                action=journey.directive,
+                latency_ms=served_ms,
                 origin=adapter.name,
-                detail=f"HTTP {reply.status}" + (f" {error}" if error else ""),
-                journey=journey,
+                detail=replied,
+                journey=journey.id,
             )
         )
 

@@ -114,6 +114,10 @@ def document() -> dict[str, Any]:
                         "detail": {"type": ["string", "null"]},
                         "journey": {"type": ["string", "null"]},
                         "via": {"type": ["string", "null"]},
+                        "directive": {"type": ["string", "null"]},
+                        "reply": {"type": ["string", "null"]},
+                        "received_at": {"type": ["number", "null"]},
+                        "served_ms": {"type": ["number", "null"]},
                     },
                 },
                 "Hop": {

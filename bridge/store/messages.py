@@ -26,6 +26,10 @@ LISTED = (
     "detail",
     "journey",
     "via",
+    "directive",
+    "reply",
+    "received_at",
+    "served_ms",
 )
 """What lists and streams show: no user id, no payloads."""
 COLUMNS = ("at", "user_id", *LISTED[2:], "payload", "response")
@@ -52,6 +56,13 @@ class Entry:
     journey: str | None = None
     via: str | None = None
     """For a device request: the transport and the worker that sent it."""
+    directive: str | None = None
+    """For a device request a webhook made (bridge.journeys.hold), the webhook's hop on the
+    same row: the directive, the reply (`HTTP 200`, and the platform error it carries), when
+    the call came and how long it took to answer."""
+    reply: str | None = None
+    received_at: float | None = None
+    served_ms: float | None = None
 
 
 def rejection(
@@ -93,6 +104,10 @@ class Messages:
             entry.detail[:500] if entry.detail else entry.detail,
             entry.journey,
             entry.via,
+            entry.directive,
+            entry.reply,
+            entry.received_at,
+            entry.served_ms,
             _text(entry.payload),
             _text(entry.response),
         )

@@ -334,3 +334,15 @@ def m015_alerts(db: Database) -> None:
 def m016_request_via(db: Database) -> None:
     """Which transport and worker sent a device request (a journey's hop shows it)."""
     db["messages"].add_column("via", str)
+
+
+@migrations()
+def m017_webhook_on_request(db: Database) -> None:
+    """A webhook's hop on the row of the device request it made: one row per command."""
+    for column, kind in (
+        ("directive", str),
+        ("reply", str),
+        ("received_at", float),
+        ("served_ms", float),
+    ):
+        db["messages"].add_column(column, kind)

@@ -338,3 +338,10 @@ def test_a_slow_lock_is_deferred_then_answered_at_the_gateway(
     assert response["event"]["header"]["name"] == "Response" and "rejected" not in response
     state = [p for p in response["context"]["properties"] if p["name"] == "lockState"]
     assert state[0]["value"] == "LOCKED"
+    # The request ended after the reply: the webhook's hop is a row of its own, same journey.
+    request = eventually(lambda: store.messages.query(device_id=lock.id, kind="request"))[0]
+    assert request["reply"] is None and request["journey"]
+    webhook = store.messages.query(journey=request["journey"], kind="webhook")
+    assert [(w["action"], w["detail"]) for w in webhook] == [
+        ("Alexa.LockController.Lock", "HTTP 200")
+    ]

@@ -137,5 +137,32 @@ def test_an_api_command_has_a_journey_of_its_own(
     hops = [h["hop"] for h in found["hops"]]
     assert rows[0]["journey"] and hops[:2] == ["device request sent", "device answer"]
     assert set(hops[2:]) <= {"report queued", "report delivery"}  # to the platforms linked
-    webhook = store.messages.query(kind="webhook", limit=1)[0]
-    assert webhook["journey"] != rows[0]["journey"]
+    by_alexa = [r for r in store.messages.query(device_id=light.id) if r["origin"] == "alexa"]
+    assert by_alexa[0]["journey"] != rows[0]["journey"]
+
+
+def test_a_webhook_with_one_request_is_one_row(server, store, account, light, connect):
+    """The webhook's hop rides on the row of the request it made: one row per command."""
+    connect(account, [light])
+    _turn_on(server, store, account, light)
+    row = eventually(lambda: store.messages.query(device_id=light.id, kind="request", limit=1))[0]
+    assert row["directive"] == "Alexa.PowerController.TurnOn"
+    assert row["reply"] == "HTTP 200"
+    assert row["received_at"] < row["at"] - row["latency_ms"] / 1000
+    assert row["served_ms"] >= row["latency_ms"]
+    rows = store.messages.query(journey=row["journey"])
+    assert [r for r in rows if r["kind"] != "report"] == [row]  # and reports to others
+
+
+def test_a_webhook_without_a_request_has_a_row_of_its_own(server, store, account, light):
+    token = store.tokens.issue(account.user.id, "alexa")
+    Alexa(server.url).send(directive("Alexa.Discovery", "Discover", token))
+    row = eventually(
+        lambda: store.messages.query(kind="webhook", user_id=account.user.id, limit=1)
+    )[0]
+    assert (row["action"], row["outcome"], row["detail"]) == (
+        "Alexa.Discovery.Discover",
+        "ok",
+        "HTTP 200",
+    )
+    assert row["user_id"] == account.user.id and row["journey"]
