@@ -97,7 +97,21 @@ class DeviceService:
         The state goes into the shadow and to the other platforms as for any
         answer; the platform that asked hears the outcome as a "late" report.
         """
-        if isinstance(done, BridgeError):
+        failed = isinstance(done, BridgeError)
+        self.store.messages.record(  # the device answer of the journey, at last
+            Entry(
+                "in",
+                "response",
+                done.code if failed else "ok",
+                command.device_id,
+                user.id,
+                command.action,
+                origin=command.origin,
+                detail=done.message if failed else None,
+                journey=command.journey,
+            )
+        )
+        if failed:
             self._late(user, command, done)
             return
         device = self.store.devices.get(command.device_id)

@@ -48,6 +48,8 @@ def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[
                 served = row["received_at"] + (row.get("served_ms") or 0.0) / 1000
                 outcome = _reply_outcome(row)
                 found.append(_hop(served, "reply to the platform", webhook, outcome, row["reply"]))
+        elif row["kind"] == "response":  # a pending command's end
+            found.append(_hop(row["at"], "device answer, after pending", row, row["outcome"]))
         elif row["kind"] == "report":
             found.append(_hop(row["at"], "report delivery", row, row["outcome"]))
         else:
@@ -106,9 +108,14 @@ def explain(
 
     # a device answer that came after the wait: a rejection with its lateness as latency
     late = next((r for r in messages if r["kind"] == "rejection" and r.get("latency_ms")), None)
+    ended = next((r for r in messages if r["kind"] == "response"), None)
     for row in messages:
         if row["kind"] == "request" and row["outcome"] == "timeout" and late:
             return _late(row, late, title(row.get("origin")), platforms)
+        if row["kind"] == "request" and row["outcome"] == "pending" and ended:
+            if ended["outcome"] != "ok":
+                return f"the device did not carry out the queued command: {ended.get('detail')}"
+            continue
         if row["kind"] == "request" and row["outcome"] != "ok":
             return _device_trouble(row, title(row.get("origin")), platforms, last_connection)
     for row in messages:

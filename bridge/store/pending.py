@@ -34,6 +34,8 @@ class PendingCommand:
     detail: str | None
     created_at: float
     expires_at: float
+    journey: str | None = None
+    """The journey of the directive or API call that asked (its end is a hop of it)."""
 
     @classmethod
     def of(cls, row: dict) -> PendingCommand:
@@ -52,6 +54,7 @@ class PendingCommand:
             row["detail"],
             row["created_at"],
             row["expires_at"],
+            row.get("journey"),
         )
 
 
@@ -71,6 +74,7 @@ class PendingCommands:
         reply_to: str | None,
         downlink: str,
         ttl: float,
+        journey: str | None = None,
     ) -> tuple[PendingCommand, list[PendingCommand]]:
         """Queue a command; return it and the older ones of that capability it replaced."""
         now = time.time()
@@ -101,6 +105,7 @@ class PendingCommands:
                 "expires_at": now + ttl,
                 "sent_at": None,
                 "done_at": None,
+                "journey": journey,
             }
             self.db["pending_commands"].insert(row)
         return PendingCommand.of(row), replaced

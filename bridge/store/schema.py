@@ -346,3 +346,9 @@ def m017_webhook_on_request(db: Database) -> None:
         ("served_ms", float),
     ):
         db["messages"].add_column(column, kind)
+
+
+@migrations()
+def m018_pending_journey(db: Database) -> None:
+    """A pending command keeps its journey until the device takes it (or it ends)."""
+    db["pending_commands"].add_column("journey", str)

@@ -10,7 +10,7 @@ died is the requester's timeout.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from bridge import journeys
@@ -42,12 +42,16 @@ def request(device_id: str, command: Command, deadline: float) -> dict[str, Any]
     }
 
 
+COMMAND_FIELDS = tuple(field.name for field in fields(Command))
+
+
 def command_of(message: dict[str, Any]) -> Command:
-    """The Command a requester sent (its own dataclass's fields, nothing else)."""
-    fields = message.get("command")
-    if not isinstance(fields, dict):
+    """The Command a requester sent: the fields this worker's Command has. A newer worker
+    (in a rolling upgrade) may send more; they are left out, not a refused command."""
+    sent = message.get("command")
+    if not isinstance(sent, dict):
         raise ValueError("no command")
-    return Command(**fields)
+    return Command(**{name: sent[name] for name in COMMAND_FIELDS if name in sent})
 
 
 def answer(reply: Reply | None, error: BridgeError | None, exchange: Exchange) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 import click
 import gevent
 
-from bridge import catalog, plugins
+from bridge import catalog, journeys, plugins
 from bridge.model import (
     Command,
     Device,
@@ -186,6 +186,7 @@ class SigfoxTransport(Transport):
             command.reply_to,
             downlink,
             self.ttl,
+            command.journey or journeys.current(),
         )
         for old in replaced:
             self._finish(old, DeviceRefused("a newer command for the same thing took its place"))
@@ -204,6 +205,7 @@ class SigfoxTransport(Transport):
             pending.instance_id,
             pending.origin,
             pending.reply_to,
+            journey=pending.journey,
         )
         self.context.finished(user, command, done)  # type: ignore[arg-type]
 

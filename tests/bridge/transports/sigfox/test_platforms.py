@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 
 from alexa_helpers import Alexa, accept_grant, directive, error_type
+from click.testing import CliRunner
 from servers import eventually
 from sigfox_helpers import post
+
+from bridge.cli import main
 
 
 def deliver(plug, seq: int, code: int = 0) -> None:
@@ -40,9 +43,17 @@ def test_alexa_hears_deferred_then_the_response_with_the_same_correlation_token(
     assert response["event"]["endpoint"]["endpointId"] == plug.device_id
     power = [p for p in response["context"]["properties"] if p["name"] == "powerState"]
     assert power[0]["value"] == "ON"
+    # One journey from the directive to the device's answer a downlink later.
+    request = eventually(lambda: store.messages.query(device_id=plug.device_id, kind="request"))[0]
+    assert request["outcome"] == "pending" and request["journey"]
+    hops = [r["kind"] for r in reversed(store.messages.query(journey=request["journey"]))]
+    assert hops[:2] == ["request", "response"], hops  # and then the reports
+    assert request["directive"] == "Alexa.PowerController.TurnOn"  # the webhook, on its row
 
 
-def test_alexa_hears_the_error_when_the_downlink_fails(server, plug, store, account, amazon):
+def test_alexa_hears_the_error_when_the_downlink_fails(
+    server, server_env, plug, store, account, amazon
+):
     alexa = Alexa(server.url)
     token = store.tokens.issue(account.user.id, "alexa")
     accept_grant(alexa, amazon.issue_code(), token)
@@ -56,6 +67,14 @@ def test_alexa_hears_the_error_when_the_downlink_fails(server, plug, store, acco
     assert "rejected" not in failed
     assert error_type(failed) == "HARDWARE_MALFUNCTION"
     assert "OVERRUN_ERROR" in failed["event"]["payload"]["message"]
+    request = store.messages.query(device_id=plug.device_id, kind="request", limit=1)[0]
+    printed = CliRunner().invoke(main, ["history", "--journey", request["journey"]], env=server_env)
+    assert printed.exit_code == 0, printed.output
+    assert "device answer, after pending" in printed.output
+    assert (
+        "why: the device did not carry out the queued command: Sigfox could not deliver it:"
+        in printed.output
+    )
 
 
 def test_xiaodu_is_confirmed_then_hears_the_change_when_it_lands(
