@@ -1,7 +1,7 @@
 """What journeys cost: the bridge against the commit before journeys, in one run.
 
     python bench/journeys.py [--base REV] [--devices 1000] [--seconds 6] [--rounds 6]
-    python bench/journeys.py --instructions [--base REV] [--seconds 30]
+    python bench/journeys.py --instructions [--base REV] [--seconds 40]
 
 Checks the base commit out in a temporary git worktree, serves both under
 gunicorn as `make run` does (each with its own database and device fleet),
@@ -47,10 +47,11 @@ def main() -> None:
     parser.add_argument("--base", help="the commit to compare with (default: before journeys)")
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=6)
+    parser.add_argument("--seconds", type=float, help="of load a round (6; counting: 40)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--instructions", action="store_true", help="count them (valgrind)")
     args = parser.parse_args()
+    args.seconds = args.seconds or (40 if args.instructions else 6)
     rev = args.base or base_commit()
     with tempfile.TemporaryDirectory() as work:
         tmp = Path(work)
