@@ -84,7 +84,7 @@ class Bridge:
             self.reporter,
             settings.device_timeout,
             self.metrics,
-            self.bus.worker,
+            self.bus.worker if self.bus.shared else "",  # one worker: the transport says it all
         )
         context.finished = self.devices.finished
         self.http = requests.Session()

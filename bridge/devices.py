@@ -51,6 +51,7 @@ class DeviceService:
         self.max_deadline = max_deadline
         self.metrics = metrics
         self.worker = worker
+        """The worker's id when there are several (a request's `via` names it), else ""."""
 
     def list(self, user: User) -> list[Device]:
         return self.store.devices.of_user(user.id)
@@ -188,7 +189,6 @@ class DeviceService:
             command.action,
             origin=command.origin,
             journey=journey,
-            via=f"{device.transport} on {self.worker}" if self.worker else device.transport,
         )
         exchange = Exchange()
         try:
@@ -200,6 +200,8 @@ class DeviceService:
             entry.outcome, entry.detail = HISTORY_OUTCOME[reply.outcome], reply.message
         finally:
             entry.payload, entry.response = exchange.sent, exchange.received
+            worker = exchange.courier or self.worker  # the one that held the device
+            entry.via = f"{device.transport} on {worker}" if worker else device.transport
             entry.latency_ms = (time.monotonic() - started) * 1000
             if not journeys.hold(entry):  # else written with the webhook's reply, one row
                 self.store.messages.record(entry)

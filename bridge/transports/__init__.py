@@ -43,6 +43,8 @@ class Exchange:
 
     sent: dict[str, Any] | str | None = None
     received: str | None = None
+    courier: str | None = None
+    """The worker that delivered it, when not this one (a forwarded command)."""
 
 
 @dataclass(frozen=True)

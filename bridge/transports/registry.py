@@ -61,6 +61,7 @@ class Transports:
         if courier is None or courier == self.bus.worker:
             return transport.request(device, command, deadline, exchange)
         message = forwarding.request(device.id, command, deadline)
+        exchange.courier = courier
         try:
             body = self.bus.call(courier, message, deadline + forwarding.HOP_GRACE)
         except Unreachable:

@@ -27,7 +27,7 @@ def held(account, light, connect, workers):
 
 
 def test_a_command_at_the_worker_without_the_device_is_forwarded_to_it(
-    server, light, held, workers
+    server, store, light, held, workers
 ):
     online, holder = held
     far = workers.other(holder)
@@ -35,6 +35,9 @@ def test_a_command_at_the_worker_without_the_device_is_forwarded_to_it(
     assert reply.status_code == 200, reply.text
     assert reply.json()["value"] == {"state": "On"}
     assert online.virtual[light.id].state["powerState"] == "On"
+    # The journey names the worker that held the device, not the one that asked.
+    sent = eventually(lambda: store.messages.query(device_id=light.id, kind="request", limit=1))
+    assert sent[0]["via"] == f"sinric on {holder}"
     near = holder
     assert workers.send(near, light.id, "setPowerState", {"state": "Off"}).json()["value"] == {
         "state": "Off"
