@@ -1,6 +1,6 @@
 """What journeys cost: the bridge against the commit before journeys, in one run.
 
-    python bench/journeys.py [--base REV] [--devices 1000] [--seconds 6] [--rounds 6]
+    python bench/journeys.py [--base REV] [--devices 1000] [--seconds 3] [--rounds 16]
     python bench/journeys.py --instructions [--base REV] [--seconds 40]
 
 Checks the base commit out in a temporary git worktree, serves both under
@@ -13,8 +13,9 @@ On a shared machine the rate moves by more than the 5% to be measured, from
 one minute to the next. `--instructions` counts instead what the worker
 executes per command under valgrind's callgrind (from warm-up's end to the
 load's; needs valgrind): the same figure on every run, to a few tenths of a
-percent. It leaves out the kernel's share (sockets, the database's writes),
-which journeys do not change, so its ratio is the larger of the two.
+percent (two counts of one commit: 99.4%). It leaves out the kernel's
+share (sockets, the database's writes: about 15% of the worker's CPU), where
+journeys add only the bytes of their columns.
 """
 
 from __future__ import annotations
@@ -47,11 +48,11 @@ def main() -> None:
     parser.add_argument("--base", help="the commit to compare with (default: before journeys)")
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--seconds", type=float, help="of load a round (6; counting: 40)")
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--seconds", type=float, help="of load a round (3; counting: 40)")
+    parser.add_argument("--rounds", type=int, default=16)
     parser.add_argument("--instructions", action="store_true", help="count them (valgrind)")
     args = parser.parse_args()
-    args.seconds = args.seconds or (40 if args.instructions else 6)
+    args.seconds = args.seconds or (40 if args.instructions else 3)
     rev = args.base or base_commit()
     with tempfile.TemporaryDirectory() as work:
         tmp = Path(work)
