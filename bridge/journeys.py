@@ -89,7 +89,7 @@ def here() -> Journey | None:
 
 
 def current() -> str | None:
-    journey = getattr(gevent.getcurrent(), _ATTR, None)
+    journey = here()
     return journey.id if journey is not None else None
 
 
