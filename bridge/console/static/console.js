@@ -18,7 +18,8 @@
   source.onmessage = function (event) {
     var m = JSON.parse(event.data);
     var failed = m.outcome !== "ok" && m.outcome !== "queued";
-    var cells = [when(m.at), names[m.device_id] || m.device_id || "", m.kind, m.action || "",
+    var action = (m.action || "") + (m.directive ? " (" + m.directive + ")" : "");
+    var cells = [when(m.at), names[m.device_id] || m.device_id || "", m.kind, action,
                  m.outcome, failed ? m.detail || "" : "",
                  m.latency_ms ? Math.round(m.latency_ms) + " ms" : "", m.origin || "", ""];
     var row = document.createElement("tr");

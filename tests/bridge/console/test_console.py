@@ -233,6 +233,21 @@ def test_history_filters_by_platform_device_and_time(server, platform, store, ac
     assert bad.status_code == 400
 
 
+def test_a_request_a_webhook_made_shows_its_directive(server, platform, store, account, light):
+    from bridge.store.messages import Entry
+
+    entry = Entry("out", "request", "ok", light.id, account.user.id, "setPowerState")
+    entry.directive, entry.reply, entry.origin = "Alexa.PowerController.TurnOn", "HTTP 200", "alexa"
+    store.messages.record(entry)
+    store.writer.flush()
+    page = platform.get("/console/login")
+    platform.post_form(
+        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
+    )
+    html = platform.session.get(server.url + "/console", timeout=5).text
+    assert '<td data-label="Action">setPowerState (Alexa.PowerController.TurnOn)</td>' in html
+
+
 def test_open_alerts_are_shown_first(server, platform, store, account, light):
     store.alerts.open(
         account.user.id,
