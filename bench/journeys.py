@@ -121,7 +121,7 @@ def instructions(args: argparse.Namespace, tmp: Path, root: Path) -> dict:
         )
         worker = str(worker_pid(master))
         subprocess.run(["callgrind_control", "-i", "on", worker], check=True, capture_output=True)
-        result = load(url + "/voice/echo", bodies, gentle, tmp, master)
+        result = load(url + "/voice/echo", bodies, gentle, tmp, master, warm=False)
         subprocess.run(["callgrind_control", "-d", worker], check=True, capture_output=True)
         dumped = tmp / f"callgrind.{worker}.1"
         for _ in range(100):  # written by the worker, soon after the request

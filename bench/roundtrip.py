@@ -113,8 +113,10 @@ def load(
     tmp: Path,
     master: subprocess.Popen,
     *extra: str,
+    warm: bool = True,
 ) -> dict:
-    """Run the load driver; add the server workers' CPU time per request."""
+    """Run the load driver (after a second of warm-up, unless `warm` is False); add the
+    server workers' CPU time per request."""
     path = tmp / f"bodies-{random.random()}.json"
     path.write_text(json.dumps(bodies))
     driver = [
@@ -128,7 +130,8 @@ def load(
         "--seconds",
         str(args.seconds),
     ]
-    subprocess.run([*driver[:-1], "1", "--warmup", "0"], check=True, capture_output=True)
+    if warm:
+        subprocess.run([*driver[:-1], "1", "--warmup", "0"], check=True, capture_output=True)
     cpu = worker_cpu_seconds(master)
     result = json.loads(
         subprocess.run(
