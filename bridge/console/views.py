@@ -78,13 +78,22 @@ def _history(user: User, names: dict[str, str], **query: Any) -> list[dict]:
     return rows
 
 
-def _platforms(user: User) -> list[dict]:
+def _reports(user: User, now: float) -> dict[str, dict[str, int]]:
+    """The user's report attempts over the last day: {platform: {outcome: count}} (read once
+    for the platforms' table and the chart)."""
+    reports: dict[str, dict[str, int]] = {}
+    for platform, outcome, count in _bridge().store.messages.report_counts(user.id, now - 86400):
+        reports.setdefault(platform or "", {})[outcome] = count
+    return reports
+
+
+def _platforms(user: User, reports: dict[str, dict[str, int]]) -> list[dict]:
     """Each adapter's link for this user, with its report delivery over the last day."""
     bridge = _bridge()
     out = []
     for name in sorted(bridge.adapters):
         row = bridge.store.links(name).status(user.id)
-        counts = bridge.store.messages.report_outcomes(user.id, name, since=time.time() - 86400)
+        counts = dict(reports.get(name, {}))
         counts.pop("coalesced", None)  # folded into a newer report: not a try of its own
         tries = sum(counts.values())
         failing = counts.get("dead-letter", 0) + counts.get("retry", 0)
@@ -119,7 +128,7 @@ TARGETS = {
 """A target's label, its text, and whether the window's figures meet it."""
 
 
-def _levels(user: User, now: float) -> dict[str, Any]:
+def _levels(user: User, now: float, reports: dict[str, dict[str, int]]) -> dict[str, Any]:
     """The figures the console draws: commands by origin over the hour and the day, each
     platform against its published targets, reports by outcome, devices online."""
     bridge = _bridge()
@@ -140,9 +149,6 @@ def _levels(user: User, now: float) -> dict[str, Any]:
         ]
         if found or checks:
             slos.append({"platform": adapter.title or name, "stats": found, "checks": checks})
-    reports: dict[str, dict[str, int]] = {}
-    for platform, outcome, count in bridge.store.messages.report_counts(user.id, now - 86400):
-        reports.setdefault(platform or "", {})[outcome] = count
     return {
         "success": {
             window: charts.bars(
@@ -213,18 +219,19 @@ def home():
     filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind", "origin")}
     names = {d["device"].id: d["device"].name for d in devices}
     now = time.time()
+    reports = _reports(user, now)
     since = {"hour": 3600, "day": 86400, "week": 7 * 86400}.get(chosen.window)
     return render_template(
         "console/home.html",
         user=user,
         devices=devices,
-        platforms=_platforms(user),
+        platforms=_platforms(user, reports),
         keys=bridge.store.keys.of_user(user.id),
         history=_history(user, names, **filters, since=now - since if since else None),
         window=chosen.window,
         origins=sorted(bridge.adapters),
         names=names,
-        levels=_levels(user, now),
+        levels=_levels(user, now, reports),
         alerts=bridge.store.alerts.active(user.id),
         strips=_online_strips(user, devices, now),
         filters=filters,

@@ -120,16 +120,6 @@ class Messages:
             "select max(at) from messages where device_id = ? and direction = 'in'", (device_id,)
         ).fetchone()[0]
 
-    def report_outcomes(self, user_id: int, adapter: str, since: float) -> dict[str, int]:
-        """How a user's reports to one platform ended since a time: {outcome: count}."""
-        return dict(
-            self.db.execute(
-                "select outcome, count(*) from messages where user_id = ? and kind = 'report'"
-                " and origin = ? and at > ? group by outcome",
-                (user_id, adapter, since),
-            ).fetchall()
-        )
-
     def requests_of(self, origin: str, since: float) -> list[tuple]:
         """(at, outcome, latency_ms, detail) of one origin's requests since a time, newest first."""
         return self.db.execute(
