@@ -412,13 +412,13 @@ def _journey(given: str, as_json: bool) -> None:
         name: explain.Platform(cls.title or name)
         for name, cls in discover_adapters(Settings.from_env().adapters).items()
     }
-    found = explain.hops(rows, store.outbox.of_journey(rows[0]["user_id"], journey))
-    why = explain.explain(rows, titles, store.messages.connection_before)
+    reports = store.outbox.of_journey(rows[0]["user_id"], journey)
+    found = explain.journey(journey, rows, reports, titles, store.messages.connection_before)
     if as_json:
-        click.echo(json.dumps({"journey": journey, "hops": found, "explanation": why}))
+        click.echo(json.dumps(found))
         return
     click.echo(f"journey {journey}")
-    for hop in found:
+    for hop in found["hops"]:
         at = datetime.fromtimestamp(hop["at"]).strftime("%H:%M:%S.%f")[:-3]
         after = f"+{hop['after_ms']:.0f} ms" if hop["after_ms"] is not None else ""
         where = hop.get("platform") or hop.get("device_id") or ""
@@ -426,6 +426,7 @@ def _journey(given: str, as_json: bool) -> None:
         click.echo(
             f"{at}  {after:>10}  {hop['hop']:<22}  {where:<12}  {hop['outcome']:<11}{detail}"
         )
+    why = found["explanation"]
     click.echo(f"why: {why}" if why else "nothing went wrong")
 
 

@@ -147,11 +147,13 @@ class Bridge:
             name: explain.Platform(adapter.title or name, getattr(adapter, "deadline", None))
             for name, adapter in self.adapters.items()
         }
-        return {
-            "journey": journey,
-            "hops": explain.hops(rows, self.store.outbox.of_journey(user_id, journey)),
-            "explanation": explain.explain(rows, platforms, self.store.messages.connection_before),
-        }
+        return explain.journey(
+            journey,
+            rows,
+            self.store.outbox.of_journey(user_id, journey),
+            platforms,
+            self.store.messages.connection_before,
+        )
 
     def _authenticate(self, token: str | None, adapter: str) -> User:
         """The token's user (for this adapter only); the journey being served is theirs."""

@@ -30,6 +30,22 @@ def _clock(at: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(at))
 
 
+def journey(
+    journey_id: str,
+    messages: list[dict[str, Any]],
+    reports: list[dict[str, Any]],
+    platforms: Mapping[str, Platform],
+    last_connection: Callable[[str, float], dict[str, Any] | None],
+) -> dict[str, Any]:
+    """A journey as the API, the console and the CLI give it: its hops in order (`messages`
+    oldest first) and the sentence that explains it."""
+    return {
+        "journey": journey_id,
+        "hops": hops(messages, reports),
+        "explanation": explain(messages, platforms, last_connection),
+    }
+
+
 def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every hop with its time, oldest first, and the milliseconds since the one before."""
     found: list[dict[str, Any]] = []
