@@ -17,8 +17,8 @@ disagree still share one limit.
 Each worker keeps who holds which device in memory for `PLACED_TTL`,
 refreshed by the notices every worker publishes on `<prefix>:placed` when
 it takes or lets go of devices: a command for a device on another worker
-then costs no lookup. A stale entry costs one offline answer at worst (the
-worker named answers that it does not hold it, and the entry is dropped).
+then costs no lookup. A stale entry costs a second lookup: the worker named
+answers that it does not hold it, and the asker asks Redis before it says offline.
 """
 
 from __future__ import annotations
@@ -284,8 +284,10 @@ class RedisBus(Bus):
             self._placed[device_id] = (worker, until)
 
     def holder(self, device_id: str) -> str | None:
+        """A remembered holder is trusted for `PLACED_TTL`; "nobody" never is: a worker that
+        missed the notice of a device's arrival would answer offline for it."""
         known = self._placed.get(device_id)
-        if known is not None and known[1] > time.monotonic():
+        if known is not None and known[0] is not None and known[1] > time.monotonic():
             return known[0]
         try:
             found = self.redis.get(self._device_key(device_id))

@@ -3,6 +3,7 @@ chosen by the device's column, forwarded over the bus to the worker holding it."
 
 from __future__ import annotations
 
+import time
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -55,11 +56,40 @@ class Transports:
     def request(
         self, device: Device, command: Command, deadline: float, exchange: Exchange
     ) -> Reply:
-        """Deliver here, or through the worker that must deliver it, within `deadline`."""
+        """Deliver here, or through the worker that must deliver it, within `deadline`.
+
+        With several workers, what this one believes of a device's holder may be stale
+        (a worker new or restarted, a notice missed, a holder that died or let go): an
+        offline answer from that belief is checked against the bus once before it is
+        given, and the command goes to the holder the bus names then.
+        """
         transport = self.of(device)
-        courier = transport.courier(device.id) if self.bus.shared else None
+        if not self.bus.shared:
+            return transport.request(device, command, deadline, exchange)
+        end = time.monotonic() + deadline
+        try:
+            return self._deliver(transport, device, command, deadline, exchange)
+        except DeviceOffline:
+            self.bus.mistaken(device.id)  # ask the bus, not the memory, again
+            left = max(0.0, end - time.monotonic())
+            return self._deliver(transport, device, command, left, exchange)
+
+    def _deliver(
+        self,
+        transport: Transport,
+        device: Device,
+        command: Command,
+        deadline: float,
+        exchange: Exchange,
+    ) -> Reply:
+        courier = transport.courier(device.id)
         if courier is None or courier == self.bus.worker:
             return transport.request(device, command, deadline, exchange)
+        return self._forward(courier, device, command, deadline, exchange)
+
+    def _forward(
+        self, courier: str, device: Device, command: Command, deadline: float, exchange: Exchange
+    ) -> Reply:
         message = forwarding.request(device.id, command, deadline)
         exchange.courier = courier
         try:
@@ -69,7 +99,7 @@ class Transports:
         except TimeoutError:
             raise DeviceTimeout() from None
         if body.get("moved"):
-            self.bus.mistaken(device.id)
+            raise DeviceOffline()
         return forwarding.reply_of(body, exchange)
 
     def serve(self, message: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,20 @@ def scaled_env(scaled_root, server_env, redis_server, postgres_server) -> dict[s
         "BRIDGE_REDIS_PREFIX": f"scaled{uuid.uuid4().hex[:6]}",
         "BRIDGE_HOLD_TTL": str(HOLD_TTL),
     }
+
+
+@pytest.fixture(scope="session")
+def own_env(scaled_env, postgres_server) -> Callable[..., dict[str, str]]:
+    """The scaled set-up on a database and a Redis prefix of its own, without the broker
+    (whose certificates the session's broker fixture makes): for a server of one module."""
+
+    def make(**extra: str) -> dict[str, str]:
+        env = {k: v for k, v in scaled_env.items() if not k.startswith("BRIDGE_MQTT_")}
+        env["BRIDGE_DATABASE"] = postgres_server.database()
+        env["BRIDGE_REDIS_PREFIX"] = f"own{uuid.uuid4().hex[:6]}"
+        return {**env, **extra}
+
+    return make
 
 
 @pytest.fixture(scope="session")

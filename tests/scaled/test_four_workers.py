@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,14 +18,8 @@ from bridge.store import Store
 
 
 @pytest.fixture(scope="module")
-def four_env(scaled_env, postgres_server) -> dict[str, str]:
-    return {
-        **scaled_env,
-        "BRIDGE_DATABASE": postgres_server.database(),
-        "BRIDGE_WORKERS": "4",
-        "BRIDGE_REDIS_PREFIX": f"four{uuid.uuid4().hex[:6]}",
-        "BRIDGE_REPORT_RETRY_MAX": "1",
-    }
+def four_env(own_env) -> dict[str, str]:
+    return own_env(BRIDGE_WORKERS="4", BRIDGE_REPORT_RETRY_MAX="1")
 
 
 @pytest.fixture(scope="module")

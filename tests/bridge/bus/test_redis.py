@@ -85,6 +85,14 @@ def test_a_workers_copy_of_the_holders_follows_the_notices_and_a_late_release(pa
     assert b.holder("d1") is None  # asked Redis again
 
 
+def test_a_remembered_nobody_is_never_trusted(pair):
+    """b heard that d1 was let go, then missed a's notice that it took it: b asks Redis."""
+    a, b = pair
+    b._placed_here(None, "c", ["d1"])
+    a.hold(["d1"])  # b's listener is not running here: the notice does not reach it
+    assert b.holder("d1") == "a"
+
+
 def test_renewal_keeps_a_holding_and_reports_what_was_taken(pair):
     a, b = pair
     a.hold(["d1", "d2"])

@@ -141,11 +141,18 @@ def test_client_commands(server_env, store, account):
 def test_password_hashing_does_not_stall_the_devices(
     platform, account, make_account, light, connect, admin_send
 ):
-    """Each login costs ~100 ms of scrypt; on the event loop, eight would stall commands."""
+    """Each login costs ~100 ms of scrypt; on the event loop, sixteen would stall a command
+    for all sixteen hashes. Off the loop, the command competes for the two cores with the
+    hashing threads, so the bound is a few hashes' time, measured here, not a constant."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from bridge.secrets import hash_password
+
+    started = time.process_time()
+    hash_password("a password")
+    one_hash = time.process_time() - started
     connect(account, [light])
-    people = [make_account() for _ in range(8)]  # eight people signing in at once
+    people = [make_account() for _ in range(16)]  # sixteen people signing in at once
     path = platform.authorize_path()
     login = "/oauth/login?" + urlencode({"next": path})
     browsers = [Platform(**{**platform.__dict__, "session": requests.Session()}) for _ in people]
@@ -161,4 +168,5 @@ def test_password_hashing_does_not_stall_the_devices(
         assert admin_send(light.id, "setPowerState", {"state": "Off"}).ok
         latency = time.monotonic() - before
         assert [f.result().status_code for f in rush] == [303] * len(browsers)
-    assert latency < 0.3, f"a command waited {latency:.2f} s behind password hashing"
+    bound = max(0.3, 6 * one_hash)  # a stall would be at least 16 hashes
+    assert latency < bound, f"a command waited {latency:.2f} s behind password hashing"

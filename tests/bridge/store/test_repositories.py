@@ -61,10 +61,12 @@ def test_integration_keys_check_secrets_and_issue_tokens(db, alice):
 def test_platform_links_are_encrypted_and_revoked_with_a_reason(db, alice):
     links = db.links("alexa")
     assert links.get(alice.id) is None and links.status(alice.id) is None
-    links.put(alice.id, {"refresh_token": "r-1"})
-    assert links.get(alice.id) == {"refresh_token": "r-1"}
+    # Long enough that a ciphertext cannot hold it by chance ("r-1" did, once in ~2,000).
+    secret = "refresh-token-of-alice-1"
+    links.put(alice.id, {"refresh_token": secret})
+    assert links.get(alice.id) == {"refresh_token": secret}
     [(stored,)] = db.db.execute("select data from platform_links").fetchall()
-    assert "r-1" not in stored
+    assert secret not in stored and "refresh_token" not in stored
     links.revoke(alice.id, "the user disabled the skill")
     assert links.get(alice.id) is None
     revoked_at, reason = links.status(alice.id)
