@@ -352,3 +352,9 @@ def m017_webhook_on_request(db: Database) -> None:
 def m018_pending_journey(db: Database) -> None:
     """A pending command keeps its journey until the device takes it (or it ends)."""
     db["pending_commands"].add_column("journey", str)
+
+
+@migrations()
+def m019_sigfox_type_owner(db: Database) -> None:
+    """A Sigfox device type belongs to an account (NULL: the operator's, open to all)."""
+    db["sigfox_types"].add_column("owner_id", int)

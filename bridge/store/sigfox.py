@@ -19,6 +19,11 @@ class SigfoxType:
     catalog_type: str
     codec: str | None
     sigfox_type_id: str | None = None
+    owner_id: int | None = None
+    """The account whose devices may join it; None: the operator's, open to every account."""
+
+    def open_to(self, user_id: int) -> bool:
+        return self.owner_id is None or self.owner_id == user_id
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class SigfoxStore:
         codec: str | None,
         secret: str,
         sigfox_type_id: str | None = None,
+        owner_id: int | None = None,
     ) -> SigfoxType:
         try:
             self.db["sigfox_types"].insert(
@@ -53,16 +59,17 @@ class SigfoxStore:
                     "codec": codec,
                     "secret_hash": hash_token(secret),
                     "sigfox_type_id": sigfox_type_id,
+                    "owner_id": owner_id,
                     "created_at": time.time(),
                 }
             )
         except IntegrityError:
             raise BridgeError(f"a Sigfox type {name!r} exists") from None
-        return SigfoxType(name, uplink, downlink, catalog_type, codec, sigfox_type_id)
+        return SigfoxType(name, uplink, downlink, catalog_type, codec, sigfox_type_id, owner_id)
 
     def type(self, name: str) -> SigfoxType | None:
         row = self.db.execute(
-            "select name, uplink, downlink, catalog_type, codec, sigfox_type_id"
+            "select name, uplink, downlink, catalog_type, codec, sigfox_type_id, owner_id"
             " from sigfox_types where name = ?",
             (name,),
         ).fetchone()

@@ -52,12 +52,20 @@ class Status(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class Error(msgspec.Struct, forbid_unknown_fields=False):
-    """ERROR: the device's keep-alive was breached (nothing heard for too long)."""
+    """ERROR: severity ERROR is the device's keep-alive breached (nothing heard for too
+    long); WARN is a network event (a base station down) that says nothing of the device.
+
+    `time` is a number in Sigfox's documentation and templates; a template that quotes
+    it sends a string."""
 
     device: Hex8
-    time: Short = ""
+    time: Epoch | Short = 0
     info: Short = ""
     severity: Short = "ERROR"
+
+    @property
+    def keep_alive_breached(self) -> bool:
+        return self.severity.strip().upper() == "ERROR"
 
 
 KINDS: dict[str, type[msgspec.Struct]] = {

@@ -33,6 +33,8 @@ def register(store: Store, device: Device, sigfox_id: str | None, type_name: str
     kind = store.sigfox.type(type_name)
     if kind is None:
         raise BridgeError(f"no Sigfox type {type_name!r}; make it with `bridge sigfox type create`")
+    if not kind.open_to(device.user_id):
+        raise BridgeError(f"Sigfox type {type_name} belongs to another account")
     if kind.catalog_type != device.type:
         raise BridgeError(
             f"Sigfox type {type_name} describes a {kind.catalog_type}, not a {device.type}"
@@ -60,6 +62,10 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
     )
     @click.option("--sigfox-type-id", help="The type's id in Sigfox's backend (for sync).")
     @click.option("--codec", help="A codec plugin (bridge.sigfox_codecs) instead of layouts.")
+    @click.option(
+        "--owner",
+        help="The account whose devices may use it (its secret drives them); none: every account.",
+    )
     def type_create(
         name: str,
         uplink: str | None,
@@ -67,8 +73,13 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
         catalog_type: str,
         sigfox_type_id: str | None,
         codec: str | None,
+        owner: str | None,
     ) -> None:
-        """Register a device type; prints its callback URLs and secret (shown once)."""
+        """Register a device type; prints its callback URLs and secret (shown once).
+
+        A type's secret authenticates the callbacks of every device on it: a type of one
+        account (--owner) takes only that account's devices; the operator's (no owner)
+        takes any account's."""
         if bool(codec) == bool(uplink) or (codec and downlink):
             raise click.ClickException("give --uplink (and --downlink), or --codec")
         try:
@@ -88,10 +99,11 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
             )
         secret = new_token(32)
         store = open_store()
+        owner_id = store.users.get(owner).id if owner else None
         up_text = up.text if isinstance(up, Layout) else ""
         down_text = down.text if isinstance(down, Layout) else None
         store.sigfox.create_type(
-            name, up_text, down_text, catalog_type, codec, secret, sigfox_type_id
+            name, up_text, down_text, catalog_type, codec, secret, sigfox_type_id, owner_id
         )
         base = settings().url.rstrip("/") + "/device-clouds/sigfox/"
         click.echo(
@@ -99,6 +111,7 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
                 {
                     "name": name,
                     "catalog_type": catalog_type,
+                    "owner": owner,
                     "callbacks": {k: base + k for k in KINDS},
                     "secret": secret,
                 },
@@ -128,6 +141,8 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
         store = open_store()
         kind = known_type(store, type_name)
         user = store.users.get(owner)
+        if not kind.open_to(user.id):
+            raise click.ClickException(f"Sigfox type {type_name} belongs to another account")
         added, known = [], 0
         try:
             for item in api().devices(kind.sigfox_type_id):

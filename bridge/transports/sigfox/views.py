@@ -61,10 +61,13 @@ def blueprint(transport: SigfoxTransport) -> Blueprint:
             body = _body(model)
         except boundary.Malformed as exc:
             return refuse(400, "bad_request", f"{kind} callback: {exc}")
-        found = store.sigfox.device(body.device.upper())
-        if not store.sigfox.check_secret(found.type.name if found else None, _token()):
+        token = _token()
+        if not store.sigfox.check_secret(None, token):
             return refuse(401, "unauthorized", "the callback secret is wrong or missing")
-        if found is None:
+        found = store.sigfox.device(body.device.upper())
+        if found is None or not store.sigfox.check_secret(found.type.name, token):
+            # Another type's device answers as a free id does: a secret tells nothing of
+            # the devices it does not drive.
             return refuse(404, "not_found", f"unknown Sigfox device {body.device}")
         device = store.devices.get(found.device_id)
         user = store.users.by_id(device.user_id) if device else None
@@ -88,14 +91,15 @@ def blueprint(transport: SigfoxTransport) -> Blueprint:
         if isinstance(body, Acknowledge):
             name = INFO_CODES.get(body.infoCode, f"code {body.infoCode}")
             transport.acknowledged(found, body.infoCode, name)
-        elif isinstance(body, Error):
+        elif isinstance(body, Error) and body.keep_alive_breached:
             transport.unreachable(found, user)
         elif isinstance(body, Status):
             transport.status(found, user, body.batt, body.temp, body.time or time.time())
+        detail = f"sigfox {kind}"
+        if isinstance(body, Error):
+            detail = f"sigfox error {body.severity}: {body.info}".rstrip(": ")
         store.messages.record(
-            Entry(
-                "in", "event", kind, found.device_id, user.id, detail=f"sigfox {kind}", payload=text
-            )
+            Entry("in", "event", kind, found.device_id, user.id, detail=detail, payload=text)
         )
         return jsonify(ok=True)
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner
 from servers import eventually
 from sigfox_helpers import Plug, post
+
+from bridge.cli import main
 
 
 def test_an_uplink_is_a_device_event_and_a_retry_changes_nothing(plug, store, recorder):
@@ -53,6 +56,49 @@ def test_an_unknown_device_is_404_only_with_a_valid_secret(plug):
     stranger = Plug(plug.device_id, "FFFFFFF", plug.secret, plug.callbacks)
     assert post(stranger, "uplink", time=1, data="01").status_code == 404
     assert post(stranger, "uplink", "guess", time=1, data="01").status_code == 401
+
+
+def test_another_types_secret_finds_a_registered_device_no_more_than_a_free_id(
+    cli, plug, make_account, store
+):
+    """With a valid secret of another type, a registered id and a free one answer alike,
+    and the callback changes nothing."""
+    other = cli(
+        "sigfox", "type", "create", f"other-{random.getrandbits(32):08x}",
+        "--uplink", "powerState::bool:0", "--catalog-type", "plug",
+        "--owner", make_account().user.name,
+    )  # fmt: skip
+    registered = post(plug, "uplink", other["secret"], time=int(time.time()), data="01")
+    free = post(Plug(plug.device_id, "FFFFFFF", other["secret"], plug.callbacks), "uplink", time=1)
+    assert registered.status_code == free.status_code == 404
+    assert registered.json()["title"] == free.json()["title"]
+    assert store.shadow.values(plug.device_id) == {}
+
+
+def test_an_accounts_sigfox_type_takes_only_that_accounts_devices(
+    cli, account, make_account, server_env
+):
+    stranger = make_account()
+    mine = cli(
+        "sigfox", "type", "create", f"mine-{random.getrandbits(32):08x}",
+        "--uplink", "powerState::bool:0", "--catalog-type", "plug",
+        "--owner", account.user.name,
+    )  # fmt: skip
+    assert mine["owner"] == account.user.name
+    refused = CliRunner().invoke(
+        main,
+        ["device", "create", stranger.user.name, "--type", "plug", "--name", "Not mine",
+         "--transport", "sigfox", "--sigfox-id", f"{random.getrandbits(24):06X}",
+         "--sigfox-type", mine["name"]],
+        env=server_env,
+    )  # fmt: skip
+    assert refused.exit_code != 0 and "belongs to another account" in refused.output
+    taken = cli(
+        "device", "create", account.user.name, "--type", "plug", "--name", "Mine",
+        "--transport", "sigfox", "--sigfox-id", f"{random.getrandbits(24):06X}",
+        "--sigfox-type", mine["name"],
+    )  # fmt: skip
+    assert taken["transport"] == "sigfox"
 
 
 def test_a_command_waits_for_the_bidir_uplink_and_the_ack_completes_it(plug, admin_send, store):
@@ -106,6 +152,28 @@ def test_error_makes_it_unreachable_until_it_speaks(plug, admin_send, server):
     assert admin_send(plug.device_id, "setPowerState", {"state": "On"}).status_code == 409
     post(plug, "uplink", time=int(time.time()), data="00", seqNumber=20)
     assert online()
+
+
+def test_an_error_callbacks_time_is_a_number_as_sigfox_documents_it(plug, admin_send, server):
+    """Sigfox's templates send `"time": {time}` (a number); a quoted one is read too."""
+    reply = post(plug, "error", time=int(time.time()), info="No message", severity="ERROR")
+    assert reply.status_code == 200, reply.text
+    online = requests.get(f"{server.url}/admin/api/devices/{plug.device_id}", timeout=5).json()
+    assert online["online"] is False
+
+
+def test_a_network_warning_is_history_not_unreachability(plug, server, store):
+    """severity WARN (a base station down) says nothing of the device."""
+    reply = post(plug, "error", time=int(time.time()), info="Base station down", severity="WARN")
+    assert reply.status_code == 200, reply.text
+    device = requests.get(f"{server.url}/admin/api/devices/{plug.device_id}", timeout=5).json()
+    assert device["online"] is True
+    eventually(  # the server writes its history behind
+        lambda: (
+            "sigfox error WARN: Base station down"
+            in [row["detail"] for row in store.messages.query(device_id=plug.device_id)]
+        )
+    )
 
 
 def test_status_by_get_with_the_token_in_the_query(plug, store):
