@@ -71,6 +71,26 @@ class Absolute:
     prop: str
     """The shadow property read, also the absolute action's value key."""
     step: Step
+    start: Callable[[tuple[float, float]], float] | None = None
+    """Where to count from when the shadow knows no value (given the range); None: the
+    relative command goes to the device as asked."""
+    from_off: bool = False
+    """A device whose power is off counts from 0, as a dimmer does: a step above 0 sets
+    the level and switches it on; a step that ends at 0 leaves it off, as it is."""
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """What the core sends for a relative command it can make absolute."""
+
+    action: str | None
+    """None: nothing to send (an off light dimmed down stays off, its level kept)."""
+    value: dict[str, Any]
+    then: tuple[str, dict[str, Any]] | None = None
+    """A second command once the first is answered (switching a dimmed-up light on)."""
+
+
+POWER_ON = ("setPowerState", {"state": "On"})
 
 
 @dataclass(frozen=True)
@@ -179,6 +199,12 @@ def _kelvin_step(cooler: bool) -> Step:
     return step
 
 
+def _middle(bounds: tuple[float, float]) -> float:
+    """A white light that has not said its tone is taken to be in the middle of its range
+    (4600 K on 2200-7000 K): "warmer" then gives 4000 K, "cooler" 5500 K."""
+    return (bounds[0] + bounds[1]) / 2
+
+
 def brightness() -> Capability:
     return Capability(
         "brightness",
@@ -187,7 +213,9 @@ def brightness() -> Capability:
             Action(
                 "adjustBrightness",
                 (Field("brightnessDelta", minimum=-100, maximum=100),),
-                Absolute("setBrightness", "brightness", _by_delta("brightnessDelta")),
+                Absolute(
+                    "setBrightness", "brightness", _by_delta("brightnessDelta"), from_off=True
+                ),
             ),
         ),
         events=("setBrightness",),
@@ -217,12 +245,22 @@ def color_temperature(lo: int = 2200, hi: int = 7000) -> Capability:
             Action(
                 "increaseColorTemperature",
                 (delta,),
-                Absolute("setColorTemperature", "colorTemperature", _kelvin_step(cooler=True)),
+                Absolute(
+                    "setColorTemperature",
+                    "colorTemperature",
+                    _kelvin_step(cooler=True),
+                    start=_middle,
+                ),
             ),
             Action(
                 "decreaseColorTemperature",
                 (delta,),
-                Absolute("setColorTemperature", "colorTemperature", _kelvin_step(cooler=False)),
+                Absolute(
+                    "setColorTemperature",
+                    "colorTemperature",
+                    _kelvin_step(cooler=False),
+                    start=_middle,
+                ),
             ),
         ),
         events=("setColorTemperature",),
@@ -445,22 +483,36 @@ def absolute(
     value: Mapping[str, Any],
     instance: str | None,
     shadow: Callable[[], Mapping[str, Any]],
-) -> tuple[str, dict[str, Any]] | None:
-    """The absolute command for a relative one, when the shadow holds the current value.
+) -> Rewrite | None:
+    """The absolute command for a relative one, counted from what the shadow holds.
 
-    None when the action is not relative or the shadow does not know the
-    value: the relative command then goes to the device as asked. `shadow`
-    is called only for a relative action (the values, by shadow name).
+    None when the action is not relative, or when the shadow does not know the
+    value and the capability names no starting point: the relative command then
+    goes to the device as asked. `shadow` is called only for a relative action
+    (the values, by shadow name).
     """
-    cap = TYPES[type_name].capability_for(action, instance) if type_name in TYPES else None
+    kind = TYPES.get(type_name)
+    cap = kind.capability_for(action, instance) if kind else None
     spec = cap.action(action) if cap else None
-    if cap is None or spec is None or spec.absolute is None or cap.range is None:
+    if kind is None or cap is None or spec is None or spec.absolute is None or cap.range is None:
         return None
     rule = spec.absolute
-    current = shadow().get(shadow_name(rule.prop, instance))
-    if isinstance(current, bool) or not isinstance(current, int | float):
-        return None
-    return rule.action, {rule.prop: rule.step(current, value, cap.range)}
+    values = shadow()
+    current = values.get(shadow_name(rule.prop, instance))
+    switched = kind.capability_for(POWER_ON[0], None) is not None
+    off = rule.from_off and switched and values.get("powerState") == "Off"
+    if off:
+        current = cap.range[0]
+    elif isinstance(current, bool) or not isinstance(current, int | float):
+        if rule.start is None:
+            return None
+        current = rule.start(cap.range)
+    level = rule.step(current, value, cap.range)
+    if not off:
+        return Rewrite(rule.action, {rule.prop: level})
+    if level <= cap.range[0]:
+        return Rewrite(None, {})
+    return Rewrite(rule.action, {rule.prop: level}, then=POWER_ON)
 
 
 def shadow_names(instance: str | None, props: Mapping) -> dict:

@@ -19,6 +19,7 @@ from bridge.model import (
     BridgeError,
     Command,
     Device,
+    DeviceOffline,
     DeviceRefused,
     Outcome,
     Result,
@@ -174,8 +175,24 @@ class DeviceService:
         """
         device = self.get(user, command.device_id)
         catalog.validate(device.type, command.action, command.value, command.instance_id)
-        command = self._absolute(device, command)
         wait = min(deadline or self.max_deadline, self.max_deadline)
+        rewrite = self._absolute(device, command)
+        if rewrite is None:
+            return self._send(user, device, command, wait)
+        if rewrite.action is None:  # nothing to change; the device must still be there
+            if not self.online(device):
+                raise DeviceOffline()
+            return Result(command, Outcome.ANSWERED, {}, "nothing to change", 0.0)
+        started = time.monotonic()
+        absolute = replace(command, action=rewrite.action, value=rewrite.value)
+        result = self._send(user, device, absolute, wait)
+        if rewrite.then is not None and result.outcome is Outcome.ANSWERED:
+            action, value = rewrite.then
+            left = max(0.0, wait - (time.monotonic() - started))
+            self._send(user, device, replace(command, action=action, value=value), left)
+        return result
+
+    def _send(self, user: User, device: Device, command: Command, wait: float) -> Result:
         started = time.monotonic()
         # One history row per exchange: the request, its outcome and latency,
         # and the device's response beside it.
@@ -214,19 +231,15 @@ class DeviceService:
         self._apply(user, device, command, reply.value, journey)
         return Result(command, Outcome.ANSWERED, reply.value, reply.message, entry.latency_ms)
 
-    def _absolute(self, device: Device, command: Command) -> Command:
-        """A relative command made absolute from the shadow, when it knows the current value."""
-        found = catalog.absolute(
+    def _absolute(self, device: Device, command: Command) -> catalog.Rewrite | None:
+        """A relative command made absolute from the shadow (catalog.absolute)."""
+        return catalog.absolute(
             device.type,
             command.action,
             command.value,
             command.instance_id,
             lambda: self.store.shadow.values(device.id),
         )
-        if found is None:
-            return command
-        action, value = found
-        return replace(command, action=action, value=value)
 
     def _apply(
         self, user: User, device: Device, command: Command, value: dict, journey: str | None

@@ -113,12 +113,16 @@ def test_a_missing_instance_is_named_in_the_refusal():
         catalog.validate("blinds", "setRangeValue", {"rangeValue": 5}, None)
 
 
-def bright(n: int) -> tuple[str, dict]:
-    return "setBrightness", {"brightness": n}
+def bright(n: int, then=None) -> catalog.Rewrite:
+    return catalog.Rewrite("setBrightness", {"brightness": n}, then)
 
 
-def kelvin(n: int) -> tuple[str, dict]:
-    return "setColorTemperature", {"colorTemperature": n}
+def kelvin(n: int) -> catalog.Rewrite:
+    return catalog.Rewrite("setColorTemperature", {"colorTemperature": n})
+
+
+ON = catalog.POWER_ON
+OFF_AT_100 = {"powerState": "Off", "brightness": 100}
 
 
 @pytest.mark.parametrize(
@@ -133,13 +137,22 @@ def kelvin(n: int) -> tuple[str, dict]:
         ("decreaseColorTemperature", {}, {"colorTemperature": 4000}, kelvin(2700)),
         ("decreaseColorTemperature", {}, {"colorTemperature": 2300}, kelvin(2200)),
         ("decreaseColorTemperature", {}, {"colorTemperature": 2200}, kelvin(2200)),
+        # A light that has not said its tone is taken to be mid-range (4600 K).
+        ("increaseColorTemperature", {}, {}, kelvin(5500)),
+        ("decreaseColorTemperature", {}, {"brightness": 40}, kelvin(4000)),
+        # Amazon's BrightnessController test plan: an off light counts from 0.
+        ("adjustBrightness", {"brightnessDelta": 25}, OFF_AT_100, bright(25, then=ON)),
+        ("adjustBrightness", {"brightnessDelta": -25}, OFF_AT_100, catalog.Rewrite(None, {})),
+        ("adjustBrightness", {"brightnessDelta": 25}, {"powerState": "Off"}, bright(25, ON)),
+        ("adjustBrightness", {"brightnessDelta": 25}, {"powerState": "On"}, None),
     ],
 )
 def test_relative_commands_become_absolute_from_the_shadow(action, value, shadow, expected):
     """Alexa's named tones (2200 warm ... 7000 cool) are the steps; ranges clamp."""
     found = catalog.absolute("light", action, value, None, lambda: shadow)
     assert found == expected
-    catalog.validate("light", *found, None)  # what is sent is a valid command
+    if found is not None and found.action is not None:  # what is sent is a valid command
+        catalog.validate("light", found.action, found.value, None)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +161,6 @@ def test_relative_commands_become_absolute_from_the_shadow(action, value, shadow
         ("adjustBrightness", {}),  # the shadow knows nothing yet: sent as asked
         ("adjustBrightness", {"brightness": True}),
         ("adjustBrightness", {"brightness": "40"}),
-        ("increaseColorTemperature", {"brightness": 40}),
         ("setBrightness", {"brightness": 40}),  # already absolute
     ],
 )

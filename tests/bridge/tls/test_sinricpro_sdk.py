@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from alexa_helpers import Alexa, directive, error_type, prop
+from alexa_helpers import Alexa, directive, prop
 from conftest import ADMIN_TOKEN
 from servers import in_time
 
@@ -99,8 +99,9 @@ def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, lig
     """Amazon's light directives, on firmware with only the absolute setters.
 
     The relative ones (AdjustBrightness, Increase/DecreaseColorTemperature)
-    become absolute from the shadow; before the shadow knows a value they go
-    as asked, and the SDK's refusal is answered honestly.
+    become absolute from the shadow; a tone not yet known is taken as the middle
+    of the light's range, and an off light counts its brightness from 0 (Amazon's
+    BrightnessController test plan: +25 ends at 25 and ON, -25 stays OFF).
     """
     alexa = Alexa(server.url, verify=str(server.ca))
     token = store.tokens.issue(light.user_id, "alexa")
@@ -116,8 +117,7 @@ def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, lig
 
     power, bright = "Alexa.PowerController", "Alexa.BrightnessController"
     white, kelvin = "Alexa.ColorTemperatureController", "colorTemperatureInKelvin"
-    refused = send(white, "IncreaseColorTemperature")
-    assert error_type(refused) == "HARDWARE_MALFUNCTION"  # the SDK's "needs state tracking"
+    assert answered(white, "IncreaseColorTemperature", None, kelvin) == 5500  # from 4600 K
     assert answered(power, "TurnOn", None, "powerState") == "ON"
     wait_until(lambda: store.shadow.get(light.id).get("brightness"))  # the SDK's own event: 77
     red = {"hue": 0, "saturation": 1, "brightness": 1}
@@ -130,26 +130,39 @@ def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, lig
         *[(white, "IncreaseColorTemperature", None, kelvin, k) for k in (4000, 5500, 7000, 7000)],
         *[(white, "DecreaseColorTemperature", None, kelvin, k) for k in (5500, 4000, 2700, 2200)],
         (white, "DecreaseColorTemperature", None, kelvin, 2200),
-        (power, "TurnOff", None, "powerState", "OFF"),
     ]
     for namespace, name, payload, reads, expected in script:
         assert answered(namespace, name, payload, reads) == expected, (name, payload)
     state = send("Alexa", "ReportState")
     assert state["event"]["header"]["name"] == "StateReport"
     assert prop(state, white, kelvin) == 2200 and prop(state, bright, "brightness") == 0
+    assert answered(power, "TurnOff", None, "powerState") == "OFF"
+    dimmed = send(bright, "AdjustBrightness", {"brightnessDelta": -25})
+    assert prop(dimmed, power, "powerState") == "OFF"  # nothing sent: it stays off
+    raised = send(bright, "AdjustBrightness", {"brightnessDelta": 25})
+    assert prop(raised, bright, "brightness") == 25 and prop(raised, power, "powerState") == "ON"
     sdk_light.kill()
     said = sdk_light.communicate()[0].splitlines()
     heard = {"brightness", "colorTemperature", "color"}
     assert [line for line in said if line.partition(" ")[0] in heard] == [
+        "colorTemperature 5500",
         "brightness 40",
         "brightness 65",
         "brightness 0",
         "color 255 0 0",
         *[f"colorTemperature {k}" for k in (2700, 4000, 5500, 7000, 7000)],
         *[f"colorTemperature {k}" for k in (5500, 4000, 2700, 2200, 2200)],
+        "brightness 25",
+    ]
+    assert [line for line in said if line.startswith("power")] == [
+        "power On",
+        "power Off",
+        "power On",
     ]
     requests = store.messages.query(device_id=light.id, kind="request")
     # In time order: with several workers, each writes its history behind on its own.
     sent = [m["action"] for m in sorted(requests, key=in_time)]
-    assert sent[0] == "increaseColorTemperature"  # the shadow knew no value yet: sent as asked
-    assert "adjustBrightness" not in sent and sent.count("setColorTemperature") == 10
+    assert sent[0] == "setColorTemperature"  # no tone known yet: counted from mid-range
+    assert not {"adjustBrightness", "increaseColorTemperature"} & set(sent)
+    assert sent.count("setColorTemperature") == 11
+    assert sent[-2:] == ["setBrightness", "setPowerState"]  # dimmed up from off: then on
