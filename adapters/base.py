@@ -92,6 +92,9 @@ class AdapterContext:
     rejected: Callable[..., None]
     """(detail, device_id=None, user_id=None, payload=None): record a message the
     adapter refused (malformed, unsigned) in the history."""
+    received: Callable[..., None]
+    """(detail, device_id, user_id, action, payload): record a push platform's message
+    the adapter took (what arrived, in what shape) in the history, on the current journey."""
     pseudonym: Callable[[User], str]
     """A stable opaque id for the user on this platform (never their name): the same on
     every worker and after an unlink, different for each adapter."""

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import logging
 import time
+from typing import Any
 
 import gevent
 import requests
@@ -27,7 +28,7 @@ from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault, derive_key
 from bridge.store import Store
-from bridge.store.messages import rejection
+from bridge.store.messages import Entry, rejection
 from bridge.streams import Stream
 from bridge.transports import TransportContext
 from bridge.transports.registry import Transports
@@ -135,6 +136,7 @@ class Bridge:
             handled=functools.partial(self.store.handled.seen, name),
             mark_handled=functools.partial(self.store.handled.mark, name),
             rejected=self._rejected,
+            received=functools.partial(self._received, adapter=name),
             pseudonym=functools.partial(self._pseudonym, adapter=name),
         )
 
@@ -170,6 +172,21 @@ class Bridge:
         self, detail: str, device_id: str | None = None, user_id: int | None = None, payload=None
     ) -> None:
         self.store.messages.record(rejection(device_id, user_id, detail, payload=payload))
+
+    def _received(
+        self,
+        detail: str,
+        device_id: str,
+        user_id: int,
+        action: str,
+        payload: Any,
+        adapter: str,
+    ) -> None:
+        entry = Entry(
+            "in", "webhook", "ok", device_id, user_id, action, origin=adapter, detail=detail
+        )
+        entry.payload, entry.journey = payload, journeys.current()
+        self.store.messages.record(entry)
 
     def unlink(self, access_token: str, adapter: str) -> None:
         """Revoke the OAuth grant behind an access token (a platform said the user unlinked).

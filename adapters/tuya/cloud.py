@@ -52,9 +52,7 @@ class Cloud:
         tuya_id = result["device_id"][:64]
         self.ids.remember(user, device.id, tuya_id)
         if announce:
-            self._online(tuya_id, self.context.online(device))
-            state = {name: entry["value"] for name, entry in self.context.state(device).items()}
-            self._report(tuya_id, device, state, None, time.time())
+            self._announce(tuya_id, device)
         short_url = result.get("short_url")
         return short_url if isinstance(short_url, str) else None
 
@@ -85,8 +83,11 @@ class Cloud:
         device = self.context.reported_device(user, change.device_id)
         if not self.product(device.type):
             return
-        if tuya_id is None or change.kind == "added":
+        if tuya_id is None:
             self.register(user, device)
+            return
+        if change.kind == "added":  # registered already (`bridge tuya link`): say how it is
+            self._announce(tuya_id, device)
             return
         if change.kind == "updated":
             self.api.call("PUT", f"{DEVICES}/{tuya_id}", {"device_name": device_name(device)})
@@ -108,6 +109,12 @@ class Cloud:
                 },
             },
         )
+
+    def _announce(self, tuya_id: str, device: Device) -> None:
+        """Tell Tuya whether a registered device is online and what state it is in."""
+        self._online(tuya_id, self.context.online(device))
+        state = {name: entry["value"] for name, entry in self.context.state(device).items()}
+        self._report(tuya_id, device, state, None, time.time())
 
     def _online(self, tuya_id: str, online: bool) -> None:
         self.api.call("PUT", f"{DEVICES}/{tuya_id}/{'online' if online else 'offline'}")

@@ -4,6 +4,12 @@ The answer (the device's values, or an action's outcome) is queued in the
 outbox, committed, before the frame's ack is returned: a crash between the
 two redelivers the message, and a message id seen in the last day is acked
 and not applied again.
+
+A message the consumer cannot read (a broken frame, a payload that is not
+base64, a wrong signature, data that does not decrypt, a command for a device
+not linked here) is a dead letter: recorded in the history with the raw frame
+for an operator, then acknowledged, once. Only a frame with no messageId at
+all cannot be acknowledged (recorded, and Tuya's own redelivery ends it).
 """
 
 from __future__ import annotations
@@ -39,16 +45,14 @@ class Consumer:
         try:
             frame = messages.frame(text)
         except messages.BadMessage as exc:
-            self.context.rejected(f"Tuya frame refused: {exc}", payload=text[:300])
-            return []  # no id to ack: Tuya redelivers it, and it is refused again
-        ack = [orjson.dumps({"messageId": frame.message_id}).decode()]
+            return self._dead_letter(text, exc, exc.message_id)
         try:
             found = messages.command(
-                messages.open_envelope(frame.payload, self.secret, self.cipher)
+                messages.open_envelope(frame.payload, self.secret, self.cipher, frame.em)
             )
         except messages.BadMessage as exc:
-            self.context.rejected(f"Tuya message refused: {exc}")
-            return ack
+            return self._dead_letter(text, exc, frame.message_id)
+        ack = [_ack(frame.message_id)]
         if found is None:
             return ack
         if found.msg_id in self._in_hand:
@@ -56,18 +60,29 @@ class Consumer:
         self._in_hand.add(found.msg_id)
         try:
             if not self.context.handled(found.msg_id):
-                self._execute(found)
+                self._execute(found, text)
                 self.context.mark_handled(found.msg_id, SEEN_FOR)
         finally:
             self._in_hand.discard(found.msg_id)
         return ack
 
-    def _execute(self, found: messages.TuyaCommand) -> None:
+    def _dead_letter(
+        self, text: str, exc: messages.BadMessage, message_id: str | None
+    ) -> list[str]:
+        """Kept for an operator with the raw frame, then acknowledged (when it can be)."""
+        self.context.rejected(f"Tuya message refused: {exc}", payload=text)
+        return [_ack(message_id)] if message_id else []
+
+    def _execute(self, found: messages.TuyaCommand, text: str) -> None:
         owner = self.ids.owner(found.tuya_id)
         if owner is None:
-            self.context.rejected(f"Tuya command for a device not linked here: {found.tuya_id}")
+            detail = f"Tuya command for a device not linked here: {found.tuya_id}"
+            self.context.rejected(detail, payload=text)
             return
         user, device = owner
+        self.context.received(
+            f"Tuya {found.kind} ({found.shape})", device.id, user.id, found.kind, text
+        )
         outcome = "ok"
         names = []
         until = time.monotonic() + self.deadline  # for all the message's codes together
@@ -98,6 +113,10 @@ class Consumer:
             state = {name: entry["value"] for name, entry in self.context.state(device).items()}
             answer = own_change(user, device, "state", "propertySet", state=state, changed=names)
         self.context.report_later(user, answer)
+
+
+def _ack(message_id: str) -> str:
+    return orjson.dumps({"messageId": message_id}).decode()
 
 
 def own_change(

@@ -4,22 +4,26 @@ The consumer receives Pulsar WebSocket frames `{"messageId", "payload"}`;
 the payload is base64 of Tuya's envelope `{protocol, pv, t, data, sign}`.
 `sign` is the MD5 of the envelope's other non-empty fields as `k=v`, keys in
 ascending order, joined by `||`, then `||` and the Access Secret; `data` is
-base64 of AES-128 (ECB with PKCS#7 by default, or GCM when the project is
-switched to it) under the middle 16 characters of the Access Secret.
+base64 of AES-128 under the middle 16 characters of the Access Secret: ECB
+with PKCS#7, or GCM (a 12-byte nonce, then the ciphertext and its tag). Which
+one is the message's own `em` property (`aes_gcm`, `aes_ecb`), as Tuya's
+current SDKs read it: among the frame's `properties`, or in the envelope; a
+message without one is read with the deployment's setting (`BRIDGE_TUYA_CIPHER`).
 
 Tuya documents no message type for a command to a cloud-to-cloud device
 (`protocols/device-clouds.md` 2.2). The decrypted data is read as the
 TuyaLink device protocol's messages inside an IoT Core notice:
 `{"bizCode": "propertySet", "bizData": {"devId", "msgId", "data": {code:
 value}}}` and `{"bizCode": "actionExecute", "bizData": {"devId", "msgId",
-"actionCode", "inputParams": {code: value}}}`. Any other bizCode is a notice
-the bridge has no use for (acked, not applied).
+"actionCode", "inputParams": {code: value}}}`. Tuya's documented message
+types put `devId` (and `msgId`) beside `bizCode` instead; both shapes are
+read, and the command says which arrived. Any other bizCode is a notice the
+bridge has no use for (acked, not applied).
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -33,18 +37,33 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from bridge.boundary import loads
 
 MAX_PAYLOAD = 64 * 1024
+MAX_FRAME = 4 * MAX_PAYLOAD
+"""A frame is read up to this size to find its messageId; its payload is held to less."""
 MAX_CODES = 32
 COMMANDS = ("propertySet", "actionExecute")
+CIPHERS = {"aes_gcm": "gcm", "aes_ecb": "ecb", "gcm": "gcm", "ecb": "ecb"}
+"""A message's `em` property: the cipher of its data."""
+IN_BIZ_DATA = "devId in bizData"
+BESIDE_BIZ_CODE = "devId beside bizCode"
 
 
 class BadMessage(ValueError):
-    """A frame or message the consumer refuses (malformed, unsigned, undecryptable)."""
+    """A frame or message the consumer refuses (malformed, unsigned, undecryptable).
+
+    `message_id`: the frame's id when it had one, so that the refusal is acknowledged
+    (else Tuya redelivers it forever) after it is recorded for an operator."""
+
+    def __init__(self, reason: str, message_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.message_id = message_id
 
 
 @dataclass(frozen=True)
 class Frame:
     message_id: str
     payload: bytes
+    em: str | None = None
+    """The message's `em` property among the frame's properties, when it has one."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,8 @@ class TuyaCommand:
     msg_id: str
     values: dict[str, Any]
     action_code: str | None = None
+    shape: str = IN_BIZ_DATA
+    """Where the message named the device (IN_BIZ_DATA or BESIDE_BIZ_CODE)."""
 
 
 def password(access_id: str, secret: str) -> str:
@@ -68,16 +89,28 @@ def _md5(text: str) -> str:
 
 
 def frame(text: str) -> Frame:
-    doc = _object(text, "frame")
+    doc = _object(text, "frame", MAX_FRAME)
     message_id, payload = doc.get("messageId"), doc.get("payload")
     if not isinstance(message_id, str) or not 0 < len(message_id) <= 256:
         raise BadMessage("the frame has no messageId")
     if not isinstance(payload, str) or len(payload) > MAX_PAYLOAD * 2:
-        raise BadMessage("the frame has no payload, or too large a one")
+        raise BadMessage("the frame has no payload, or too large a one", message_id)
+    properties = doc.get("properties")
+    em = _em(properties.get("em") if isinstance(properties, dict) else None, message_id)
     try:
-        return Frame(message_id, base64.b64decode(payload, validate=True))
-    except binascii.Error:
-        raise BadMessage("the payload is not base64") from None
+        return Frame(message_id, base64.b64decode(payload, validate=True), em)
+    except ValueError:  # binascii.Error, or characters that are not ASCII
+        raise BadMessage("the payload is not base64", message_id) from None
+
+
+def _em(em: Any, message_id: str | None = None) -> str | None:
+    """The cipher an `em` property names; None when there is none."""
+    if em is None or em == "":
+        return None
+    cipher = CIPHERS.get(em) if isinstance(em, str) else None
+    if cipher is None:
+        raise BadMessage(f"unknown encryption mode em={str(em)[:32]!r}", message_id)
+    return cipher
 
 
 def signature(envelope: dict[str, Any], secret: str) -> str:
@@ -95,21 +128,24 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def open_envelope(payload: bytes, secret: str, cipher: str = "ecb") -> Any:
-    """The decrypted `data` of a payload whose signature holds."""
+def open_envelope(payload: bytes, secret: str, cipher: str = "ecb", em: str | None = None) -> Any:
+    """The decrypted `data` of a payload whose signature holds, under the message's own
+    cipher (`em`, from the frame or the envelope), else the deployment's (`cipher`)."""
     envelope = _object(payload, "payload")
     sign, data = envelope.get("sign"), envelope.get("data")
+    # Compared as bytes: a signature that is not ASCII is wrong, not an error.
     if not isinstance(sign, str) or not hmac.compare_digest(
-        sign.lower(), signature(envelope, secret)
+        sign.lower().encode("utf-8", "replace"), signature(envelope, secret).encode()
     ):
         raise BadMessage("the signature does not match")
     if not isinstance(data, str):
         raise BadMessage("the message has no data")
     try:
         sealed = base64.b64decode(data, validate=True)
-    except binascii.Error:
+    except ValueError:
         raise BadMessage("the data is not base64") from None
-    plain = decrypt(sealed, secret[8:24].encode(), cipher)
+    mode = em or _em(envelope.get("em")) or cipher
+    plain = decrypt(sealed, secret[8:24].encode(), mode)
     return _object(plain, "data")
 
 
@@ -144,7 +180,9 @@ def command(data: Any) -> TuyaCommand | None:
     biz = data.get("bizData")
     if not isinstance(biz, dict):
         raise BadMessage(f"{kind} without bizData")
-    tuya_id, msg_id = biz.get("devId"), biz.get("msgId")
+    shape = BESIDE_BIZ_CODE if "devId" in data and "devId" not in biz else IN_BIZ_DATA
+    named = data if shape == BESIDE_BIZ_CODE else biz
+    tuya_id, msg_id = named.get("devId"), named.get("msgId", biz.get("msgId"))
     if not isinstance(tuya_id, str) or not 0 < len(tuya_id) <= 64:
         raise BadMessage(f"{kind} without a devId")
     if not isinstance(msg_id, str) or not 0 < len(msg_id) <= 64:
@@ -155,11 +193,12 @@ def command(data: Any) -> TuyaCommand | None:
     action = biz.get("actionCode")
     if kind == "actionExecute" and (not isinstance(action, str) or not 0 < len(action) <= 64):
         raise BadMessage("actionExecute without an actionCode")
-    return TuyaCommand(kind, tuya_id, msg_id, values, action if kind == "actionExecute" else None)
+    code = action if kind == "actionExecute" else None
+    return TuyaCommand(kind, tuya_id, msg_id, values, code, shape)
 
 
-def _object(raw: str | bytes, what: str) -> dict[str, Any]:
-    if len(raw) > MAX_PAYLOAD * 2:
+def _object(raw: str | bytes, what: str, limit: int = MAX_PAYLOAD * 2) -> dict[str, Any]:
+    if len(raw) > limit:
         raise BadMessage(f"the {what} is too large")
     try:
         doc = loads(raw.encode() if isinstance(raw, str) else raw)

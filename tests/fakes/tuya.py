@@ -40,6 +40,7 @@ class FakeTuya(JsonService):
         self.reports: list[dict[str, Any]] = []  # {"device", "data"}
         self.presence: list[tuple[str, str]] = []  # (Tuya id, "online" | "offline")
         self.action_responses: list[dict[str, Any]] = []  # {"device", "msg_id", "data"}
+        self.registrations: list[str] = []  # the bridge's id of each register call
         self.refused: list[dict[str, Any]] = []
         self.token_calls = 0
         self.outage = False  # answer 503 to everything
@@ -144,6 +145,7 @@ class FakeTuya(JsonService):
             return self._refusal(1109, "param is illegal")
         if not isinstance(name, str) or not 4 <= len(name) <= 50 or product not in CODES:
             return self._refusal(1109, "param is illegal")
+        self.registrations.append(third)
         tuya_id = next((i for i, d in self.devices.items() if d["third"] == third), None)
         if tuya_id is None:
             tuya_id = f"vdevo{len(self.devices) + 1:05d}{third[:8]}"

@@ -4,9 +4,10 @@ As Tuya's: the consumer must open `/ws/v2/consumer/persistent/<id>/out/<topic>/<
 with `ackTimeoutMillis` and `subscriptionType=Failover`, and `username` and
 `password` headers (md5 of the id and the md5 of the secret, characters 8 to
 24); anything else is refused with 401. Messages are sent as Tuya sends them:
-`{"messageId", "payload"}`, the payload base64 of `{protocol, pv, t, data,
-sign}`, `data` AES-128-ECB (PKCS#7) or GCM under the secret's middle 16
-characters, `sign` the MD5 of the sorted `k=v` pairs and the secret. A message
+`{"messageId", "payload", "properties"}`, the payload base64 of `{protocol, pv,
+t, data, sign}`, `data` AES-128-ECB (PKCS#7) or GCM under the secret's middle
+16 characters (the service's setting, or per message with its `em` property),
+`sign` the MD5 of the sorted `k=v` pairs and the secret. A message
 not acked within the ack timeout is sent again, as a Pulsar subscription does,
 and only one consumer at a time receives (a Failover subscription): others
 wait until it goes.
@@ -51,26 +52,40 @@ class FakeMessageService:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     # What tests do
-    def publish(self, data: Any, *, signed: bool = True, protocol: int = 1000) -> str:
-        """Queue one message whose decrypted data is `data` (bytes are sent as they are)."""
+    def publish(
+        self, data: Any, *, signed: bool = True, protocol: int = 1000, em: str | None = None
+    ) -> str:
+        """Queue one message whose decrypted data is `data` (bytes are sent as they are).
+
+        `em` (`aes_gcm`, `aes_ecb`): the message's own cipher, named in its properties as
+        Tuya's service does; without it, the service's configured one."""
         plain = data if isinstance(data, bytes) else json.dumps(data).encode()
         envelope = {"protocol": protocol, "pv": "2.0", "t": int(time.time() * 1000)}
-        envelope["data"] = base64.b64encode(self._seal(plain)).decode()
+        cipher = {"aes_gcm": "gcm", "aes_ecb": "ecb"}.get(em or "", self.cipher)
+        envelope["data"] = base64.b64encode(self._seal(plain, cipher)).decode()
         envelope["sign"] = self.signature(envelope) if signed else "0" * 32
-        return self.send_raw(base64.b64encode(json.dumps(envelope).encode()).decode())
+        payload = base64.b64encode(json.dumps(envelope).encode()).decode()
+        return self.send_raw(payload, {"em": em} if em else {})
 
-    def send_raw(self, payload: str) -> str:
+    def send_raw(self, payload: str, properties: dict[str, str] | None = None) -> str:
         message_id = f"{next(self._ids)}:0:-1"
-        frame = json.dumps({"messageId": message_id, "payload": payload, "properties": {}})
+        frame = json.dumps(
+            {"messageId": message_id, "payload": payload, "properties": properties or {}}
+        )
         with self.lock:
             self.waiting[message_id] = {"frame": frame, "sent_at": 0.0}
             self.lock.notify_all()
         return message_id
 
-    def send_frame(self, frame: str) -> None:
-        """A frame as it is (malformed ones too); never redelivered."""
+    def send_frame(self, frame: str, message_id: str | None = None) -> None:
+        """A frame as it is (malformed ones too). With the `message_id` it carries, it is
+        redelivered until acked, as any message; without, it is sent once."""
         with self.lock:
-            self.waiting[f"raw-{next(self._ids)}"] = {"frame": frame, "sent_at": 0.0, "once": True}
+            if message_id is not None:
+                self.waiting[message_id] = {"frame": frame, "sent_at": 0.0}
+            else:
+                key = f"raw-{next(self._ids)}"
+                self.waiting[key] = {"frame": frame, "sent_at": 0.0, "once": True}
             self.lock.notify_all()
 
     def wait_acked(self, message_id: str, timeout: float = 10.0) -> bool:
@@ -95,9 +110,9 @@ class FakeMessageService:
         self.server.shutdown()
 
     # The service
-    def _seal(self, plain: bytes) -> bytes:
+    def _seal(self, plain: bytes, cipher: str) -> bytes:
         key = self.secret[8:24].encode()
-        if self.cipher == "gcm":
+        if cipher == "gcm":
             nonce = os.urandom(12)
             return nonce + AESGCM(key).encrypt(nonce, plain, None)
         padder = padding.PKCS7(128).padder()

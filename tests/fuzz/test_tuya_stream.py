@@ -65,7 +65,7 @@ def test_the_tuya_stream_refuses_what_it_does_not_take(
         return [
             r
             for r in store.messages.query(kind="rejection", limit=1000)
-            if (r["detail"] or "").startswith("Tuya frame refused")
+            if (r["detail"] or "").startswith("Tuya message refused")
         ]
 
     @PROFILE

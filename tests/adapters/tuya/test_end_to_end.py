@@ -1,6 +1,7 @@
 """Tuya end to end: `bridge tuya link`, then the bridge's changes reach the fake Tuya."""
 
 import base64
+import json
 
 import pytest
 from fakes.tuya import PRODUCTS
@@ -24,6 +25,9 @@ def test_linked_devices_appear_in_tuya_and_follow_the_bridge(cli, store, account
     assert tuya.wait_for(tuya.presence, lambda p: p[0] == tuya.by_bridge_id(plug.id)["id"])
     assert tuya.by_bridge_id(plug.id)["online"] is False
     assert store.links("tuya").get(account.user.id)["devices"][light.id] == lamp["id"]
+    # Registered once: the server's "added" report (its presence, seen above) announces
+    # the device, and registers nothing again.
+    assert tuya.registrations.count(light.id) == 1 and tuya.registrations.count(plug.id) == 1
 
     # A physical change: Tuya's code and unit, with the time of the change.
     online.client.send_event(light.id, "setBrightness", {"brightness": 40})
@@ -107,6 +111,52 @@ def test_a_command_from_tuyas_apps_reaches_the_device_and_the_new_values_go_back
     assert tuya_mq.wait_acked(again)
     assert online.virtual[light.id].state["powerState"] == "On"
     assert len(store.messages.query(device_id=light.id, kind="request")) == requests_before
+
+
+def test_a_message_in_its_own_cipher_and_either_shape_is_applied(linked, tuya_mq, store):
+    """The deployment reads ECB; Tuya's app sends a GCM message that says so (`em`), with
+    `devId` beside `bizCode` as Tuya's documented types do: applied, the shape recorded."""
+    online, light, tuya_id = linked
+    message = {
+        "bizCode": "propertySet",
+        "devId": tuya_id,
+        "bizData": {"msgId": "m-gcm-1", "data": {"switch_led": True}},
+    }
+    assert tuya_mq.wait_acked(tuya_mq.publish(message, em="aes_gcm"))
+    assert online.virtual[light.id].state["powerState"] == "On"
+    eventually(
+        lambda: any(
+            r["detail"] == "Tuya propertySet (devId beside bizCode)"
+            for r in store.messages.query(device_id=light.id, kind="webhook")
+        )
+    )
+
+
+def test_broken_frames_with_an_id_are_kept_once_and_acked(linked, tuya_mq, store):
+    """Not base64, not ASCII, too large, an unknown cipher: each is a dead letter with its
+    raw frame, acked so that Tuya does not redeliver it forever."""
+    broken = {
+        "b-1": {"payload": "!!!"},
+        "b-2": {"payload": "ü" * 8},
+        "b-3": {"payload": "A" * (2 * 64 * 1024 + 4)},
+        "b-4": {"payload": "e30=", "properties": {"em": "rot13"}},
+        "b-5": {"payload": 5},
+    }
+    for message_id, rest in broken.items():
+        tuya_mq.send_frame(json.dumps({"messageId": message_id, **rest}), message_id)
+    for message_id in broken:
+        assert tuya_mq.wait_acked(message_id), message_id
+
+    def kept() -> list[dict]:
+        return [
+            r
+            for r in store.messages.query(kind="rejection", limit=1000)
+            if any(f'"messageId": "{m}"' in (r["payload"] or "") for m in broken)
+        ]
+
+    eventually(lambda: len(kept()) == len(broken))
+    assert all((r["detail"] or "").startswith("Tuya message refused") for r in kept())
+    assert sum(tuya_mq.deliveries.count(m) for m in broken) == len(broken)  # delivered once
 
 
 def test_refused_messages_are_recorded_acked_and_change_nothing(
