@@ -45,8 +45,11 @@ class Malformed(ValueError):
     """Input an entry point does not take; the text says why and is safe to show."""
 
 
-def loads(body: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
-    """Strict JSON to Python values; raise Malformed for anything else."""
+def loads(body: bytes | str, max_depth: int = MAX_DEPTH, *, untyped: bool = False) -> Any:
+    """Strict JSON to Python values; raise Malformed for anything else.
+
+    `untyped`: the document is kept and served as it is, with no model to bound its
+    numbers (a device shadow): every number is checked here."""
     data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     try:
         doc = jiter.from_json(data, allow_inf_nan=False, catch_duplicate_keys=True)
@@ -54,7 +57,7 @@ def loads(body: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
         raise Malformed(f"not valid JSON: {exc}") from None
     # The walk costs more than the parse: skip it when too few brackets to nest that deep.
     # (Numbers are bounded again by the models: a typed field, or a `Value` leaf.)
-    if data.count(b"{") + data.count(b"[") > max_depth:
+    if untyped or data.count(b"{") + data.count(b"[") > max_depth:
         _check(doc, max_depth)
     return doc
 

@@ -29,7 +29,7 @@ from bridge.model import (
 from bridge.reporting import Reporter
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
-from bridge.transports import Exchange
+from bridge.transports import Exchange, Reply
 from bridge.transports.registry import Transports
 
 APP_ORIGINS = {"api", "cli", "admin", "bridge"}
@@ -208,8 +208,18 @@ class DeviceService:
             journey=journey,
         )
         exchange = Exchange()
+        props: dict[str, Any] = {}
         try:
             reply = self.transports.request(device, command, wait, exchange)
+            if reply.outcome is Outcome.ANSWERED:
+                # An answer whose value does not fit the capability ("brightness": "very
+                # bright") is no success: the command is refused, and the value kept out.
+                try:
+                    props = catalog.state_from(
+                        device.type, command.action, reply.value, command.instance_id
+                    )
+                except catalog.InvalidState as exc:
+                    reply = Reply(Outcome.REFUSED, {}, f"its answer does not fit: {exc.message}")
         except BridgeError as exc:
             entry.outcome, entry.detail = exc.code, exc.message
             raise
@@ -228,7 +238,7 @@ class DeviceService:
             raise DeviceRefused(reply.message or "the device refused the command")
         if reply.outcome is Outcome.PENDING:
             return Result(command, Outcome.PENDING, {}, reply.message, entry.latency_ms, reply.ref)
-        self._apply(user, device, command, reply.value, journey)
+        self._apply(user, device, command, reply.value, journey, props)
         return Result(command, Outcome.ANSWERED, reply.value, reply.message, entry.latency_ms)
 
     def _absolute(self, device: Device, command: Command) -> catalog.Rewrite | None:
@@ -242,18 +252,28 @@ class DeviceService:
         )
 
     def _apply(
-        self, user: User, device: Device, command: Command, value: dict, journey: str | None
+        self,
+        user: User,
+        device: Device,
+        command: Command,
+        value: dict,
+        journey: str | None,
+        props: dict[str, Any] | None = None,
     ) -> None:
-        """The answer's state into the shadow; a change is reported to the other platforms."""
+        """The answer's state into the shadow; a change is reported to the other platforms.
+
+        `props`: the state the value carries, checked already (else checked here: a late
+        answer's value that does not fit is recorded and not applied)."""
         now = time.time()
-        try:
-            props = catalog.state_from(device.type, command.action, value, command.instance_id)
-        except catalog.InvalidState as exc:
-            detail = f"answer not applied: {exc.message}"
-            found = rejection(device.id, user.id, detail, action=command.action)
-            found.journey = journey
-            self.store.messages.record(found)
-            return
+        if props is None:
+            try:
+                props = catalog.state_from(device.type, command.action, value, command.instance_id)
+            except catalog.InvalidState as exc:
+                detail = f"answer not applied: {exc.message}"
+                found = rejection(device.id, user.id, detail, action=command.action)
+                found.journey = journey
+                self.store.messages.record(found)
+                return
         changed = self.store.shadow.update(device.id, props, command.instance_id, now)
         if changed:
             app = command.origin in APP_ORIGINS or command.origin.startswith("api:")

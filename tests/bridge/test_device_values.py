@@ -61,11 +61,14 @@ def test_one_unrenderable_device_does_not_fail_discovery(server, store: Store, a
     assert [d["deviceId"] for d in reply["payload"]["devices"]] == [plug.id]
 
 
-def test_an_answer_with_a_bad_value_is_not_applied(account, light, connect, admin_send, store):
+def test_an_answer_with_a_bad_value_is_a_refusal(account, light, connect, admin_send, store):
+    """A device that says "done" with a value that does not fit did not do what was asked."""
     online = connect(account, [light])
     online.client.on("setBrightness", lambda device, value, instance: {"brightness": "x"})
     reply = admin_send(light.id, "setBrightness", {"brightness": 30})
-    assert reply.status_code == 200  # the device said it did it; the bridge keeps what it knows
-    rejection = latest(store, light.id, "rejection")
-    assert rejection["detail"].startswith("answer not applied: setBrightness")
+    assert reply.json()["type"].endswith("/refused"), reply.text  # as any refusal
+    assert "its answer does not fit: setBrightness" in reply.json()["detail"]
+    request = latest(store, light.id, "request")
+    assert request["outcome"] == "refused"
+    assert request["detail"].startswith("its answer does not fit: setBrightness")
     assert "brightness" not in store.shadow.get(light.id)

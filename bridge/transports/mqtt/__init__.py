@@ -6,9 +6,16 @@ command sets `desired` with a fresh clientToken; the thing applies the
 delta and reports; the report carrying that token (or, from a thing that
 drops tokens, a reported state equal to the desired one) answers it. A
 reported `error` object with the token is a refusal. Reported changes that
-no command asked for are device events. `connection_status` in reported
-(`connected`, or `disconnected` from a clean goodbye or the Last Will on
-`tcxn/things/<name>/shadow/update`) is the thing's reachability.
+no command asked for are device events.
+
+A thing's reachability comes from what the broker and the thing already say:
+any message from it proves it connected; its Last Will (on
+`tcxn/things/<name>/shadow/update`) and a clean goodbye end it; a broker that
+publishes presence (AWS IoT Core's `$aws/events/presence/...`, EMQX's client
+events) says both. `connection_status` in reported (`connected`,
+`disconnected`) is an optional extra a thing may send. Retained messages are
+never believed: AWS ignores retain on shadow topics, and a will replayed from
+the broker's store is not the broker publishing it.
 
 With several workers, one at a time holds the broker session (the bus's
 role `transport:mqtt`, taken over within the hold time when its worker
@@ -24,6 +31,7 @@ import secrets
 import socket
 import ssl
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +41,7 @@ import gevent
 import orjson
 from gevent.lock import Semaphore
 
-from bridge import boundary, catalog
+from bridge import catalog
 from bridge.model import (
     Command,
     Device,
@@ -52,7 +60,9 @@ from bridge.transports.mqtt.shadow import (
     Shadow,
     Update,
     apply,
+    delete,
     get_accepted,
+    parse_request,
     parse_update,
 )
 from bridge.transports.mqtt.things import TRANSPORT
@@ -100,13 +110,10 @@ class MqttTransport(Transport):
 
     def online(self, device_id: str) -> bool:
         if self._client is not None:
-            if not self._client.is_connected():
-                return False
-            return self.shadow(device_id).reported.get(CONNECTION) == "connected"
+            return self._client.is_connected() and self.shadow(device_id).connected
         if self.courier(device_id) is None:
             return False
-        stored = Shadow.load(self.context.store.thing_shadows.get(device_id))
-        return stored.reported.get(CONNECTION) == "connected"
+        return Shadow.load(self.context.store.thing_shadows.get(device_id)).connected
 
     def courier(self, device_id: str) -> str | None:
         """The worker holding the broker session, when it is not this one."""
@@ -117,18 +124,17 @@ class MqttTransport(Transport):
         return leader if leader != bus.worker else None
 
     def connected(self) -> int:
-        return sum(1 for s in self._shadows.values() if s.reported.get(CONNECTION) == "connected")
+        return sum(1 for s in self._shadows.values() if s.connected)
+
+    def _save(self, thing: str, shadow: Shadow, durable: bool = False) -> None:
+        self._shadows[thing] = shadow  # before the save, which may yield
+        self.context.store.thing_shadows.save(thing, shadow.stored(), shadow.version, durable)
 
     def _update(self, thing: str, update: Update) -> Shadow:
         """Apply an update as the shadow service; publish accepted, documents and delta."""
         now = time.time()
-        current = self.shadow(thing)
-        applied = apply(current, update, now)
-        reachability = applied.shadow.reported.get(CONNECTION) != current.reported.get(CONNECTION)
-        self._shadows[thing] = applied.shadow  # before the save, which may yield
-        self.context.store.thing_shadows.save(
-            thing, applied.shadow.document(), applied.shadow.version, durable=reachability
-        )
+        applied = apply(self.shadow(thing), update, now)
+        self._save(thing, applied.shadow)
         # Notifications nobody must receive go at most once; the delta is a command.
         self._publish(topics.UPDATE_ACCEPTED.format(thing=thing), applied.accepted, qos=0)
         self._publish(topics.DOCUMENTS.format(thing=thing), applied.documents, qos=0)
@@ -212,7 +218,7 @@ class MqttTransport(Transport):
 
     # -- what things say ---------------------------------------------------------------
 
-    def on_message(self, topic: str, payload: bytes) -> None:
+    def on_message(self, topic: str, payload: bytes, retained: bool = False) -> None:
         found = topics.inbound(topic)
         if found is None:
             return
@@ -221,29 +227,47 @@ class MqttTransport(Transport):
         if device is None or device.transport != TRANSPORT:
             self._reject(None, f"message on {topic} for an unknown thing", payload)
             return
+        if retained:  # replayed from the broker's store: older than what is known
+            self._reject(device, f"retained message on {topic} ignored", payload)
+            return
+        if kind in ("connected", "disconnected"):  # the broker's own word
+            self._presence(device, kind == "connected", f"broker: {kind}")
+            return
+        if kind != "will":  # the thing itself spoke: it is connected now
+            self._presence(device, True, "a message from the thing")
         if kind == "get":
             self._get(thing, payload)
+        elif kind == "delete":
+            self._delete(device, payload)
         elif kind == "backdate":
             self._backdate(device, payload)
         else:
-            self._report(device, topic, payload)
+            self._report(device, kind, payload)
 
     def _get(self, thing: str, payload: bytes) -> None:
-        token = None
         try:
-            body = boundary.loads(payload) if payload.strip() else {}
-            token = body.get("clientToken") if isinstance(body, dict) else None
-            self._publish(
-                topics.GET_ACCEPTED.format(thing=thing),
-                get_accepted(self.shadow(thing), time.time(), token),
-            )
+            _, token = parse_request(payload, empty=True)
+            body = get_accepted(self.shadow(thing), time.time(), token)
         except Rejected as exc:
             self._publish(topics.GET_REJECTED.format(thing=thing), exc.body(time.time()))
-        except ValueError:
-            self._publish(
-                topics.GET_REJECTED.format(thing=thing),
-                Rejected(400, "Invalid JSON").body(time.time()),
-            )
+            return
+        self._publish(topics.GET_ACCEPTED.format(thing=thing), body)
+
+    def _delete(self, device: Device, payload: bytes) -> None:
+        """AWS's delete: the document goes (its version stays), answered on /delete/...;
+        what the bridge knows of the device (its state, the platforms') is not a shadow's."""
+        thing = device.id
+        try:
+            _, token = parse_request(payload, empty=True)
+            gone, accepted = delete(self.shadow(thing), time.time(), token)
+        except Rejected as exc:
+            self._publish(topics.DELETE_REJECTED.format(thing=thing), exc.body(time.time()))
+            return
+        self._save(thing, gone, durable=True)
+        self._publish(topics.DELETE_ACCEPTED.format(thing=thing), accepted)
+        self.context.store.messages.record(
+            Entry("in", "event", "deleted", thing, device.user_id, detail="shadow deleted")
+        )
 
     def _backdate(self, device: Device, payload: bytes) -> None:
         """Past observations: into the history, never the shadow or the platforms."""
@@ -266,7 +290,7 @@ class MqttTransport(Transport):
             )
         )
 
-    def _report(self, device: Device, topic: str, payload: bytes) -> None:
+    def _report(self, device: Device, kind: str, payload: bytes) -> None:
         thing = device.id
         try:
             update = parse_update(payload)
@@ -290,6 +314,8 @@ class MqttTransport(Transport):
         try:
             if stored.desired is not UNSET or stored.reported is not UNSET:
                 self._update(thing, stored)
+            else:  # only a refusal: nothing to keep, and still an answer
+                self._publish(topics.UPDATE_ACCEPTED.format(thing=thing), self._ack(thing, update))
         except Rejected as exc:
             self._publish(topics.UPDATE_REJECTED.format(thing=thing), exc.body(time.time()))
             return
@@ -299,10 +325,14 @@ class MqttTransport(Transport):
             self._answer(
                 thing, update.client_token, Reply(Outcome.REFUSED, {}, str(message)[:200]), text
             )
-        self._connectivity(device, before.get(CONNECTION), reported.get(CONNECTION))
+        said = reported.get(CONNECTION)
+        if said in ("connected", "disconnected"):  # a goodbye, a will, or the optional extra
+            self._presence(device, said == "connected", "its will" if kind == "will" else said)
         answered = self._answers(device, update.client_token, reported, text)
-        changed = {
-            k: v for k, v in reported.items() if k not in answered and before.get(k, UNSET) != v
+        changed = {  # a key deleted (null) is a normal update, not a device value
+            k: v
+            for k, v in reported.items()
+            if k not in answered and v is not None and before.get(k, UNSET) != v
         }
         user = self.context.store.users.by_id(device.user_id)
         if user is None:
@@ -344,10 +374,24 @@ class MqttTransport(Transport):
     def _answer(self, thing: str, token: str, reply: Reply, text: str) -> bool:
         return self.context.waiters.resolve(token, thing, thing, (reply, text))
 
-    def _connectivity(self, device: Device, was: Any, now: Any) -> None:
-        if now is None or now == was:
+    def _ack(self, thing: str, update: Update) -> dict[str, Any]:
+        """`/update/accepted` for an update that left nothing to keep (a refusal alone)."""
+        body: dict[str, Any] = {
+            "state": {"reported": update.reported},
+            "metadata": {},
+            "version": self.shadow(thing).version,
+            "timestamp": int(time.time()),
+        }
+        if update.client_token:
+            body["clientToken"] = update.client_token
+        return body
+
+    def _presence(self, device: Device, online: bool, why: str) -> None:
+        """The thing connected or left: kept with its shadow, told to the platforms."""
+        current = self.shadow(device.id)
+        if current.connected == online:
             return
-        online = now == "connected"
+        self._save(device.id, replace(current, connected=online), durable=True)
         user = self.context.store.users.by_id(device.user_id)
         if not online:
             self.context.waiters.fail(device.id, DeviceDisconnected())
@@ -360,7 +404,7 @@ class MqttTransport(Transport):
                 "online" if online else "offline",
                 device.id,
                 device.user_id,
-                detail="mqtt",
+                detail=f"mqtt: {why}",
             )
         )
 
@@ -437,14 +481,16 @@ class MqttTransport(Transport):
                 c.subscribe([(t, 1) for t in topics.SUBSCRIPTIONS])
 
         client.on_connect = on_connect
-        client.on_message = lambda c, userdata, msg: self._safely(msg.topic, msg.payload)
+        client.on_message = lambda c, userdata, msg: self._safely(
+            msg.topic, msg.payload, bool(msg.retain)
+        )
         client.connect_async(url.hostname or "127.0.0.1", url.port or 8883, keepalive=30)
         client.loop_start()
         self._client = client
 
-    def _safely(self, topic: str, payload: bytes) -> None:
+    def _safely(self, topic: str, payload: bytes, retained: bool) -> None:
         try:
-            self.on_message(topic, payload)
+            self.on_message(topic, payload, retained)
         except Exception:  # one bad message must not stop the broker loop
             self.context.log.exception("thing message failed")
 

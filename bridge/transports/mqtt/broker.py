@@ -39,6 +39,8 @@ def acl() -> str:
         f"user {BRIDGE_CN}\n"
         "topic readwrite $aws/things/#\n"
         "topic readwrite tcxn/things/#\n"
+        "topic read $aws/events/#\n"
+        "topic read $SYS/brokers/#\n"
         "\n"
         "pattern readwrite $aws/things/%u/#\n"
         "pattern readwrite tcxn/things/%u/#\n"

@@ -4,8 +4,13 @@ A document is `{"state": {"desired": {...}, "reported": {...}}, "metadata":
 {"desired": {...}, "reported": {...}}}` with a version beside it. Updates
 merge (a key set to null is deleted, `"desired": null` clears desired),
 metadata keeps a timestamp per key, `delta` is what desired asks that
-reported does not say. Errors carry AWS's codes: 400 for a malformed
-request, 409 for a version conflict, 413 over 8 KB of state.
+reported does not say. A delete removes the document but not its version
+(the next update goes on from it, as AWS's does). Errors carry AWS's codes:
+400 for a malformed request, 404 for a get or delete with no shadow, 409
+for a version conflict, 413 over 8 KB of state.
+
+Every request is answered, accepted or rejected; a clientToken is echoed
+only when it is one (a string of at most 64 bytes).
 """
 
 from __future__ import annotations
@@ -65,16 +70,36 @@ class Shadow:
         default_factory=lambda: {"desired": {}, "reported": {}}
     )
     version: int = 0
+    exists: bool = False
+    """Whether there is a document (a get of none, or of a deleted one, is a 404)."""
+    connected: bool = False
+    """The thing's reachability as the bridge last learnt it (kept beside the document,
+    never served to things): any message from it, its will, its goodbye, the broker's
+    presence events, or its own `connection_status`."""
 
     @classmethod
     def load(cls, stored: tuple[dict[str, Any], int] | None) -> Shadow:
         if stored is None:
             return cls()
         document, version = stored
-        return cls(document["state"], document["metadata"], version)
+        state = document["state"]
+        # Stored before reachability was kept apart: the thing's own connection_status.
+        said = state.get("reported", {}).get("connection_status") == "connected"
+        return cls(
+            state,
+            document["metadata"],
+            version,
+            bool(document.get("exists", version > 0)),
+            bool(document.get("connected", said)),
+        )
 
     def document(self) -> dict[str, Any]:
+        """The document as AWS's shadow service serves it."""
         return {"state": self.state, "metadata": self.metadata}
+
+    def stored(self) -> dict[str, Any]:
+        """The document with what the bridge keeps beside it."""
+        return {**self.document(), "exists": self.exists, "connected": self.connected}
 
     @property
     def desired(self) -> dict[str, Any]:
@@ -99,12 +124,17 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
-def parse_update(raw: bytes) -> Update:
-    """An update request, strictly: anything else is a 400 (or 413 when too big)."""
+def parse_request(raw: bytes, *, empty: bool = False) -> tuple[dict[str, Any], str | None]:
+    """A request's body and its clientToken; Rejected 400 (413) for anything else.
+
+    `empty`: an empty payload is `{}` (a get or a delete may have none). Numbers are
+    bounded to 64 bits: the document is kept and served as it is."""
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise Rejected(413, "The payload exceeds the maximum size allowed")
+    if empty and not raw.strip():
+        return {}, None
     try:
-        body = boundary.loads(raw)
+        body = boundary.loads(raw, untyped=True)
     except boundary.Malformed:
         raise Rejected(400, "Invalid JSON") from None
     if not isinstance(body, dict):
@@ -112,11 +142,19 @@ def parse_update(raw: bytes) -> Update:
     token = body.get("clientToken")
     if token is not None and (not isinstance(token, str) or len(token.encode()) > MAX_TOKEN_BYTES):
         raise Rejected(400, "Invalid clientToken")
+    return body, token
+
+
+def parse_update(raw: bytes) -> Update:
+    """An update request, strictly: anything else is a 400 (or 413 when too big)."""
+    body, token = parse_request(raw)
     if "state" not in body:
         raise Rejected(400, "Missing required node: state", token)
     state = body["state"]
     if not isinstance(state, dict) or set(state) - {"desired", "reported"}:
         raise Rejected(400, "State contains an invalid node", token)
+    if not state:
+        raise Rejected(400, "State node must have a desired or reported node", token)
     for node in ("desired", "reported"):
         if node in state and state[node] is not None and not isinstance(state[node], dict):
             raise Rejected(400, f"{node.capitalize()} node must be an object", token)
@@ -192,7 +230,13 @@ def apply(current: Shadow, update: Update, now: float) -> Applied:
     if update.version is not None and update.version != current.version:
         raise Rejected(409, "Version conflict", token)
     at = int(now)
-    new = Shadow(_copy(current.state), _copy(current.metadata), current.version + 1)
+    new = Shadow(
+        _copy(current.state),
+        _copy(current.metadata),
+        current.version + 1,
+        exists=True,
+        connected=current.connected,
+    )
     accepted_state: dict[str, Any] = {}
     for node in ("desired", "reported"):
         change = getattr(update, node)
@@ -238,10 +282,26 @@ def apply(current: Shadow, update: Update, now: float) -> Applied:
     return Applied(new, accepted, documents, delta)
 
 
+def no_shadow(client_token: str | None) -> Rejected:
+    return Rejected(404, "No shadow exists with name: ''", client_token)
+
+
+def delete(current: Shadow, now: float, client_token: str | None = None) -> tuple[Shadow, dict]:
+    """The shadow after a delete, and the `/delete/accepted` body; Rejected 404 when there
+    is no shadow. The version is kept: the next update goes on from it."""
+    if not current.exists:
+        raise no_shadow(client_token)
+    gone = Shadow(version=current.version, exists=False, connected=current.connected)
+    accepted: dict[str, Any] = {"version": current.version, "timestamp": int(now)}
+    if client_token:
+        accepted["clientToken"] = client_token
+    return gone, accepted
+
+
 def get_accepted(current: Shadow, now: float, client_token: str | None = None) -> dict[str, Any]:
-    """The `/get/accepted` body; Rejected 404 when the thing has no shadow yet."""
-    if current.version == 0:
-        raise Rejected(404, "No shadow exists with name: ''", client_token)
+    """The `/get/accepted` body; Rejected 404 when the thing has no shadow."""
+    if not current.exists:
+        raise no_shadow(client_token)
     state: dict[str, Any] = {k: v for k, v in current.state.items() if v}
     delta = current.delta()
     if delta:

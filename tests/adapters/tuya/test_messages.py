@@ -208,3 +208,29 @@ def test_each_documented_message_type_is_read_and_is_no_command(notice):
     """Tuya's documented message types (`protocols/device-clouds.md` 2.4): acked, not
     applied; none raises."""
     assert messages.command(notice) is None
+
+
+def test_tuyas_own_consumer_reads_what_the_fake_service_sends():
+    """Tuya's Python connector (`tuya-connector-python`, the reference for the consumer
+    URL, the password and the ECB cipher) against the fake: it connects past the fake's
+    checks, decrypts each message with its own code to what the bridge reads, and acks
+    it. The fake is then Tuya's service as far as Tuya's own client can tell."""
+    import threading
+
+    from tuya_connector import TuyaOpenPulsar
+
+    service = FakeMessageService(ACCESS_ID, ACCESS_SECRET)  # ECB, as the connector reads
+    heard: list[str] = []
+    arrived = threading.Event()
+    pulsar = TuyaOpenPulsar(ACCESS_ID, ACCESS_SECRET, service.url + "/", "event")
+    pulsar.add_message_listener(lambda text: (heard.append(text), arrived.set()))
+    pulsar.start()
+    try:
+        sent = service.publish(PROPERTY_SET)
+        assert service.wait_acked(sent), "Tuya's connector did not ack"
+        assert arrived.wait(5) and json.loads(heard[0]) == PROPERTY_SET
+        assert service.refused_connections == 0
+        assert messages.command(json.loads(heard[0])).tuya_id == "vdevo1"
+    finally:
+        pulsar.stop()
+        service.close()

@@ -9,7 +9,9 @@ from bridge.transports.mqtt.shadow import (
     Rejected,
     Shadow,
     apply,
+    delete,
     get_accepted,
+    parse_request,
     parse_update,
 )
 
@@ -119,3 +121,54 @@ def test_get_without_a_shadow_is_404_and_the_observation_time_is_kept():
     assert none.value.code == 404
     parsed = parse_update(update({"state": {"reported": {"a": 1}}, "timestamp": 1700000000123}))
     assert parsed.observed_ms == 1700000000123
+
+
+def test_delete_removes_the_document_keeps_the_version_and_a_second_is_404():
+    """AWS: `/delete/accepted` carries the version and a timestamp; the next update goes on
+    from that version; get and delete of no shadow are 404."""
+    s = apply(Shadow(), parse_update(update({"state": {"reported": {"a": 1}}})), 1.0).shadow
+    gone, accepted = delete(s, 2.0, "tok")
+    assert accepted == {"version": 1, "timestamp": 2, "clientToken": "tok"}
+    assert not gone.exists and gone.reported == {} and gone.version == 1
+    for call in (lambda: delete(gone, 3.0), lambda: get_accepted(gone, 3.0)):
+        with pytest.raises(Rejected) as none:
+            call()
+        assert none.value.code == 404
+    again = apply(gone, parse_update(update({"state": {"reported": {"b": 2}}})), 4.0).shadow
+    assert again.version == 2 and again.exists and again.reported == {"b": 2}
+    assert Shadow.load((again.stored(), again.version)) == again
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"state":{"reported":{"x":18446744073709551616}},"clientToken":"t"}',
+        b'{"state":{"reported":{"x":-9223372036854775809}}}',
+        b'{"clientToken":-9223372036854775809}',
+        b'{"state":{"reported":{"x":1e999}}}',
+    ],
+)
+def test_numbers_beyond_64_bits_are_a_400_not_an_error(raw):
+    with pytest.raises(Rejected) as caught:
+        parse_request(raw)
+    assert caught.value.code == 400
+
+
+@pytest.mark.parametrize("token", [7, -9223372036854775809 + 1, ["t"], {"a": 1}, "x" * 65, True])
+def test_a_client_token_that_is_not_one_is_refused_and_never_echoed(token):
+    with pytest.raises(Rejected) as caught:
+        parse_request(json.dumps({"clientToken": token}).encode(), empty=True)
+    assert caught.value.code == 400 and "clientToken" not in caught.value.body(1.0)
+
+
+def test_an_update_with_an_empty_state_is_answered_with_a_rejection():
+    with pytest.raises(Rejected) as caught:
+        parse_update(update({"state": {}, "clientToken": "t"}))
+    assert caught.value.code == 400 and caught.value.body(1.0)["clientToken"] == "t"
+
+
+def test_a_shadow_stored_before_reachability_was_kept_apart_reads_its_own_word():
+    said = {"state": {"desired": {}, "reported": {"connection_status": "connected"}}}
+    stored = ({**said, "metadata": {"desired": {}, "reported": {}}}, 3)
+    loaded = Shadow.load(stored)
+    assert loaded.connected and loaded.exists
