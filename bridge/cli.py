@@ -1,4 +1,9 @@
-"""`bridge ...`: admin commands. Most work on the database; `send` asks the server."""
+"""`bridge ...`: admin commands. Most work on the database; `send` asks the server.
+
+Imports are lazy: `bridge --version`, `--help` and `send` load neither the store
+nor Flask nor any plugin; a plugin's commands are loaded when one is named (their
+names come from the `bridge.commands` entry points, read without importing).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,22 @@ import json
 import sys
 import threading
 from datetime import datetime
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import requests
 
-from bridge import catalog, explain
+from bridge import catalog
 from bridge.model import DEFAULT_TRANSPORT, BridgeError
-from bridge.plugins import discover as discover_adapters
-from bridge.reporting import announce
-from bridge.secrets import Vault
-from bridge.store import Store
-from bridge.transports.registry import discover as discover_transports
-from bridge.transports.registry import names as transport_names
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from bridge.store import Store
+
+COMMANDS = "bridge.commands"
+"""Entry points naming the commands a plugin adds (`name = "the.plugin:Class"`), so that
+they are listed and found without importing every plugin."""
 
 
 def _settings() -> Settings:
@@ -30,10 +36,25 @@ def _settings() -> Settings:
 
 
 def _store() -> Store:
+    from bridge.secrets import Vault
+    from bridge.store import Store
+
     settings = _settings()
     store = Store(settings.database, Vault(settings.secret_key))
     store.check_key()  # a BridgeError: one line and exit 1, like every other refusal
     return store
+
+
+def announce(store: Store, user_id: int, device_id: str, kind: str) -> None:
+    from bridge.reporting import announce as queue
+
+    queue(store, user_id, device_id, kind)
+
+
+def _transport_names() -> list[str]:
+    from bridge.plugins import NAME
+
+    return sorted(ep.name for ep in entry_points(group="bridge.transports") if NAME.match(ep.name))
 
 
 def _print(obj: Any) -> None:
@@ -63,7 +84,54 @@ class Group(click.Group):
             raise click.ClickException(exc.message) from None
 
 
-@click.group(cls=Group)
+class Main(Group):
+    """The built-in commands, and the plugins' commands loaded when one is named.
+
+    `device` loads the transports too: each may add options to `device create`."""
+
+    _loaded = False
+
+    @staticmethod
+    def declared() -> dict[str, str]:
+        """Plugin commands by name: the module of the plugin that adds each."""
+        return {ep.name: ep.value.partition(":")[0] for ep in entry_points(group=COMMANDS)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.declared()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands or name == "device":
+            self.load_plugins()
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Help lists a plugin's command by its declared name: its own text is one
+        `bridge NAME --help` away (importing every plugin for one line each is slow)."""
+        declared, rows = self.declared(), []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            text = command.get_short_help_str(60) if command else f"(from {declared[name]})"
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def load_plugins(self) -> None:
+        if Main._loaded:
+            return
+        Main._loaded = True
+        from bridge.plugins import discover as discover_adapters
+        from bridge.transports.registry import discover as discover_transports
+
+        for name, cls in discover_adapters().items():
+            for command in cls.commands(functools.partial(_adapter, name), _user):
+                self.add_command(command)
+        for transport in discover_transports().values():
+            for command in transport.commands(_store, _settings):
+                self.add_command(command)
+            device_create.params.extend(transport.device_options())
+
+
+@click.group(cls=Main)
 @click.version_option(package_name="voice-bridge", prog_name="bridge")
 def main() -> None:
     """Voice bridge administration."""
@@ -131,7 +199,7 @@ def device() -> None:
 @click.option("--id", "device_id", help="24 lowercase hex characters (default: new).")
 @click.option(
     "--transport",
-    type=click.Choice(transport_names()),
+    type=click.Choice(_transport_names()),
     default=DEFAULT_TRANSPORT,
     show_default=True,
     help="How the bridge reaches it.",
@@ -149,6 +217,8 @@ def device_create(
     store = _store()
     account = store.users.get(owner)
     created = store.devices.create(account.id, type_name, name, room, device_id, transport)
+    from bridge.transports.registry import discover as discover_transports
+
     try:
         for cls in discover_transports().values():
             cls.device_created(store, created, transport_options)
@@ -200,6 +270,8 @@ def send(
     device_id: str, action: str, value: str, instance: str | None, timeout: float | None
 ) -> None:
     """Send one request to a live device through the running server."""
+    import requests
+
     try:
         parsed = json.loads(value)
     except ValueError:
@@ -401,6 +473,9 @@ def history(device_id: str | None, limit: int, as_json: bool, journey: str | Non
 
 
 def _journey(given: str, as_json: bool) -> None:
+    from bridge import explain
+    from bridge.plugins import discover as discover_adapters
+
     store = _store()
     # A journey id may be all digits too: a message id first, then the id itself.
     by_message = store.messages.journey_of(None, int(given)) if given.isdigit() else None
@@ -505,16 +580,6 @@ def _user(name: str):
     store = _store()
     click.get_current_context().call_on_close(store.close)
     return store.users.get(name)
-
-
-for _name, _cls in discover_adapters().items():
-    for _command in _cls.commands(functools.partial(_adapter, _name), _user):
-        main.add_command(_command)
-
-for _transport in discover_transports().values():
-    for _command in _transport.commands(_store, _settings):
-        main.add_command(_command)
-    device_create.params.extend(_transport.device_options())
 
 
 if __name__ == "__main__":

@@ -255,3 +255,39 @@ def test_key_commands(cli, account, store):
     assert "device types or 24-hex device ids" in bad.stderr
     cli("key", "delete", made["id"])
     assert "no key" in cli("key", "disable", made["id"], ok=False).stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["--help"],
+        ["send", "0123456789abcdef01234567", "setPowerState", "--value", '{"state": "On"}'],
+    ],
+)
+def test_the_quick_commands_import_neither_the_server_nor_a_plugin(args):
+    """What keeps them fast (bench/cli.py times them): no Flask, no database driver, no
+    store, no adapter or transport is imported for --version, --help or send."""
+    probe = (
+        "import sys\n"
+        "from bridge.cli import main\n"
+        f"try: main({args!r})\n"
+        "except SystemExit: pass\n"
+        "heavy = ('flask', 'psycopg', 'sqlite_utils', 'gevent', 'bridge.store', 'adapters',"
+        " 'bridge.transports', 'bridge.app', 'cryptography')\n"
+        "print(sorted({m for m in sys.modules if m.split('.')[0] in heavy"
+        " or m.startswith(heavy)}))\n"
+    )
+    env = {**os.environ, "BRIDGE_URL": "http://127.0.0.1:9"}  # nothing listens: send fails
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_help_lists_the_plugins_commands_and_they_still_run(cli):
+    listed = cli("--help").stdout
+    for name in ("sigfox", "mqtt", "thing", "tuya"):
+        assert f"  {name} " in listed
+    assert "payload layouts" in cli("sigfox", "--help").stdout
+    assert "--sigfox-id" in cli("device", "create", "--help").stdout
