@@ -290,3 +290,35 @@ def test_curtains_move_pause_and_continue(duer, token, home, account, connect, s
     )
     duer.send(request(CONTROL, "ContinueRequest", token, blinds))
     assert received == [{"mode": "Stop"}, {"mode": "Close"}]
+
+
+def test_an_increment_on_a_light_that_is_off_counts_from_zero_and_turns_it_on(
+    duer, token, home, account, connect
+):
+    """As on Alexa (Amazon's BrightnessController test plan): the rule is the core's."""
+    connect(account, [home["light"]])
+    light = home["light"].id
+    duer.send(
+        request(CONTROL, "SetBrightnessPercentageRequest", token, light, brightness={"value": 80})
+    )
+    duer.send(request(CONTROL, "TurnOffRequest", token, light))
+    down = duer.send(
+        request(
+            CONTROL,
+            "DecrementBrightnessPercentageRequest",
+            token,
+            light,
+            deltaPercentage={"value": 20},
+        )
+    )
+    assert attributes(down)["turnOnState"] == "OFF"
+    up = duer.send(
+        request(
+            CONTROL,
+            "IncrementBrightnessPercentageRequest",
+            token,
+            light,
+            deltaPercentage={"value": 20},
+        )
+    )
+    assert attributes(up)["brightness"] == 20 and attributes(up)["turnOnState"] == "ON"
