@@ -119,7 +119,10 @@ def run(
     next_event = time.monotonic() + event_every
     try:
         while True:
-            time.sleep(0.2)
+            if online:
+                time.sleep(0.2)
+            else:  # said at once: a command may follow the connection within milliseconds
+                client.connected.wait(0.2)
             if client.connected.is_set() != online:
                 online = not online
                 say(f"{'connected' if online else 'disconnected'}: {len(devices)} devices")

@@ -11,7 +11,14 @@ import gevent
 
 from bridge import journeys, plugins
 from bridge.bus import Bus, Unreachable
-from bridge.model import BridgeError, Command, Device, DeviceOffline, DeviceTimeout
+from bridge.model import (
+    BridgeError,
+    Command,
+    Device,
+    DeviceDisconnected,
+    DeviceOffline,
+    DeviceTimeout,
+)
 from bridge.transports import GROUP, Exchange, Reply, Transport, TransportContext, forwarding
 
 if TYPE_CHECKING:
@@ -69,7 +76,9 @@ class Transports:
         end = time.monotonic() + deadline
         try:
             return self._deliver(transport, device, command, deadline, exchange)
-        except DeviceOffline:
+        except DeviceDisconnected:
+            raise  # it was there and went mid-wait: the command may have reached it
+        except DeviceOffline:  # never sent: a second look cannot deliver it twice
             self.bus.mistaken(device.id)  # ask the bus, not the memory, again
             left = max(0.0, end - time.monotonic())
             return self._deliver(transport, device, command, left, exchange)

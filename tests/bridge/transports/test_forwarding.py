@@ -8,7 +8,7 @@ from fakes.bus import GroupBus
 
 from bridge import journeys
 from bridge.bus import Unreachable
-from bridge.model import Command, DeviceOffline, Outcome
+from bridge.model import Command, DeviceDisconnected, DeviceOffline, Outcome
 from bridge.secrets import Vault
 from bridge.store import Store
 from bridge.transports import Exchange, Reply, Transport, TransportContext, forwarding
@@ -77,6 +77,9 @@ class Holding(Transport):
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
         self.here: set[str] = set()
+        self.sent = 0
+        self.drops = False
+        """The device goes mid-wait, after the command was sent."""
 
     def online(self, device_id: str) -> bool:
         return device_id in self.here or self.courier(device_id) is not None
@@ -90,6 +93,9 @@ class Holding(Transport):
     def request(self, device, command, deadline, exchange: Exchange) -> Reply:
         if device.id not in self.here:
             raise DeviceOffline()
+        self.sent += 1
+        if self.drops:
+            raise DeviceDisconnected()
         return Reply(Outcome.ANSWERED, command.value)
 
 
@@ -132,3 +138,15 @@ def test_a_device_nobody_holds_is_offline_after_one_fresh_look(two_workers):
     with pytest.raises(DeviceOffline):
         transports_b.request(lamp, command, 1.0, Exchange())
     assert lamp.id not in bus_b.believed  # the stale belief was dropped
+
+
+def test_a_device_that_went_mid_wait_is_not_asked_twice(two_workers):
+    """Disconnected is offline after the command was sent: no second look, no second send."""
+    _, [(bus_a, holding_a, _), (_, _, transports_b)], lamp = two_workers
+    holding_a.here.add(lamp.id)
+    holding_a.drops = True
+    bus_a.hold([lamp.id])
+    command = Command(lamp.id, "setPowerState", {"state": "On"}, origin="api")
+    with pytest.raises(DeviceDisconnected):
+        transports_b.request(lamp, command, 1.0, Exchange())
+    assert holding_a.sent == 1
