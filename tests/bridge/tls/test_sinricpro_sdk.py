@@ -165,4 +165,10 @@ def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, lig
     assert sent[0] == "setColorTemperature"  # no tone known yet: counted from mid-range
     assert not {"adjustBrightness", "increaseColorTemperature"} & set(sent)
     assert sent.count("setColorTemperature") == 11
-    assert sent[-2:] == ["setBrightness", "setPowerState"]  # dimmed up from off: then on
+    # Dimmed up from off: both, one journey (the webhook's hop rides the first request's
+    # row, written with the reply, so the rows' times do not tell their order)...
+    last = sorted(requests, key=in_time)[-2:]
+    assert sorted(m["action"] for m in last) == ["setBrightness", "setPowerState"]
+    assert last[0]["journey"] and last[0]["journey"] == last[1]["journey"]
+    # ...and the light heard the level first, then "on".
+    assert said.index("brightness 25") < len(said) - 1 - said[::-1].index("power On")
