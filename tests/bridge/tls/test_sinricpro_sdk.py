@@ -10,7 +10,7 @@ import pytest
 import requests
 from alexa_helpers import Alexa, directive, prop
 from conftest import ADMIN_TOKEN
-from servers import in_time
+from servers import eventually, in_time
 
 SCRIPT = Path(__file__).parents[2] / "sdk" / "sinric_light.py"
 
@@ -159,16 +159,20 @@ def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, lig
         "power Off",
         "power On",
     ]
-    requests = store.messages.query(device_id=light.id, kind="request")
+
+    def request_rows() -> list[dict]:
+        return store.messages.query(device_id=light.id, kind="request")
+
+    # The last webhook's rows are written with its reply, behind: wait for all four levels.
+    eventually(lambda: [m["action"] for m in request_rows()].count("setBrightness") == 4)
     # In time order: with several workers, each writes its history behind on its own.
-    sent = [m["action"] for m in sorted(requests, key=in_time)]
+    rows = sorted(request_rows(), key=in_time)
+    sent = [m["action"] for m in rows]
     assert sent[0] == "setColorTemperature"  # no tone known yet: counted from mid-range
     assert not {"adjustBrightness", "increaseColorTemperature"} & set(sent)
     assert sent.count("setColorTemperature") == 11
-    # Dimmed up from off: both, one journey (the webhook's hop rides the first request's
-    # row, written with the reply, so the rows' times do not tell their order)...
-    last = sorted(requests, key=in_time)[-2:]
-    assert sorted(m["action"] for m in last) == ["setBrightness", "setPowerState"]
-    assert last[0]["journey"] and last[0]["journey"] == last[1]["journey"]
-    # ...and the light heard the level first, then "on".
+    # Dimmed up from off: the level, then "on" (as the light heard them), in one journey.
+    level = next(m for m in reversed(rows) if m["action"] == "setBrightness")
+    on = next(m for m in reversed(rows) if m["action"] == "setPowerState")
+    assert level["journey"] and level["journey"] == on["journey"]
     assert said.index("brightness 25") < len(said) - 1 - said[::-1].index("power On")
