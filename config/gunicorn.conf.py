@@ -26,8 +26,8 @@ accesslog = os.environ.get("BRIDGE_ACCESS_LOG") or None
 loglevel = os.environ.get("BRIDGE_LOG_LEVEL", "info")
 certfile = os.environ.get("BRIDGE_TLS_CERT") or None
 # No control socket: gunicorn runs it on a thread of the master that it stops before
-# every fork and starts again after (with a 2 s join that a busy machine outlasts), so
-# workers respawned together after a crash were forked beside a live thread; its path
+# every fork and starts again after (with a 2 s join that a busy machine can outlast), so
+# workers respawned together after a crash could be forked beside a live thread; its path
 # (~/.gunicorn/gunicorn.ctl) is also one per user, which two servers on a host fight over.
 # Nothing here uses it: signals do the same (HUP reloads, TTIN/TTOU change the workers).
 control_socket_disable = True

@@ -177,9 +177,19 @@ def workers_answering(url: str, count: int, timeout: float = 30.0) -> set[str]:
     seen: set[str] = set()
     end = time.monotonic() + timeout
     while len(seen) < count and time.monotonic() < end:
+        # A connection waits in the backlog until a worker has booted (seconds, when several
+        # boot at once on a busy machine); a worker that never serves is not retried away.
         with requests.Session() as session:
-            seen.add(session.get(url + "/healthz", timeout=5).json()["worker"])
+            reply = session.get(url + "/healthz", timeout=30)
+            assert reply.ok, reply.text
+            seen.add(reply.json()["worker"])
     return seen
+
+
+def workers_of(server: BridgeServer) -> set[int]:
+    """The pids of a server's workers (its master's children)."""
+    master = server.proc.pid
+    return {int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()}
 
 
 def in_time(entry: dict) -> tuple:

@@ -10,13 +10,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import redis
 import requests
 from conftest import SECRET_KEY
-from servers import BridgeServer
+from servers import BridgeServer, workers_answering, workers_of
 
 from bridge.secrets import Vault
 from bridge.store import Store
@@ -52,25 +51,6 @@ def holder(worker_env) -> Iterator[Callable[[str], str | None]]:
     client = redis.Redis.from_url(worker_env["BRIDGE_REDIS_URL"], decode_responses=True)
     yield lambda device_id: client.get(f"{worker_env['BRIDGE_REDIS_PREFIX']}:dev:{device_id}")
     client.close()
-
-
-def workers_of(server: BridgeServer) -> set[int]:
-    master = server.proc.pid
-    return {int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()}
-
-
-def serving(server: BridgeServer, count: int, timeout: float) -> set[str]:
-    """The workers that answer /healthz on fresh connections, until `count` have or the
-    time is up. A worker that hangs while booting leaves a connection unanswered: that is
-    the failure this file looks for, so a read timeout is not retried away."""
-    seen: set[str] = set()
-    end = time.monotonic() + timeout
-    while len(seen) < count and time.monotonic() < end:
-        with requests.Session() as session:
-            reply = session.get(server.url + "/healthz", timeout=10)
-            assert reply.ok, reply.text
-            seen.add(reply.json()["worker"])
-    return seen
 
 
 @dataclass
@@ -140,7 +120,7 @@ def test_workers_killed_in_turn_and_all_at_once_under_load_all_come_back(
     driver = threading.Thread(target=load.run, daemon=True)
     driver.start()
     try:
-        assert len(serving(server, WORKERS, timeout=60)) == WORKERS
+        assert len(workers_answering(server.url, WORKERS, timeout=60)) == WORKERS
         rounds = [[i] for i in range(ONE_AT_A_TIME)] + [None] * ALL_AT_ONCE
         for number, victims in enumerate(rounds):
             before = workers_of(server)
@@ -158,7 +138,7 @@ def test_workers_killed_in_turn_and_all_at_once_under_load_all_come_back(
             while len(workers_of(server) - before) < len(pids) and time.monotonic() < end:
                 time.sleep(0.05)
             assert len(workers_of(server) - before) == len(pids), f"round {number}"
-            assert len(serving(server, WORKERS, timeout=60)) == WORKERS, (
+            assert len(workers_answering(server.url, WORKERS, timeout=60)) == WORKERS, (
                 f"round {number}: a replacement worker never served\n{server.log()[-4000:]}"
             )
             end = time.monotonic() + 30
