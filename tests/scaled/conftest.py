@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,18 +46,30 @@ def scaled_env(scaled_root, server_env, redis_server, postgres_server) -> dict[s
     }
 
 
-@pytest.fixture(scope="session")
-def own_env(scaled_env, postgres_server) -> Callable[..., dict[str, str]]:
-    """The scaled set-up on a database and a Redis prefix of its own, without the broker
-    (whose certificates the session's broker fixture makes): for a server of one module."""
+@pytest.fixture(scope="module")
+def module_env(request, scaled_env, postgres_server) -> dict[str, str]:
+    """The scaled set-up on a database and a Redis prefix of the module's own, with its
+    `SERVER_ENV` (its workers, its limits), and without the broker (whose certificates the
+    session's broker fixture makes): for a server of one test module."""
+    env = {k: v for k, v in scaled_env.items() if not k.startswith("BRIDGE_MQTT_")}
+    env["BRIDGE_DATABASE"] = postgres_server.database()
+    env["BRIDGE_REDIS_PREFIX"] = f"own{uuid.uuid4().hex[:6]}"
+    return {**env, **getattr(request.module, "SERVER_ENV", {})}
 
-    def make(**extra: str) -> dict[str, str]:
-        env = {k: v for k, v in scaled_env.items() if not k.startswith("BRIDGE_MQTT_")}
-        env["BRIDGE_DATABASE"] = postgres_server.database()
-        env["BRIDGE_REDIS_PREFIX"] = f"own{uuid.uuid4().hex[:6]}"
-        return {**env, **extra}
 
-    return make
+@pytest.fixture(scope="module")
+def module_server(module_env, scaled_root) -> Iterator[BridgeServer]:
+    """A server of the module's own, on `module_env`."""
+    srv = BridgeServer(module_env, logs=scaled_root).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def module_store(module_env) -> Iterator[Store]:
+    opened = Store(module_env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import signal
 from collections.abc import Iterator
 
 import pytest
-from conftest import SECRET_KEY
 from servers import (
     BridgeServer,
     eventually,
@@ -18,27 +17,19 @@ from servers import (
     workers_of,
 )
 
-from bridge.secrets import Vault
 from bridge.store import Store
 
-
-@pytest.fixture(scope="module")
-def four_env(own_env) -> dict[str, str]:
-    return own_env(BRIDGE_WORKERS="4", BRIDGE_REPORT_RETRY_MAX="1")
+SERVER_ENV = {"BRIDGE_WORKERS": "4", "BRIDGE_REPORT_RETRY_MAX": "1"}
 
 
 @pytest.fixture(scope="module")
-def server(four_env, scaled_root) -> Iterator[BridgeServer]:
-    srv = BridgeServer(four_env, logs=scaled_root).start()
-    yield srv
-    srv.stop()
+def server(module_server) -> BridgeServer:
+    return module_server
 
 
 @pytest.fixture(scope="module")
-def store(four_env) -> Iterator[Store]:
-    opened = Store(four_env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
-    yield opened
-    opened.close()
+def store(module_store) -> Store:
+    return module_store
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 import pytest
 import redis
 import requests
-from conftest import SECRET_KEY
 from servers import BridgeServer, workers_answering, workers_of
 
-from bridge.secrets import Vault
 from bridge.store import Store
 
 WORKERS = 4
@@ -26,30 +24,24 @@ ONE_AT_A_TIME = 2 * WORKERS  # each worker killed twice, in turn
 ALL_AT_ONCE = int(os.environ.get("LOSS_ROUNDS", "3"))
 
 
-@pytest.fixture(scope="module")
-def worker_env(own_env) -> dict[str, str]:
-    return own_env(BRIDGE_WORKERS=str(WORKERS))
+SERVER_ENV = {"BRIDGE_WORKERS": str(WORKERS)}
 
 
 @pytest.fixture(scope="module")
-def server(worker_env, scaled_root) -> Iterator[BridgeServer]:
-    srv = BridgeServer(worker_env, logs=scaled_root).start()
-    yield srv
-    srv.stop()
+def server(module_server) -> BridgeServer:
+    return module_server
 
 
 @pytest.fixture(scope="module")
-def store(worker_env) -> Iterator[Store]:
-    opened = Store(worker_env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
-    yield opened
-    opened.close()
+def store(module_store) -> Store:
+    return module_store
 
 
 @pytest.fixture
-def holder(worker_env) -> Iterator[Callable[[str], str | None]]:
+def holder(module_env) -> Iterator[Callable[[str], str | None]]:
     """The worker Redis names as a device's holder."""
-    client = redis.Redis.from_url(worker_env["BRIDGE_REDIS_URL"], decode_responses=True)
-    yield lambda device_id: client.get(f"{worker_env['BRIDGE_REDIS_PREFIX']}:dev:{device_id}")
+    client = redis.Redis.from_url(module_env["BRIDGE_REDIS_URL"], decode_responses=True)
+    yield lambda device_id: client.get(f"{module_env['BRIDGE_REDIS_PREFIX']}:dev:{device_id}")
     client.close()
 
 
