@@ -297,28 +297,13 @@ def test_an_increment_on_a_light_that_is_off_counts_from_zero_and_turns_it_on(
 ):
     """As on Alexa (Amazon's BrightnessController test plan): the rule is the core's."""
     connect(account, [home["light"]])
-    light = home["light"].id
-    duer.send(
-        request(CONTROL, "SetBrightnessPercentageRequest", token, light, brightness={"value": 80})
-    )
-    duer.send(request(CONTROL, "TurnOffRequest", token, light))
-    down = duer.send(
-        request(
-            CONTROL,
-            "DecrementBrightnessPercentageRequest",
-            token,
-            light,
-            deltaPercentage={"value": 20},
-        )
-    )
-    assert attributes(down)["turnOnState"] == "OFF"
-    up = duer.send(
-        request(
-            CONTROL,
-            "IncrementBrightnessPercentageRequest",
-            token,
-            light,
-            deltaPercentage={"value": 20},
-        )
-    )
-    assert attributes(up)["brightness"] == 20 and attributes(up)["turnOnState"] == "ON"
+
+    def control(name: str, **extra) -> dict:
+        return attributes(duer.send(request(CONTROL, name, token, home["light"].id, **extra)))
+
+    control("SetBrightnessPercentageRequest", brightness={"value": 80})
+    control("TurnOffRequest")
+    by = {"deltaPercentage": {"value": 20}}
+    assert control("DecrementBrightnessPercentageRequest", **by)["turnOnState"] == "OFF"
+    up = control("IncrementBrightnessPercentageRequest", **by)
+    assert up["brightness"] == 20 and up["turnOnState"] == "ON"
