@@ -22,8 +22,7 @@ WORKERS = 4
 LIGHTS = 8
 ONE_AT_A_TIME = 2 * WORKERS  # each worker killed twice, in turn
 ALL_AT_ONCE = int(os.environ.get("LOSS_ROUNDS", "3"))
-
-
+"""Rounds that kill all four at once; LOSS_ROUNDS=30 soaks (about 5 s a round)."""
 SERVER_ENV = {"BRIDGE_WORKERS": str(WORKERS)}
 
 
