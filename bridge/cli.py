@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bridge import catalog
+from bridge import catalog, plugins
 from bridge.model import DEFAULT_TRANSPORT, BridgeError
 from config.settings import Settings
 
@@ -49,12 +49,6 @@ def announce(store: Store, user_id: int, device_id: str, kind: str) -> None:
     from bridge.reporting import announce as queue
 
     queue(store, user_id, device_id, kind)
-
-
-def _transport_names() -> list[str]:
-    from bridge.plugins import NAME
-
-    return sorted(ep.name for ep in entry_points(group="bridge.transports") if NAME.match(ep.name))
 
 
 def _print(obj: Any) -> None:
@@ -199,7 +193,7 @@ def device() -> None:
 @click.option("--id", "device_id", help="24 lowercase hex characters (default: new).")
 @click.option(
     "--transport",
-    type=click.Choice(_transport_names()),
+    type=click.Choice(plugins.names("bridge.transports")),
     default=DEFAULT_TRANSPORT,
     show_default=True,
     help="How the bridge reaches it.",

@@ -20,6 +20,11 @@ NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 T = TypeVar("T")
 
 
+def names(group: str) -> list[str]:
+    """The installed plugins' names in a group, without importing them (the CLI's choices)."""
+    return sorted(ep.name for ep in entry_points(group=group) if NAME.match(ep.name))
+
+
 def classes(group: str, base: type[T], only: tuple[str, ...] | None = None) -> dict[str, type[T]]:
     """The `base` subclasses an entry-point group names, by name, in name order."""
     found: dict[str, type[T]] = {}

@@ -4,7 +4,6 @@ chosen by the device's column, forwarded over the bus to the worker holding it."
 from __future__ import annotations
 
 import time
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -23,11 +22,6 @@ from bridge.transports import GROUP, Exchange, Reply, Transport, TransportContex
 
 if TYPE_CHECKING:
     from bridge.store import Store
-
-
-def names() -> list[str]:
-    """The installed transports' names, without importing them (for the CLI's choices)."""
-    return sorted(ep.name for ep in entry_points(group=GROUP) if plugins.NAME.match(ep.name))
 
 
 def discover() -> dict[str, type[Transport]]:
