@@ -8,13 +8,13 @@ same place.
 
 from __future__ import annotations
 
-import colorsys
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bridge import catalog
+from bridge.plugin import units
 
 Shadow = dict[str, dict[str, Any]]
 UNCERTAINTY_MS = 500
@@ -97,8 +97,7 @@ class Color(Interface):
     properties = (("color", "color"),)
 
     def to_alexa(self, name: str, value: Any) -> Any:
-        h, s, v = colorsys.rgb_to_hsv(value["r"] / 255, value["g"] / 255, value["b"] / 255)
-        return {"hue": round(h * 360, 1), "saturation": round(s, 4), "brightness": round(v, 4)}
+        return units.hsb(value)
 
 
 class ColorTemperature(Interface):

@@ -7,7 +7,6 @@ and never builds error JSON (it raises, and one catch site answers).
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from adapters.alexa.capabilities import Endpoint
 from adapters.alexa.directive import Directive, Temperature
 from adapters.alexa.errors import DualSetpointsUnsupported, InvalidValue, TemperatureOutOfRange
+from bridge.plugin import units
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,7 @@ def color(d: Directive, e: Endpoint) -> Action:
     hue, sat, bri = hsb.hue, hsb.saturation, hsb.brightness
     if not (0 <= hue <= 360 and 0 <= sat <= 1 and 0 <= bri <= 1):
         raise InvalidValue("hue is 0-360, saturation and brightness 0-1")
-    r, g, b = colorsys.hsv_to_rgb(hue / 360, sat, bri)
-    return Action(
-        "setColor", {"color": {"r": round(r * 255), "g": round(g * 255), "b": round(b * 255)}}
-    )
+    return Action("setColor", {"color": units.hsv_to_rgb(hue, sat, bri)})
 
 
 @register(
@@ -97,14 +94,10 @@ def color_temperature(d: Directive, e: Endpoint) -> Action:
 def _celsius(setpoint: Temperature | None, *, delta: bool = False) -> float:
     if setpoint is None:
         raise InvalidValue("a temperature is an object with value and scale")
-    value, scale = setpoint.value, setpoint.scale
-    if scale == "FAHRENHEIT":
-        return round(value * 5 / 9 if delta else (value - 32) * 5 / 9, 1)
-    if scale == "KELVIN":
-        return round(value if delta else value - 273.15, 1)
-    if scale != "CELSIUS":
-        raise InvalidValue("scale is CELSIUS, FAHRENHEIT or KELVIN")
-    return value
+    try:
+        return units.to_celsius(setpoint.value, setpoint.scale, delta=delta)
+    except ValueError:
+        raise InvalidValue("scale is CELSIUS, FAHRENHEIT or KELVIN") from None
 
 
 @register(

@@ -9,7 +9,6 @@ cloud-to-cloud/traits); the sources of each are in tests/golden/google.
 
 from __future__ import annotations
 
-import colorsys
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from adapters.google.errors import GoogleError
 from bridge import catalog
+from bridge.plugin import units
 
 PREFIX_TYPE, PREFIX_TRAIT, PREFIX_COMMAND = (
     "action.devices.types.",
@@ -154,7 +154,7 @@ def _newer(shadow: Shadow, a: str, b: str) -> str:
 
 def _rgb(color: Any) -> int | None:
     if isinstance(color, dict) and all(isinstance(color.get(k), int) for k in "rgb"):
-        return (color["r"] << 16) | (color["g"] << 8) | color["b"]
+        return units.rgb_to_int(color)
     return None
 
 
@@ -263,15 +263,13 @@ def _color(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[St
         rgb = int(_number(color, "spectrumRGB"))
         if not 0 <= rgb <= 0xFFFFFF:
             raise GoogleError("valueOutOfRange", "spectrumRGB must be a 24-bit colour")
-        value = {"r": (rgb >> 16) & 255, "g": (rgb >> 8) & 255, "b": rgb & 255}
-        return [("setColor", {"color": value}, None)]
+        return [("setColor", {"color": units.rgb_from_int(rgb)}, None)]
     hsv = color.get("spectrumHSV")
     if isinstance(hsv, dict):
         hue, sat, val = (_number(hsv, k) for k in ("hue", "saturation", "value"))
         if not (0 <= hue <= 360 and 0 <= sat <= 1 and 0 <= val <= 1):
             raise GoogleError("valueOutOfRange", "spectrumHSV is out of range")
-        r, g, b = (round(c * 255) for c in colorsys.hsv_to_rgb(hue / 360 % 1.0, sat, val))
-        return [("setColor", {"color": {"r": r, "g": g, "b": b}}, None)]
+        return [("setColor", {"color": units.hsv_to_rgb(hue, sat, val)}, None)]
     raise GoogleError("notSupported", "only RGB, HSV and colour temperatures are supported")
 
 

@@ -10,6 +10,7 @@ from adapters.tmallgenie.errors import GenieError
 from adapters.tmallgenie.profiles import COLORS, MODES
 from bridge.boundary import LIMIT
 from bridge.model import Device
+from bridge.plugin import units
 
 Action = tuple[str, dict[str, Any], str | None]  # (core action, value, instance)
 UNMODE = {v: k for k, v in MODES.items()}
@@ -100,12 +101,7 @@ V1: dict[str, Callable[[Device, Any], Action]] = {
 
 
 def _rgb(value: Any) -> Action:
-    number = int(_number(value))
-    return (
-        "setColor",
-        {"color": {"r": number >> 16 & 255, "g": number >> 8 & 255, "b": number & 255}},
-        None,
-    )
+    return ("setColor", {"color": units.rgb_from_int(int(_number(value)))}, None)
 
 
 def _motor(device: Device, value: Any) -> Action:

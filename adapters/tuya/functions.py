@@ -10,12 +10,12 @@ value 0-1000, and temperatures are tenths of a degree Celsius.
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bridge.catalog import shadow_name
+from bridge.plugin import units
 
 
 class BadValue(ValueError):
@@ -96,16 +96,16 @@ def _tenths(code: str, prop: str, lo: int, hi: int, action: str | None = None) -
 
 
 def _rgb_to_hsv(rgb: Mapping[str, int]) -> dict[str, int]:
-    h, s, v = colorsys.rgb_to_hsv(rgb["r"] / 255, rgb["g"] / 255, rgb["b"] / 255)
-    return {"h": round(h * 360) % 360, "s": round(s * 1000), "v": round(v * 1000)}
+    """Tuya's colour_data_v2: hue in degrees, saturation and value on 0-1000."""
+    h, s, v = units.rgb_to_hsv(rgb)
+    return {"h": round(h) % 360, "s": round(s * 1000), "v": round(v * 1000)}
 
 
 def _hsv_to_rgb(value: Any) -> dict[str, int]:
     if not isinstance(value, dict) or set(value) != {"h", "s", "v"}:
         raise BadValue(f"expected {{h, s, v}}, not {value!r}")
     h, s, v = _int(value["h"], 0, 360), _int(value["s"], 0, 1000), _int(value["v"], 0, 1000)
-    r, g, b = colorsys.hsv_to_rgb(h / 360, s / 1000, v / 1000)
-    return {"r": round(r * 255), "g": round(g * 255), "b": round(b * 255)}
+    return units.hsv_to_rgb(h, s / 1000, v / 1000)
 
 
 KELVIN = (2200, 7000)

@@ -7,12 +7,12 @@ discovery, confirmations, queries and change reports all read it.
 
 from __future__ import annotations
 
-import colorsys
 import functools
 from dataclasses import dataclass
 from typing import Any
 
 from bridge import catalog
+from bridge.plugin import units
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,7 @@ class Attribute:
         if self.name == "turnOnState":
             return "ON" if raw == "On" else "OFF"
         if self.name == "color":
-            h, s, v = colorsys.rgb_to_hsv(raw["r"] / 255, raw["g"] / 255, raw["b"] / 255)
-            return {"hue": round(h * 360, 1), "saturation": round(s, 4), "brightness": round(v, 4)}
+            return units.hsb(raw)
         return raw
 
 

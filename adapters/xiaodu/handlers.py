@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from adapters.xiaodu.errors import DuerError, malformed
 from adapters.xiaodu.models import Payload, Valued
 from bridge.model import Device
+from bridge.plugin import units
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,7 @@ def set_color(p: Payload, device: Device, action: str, moving: str | None) -> Ac
     hsb = p.color
     if hsb is None:
         raise malformed("color")
-    r, g, b = colorsys.hsv_to_rgb(hsb.hue / 360, hsb.saturation, hsb.brightness)
-    return Action(
-        "setColor", {"color": {"r": round(r * 255), "g": round(g * 255), "b": round(b * 255)}}
-    )
+    return Action("setColor", {"color": units.hsv_to_rgb(hsb.hue, hsb.saturation, hsb.brightness)})
 
 
 @control("setColorTemperature")
@@ -100,9 +97,10 @@ def _celsius(
 ) -> float:
     value = _number(valued, key, default)
     scale = (valued.scale if valued else None) or "CELSIUS"
-    if scale == "FAHRENHEIT":
-        return round(value * 5 / 9 if delta else (value - 32) * 5 / 9, 1)
-    return value
+    # DuerOS names CELSIUS and FAHRENHEIT; any other word is read as CELSIUS, as before.
+    return units.to_celsius(
+        value, "FAHRENHEIT" if scale == "FAHRENHEIT" else "CELSIUS", delta=delta
+    )
 
 
 @control("setTemperature")
