@@ -24,8 +24,8 @@ def rgb_to_hsv(rgb: Mapping[str, int]) -> tuple[float, float, float]:
 
 
 def hsb(rgb: Mapping[str, int]) -> dict[str, float]:
-    """`{r, g, b}` as Alexa's and DuerOS's `{hue, saturation, brightness}` (to 0.1 degree
-    and 4 decimals)."""
+    """`{r, g, b}` as `{hue, saturation, brightness}`, the shape voice platforms use (to 0.1
+    degree and 4 decimals)."""
     hue, saturation, brightness = rgb_to_hsv(rgb)
     return {
         "hue": round(hue, 1),
@@ -35,7 +35,7 @@ def hsb(rgb: Mapping[str, int]) -> dict[str, float]:
 
 
 def rgb_from_int(number: int) -> dict[str, int]:
-    """A 24-bit colour (Google's spectrumRGB, AliGenie's color) to `{r, g, b}`."""
+    """A 24-bit colour (0xRRGGBB, as some platforms send it) to `{r, g, b}`."""
     return {"r": number >> 16 & 255, "g": number >> 8 & 255, "b": number & 255}
 
 
