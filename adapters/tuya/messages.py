@@ -8,7 +8,7 @@ base64 of AES-128 under the middle 16 characters of the Access Secret: ECB
 with PKCS#7, or GCM (a 12-byte nonce, then the ciphertext and its tag). Which
 one is the message's own `em` property (`aes_gcm`, `aes_ecb`), as Tuya's
 current SDKs read it: among the frame's `properties`, or in the envelope; a
-message without one is read with the deployment's setting (`BRIDGE_TUYA_CIPHER`).
+message without one is read with the deployment's setting (`BRIDGE_TUYA_MQ_CIPHER`).
 
 Tuya documents no message type for a command to a cloud-to-cloud device
 (`protocols/device-clouds.md` 2.2). The decrypted data is read as the

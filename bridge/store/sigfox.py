@@ -75,15 +75,17 @@ class SigfoxStore:
         ).fetchone()
         return SigfoxType(*row) if row else None
 
-    def check_secret(self, type_name: str | None, secret: str) -> bool:
-        """Whether `secret` is that type's (or, with None, any type's); constant time."""
+    def types_of_secret(self, secret: str) -> set[str]:
+        """The types whose secret `secret` is (one, unless two share it); constant time."""
         given = hash_token(secret)
         rows = self.db.execute("select name, secret_hash from sigfox_types").fetchall()
-        ok = False
-        for name, stored in rows:  # every row compared: the time says nothing about which
-            match = hmac.compare_digest(given, stored)
-            ok |= match and (type_name is None or name == type_name)
-        return ok
+        # Every row compared: the time says nothing about which matched.
+        return {name for name, stored in rows if hmac.compare_digest(given, stored)}
+
+    def check_secret(self, type_name: str | None, secret: str) -> bool:
+        """Whether `secret` is that type's (or, with None, any type's); constant time."""
+        types = self.types_of_secret(secret)
+        return bool(types) if type_name is None else type_name in types
 
     def add_device(self, sigfox_id: str, device_id: str, type_name: str) -> None:
         try:
