@@ -59,6 +59,7 @@ from bridge.transports.mqtt.shadow import (
     Rejected,
     Shadow,
     Update,
+    acknowledged,
     apply,
     delete,
     get_accepted,
@@ -315,7 +316,8 @@ class MqttTransport(Transport):
             if stored.desired is not UNSET or stored.reported is not UNSET:
                 self._update(thing, stored)
             else:  # only a refusal: nothing to keep, and still an answer
-                self._publish(topics.UPDATE_ACCEPTED.format(thing=thing), self._ack(thing, update))
+                body = acknowledged(self.shadow(thing), update, time.time())
+                self._publish(topics.UPDATE_ACCEPTED.format(thing=thing), body)
         except Rejected as exc:
             self._publish(topics.UPDATE_REJECTED.format(thing=thing), exc.body(time.time()))
             return
@@ -373,18 +375,6 @@ class MqttTransport(Transport):
 
     def _answer(self, thing: str, token: str, reply: Reply, text: str) -> bool:
         return self.context.waiters.resolve(token, thing, thing, (reply, text))
-
-    def _ack(self, thing: str, update: Update) -> dict[str, Any]:
-        """`/update/accepted` for an update that left nothing to keep (a refusal alone)."""
-        body: dict[str, Any] = {
-            "state": {"reported": update.reported},
-            "metadata": {},
-            "version": self.shadow(thing).version,
-            "timestamp": int(time.time()),
-        }
-        if update.client_token:
-            body["clientToken"] = update.client_token
-        return body
 
     def _presence(self, device: Device, online: bool, why: str) -> None:
         """The thing connected or left: kept with its shadow, told to the platforms."""

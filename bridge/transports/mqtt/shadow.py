@@ -282,6 +282,20 @@ def apply(current: Shadow, update: Update, now: float) -> Applied:
     return Applied(new, accepted, documents, delta)
 
 
+def acknowledged(current: Shadow, update: Update, now: float) -> dict[str, Any]:
+    """`/update/accepted` for an update that left nothing to keep (a thing's refusal of a
+    command, which never enters the shadow): the shadow's version, unchanged."""
+    body: dict[str, Any] = {
+        "state": {"reported": update.reported},
+        "metadata": {},
+        "version": current.version,
+        "timestamp": int(now),
+    }
+    if update.client_token:
+        body["clientToken"] = update.client_token
+    return body
+
+
 def no_shadow(client_token: str | None) -> Rejected:
     return Rejected(404, "No shadow exists with name: ''", client_token)
 
