@@ -1,24 +1,4 @@
 """Voice platform adapters: one package per platform, loaded by entry point.
 
-The plugin author's whole API is re-exported here.
+An adapter's whole API is the kit's: `from bridge.plugin import ...`.
 """
-
-from adapters.base import (
-    Adapter,
-    AdapterContext,
-    DeadLetter,
-    LinkRevoked,
-    RetryLater,
-    VoiceReply,
-    VoiceRequest,
-)
-
-__all__ = [
-    "Adapter",
-    "AdapterContext",
-    "DeadLetter",
-    "LinkRevoked",
-    "RetryLater",
-    "VoiceReply",
-    "VoiceRequest",
-]

@@ -28,7 +28,7 @@ from bridge.reporting import Reporter
 from bridge.store import Store
 
 if TYPE_CHECKING:
-    from adapters.base import Adapter
+    from bridge.plugin import Adapter
 
 SINK = "#alerts"
 """The outbox's name for the alert webhook (no adapter's name can start with '#')."""
@@ -121,7 +121,7 @@ class AlertWebhook:
         self.url, self.secret, self.http = url, secret.encode(), http
 
     def report(self, user: User, change: StateChange) -> None:
-        from adapters.base import DeadLetter, RetryLater
+        from bridge.plugin import DeadLetter, RetryLater
 
         body = orjson.dumps(
             {

@@ -13,7 +13,6 @@ from typing import Any
 import gevent
 import requests
 
-from adapters.base import Adapter, AdapterContext
 from bridge import explain, journeys, plugins
 from bridge.alerts import SINK, AlertChecker, AlertWebhook
 from bridge.api.ratelimit import Buckets
@@ -24,13 +23,13 @@ from bridge.events import EventIntake
 from bridge.live import Notifier
 from bridge.metrics import Metrics
 from bridge.model import Device, User
+from bridge.plugin import Adapter, AdapterContext, TransportContext
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault, derive_key
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
 from bridge.streams import Stream
-from bridge.transports import TransportContext
 from bridge.transports.registry import Transports
 from bridge.transports.waiters import Waiters
 from config.settings import Settings

@@ -26,10 +26,10 @@ from bridge.model import (
     StateChange,
     User,
 )
+from bridge.plugin import Exchange, Reply
 from bridge.reporting import Reporter
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
-from bridge.transports import Exchange, Reply
 from bridge.transports.registry import Transports
 
 APP_ORIGINS = {"api", "cli", "admin", "bridge"}

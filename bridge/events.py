@@ -5,15 +5,12 @@ from __future__ import annotations
 import time
 
 from bridge import catalog, journeys
-from bridge.model import Device, StateChange, User
+from bridge.model import CONNECTIVITY, Device, StateChange, User
+from bridge.plugin.transport import DeviceEvent
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
-from bridge.transports import DeviceEvent
-
-CONNECTIVITY = "connectivity"
-"""The pseudo shadow name a reachability change carries in `StateChange.changed`."""
 
 
 class EventIntake:

@@ -71,6 +71,8 @@ class Result:
     """For a PENDING result: the id of the accepted command, to ask after it."""
 
 
+CONNECTIVITY = "connectivity"
+"""The pseudo shadow name a reachability change carries in `StateChange.changed`."""
 DEVICE_KINDS = ("added", "updated", "removed")
 """StateChange kinds that say the device itself changed, not its state."""
 

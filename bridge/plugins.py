@@ -12,10 +12,11 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from adapters.base import Adapter
+    from bridge.plugin import Adapter
 
 log = logging.getLogger(__name__)
-GROUP = "bridge.adapters"
+ADAPTERS = "bridge.adapters"
+TRANSPORTS = "bridge.transports"
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 T = TypeVar("T")
 
@@ -43,9 +44,9 @@ def classes(group: str, base: type[T], only: tuple[str, ...] | None = None) -> d
 
 def discover(only: tuple[str, ...] | None = None) -> dict[str, type[Adapter]]:
     """Adapter classes by mount name, in name order."""
-    from adapters.base import Adapter
+    from bridge.plugin import Adapter
 
-    found = classes(GROUP, Adapter, only)
+    found = classes(ADAPTERS, Adapter, only)
     missing = set(only or ()) - set(found)
     if missing:
         log.warning("BRIDGE_ADAPTERS names adapters that are not installed: %s", sorted(missing))

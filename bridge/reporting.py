@@ -28,7 +28,7 @@ from bridge.store import Store
 from bridge.store.messages import Entry
 
 if TYPE_CHECKING:
-    from adapters.base import Adapter
+    from bridge.plugin import Adapter
 
 log = logging.getLogger(__name__)
 ANY_ADAPTER = "*"
@@ -165,7 +165,7 @@ class Reporter:
         self.store.outbox.delivered(row["id"])
 
     def _deliver(self, row: dict) -> None:
-        from adapters.base import DeadLetter, LinkRevoked
+        from bridge.plugin import DeadLetter, LinkRevoked
 
         adapter = self.adapters().get(row["adapter"]) or self.sinks.get(row["adapter"])
         user = self.store.users.by_id(row["user_id"])

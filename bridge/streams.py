@@ -1,6 +1,6 @@
 """Outbound WebSocket consumers for push platforms: the socket side of an adapter's stream.
 
-A push platform (Tuya's message service) delivers its messages over a
+A push platform (a device cloud's message service) delivers its messages over a
 WebSocket the bridge opens. The adapter never touches the socket: it asks
 its context for a stream (URL, headers, a handler) and the core keeps it:
 one connection per deployment (the worker leading the bus role

@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 from werkzeug.datastructures import EnvironHeaders
 
-from adapters.base import Adapter, VoiceReply, VoiceRequest
 from bridge import journeys
+from bridge.plugin import Adapter, VoiceReply, VoiceRequest
 from bridge.store.messages import Entry
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters import Adapter, VoiceReply
+from bridge.plugin import Adapter, VoiceReply
 
 
 class Recording(Adapter):

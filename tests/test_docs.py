@@ -66,17 +66,6 @@ def test_quick_start_has_exactly_the_two_commands():
     ]
 
 
-def test_the_core_names_no_voice_platform():
-    platforms = re.compile(r"alexa|xiaodu|dueros|tmall|aligenie|baidu|amazon|google", re.I)
-    offenders = [
-        str(path.relative_to(ROOT))
-        for folder in ("bridge", "config")
-        for path in (ROOT / folder).rglob("*.py")
-        if platforms.search(path.read_text())
-    ]
-    assert offenders == []
-
-
 def test_a_transport_is_named_only_in_its_own_package():
     """The core reaches devices through the seam (bridge.transports) and never past it.
 

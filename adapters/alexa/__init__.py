@@ -20,10 +20,21 @@ from adapters.alexa.errors import (
 )
 from adapters.alexa.handlers import HANDLERS
 from adapters.alexa.reports import Reports
-from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
-from bridge import boundary, journeys
-from bridge.events import CONNECTIVITY
-from bridge.model import BridgeError, Command, Device, Outcome, StateChange, User
+from bridge.plugin import (
+    CONNECTIVITY,
+    Adapter,
+    AdapterContext,
+    BridgeError,
+    Command,
+    Device,
+    Outcome,
+    StateChange,
+    User,
+    VoiceReply,
+    VoiceRequest,
+    boundary,
+    journeys,
+)
 
 REGION_HEADER = "X-Bridge-Aws-Region"
 
@@ -31,6 +42,7 @@ REGION_HEADER = "X-Bridge-Aws-Region"
 class AlexaAdapter(Adapter):
     name = "alexa"
     title = "Alexa"
+    aka = ("amazon",)
     targets: ClassVar[dict[str, float]] = {"answer_ms": 8000.0, "report_s": 3.0}
     report_attempts: ClassVar[int | None] = 3
     report_retry_min: ClassVar[float] = 1.0

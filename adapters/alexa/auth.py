@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from adapters.base import AdapterContext, LinkRevoked, RetryLater
+from bridge.plugin import AdapterContext, LinkRevoked, RetryLater
 
 REFRESH_MARGIN = 300.0
 GATEWAYS = {

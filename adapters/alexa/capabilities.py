@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from bridge import catalog
-from bridge.plugin import units
+from bridge.plugin import catalog, units
 
 Shadow = dict[str, dict[str, Any]]
 UNCERTAINTY_MS = 500

@@ -13,8 +13,7 @@ import msgspec
 from msgspec import Struct
 
 from adapters.alexa.errors import InvalidDirective, InvalidValue
-from bridge import boundary
-from bridge.boundary import Number, Text, Token
+from bridge.plugin import Number, Text, Token, boundary
 
 
 class Temperature(Struct, frozen=True):

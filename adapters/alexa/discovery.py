@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.alexa.capabilities import endpoint_for
-from bridge import catalog
-from bridge.model import Device
+from bridge.plugin import Device, catalog
 
 CATEGORIES = {
     "light": "LIGHT",

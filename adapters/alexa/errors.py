@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bridge import model
+from bridge.plugin import (
+    AuthError,
+    BridgeError,
+    DeviceOffline,
+    DeviceRefused,
+    DeviceTimeout,
+    ExpiredToken,
+    InvalidCommand,
+    NoSuchDevice,
+    Unsupported,
+)
 
 
 class AlexaError(Exception):
@@ -69,24 +79,24 @@ class AcceptGrantFailed(AlexaError):
     error_type = "ACCEPT_GRANT_FAILED"
 
 
-def from_core(exc: model.BridgeError) -> AlexaError:
+def from_core(exc: BridgeError) -> AlexaError:
     """The table: a core error to the Alexa error the user hears about."""
-    if isinstance(exc, model.AuthError):
-        cls = ExpiredCredential if isinstance(exc, model.ExpiredToken) else InvalidCredential
+    if isinstance(exc, AuthError):
+        cls = ExpiredCredential if isinstance(exc, ExpiredToken) else InvalidCredential
         return cls(exc.message)
-    if isinstance(exc, model.NoSuchDevice):
+    if isinstance(exc, NoSuchDevice):
         return NoSuchEndpoint("no such endpoint")
-    if isinstance(exc, model.DeviceOffline | model.DeviceTimeout):
+    if isinstance(exc, DeviceOffline | DeviceTimeout):
         return EndpointUnreachable(exc.message)
-    if isinstance(exc, model.Unsupported):
+    if isinstance(exc, Unsupported):
         return InvalidDirective(exc.message)
-    if isinstance(exc, model.InvalidCommand):
+    if isinstance(exc, InvalidCommand):
         if exc.valid_range:
             low, high = exc.valid_range
             return ValueOutOfRange(
                 exc.message, validRange={"minimumValue": low, "maximumValue": high}
             )
         return InvalidValue(exc.message)
-    if isinstance(exc, model.DeviceRefused):
+    if isinstance(exc, DeviceRefused):
         return HardwareMalfunction(exc.message or "the device refused")
     return InternalError(exc.message)

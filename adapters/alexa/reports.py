@@ -11,13 +11,16 @@ from adapters.alexa.auth import Lwa
 from adapters.alexa.capabilities import endpoint_for
 from adapters.alexa.discovery import endpoint as discovery_endpoint
 from adapters.alexa.errors import from_core
-from adapters.base import AdapterContext, DeadLetter, LinkRevoked, RetryLater
-from bridge.events import CONNECTIVITY
-from bridge.model import (
+from bridge.plugin import (
+    CONNECTIVITY,
+    AdapterContext,
     BridgeError,
+    DeadLetter,
     DeviceOffline,
     DeviceRefused,
     DeviceTimeout,
+    LinkRevoked,
+    RetryLater,
     StateChange,
     User,
 )

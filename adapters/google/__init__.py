@@ -13,14 +13,26 @@ from __future__ import annotations
 import hmac
 from typing import Any, ClassVar
 
-from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
 from adapters.google import traits
 from adapters.google.errors import GoogleError, from_core, offline
 from adapters.google.homegraph import HomeGraph
 from adapters.google.models import MAX_DEVICES, CommandGroup, Execution, Request, Salvage
 from adapters.google.reports import Reports
-from bridge import boundary, journeys
-from bridge.model import AuthError, BridgeError, Command, Device, Outcome, StateChange, User
+from bridge.plugin import (
+    Adapter,
+    AdapterContext,
+    AuthError,
+    BridgeError,
+    Command,
+    Device,
+    Outcome,
+    StateChange,
+    User,
+    VoiceReply,
+    VoiceRequest,
+    boundary,
+    journeys,
+)
 
 MAX_COMMANDS = MAX_DEVICES
 """Device commands one EXECUTE may ask for, all its groups together."""
@@ -42,6 +54,7 @@ def _salvaged(doc: Any) -> str | None:
 class GoogleAdapter(Adapter):
     name = "google"
     title = "Google"
+    aka = ("google",)
     targets: ClassVar[dict[str, float]] = {"success": 0.995, "p90_ms": 1000.0}
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0

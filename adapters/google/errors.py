@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.model import (
+from bridge.plugin import (
     AuthError,
     BridgeError,
     DeviceOffline,

@@ -19,7 +19,7 @@ import requests
 from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2 import service_account
 
-from adapters.base import AdapterContext, DeadLetter, RetryLater
+from bridge.plugin import AdapterContext, DeadLetter, RetryLater
 
 DEFAULT_URL = "https://homegraph.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/homegraph"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from bridge.boundary import Scalar, Text
+from bridge.plugin import Scalar, Text
 
 MAX_DEVICES = 300
 """Devices one QUERY or EXECUTE may name (Google's own SYNC caps a user's devices there)."""

@@ -15,11 +15,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from adapters.base import AdapterContext, LinkRevoked, RetryLater
 from adapters.google import traits
 from adapters.google.homegraph import HomeGraph, UnknownAgent
-from bridge.events import CONNECTIVITY
-from bridge.model import DEVICE_KINDS, Device, StateChange, User
+from bridge.plugin import (
+    CONNECTIVITY,
+    DEVICE_KINDS,
+    AdapterContext,
+    Device,
+    LinkRevoked,
+    RetryLater,
+    StateChange,
+    User,
+)
 
 
 class Reports:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.google.errors import GoogleError
-from bridge import catalog
-from bridge.plugin import units
+from bridge.plugin import catalog, units
 
 PREFIX_TYPE, PREFIX_TRAIT, PREFIX_COMMAND = (
     "action.devices.types.",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
 from adapters.tmallgenie.controls import v1_action, v2_actions
 from adapters.tmallgenie.errors import GenieError, from_core
 from adapters.tmallgenie.models import (
@@ -17,8 +16,21 @@ from adapters.tmallgenie.models import (
 )
 from adapters.tmallgenie.profiles import profile, state
 from adapters.tmallgenie.reports import PENDING_TTL, Reports, pending_key
-from bridge import boundary, journeys
-from bridge.model import BridgeError, Command, Device, InvalidCommand, Outcome, StateChange, User
+from bridge.plugin import (
+    Adapter,
+    AdapterContext,
+    BridgeError,
+    Command,
+    Device,
+    InvalidCommand,
+    Outcome,
+    StateChange,
+    User,
+    VoiceReply,
+    VoiceRequest,
+    boundary,
+    journeys,
+)
 
 DISCOVERY = "AliGenie.Iot.Device.Discovery"
 CONTROL = "AliGenie.Iot.Device.Control"
@@ -68,6 +80,7 @@ def _salvaged(doc: Any) -> dict[str, Any]:
 class TmallGenieAdapter(Adapter):
     name = "tmallgenie"
     title = "Tmall Genie"
+    aka = ("tmall", "aligenie", "taobao")
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
 

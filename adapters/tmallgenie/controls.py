@@ -8,9 +8,7 @@ from typing import Any
 
 from adapters.tmallgenie.errors import GenieError
 from adapters.tmallgenie.profiles import COLORS, MODES
-from bridge.boundary import LIMIT
-from bridge.model import Device
-from bridge.plugin import units
+from bridge.plugin import LIMIT, Device, units
 
 Action = tuple[str, dict[str, Any], str | None]  # (core action, value, instance)
 UNMODE = {v: k for k, v in MODES.items()}

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bridge import model
+from bridge.plugin import (
+    AuthError,
+    BridgeError,
+    DeviceOffline,
+    DeviceRefused,
+    DeviceTimeout,
+    InvalidCommand,
+    NoSuchDevice,
+    Unsupported,
+)
 
 MESSAGES = {
     "INVALIDATE_PARAMS": "invalidate params",
@@ -22,17 +31,17 @@ class GenieError(Exception):
         self.message = message or MESSAGES.get(code, code.lower())
 
 
-def from_core(exc: model.BridgeError) -> GenieError:
-    if isinstance(exc, model.AuthError):
+def from_core(exc: BridgeError) -> GenieError:
+    if isinstance(exc, AuthError):
         return GenieError("ACCESS_TOKEN_INVALIDATE")
-    if isinstance(exc, model.NoSuchDevice):
+    if isinstance(exc, NoSuchDevice):
         return GenieError("DEVICE_IS_NOT_EXIST")
-    if isinstance(exc, model.DeviceOffline | model.DeviceTimeout):
+    if isinstance(exc, DeviceOffline | DeviceTimeout):
         return GenieError("IOT_DEVICE_OFFLINE")
-    if isinstance(exc, model.Unsupported):
+    if isinstance(exc, Unsupported):
         return GenieError("DEVICE_NOT_SUPPORT_FUNCTION")
-    if isinstance(exc, model.InvalidCommand):
+    if isinstance(exc, InvalidCommand):
         return GenieError("INVALIDATE_PARAMS", exc.message[:200])
-    if isinstance(exc, model.DeviceRefused):
+    if isinstance(exc, DeviceRefused):
         return GenieError("INVALIDATE_CONTROL_ORDER", exc.message[:200])
     return GenieError("SERVICE_ERROR", exc.message[:200])

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from bridge.boundary import Number, Text, Token
+from bridge.plugin import Number, Text, Token
 
 MAX_DEVICES = 50
 """Devices one v2 directive may name (after removing repeats); more is INVALIDATE_PARAMS."""

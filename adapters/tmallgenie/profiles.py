@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from bridge import catalog
+from bridge.plugin import catalog
 
 COLORS = {
     "Red": (255, 0, 0),

@@ -7,11 +7,9 @@ import time
 import uuid
 from typing import Any
 
-from adapters.base import AdapterContext
 from adapters.tmallgenie.profiles import profile, state
 from adapters.tmallgenie.top import Top
-from bridge.events import CONNECTIVITY
-from bridge.model import DEVICE_KINDS, StateChange, User
+from bridge.plugin import CONNECTIVITY, DEVICE_KINDS, AdapterContext, StateChange, User
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
 CONTROL_NOTIFY = "alibaba.ailabs.iot.device.control.notify"

@@ -8,7 +8,7 @@ import hmac
 import json
 from typing import Any
 
-from adapters.base import AdapterContext, DeadLetter, RetryLater
+from bridge.plugin import AdapterContext, DeadLetter, RetryLater
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8))
 RETRY_CODES = {"7", "15", "27"}  # throttled, remote service error, temporarily unavailable

@@ -21,13 +21,21 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from adapters.base import Adapter, AdapterContext, DeadLetter, VoiceReply, VoiceRequest
 from adapters.tuya import messages
 from adapters.tuya.cloud import Cloud
 from adapters.tuya.consumer import Consumer, own_change
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
-from bridge.model import Device, StateChange, User
+from bridge.plugin import (
+    Adapter,
+    AdapterContext,
+    DeadLetter,
+    Device,
+    StateChange,
+    User,
+    VoiceReply,
+    VoiceRequest,
+)
 
 DEFAULT_API_URL = "https://openapi.tuyaus.com"
 CONSUMER = "/ws/v2/consumer/persistent/{id}/out/{topic}/{id}-sub"

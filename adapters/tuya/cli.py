@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from adapters.base import DeadLetter, RetryLater
 from adapters.tuya.openapi import TuyaError
-from bridge.model import BridgeError, User
+from bridge.plugin import BridgeError, DeadLetter, RetryLater, User
 
 if TYPE_CHECKING:
     from adapters.tuya import TuyaAdapter

@@ -6,12 +6,10 @@ import time
 import uuid
 from typing import Any
 
-from adapters.base import AdapterContext, LinkRevoked
 from adapters.tuya.functions import functions, properties
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
-from bridge.events import CONNECTIVITY
-from bridge.model import Device, StateChange, User
+from bridge.plugin import CONNECTIVITY, AdapterContext, Device, LinkRevoked, StateChange, User
 
 DEVICES = "/v1.0/iot-03/3rdcloud/devices"
 

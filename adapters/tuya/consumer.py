@@ -19,11 +19,10 @@ from typing import Any
 
 import orjson
 
-from adapters.base import AdapterContext
 from adapters.tuya import messages
 from adapters.tuya.functions import BadValue, command, function
 from adapters.tuya.ids import TuyaIds
-from bridge.model import BridgeError, Command, Device, StateChange, User
+from bridge.plugin import AdapterContext, BridgeError, Command, Device, StateChange, User
 
 SEEN_FOR = 86400.0
 """Seconds a message id is remembered (Tuya redelivers unacked messages sooner)."""

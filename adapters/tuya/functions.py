@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.catalog import shadow_name
-from bridge.plugin import units
+from bridge.plugin import catalog, units
 
 
 class BadValue(ValueError):
@@ -41,7 +40,7 @@ class Function:
 
     @property
     def shadow(self) -> str:
-        return shadow_name(self.prop, self.instance)
+        return catalog.shadow_name(self.prop, self.instance)
 
 
 def _bool(value: Any) -> bool:

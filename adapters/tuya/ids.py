@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.base import AdapterContext
-from bridge.model import BridgeError, Device, User
+from bridge.plugin import AdapterContext, BridgeError, Device, User
 
 OWNERS_FOR = 3600.0
 """Seconds a Tuya id's owner is remembered as a shared fact (the links stay the truth)."""

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bridge.boundary import loads
+from bridge.plugin import boundary
 
 MAX_PAYLOAD = 64 * 1024
 MAX_FRAME = 4 * MAX_PAYLOAD
@@ -201,7 +201,7 @@ def _object(raw: str | bytes, what: str, limit: int = MAX_PAYLOAD * 2) -> dict[s
     if len(raw) > limit:
         raise BadMessage(f"the {what} is too large")
     try:
-        doc = loads(raw.encode() if isinstance(raw, str) else raw)
+        doc = boundary.loads(raw.encode() if isinstance(raw, str) else raw)
     except ValueError:
         raise BadMessage(f"the {what} is not JSON") from None
     if not isinstance(doc, dict):

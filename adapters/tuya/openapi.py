@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import requests
 
-from adapters.base import json_answer
+from bridge.plugin import json_answer
 
 TOKEN_INVALID = 1010
 REFRESH_AHEAD = 60.0

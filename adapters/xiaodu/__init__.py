@@ -7,15 +7,25 @@ from typing import Any, ClassVar
 
 import requests
 
-from adapters.base import Adapter, AdapterContext, VoiceReply, VoiceRequest
 from adapters.xiaodu import signing
 from adapters.xiaodu.attributes import profile, sample
 from adapters.xiaodu.errors import DuerError, from_core, malformed
 from adapters.xiaodu.handlers import action_for, command_for
 from adapters.xiaodu.models import Envelope, Payload, Salvage
 from adapters.xiaodu.reports import Reports
-from bridge import boundary, journeys
-from bridge.model import BridgeError, Command, Device, StateChange, User
+from bridge.plugin import (
+    Adapter,
+    AdapterContext,
+    BridgeError,
+    Command,
+    Device,
+    StateChange,
+    User,
+    VoiceReply,
+    VoiceRequest,
+    boundary,
+    journeys,
+)
 
 DISCOVERY = "DuerOS.ConnectedHome.Discovery"
 CONTROL = "DuerOS.ConnectedHome.Control"
@@ -48,6 +58,7 @@ def _salvaged_id(doc: Any) -> str:
 class XiaoduAdapter(Adapter):
     name = "xiaodu"
     title = "XiaoDu"
+    aka = ("dueros", "baidu")
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
 

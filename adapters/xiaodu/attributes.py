@@ -11,8 +11,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from bridge import catalog
-from bridge.plugin import units
+from bridge.plugin import catalog, units
 
 
 @dataclass(frozen=True)

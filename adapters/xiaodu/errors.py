@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge import model
+from bridge.plugin import (
+    AuthError,
+    BridgeError,
+    DeviceOffline,
+    DeviceRefused,
+    DeviceTimeout,
+    ExpiredToken,
+    InvalidCommand,
+    NoSuchDevice,
+    Unsupported,
+)
 
 
 class DuerError(Exception):
@@ -20,18 +30,18 @@ def malformed(parameter: str) -> DuerError:
     return DuerError("UnexpectedInformationReceivedError", faultingParameter=parameter)
 
 
-def from_core(exc: model.BridgeError, query: bool) -> DuerError:
+def from_core(exc: BridgeError, query: bool) -> DuerError:
     """The table: a core error to the DuerOS error the speaker reads out."""
-    if isinstance(exc, model.ExpiredToken):
+    if isinstance(exc, ExpiredToken):
         return DuerError("ExpiredAccessTokenError")
-    if isinstance(exc, model.AuthError):
+    if isinstance(exc, AuthError):
         return DuerError("InvalidAccessTokenError")
-    if isinstance(exc, model.NoSuchDevice):
+    if isinstance(exc, NoSuchDevice):
         return DuerError("UnsupportedTargetError")
-    if isinstance(exc, model.DeviceOffline):
+    if isinstance(exc, DeviceOffline):
         return DuerError("TargetOfflineError")
     unable = "UnableToGetValueError" if query else "UnableToSetValueError"
-    if isinstance(exc, model.DeviceTimeout):
+    if isinstance(exc, DeviceTimeout):
         return DuerError(
             unable,
             errorInfo={
@@ -39,13 +49,13 @@ def from_core(exc: model.BridgeError, query: bool) -> DuerError:
                 "description": "the device did not answer in time",
             },
         )
-    if isinstance(exc, model.DeviceRefused):
+    if isinstance(exc, DeviceRefused):
         return DuerError(
             unable, errorInfo={"code": "HARDWARE_FAILURE", "description": exc.message[:200]}
         )
-    if isinstance(exc, model.Unsupported):
+    if isinstance(exc, Unsupported):
         return DuerError("UnsupportedOperationError")
-    if isinstance(exc, model.InvalidCommand):
+    if isinstance(exc, InvalidCommand):
         if exc.valid_range:
             low, high = exc.valid_range
             return DuerError(

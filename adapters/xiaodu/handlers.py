@@ -8,8 +8,7 @@ from typing import Any
 
 from adapters.xiaodu.errors import DuerError, malformed
 from adapters.xiaodu.models import Payload, Valued
-from bridge.model import Device
-from bridge.plugin import units
+from bridge.plugin import Device, units
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from msgspec import Struct
 
-from bridge.boundary import Number, Text, Token
+from bridge.plugin import Number, Text, Token
 
 
 class Valued(Struct, frozen=True):

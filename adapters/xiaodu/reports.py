@@ -9,12 +9,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from adapters.base import AdapterContext, DeadLetter, RetryLater
 from adapters.xiaodu.attributes import profile
 from adapters.xiaodu.signing import sign_push
-from bridge import catalog
-from bridge.events import CONNECTIVITY
-from bridge.model import DEVICE_KINDS, StateChange, User
+from bridge.plugin import (
+    CONNECTIVITY,
+    DEVICE_KINDS,
+    AdapterContext,
+    DeadLetter,
+    RetryLater,
+    StateChange,
+    User,
+    catalog,
+)
 
 DEFAULT_URL = "https://xiaodu.baidu.com/saiya/smarthome"
 

@@ -1,5 +1,165 @@
-"""The plugin kit: what adapter and transport authors build on (growing: see DESIGN.md).
+"""The plugin kit: the whole API of an adapter or transport author, behind this one import.
 
-Today it holds `units`, the conversions every platform needs; the contracts and their
-contexts move here next.
+A plugin imports `bridge.plugin` and its own package, nothing else of the bridge
+(`tests/test_docs.py` checks it): the contracts and their contexts, the core's
+nouns and errors, the device catalog, typed parsing at the edge, the history's
+entries, and the unit conversions every platform needs. What is heavy to import
+(the store, the bus, the WebSocket) loads when a plugin first names it, so a
+plugin's CLI command starts fast.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from bridge import boundary, catalog, journeys
+from bridge.boundary import LIMIT, Number, Scalar, Text, Token
+from bridge.model import (
+    CONNECTIVITY,
+    DEVICE_KINDS,
+    AuthError,
+    BridgeError,
+    Command,
+    Device,
+    DeviceDisconnected,
+    DeviceOffline,
+    DeviceRefused,
+    DeviceTimeout,
+    ExpiredToken,
+    InvalidCommand,
+    InvalidToken,
+    MissingToken,
+    NoSuchDevice,
+    Outcome,
+    Result,
+    StateChange,
+    Unsupported,
+    User,
+)
+from bridge.plugin import units
+from bridge.plugin.adapter import (
+    RELAY_HEADER,
+    Adapter,
+    AdapterContext,
+    DeadLetter,
+    LinkRevoked,
+    RetryLater,
+    VoiceReply,
+    VoiceRequest,
+    json_answer,
+)
+from bridge.plugin.transport import DeviceEvent, Exchange, Reply, Transport, TransportContext
+from bridge.plugins import classes as plugin_classes
+
+if TYPE_CHECKING:
+    from bridge.bus import Bus, Unreachable
+    from bridge.bus.facts import Facts
+    from bridge.bus.local import LocalBus
+    from bridge.events import EventIntake
+    from bridge.problems import problem
+    from bridge.reporting import announce
+    from bridge.secrets import new_token
+    from bridge.store import Store
+    from bridge.store.devices import DEVICE_ID
+    from bridge.store.messages import Entry, rejection
+    from bridge.store.pending import PendingCommand
+    from bridge.transports.waiters import Waiters
+    from bridge.websocket import ConnectionClosed, TooLarge, WebSocket
+    from config.settings import Settings
+
+_LAZY = {
+    "Bus": "bridge.bus",
+    "Unreachable": "bridge.bus",
+    "LocalBus": "bridge.bus.local",
+    "Facts": "bridge.bus.facts",
+    "EventIntake": "bridge.events",
+    "announce": "bridge.reporting",
+    "problem": "bridge.problems",
+    "new_token": "bridge.secrets",
+    "Store": "bridge.store",
+    "DEVICE_ID": "bridge.store.devices",
+    "Entry": "bridge.store.messages",
+    "rejection": "bridge.store.messages",
+    "PendingCommand": "bridge.store.pending",
+    "Waiters": "bridge.transports.waiters",
+    "ConnectionClosed": "bridge.websocket",
+    "TooLarge": "bridge.websocket",
+    "WebSocket": "bridge.websocket",
+    "Settings": "config.settings",
+}
+"""Names imported on first use: each pulls in a driver, gevent's sockets or the store."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "CONNECTIVITY",
+    "DEVICE_ID",
+    "DEVICE_KINDS",
+    "LIMIT",
+    "RELAY_HEADER",
+    "Adapter",
+    "AdapterContext",
+    "AuthError",
+    "BridgeError",
+    "Bus",
+    "Command",
+    "ConnectionClosed",
+    "DeadLetter",
+    "Device",
+    "DeviceDisconnected",
+    "DeviceEvent",
+    "DeviceOffline",
+    "DeviceRefused",
+    "DeviceTimeout",
+    "Entry",
+    "EventIntake",
+    "Exchange",
+    "ExpiredToken",
+    "Facts",
+    "InvalidCommand",
+    "InvalidToken",
+    "LinkRevoked",
+    "LocalBus",
+    "MissingToken",
+    "NoSuchDevice",
+    "Number",
+    "Outcome",
+    "PendingCommand",
+    "Reply",
+    "Result",
+    "RetryLater",
+    "Scalar",
+    "Settings",
+    "StateChange",
+    "Store",
+    "Text",
+    "Token",
+    "TooLarge",
+    "Transport",
+    "TransportContext",
+    "Unreachable",
+    "Unsupported",
+    "User",
+    "VoiceReply",
+    "VoiceRequest",
+    "Waiters",
+    "WebSocket",
+    "announce",
+    "boundary",
+    "catalog",
+    "journeys",
+    "json_answer",
+    "new_token",
+    "plugin_classes",
+    "problem",
+    "rejection",
+    "units",
+]

@@ -15,7 +15,7 @@ from typing import Any
 
 from bridge import journeys
 from bridge.model import BridgeError, Command, DeviceOffline, Outcome
-from bridge.transports import Exchange, Reply
+from bridge.plugin import Exchange, Reply
 
 HOP_GRACE = 0.25
 """Seconds past the deadline the requester waits for the holder's answer to arrive."""

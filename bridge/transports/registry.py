@@ -18,7 +18,8 @@ from bridge.model import (
     DeviceOffline,
     DeviceTimeout,
 )
-from bridge.transports import GROUP, Exchange, Reply, Transport, TransportContext, forwarding
+from bridge.plugin import Exchange, Reply, Transport, TransportContext
+from bridge.transports import forwarding
 
 if TYPE_CHECKING:
     from bridge.store import Store
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 def discover() -> dict[str, type[Transport]]:
     """Transport classes by name, in name order (built-in and third-party alike)."""
-    return plugins.classes(GROUP, Transport)
+    return plugins.classes(plugins.TRANSPORTS, Transport)
 
 
 class Transports:

@@ -6,8 +6,8 @@ import pytest
 import requests
 from servers import eventually
 
-from adapters import Adapter
 from bridge import create_app, plugins
+from bridge.plugin import Adapter
 
 
 def test_the_test_plugin_is_discovered_by_entry_point():

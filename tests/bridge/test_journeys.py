@@ -6,8 +6,8 @@ import os
 import gevent
 import pytest
 
-from adapters.base import Adapter, VoiceReply, VoiceRequest
 from bridge import journeys
+from bridge.plugin import Adapter, VoiceReply, VoiceRequest
 from bridge.store.messages import Entry
 from bridge.webhooks import Webhooks
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from adapters import Adapter, DeadLetter, LinkRevoked, RetryLater, VoiceReply
 from bridge.bus.local import LocalBus
 from bridge.model import StateChange
+from bridge.plugin import Adapter, DeadLetter, LinkRevoked, RetryLater, VoiceReply
 from bridge.reporting import Reporter, announce
 
 
@@ -238,8 +238,8 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(open_store):
     values the database does not have.
     """
     from bridge.events import EventIntake
+    from bridge.plugin import DeviceEvent
     from bridge.ratelimit import EventLimiter
-    from bridge.transports import DeviceEvent
 
     store = open_store()
     user, _ = store.users.create("alice", "password1")

@@ -10,8 +10,16 @@ way voice platforms expect errors in their own envelope.
 
 from __future__ import annotations
 
-from adapters import Adapter, VoiceReply, VoiceRequest
-from bridge.model import AuthError, BridgeError, Command, StateChange, User
+from bridge.plugin import (
+    Adapter,
+    AuthError,
+    BridgeError,
+    Command,
+    StateChange,
+    User,
+    VoiceReply,
+    VoiceRequest,
+)
 
 
 class EchoAdapter(Adapter):

@@ -41,18 +41,23 @@ import gevent
 import orjson
 from gevent.lock import Semaphore
 
-from bridge import catalog
-from bridge.model import (
+from bridge.plugin import (
     Command,
     Device,
     DeviceDisconnected,
+    DeviceEvent,
     DeviceOffline,
     DeviceTimeout,
+    Entry,
+    Exchange,
     Outcome,
+    Reply,
+    Transport,
+    TransportContext,
     Unsupported,
+    catalog,
+    rejection,
 )
-from bridge.store.messages import Entry, rejection
-from bridge.transports import DeviceEvent, Exchange, Reply, Transport, TransportContext
 from bridge.transports.mqtt import topics
 from bridge.transports.mqtt.shadow import (
     UNSET,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bridge.store import Store
+from bridge.plugin import Store
 from bridge.transports.mqtt.things import (
     AUTHORITY,
     CRL_FILE,

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import click
 
-from bridge import catalog
-from bridge.store import Store
+from bridge.plugin import Settings, Store, catalog
 from bridge.transports.mqtt import broker, things
-from config.settings import Settings
 
 
 def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) -> list:

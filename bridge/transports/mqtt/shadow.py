@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from bridge import boundary
+from bridge.plugin import boundary
 
 MAX_STATE_BYTES = 8 * 1024
 MAX_PAYLOAD_BYTES = 128 * 1024

@@ -15,8 +15,7 @@ import signal
 import zipfile
 from pathlib import Path
 
-from bridge.model import BridgeError, Device, User
-from bridge.store import Store
+from bridge.plugin import BridgeError, Device, Store, User
 from bridge.transports.mqtt import topics
 from bridge.transports.mqtt.pki import Authority, new_authority
 

@@ -19,20 +19,26 @@ from typing import Any
 import click
 import gevent
 
-from bridge import catalog, journeys, plugins
-from bridge.model import (
+from bridge.plugin import (
     Command,
     Device,
+    DeviceEvent,
     DeviceOffline,
     DeviceRefused,
     DeviceTimeout,
+    Exchange,
     Outcome,
+    PendingCommand,
+    Reply,
+    Transport,
+    TransportContext,
     Unsupported,
     User,
+    catalog,
+    journeys,
+    plugin_classes,
 )
-from bridge.store.pending import PendingCommand
 from bridge.store.sigfox import SigfoxDevice, SigfoxType
-from bridge.transports import DeviceEvent, Exchange, Reply, Transport, TransportContext
 from bridge.transports.sigfox.codec import (
     DOWNLINK_BYTES,
     UPLINK_BYTES,
@@ -53,7 +59,7 @@ CODECS = "bridge.sigfox_codecs"
 @functools.cache
 def plugin_codec(name: str) -> Codec:
     """A codec plugin, found and made once (callbacks ask on every frame)."""
-    found = plugins.classes(CODECS, Codec, (name,)).get(name)
+    found = plugin_classes(CODECS, Codec, (name,)).get(name)
     if found is None:
         raise Unsupported(f"the Sigfox codec {name!r} is not installed")
     return found()

@@ -9,15 +9,10 @@ from collections.abc import Callable
 import click
 import requests
 
-from bridge import catalog
-from bridge.model import BridgeError, Device
-from bridge.reporting import announce
-from bridge.secrets import new_token
-from bridge.store import Store
+from bridge.plugin import BridgeError, Device, Settings, Store, announce, catalog, new_token
 from bridge.transports.sigfox import plugin_codec
 from bridge.transports.sigfox.api import SigfoxApi, SigfoxApiError
 from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Layout, LayoutError
-from config.settings import Settings
 
 KINDS = ("uplink", "bidir", "status", "ack", "error")
 

@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from flask import Blueprint, Response, jsonify, request
 
-from bridge import boundary
-from bridge.problems import problem
-from bridge.store.messages import Entry, rejection
+from bridge.plugin import Entry, boundary, problem, rejection
 from bridge.transports.sigfox.callbacks import INFO_CODES, KINDS, Acknowledge, Error, Status, Uplink
 from bridge.transports.sigfox.codec import PayloadError
 

@@ -10,12 +10,19 @@ from __future__ import annotations
 import gevent
 from flask import Blueprint, Response, request
 
-from bridge.model import Command, Device, Outcome
-from bridge.transports import Exchange, Reply, Transport, TransportContext
+from bridge.plugin import (
+    Command,
+    ConnectionClosed,
+    Device,
+    Exchange,
+    Outcome,
+    Reply,
+    Transport,
+    TransportContext,
+)
 from bridge.transports.sinric import protocol
 from bridge.transports.sinric.endpoint import DeviceEndpoint
 from bridge.transports.sinric.hub import Hub
-from bridge.websocket import ConnectionClosed
 
 
 class _Detached(Response):

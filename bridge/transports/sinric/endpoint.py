@@ -10,15 +10,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bridge.bus import Unreachable
-from bridge.events import EventIntake
-from bridge.store import Store
-from bridge.store.devices import DEVICE_ID
-from bridge.store.messages import Entry, rejection
-from bridge.transports import DeviceEvent
+from bridge.plugin import (
+    DEVICE_ID,
+    ConnectionClosed,
+    DeviceEvent,
+    Entry,
+    EventIntake,
+    Store,
+    TooLarge,
+    Unreachable,
+    WebSocket,
+    rejection,
+)
 from bridge.transports.sinric import protocol
 from bridge.transports.sinric.hub import Connection, Hub
-from bridge.websocket import ConnectionClosed, TooLarge, WebSocket
 
 log = logging.getLogger(__name__)
 POLICY = 1008

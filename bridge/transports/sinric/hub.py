@@ -14,12 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.bus import Bus
-from bridge.bus.local import LocalBus
-from bridge.model import Device, DeviceDisconnected, DeviceOffline, User
+from bridge.plugin import (
+    Bus,
+    ConnectionClosed,
+    Device,
+    DeviceDisconnected,
+    DeviceOffline,
+    LocalBus,
+    User,
+    Waiters,
+    WebSocket,
+)
 from bridge.transports.sinric import protocol
-from bridge.transports.waiters import Waiters
-from bridge.websocket import ConnectionClosed, WebSocket
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from msgspec import Meta, Struct
 
-from bridge import boundary
+from bridge.plugin import boundary
 
 HEADER = '{"payloadVersion":2,"signatureVersion":1}'
 PAYLOAD_MARKER = '"payload":'

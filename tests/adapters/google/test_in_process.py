@@ -4,8 +4,8 @@ small quota. Each on an in-process bridge of its own."""
 import pytest
 from google_helpers import execute, intent
 
-from adapters.base import RetryLater
 from bridge import create_app
+from bridge.plugin import RetryLater
 
 
 @pytest.fixture

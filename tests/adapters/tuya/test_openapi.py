@@ -4,8 +4,8 @@ import pytest
 import requests
 from fakes.tuya import ACCESS_ID, ACCESS_SECRET
 
-from adapters.base import RetryLater
 from adapters.tuya.openapi import OpenApi, TuyaError, canonical_url, sign, string_to_sign
+from bridge.plugin import RetryLater
 
 REGISTER = "/v1.0/iot-03/3rdcloud/devices/abc123/register"
 BODY = {"device_name": "Desk lamp", "product_id": "prod-light-01"}

@@ -9,9 +9,10 @@ from fakes.bus import GroupBus
 from bridge import journeys
 from bridge.bus import Unreachable
 from bridge.model import Command, DeviceDisconnected, DeviceOffline, Outcome
+from bridge.plugin import Exchange, Reply, Transport, TransportContext
 from bridge.secrets import Vault
 from bridge.store import Store
-from bridge.transports import Exchange, Reply, Transport, TransportContext, forwarding
+from bridge.transports import forwarding
 from bridge.transports.registry import Transports
 from config.settings import Settings
 

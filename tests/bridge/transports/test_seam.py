@@ -19,11 +19,11 @@ from bridge.model import (
     DeviceTimeout,
     Outcome,
 )
+from bridge.plugin import DeviceEvent, Exchange, Reply, Transport, TransportContext
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault
 from bridge.store import Store
-from bridge.transports import DeviceEvent, Exchange, Reply, Transport, TransportContext
 from bridge.transports.registry import Transports, discover
 from bridge.transports.waiters import TIMED_OUT_KEPT, Waiters
 from config.settings import Settings

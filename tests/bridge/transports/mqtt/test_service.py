@@ -17,11 +17,11 @@ from recording import Recording
 
 from bridge.bus.local import LocalBus
 from bridge.events import EventIntake
+from bridge.plugin import TransportContext
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault
 from bridge.store import Store
-from bridge.transports import TransportContext
 from bridge.transports.mqtt import MqttTransport, topics
 from bridge.transports.mqtt.shadow import MAX_TOKEN_BYTES
 from bridge.transports.waiters import Waiters

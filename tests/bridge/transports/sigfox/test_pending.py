@@ -12,9 +12,9 @@ from bridge.bus.local import LocalBus
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.model import Command, Outcome
+from bridge.plugin import TransportContext
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
-from bridge.transports import TransportContext
 from bridge.transports.registry import Transports
 from bridge.transports.sigfox import SigfoxTransport
 from bridge.transports.waiters import Waiters

@@ -13,14 +13,16 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import orjson
 import requests
 
-from bridge.bus.facts import Facts
 from bridge.model import BridgeError, Command, Device, Result, StateChange, User
-from bridge.store.links import PlatformLinks
+
+if TYPE_CHECKING:
+    from bridge.bus.facts import Facts
+    from bridge.store.links import PlatformLinks
 
 RELAY_HEADER = "X-Bridge-Relay-Secret"
 """The header a proxy of the owner's in front of a webhook proves itself with."""
@@ -190,6 +192,8 @@ class Adapter(ABC):
     name: ClassVar[str]
     title: ClassVar[str] = ""
     """The platform as people call it ("... within <title>'s deadline"); default: `name`."""
+    aka: ClassVar[tuple[str, ...]] = ()
+    """Other names of the platform (its maker, its protocol), which the core never uses."""
     targets: ClassVar[dict[str, float]] = {}
     """The platform's published quality targets, shown against the bridge's own figures:
     `success` (a ratio of commands), `p90_ms`, `answer_ms` (its hard deadline), `report_s`

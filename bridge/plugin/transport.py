@@ -1,0 +1,153 @@
+"""The transport contract: how the core reaches a device, whatever carries it.
+
+A transport speaks the core's vocabulary. It takes a Command for one device
+and answers with a Reply (answered with a value, refused with a message, or
+accepted and pending), or raises the core's DeviceOffline, DeviceTimeout or
+DeviceDisconnected. What devices say unasked comes back as neutral
+DeviceEvents and connectivity, through the context's event intake. Each
+transport is a package under `bridge/transports/`, registered by entry
+point (group `bridge.transports`) like adapters; its name is the value of
+a device's `transport` column. Nothing outside a transport's package
+names it.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from bridge.model import BridgeError, Command, Device, Outcome, User
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from bridge.bus import Bus
+    from bridge.events import EventIntake
+    from bridge.store import Store
+    from bridge.transports.waiters import Waiters
+    from config.settings import Settings
+
+
+@dataclass
+class Exchange:
+    """What went over the wire for one command, filled in as the transport goes.
+
+    The core records it in the history whatever the outcome, so a timeout
+    still shows the request that met silence.
+    """
+
+    sent: dict[str, Any] | str | None = None
+    received: str | None = None
+    courier: str | None = None
+    """The worker that delivered it, when not this one (a forwarded command)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A device's answer to a command, in the core's terms."""
+
+    outcome: Outcome
+    """ANSWERED (with `value`), REFUSED (with `message`) or PENDING (accepted, not yet done)."""
+    value: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+    ref: str | None = None
+    """For PENDING: the transport's id of the accepted command."""
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """Something a device said unasked: a physical change or a sensor value."""
+
+    device_id: str
+    action: str
+    value: dict[str, Any]
+    instance_id: str | None = None
+    cause: str = "PHYSICAL_INTERACTION"
+    text: str | None = None
+    """The message as it came over the wire, for the history."""
+    observed_at: float | None = None
+    """When the device says it observed the values (epoch s); never later than arrival."""
+
+
+@dataclass
+class TransportContext:
+    """What the core lends a transport: storage, the event intake, the shared waiters."""
+
+    store: Store
+    events: EventIntake
+    waiters: Waiters
+    settings: Settings
+    log: logging.Logger
+    bus: Bus
+    """Shared with the other workers: placement, replay guards, limits."""
+    finished: Callable[[User, Command, dict[str, Any] | BridgeError], None] | None = None
+    """For a command once answered PENDING: it ended, with the device's value or an error
+    (the core applies the state and tells the platform that asked)."""
+
+
+class Transport(ABC):
+    """One way of reaching devices. Subclasses set `name` (the entry point's name)."""
+
+    name: ClassVar[str]
+
+    def __init__(self, context: TransportContext) -> None:
+        self.context = context
+
+    @classmethod
+    def commands(cls, open_store: Callable[[], Store], settings: Callable[[], Settings]) -> list:
+        """`bridge` CLI commands this transport adds (click commands or groups)."""
+        return []
+
+    @classmethod
+    def device_options(cls) -> list:
+        """Options this transport adds to `bridge device create` (click options)."""
+        return []
+
+    @classmethod
+    def device_created(cls, store: Store, device: Device, options: dict[str, Any]) -> None:
+        """A device was created (on any transport) with these options: check, or record more.
+
+        Raise a BridgeError to refuse; the CLI deletes the device again.
+        """
+        return None
+
+    @abstractmethod
+    def online(self, device_id: str) -> bool:
+        """Whether a command could be delivered now, by this worker or the one in `courier`
+        (an offline device is answered at once)."""
+
+    def courier(self, device_id: str) -> str | None:
+        """The other worker that must deliver this device's commands (it holds the device's
+        socket, or the broker session), or None when this worker can. The core forwards
+        them over the bus. Transports any worker reaches (HTTP callbacks) keep None."""
+        return None
+
+    @abstractmethod
+    def request(
+        self, device: Device, command: Command, deadline: float, exchange: Exchange
+    ) -> Reply:
+        """Deliver one command and wait at most `deadline` seconds for the answer."""
+
+    def connected(self) -> int:
+        """How many devices are reachable now (the metrics' gauge)."""
+        return 0
+
+    def answers(self, device_ids: list[str], grace: float) -> bool:
+        """Whether a live connection here holds any of these devices and proves it within
+        `grace` seconds (another worker asks before taking them over)."""
+        return False
+
+    def blueprint(self) -> Blueprint | None:
+        """HTTP routes this transport serves (a WebSocket upgrade, device-cloud callbacks)."""
+        return None
+
+    def start(self) -> None:
+        """Start background work in the server process (sweeps, a broker connection)."""
+        return None
+
+    def stop(self) -> None:
+        """Stop background work; devices it holds go offline."""
+        return None
