@@ -26,13 +26,14 @@ sys.path.insert(0, str(ROOT))
 from bench.roundtrip import SECRET_KEY, _best, gunicorn, load  # noqa: E402
 from bridge.secrets import Vault  # noqa: E402
 from bridge.store import Store  # noqa: E402
+from bridge.transports.sigfox.tables import SigfoxStore  # noqa: E402
 
 
 def setup(tmp: Path, count: int) -> tuple[dict[str, str], str, list[str]]:
     store = Store(str(tmp / "bench.db"), Vault(SECRET_KEY))
     user, _ = store.users.create("bench", "bench-password")
     secret = "bench-callback-secret"
-    store.sigfox.create_type(
+    store.repository(SigfoxStore).create_type(
         "bench", "powerState::bool:0", "powerState::bool:0", "plug", None, secret
     )
     ids = []
@@ -40,7 +41,7 @@ def setup(tmp: Path, count: int) -> tuple[dict[str, str], str, list[str]]:
         for n in range(count):
             device = store.devices.create(user.id, "plug", f"Plug {n}", transport="sigfox")
             sigfox_id = f"{n + 1:08X}"
-            store.sigfox.add_device(sigfox_id, device.id, "bench")
+            store.repository(SigfoxStore).add_device(sigfox_id, device.id, "bench")
             store.pending.add(
                 device.id, user.id, "powerState:", "setPowerState", {"state": "On"},
                 None, "bench", None, "0100000000000000", 86400,

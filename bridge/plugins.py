@@ -6,6 +6,7 @@ comma-separated list of names) restricts the set.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from importlib.metadata import entry_points
@@ -51,3 +52,14 @@ def discover(only: tuple[str, ...] | None = None) -> dict[str, type[Adapter]]:
     if missing:
         log.warning("BRIDGE_ADAPTERS names adapters that are not installed: %s", sorted(missing))
     return found
+
+
+@functools.cache
+def repositories() -> tuple[type, ...]:
+    """The repository classes of every installed plugin (adapters and transports, enabled
+    or not: a deleted device's rows go wherever they are), in name order."""
+    found: list[type] = []
+    for group in (ADAPTERS, TRANSPORTS):
+        for cls in classes(group, object).values():
+            found += [r for r in getattr(cls, "repositories", ()) if r not in found]
+    return tuple(found)

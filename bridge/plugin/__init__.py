@@ -49,6 +49,7 @@ from bridge.plugin.adapter import (
     VoiceRequest,
     json_answer,
 )
+from bridge.plugin.repository import Migrations, Repository
 from bridge.plugin.transport import DeviceEvent, Exchange, Reply, Transport, TransportContext
 from bridge.plugins import classes as plugin_classes
 
@@ -59,11 +60,12 @@ if TYPE_CHECKING:
     from bridge.events import EventIntake
     from bridge.problems import problem
     from bridge.reporting import announce
-    from bridge.secrets import new_token
+    from bridge.secrets import hash_token, new_token
     from bridge.store import Store
     from bridge.store.devices import DEVICE_ID
     from bridge.store.messages import Entry, rejection
     from bridge.store.pending import PendingCommand
+    from bridge.store.sql import IntegrityError
     from bridge.transports.waiters import Waiters
     from bridge.websocket import ConnectionClosed, TooLarge, WebSocket
     from config.settings import Settings
@@ -77,6 +79,8 @@ _LAZY = {
     "announce": "bridge.reporting",
     "problem": "bridge.problems",
     "new_token": "bridge.secrets",
+    "hash_token": "bridge.secrets",
+    "IntegrityError": "bridge.store.sql",
     "Store": "bridge.store",
     "DEVICE_ID": "bridge.store.devices",
     "Entry": "bridge.store.messages",
@@ -124,16 +128,19 @@ __all__ = [
     "Exchange",
     "ExpiredToken",
     "Facts",
+    "IntegrityError",
     "InvalidCommand",
     "InvalidToken",
     "LinkRevoked",
     "LocalBus",
+    "Migrations",
     "MissingToken",
     "NoSuchDevice",
     "Number",
     "Outcome",
     "PendingCommand",
     "Reply",
+    "Repository",
     "Result",
     "RetryLater",
     "Scalar",
@@ -155,6 +162,7 @@ __all__ = [
     "announce",
     "boundary",
     "catalog",
+    "hash_token",
     "journeys",
     "json_answer",
     "new_token",

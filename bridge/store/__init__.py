@@ -14,17 +14,18 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import gevent
 
+from bridge import plugins
 from bridge.bus import Bus
 from bridge.model import BridgeError
 from bridge.secrets import Vault
-from bridge.store import postgres_schema
+from bridge.store import sets
 from bridge.store.alerts import Alerts
 from bridge.store.cache import Cache
-from bridge.store.certificates import Certificates
 from bridge.store.clients import Clients
 from bridge.store.devices import Devices
 from bridge.store.grants import Grants
@@ -35,16 +36,17 @@ from bridge.store.logins import Logins
 from bridge.store.messages import Messages
 from bridge.store.outbox import Outbox
 from bridge.store.pending import PendingCommands
-from bridge.store.schema import migrations
 from bridge.store.shadow import Shadow
-from bridge.store.sigfox import SigfoxStore
 from bridge.store.sql import PostgresDatabase, SqliteDatabase, is_postgres
-from bridge.store.thing_shadows import ThingShadows
 from bridge.store.tokens import Tokens
 from bridge.store.users import Users
 from bridge.store.writer import WriteBehind
 
+if TYPE_CHECKING:
+    from bridge.plugin.repository import Repository
+
 log = logging.getLogger(__name__)
+R = TypeVar("R", bound="Repository")
 
 
 class WrongKey(BridgeError):
@@ -93,13 +95,13 @@ def _sqlite(path: str) -> SqliteDatabase:
         db.enable_wal()
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA wal_autocheckpoint = 4000")  # fewer checkpoint fsyncs
-    migrations.apply(db)
+    sets.apply(db)
     return db
 
 
 def _postgres(url: str) -> PostgresDatabase:
     db = PostgresDatabase(url, {})
-    db.keys.update(postgres_schema.apply(db))
+    sets.apply(db)
     return db
 
 
@@ -125,18 +127,33 @@ class Store:
         self.grants = Grants(self.db)
         self.logins = Logins(self.db)
         self.keys = Keys(self.db)
-        self.certificates = Certificates(self.db, vault)
-        self.thing_shadows = ThingShadows(self.db, self.writer)
-        self.sigfox = SigfoxStore(self.db)
         self.pending = PendingCommands(self.db)
         self.handled = Handled(self.db)
         self.alerts = Alerts(self.db)
-        self.devices.on_delete += [
-            self.certificates.revoke_device,
-            self.thing_shadows.delete,
-            self.sigfox.forget_device,
-            self.pending.fail_device,
-        ]
+        self.devices.on_delete.append(self.pending.fail_device)
+        self._repositories: dict[type, Repository] = {}
+        self.devices.before_delete = self.plugin_tables
+        self.devices.on_delete.append(self._forget_in_plugin_tables)
+
+    def repository(self, cls: type[R]) -> R:
+        """A plugin's repository over this database (its migrations applied on first use)."""
+        found = self._repositories.get(cls)
+        if found is None:
+            sets.apply(self.db, cls.migrations, cls.adopts)
+            found = self._repositories[cls] = cls(self)
+        return found  # type: ignore[return-value]
+
+    def plugin_tables(self) -> list[Repository]:
+        """Every installed plugin's repositories, opened (the server does at start; a device
+        deletion does first, so none of its rows stays behind, whichever process deletes).
+
+        Not done when the store opens: that would import every plugin into every CLI
+        command (a quarter of a second of CPU)."""
+        return [self.repository(cls) for cls in plugins.repositories()]
+
+    def _forget_in_plugin_tables(self, device_id: str) -> None:
+        for repository in self._repositories.values():
+            repository.device_deleted(device_id)
 
     def check_key(self) -> None:
         """Refuse a key that cannot read what this database holds (a lost or changed key).

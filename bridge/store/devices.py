@@ -35,6 +35,9 @@ class Devices:
         self.shadow = shadow
         self.cache: Cache[str, Device] = Cache()
         self.on_delete: list[Callable[[str], object]] = []
+        """Called with a deleted device's id, inside the deletion's transaction."""
+        self.before_delete: Callable[[], object] | None = None
+        """Called before a deletion's transaction (to open what `on_delete` will need)."""
         """What else goes with a deleted device (each in the same transaction):
         the other repositories register here."""
 
@@ -113,6 +116,8 @@ class Devices:
         device = self.get(device_id)
         if device is None:
             raise NoSuchDevice(f"no device {device_id}")
+        if self.before_delete is not None:
+            self.before_delete()
         with self.db.atomic():
             self.shadow.delete(device_id)
             for forget in self.on_delete:

@@ -15,7 +15,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bridge.store.schema import migrations
+from sqlite_utils.migrations import Migrations
+
+from bridge.store.schema import migrations as core
 
 TYPES = {int: "bigint", str: "text", float: "double precision", bytes: "bytea"}
 CACHED_TABLES = ("devices", "tokens", "platform_links", "users")
@@ -47,6 +49,7 @@ class _Table:
         pk: str | Sequence[str] = "id",
         not_null: Sequence[str] = (),
         foreign_keys: Sequence[tuple[str, str, str]] = (),
+        if_not_exists: bool = False,
     ) -> None:
         keys = (pk,) if isinstance(pk, str) else tuple(pk)
         self.schema.keys[self.name] = keys
@@ -62,7 +65,8 @@ class _Table:
             parts.append(
                 f"foreign key ({_quote(column)}) references {_quote(table)} ({_quote(other)})"
             )
-        self.schema.ddl.append(f"create table {_quote(self.name)} ({', '.join(parts)})")
+        exists = "if not exists " if if_not_exists else ""
+        self.schema.ddl.append(f"create table {exists}{_quote(self.name)} ({', '.join(parts)})")
         if self.name in CACHED_TABLES:
             self.schema.ddl.append(
                 f"create trigger {_quote(self.name + '_changed')} after insert or update or"
@@ -70,10 +74,13 @@ class _Table:
                 " execute function bridge_changed()"
             )
 
-    def create_index(self, columns: Sequence[str], unique: bool = False) -> None:
+    def create_index(
+        self, columns: Sequence[str], unique: bool = False, if_not_exists: bool = False
+    ) -> None:
         name = f"idx_{self.name}_{'_'.join(columns)}"
+        exists = "if not exists " if if_not_exists else ""
         self.schema.ddl.append(
-            f"create {'unique ' if unique else ''}index {_quote(name)}"
+            f"create {'unique ' if unique else ''}index {exists}{_quote(name)}"
             f" on {_quote(self.name)} ({', '.join(map(_quote, columns))})"
         )
 
@@ -97,7 +104,9 @@ class Recorder:
         return _Table(self, name)
 
 
-def plan() -> tuple[list[tuple[str, list[str]]], dict[str, tuple[str, ...]]]:
+def plan(
+    migrations: Migrations = core,
+) -> tuple[list[tuple[str, list[str]]], dict[str, tuple[str, ...]]]:
     """Every migration's DDL in order, and each table's primary key."""
     recorder = Recorder()
     steps = []
@@ -108,23 +117,26 @@ def plan() -> tuple[list[tuple[str, list[str]]], dict[str, tuple[str, ...]]]:
     return steps, recorder.keys
 
 
-def apply(db: Any) -> dict[str, tuple[str, ...]]:
-    """Apply the pending migrations to a PostgreSQL database; return the tables' keys."""
-    steps, keys = plan()
+def apply(
+    db: Any, migrations: Migrations = core, adopts: dict[str, str] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Apply a set's pending migrations to a PostgreSQL database; return its tables' keys.
+
+    `adopts` names migrations of the set that the core's set ran on older databases
+    (this set's name: the core's): recorded as this set's, not run again."""
+    steps, keys = plan(migrations)
     with db.atomic():
         db.execute("select pg_advisory_xact_lock(7265)")  # one migrating process at a time
         for statement in BOOKKEEPING:
             db.execute(statement)
-        done = {
-            row[0]
-            for row in db.execute(
-                "select name from _migrations where migration_set = ?", [migrations.name]
-            )
+        recorded = {
+            (row[0], row[1]) for row in db.execute("select migration_set, name from _migrations")
         }
+        adopted = {name for name, old in (adopts or {}).items() if (core.name, old) in recorded}
         for name, ddl in steps:
-            if name in done:
+            if (migrations.name, name) in recorded:
                 continue
-            for statement in ddl:
+            for statement in ddl if name not in adopted else ():
                 db.execute(statement)
             db.execute(
                 "insert into _migrations (migration_set, name, applied_at) values (?, ?, ?)",

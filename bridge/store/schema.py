@@ -206,53 +206,11 @@ def m007_device_transports(db: Database) -> None:
 
 
 @migrations()
-def m008_things(db: Database) -> None:
-    """Certificate authorities (keys encrypted), issued thing certificates, thing shadows."""
-    db["authorities"].create(
-        {"name": str, "cert_pem": str, "key_secret": str, "created_at": float}, pk="name"
-    )
-    db["certificates"].create(
-        {
-            "serial": str,
-            "authority": str,
-            "device_id": str,
-            "common_name": str,
-            "issued_at": float,
-            "revoked_at": float,
-        },
-        pk="serial",
-    )
-    db["certificates"].create_index(["device_id"])
-    db["thing_shadows"].create(
-        {"device_id": str, "document": str, "version": int, "updated_at": float},
-        pk="device_id",
-    )
+def m009_pending_commands(db: Database) -> None:
+    """Commands waiting for a device that only listens after it speaks.
 
-
-@migrations()
-def m009_sigfox(db: Database) -> None:
-    """Sigfox device types (layouts, hashed callback secrets), devices, seen frames, and
-    commands waiting for a device that only listens after it speaks."""
-    db["sigfox_types"].create(
-        {
-            "name": str,
-            "uplink": str,
-            "downlink": str,
-            "catalog_type": str,
-            "codec": str,
-            "secret_hash": str,
-            "created_at": float,
-        },
-        pk="name",
-    )
-    db["sigfox_devices"].create(
-        {"sigfox_id": str, "device_id": str, "type_name": str, "reachable": int}, pk="sigfox_id"
-    )
-    db["sigfox_devices"].create_index(["device_id"], unique=True)
-    db["sigfox_frames"].create(
-        {"sigfox_id": str, "seq": int, "time": int, "seen_at": float},
-        pk=("sigfox_id", "seq", "time"),
-    )
+    Older databases made this table in a migration of the tables a transport now
+    keeps in its own set: here it is made only where it is missing."""
     db["pending_commands"].create(
         {
             "id": str,
@@ -273,14 +231,9 @@ def m009_sigfox(db: Database) -> None:
             "done_at": float,
         },
         pk="id",
+        if_not_exists=True,
     )
-    db["pending_commands"].create_index(["device_id", "state"])
-
-
-@migrations()
-def m010_sigfox_type_ids(db: Database) -> None:
-    """A device type's id in Sigfox's backend, for listing its devices through the API."""
-    db["sigfox_types"].add_column("sigfox_type_id", str)
+    db["pending_commands"].create_index(["device_id", "state"], if_not_exists=True)
 
 
 @migrations()
@@ -352,9 +305,3 @@ def m017_webhook_on_request(db: Database) -> None:
 def m018_pending_journey(db: Database) -> None:
     """A pending command keeps its journey until the device takes it (or it ends)."""
     db["pending_commands"].add_column("journey", str)
-
-
-@migrations()
-def m019_sigfox_type_owner(db: Database) -> None:
-    """A Sigfox device type belongs to an account (NULL: the operator's, open to all)."""
-    db["sigfox_types"].add_column("owner_id", int)

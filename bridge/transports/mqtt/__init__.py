@@ -71,6 +71,7 @@ from bridge.transports.mqtt.shadow import (
     parse_request,
     parse_update,
 )
+from bridge.transports.mqtt.tables import Certificates, ThingShadows
 from bridge.transports.mqtt.things import TRANSPORT
 
 ROLE = "transport:mqtt"
@@ -88,9 +89,11 @@ def nodelay(client: Any) -> None:
 
 class MqttTransport(Transport):
     name = TRANSPORT
+    repositories = (Certificates, ThingShadows)
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
+        self.stored = context.store.repository(ThingShadows)
         self.url = context.settings.mqtt_url
         self.directory = Path(context.settings.mqtt_dir) if context.settings.mqtt_dir else None
         self._client: Any = None
@@ -110,7 +113,7 @@ class MqttTransport(Transport):
     def shadow(self, device_id: str) -> Shadow:
         found = self._shadows.get(device_id)
         if found is None:  # the read may yield (PostgreSQL): keep a copy stored meanwhile
-            loaded = Shadow.load(self.context.store.thing_shadows.get(device_id))
+            loaded = Shadow.load(self.stored.get(device_id))
             found = self._shadows.setdefault(device_id, loaded)
         return found
 
@@ -119,7 +122,7 @@ class MqttTransport(Transport):
             return self._client.is_connected() and self.shadow(device_id).connected
         if self.courier(device_id) is None:
             return False
-        return Shadow.load(self.context.store.thing_shadows.get(device_id)).connected
+        return Shadow.load(self.stored.get(device_id)).connected
 
     def courier(self, device_id: str) -> str | None:
         """The worker holding the broker session, when it is not this one."""
@@ -134,7 +137,7 @@ class MqttTransport(Transport):
 
     def _save(self, thing: str, shadow: Shadow, durable: bool = False) -> None:
         self._shadows[thing] = shadow  # before the save, which may yield
-        self.context.store.thing_shadows.save(thing, shadow.stored(), shadow.version, durable)
+        self.stored.save(thing, shadow.stored(), shadow.version, durable)
 
     def _update(self, thing: str, update: Update) -> Shadow:
         """Apply an update as the shadow service; publish accepted, documents and delta."""

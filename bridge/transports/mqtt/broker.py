@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bridge.plugin import Store
+from bridge.transports.mqtt.tables import Certificates
 from bridge.transports.mqtt.things import (
     AUTHORITY,
     CRL_FILE,
@@ -95,8 +96,8 @@ def write(
     ca = authority(store)
     server = ca.issue(names[0], server_names=names)
     client = ca.issue(BRIDGE_CN)
-    store.certificates.issued(server.serial, AUTHORITY, names[0], None)
-    store.certificates.issued(client.serial, AUTHORITY, BRIDGE_CN, None)
+    store.repository(Certificates).issued(server.serial, AUTHORITY, names[0], None)
+    store.repository(Certificates).issued(client.serial, AUTHORITY, BRIDGE_CN, None)
     contents = {
         "ca": ca.cert_pem,
         "server_cert": server.cert_pem,

@@ -11,6 +11,7 @@ import click
 
 from bridge.plugin import Settings, Store, catalog
 from bridge.transports.mqtt import broker, things
+from bridge.transports.mqtt.tables import Certificates
 
 
 def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) -> list:
@@ -45,7 +46,7 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
     def thing_revoke(device_id: str) -> None:
         """Revoke a thing's certificate: the broker refuses it from its next connect on."""
         store = open_store()
-        count = store.certificates.revoke_device(device_id)
+        count = store.repository(Certificates).revoke_device(device_id)
         if not count:
             raise click.ClickException(f"no live certificate for {device_id}")
         directory = settings().mqtt_dir

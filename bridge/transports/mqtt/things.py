@@ -18,6 +18,7 @@ from pathlib import Path
 from bridge.plugin import BridgeError, Device, Store, User
 from bridge.transports.mqtt import topics
 from bridge.transports.mqtt.pki import Authority, new_authority
+from bridge.transports.mqtt.tables import Certificates
 
 AUTHORITY = "mqtt-things"
 TRANSPORT = "mqtt"
@@ -28,18 +29,18 @@ PID_FILE = "mosquitto.pid"
 
 def authority(store: Store) -> Authority:
     """The bridge's CA for things, made on first use (its key encrypted at rest)."""
-    found = store.certificates.authority(AUTHORITY)
+    found = store.repository(Certificates).authority(AUTHORITY)
     if found is None:
         made = new_authority()
-        store.certificates.save_authority(AUTHORITY, made.cert_pem, made.key_pem)
-        found = store.certificates.authority(AUTHORITY)  # another process may have won
+        store.repository(Certificates).save_authority(AUTHORITY, made.cert_pem, made.key_pem)
+        found = store.repository(Certificates).authority(AUTHORITY)  # another process may have won
     assert found is not None
     return Authority(*found)
 
 
 def issue(store: Store, ca: Authority, device: Device):
     issued = ca.issue(device.id)
-    store.certificates.issued(issued.serial, AUTHORITY, device.id, device.id)
+    store.repository(Certificates).issued(issued.serial, AUTHORITY, device.id, device.id)
     return issued
 
 
@@ -102,7 +103,7 @@ def write_crl(store: Store, directory: Path) -> Path:
     """Rewrite the broker's CRL from the store, and ask a running broker to reload it."""
     ca = authority(store)
     path = directory / CRL_FILE
-    write_private(path, ca.crl(store.certificates.revoked(AUTHORITY)))
+    write_private(path, ca.crl(store.repository(Certificates).revoked(AUTHORITY)))
     pid_file = directory / PID_FILE
     if pid_file.exists():
         # No broker running from this folder: it reads the CRL when it starts.

@@ -38,7 +38,6 @@ from bridge.plugin import (
     journeys,
     plugin_classes,
 )
-from bridge.store.sigfox import SigfoxDevice, SigfoxType
 from bridge.transports.sigfox.codec import (
     DOWNLINK_BYTES,
     UPLINK_BYTES,
@@ -46,6 +45,7 @@ from bridge.transports.sigfox.codec import (
     Layout,
     PayloadError,
 )
+from bridge.transports.sigfox.tables import SigfoxDevice, SigfoxStore, SigfoxType
 
 NAME = "sigfox"
 FRAMES_KEPT = 4 * 86400.0
@@ -117,9 +117,11 @@ def to_fields(type_name: str, state: dict[str, Any]) -> dict[str, Any]:
 
 class SigfoxTransport(Transport):
     name = NAME
+    repositories = (SigfoxStore,)
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
+        self.tables = context.store.repository(SigfoxStore)
         self.ttl = context.settings.sigfox_pending_ttl
         self._sweeper: gevent.Greenlet | None = None
 
@@ -152,13 +154,13 @@ class SigfoxTransport(Transport):
     # -- the core's side ---------------------------------------------------------------
 
     def online(self, device_id: str) -> bool:
-        found = self.context.store.sigfox.by_device(device_id)
+        found = self.tables.by_device(device_id)
         return found is not None and found.reachable
 
     def request(
         self, device: Device, command: Command, deadline: float, exchange: Exchange
     ) -> Reply:
-        found = self.context.store.sigfox.by_device(device.id)
+        found = self.tables.by_device(device.id)
         if found is None or not found.reachable:
             raise DeviceOffline()
         codec = downlink_codec(found.type)
@@ -224,7 +226,7 @@ class SigfoxTransport(Transport):
         device = self.context.store.devices.get(found.device_id)
         if device is None:
             return
-        if self.context.store.sigfox.set_reachable(found.sigfox_id, True):
+        if self.tables.set_reachable(found.sigfox_id, True):
             self.context.events.connectivity(user, device.id, online=True)
         state = to_state(device.type, fields)
         for action, value, instance in catalog.events_from(device.type, state):
@@ -250,7 +252,7 @@ class SigfoxTransport(Transport):
         """An out-of-band frame: battery (V) and the device's own temperature into the shadow."""
         props = {k: v for k, v in (("battery", batt), ("deviceTemperature", temp)) if v is not None}
         self.context.store.shadow.update(found.device_id, props, None, at)
-        if self.context.store.sigfox.set_reachable(found.sigfox_id, True):
+        if self.tables.set_reachable(found.sigfox_id, True):
             self.context.events.connectivity(user, found.device_id, online=True)
 
     def recover(self, found: SigfoxDevice, user: User, messages: list[dict[str, Any]]) -> int:
@@ -265,7 +267,7 @@ class SigfoxTransport(Transport):
             except (KeyError, TypeError, ValueError):
                 self.context.log.warning("skipped an unreadable message of %s", found.sigfox_id)
                 continue
-            if self.context.store.sigfox.first_sight(found.sigfox_id, seq, at):
+            if self.tables.first_sight(found.sigfox_id, seq, at):
                 self.uplink(found, user, fields, float(at), json.dumps(message)[:4096])
                 applied += 1
         return applied
@@ -289,7 +291,7 @@ class SigfoxTransport(Transport):
             self._finish(sent, DeviceRefused(f"Sigfox could not deliver it: {name}"))
 
     def unreachable(self, found: SigfoxDevice, user: User) -> None:
-        if self.context.store.sigfox.set_reachable(found.sigfox_id, False):
+        if self.tables.set_reachable(found.sigfox_id, False):
             self.context.events.connectivity(user, found.device_id, online=False)
 
     # -- background: commands that waited too long -------------------------------------
@@ -321,6 +323,6 @@ class SigfoxTransport(Transport):
                 self.expire_due(now)
                 if now - last_prune > 3600:
                     last_prune = now
-                    self.context.store.sigfox.prune_frames(now - FRAMES_KEPT)
+                    self.tables.prune_frames(now - FRAMES_KEPT)
             except Exception:
                 self.context.log.exception("expiring Sigfox commands failed")

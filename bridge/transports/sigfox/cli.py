@@ -13,6 +13,7 @@ from bridge.plugin import BridgeError, Device, Settings, Store, announce, catalo
 from bridge.transports.sigfox import plugin_codec
 from bridge.transports.sigfox.api import SigfoxApi, SigfoxApiError
 from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Layout, LayoutError
+from bridge.transports.sigfox.tables import SigfoxStore
 
 KINDS = ("uplink", "bidir", "status", "ack", "error")
 
@@ -25,7 +26,7 @@ def register(store: Store, device: Device, sigfox_id: str | None, type_name: str
         return
     if not sigfox_id or not type_name:
         raise BridgeError("--transport sigfox needs --sigfox-id and --sigfox-type")
-    kind = store.sigfox.type(type_name)
+    kind = store.repository(SigfoxStore).type(type_name)
     if kind is None:
         raise BridgeError(f"no Sigfox type {type_name!r}; make it with `bridge sigfox type create`")
     if not kind.open_to(device.user_id):
@@ -36,7 +37,7 @@ def register(store: Store, device: Device, sigfox_id: str | None, type_name: str
         )
     if not (1 <= len(sigfox_id) <= 8 and all(c in "0123456789abcdefABCDEF" for c in sigfox_id)):
         raise BridgeError("a Sigfox id is 1 to 8 hex digits")
-    store.sigfox.add_device(sigfox_id.upper(), device.id, type_name)
+    store.repository(SigfoxStore).add_device(sigfox_id.upper(), device.id, type_name)
 
 
 def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) -> list:
@@ -97,7 +98,7 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
         owner_id = store.users.get(owner).id if owner else None
         up_text = up.text if isinstance(up, Layout) else ""
         down_text = down.text if isinstance(down, Layout) else None
-        store.sigfox.create_type(
+        store.repository(SigfoxStore).create_type(
             name, up_text, down_text, catalog_type, codec, secret, sigfox_type_id, owner_id
         )
         base = settings().url.rstrip("/") + "/device-clouds/sigfox/"
@@ -121,7 +122,7 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
         )
 
     def known_type(store: Store, name: str):
-        kind = store.sigfox.type(name)
+        kind = store.repository(SigfoxStore).type(name)
         if kind is None:
             raise click.ClickException(f"no Sigfox type {name!r}")
         if not kind.sigfox_type_id:
@@ -142,7 +143,7 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
         try:
             for item in api().devices(kind.sigfox_type_id):
                 sigfox_id = str(item.get("id", "")).upper()
-                if store.sigfox.device(sigfox_id) is not None:
+                if store.repository(SigfoxStore).device(sigfox_id) is not None:
                     known += 1
                     continue
                 name = str(item.get("name") or f"Sigfox {sigfox_id}")[:128]
@@ -167,14 +168,15 @@ def commands(open_store: Callable[[], Store], settings: Callable[[], Settings]) 
         client = api()
         floor = int((time.time() - hours * 3600) * 1000)
         applied: dict[str, int] = {}
+        tables = store.repository(SigfoxStore)
         try:
-            for sigfox_id in store.sigfox.devices_of_type(type_name):
-                found = store.sigfox.device(sigfox_id)
+            for sigfox_id in tables.devices_of_type(type_name):
+                found = tables.device(sigfox_id)
                 device = store.devices.get(found.device_id) if found else None
                 if found is None or device is None:
                     continue
                 user = store.users.by_id(device.user_id)
-                since = max(floor, (store.sigfox.last_frame(sigfox_id) or 0) * 1000)
+                since = max(floor, (tables.last_frame(sigfox_id) or 0) * 1000)
                 messages = client.messages(sigfox_id, since)
                 applied[sigfox_id] = transport.recover(found, user, messages)
         except SigfoxApiError as exc:

@@ -59,10 +59,10 @@ def blueprint(transport: SigfoxTransport) -> Blueprint:
             body = _body(model)
         except boundary.Malformed as exc:
             return refuse(400, "bad_request", f"{kind} callback: {exc}")
-        types = store.sigfox.types_of_secret(_token())
+        types = transport.tables.types_of_secret(_token())
         if not types:
             return refuse(401, "unauthorized", "the callback secret is wrong or missing")
-        found = store.sigfox.device(body.device.upper())
+        found = transport.tables.device(body.device.upper())
         if found is None or found.type.name not in types:
             # Another type's device answers as a free id does: a secret tells nothing of
             # the devices it does not drive.
@@ -78,7 +78,7 @@ def blueprint(transport: SigfoxTransport) -> Blueprint:
             except PayloadError as exc:
                 detail = f"data does not fit the layout: {exc}"
                 return refuse(400, "bad_request", detail, found.device_id)
-            if not store.sigfox.first_sight(found.sigfox_id, body.seqNumber, body.time):
+            if not transport.tables.first_sight(found.sigfox_id, body.seqNumber, body.time):
                 return Response(status=204) if kind == "bidir" else jsonify(duplicate=True)
             transport.uplink(found, user, fields, float(body.time), text)
             if kind == "bidir" and body.ack:

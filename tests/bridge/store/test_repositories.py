@@ -85,40 +85,6 @@ def test_login_failures_count_and_a_success_forgives_the_account(db):
     assert db.logins.failures("address", "10.0.0.1")[0] == 3  # an address is not forgiven
 
 
-def test_authorities_are_kept_once_and_revocations_listed(db, alice):
-    assert db.certificates.save_authority("things", "CERT", "KEY")
-    assert not db.certificates.save_authority("things", "OTHER", "OTHER")  # the first stays
-    assert db.certificates.authority("things") == ("CERT", "KEY")
-    lamp = db.devices.create(alice.id, "light", "Lamp", transport="mqtt")
-    db.certificates.issued(12345678901234567890, "things", lamp.id, lamp.id)
-    assert db.certificates.revoked("things") == []
-    assert db.certificates.revoke_device(lamp.id) == 1
-    [(serial, at)] = db.certificates.revoked("things")
-    assert int(serial) == 12345678901234567890 and at > 0
-
-
-def test_thing_shadow_versions_only_grow(db):
-    db.thing_shadows.save("t" * 24, {"state": {"reported": {"a": 1}}}, 2)
-    db.thing_shadows.save("t" * 24, {"state": {"reported": {"a": 0}}}, 1)  # late and older
-    assert db.thing_shadows.get("t" * 24) == ({"state": {"reported": {"a": 1}}}, 2)
-    db.thing_shadows.save("t" * 24, {"state": {"reported": {"a": 3}}}, 3, durable=True)
-    assert db.thing_shadows.get("t" * 24)[1] == 3
-
-
-def test_sigfox_types_devices_and_frames(db, alice):
-    db.sigfox.create_type("plug", "powerState::bool:0", None, "plug", None, "s3cret")
-    assert db.sigfox.check_secret("plug", "s3cret") and not db.sigfox.check_secret("plug", "x")
-    heater = db.devices.create(alice.id, "plug", "Heater", transport="sigfox")
-    db.sigfox.add_device("1A2B3C", heater.id, "plug")
-    assert db.sigfox.by_device(heater.id).sigfox_id == "1A2B3C"
-    assert db.sigfox.devices_of_type("plug") == ["1A2B3C"]
-    assert db.sigfox.first_sight("1A2B3C", 7, 1000) and not db.sigfox.first_sight("1A2B3C", 7, 1000)
-    assert db.sigfox.last_frame("1A2B3C") == 1000  # the newest frame's time
-    assert db.sigfox.set_reachable("1A2B3C", False) and not db.sigfox.device("1A2B3C").reachable
-    db.sigfox.forget_device(heater.id)
-    assert db.sigfox.by_device(heater.id) is None
-
-
 def test_pending_commands_replace_older_ones_and_finish_once(db, alice):
     heater = db.devices.create(alice.id, "plug", "Heater", transport="sigfox")
     args = ("power", "setPowerState", {"state": "On"}, None, "alexa", "c-1", "01", 60)

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.transports.mqtt import topics
+from bridge.transports.mqtt.tables import ThingShadows
 
 from .test_things import raw_client
 
@@ -77,7 +78,7 @@ def test_thing_topics_fuzz(server, fleet, account, store):
 
     run()
     time.sleep(0.1)
-    shadow, stored = store.thing_shadows.get(thing)
+    shadow, stored = store.repository(ThingShadows).get(thing)
     assert stored == version[0] and isinstance(shadow["state"]["reported"], dict)
     watch.finish()
     client.loop_stop()

@@ -15,6 +15,7 @@ from servers import eventually
 from bridge.thing_client import Refused
 from bridge.transports.mqtt import topics
 from bridge.transports.mqtt.pki import Authority, new_authority
+from bridge.transports.mqtt.tables import ThingShadows
 
 
 def online(server, device_id: str) -> bool:
@@ -84,7 +85,7 @@ def test_a_command_reaches_a_thing_and_its_report_answers_it(
     assert again.status_code == 200 and again.json()["value"] == {"state": "On"}
     assert len(thing.deltas) == 1
     shadow, _ = eventually(  # written behind
-        lambda: (got := store.thing_shadows.get(creds.thing)) and got[1] >= 3 and got
+        lambda: (got := store.repository(ThingShadows).get(creds.thing)) and got[1] >= 3 and got
     )
     assert shadow["state"]["reported"]["powerState"] == "On"
     assert shadow["metadata"]["reported"]["powerState"]["timestamp"] > 0
@@ -210,7 +211,7 @@ def test_a_thing_reaches_only_its_own_topics(server, fleet, account, store):
     )
     time.sleep(0.5)
     assert stolen == []  # b's delta was sent, but never to a
-    shadow, _ = store.thing_shadows.get(b.thing)
+    shadow, _ = store.repository(ThingShadows).get(b.thing)
     assert shadow["state"]["reported"]["powerState"] == "On"  # set by b's own answer only
     spy.loop_stop()
     spy.disconnect()

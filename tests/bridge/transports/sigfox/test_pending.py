@@ -17,6 +17,7 @@ from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.transports.registry import Transports
 from bridge.transports.sigfox import SigfoxTransport
+from bridge.transports.sigfox.tables import SigfoxStore
 from bridge.transports.waiters import Waiters
 from config.settings import Settings
 
@@ -45,9 +46,11 @@ def plug(open_store):
     asking = Recording()
     store, transport, service, reporter = bridge_on(reopen, asking)
     user, _ = store.users.create("alice", "password1")
-    store.sigfox.create_type("p", "powerState::bool:0", "powerState::bool:0", "plug", None, "s")
+    store.repository(SigfoxStore).create_type(
+        "p", "powerState::bool:0", "powerState::bool:0", "plug", None, "s"
+    )
     device = store.devices.create(user.id, "plug", "Heater", transport="sigfox")
-    store.sigfox.add_device("1A2B3C", device.id, "p")
+    store.repository(SigfoxStore).add_device("1A2B3C", device.id, "p")
     return reopen, asking, user, device, store, transport, service, reporter
 
 
@@ -61,7 +64,7 @@ def test_a_pending_command_survives_a_restart(plug):
     assert result.outcome is Outcome.PENDING and result.ref
     store.close()
     store2, transport2, _, reporter2 = bridge_on(reopen, asking)  # the server restarted
-    found = store2.sigfox.device("1A2B3C")
+    found = store2.repository(SigfoxStore).device("1A2B3C")
     assert transport2.downlink(found) == "0100000000000000"
     transport2.acknowledged(found, 0, "ACKED")
     assert store2.pending.get(result.ref).state == "delivered"
@@ -77,7 +80,7 @@ def test_the_newest_command_per_capability_wins(plug):
     first = service.send(user, on(device, "On")).ref
     second = service.send(user, on(device, "Off")).ref
     assert store.pending.get(first).state == "replaced"
-    assert transport.downlink(store.sigfox.device("1A2B3C")) == "0000000000000000"
+    assert transport.downlink(store.repository(SigfoxStore).device("1A2B3C")) == "0000000000000000"
     assert store.pending.get(second).state == "sent"
 
 
@@ -87,7 +90,7 @@ def test_commands_expire_by_the_clock_and_the_asker_hears_it(plug):
     assert transport.expire_due(time.time() + 30) == 0  # within its time to live
     assert transport.expire_due(time.time() + 61) == 1
     assert store.pending.get(ref).state == "expired"
-    assert transport.downlink(store.sigfox.device("1A2B3C")) is None
+    assert transport.downlink(store.repository(SigfoxStore).device("1A2B3C")) is None
     reporter.deliver_due()
     [late] = [c for c in asking.reports if c.kind == "late"]
     assert late.outcome == "timeout"
@@ -95,10 +98,10 @@ def test_commands_expire_by_the_clock_and_the_asker_hears_it(plug):
 
 def test_seen_frames_are_forgotten_only_when_pruned(plug):
     store = plug[4]
-    assert store.sigfox.first_sight("1A2B3C", 1, 100)
-    assert not store.sigfox.first_sight("1A2B3C", 1, 100)  # a retry
-    store.sigfox.prune_frames(time.time() - 60)  # seen just now: kept
-    assert not store.sigfox.first_sight("1A2B3C", 1, 100)
-    store.sigfox.prune_frames(time.time() + 60)
-    assert store.sigfox.first_sight("1A2B3C", 1, 100)
-    assert store.sigfox.last_frame("1A2B3C") == 100
+    assert store.repository(SigfoxStore).first_sight("1A2B3C", 1, 100)
+    assert not store.repository(SigfoxStore).first_sight("1A2B3C", 1, 100)  # a retry
+    store.repository(SigfoxStore).prune_frames(time.time() - 60)  # seen just now: kept
+    assert not store.repository(SigfoxStore).first_sight("1A2B3C", 1, 100)
+    store.repository(SigfoxStore).prune_frames(time.time() + 60)
+    assert store.repository(SigfoxStore).first_sight("1A2B3C", 1, 100)
+    assert store.repository(SigfoxStore).last_frame("1A2B3C") == 100

@@ -1,14 +1,53 @@
-"""Sigfox device types, their devices, and the frames already seen (for de-duplication)."""
+"""The Sigfox transport's tables: device types, their devices, the frames already seen."""
 
 from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
-from bridge.model import BridgeError
-from bridge.secrets import hash_token
-from bridge.store.sql import Database, IntegrityError
+from bridge.plugin import BridgeError, IntegrityError, Migrations, Repository, hash_token
+
+migrations = Migrations("sigfox")
+
+
+@migrations()
+def m001_types_devices_frames(db) -> None:
+    """Sigfox device types (layouts, hashed callback secrets), devices, seen frames."""
+    db["sigfox_types"].create(
+        {
+            "name": str,
+            "uplink": str,
+            "downlink": str,
+            "catalog_type": str,
+            "codec": str,
+            "secret_hash": str,
+            "created_at": float,
+        },
+        pk="name",
+    )
+    db["sigfox_devices"].create(
+        {"sigfox_id": str, "device_id": str, "type_name": str, "reachable": int}, pk="sigfox_id"
+    )
+    db["sigfox_devices"].create_index(["device_id"], unique=True)
+    db["sigfox_frames"].create(
+        {"sigfox_id": str, "seq": int, "time": int, "seen_at": float},
+        pk=("sigfox_id", "seq", "time"),
+    )
+
+
+@migrations()
+def m002_type_ids(db) -> None:
+    """A device type's id in Sigfox's backend, for listing its devices through the API."""
+    db["sigfox_types"].add_column("sigfox_type_id", str)
+
+
+@migrations()
+def m003_type_owner(db) -> None:
+    """A Sigfox device type belongs to an account (NULL: the operator's, open to all)."""
+    db["sigfox_types"].add_column("owner_id", int)
 
 
 @dataclass(frozen=True)
@@ -34,9 +73,18 @@ class SigfoxDevice:
     reachable: bool
 
 
-class SigfoxStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class SigfoxStore(Repository):
+    """Types, devices and seen frames; the core's set made them on older databases."""
+
+    migrations = migrations
+    adopts: ClassVar[Mapping[str, str]] = {
+        "m001_types_devices_frames": "m009_sigfox",
+        "m002_type_ids": "m010_sigfox_type_ids",
+        "m003_type_owner": "m019_sigfox_type_owner",
+    }
+
+    def device_deleted(self, device_id: str) -> None:
+        self.forget_device(device_id)
 
     def create_type(
         self,
