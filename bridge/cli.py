@@ -116,12 +116,12 @@ class Main(Group):
         from bridge.plugins import discover as discover_adapters
         from bridge.transports.registry import discover as discover_transports
 
-        for name, cls in discover_adapters().items():
-            for command in cls.commands(functools.partial(_adapter, name), _user):
+        found = {**discover_adapters(), **discover_transports()}
+        for name, cls in found.items():
+            for command in cls.commands():
+                command.context_settings["obj"] = _cli(name, cls)
                 self.add_command(command)
         for transport in discover_transports().values():
-            for command in transport.commands(_store, _settings):
-                self.add_command(command)
             device_create.params.extend(transport.device_options())
 
 
@@ -515,9 +515,17 @@ def _journey(given: str, as_json: bool) -> None:
     "--things",
     "things_zip",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Also run the MQTT things of a batch zip against BRIDGE_MQTT_URL.",
+    help="Also run the MQTT things of a batch zip against --broker.",
 )
-def simulate(owner: str, count: int, delay: float, events: float, things_zip: Path | None) -> None:
+@click.option(
+    "--broker",
+    envvar="BRIDGE_MQTT_URL",
+    default="",
+    help="The things' broker (mqtts://host:port); default: BRIDGE_MQTT_URL.",
+)
+def simulate(
+    owner: str, count: int, delay: float, events: float, things_zip: Path | None, broker: str
+) -> None:
     """Run virtual devices of an account against the running server (needs its own shell).
 
     Prints one line per connection change, command and event.
@@ -533,9 +541,9 @@ def simulate(owner: str, count: int, delay: float, events: float, things_zip: Pa
         )
     settings = _settings()
     if things_zip is not None:
-        if not settings.mqtt_url:
+        if not broker:
             raise click.ClickException("--things needs BRIDGE_MQTT_URL (the things' broker)")
-        stop = run_things(settings.mqtt_url, things_zip, store, say=click.echo)
+        stop = run_things(broker, things_zip, store, say=click.echo)
         atexit.register(stop)
     devices = [d for d in store.devices.of_user(account.id) if d.transport == DEFAULT_TRANSPORT]
     if not devices:
@@ -556,24 +564,43 @@ def simulate(owner: str, count: int, delay: float, events: float, things_zip: Pa
     )
 
 
-def _adapter(name: str):
-    """An adapter of a bridge built for a command (not serving): for adapters' commands.
-    Its store closes with the command."""
+def _cli(name: str, cls: type) -> Any:
+    """What a plugin's commands work with (click hands it to them as the context object)."""
+    from bridge.plugin import Cli
+    from bridge.plugin import settings as plugin_settings
+
+    return Cli(
+        name=name,
+        store=_command_store,
+        settings=lambda: plugin_settings.load(
+            cls.settings_model, name, _settings().plugin_settings
+        ),
+        bridge=_settings,
+        user=lambda account: _command_store().users.get(account),
+        plugin=functools.partial(_plugin, name),
+    )
+
+
+def _command_store() -> Store:
+    """The command's database: opened once, closed with the command."""
+    meta = click.get_current_context().find_root().meta
+    if "bridge.store" not in meta:
+        store = meta["bridge.store"] = _store()
+        click.get_current_context().find_root().call_on_close(store.close)
+    return meta["bridge.store"]
+
+
+def _plugin(name: str) -> Any:
+    """A plugin in a bridge built for a command (not serving); its store closes with it."""
     from bridge.core import Bridge
 
     bridge = Bridge(_settings())
-    click.get_current_context().call_on_close(bridge.store.close)
+    click.get_current_context().find_root().call_on_close(bridge.store.close)
     bridge.store.check_key()  # a BridgeError: one line, not a traceback
-    found = bridge.adapters.get(name)
+    found = bridge.adapters.get(name) or bridge.transports.by_name.get(name)
     if found is None:
         raise BridgeError(f"the {name} adapter is not enabled: add it to BRIDGE_ADAPTERS")
     return found
-
-
-def _user(name: str):
-    store = _store()
-    click.get_current_context().call_on_close(store.close)
-    return store.users.get(name)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from bridge.live import Notifier
 from bridge.metrics import Metrics
 from bridge.model import Device, User
 from bridge.plugin import Adapter, AdapterContext, TransportContext
+from bridge.plugin import settings as plugin_settings
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault, derive_key
@@ -35,12 +36,6 @@ from bridge.transports.waiters import Waiters
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def _own_settings(environment: dict[str, str], adapter: str) -> dict[str, str]:
-    """An adapter sees its own BRIDGE_<NAME>_* settings only: never BRIDGE_SECRET_KEY."""
-    prefix = f"BRIDGE_{adapter.upper()}_"
-    return {k: v for k, v in environment.items() if k.startswith(prefix)}
 
 
 class Bridge:
@@ -71,14 +66,16 @@ class Bridge:
         )
         self.waiters = Waiters()
         context = TransportContext(
-            self.store,
-            self.events,
-            self.waiters,
-            settings,
-            logging.getLogger("bridge.transports"),
-            self.bus,
+            name="",
+            settings=None,
+            bridge=settings.for_plugins(),
+            log=logging.getLogger("bridge.transports"),
+            store=self.store,
+            events=self.events,
+            waiters=self.waiters,
+            bus=self.bus,
         )
-        self.transports = Transports.load(context)
+        self.transports = Transports.load(context, settings.plugin_settings)
         self.devices = DeviceService(
             self.store,
             self.transports,
@@ -87,12 +84,13 @@ class Bridge:
             self.metrics,
             self.bus.worker if self.bus.shared else "",  # one worker: the transport says it all
         )
-        context.finished = self.devices.finished
+        for transport in self.transports.by_name.values():
+            transport.context.finished = self.devices.finished
         self.http = requests.Session()
         self._pseudonym_key = derive_key(settings.secret_key, "platform-pseudonyms")
         self.api_buckets = Buckets(self.bus, settings.api_rate, settings.api_burst)
         for name, cls in plugins.discover(settings.adapters).items():
-            self.adapters[name] = cls(self._context(name))
+            self.adapters[name] = cls(self._context(name, cls))
         self.alerts = AlertChecker(
             self.store,
             self.devices.online,
@@ -110,13 +108,14 @@ class Bridge:
         self.bus.subscribe("history", lambda notice: self.notifier.notify(notice["users"]))
         self._greenlets: list[gevent.Greenlet] = []
 
-    def _context(self, name: str) -> AdapterContext:
+    def _context(self, name: str, cls: type[Adapter]) -> AdapterContext:
         def device(user: User, device_id: str) -> Device:
             return self.devices.get(user, device_id)
 
         return AdapterContext(
             name=name,
-            settings=_own_settings(self.settings.adapter_settings, name),
+            settings=plugin_settings.load(cls.settings_model, name, self.settings.plugin_settings),
+            bridge=self.settings.for_plugins(),
             authenticate=functools.partial(self._authenticate, adapter=name),
             devices=self.devices.list,
             device=device,

@@ -41,12 +41,6 @@ class Settings:
     body_timeout: float = 10.0
     proxy_hops: int = 0
     idle_timeout: float = 660.0
-    mqtt_url: str = ""
-    sigfox_pending_ttl: float = 43200.0
-    sigfox_api_url: str = "https://api.sigfox.com/v2"
-    sigfox_api_login: str = ""
-    sigfox_api_password: str = ""
-    mqtt_dir: str = ""
     takeover_grace: float = 2.0
     history_days: float = 30.0
     state_event_interval: float = 1.0
@@ -72,7 +66,8 @@ class Settings:
     redis_prefix: str = "bridge"
     hold_ttl: float = 15.0
     adapters: tuple[str, ...] | None = None
-    adapter_settings: dict[str, str] = field(default_factory=dict)
+    plugin_settings: dict[str, str] = field(default_factory=dict)
+    """Every BRIDGE_* variable as given: each plugin reads its own BRIDGE_<NAME>_* from it."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,10 +81,21 @@ class Settings:
         adapters = os.environ.get("BRIDGE_ADAPTERS")
         if adapters is not None:
             values["adapters"] = tuple(a.strip() for a in adapters.split(",") if a.strip())
-        values["adapter_settings"] = {
-            k: v for k, v in os.environ.items() if k.startswith("BRIDGE_")
-        }
+        values["plugin_settings"] = {k: v for k, v in os.environ.items() if k.startswith("BRIDGE_")}
         return cls(**values)
+
+    def for_plugins(self) -> Settings:
+        """These settings without their secrets and the other plugins' variables: what a
+        plugin's context holds (a plugin reads its own variables through its model)."""
+        return replace(
+            self,
+            secret_key="",
+            admin_token="",
+            metrics_token="",
+            alert_webhook_secret="",
+            database="",
+            plugin_settings={},
+        )
 
     def with_overrides(self, overrides: dict[str, Any] | None) -> Settings:
         """Apply a test or caller dict on top (unknown keys are an error)."""

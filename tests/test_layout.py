@@ -21,8 +21,6 @@ from bridge import plugins
 ROOT = Path(__file__).resolve().parent.parent
 KIT = "bridge.plugin"
 DEVICE_SIDE = {"bridge/client.py", "bridge/thing_client.py", "bridge/simulator.py"}
-DEBTS = {"bridge.transports.sigfox": ("bridge.core",)}
-"""Imports past the kit still to be moved (its recovery command builds a bridge)."""
 """Devices' code, not the server's: SDKs and virtual devices speak a transport's wire
 protocol as a device does."""
 
@@ -73,8 +71,6 @@ def test_plugins_import_only_the_kit_and_their_own_package():
         for path in files(where):
             for line, module in imports(path):
                 core = module.split(".")[0] in ("bridge", "config", "adapters")
-                if module in DEBTS.get(package, ()):
-                    continue
                 if core and not (inside(module, KIT) or inside(module, package)):
                     offenders.append(f"{path.relative_to(where.parent)}:{line}: {module}")
     assert offenders == []

@@ -20,6 +20,7 @@ from adapters.alexa.errors import (
 )
 from adapters.alexa.handlers import HANDLERS
 from adapters.alexa.reports import Reports
+from adapters.alexa.settings import AlexaSettings
 from bridge.plugin import (
     CONNECTIVITY,
     Adapter,
@@ -42,6 +43,7 @@ REGION_HEADER = "X-Bridge-Aws-Region"
 class AlexaAdapter(Adapter):
     name = "alexa"
     title = "Alexa"
+    settings_model = AlexaSettings
     aka = ("amazon",)
     targets: ClassVar[dict[str, float]] = {"answer_ms": 8000.0, "report_s": 3.0}
     report_attempts: ClassVar[int | None] = 3
@@ -51,14 +53,12 @@ class AlexaAdapter(Adapter):
         super().__init__(context)
         self.lwa = Lwa(context)
         self.reports = Reports(context, self.lwa, self._read)
-        self.deadline = float(context.setting("deadline", "7"))
+        self.deadline = context.settings.deadline
         # What a DeferredResponse tells Alexa to expect; the real answer follows by gateway.
-        self.deferral = int(float(context.setting("deferral", "300")))
+        self.deferral = int(context.settings.deferral)
         # Device types known to be slow (a lock turning): past the deadline they get a
         # DeferredResponse instead of "unresponsive", and the Response when they answer.
-        self.slow_types = {
-            t.strip() for t in context.setting("deferred_types", "lock").split(",") if t.strip()
-        }
+        self.slow_types = set(context.settings.deferred_types)
 
     # -- directives ---------------------------------------------------------
 

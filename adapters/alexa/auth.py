@@ -31,10 +31,10 @@ class Lwa:
     def _post(self, form: dict[str, str]) -> dict[str, Any]:
         form = {
             **form,
-            "client_id": self.context.setting("client_id"),
-            "client_secret": self.context.setting("client_secret"),
+            "client_id": self.context.settings.client_id,
+            "client_secret": self.context.settings.client_secret,
         }
-        url = self.context.setting("lwa_url", "https://api.amazon.com/auth/o2/token")
+        url = self.context.settings.lwa_url
         try:
             reply = self.context.http.post(url, data=form, timeout=5)
         except requests.RequestException as exc:
@@ -87,4 +87,4 @@ class Lwa:
         return link["access_token"]
 
     def gateway(self, link: dict[str, Any]) -> str:
-        return self.context.setting("gateway_url") or GATEWAYS.get(link["region"], GATEWAYS["NA"])
+        return self.context.settings.gateway_url or GATEWAYS.get(link["region"], GATEWAYS["NA"])

@@ -18,6 +18,7 @@ from adapters.google.errors import GoogleError, from_core, offline
 from adapters.google.homegraph import HomeGraph
 from adapters.google.models import MAX_DEVICES, CommandGroup, Execution, Request, Salvage
 from adapters.google.reports import Reports
+from adapters.google.settings import GoogleSettings
 from bridge.plugin import (
     Adapter,
     AdapterContext,
@@ -54,6 +55,7 @@ def _salvaged(doc: Any) -> str | None:
 class GoogleAdapter(Adapter):
     name = "google"
     title = "Google"
+    settings_model = GoogleSettings
     aka = ("google",)
     targets: ClassVar[dict[str, float]] = {"success": 0.995, "p90_ms": 1000.0}
     report_attempts: ClassVar[int | None] = 5
@@ -61,9 +63,9 @@ class GoogleAdapter(Adapter):
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)
-        self.deadline = float(context.setting("deadline", "7"))
-        self.challenge = context.setting("unlock_challenge", "ack")
-        self.pin = context.setting("unlock_pin")
+        self.deadline = context.settings.deadline
+        self.challenge = context.settings.unlock_challenge
+        self.pin = context.settings.unlock_pin
         self.homegraph = HomeGraph(context)
         self.reports = Reports(context, self.homegraph, self._states)
 

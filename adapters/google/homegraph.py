@@ -33,9 +33,9 @@ class UnknownAgent(Exception):
 class HomeGraph:
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
-        self.url = context.setting("homegraph_url", DEFAULT_URL).rstrip("/")
-        self.key_file = context.setting("service_account")
-        quota = max(1.0, float(context.setting("quota", "6000")))
+        self.url = context.settings.homegraph_url.rstrip("/")
+        self.key_file = context.settings.service_account
+        quota = max(1.0, context.settings.quota)
         # Never more than the quota in any minute: a tenth as burst, the rest as rate.
         self.burst = max(1, int(quota / 10))
         self.rate = (quota - self.burst) / QUOTA_PERIOD

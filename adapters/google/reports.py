@@ -39,7 +39,7 @@ class Reports:
         self.context = context
         self.homegraph = homegraph
         self.state_of = state_of
-        self.sync_every = float(context.setting("sync_interval", "10"))
+        self.sync_every = context.settings.sync_interval
 
     def send(self, user: User, agent: str, change: StateChange) -> None:
         try:

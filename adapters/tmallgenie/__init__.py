@@ -16,6 +16,7 @@ from adapters.tmallgenie.models import (
 )
 from adapters.tmallgenie.profiles import profile, state
 from adapters.tmallgenie.reports import PENDING_TTL, Reports, pending_key
+from adapters.tmallgenie.settings import GenieSettings
 from bridge.plugin import (
     Adapter,
     AdapterContext,
@@ -80,13 +81,14 @@ def _salvaged(doc: Any) -> dict[str, Any]:
 class TmallGenieAdapter(Adapter):
     name = "tmallgenie"
     title = "Tmall Genie"
+    settings_model = GenieSettings
     aka = ("tmall", "aligenie", "taobao")
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)
-        self.deadline = float(context.setting("deadline", "1.8"))
+        self.deadline = context.settings.deadline
         self.reports = Reports(context)
 
     # -- directives ---------------------------------------------------------
@@ -302,9 +304,9 @@ class TmallGenieAdapter(Adapter):
             "deviceId": device.id,
             "deviceName": device.name,
             "deviceType": shape.device_type,
-            "brand": self.context.setting("brand", "VoiceBridge"),
+            "brand": self.context.settings.brand,
             "model": device.type,
-            "icon": self.context.setting("icon", "https://voice-bridge.invalid/icon.png"),
+            "icon": self.context.settings.icon,
         }
         if device.room:
             entry["zone"] = device.room

@@ -125,5 +125,5 @@ class Reports:
         )
 
     def _skill(self) -> int | str:
-        skill = self.context.setting("skill_id")
+        skill = self.context.settings.skill_id
         return int(skill) if skill.isdigit() else skill

@@ -27,7 +27,7 @@ class Top:
     def call(self, method: str, business: dict[str, Any]) -> dict[str, Any]:
         params = {
             "method": method,
-            "app_key": self.context.setting("app_key"),
+            "app_key": self.context.settings.app_key,
             "timestamp": datetime.datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
             "format": "json",
             "v": "2.0",
@@ -39,8 +39,8 @@ class Top:
                 for k, v in business.items()
             },
         }
-        params["sign"] = sign(params, self.context.setting("app_secret"))
-        url = self.context.setting("gateway_url", "https://eco.taobao.com/router/rest")
+        params["sign"] = sign(params, self.context.settings.app_secret)
+        url = self.context.settings.gateway_url
         body = self.context.push("TOP", url, data=params)
         error = body.get("error_response")
         if isinstance(error, dict):

@@ -26,6 +26,7 @@ from adapters.tuya.cloud import Cloud
 from adapters.tuya.consumer import Consumer, own_change
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
+from adapters.tuya.settings import TuyaSettings
 from bridge.plugin import (
     Adapter,
     AdapterContext,
@@ -45,33 +46,30 @@ CONSUMER_QUERY = "?ackTimeoutMillis=3000&subscriptionType=Failover"
 class TuyaAdapter(Adapter):
     name: ClassVar[str] = "tuya"
     title = "Tuya"
+    settings_model = TuyaSettings
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)
-        self.access_id = context.setting("access_id")
-        self.secret = context.setting("access_secret")
-        api = OpenApi(
-            context.setting("api_url", DEFAULT_API_URL), self.access_id, self.secret, context.http
-        )
+        self.access_id = context.settings.access_id
+        self.secret = context.settings.access_secret
+        api = OpenApi(context.settings.api_url, self.access_id, self.secret, context.http)
         self.ids = TuyaIds(context)
         self.cloud = Cloud(context, api, self.ids)
-        self.consumer = Consumer(
-            context, self.ids, self.secret, context.setting("mq_cipher", "ecb")
-        )
+        self.consumer = Consumer(context, self.ids, self.secret, context.settings.mq_cipher)
         self._stream: Any = None
 
     @classmethod
-    def commands(cls, adapter, user) -> list:
-        from adapters.tuya.cli import commands
+    def commands(cls) -> list:
+        from adapters.tuya.cli import tuya
 
-        return commands(adapter, user)
+        return [tuya]
 
     # The message service
     def start(self) -> None:
-        url = self.context.setting("mq_url")
+        url = self.context.settings.mq_url
         if not url:
             return
-        path = CONSUMER.format(id=self.access_id, topic=self.context.setting("mq_topic", "event"))
+        path = CONSUMER.format(id=self.access_id, topic=self.context.settings.mq_topic)
         headers = {
             "username": self.access_id,
             "password": messages.password(self.access_id, self.secret),

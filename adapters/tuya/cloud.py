@@ -30,7 +30,7 @@ class Cloud:
 
     def product(self, type_name: str) -> str:
         """The TuyaLink product of a catalog type (empty: the type is not registered)."""
-        return self.context.setting(f"product_{type_name}") if functions(type_name) else ""
+        return self.context.settings.product.get(type_name, "") if functions(type_name) else ""
 
     def register(self, user: User, device: Device, announce: bool = True) -> str | None:
         """Register (or register again: Tuya answers with the same id); then, with

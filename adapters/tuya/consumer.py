@@ -34,7 +34,7 @@ class Consumer:
         self.ids = ids
         self.secret = secret
         self.cipher = cipher
-        self.deadline = float(context.setting("deadline", "8"))
+        self.deadline = context.settings.deadline
         # Frames are handled concurrently: a redelivery of one still in hand waits (no ack,
         # so Tuya sends it again later, by when it is handled). One consumer per deployment.
         self._in_hand: set[str] = set()

@@ -13,6 +13,7 @@ from adapters.xiaodu.errors import DuerError, from_core, malformed
 from adapters.xiaodu.handlers import action_for, command_for
 from adapters.xiaodu.models import Envelope, Payload, Salvage
 from adapters.xiaodu.reports import Reports
+from adapters.xiaodu.settings import XiaoDuSettings
 from bridge.plugin import (
     Adapter,
     AdapterContext,
@@ -58,6 +59,7 @@ def _salvaged_id(doc: Any) -> str:
 class XiaoduAdapter(Adapter):
     name = "xiaodu"
     title = "XiaoDu"
+    settings_model = XiaoDuSettings
     aka = ("dueros", "baidu")
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
@@ -65,7 +67,7 @@ class XiaoduAdapter(Adapter):
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)
         self.reports = Reports(context)
-        self.deadline = float(context.setting("deadline", "7"))
+        self.deadline = context.settings.deadline
         self._certs: dict[str, bytes] = {}
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
@@ -114,7 +116,7 @@ class XiaoduAdapter(Adapter):
 
     def _check_signature(self, request: VoiceRequest) -> None:
         url, signature = request.headers.get("signaturecerturl"), request.headers.get("signature")
-        if self.context.setting("verify_signature") not in ("1", "true") or not (url and signature):
+        if not self.context.settings.verify_signature or not (url and signature):
             return
         if not signing.cert_url_ok(url):
             raise malformed("signaturecerturl")

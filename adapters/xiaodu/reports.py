@@ -30,7 +30,7 @@ class Reports:
         self.context = context
         # DuerOS takes one changereport per attribute a minute: when each went out is a
         # shared fact, so several workers keep one pace.
-        self.every = float(context.setting("attribute_interval", "60"))
+        self.every = context.settings.attribute_interval
 
     def send(self, user: User, change: StateChange) -> None:
         link = self.context.links.get(user.id)
@@ -94,12 +94,12 @@ class Reports:
             )
 
     def _bot(self) -> str:
-        return self.context.setting("bot_id")
+        return self.context.settings.bot_id
 
     def _post(self, path: str, body: dict[str, Any]) -> None:
         data = json.dumps(body, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json"}
-        key_path = self.context.setting("private_key")
+        key_path = self.context.settings.private_key
         if key_path:
             stamp = str(int(time.time()))
             headers.update(
@@ -108,11 +108,11 @@ class Reports:
                     data,
                     self._bot(),
                     stamp,
-                    self.context.setting("stage", "release"),
+                    self.context.settings.stage,
                     Path(key_path).read_bytes(),
                 ),
             )
-        url = self.context.setting("report_url", DEFAULT_URL).rstrip("/") + "/" + path
+        url = self.context.settings.report_url.rstrip("/") + "/" + path
         answer = self.context.push("DuerOS", url, data=data, headers=headers)
         if answer.get("status") == 0:
             return

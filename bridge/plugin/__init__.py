@@ -44,12 +44,16 @@ from bridge.plugin.adapter import (
     AdapterContext,
     DeadLetter,
     LinkRevoked,
+    RelaySettings,
     RetryLater,
     VoiceReply,
     VoiceRequest,
     json_answer,
 )
+from bridge.plugin.base import Plugin, PluginContext
+from bridge.plugin.cli import Cli
 from bridge.plugin.repository import Migrations, Repository
+from bridge.plugin.settings import BadSetting, PluginSettings
 from bridge.plugin.transport import DeviceEvent, Exchange, Reply, Transport, TransportContext
 from bridge.plugins import classes as plugin_classes
 
@@ -112,8 +116,10 @@ __all__ = [
     "Adapter",
     "AdapterContext",
     "AuthError",
+    "BadSetting",
     "BridgeError",
     "Bus",
+    "Cli",
     "Command",
     "ConnectionClosed",
     "DeadLetter",
@@ -139,6 +145,10 @@ __all__ = [
     "Number",
     "Outcome",
     "PendingCommand",
+    "Plugin",
+    "PluginContext",
+    "PluginSettings",
+    "RelaySettings",
     "Reply",
     "Repository",
     "Result",

@@ -9,8 +9,7 @@ everything it needs comes through its AdapterContext.
 from __future__ import annotations
 
 import hmac
-import logging
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -19,6 +18,8 @@ import orjson
 import requests
 
 from bridge.model import BridgeError, Command, Device, Result, StateChange, User
+from bridge.plugin.base import Plugin, PluginContext
+from bridge.plugin.settings import PluginSettings
 
 if TYPE_CHECKING:
     from bridge.bus.facts import Facts
@@ -52,12 +53,18 @@ class VoiceReply:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class AdapterContext:
+class RelaySettings(PluginSettings, frozen=True):
+    """The settings of an adapter whose webhook may sit behind the owner's relay."""
+
+    relay_secret: str = ""
+    """A secret a proxy of the owner's in front of the webhook sends in
+    `X-Bridge-Relay-Secret`; calls without it are refused (empty: no relay)."""
+
+
+@dataclass(kw_only=True)
+class AdapterContext(PluginContext):
     """The core's services, scoped so that an adapter only reaches a user's own devices."""
 
-    name: str
-    settings: Mapping[str, str]
     authenticate: Callable[[str | None], User]
     devices: Callable[[User], list[Device]]
     device: Callable[[User, str], Device]
@@ -69,7 +76,6 @@ class AdapterContext:
     send_many: Callable[..., list[Result | BridgeError]]
     """(user, commands, deadline, pending=False): several devices at once."""
     http: requests.Session
-    log: logging.Logger
     links: PlatformLinks
     """This adapter's per-user link data (tokens, region), encrypted at rest."""
     unlink: Callable[[str], None]
@@ -101,14 +107,10 @@ class AdapterContext:
     """A stable opaque id for the user on this platform (never their name): the same on
     every worker and after an unlink, different for each adapter."""
 
-    def setting(self, key: str, default: str = "") -> str:
-        """`BRIDGE_<ADAPTER>_<KEY>` from the environment, or the default."""
-        return self.settings.get(f"BRIDGE_{self.name.upper()}_{key.upper()}", default)
-
     def relayed(self, request: VoiceRequest) -> bool:
-        """Whether the call carries the adapter's `relay_secret` in `X-Bridge-Relay-Secret`
-        (compared in constant time); True when no secret is set (no relay in front)."""
-        secret = self.setting("relay_secret")
+        """Whether the call carries the adapter's `relay_secret` (a RelaySettings field) in
+        `X-Bridge-Relay-Secret`, compared in constant time; True when no secret is set."""
+        secret = getattr(self.settings, "relay_secret", "")
         sent = request.headers.get(RELAY_HEADER, "")
         return not secret or hmac.compare_digest(sent.encode(), secret.encode())
 
@@ -186,10 +188,10 @@ class LinkRevoked(Exception):
     """The user unlinked this platform: drop their pending reports until they link again."""
 
 
-class Adapter(ABC):
+class Adapter(Plugin):
     """Base class of every voice adapter; mounted at `/voice/<name>`."""
 
-    name: ClassVar[str]
+    context: AdapterContext
     title: ClassVar[str] = ""
     """The platform as people call it ("... within <title>'s deadline"); default: `name`."""
     aka: ClassVar[tuple[str, ...]] = ()
@@ -202,25 +204,6 @@ class Adapter(ABC):
     """Tries per report before it is dead-lettered (None: the bridge's setting)."""
     report_retry_min: ClassVar[float] = 0.0
     """Least seconds between two tries of one report."""
-
-    def __init__(self, context: AdapterContext) -> None:
-        self.context = context
-
-    @classmethod
-    def commands(cls, adapter: Callable[[], Adapter], user: Callable[[str], User]) -> list:
-        """`bridge` CLI commands this adapter adds (click commands or groups).
-
-        `adapter()` builds the bridge and returns this adapter with its context,
-        `user(name)` finds an account (a BridgeError if there is none): a command
-        works through the adapter, never on the database itself.
-        """
-        return []
-
-    def start(self) -> None:  # noqa: B027 (most adapters have nothing to start)
-        """The server starts serving: begin background work (a push platform's stream)."""
-
-    def stop(self) -> None:  # noqa: B027
-        """The server stops: end what `start` began."""
 
     @abstractmethod
     def handle(self, request: VoiceRequest) -> VoiceReply:

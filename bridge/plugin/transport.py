@@ -13,22 +13,19 @@ names it.
 
 from __future__ import annotations
 
-import logging
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from bridge.model import BridgeError, Command, Device, Outcome, User
+from bridge.plugin.base import Plugin, PluginContext
 
 if TYPE_CHECKING:
-    from flask import Blueprint
-
     from bridge.bus import Bus
     from bridge.events import EventIntake
     from bridge.store import Store
     from bridge.transports.waiters import Waiters
-    from config.settings import Settings
 
 
 @dataclass
@@ -72,15 +69,13 @@ class DeviceEvent:
     """When the device says it observed the values (epoch s); never later than arrival."""
 
 
-@dataclass
-class TransportContext:
+@dataclass(kw_only=True)
+class TransportContext(PluginContext):
     """What the core lends a transport: storage, the event intake, the shared waiters."""
 
     store: Store
     events: EventIntake
     waiters: Waiters
-    settings: Settings
-    log: logging.Logger
     bus: Bus
     """Shared with the other workers: placement, replay guards, limits."""
     finished: Callable[[User, Command, dict[str, Any] | BridgeError], None] | None = None
@@ -88,18 +83,10 @@ class TransportContext:
     (the core applies the state and tells the platform that asked)."""
 
 
-class Transport(ABC):
+class Transport(Plugin):
     """One way of reaching devices. Subclasses set `name` (the entry point's name)."""
 
-    name: ClassVar[str]
-
-    def __init__(self, context: TransportContext) -> None:
-        self.context = context
-
-    @classmethod
-    def commands(cls, open_store: Callable[[], Store], settings: Callable[[], Settings]) -> list:
-        """`bridge` CLI commands this transport adds (click commands or groups)."""
-        return []
+    context: TransportContext
 
     @classmethod
     def device_options(cls) -> list:
@@ -139,14 +126,6 @@ class Transport(ABC):
         """Whether a live connection here holds any of these devices and proves it within
         `grace` seconds (another worker asks before taking them over)."""
         return False
-
-    def blueprint(self) -> Blueprint | None:
-        """HTTP routes this transport serves (a WebSocket upgrade, device-cloud callbacks)."""
-        return None
-
-    def start(self) -> None:
-        """Start background work in the server process (sweeps, a broker connection)."""
-        return None
 
     def stop(self) -> None:
         """Stop background work; devices it holds go offline."""

@@ -3,7 +3,10 @@ chosen by the device's column, forwarded over the bus to the worker holding it."
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -19,6 +22,7 @@ from bridge.model import (
     DeviceTimeout,
 )
 from bridge.plugin import Exchange, Reply, Transport, TransportContext
+from bridge.plugin import settings as plugin_settings
 from bridge.transports import forwarding
 
 if TYPE_CHECKING:
@@ -40,8 +44,19 @@ class Transports:
         bus.serve(self.serve)
 
     @classmethod
-    def load(cls, context: TransportContext) -> Transports:
-        found = {name: impl(context) for name, impl in discover().items()}
+    def load(cls, context: TransportContext, environ: Mapping[str, str]) -> Transports:
+        """Each installed transport with a context of its own (its name, its settings)."""
+        found = {
+            name: impl(
+                replace(
+                    context,
+                    name=name,
+                    settings=plugin_settings.load(impl.settings_model, name, environ),
+                    log=logging.getLogger(f"bridge.transports.{name}"),
+                )
+            )
+            for name, impl in discover().items()
+        }
         return cls(found, context.bus, context.store)
 
     def of(self, device: Device) -> Transport:

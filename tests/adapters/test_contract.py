@@ -1,7 +1,5 @@
 """The adapter contract: a plugin found by entry point, mounted, driven end to end."""
 
-import os
-
 import pytest
 import requests
 from servers import eventually
@@ -149,6 +147,13 @@ def test_an_adapter_sees_only_its_own_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("BRIDGE_SECRET_KEY", "never an adapter's")
     app = create_app({"database": str(tmp_path / "s.db")})
     echo = app.extensions["bridge"].adapters["echo"]
-    assert echo.context.setting("something") == "mine"
-    assert set(echo.context.settings) <= {k for k in os.environ if k.startswith("BRIDGE_ECHO_")}
-    assert "BRIDGE_SECRET_KEY" not in echo.context.settings
+    assert echo.context.settings.something == "mine"
+    assert not hasattr(echo.context.settings, "client_secret")
+    assert echo.context.bridge.secret_key == "" and echo.context.bridge.plugin_settings == {}
+    assert app.extensions["bridge"].settings.secret_key  # the core's own copy keeps it
+
+
+def test_a_setting_that_does_not_parse_stops_the_bridge_naming_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIDGE_ALEXA_DEADLINE", "seven")
+    with pytest.raises(SystemExit, match="BRIDGE_ALEXA_DEADLINE"):
+        create_app({"database": str(tmp_path / "s.db")})

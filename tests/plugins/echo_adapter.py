@@ -15,6 +15,7 @@ from bridge.plugin import (
     AuthError,
     BridgeError,
     Command,
+    PluginSettings,
     StateChange,
     User,
     VoiceReply,
@@ -22,8 +23,16 @@ from bridge.plugin import (
 )
 
 
+class EchoSettings(PluginSettings, frozen=True):
+    report_url: str = ""
+    """Where reports are POSTed (none: this adapter takes no reports)."""
+    something: str = ""
+    """A setting the contract's test sets."""
+
+
 class EchoAdapter(Adapter):
     name = "echo"
+    settings_model = EchoSettings
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
         try:
@@ -65,13 +74,13 @@ class EchoAdapter(Adapter):
         }
 
     def wants_reports(self, user: User) -> bool:
-        return bool(self.context.setting("report_url"))
+        return bool(self.context.settings.report_url)
 
     def report(self, user: User, change: StateChange) -> None:
         if change.kind != "state" or tuple(change.changed) == ("connectivity",):
             return  # this toy platform only models device state
         reply = self.context.http.post(
-            self.context.setting("report_url"),
+            self.context.settings.report_url,
             json={
                 "user": user.name,
                 "device": change.device_id,

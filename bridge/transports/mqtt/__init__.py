@@ -51,6 +51,7 @@ from bridge.plugin import (
     Entry,
     Exchange,
     Outcome,
+    PluginSettings,
     Reply,
     Transport,
     TransportContext,
@@ -87,15 +88,25 @@ def nodelay(client: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+class MqttSettings(PluginSettings, frozen=True):
+    """BRIDGE_MQTT_*: where the broker is, and where its files are."""
+
+    url: str = ""
+    """The broker (`mqtts://host:8883`); empty: no MQTT things."""
+    dir: str = ""
+    """The folder `bridge mqtt broker-config` wrote (the bridge's client files, the CRL)."""
+
+
 class MqttTransport(Transport):
     name = TRANSPORT
+    settings_model = MqttSettings
     repositories = (Certificates, ThingShadows)
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
         self.stored = context.store.repository(ThingShadows)
-        self.url = context.settings.mqtt_url
-        self.directory = Path(context.settings.mqtt_dir) if context.settings.mqtt_dir else None
+        self.url = context.settings.url
+        self.directory = Path(context.settings.dir) if context.settings.dir else None
         self._client: Any = None
         self._shadows: dict[str, Shadow] = {}
         self._pending: dict[str, dict[str, tuple[Command, dict[str, Any]]]] = {}
@@ -103,10 +114,10 @@ class MqttTransport(Transport):
         self._leading: gevent.Greenlet | None = None
 
     @classmethod
-    def commands(cls, open_store, settings) -> list[click.Command]:
-        from bridge.transports.mqtt.cli import commands
+    def commands(cls) -> list[click.Command]:
+        from bridge.transports.mqtt.cli import mqtt, thing
 
-        return commands(open_store, settings)
+        return [thing, mqtt]
 
     # -- the shadow service ------------------------------------------------------------
 
@@ -429,7 +440,7 @@ class MqttTransport(Transport):
 
     def _lead_forever(self) -> None:
         """Hold the broker session while this worker has the role; let go when it has not."""
-        bus, every = self.context.bus, self.context.settings.hold_ttl / 3
+        bus, every = self.context.bus, self.context.bridge.hold_ttl / 3
         while True:
             try:
                 if bus.lead(ROLE):

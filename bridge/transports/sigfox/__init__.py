@@ -29,6 +29,7 @@ from bridge.plugin import (
     Exchange,
     Outcome,
     PendingCommand,
+    PluginSettings,
     Reply,
     Transport,
     TransportContext,
@@ -115,21 +116,32 @@ def to_fields(type_name: str, state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class SigfoxSettings(PluginSettings, frozen=True):
+    """BRIDGE_SIGFOX_*: how long a command waits for its device, and Sigfox's API."""
+
+    pending_ttl: float = 43200.0
+    """Seconds a command waits for the device's next downlink request."""
+    api_url: str = "https://api.sigfox.com/v2"
+    api_login: str = ""
+    api_password: str = ""
+
+
 class SigfoxTransport(Transport):
     name = NAME
+    settings_model = SigfoxSettings
     repositories = (SigfoxStore,)
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
         self.tables = context.store.repository(SigfoxStore)
-        self.ttl = context.settings.sigfox_pending_ttl
+        self.ttl = context.settings.pending_ttl
         self._sweeper: gevent.Greenlet | None = None
 
     @classmethod
-    def commands(cls, open_store, settings) -> list[click.Command]:
-        from bridge.transports.sigfox.cli import commands
+    def commands(cls) -> list[click.Command]:
+        from bridge.transports.sigfox.cli import sigfox
 
-        return commands(open_store, settings)
+        return [sigfox]
 
     @classmethod
     def device_options(cls) -> list[click.Option]:

@@ -37,7 +37,7 @@ class SinricTransport(Transport):
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
-        settings = context.settings
+        settings = context.bridge
         self.hub = Hub(context.waiters, context.bus)
         self.endpoint = DeviceEndpoint(
             context.store,
@@ -115,6 +115,6 @@ class SinricTransport(Transport):
         while True:
             gevent.sleep(every)
             try:
-                self.hub.sweep(self.context.settings.idle_timeout)
+                self.hub.sweep(self.context.bridge.idle_timeout)
             except Exception:
                 self.context.log.exception("socket sweep failed")

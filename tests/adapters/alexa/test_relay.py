@@ -15,7 +15,7 @@ RELAY = Path(__file__).resolve().parents[3] / "adapters" / "alexa" / "lambda_rel
 def guarded(tmp_path):
     settings = {"BRIDGE_ALEXA_RELAY_SECRET": "relay-s3cret"}
     app = create_app(
-        {"database": str(tmp_path / "r.db"), "secret_key": "k", "adapter_settings": settings}
+        {"database": str(tmp_path / "r.db"), "secret_key": "k", "plugin_settings": settings}
     )
     return app.test_client()
 

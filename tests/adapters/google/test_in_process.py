@@ -17,7 +17,7 @@ def make_bridge(tmp_path, google):
             **{f"BRIDGE_GOOGLE_{k.upper()}": v for k, v in settings.items()},
         }
         app = create_app(
-            {"database": str(tmp_path / "g.db"), "secret_key": "k", "adapter_settings": values}
+            {"database": str(tmp_path / "g.db"), "secret_key": "k", "plugin_settings": values}
         )
         bridge = app.extensions["bridge"]
         user, _ = bridge.store.users.create("pin-user", "pw-pin-user-123")

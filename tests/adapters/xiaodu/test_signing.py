@@ -85,7 +85,7 @@ def test_the_webhook_checks_signatures_when_configured(key, tmp_path):
         {
             "database": str(tmp_path / "s.db"),
             "secret_key": "k",
-            "adapter_settings": {"BRIDGE_XIAODU_VERIFY_SIGNATURE": "1"},
+            "plugin_settings": {"BRIDGE_XIAODU_VERIFY_SIGNATURE": "1"},
         }
     )
     url = "https://duer.bdstatic.com/saiya/flow/test.pem"

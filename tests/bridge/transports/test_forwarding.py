@@ -9,7 +9,7 @@ from fakes.bus import GroupBus
 from bridge import journeys
 from bridge.bus import Unreachable
 from bridge.model import Command, DeviceDisconnected, DeviceOffline, Outcome
-from bridge.plugin import Exchange, Reply, Transport, TransportContext
+from bridge.plugin import Exchange, PluginSettings, Reply, Transport, TransportContext
 from bridge.secrets import Vault
 from bridge.store import Store
 from bridge.transports import forwarding
@@ -108,7 +108,16 @@ def two_workers(tmp_path):
     workers = []
     for name in ("a", "b"):
         bus = Placed(name, group, truth)
-        context = TransportContext(store, None, None, Settings(), logging.getLogger(name), bus)
+        context = TransportContext(
+            name="holding",
+            settings=PluginSettings(),
+            bridge=Settings(),
+            log=logging.getLogger(name),
+            store=store,
+            events=None,
+            waiters=None,
+            bus=bus,
+        )
         transport = Holding(context)
         workers.append((bus, transport, Transports({"holding": transport}, bus, store)))
     user, _ = store.users.create("alice", "password1")

@@ -19,7 +19,7 @@ from bridge.model import (
     DeviceTimeout,
     Outcome,
 )
-from bridge.plugin import DeviceEvent, Exchange, Reply, Transport, TransportContext
+from bridge.plugin import DeviceEvent, Exchange, PluginSettings, Reply, Transport, TransportContext
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault
@@ -70,7 +70,14 @@ def world(tmp_path):
     events = EventIntake(store, reporter, EventLimiter(LocalBus("t"), 0.0, 0.0))
     waiters = Waiters()
     context = TransportContext(
-        store, events, waiters, Settings(), logging.getLogger("t"), LocalBus("t")
+        name="scripted",
+        settings=PluginSettings(),
+        bridge=Settings(),
+        log=logging.getLogger("t"),
+        store=store,
+        events=events,
+        waiters=waiters,
+        bus=LocalBus("t"),
     )
     scripted = Scripted(context)
     service = DeviceService(

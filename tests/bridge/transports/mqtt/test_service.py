@@ -22,7 +22,7 @@ from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.secrets import Vault
 from bridge.store import Store
-from bridge.transports.mqtt import MqttTransport, topics
+from bridge.transports.mqtt import MqttSettings, MqttTransport, topics
 from bridge.transports.mqtt.shadow import MAX_TOKEN_BYTES
 from bridge.transports.waiters import Waiters
 from config.settings import Settings
@@ -49,7 +49,16 @@ def serving(store: Store, heard: Recording) -> tuple[Capturing, str]:
     reporter = Reporter(store, lambda: {"recording": heard}, retry_base=0.01, max_attempts=3)
     bus = LocalBus("w")
     events = EventIntake(store, reporter, EventLimiter(bus, 0.0, 0.0))
-    context = TransportContext(store, events, Waiters(), Settings(), logging.getLogger("t"), bus)
+    context = TransportContext(
+        name="mqtt",
+        settings=MqttSettings(),
+        bridge=Settings(),
+        log=logging.getLogger("t"),
+        store=store,
+        events=events,
+        waiters=Waiters(),
+        bus=bus,
+    )
     user, _ = store.users.create("alice", "password1")
     return Capturing(context), store.devices.create(user.id, "light", "Lamp", transport="mqtt").id
 

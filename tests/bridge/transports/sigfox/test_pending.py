@@ -16,7 +16,7 @@ from bridge.plugin import TransportContext
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.transports.registry import Transports
-from bridge.transports.sigfox import SigfoxTransport
+from bridge.transports.sigfox import SigfoxSettings, SigfoxTransport
 from bridge.transports.sigfox.tables import SigfoxStore
 from bridge.transports.waiters import Waiters
 from config.settings import Settings
@@ -27,9 +27,15 @@ def bridge_on(open_store, asking: Recording, ttl: float = 60.0):
     store = open_store()
     reporter = Reporter(store, lambda: {"recording": asking}, retry_base=0.01, max_attempts=3)
     events = EventIntake(store, reporter, EventLimiter(LocalBus("t"), 0.0, 0.0))
-    settings = Settings(sigfox_pending_ttl=ttl)
     context = TransportContext(
-        store, events, Waiters(), settings, logging.getLogger("t"), LocalBus("t")
+        name="sigfox",
+        settings=SigfoxSettings(pending_ttl=ttl),
+        bridge=Settings(),
+        log=logging.getLogger("t"),
+        store=store,
+        events=events,
+        waiters=Waiters(),
+        bus=LocalBus("t"),
     )
     transport = SigfoxTransport(context)
     service = DeviceService(
