@@ -18,32 +18,35 @@ from adapters.alexa.errors import (
     InvalidDirective,
     from_core,
 )
-from adapters.alexa.handlers import HANDLERS
+from adapters.alexa.handlers import ACTIONS
 from adapters.alexa.reports import Reports
 from adapters.alexa.settings import AlexaSettings
 from bridge.plugin import (
     CONNECTIVITY,
-    Adapter,
     AdapterContext,
     BridgeError,
     Command,
     Device,
     Outcome,
+    PlatformError,
+    Registry,
     StateChange,
     User,
     VoiceReply,
     VoiceRequest,
+    WebhookAdapter,
     boundary,
-    journeys,
 )
 
 REGION_HEADER = "X-Bridge-Aws-Region"
+HANDLERS: Registry = Registry()
 
 
-class AlexaAdapter(Adapter):
+class AlexaAdapter(WebhookAdapter[Directive]):
     name = "alexa"
     title = "Alexa"
     settings_model = AlexaSettings
+    handlers = HANDLERS
     aka = ("amazon",)
     targets: ClassVar[dict[str, float]] = {"answer_ms": 8000.0, "report_s": 3.0}
     report_attempts: ClassVar[int | None] = 3
@@ -62,27 +65,36 @@ class AlexaAdapter(Adapter):
 
     # -- directives ---------------------------------------------------------
 
-    def handle(self, request: VoiceRequest) -> VoiceReply:
+    # -- the skeleton's hooks -------------------------------------------------
+
+    def admit(self, request: VoiceRequest) -> VoiceReply | None:
         if not self.context.relayed(request):
             return VoiceReply({"error": "relay secret missing or wrong"}, status=403)
+        return None
+
+    def parse(self, request: VoiceRequest) -> Directive:
         try:
             doc = boundary.loads(request.body)
         except boundary.Malformed as exc:
-            return VoiceReply(self._error(None, InvalidDirective(str(exc))))
+            raise InvalidDirective(str(exc)) from None
+        return Directive.from_doc(doc)
+
+    def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
+        """What the ErrorResponse can still echo, looked for only now."""
         try:
-            directive = Directive.from_doc(doc)
-        except AlexaError as exc:  # what it can still echo, looked for only now
-            return VoiceReply(self._error(Directive.salvage(doc), exc))
-        journeys.directive(f"{directive.namespace}.{directive.name}")
-        try:
-            return VoiceReply(self._dispatch(directive, request))
-        except AlexaError as exc:
-            return VoiceReply(self._error(directive, exc))
-        except BridgeError as exc:
-            return VoiceReply(self._error(directive, from_core(exc)))
+            salvaged = Directive.salvage(boundary.loads(request.body))
+        except boundary.Malformed:
+            salvaged = None
+        return (salvaged or Directive("", "")).error(exc)  # type: ignore[arg-type]
+
+    def unsupported(self, directive: Directive) -> AlexaError:
+        return InvalidDirective(f"{directive.namespace}.{directive.name} is not supported")
+
+    def from_core(self, exc: BridgeError, directive: Directive) -> AlexaError:
+        return from_core(exc)
 
     def internal_error(self) -> VoiceReply:
-        return VoiceReply(self._error(None, InternalError("the bridge failed")))
+        return Directive("", "").error(InternalError("the bridge failed"))
 
     def reply_error(self, reply: VoiceReply) -> str | None:
         event = reply.body.get("event") if isinstance(reply.body, dict) else None
@@ -91,36 +103,53 @@ class AlexaAdapter(Adapter):
         return super().reply_error(reply)
 
     def refuse(self, reason: str, status: int = 400) -> VoiceReply:
-        return VoiceReply(self._error(None, InvalidDirective(reason)))
+        return Directive("", "").error(InvalidDirective(reason))
 
-    def _error(self, directive: Directive | None, exc: AlexaError) -> dict[str, Any]:
-        return messages.error(
-            exc.namespace,
-            exc.error_type,
-            exc.message,
-            correlation_token=directive.correlation_token if directive else None,
-            endpoint_id=directive.endpoint_id if directive else None,
-            extra=exc.payload,
+    # -- handlers ------------------------------------------------------------
+
+    @HANDLERS.register(("Alexa.Discovery", "Discover"))
+    def _discover(self, d: Directive, request: VoiceRequest) -> VoiceReply:
+        user = self.context.authenticate(d.token)
+        endpoints = self.context.render_each(self.context.devices(user), discovery_endpoint)
+        return d.respond(
+            "Alexa.Discovery", "Discover.Response", payload={"endpoints": endpoints[:300]}
         )
 
-    def _dispatch(self, d: Directive, request: VoiceRequest) -> dict[str, Any]:
-        if d.key == ("Alexa.Discovery", "Discover"):
-            return self._discover(d)
-        if d.key == ("Alexa.Authorization", "AcceptGrant"):
-            return self._accept_grant(d, request)
-        if d.key != ("Alexa", "ReportState") and d.key not in HANDLERS:
-            raise InvalidDirective(f"{d.namespace}.{d.name} is not supported")
+    @HANDLERS.register(("Alexa.Authorization", "AcceptGrant"))
+    def _accept_grant(self, d: Directive, request: VoiceRequest) -> VoiceReply:
+        try:
+            user = self.context.authenticate(d.token)
+        except BridgeError as exc:
+            raise AcceptGrantFailed(f"the grantee token is not valid: {exc.message}") from exc
+        code = d.payload.grant.code if d.payload.grant else None
+        if not code:
+            raise AcceptGrantFailed("no authorization code in the grant")
+        region = AWS_REGIONS.get(request.headers.get(REGION_HEADER, ""), "NA")
+        try:
+            link = self.lwa.accept_grant(code, region)
+        except LwaError as exc:
+            self.context.log.warning("AcceptGrant for %s failed: %s", user.name, exc)
+            raise AcceptGrantFailed("Login with Amazon refused the code") from exc
+        self.context.links.put(user.id, link)
+        return d.respond("Alexa.Authorization", "AcceptGrant.Response")
+
+    @HANDLERS.register(("Alexa", "ReportState"))
+    def _report_state(self, d: Directive, request: VoiceRequest) -> VoiceReply:
         user = self.context.authenticate(d.token)
         device = self.context.device(user, d.endpoint_id or "")
-        if d.key == ("Alexa", "ReportState"):
-            if not self.context.online(device):
-                raise EndpointUnreachable("the device is offline")
-            return self._with_state(d, device, "StateReport")
+        if not self.context.online(device):
+            raise EndpointUnreachable("the device is offline")
+        return self._with_state(d, device, "StateReport")
+
+    @HANDLERS.register(*ACTIONS)
+    def _control(self, d: Directive, request: VoiceRequest) -> VoiceReply:
+        user = self.context.authenticate(d.token)
+        device = self.context.device(user, d.endpoint_id or "")
         endpoint = endpoint_for(device.type)
         namespace = d.namespace
         if endpoint.find(namespace, d.instance) is None:
             raise InvalidDirective(f"{device.name} has no {namespace} {d.instance or ''}".strip())
-        action = HANDLERS[d.key](d, endpoint)
+        action = ACTIONS.get(d.key)(d, endpoint)  # type: ignore[misc]
         command = Command(
             device.id, action.name, action.value, action.instance, self.name, d.correlation_token
         )
@@ -131,18 +160,14 @@ class AlexaAdapter(Adapter):
         if result.outcome is Outcome.PENDING:
             # Accepted, not done (a device that only listens after it speaks): say so now,
             # and send the real Response to the Event Gateway when it lands.
-            return messages.event(
-                "Alexa",
-                "DeferredResponse",
-                correlation_token=d.correlation_token,
-                payload={"estimatedDeferralInSeconds": self.deferral},
+            return d.respond(
+                "Alexa", "DeferredResponse", payload={"estimatedDeferralInSeconds": self.deferral}
             )
         if namespace == "Alexa.SceneController":
             name = "ActivationStarted" if d.name == "Activate" else "DeactivationStarted"
-            return messages.event(
+            return d.respond(
                 namespace,
                 name,
-                correlation_token=d.correlation_token,
                 endpoint_id=device.id,
                 properties=[],
                 payload={
@@ -152,14 +177,8 @@ class AlexaAdapter(Adapter):
             )
         return self._with_state(d, device, "Response")
 
-    def _with_state(self, d: Directive, device: Device, name: str) -> dict[str, Any]:
-        return messages.event(
-            "Alexa",
-            name,
-            correlation_token=d.correlation_token,
-            endpoint_id=device.id,
-            properties=self._read(device, None),
-        )
+    def _with_state(self, d: Directive, device: Device, name: str) -> VoiceReply:
+        return d.respond("Alexa", name, endpoint_id=device.id, properties=self._read(device, None))
 
     def _read(self, device: Device, only: set[str] | None) -> list[dict[str, Any]]:
         """Alexa properties from the shadow, plus connectivity (unless only changes)."""
@@ -180,30 +199,6 @@ class AlexaAdapter(Adapter):
                 }
             )
         return props
-
-    def _discover(self, d: Directive) -> dict[str, Any]:
-        user = self.context.authenticate(d.token)
-        endpoints = self.context.render_each(self.context.devices(user), discovery_endpoint)
-        return messages.event(
-            "Alexa.Discovery", "Discover.Response", payload={"endpoints": endpoints[:300]}
-        )
-
-    def _accept_grant(self, d: Directive, request: VoiceRequest) -> dict[str, Any]:
-        try:
-            user = self.context.authenticate(d.token)
-        except BridgeError as exc:
-            raise AcceptGrantFailed(f"the grantee token is not valid: {exc.message}") from exc
-        code = d.payload.grant.code if d.payload.grant else None
-        if not code:
-            raise AcceptGrantFailed("no authorization code in the grant")
-        region = AWS_REGIONS.get(request.headers.get(REGION_HEADER, ""), "NA")
-        try:
-            link = self.lwa.accept_grant(code, region)
-        except LwaError as exc:
-            self.context.log.warning("AcceptGrant for %s failed: %s", user.name, exc)
-            raise AcceptGrantFailed("Login with Amazon refused the code") from exc
-        self.context.links.put(user.id, link)
-        return messages.event("Alexa.Authorization", "AcceptGrant.Response")
 
     # -- proactive reports --------------------------------------------------
 

@@ -7,13 +7,16 @@ INVALID_DIRECTIVE, or INVALID_VALUE when only a payload value is wrong.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from msgspec import Struct
 
-from adapters.alexa.errors import InvalidDirective, InvalidValue
-from bridge.plugin import Number, Text, Token, boundary
+from adapters.alexa import messages
+from adapters.alexa.errors import AlexaError, InvalidDirective, InvalidValue
+from bridge.plugin import Directive as PlatformDirective
+from bridge.plugin import Number, Text, Token, VoiceReply, boundary
 
 
 class Temperature(Struct, frozen=True):
@@ -63,6 +66,9 @@ class Payload(Struct, frozen=True):
     grantee: Scope | None = None
 
 
+NO_PAYLOAD = Payload()
+
+
 class Header(Struct, frozen=True):
     namespace: Text
     name: Text
@@ -106,10 +112,14 @@ class _Salvage(Struct):
     directive: _SalvageBody | None = None
 
 
-class Directive(Struct, frozen=True):
+@dataclass(frozen=True)
+class Directive(PlatformDirective):
+    """A v3 directive: what picks its handler, and the replies it builds (each copies the
+    correlation token, and the endpoint where Alexa wants it echoed)."""
+
     namespace: str
     name: str
-    payload: Payload = Payload()
+    payload: Payload = NO_PAYLOAD
     correlation_token: str | None = None
     instance: str | None = None
     endpoint_id: str | None = None
@@ -118,6 +128,43 @@ class Directive(Struct, frozen=True):
     @property
     def key(self) -> tuple[str, str]:
         return self.namespace, self.name
+
+    @property
+    def journey_name(self) -> str:
+        return f"{self.namespace}.{self.name}"
+
+    def respond(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        endpoint_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+        properties: list[dict[str, Any]] | None = None,
+    ) -> VoiceReply:
+        """An event answering this directive (its correlation token copied)."""
+        return VoiceReply(
+            messages.event(
+                namespace,
+                name,
+                correlation_token=self.correlation_token,
+                endpoint_id=endpoint_id,
+                payload=payload,
+                properties=properties,
+            )
+        )
+
+    def error(self, exc: AlexaError) -> VoiceReply:  # type: ignore[override]
+        return VoiceReply(
+            messages.error(
+                exc.namespace,
+                exc.error_type,
+                exc.message,
+                correlation_token=self.correlation_token,
+                endpoint_id=self.endpoint_id,
+                extra=exc.details,
+            )
+        )
 
     @classmethod
     def salvage(cls, doc: Any) -> Directive | None:

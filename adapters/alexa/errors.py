@@ -13,20 +13,20 @@ from bridge.plugin import (
     ExpiredToken,
     InvalidCommand,
     NoSuchDevice,
+    PlatformError,
     Unsupported,
 )
 
 
-class AlexaError(Exception):
-    """An error Alexa understands; one catch site turns it into an ErrorResponse."""
+class AlexaError(PlatformError):
+    """An error Alexa understands (its `error_type` the wire code); the skeleton's one catch
+    site turns it into an ErrorResponse."""
 
     namespace: ClassVar[str] = "Alexa"
     error_type: ClassVar[str] = "INTERNAL_ERROR"
 
     def __init__(self, message: str, **payload: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.payload = payload
+        super().__init__(message, self.error_type, **payload)
 
 
 class InvalidDirective(AlexaError):

@@ -14,7 +14,7 @@ from typing import Any
 from adapters.alexa.capabilities import Endpoint
 from adapters.alexa.directive import Directive, Temperature
 from adapters.alexa.errors import DualSetpointsUnsupported, InvalidValue, TemperatureOutOfRange
-from bridge.plugin import units
+from bridge.plugin import Registry, units
 
 
 @dataclass(frozen=True)
@@ -27,16 +27,12 @@ class Action:
 
 
 Handler = Callable[[Directive, Endpoint], Action]
-HANDLERS: dict[tuple[str, str], Handler] = {}
+ACTIONS: Registry[Handler] = Registry()
+"""Each control directive's translation, by Alexa's (namespace, name)."""
 
 
 def register(namespace: str, *names: str) -> Callable[[Handler], Handler]:
-    def decorate(fn: Handler) -> Handler:
-        for name in names:
-            HANDLERS[(namespace, name)] = fn
-        return fn
-
-    return decorate
+    return ACTIONS.register(*((namespace, name) for name in names))
 
 
 def _number(value: float | None, key: str) -> float:

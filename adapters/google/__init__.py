@@ -14,35 +14,45 @@ import hmac
 from typing import Any, ClassVar
 
 from adapters.google import traits
-from adapters.google.errors import GoogleError, from_core, offline
+from adapters.google.directive import Intent, reply
+from adapters.google.errors import (
+    AUTH_FAILURE,
+    CHALLENGE_FAILED_NOT_SETUP,
+    CHALLENGE_NEEDED,
+    HARD_ERROR,
+    NOT_SUPPORTED,
+    PROTOCOL_ERROR,
+    TOO_MANY_FAILED_ATTEMPTS,
+    GoogleError,
+    from_core,
+    offline,
+)
 from adapters.google.homegraph import HomeGraph
 from adapters.google.models import MAX_DEVICES, CommandGroup, Execution, Request, Salvage
 from adapters.google.reports import Reports
 from adapters.google.settings import GoogleSettings
 from bridge.plugin import (
-    Adapter,
     AdapterContext,
     AuthError,
     BridgeError,
     Command,
     Device,
     Outcome,
+    PlatformError,
+    Registry,
     StateChange,
     User,
     VoiceReply,
     VoiceRequest,
+    WebhookAdapter,
     boundary,
-    journeys,
 )
 
 MAX_COMMANDS = MAX_DEVICES
 """Device commands one EXECUTE may ask for, all its groups together."""
+HANDLERS: Registry = Registry()
 PIN_TRIES, PIN_WINDOW = 5, 600.0
 """Unlock PINs a user may say in a window (a burst of five, then one every two minutes)."""
-
-
-def _reply(request_id: str | None, payload: dict[str, Any], status: int = 200) -> VoiceReply:
-    return VoiceReply({"requestId": request_id or "", "payload": payload}, status=status)
 
 
 def _salvaged(doc: Any) -> str | None:
@@ -52,10 +62,11 @@ def _salvaged(doc: Any) -> str | None:
         return None
 
 
-class GoogleAdapter(Adapter):
+class GoogleAdapter(WebhookAdapter[Intent]):
     name = "google"
     title = "Google"
     settings_model = GoogleSettings
+    handlers = HANDLERS
     aka = ("google",)
     targets: ClassVar[dict[str, float]] = {"success": 0.995, "p90_ms": 1000.0}
     report_attempts: ClassVar[int | None] = 5
@@ -71,41 +82,40 @@ class GoogleAdapter(Adapter):
 
     # -- fulfillment --------------------------------------------------------
 
-    def handle(self, request: VoiceRequest) -> VoiceReply:
+    # -- the skeleton's hooks -------------------------------------------------
+
+    def admit(self, request: VoiceRequest) -> VoiceReply | None:
         if not self.context.relayed(request):
-            return _reply(None, {"errorCode": "authFailure"}, status=403)
+            return reply(None, {"errorCode": AUTH_FAILURE}, status=403)
+        return None
+
+    def parse(self, request: VoiceRequest) -> Intent:
+        try:
+            parsed = boundary.convert(boundary.loads(request.body), Request)
+        except boundary.Malformed as exc:
+            raise GoogleError(PROTOCOL_ERROR, str(exc)) from None
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:2055] if auth[:7].lower() == "bearer " else None
+        return Intent(parsed, token)
+
+    def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
         try:
             doc = boundary.loads(request.body)
         except boundary.Malformed:
             return self.refuse("the body is not JSON")
-        try:
-            parsed = boundary.convert(doc, Request)
-        except boundary.Malformed as exc:
-            self.context.log.info("malformed request: %s", exc)
-            return _reply(_salvaged(doc), {"errorCode": "protocolError"})
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:2055] if auth[:7].lower() == "bearer " else None
-        intent = parsed.inputs[0]
-        journeys.directive(intent.intent)
-        try:
-            if intent.intent == "action.devices.DISCONNECT":
-                return VoiceReply(self._disconnect(token))
-            user = self.context.authenticate(token)
-            payload = self._dispatch(user, intent.intent, intent.payload)
-        except AuthError:
-            # 401 makes Google refresh the token, and unlink when the refresh fails
-            return _reply(parsed.requestId, {"errorCode": "authFailure"}, status=401)
-        except BridgeError as exc:
-            payload = from_core(exc).result()
-        except GoogleError as exc:
-            payload = exc.result()
-        return _reply(parsed.requestId, payload)
+        return reply(_salvaged(doc), {"errorCode": PROTOCOL_ERROR})
+
+    def unsupported(self, directive: Intent) -> GoogleError:
+        return GoogleError(NOT_SUPPORTED, f"{directive.key[:80]} is not supported")
+
+    def from_core(self, exc: BridgeError, directive: Intent) -> GoogleError:
+        return from_core(exc)
 
     def refuse(self, reason: str, status: int = 400) -> VoiceReply:
-        return _reply(None, {"errorCode": "protocolError"}, status=status)
+        return reply(None, {"errorCode": PROTOCOL_ERROR}, status=status)
 
     def internal_error(self) -> VoiceReply:
-        return _reply(None, {"errorCode": "hardError"}, status=500)
+        return reply(None, {"errorCode": HARD_ERROR}, status=500)
 
     def reply_error(self, reply: VoiceReply) -> str | None:
         """The request's errorCode, or each device's ("deviceOffline: 1 of 2 devices")."""
@@ -123,15 +133,42 @@ class GoogleAdapter(Adapter):
             return super().reply_error(reply)
         return f"{', '.join(dict.fromkeys(codes))}: {len(codes)} of {len(results)} devices"
 
-    def _dispatch(self, user: User, intent: str, payload) -> dict[str, Any]:
-        if intent == "action.devices.SYNC":
-            return self._sync(user)
-        if intent == "action.devices.QUERY":
-            ids = list(dict.fromkeys(d.id for d in payload.devices))
-            return {"devices": {i: self._query(user, i) for i in ids}}
-        if intent == "action.devices.EXECUTE":
-            return {"commands": self._execute(user, payload.commands)}
-        raise GoogleError("notSupported", f"{intent[:80]} is not supported")
+    # -- handlers: one per intent ----------------------------------------------
+
+    @HANDLERS.register("action.devices.SYNC")
+    def _sync(self, d: Intent, request: VoiceRequest) -> VoiceReply:
+        user = self.context.authenticate(d.token)
+        devices = self.context.devices(user)[:MAX_DEVICES]
+        return d.respond(
+            {
+                "agentUserId": self._agent(user),
+                "devices": self.context.render_each(devices, self._sync_entry),
+            }
+        )
+
+    @HANDLERS.register("action.devices.QUERY")
+    def _query_intent(self, d: Intent, request: VoiceRequest) -> VoiceReply:
+        user = self.context.authenticate(d.token)
+        ids = list(dict.fromkeys(device.id for device in d.payload.devices))
+        return d.respond({"devices": {i: self._query(user, i) for i in ids}})
+
+    @HANDLERS.register("action.devices.EXECUTE")
+    def _execute_intent(self, d: Intent, request: VoiceRequest) -> VoiceReply:
+        user = self.context.authenticate(d.token)
+        return d.respond({"commands": self._execute(user, d.payload.commands)})
+
+    @HANDLERS.register("action.devices.DISCONNECT")
+    def _disconnect(self, d: Intent, request: VoiceRequest) -> VoiceReply:
+        """The user unlinked the bridge in the Google Home app: end the grant and the link.
+        Google reads nothing of the answer: an empty object."""
+        try:
+            user = self.context.authenticate(d.token)
+        except AuthError:
+            return VoiceReply({})  # already gone: nothing left to end
+        if d.token:
+            self.context.unlink(d.token)
+        self.context.links.revoke(user.id, "the user unlinked the bridge in Google Home")
+        return VoiceReply({})
 
     def _agent(self, user: User) -> str:
         link = self.context.links.get(user.id) or {}
@@ -139,13 +176,6 @@ class GoogleAdapter(Adapter):
         if link.get("agentUserId") != agent:
             self.context.links.put(user.id, {**link, "agentUserId": agent})
         return agent
-
-    def _sync(self, user: User) -> dict[str, Any]:
-        devices = self.context.devices(user)[:MAX_DEVICES]
-        return {
-            "agentUserId": self._agent(user),
-            "devices": self.context.render_each(devices, self._sync_entry),
-        }
 
     def _sync_entry(self, device: Device) -> dict[str, Any] | None:
         shape = traits.shape(device.type)
@@ -187,7 +217,7 @@ class GoogleAdapter(Adapter):
     def _execute(self, user: User, groups: list[CommandGroup]) -> list[dict[str, Any]]:
         """Every device's commands at once; one result per device, in the order named."""
         if sum(len(g.devices) * len(g.execution) for g in groups) > MAX_COMMANDS:
-            raise GoogleError("protocolError", f"at most {MAX_COMMANDS} commands an intent")
+            raise GoogleError(PROTOCOL_ERROR, f"at most {MAX_COMMANDS} commands an intent")
         failed: dict[str, GoogleError] = {}
         devices: dict[str, Device] = {}
         sent: list[Command] = []
@@ -242,28 +272,17 @@ class GoogleAdapter(Adapter):
             return
         if self.challenge != "pin":  # "ack", and anything unknown: the safer ask
             if not (given and given.ack):
-                raise GoogleError("challengeNeeded", challenge="ackNeeded")
+                raise GoogleError(CHALLENGE_NEEDED, challenge="ackNeeded")
             return
         if not self.pin:
-            raise GoogleError("challengeFailedNotSetup", "no unlock PIN is configured")
+            raise GoogleError(CHALLENGE_FAILED_NOT_SETUP, "no unlock PIN is configured")
         if not (given and given.pin):
-            raise GoogleError("challengeNeeded", challenge="pinNeeded")
+            raise GoogleError(CHALLENGE_NEEDED, challenge="pinNeeded")
         # Every PIN said counts, right or wrong: guessing gets PIN_TRIES a window, no more.
         if self.context.facts.take(f"pin:{user.id}", PIN_TRIES / PIN_WINDOW, PIN_TRIES):
-            raise GoogleError("tooManyFailedAttempts", "too many PINs said; wait a while")
+            raise GoogleError(TOO_MANY_FAILED_ATTEMPTS, "too many PINs said; wait a while")
         if not hmac.compare_digest(given.pin.encode(), self.pin.encode()):
-            raise GoogleError("challengeNeeded", challenge="challengeFailedPinNeeded")
-
-    def _disconnect(self, token: str | None) -> dict[str, Any]:
-        """The user unlinked the bridge in the Google Home app: end the grant and the link."""
-        try:
-            user = self.context.authenticate(token)
-        except AuthError:
-            return {}  # already gone: nothing left to end
-        if token:
-            self.context.unlink(token)
-        self.context.links.revoke(user.id, "the user unlinked the bridge in Google Home")
-        return {}
+            raise GoogleError(CHALLENGE_NEEDED, challenge="challengeFailedPinNeeded")
 
     # -- Report State and Request Sync ---------------------------------------
 

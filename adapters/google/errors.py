@@ -17,18 +17,34 @@ from bridge.plugin import (
     DeviceTimeout,
     InvalidCommand,
     NoSuchDevice,
+    PlatformError,
     Unsupported,
 )
 
+AUTH_FAILURE = "authFailure"
+ACTION_NOT_AVAILABLE = "actionNotAvailable"
+CHALLENGE_FAILED_NOT_SETUP = "challengeFailedNotSetup"
+CHALLENGE_NEEDED = "challengeNeeded"
+DEVICE_NOT_FOUND = "deviceNotFound"
+DEVICE_OFFLINE = "deviceOffline"
+DEVICE_TURNED_OFF = "deviceTurnedOff"
+HARD_ERROR = "hardError"
+NOT_SUPPORTED = "notSupported"
+PROTOCOL_ERROR = "protocolError"
+TIMEOUT = "timeout"
+TOO_MANY_FAILED_ATTEMPTS = "tooManyFailedAttempts"
+VALUE_OUT_OF_RANGE = "valueOutOfRange"
 
-class GoogleError(Exception):
-    """One device's (or the whole request's) failure, as Google's `errorCode`."""
+
+class GoogleError(PlatformError):
+    """One device's (or the whole request's) failure, as Google's `errorCode` (a constant
+    of this module), with the status beside it and the challenge it asks for."""
 
     def __init__(
         self, code: str, message: str = "", status: str = "ERROR", challenge: str | None = None
     ) -> None:
-        super().__init__(message or code)
-        self.code, self.status, self.challenge = code, status, challenge
+        super().__init__(message, code)
+        self.status, self.challenge = status, challenge
 
     def result(self) -> dict[str, Any]:
         """The fields of an EXECUTE command result or a QUERY device entry."""
@@ -39,17 +55,17 @@ class GoogleError(Exception):
 
 
 def offline() -> GoogleError:
-    return GoogleError("deviceOffline", "the device is offline", status="OFFLINE")
+    return GoogleError(DEVICE_OFFLINE, "the device is offline", status="OFFLINE")
 
 
 CORE: list[tuple[type[BridgeError], str]] = [
-    (DeviceOffline, "deviceOffline"),  # DeviceDisconnected is one too
-    (DeviceTimeout, "timeout"),
-    (DeviceRefused, "actionNotAvailable"),
-    (Unsupported, "notSupported"),  # before InvalidCommand, its base
-    (InvalidCommand, "valueOutOfRange"),
-    (NoSuchDevice, "deviceNotFound"),
-    (AuthError, "authFailure"),
+    (DeviceOffline, DEVICE_OFFLINE),  # DeviceDisconnected is one too
+    (DeviceTimeout, TIMEOUT),
+    (DeviceRefused, ACTION_NOT_AVAILABLE),
+    (Unsupported, NOT_SUPPORTED),  # before InvalidCommand, its base
+    (InvalidCommand, VALUE_OUT_OF_RANGE),
+    (NoSuchDevice, DEVICE_NOT_FOUND),
+    (AuthError, AUTH_FAILURE),
 ]
 
 
@@ -59,4 +75,4 @@ def from_core(exc: BridgeError) -> GoogleError:
     for kind, code in CORE:
         if isinstance(exc, kind):
             return GoogleError(code, exc.message)
-    return GoogleError("hardError", exc.message)
+    return GoogleError(HARD_ERROR, exc.message)

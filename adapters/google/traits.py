@@ -14,7 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.google.errors import GoogleError
+from adapters.google.errors import (
+    DEVICE_TURNED_OFF,
+    NOT_SUPPORTED,
+    PROTOCOL_ERROR,
+    VALUE_OUT_OF_RANGE,
+    GoogleError,
+)
 from bridge.plugin import catalog, units
 
 PREFIX_TYPE, PREFIX_TRAIT, PREFIX_COMMAND = (
@@ -224,14 +230,14 @@ def reported(type_name: str) -> set[str]:
 def _number(params: Mapping[str, Any], key: str) -> float:
     v = params.get(key)
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise GoogleError("protocolError", f"params.{key} must be a number")
+        raise GoogleError(PROTOCOL_ERROR, f"params.{key} must be a number")
     return v
 
 
 def _flag(params: Mapping[str, Any], key: str) -> bool:
     v = params.get(key)
     if not isinstance(v, bool):
-        raise GoogleError("protocolError", f"params.{key} must be true or false")
+        raise GoogleError(PROTOCOL_ERROR, f"params.{key} must be true or false")
     return v
 
 
@@ -254,22 +260,22 @@ def _brightness_relative(type_name: str, params: Mapping[str, Any], shadow: Shad
 def _color(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
     color = params.get("color")
     if not isinstance(color, dict):
-        raise GoogleError("protocolError", "params.color must be an object")
+        raise GoogleError(PROTOCOL_ERROR, "params.color must be an object")
     if "temperature" in color:
         kelvin = _number(color, "temperature")
         return [("setColorTemperature", {"colorTemperature": round(kelvin)}, None)]
     if "spectrumRGB" in color:
         rgb = int(_number(color, "spectrumRGB"))
         if not 0 <= rgb <= 0xFFFFFF:
-            raise GoogleError("valueOutOfRange", "spectrumRGB must be a 24-bit colour")
+            raise GoogleError(VALUE_OUT_OF_RANGE, "spectrumRGB must be a 24-bit colour")
         return [("setColor", {"color": units.rgb_from_int(rgb)}, None)]
     hsv = color.get("spectrumHSV")
     if isinstance(hsv, dict):
         hue, sat, val = (_number(hsv, k) for k in ("hue", "saturation", "value"))
         if not (0 <= hue <= 360 and 0 <= sat <= 1 and 0 <= val <= 1):
-            raise GoogleError("valueOutOfRange", "spectrumHSV is out of range")
+            raise GoogleError(VALUE_OUT_OF_RANGE, "spectrumHSV is out of range")
         return [("setColor", {"color": units.hsv_to_rgb(hue, sat, val)}, None)]
-    raise GoogleError("notSupported", "only RGB, HSV and colour temperatures are supported")
+    raise GoogleError(NOT_SUPPORTED, "only RGB, HSV and colour temperatures are supported")
 
 
 def _powered_off(type_name: str, shadow: Shadow) -> bool:
@@ -278,14 +284,14 @@ def _powered_off(type_name: str, shadow: Shadow) -> bool:
 
 def _setpoint(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
     if _powered_off(type_name, shadow) or _value(shadow, "thermostatMode") == "OFF":
-        raise GoogleError("deviceTurnedOff", "the device is off")
+        raise GoogleError(DEVICE_TURNED_OFF, "the device is off")
     value = _number(params, "thermostatTemperatureSetpoint")
     return [("targetTemperature", {"temperature": value}, None)]
 
 
 def _setpoint_relative(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
     if _powered_off(type_name, shadow):
-        raise GoogleError("deviceTurnedOff", "the device is off")
+        raise GoogleError(DEVICE_TURNED_OFF, "the device is off")
     if "thermostatTemperatureRelativeDegree" in params:
         delta = _number(params, "thermostatTemperatureRelativeDegree")
     else:
@@ -305,7 +311,7 @@ def _thermostat_mode(type_name: str, params: Mapping[str, Any], shadow: Shadow) 
         if power:
             return [("setPowerState", {"state": "Off"}, None)]
     if not isinstance(mode, str) or mode.upper() not in modes:
-        raise GoogleError("notSupported", f"thermostat mode {str(mode)[:20]!r} is not supported")
+        raise GoogleError(NOT_SUPPORTED, f"thermostat mode {str(mode)[:20]!r} is not supported")
     steps: list[Step] = []
     if _powered_off(type_name, shadow):  # "set it to cool" turns it on, as a person means
         steps.append(("setPowerState", {"state": "On"}, None))
@@ -314,13 +320,13 @@ def _thermostat_mode(type_name: str, params: Mapping[str, Any], shadow: Shadow) 
 
 def _open_close(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
     if type_name != "blinds":
-        raise GoogleError("notSupported", "the device only reports whether it is open")
+        raise GoogleError(NOT_SUPPORTED, "the device only reports whether it is open")
     return [("setRangeValue", {"rangeValue": round(_number(params, "openPercent"))}, LIFT)]
 
 
 def _open_close_relative(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
     if type_name != "blinds":
-        raise GoogleError("notSupported", "the device only reports whether it is open")
+        raise GoogleError(NOT_SUPPORTED, "the device only reports whether it is open")
     delta = round(_number(params, "openRelativePercent"))
     return [("adjustRangeValue", {"rangeValueDelta": max(-100, min(100, delta))}, LIFT)]
 
@@ -330,13 +336,13 @@ def _fan_speed(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> lis
     if "fanSpeedPercent" in params:
         percent = _number(params, "fanSpeedPercent")
         if not 0 <= percent <= 100:
-            raise GoogleError("valueOutOfRange", "fanSpeedPercent must be 0 to 100")
+            raise GoogleError(VALUE_OUT_OF_RANGE, "fanSpeedPercent must be 0 to 100")
         speed = max(lo, math.ceil(percent * hi / 100))
     else:
         name = params.get("fanSpeed")
         prefix = "speed_"
         if not (isinstance(name, str) and name.startswith(prefix) and name[6:].isdigit()):
-            raise GoogleError("valueOutOfRange", "unknown fan speed")
+            raise GoogleError(VALUE_OUT_OF_RANGE, "unknown fan speed")
         speed = int(name[len(prefix) :])
     return [("setRangeValue", {"rangeValue": speed}, SPEED)]
 
@@ -357,7 +363,7 @@ def _lock(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Ste
 def _scene(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
     deactivate = params.get("deactivate", False)
     if not isinstance(deactivate, bool):
-        raise GoogleError("protocolError", "params.deactivate must be true or false")
+        raise GoogleError(PROTOCOL_ERROR, "params.deactivate must be true or false")
     return [("setPowerState", {"state": "Off" if deactivate else "On"}, None)]
 
 
@@ -388,5 +394,5 @@ def commands(type_name: str, command: str, params: Mapping[str, Any], shadow: Sh
     found = shape(type_name)
     entry = COMMANDS.get(command.removeprefix(PREFIX_COMMAND))
     if found is None or entry is None or entry[0] not in found.traits:
-        raise GoogleError("notSupported", f"{command[:80]} is not supported by this device")
+        raise GoogleError(NOT_SUPPORTED, f"{command[:80]} is not supported by this device")
     return entry[1](type_name, params, shadow)

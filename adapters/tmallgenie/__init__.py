@@ -2,44 +2,55 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from adapters.tmallgenie.controls import v1_action, v2_actions
-from adapters.tmallgenie.errors import GenieError, from_core
+from adapters.tmallgenie.controls import V1, v1_action, v2_actions
+from adapters.tmallgenie.directive import (
+    CONTROL,
+    DISCOVERY,
+    QUERY,
+    GenieDirective,
+    error_body,
+)
+from adapters.tmallgenie.errors import (
+    DEVICE_NOT_SUPPORT_FUNCTION,
+    INVALIDATE_PARAMS,
+    IOT_DEVICE_OFFLINE,
+    REFUSALS,
+    SERVICE_ERROR,
+    GenieError,
+    from_core,
+)
 from adapters.tmallgenie.models import (
     MAX_DEVICES,
     Envelope,
-    Header,
     HeaderSalvage,
-    Payload,
     Salvage,
 )
 from adapters.tmallgenie.profiles import profile, state
 from adapters.tmallgenie.reports import PENDING_TTL, Reports, pending_key
 from adapters.tmallgenie.settings import GenieSettings
 from bridge.plugin import (
-    Adapter,
     AdapterContext,
     BridgeError,
     Command,
     Device,
     InvalidCommand,
     Outcome,
+    PlatformError,
+    Registry,
     StateChange,
     User,
     VoiceReply,
     VoiceRequest,
+    WebhookAdapter,
     boundary,
-    journeys,
 )
 
-DISCOVERY = "AliGenie.Iot.Device.Discovery"
-CONTROL = "AliGenie.Iot.Device.Control"
-QUERY = "AliGenie.Iot.Device.Query"
 MAX_LISTED = 300
 """Devices one discovery answer lists at most (as for Alexa and XiaoDu)."""
-REFUSALS = {"INVALIDATE_PARAMS", "DEVICE_NOT_SUPPORT_FUNCTION"}
-"""Errors that mean the directive itself was not taken: it changes nothing."""
 QUERIES = {
     "QueryPowerState": "powerstate",
     "QueryBrightness": "brightness",
@@ -49,22 +60,13 @@ QUERIES = {
     "QueryMode": "mode",
     "QueryWindSpeed": "windspeed",
 }
+HANDLERS: Registry = Registry()
 
 
-def _echo(header: Header) -> dict[str, Any]:
-    """The header fields a reply copies."""
-    return {
-        "namespace": header.namespace,
-        "name": header.name,
-        "messageId": header.messageId,
-        "payLoadVersion": header.payLoadVersion,
-    }
-
-
-def _salvaged(doc: Any) -> dict[str, Any]:
-    """From a directive that did not parse, the header fields that are still usable."""
+def _salvaged(body: bytes) -> dict[str, Any]:
+    """From a body that is no directive, the header fields that are still usable."""
     try:
-        header = boundary.convert(doc, Salvage).header or HeaderSalvage()
+        header = boundary.convert(boundary.loads(body), Salvage).header or HeaderSalvage()
     except boundary.Malformed:
         return {}
     fields = {
@@ -78,13 +80,36 @@ def _salvaged(doc: Any) -> dict[str, Any]:
     return fields
 
 
-class TmallGenieAdapter(Adapter):
+def _authenticated(handler: Callable) -> Callable:
+    """A user's directive: the token is kept for reports once the directive is taken (a
+    refused one changes nothing)."""
+
+    @functools.wraps(handler)
+    def run(self: TmallGenieAdapter, d: GenieDirective, request: VoiceRequest) -> VoiceReply:
+        user = self.context.authenticate(d.token)
+        try:
+            reply = handler(self, d, user)
+        except (BridgeError, GenieError) as exc:
+            refused = isinstance(exc, InvalidCommand) or (
+                isinstance(exc, GenieError) and exc.code in REFUSALS
+            )
+            if not refused:  # understood; the device could not do it
+                self._remember(user, d.token, d.version)
+            raise
+        self._remember(user, d.token, d.version)
+        return reply
+
+    return run
+
+
+class TmallGenieAdapter(WebhookAdapter[GenieDirective]):
     name = "tmallgenie"
     title = "Tmall Genie"
     settings_model = GenieSettings
     aka = ("tmall", "aligenie", "taobao")
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
+    handlers = HANDLERS
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)
@@ -93,29 +118,34 @@ class TmallGenieAdapter(Adapter):
 
     # -- directives ---------------------------------------------------------
 
-    def handle(self, request: VoiceRequest) -> VoiceReply:
+    # -- the skeleton's hooks -------------------------------------------------
+
+    def parse(self, request: VoiceRequest) -> GenieDirective:
         try:
-            doc = boundary.loads(request.body)
+            found = boundary.convert(boundary.loads(request.body), Envelope)
         except boundary.Malformed as exc:
-            return self.refuse(str(exc))
-        try:
-            directive = boundary.convert(doc, Envelope)
-        except boundary.Malformed as exc:
-            return VoiceReply(
-                self._error(_salvaged(doc), GenieError("INVALIDATE_PARAMS", str(exc)), None)
-            )
-        header, payload = _echo(directive.header), directive.payload
-        device_id = payload.deviceId
-        journeys.directive(str(header.get("name", "")))
-        try:
-            return VoiceReply(self._dispatch(directive, header, request))
-        except BridgeError as exc:
-            return VoiceReply(self._error(header, from_core(exc), device_id))
-        except GenieError as exc:
-            return VoiceReply(self._error(header, exc, device_id))
+            raise GenieError(INVALIDATE_PARAMS, str(exc)) from None
+        header, payload = found.header, found.payload
+        token = (
+            payload.accessToken
+            or request.headers.get("Authorization", "").removeprefix("Bearer ")[:2048]
+            or None
+        )
+        return GenieDirective(
+            header.namespace, header.name, header.messageId, header.payLoadVersion, payload, token
+        )
+
+    def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
+        return VoiceReply(error_body(_salvaged(request.body), exc))  # type: ignore[arg-type]
+
+    def unsupported(self, directive: GenieDirective) -> GenieError:
+        return GenieError(DEVICE_NOT_SUPPORT_FUNCTION)
+
+    def from_core(self, exc: BridgeError, directive: GenieDirective) -> GenieError:
+        return from_core(exc)
 
     def internal_error(self) -> VoiceReply:
-        return VoiceReply(self._error({}, GenieError("SERVICE_ERROR", "the bridge failed"), None))
+        return VoiceReply(error_body({}, GenieError(SERVICE_ERROR, "the bridge failed")))
 
     def reply_error(self, reply: VoiceReply) -> str | None:
         body = reply.body if isinstance(reply.body, dict) else {}
@@ -130,68 +160,50 @@ class TmallGenieAdapter(Adapter):
         return ", ".join(dict.fromkeys(failed)) or super().reply_error(reply)
 
     def refuse(self, reason: str, status: int = 400) -> VoiceReply:
-        return VoiceReply(self._error({}, GenieError("INVALIDATE_PARAMS", reason), None))
+        return VoiceReply(error_body({}, GenieError(INVALIDATE_PARAMS, reason)))
 
-    def _reply(self, header: dict, name: str, payload: dict, **extra: Any) -> dict:
-        """Copy namespace, messageId and payLoadVersion; change only the name."""
-        return {**extra, "header": {**header, "name": name}, "payload": payload}
+    # -- handlers ------------------------------------------------------------
 
-    def _error(self, header: dict, error: GenieError, device_id: Any) -> dict:
-        header = {
-            "namespace": header.get("namespace") or CONTROL,
-            "messageId": header.get("messageId", ""),
-            "payLoadVersion": header.get("payLoadVersion", 1),
-        }
-        payload = {"errorCode": error.code, "message": error.message}
-        if isinstance(device_id, str):
-            payload = {"deviceId": device_id, **payload}
-        return self._reply(header, "ErrorResponse", payload)
+    @HANDLERS.register((DISCOVERY,))
+    @_authenticated
+    def _discovery(self, d: GenieDirective, user: User) -> VoiceReply:
+        return d.reply("DiscoveryDevicesResponse", {"devices": self._discover(user, d.version)})
 
-    def _dispatch(self, directive: Envelope, header: dict, request: VoiceRequest) -> dict:
-        payload, version = directive.payload, directive.header.payLoadVersion
-        token = (
-            payload.accessToken
-            or request.headers.get("Authorization", "").removeprefix("Bearer ")[:2048]
-            or None
-        )
-        user = self.context.authenticate(token)
-        namespace, name = directive.header.namespace, directive.header.name
-        try:
-            if namespace == DISCOVERY:
-                reply = self._reply(
-                    header, "DiscoveryDevicesResponse", {"devices": self._discover(user, version)}
-                )
-            elif version == 2:
-                reply = self._v2(header, name, payload, user)
-            else:
-                reply = self._v1(header, namespace, name, payload, user)
-        except (BridgeError, GenieError) as exc:
-            refused = isinstance(exc, InvalidCommand) or (
-                isinstance(exc, GenieError) and exc.code in REFUSALS
-            )
-            if not refused:  # understood; the device could not do it
-                self._remember(user, token, version)
-            raise
-        self._remember(user, token, version)  # a refused directive changes nothing
-        return reply
+    @HANDLERS.register(*((1, CONTROL, name) for name in V1))
+    @_authenticated
+    def _v1_control(self, d: GenieDirective, user: User) -> VoiceReply:
+        device = self._v1_device(d, user)
+        action, value, instance = v1_action(d.name, device, d.payload.value)
+        self._send(user, device, action, value, instance, d)
+        return d.reply(f"{d.name}Response", {"deviceId": device.id})
 
-    def _v1(self, header: dict, namespace: str, name: str, payload: Payload, user: User) -> dict:
-        device = self._device(user, payload.deviceId)
-        shape = profile(device.type)
-        if name not in shape.actions:
-            raise GenieError("DEVICE_NOT_SUPPORT_FUNCTION")
-        if namespace == QUERY:
-            return self._query(header, name, device)
-        action, value, instance = v1_action(name, device, payload.value)
-        self._send(user, device, action, value, instance, name, header)
-        return self._reply(header, f"{name}Response", {"deviceId": device.id})
+    @HANDLERS.register(*((1, QUERY, name) for name in ("Query", *QUERIES)))
+    @_authenticated
+    def _v1_query(self, d: GenieDirective, user: User) -> VoiceReply:
+        device = self._v1_device(d, user)
+        if not self.context.online(device):
+            raise GenieError(IOT_DEVICE_OFFLINE)
+        current = state(profile(device.type), self.context.state(device), 1)
+        if d.name != "Query":
+            current = {k: v for k, v in current.items() if k == QUERIES.get(d.name)}
+        properties = [{"name": k, "value": v} for k, v in current.items()]
+        if d.name == "Query":
+            properties.append({"name": "onlinestate", "value": "online"})
+        return d.reply(f"{d.name}Response", {"deviceId": device.id}, properties=properties)
+
+    def _v1_device(self, d: GenieDirective, user: User) -> Device:
+        """The directive's device, if its type lists the directive."""
+        device = self._device(user, d.payload.deviceId)
+        if d.name not in profile(device.type).actions:
+            raise GenieError(DEVICE_NOT_SUPPORT_FUNCTION)
+        return device
 
     def _device(self, user: User, device_id: str | None) -> Device:
         if device_id is None:
-            raise GenieError("INVALIDATE_PARAMS", "deviceId is required")
+            raise GenieError(INVALIDATE_PARAMS, "deviceId is required")
         device = self.context.device(user, device_id)
         if profile(device.type) is None:
-            raise GenieError("DEVICE_NOT_SUPPORT_FUNCTION")
+            raise GenieError(DEVICE_NOT_SUPPORT_FUNCTION)
         return device
 
     def _send(
@@ -201,53 +213,38 @@ class TmallGenieAdapter(Adapter):
         action: str,
         value: dict,
         instance: str | None,
-        name: str,
-        header: dict,
+        d: GenieDirective,
     ) -> None:
         """Answer within the deadline; a slower device's result follows as a late report."""
         command = Command(device.id, action, value, instance, self.name)
         result = self.context.send_pending(user, command, self.deadline)
         if result.outcome is Outcome.PENDING:
-            asked = {
-                "name": name,
-                "message_id": header.get("messageId"),
-                "version": header.get("payLoadVersion"),
-            }
+            asked = {"name": d.name, "message_id": d.message_id, "version": d.version}
             self.context.facts.put(pending_key(device.id, action), asked, PENDING_TTL)
 
-    def _query(self, header: dict, name: str, device: Device) -> dict:
-        if not self.context.online(device):
-            raise GenieError("IOT_DEVICE_OFFLINE")
-        current = state(profile(device.type), self.context.state(device), 1)
-        if name != "Query":
-            current = {k: v for k, v in current.items() if k == QUERIES.get(name)}
-        properties = [{"name": k, "value": v} for k, v in current.items()]
-        if name == "Query":
-            properties.append({"name": "onlinestate", "value": "online"})
-        return self._reply(
-            header, f"{name}Response", {"deviceId": device.id}, properties=properties
-        )
-
-    def _v2(self, header: dict, name: str, payload: Payload, user: User) -> dict:
-        ids = list(dict.fromkeys(payload.deviceIds or ()))  # each device once, in order
+    def _ids(self, d: GenieDirective) -> list[str]:
+        ids = list(dict.fromkeys(d.payload.deviceIds or ()))  # each device once, in order
         if not ids:
-            raise GenieError("INVALIDATE_PARAMS", "deviceIds must be a list of ids")
+            raise GenieError(INVALIDATE_PARAMS, "deviceIds must be a list of ids")
         if len(ids) > MAX_DEVICES:
-            raise GenieError("INVALIDATE_PARAMS", f"at most {MAX_DEVICES} devices per directive")
-        if name == "thing.attribute.get":
-            return self._reply(
-                header,
-                "CorrectResponse",
-                {"deviceResponseList": [self._status_entry(user, device_id) for device_id in ids]},
-            )
-        if name not in ("thing.attribute.set", "thing.attribute.adjust"):
-            raise GenieError("DEVICE_NOT_SUPPORT_FUNCTION")
+            raise GenieError(INVALIDATE_PARAMS, f"at most {MAX_DEVICES} devices per directive")
+        return ids
+
+    @HANDLERS.register((2, "thing.attribute.get"))
+    @_authenticated
+    def _v2_get(self, d: GenieDirective, user: User) -> VoiceReply:
+        entries = [self._status_entry(user, device_id) for device_id in self._ids(d)]
+        return d.reply("CorrectResponse", {"deviceResponseList": entries})
+
+    @HANDLERS.register((2, "thing.attribute.set"), (2, "thing.attribute.adjust"))
+    @_authenticated
+    def _v2_set(self, d: GenieDirective, user: User) -> VoiceReply:
         outcome: dict[str, GenieError | None] = {}
         commands, owners = [], []
-        for device_id in ids:
+        for device_id in self._ids(d):
             try:
                 device = self._device(user, device_id)
-                for action, value, instance in v2_actions(name, device, payload.params):
+                for action, value, instance in v2_actions(d.name, device, d.payload.params):
                     commands.append(Command(device.id, action, value, instance, self.name))
                     owners.append(device_id)
                 outcome[device_id] = None
@@ -260,22 +257,17 @@ class TmallGenieAdapter(Adapter):
             if isinstance(result, BridgeError):
                 outcome[device_id] = outcome[device_id] or from_core(result)
             elif result.outcome is Outcome.PENDING:
-                asked = {"name": name, "message_id": header.get("messageId"), "version": 2}
+                asked = {"name": d.name, "message_id": d.message_id, "version": 2}
                 self.context.facts.put(pending_key(device_id, command.action), asked, PENDING_TTL)
-        return self._reply(
-            header,
-            "CorrectResponse",
+        listed = [
             {
-                "deviceResponseList": [
-                    {
-                        "deviceId": device_id,
-                        "errorCode": error.code if error else "SUCCESS",
-                        "message": error.message if error else "SUCCESS",
-                    }
-                    for device_id, error in outcome.items()
-                ]
-            },
-        )
+                "deviceId": device_id,
+                "errorCode": error.code if error else "SUCCESS",
+                "message": error.message if error else "SUCCESS",
+            }
+            for device_id, error in outcome.items()
+        ]
+        return d.reply("CorrectResponse", {"deviceResponseList": listed})
 
     def _status_entry(self, user: User, device_id: str) -> dict:
         try:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from adapters.tmallgenie.errors import GenieError
+from adapters.tmallgenie.errors import DEVICE_NOT_SUPPORT_FUNCTION, INVALIDATE_PARAMS, GenieError
 from adapters.tmallgenie.profiles import COLORS, MODES
 from bridge.plugin import LIMIT, Device, units
 
@@ -21,9 +21,9 @@ def _number(value: Any, default: float | None = None) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise GenieError("INVALIDATE_PARAMS", f"not a number: {str(value)[:32]!r}") from None
+        raise GenieError(INVALIDATE_PARAMS, f"not a number: {str(value)[:32]!r}") from None
     if not math.isfinite(number) or abs(number) > LIMIT:
-        raise GenieError("INVALIDATE_PARAMS", "the number is out of range")
+        raise GenieError(INVALIDATE_PARAMS, "the number is out of range")
     return int(number) if number.is_integer() else number
 
 
@@ -35,7 +35,7 @@ def _power(device: Device, on: bool) -> Action:
 
 def _color(name: Any) -> Action:
     if name not in COLORS:
-        raise GenieError("INVALIDATE_PARAMS", f"unknown color {name!r}")
+        raise GenieError(INVALIDATE_PARAMS, f"unknown color {name!r}")
     r, g, b = COLORS[name]
     return "setColor", {"color": {"r": r, "g": g, "b": b}}, None
 
@@ -108,7 +108,7 @@ def _motor(device: Device, value: Any) -> Action:
         return "setMode", {"mode": "Stop"}, "Blind.Movement"
     if code in (1, 2):
         return _power(device, code == 1)
-    raise GenieError("INVALIDATE_PARAMS", "motorControl is 0, 1 or 2")
+    raise GenieError(INVALIDATE_PARAMS, "motorControl is 0, 1 or 2")
 
 
 V2_SET: dict[str, Callable[[Device, Any], Action]] = {
@@ -141,17 +141,17 @@ V2_ADJUST: dict[str, Callable[[Device, Any], Action]] = {
 def v1_action(name: str, device: Device, value: Any) -> Action:
     handler = V1.get(name)
     if handler is None:
-        raise GenieError("DEVICE_NOT_SUPPORT_FUNCTION")
+        raise GenieError(DEVICE_NOT_SUPPORT_FUNCTION)
     return handler(device, value)
 
 
 def v2_actions(name: str, device: Device, params: dict[str, Any] | None) -> list[Action]:
     table = V2_ADJUST if name == "thing.attribute.adjust" else V2_SET
     if not params:
-        raise GenieError("INVALIDATE_PARAMS", "params must be a non-empty object")
+        raise GenieError(INVALIDATE_PARAMS, "params must be a non-empty object")
     actions = []
     for key, value in params.items():
         if key not in table:
-            raise GenieError("DEVICE_NOT_SUPPORT_FUNCTION", f"{key} is not supported")
+            raise GenieError(DEVICE_NOT_SUPPORT_FUNCTION, f"{key} is not supported")
         actions.append(table[key](device, value))
     return actions

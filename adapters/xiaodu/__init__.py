@@ -8,61 +8,84 @@ from typing import Any, ClassVar
 import requests
 
 from adapters.xiaodu import signing
-from adapters.xiaodu.attributes import profile, sample
-from adapters.xiaodu.errors import DuerError, from_core, malformed
-from adapters.xiaodu.handlers import action_for, command_for
-from adapters.xiaodu.models import Envelope, Payload, Salvage
+from adapters.xiaodu.attributes import Profile, profile, sample
+from adapters.xiaodu.directive import (
+    CONTROL,
+    DISCOVERY,
+    QUERY,
+    UNBIND,
+    DuerDirective,
+    error_reply,
+)
+from adapters.xiaodu.errors import (
+    DRIVER_INTERNAL,
+    TARGET_OFFLINE,
+    UNEXPECTED_INFORMATION,
+    UNSUPPORTED_OPERATION,
+    UNSUPPORTED_TARGET,
+    DuerError,
+    busy,
+    from_core,
+    malformed,
+)
+from adapters.xiaodu.handlers import CONTROLS, action_for, command_for, request_name
+from adapters.xiaodu.models import Envelope, Salvage
 from adapters.xiaodu.reports import Reports
 from adapters.xiaodu.settings import XiaoDuSettings
 from bridge.plugin import (
-    Adapter,
     AdapterContext,
     BridgeError,
     Command,
     Device,
+    PlatformError,
+    Registry,
     StateChange,
     User,
     VoiceReply,
     VoiceRequest,
+    WebhookAdapter,
     boundary,
-    journeys,
 )
 
-DISCOVERY = "DuerOS.ConnectedHome.Discovery"
-CONTROL = "DuerOS.ConnectedHome.Control"
-QUERY = "DuerOS.ConnectedHome.Query"
 MAX_ATTRIBUTES = 10
 MAX_CERTS = 8
 """Certificates kept by URL: a caller picks the URL, so the cache has a bound."""
+HANDLERS: Registry = Registry()
+QUERIES = {
+    "GetTemperatureReadingRequest": "getTemperatureReading",
+    "GetTargetTemperatureRequest": "getTargetTemperature",
+    "GetTurnOnStateRequest": "getTurnOnState",
+    "GetHumidityRequest": "getHumidity",
+    "GetLockStateRequest": "getLockState",
+    "GetFanSpeedRequest": "getFanSpeed",
+}
+"""Query directives and the action a device type must list to answer each."""
+QUERIED = {
+    "getTurnOnState": "turnOnState",
+    "getHumidity": "humidity",
+    "getLockState": "lockState",
+    "getFanSpeed": "fanSpeed",
+}
+"""The attribute a simple query answers with."""
 
 
-def envelope(namespace: str, name: str, message_id: str, payload: dict[str, Any]) -> dict:
-    return {
-        "header": {
-            "namespace": namespace,
-            "name": name,
-            "messageId": message_id,
-            "payloadVersion": "1",
-        },
-        "payload": payload,
-    }
-
-
-def _salvaged_id(doc: Any) -> str:
+def _salvaged_id(body: bytes) -> str:
+    """The messageId of a body that is no directive, if it has a usable one."""
     try:
-        found = boundary.convert(doc, Salvage)
+        found = boundary.convert(boundary.loads(body), Salvage)
     except boundary.Malformed:
         return ""
     return found.header.messageId if found.header else ""
 
 
-class XiaoduAdapter(Adapter):
+class XiaoduAdapter(WebhookAdapter[DuerDirective]):
     name = "xiaodu"
     title = "XiaoDu"
     settings_model = XiaoDuSettings
     aka = ("dueros", "baidu")
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
+    handlers = HANDLERS
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)
@@ -70,29 +93,41 @@ class XiaoduAdapter(Adapter):
         self.deadline = context.settings.deadline
         self._certs: dict[str, bytes] = {}
 
-    def handle(self, request: VoiceRequest) -> VoiceReply:
+    # -- the skeleton's hooks -------------------------------------------------
+
+    def parse(self, request: VoiceRequest) -> DuerDirective:
         try:
             doc = boundary.loads(request.body)
         except boundary.Malformed:
-            return self.refuse("the body is not JSON")
+            raise malformed("body") from None
         try:
-            directive = boundary.convert(doc, Envelope)
+            found = boundary.convert(doc, Envelope)
         except boundary.Malformed as exc:
-            return self._malformed(str(exc), _salvaged_id(doc))
-        header, payload = directive.header, directive.payload
-        namespace, name, message_id = header.namespace, header.name, header.messageId
-        journeys.directive(name)
-        try:
-            self._check_signature(request)
-            return VoiceReply(self._dispatch(namespace, name, message_id, payload, request))
-        except BridgeError as exc:
-            error = from_core(exc, query=namespace == QUERY)
-        except DuerError as exc:
-            error = exc
-        return VoiceReply(envelope(CONTROL, error.name, message_id, error.payload))
+            raise DuerError(UNEXPECTED_INFORMATION, str(exc)) from None
+        header, payload = found.header, found.payload
+        token = (
+            payload.accessToken
+            or request.headers.get("Authorization", "").removeprefix("Bearer ")[:2048]
+            or None
+        )
+        return DuerDirective(header.namespace, header.name, header.messageId, payload, token)
+
+    def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
+        return error_reply(malformed("body"), _salvaged_id(request.body))
+
+    def verify(self, directive: DuerDirective, request: VoiceRequest) -> None:
+        self._check_signature(request)
+
+    def unsupported(self, directive: DuerDirective) -> DuerError:
+        if directive.namespace not in (DISCOVERY, CONTROL, QUERY, UNBIND):
+            return malformed("header.namespace")
+        return DuerError(UNSUPPORTED_OPERATION)
+
+    def from_core(self, exc: BridgeError, directive: DuerDirective) -> DuerError:
+        return from_core(exc, query=directive.namespace == QUERY)
 
     def internal_error(self) -> VoiceReply:
-        return VoiceReply(envelope(CONTROL, "DriverInternalError", "", {}))
+        return error_reply(DuerError(DRIVER_INTERNAL))
 
     def reply_error(self, reply: VoiceReply) -> str | None:
         name = reply.body.get("header", {}).get("name") if isinstance(reply.body, dict) else None
@@ -101,18 +136,8 @@ class XiaoduAdapter(Adapter):
         return super().reply_error(reply)
 
     def refuse(self, reason: str, status: int = 400) -> VoiceReply:
-        return self._malformed(reason, "")
-
-    def _malformed(self, reason: str, message_id: str) -> VoiceReply:
         self.context.log.info("malformed directive: %s", reason)
-        return VoiceReply(
-            envelope(
-                CONTROL,
-                "UnexpectedInformationReceivedError",
-                message_id,
-                {"faultingParameter": "body"},
-            )
-        )
+        return error_reply(malformed("body"))
 
     def _check_signature(self, request: VoiceRequest) -> None:
         url, signature = request.headers.get("signaturecerturl"), request.headers.get("signature")
@@ -133,53 +158,57 @@ class XiaoduAdapter(Adapter):
         if not signing.verify_request(request.body, signature, cert):
             raise malformed("signature")
 
-    def _dispatch(
-        self,
-        namespace: str,
-        name: str,
-        message_id: str,
-        payload: Payload,
-        request: VoiceRequest,
-    ) -> dict:
-        token = (
-            payload.accessToken
-            or request.headers.get("Authorization", "").removeprefix("Bearer ")[:2048]
-            or None
-        )
-        if (namespace, name) == (DISCOVERY, "DiscoverAppliancesRequest"):
-            return envelope(
-                namespace,
-                "DiscoverAppliancesResponse",
-                message_id,
-                self._discover(token, payload.openUid),
-            )
-        if name == "UnbindBotRequest":
-            return self._unbind(namespace, message_id, token)
-        user = self.context.authenticate(token)
-        appliance = payload.appliance
+    # -- handlers: one per kind of directive ---------------------------------
+
+    @HANDLERS.register((DISCOVERY, "DiscoverAppliancesRequest"))
+    def _discover(self, d: DuerDirective, request: VoiceRequest) -> VoiceReply:
+        """Never an error envelope: DuerOS wants a list, empty when anything is wrong."""
+        return d.reply("DiscoverAppliancesResponse", self._appliances(d.token, d.payload.openUid))
+
+    @HANDLERS.register((UNBIND, "UnbindBotRequest"))
+    def _unbind(self, d: DuerDirective, request: VoiceRequest) -> VoiceReply:
+        try:
+            user = self.context.authenticate(d.token)
+        except BridgeError:
+            user = None
+        if d.token:
+            self.context.unlink(d.token)
+        if user is not None:
+            self.context.links.revoke(user.id, "the user unbound the skill")
+        return d.reply("UnbindBotResponse", {})
+
+    def _target(self, d: DuerDirective) -> tuple[User, Device, Profile]:
+        """The directive's user, its appliance, and how DuerOS sees that device."""
+        user = self.context.authenticate(d.token)
+        appliance = d.payload.appliance
         if appliance is None or appliance.applianceId is None:
             raise malformed("appliance.applianceId")
         device = self.context.device(user, appliance.applianceId)
         shape = profile(device.type)
         if shape is None:
-            raise DuerError("UnsupportedTargetError")
-        if name == "ReportStateRequest":
-            first = appliance.attributeName
-            return envelope(
-                QUERY,
-                "ReportStateResponse",
-                message_id,
-                {"attributes": self._attributes(device, first)},
-            )
-        action = action_for(name)
+            raise DuerError(UNSUPPORTED_TARGET)
+        return user, device, shape
+
+    @HANDLERS.register((QUERY, "ReportStateRequest"))
+    def _report_state(self, d: DuerDirective, request: VoiceRequest) -> VoiceReply:
+        _, device, _ = self._target(d)
+        first = d.payload.appliance.attributeName if d.payload.appliance else None
+        return d.reply("ReportStateResponse", {"attributes": self._attributes(device, first)})
+
+    @HANDLERS.register(*((QUERY, name) for name in QUERIES))
+    def _query(self, d: DuerDirective, request: VoiceRequest) -> VoiceReply:
+        _, device, shape = self._target(d)
+        action = QUERIES[d.name]
         if action not in shape.actions:
-            raise DuerError("UnsupportedOperationError")
-        if namespace == QUERY:
-            return envelope(
-                QUERY, name.replace("Request", "Response"), message_id, self._query(action, device)
-            )
-        if namespace != CONTROL:
-            raise malformed("header.namespace")
+            raise DuerError(UNSUPPORTED_OPERATION)
+        return d.reply(d.name.replace("Request", "Response"), self._answer(action, device))
+
+    @HANDLERS.register(*((CONTROL, request_name(action)) for action in CONTROLS))
+    def _control(self, d: DuerDirective, request: VoiceRequest) -> VoiceReply:
+        user, device, shape = self._target(d)
+        action = action_for(d.name)
+        if action not in shape.actions:
+            raise DuerError(UNSUPPORTED_OPERATION)
         moving = None
         if action == "pause":  # remember which way they were moving, for "continue"
             current = self.context.state(device).get("mode:Blind.Movement", {}).get("value")
@@ -187,17 +216,14 @@ class XiaoduAdapter(Adapter):
                 self.context.facts.put(f"paused:{device.id}", current, ttl=86400.0)
         elif action == "continue":
             moving = self.context.facts.pop(f"paused:{device.id}")
-        step = command_for(action, payload, device, moving)
+        step = command_for(action, d.payload, device, moving)
         command = Command(device.id, step.name, step.value, step.instance, self.name)
         # Answered or PENDING (a device that listens only later): DuerOS has no deferred
         # reply, so the Confirmation says accepted, with the last known attributes, and
         # the change is reported when it lands (reports.py). A refusal raises.
         self.context.send(user, command, self.deadline)
-        return envelope(
-            CONTROL,
-            name.replace("Request", "Confirmation"),
-            message_id,
-            {"attributes": self._attributes(device)},
+        return d.reply(
+            d.name.replace("Request", "Confirmation"), {"attributes": self._attributes(device)}
         )
 
     def _attributes(self, device: Device, first: str | None = None) -> list[dict[str, Any]]:
@@ -220,26 +246,20 @@ class XiaoduAdapter(Adapter):
         )
         return found[:MAX_ATTRIBUTES]
 
-    def _query(self, action: str, device: Device) -> dict[str, Any]:
+    def _answer(self, action: str, device: Device) -> dict[str, Any]:
         if not self.context.online(device):
-            raise DuerError("TargetOfflineError")
+            raise DuerError(TARGET_OFFLINE)
         state = self.context.state(device)
         attributes = {a["name"]: a for a in self._attributes(device)}
         if action == "getTemperatureReading":
             if "temperature" not in state:
-                raise DuerError(
-                    "UnableToGetValueError",
-                    errorInfo={"code": "DEVICE_BUSY", "description": "no reading yet"},
-                )
+                raise busy("no reading yet")
             return {
                 "temperatureReading": {"value": state["temperature"]["value"], "scale": "CELSIUS"}
             }
         if action == "getTargetTemperature":
             if "targetTemperature" not in state:
-                raise DuerError(
-                    "UnableToGetValueError",
-                    errorInfo={"code": "DEVICE_BUSY", "description": "not set yet"},
-                )
+                raise busy("not set yet")
             mode = state.get("thermostatMode", {}).get("value", "AUTO")
             return {
                 "targetTemperature": {
@@ -248,16 +268,10 @@ class XiaoduAdapter(Adapter):
                 },
                 "temperatureMode": {"value": mode, "friendlyName": mode.lower()},
             }
-        wanted = {
-            "getTurnOnState": "turnOnState",
-            "getHumidity": "humidity",
-            "getLockState": "lockState",
-            "getFanSpeed": "fanSpeed",
-        }[action]
+        wanted = QUERIED[action]
         return {"attributes": [attributes[wanted]] if wanted in attributes else []}
 
-    def _discover(self, token: str | None, open_uid: str | None) -> dict[str, Any]:
-        """Never an error envelope: DuerOS wants a list, empty when anything is wrong."""
+    def _appliances(self, token: str | None, open_uid: str | None) -> dict[str, Any]:
         try:
             user = self.context.authenticate(token)
             devices = self.context.devices(user)
@@ -314,17 +328,6 @@ class XiaoduAdapter(Adapter):
                 *self._attributes(device),
             ][:MAX_ATTRIBUTES],
         }
-
-    def _unbind(self, namespace: str, message_id: str, token: str | None) -> dict:
-        try:
-            user = self.context.authenticate(token)
-        except BridgeError:
-            user = None
-        if token:
-            self.context.unlink(token)
-        if user is not None:
-            self.context.links.revoke(user.id, "the user unbound the skill")
-        return envelope(namespace, "UnbindBotResponse", message_id, {})
 
     def wants_reports(self, user: User) -> bool:
         link = self.context.links.get(user.id)

@@ -1,4 +1,7 @@
-"""DuerOS errors: the error's name goes in header.name; one table from core errors."""
+"""DuerOS errors: one class with DuerOS's names as constants; one table from core errors.
+
+The error's name goes in the reply's `header.name`, its details in the payload.
+"""
 
 from __future__ import annotations
 
@@ -13,34 +16,49 @@ from bridge.plugin import (
     ExpiredToken,
     InvalidCommand,
     NoSuchDevice,
+    PlatformError,
     Unsupported,
 )
 
+UNEXPECTED_INFORMATION = "UnexpectedInformationReceivedError"
+EXPIRED_TOKEN = "ExpiredAccessTokenError"
+INVALID_TOKEN = "InvalidAccessTokenError"
+UNSUPPORTED_TARGET = "UnsupportedTargetError"
+UNSUPPORTED_OPERATION = "UnsupportedOperationError"
+TARGET_OFFLINE = "TargetOfflineError"
+UNABLE_TO_GET = "UnableToGetValueError"
+UNABLE_TO_SET = "UnableToSetValueError"
+VALUE_OUT_OF_RANGE = "ValueOutOfRangeError"
+DRIVER_INTERNAL = "DriverInternalError"
 
-class DuerError(Exception):
-    """An error DuerOS understands; one catch site turns it into the envelope."""
 
-    def __init__(self, name: str, message: str = "", **payload: Any) -> None:
-        super().__init__(message or name)
-        self.name = name
-        self.payload = payload
+class DuerError(PlatformError):
+    """An error DuerOS understands: `code` is its name, `details` its payload."""
+
+    def __init__(self, code: str, message: str = "", **payload: Any) -> None:
+        super().__init__(message, code, **payload)
 
 
 def malformed(parameter: str) -> DuerError:
-    return DuerError("UnexpectedInformationReceivedError", faultingParameter=parameter)
+    return DuerError(UNEXPECTED_INFORMATION, faultingParameter=parameter)
+
+
+def busy(description: str) -> DuerError:
+    """A query of a value the device has not said yet."""
+    return DuerError(UNABLE_TO_GET, errorInfo={"code": "DEVICE_BUSY", "description": description})
 
 
 def from_core(exc: BridgeError, query: bool) -> DuerError:
     """The table: a core error to the DuerOS error the speaker reads out."""
     if isinstance(exc, ExpiredToken):
-        return DuerError("ExpiredAccessTokenError")
+        return DuerError(EXPIRED_TOKEN)
     if isinstance(exc, AuthError):
-        return DuerError("InvalidAccessTokenError")
+        return DuerError(INVALID_TOKEN)
     if isinstance(exc, NoSuchDevice):
-        return DuerError("UnsupportedTargetError")
+        return DuerError(UNSUPPORTED_TARGET)
     if isinstance(exc, DeviceOffline):
-        return DuerError("TargetOfflineError")
-    unable = "UnableToGetValueError" if query else "UnableToSetValueError"
+        return DuerError(TARGET_OFFLINE)
+    unable = UNABLE_TO_GET if query else UNABLE_TO_SET
     if isinstance(exc, DeviceTimeout):
         return DuerError(
             unable,
@@ -54,12 +72,10 @@ def from_core(exc: BridgeError, query: bool) -> DuerError:
             unable, errorInfo={"code": "HARDWARE_FAILURE", "description": exc.message[:200]}
         )
     if isinstance(exc, Unsupported):
-        return DuerError("UnsupportedOperationError")
+        return DuerError(UNSUPPORTED_OPERATION)
     if isinstance(exc, InvalidCommand):
         if exc.valid_range:
             low, high = exc.valid_range
-            return DuerError(
-                "ValueOutOfRangeError", minimumValue=float(low), maximumValue=float(high)
-            )
+            return DuerError(VALUE_OUT_OF_RANGE, minimumValue=float(low), maximumValue=float(high))
         return malformed(exc.message)
-    return DuerError("DriverInternalError")
+    return DuerError(DRIVER_INTERNAL)

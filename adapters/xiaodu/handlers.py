@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.xiaodu.errors import DuerError, malformed
+from adapters.xiaodu.errors import UNSUPPORTED_OPERATION, DuerError, malformed
 from adapters.xiaodu.models import Payload, Valued
 from bridge.plugin import Device, units
 
@@ -170,6 +170,11 @@ def set_percentage(p: Payload, device: Device, action: str, moving: str | None) 
     )
 
 
+def request_name(action: str) -> str:
+    """`setBrightnessPercentage` -> `SetBrightnessPercentageRequest` (and `unSetMode`'s)."""
+    return ("UnsetMode" if action == "unSetMode" else action[:1].upper() + action[1:]) + "Request"
+
+
 def action_for(request_name: str) -> str:
     """`SetBrightnessPercentageRequest` -> `setBrightnessPercentage` (and DuerOS's unSetMode)."""
     base = request_name.removesuffix("Request")
@@ -181,5 +186,5 @@ def action_for(request_name: str) -> str:
 def command_for(action: str, payload: Payload, device: Device, moving: str | None = None) -> Action:
     handler = CONTROLS.get(action)
     if handler is None:
-        raise DuerError("UnsupportedOperationError")
+        raise DuerError(UNSUPPORTED_OPERATION)
     return handler(payload, device, action, moving)

@@ -55,6 +55,7 @@ from bridge.plugin.cli import Cli
 from bridge.plugin.repository import Migrations, Repository
 from bridge.plugin.settings import BadSetting, PluginSettings
 from bridge.plugin.transport import DeviceEvent, Exchange, Reply, Transport, TransportContext
+from bridge.plugin.webhook import Directive, PlatformError, Registry, WebhookAdapter
 from bridge.plugins import classes as plugin_classes
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ __all__ = [
     "DeviceOffline",
     "DeviceRefused",
     "DeviceTimeout",
+    "Directive",
     "Entry",
     "EventIntake",
     "Exchange",
@@ -145,9 +147,11 @@ __all__ = [
     "Number",
     "Outcome",
     "PendingCommand",
+    "PlatformError",
     "Plugin",
     "PluginContext",
     "PluginSettings",
+    "Registry",
     "RelaySettings",
     "Reply",
     "Repository",
@@ -169,6 +173,7 @@ __all__ = [
     "VoiceRequest",
     "Waiters",
     "WebSocket",
+    "WebhookAdapter",
     "announce",
     "boundary",
     "catalog",
