@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, ClassVar
 import orjson
 import requests
 
-from bridge.model import Device, StateChange, User
+from bridge.model import Device, User
+from bridge.plugin.adapter import DeadLetter, RetryLater
+from bridge.plugin.reports import Alert, Sink
 from bridge.reporting import Reporter
 from bridge.store import Store
 
@@ -59,7 +61,14 @@ class AlertChecker:
                 if self.store.alerts.open(user.id, key, kind, message, device_id):
                     opened += 1
                     if self.send:
-                        self.reporter.notify(SINK, user, _change(user, kind, message, device_id))
+                        opened_alert = Alert(
+                            user_id=user.id,
+                            device_id=device_id or "",
+                            at=now,
+                            alert=kind,
+                            message=message,
+                        )
+                        self.reporter.notify(SINK, user, opened_alert)
             self.store.alerts.close_others(user.id, set(found))
         return opened
 
@@ -102,34 +111,24 @@ class AlertChecker:
         return found
 
 
-def _change(user: User, kind: str, message: str, device_id: str | None) -> StateChange:
-    return StateChange(
-        user.id, device_id or "", kind, {"message": message}, None, message, None, {},
-        time.time(), kind="alert",
-    )  # fmt: skip
-
-
-class AlertWebhook:
+class AlertWebhook(Sink):
     """Where alerts go: the owner's notifier. Retried through the outbox like a report."""
 
     name: ClassVar[str] = SINK
     title: ClassVar[str] = "the alert webhook"
-    report_attempts: ClassVar[int | None] = None
     report_retry_min: ClassVar[float] = 1.0
 
     def __init__(self, url: str, secret: str, http: requests.Session) -> None:
         self.url, self.secret, self.http = url, secret.encode(), http
 
-    def report(self, user: User, change: StateChange) -> None:
-        from bridge.plugin import DeadLetter, RetryLater
-
+    def alert(self, user: User, message: Alert) -> None:
         body = orjson.dumps(
             {
-                "alert": change.action,
+                "alert": message.alert,
                 "user": user.name,
-                "device_id": change.device_id or None,
-                "message": change.cause,
-                "at": change.at,
+                "device_id": message.device_id or None,
+                "message": message.message,
+                "at": message.at,
             }
         )
         stamp = str(int(time.time()))

@@ -90,7 +90,10 @@ class Bridge:
         self._pseudonym_key = derive_key(settings.secret_key, "platform-pseudonyms")
         self.api_buckets = Buckets(self.bus, settings.api_rate, settings.api_burst)
         for name, cls in plugins.discover(settings.adapters).items():
-            self.adapters[name] = cls(self._context(name, cls))
+            adapter = self.adapters[name] = cls(self._context(name, cls))
+            links = self.store.links(name)
+            links.takes_reports = adapter.takes_reports
+            links.decide()  # links the CLI wrote, or written before links said so
         self.alerts = AlertChecker(
             self.store,
             self.devices.online,

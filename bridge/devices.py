@@ -23,10 +23,10 @@ from bridge.model import (
     DeviceRefused,
     Outcome,
     Result,
-    StateChange,
     User,
 )
 from bridge.plugin import Exchange, Reply
+from bridge.plugin.reports import LateResult, StateReport
 from bridge.reporting import Reporter
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
@@ -126,22 +126,21 @@ class DeviceService:
             outcome, message, value = "ok", done.message, done.value
         else:
             outcome, message, value = done.code, str(done), {}
-        change = StateChange(
-            user.id,
-            command.device_id,
-            command.action,
-            value,
-            command.instance_id,
-            message,
-            command.origin,
-            self.store.shadow.values(command.device_id),
-            time.time(),
-            kind="late",
+        late = LateResult(
+            user_id=user.id,
+            device_id=command.device_id,
+            command=command.action,
             outcome=outcome,
+            detail=message,
+            value=value,
+            instance_id=command.instance_id,
             reply_to=command.reply_to,
+            origin=command.origin,
+            properties=self.store.shadow.values(command.device_id),
+            at=time.time(),
             journey=command.journey,
         )
-        self.reporter.publish(user, change, only=command.origin)
+        self.reporter.publish(user, late, only=command.origin)
 
     def send_many(
         self,
@@ -280,17 +279,17 @@ class DeviceService:
             cause = "APP_INTERACTION" if app else "VOICE_INTERACTION"
             self.reporter.publish(
                 user,
-                StateChange(
-                    user.id,
-                    device.id,
-                    command.action,
-                    value,
-                    command.instance_id,
-                    cause,
-                    command.origin,
-                    self.store.shadow.values(device.id),
-                    now,
-                    tuple(changed),
+                StateReport(
+                    user_id=user.id,
+                    device_id=device.id,
+                    event=command.action,
+                    value=value,
+                    instance_id=command.instance_id,
+                    cause=cause,
+                    origin=command.origin,
+                    properties=self.store.shadow.values(device.id),
+                    at=now,
+                    changed=tuple(changed),
                     journey=journey,
                 ),
             )

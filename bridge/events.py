@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from bridge import catalog, journeys
-from bridge.model import CONNECTIVITY, Device, StateChange, User
+from bridge.model import Device, User
+from bridge.plugin.reports import Reachability, StateReport
 from bridge.plugin.transport import DeviceEvent
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
@@ -61,14 +62,13 @@ class EventIntake:
         if outcome == "ok":
             self.reporter.publish(
                 user,
-                StateChange(
+                StateReport(
                     user_id=user.id,
                     device_id=device.id,
-                    action=event.action,
+                    event=event.action,
                     value=event.value,
                     instance_id=event.instance_id,
                     cause=cause_type,
-                    origin=None,
                     properties=self.store.shadow.values(device.id),
                     at=now,
                     changed=tuple(changed),
@@ -81,17 +81,12 @@ class EventIntake:
         """A device came online or went offline: platforms that model reachability hear it."""
         self.reporter.publish(
             user,
-            StateChange(
-                user.id,
-                device_id,
-                CONNECTIVITY,
-                {"online": online},
-                None,
-                "PHYSICAL_INTERACTION",
-                None,
-                self.store.shadow.values(device_id),
-                time.time(),
-                (CONNECTIVITY,),
+            Reachability(
+                user_id=user.id,
+                device_id=device_id,
+                online=online,
+                properties=self.store.shadow.values(device_id),
+                at=time.time(),
                 journey=journeys.new(),
             ),
         )

@@ -2,7 +2,7 @@
 
 A webhook call, an API command or a device event begins a journey; the id
 rides the greenlet that serves it (and the greenlets it spawns), the
-Command and the StateChange, so each history row it leaves (the webhook
+Command and the report messages, so each history row it leaves (the webhook
 and its reply, the device request and its answer, each report attempt)
 and each outbox row carries it. A webhook that made one device request
 writes its hop on that request's row (`hold`): one row per command.

@@ -71,47 +71,6 @@ class Result:
     """For a PENDING result: the id of the accepted command, to ask after it."""
 
 
-CONNECTIVITY = "connectivity"
-"""The pseudo shadow name a reachability change carries in `StateChange.changed`."""
-DEVICE_KINDS = ("added", "updated", "removed")
-"""StateChange kinds that say the device itself changed, not its state."""
-
-
-@dataclass(frozen=True)
-class StateChange:
-    """Something a linked platform should hear about: what proactive reports are made from.
-
-    `kind` is "state" (a device's state moved, or it sent an event), or
-    "added", "updated", "removed" (the device itself changed). `changed`
-    names the shadow properties whose value moved; `properties` is the whole
-    shadow after the change.
-    """
-
-    user_id: int
-    device_id: str
-    action: str
-    value: dict[str, Any]
-    instance_id: str | None
-    cause: str
-    origin: str | None
-    properties: dict[str, Any]
-    at: float
-    changed: tuple[str, ...] | list[str] = ()
-    kind: str = "state"
-    outcome: str | None = None
-    """For kind "late": how a command that outlived its caller's deadline ended ("ok" or an
-    error code), with the device's message in `cause`."""
-    reply_to: str | None = None
-    """For kind "late": the command's `reply_to`."""
-    journey: str | None = None
-    """The command's or event's journey: each report of it is recorded against it."""
-
-    @property
-    def is_state(self) -> bool:
-        """A device's state moved: the newest such report per device supersedes older ones."""
-        return self.kind == "state" and bool(self.changed)
-
-
 class BridgeError(Exception):
     """Base of every error a caller may map to its own format."""
 

@@ -1,11 +1,11 @@
-"""Proactive reports: changes into the durable outbox, out to each adapter.
+"""Proactive reports: typed messages into the durable outbox, out to each platform's Sink.
 
-A change is queued for every adapter that wants the user's reports except
-the one that caused it, and delivered by a background greenlet. Rapid state
-changes of one device coalesce into one report; failures are retried with
-backoff and end, at the latest, as a dead letter in the message history.
-Changes made outside the server (the CLI) are queued for "*" and fanned out
-to the adapters here.
+A message is queued for every platform whose link takes the user's reports
+(the link rows say so: one cached query) except the one that caused it, and
+delivered by a background greenlet. A device's newest state absorbs the older
+ones waiting; failures are retried with backoff and end, at the latest, as a
+dead letter in the message history. Messages made outside the server (the CLI)
+are queued for "*" and fanned out here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 from gevent.event import Event
@@ -23,34 +22,22 @@ from gevent.pool import Pool
 from bridge.bus import Bus
 from bridge.bus.local import LocalBus
 from bridge.metrics import Metrics
-from bridge.model import StateChange, User
+from bridge.model import User
+from bridge.plugin.reports import DeviceAnnounced, Message
 from bridge.store import Store
 from bridge.store.messages import Entry
 
 if TYPE_CHECKING:
-    from bridge.plugin import Adapter
+    from bridge.plugin import Adapter, Sink
 
 log = logging.getLogger(__name__)
 ANY_ADAPTER = "*"
 
 
-def _change(stored: dict | None) -> StateChange | None:
-    """A stored change as a StateChange, or None when it cannot be one."""
-    if stored is None:
-        return None
-    try:
-        change = StateChange(**stored)
-    except TypeError:
-        return None
-    return replace(change, changed=tuple(change.changed))
-
-
-def announce(store: Store, user_id: int, device_id: str, kind: str) -> None:
-    """Queue a device added / updated / removed for every adapter (from any process)."""
-    change = StateChange(
-        user_id, device_id, kind, {}, None, "APP_INTERACTION", None, {}, time.time(), (), kind
-    )
-    store.outbox.add([ANY_ADAPTER], user_id, device_id, asdict(change))
+def announce(store: Store, user_id: int, device_id: str, change: str) -> None:
+    """Queue a device added / updated / removed for every platform (from any process)."""
+    message = DeviceAnnounced(user_id=user_id, device_id=device_id, at=time.time(), change=change)
+    store.outbox.add([ANY_ADAPTER], user_id, device_id, message)
 
 
 class Reporter:
@@ -73,25 +60,40 @@ class Reporter:
         self.max_attempts = max_attempts
         self._wake = Event()
         self._pool = Pool(20)
-        self.sinks: dict[str, Adapter] = {}
+        self.sinks: dict[str, Sink] = {}
         """Where the outbox delivers besides the adapters (the alert webhook), by name."""
+        self._reporting: frozenset[str] | None = None
 
-    def notify(self, sink: str, user: User, change: StateChange) -> None:
-        """Queue a change for one sink alone (an alert), delivered and retried as reports are."""
-        self.store.outbox.add([sink], user.id, change.device_id, asdict(change))
+    def reporting(self) -> frozenset[str]:
+        """The adapters this deployment sends any report to (asked once, not per change)."""
+        if self._reporting is None:
+            self._reporting = frozenset(
+                name for name, adapter in self.adapters().items() if adapter.reports_enabled()
+            )
+        return self._reporting
+
+    def notify(self, sink: str, user: User, message: Message) -> None:
+        """Queue a message for one sink alone (an alert), delivered and retried as reports."""
+        self.store.outbox.add([sink], user.id, message.device_id, message)
         self._wake.set()
 
-    def publish(self, user: User, change: StateChange, only: str | None = None) -> None:
-        """Queue a change for every adapter that wants it but its origin (or for `only`)."""
-        names = [
-            name
-            for name, adapter in self.adapters().items()
-            if (name == only if only else name != change.origin) and adapter.wants_reports(user)
-        ]
+    def publish(self, user: User, message: Message, only: str | None = None) -> None:
+        """Queue a message for every platform whose link takes the user's reports but its
+        origin (or for `only` alone, if its link takes them)."""
+        subscribed = self.store.subscriptions.of(user.id)
+        if not subscribed:
+            return
+        wanted = self.reporting()
+        if only:
+            names = [only] if only in subscribed and only in wanted else []
+        else:
+            names = sorted(n for n in subscribed if n in wanted and n != message.origin)
         if names:
-            row, folded = asdict(change), {}
+            folded: dict[str, int] = {}
             self.store.writer.flush_with(
-                lambda: folded.update(self.store.outbox.add(names, user.id, change.device_id, row))
+                lambda: folded.update(
+                    self.store.outbox.add(names, user.id, message.device_id, message)
+                )
             )
             for name, count in folded.items():
                 self.store.messages.record(
@@ -99,12 +101,12 @@ class Reporter:
                         "out",
                         "report",
                         "coalesced",
-                        change.device_id,
+                        message.device_id,
                         user.id,
-                        change.action,
+                        message.action,
                         origin=name,
                         detail=f"{count} older report(s) of this device folded into the newest",
-                        journey=change.journey,
+                        journey=message.journey,
                     )
                 )
             self._wake.set()
@@ -132,10 +134,8 @@ class Reporter:
 
     def deliver_due(self) -> None:
         rows = self.store.outbox.due(worker=self.bus.worker)
-        for row in rows:
-            row["change"] = _change(row["change"])
-        for row in [r for r in rows if r["change"] is None]:
-            self.store.outbox.give_up(row["id"], row["attempts"], "the stored change is unreadable")
+        for row in [r for r in rows if r["message"] is None]:
+            self.store.outbox.give_up(row["id"], row["attempts"], "the stored report is unreadable")
             self.store.messages.record(
                 Entry(
                     "out",
@@ -144,10 +144,10 @@ class Reporter:
                     row["device_id"],
                     row["user_id"],
                     origin=row["adapter"],
-                    detail="the stored change is unreadable",
+                    detail="the stored report is unreadable",
                 )
             )
-        rows = [r for r in rows if r["change"] is not None]
+        rows = [r for r in rows if r["message"] is not None]
         for row in [r for r in rows if r["adapter"] == ANY_ADAPTER]:
             self._fan_out(row)
         rows = [r for r in rows if r["adapter"] != ANY_ADAPTER]
@@ -161,31 +161,31 @@ class Reporter:
         self.store.devices.cache.forget(row["device_id"])
         user = self.store.users.by_id(row["user_id"])
         if user is not None:
-            self.publish(user, row["change"])
+            self.publish(user, row["message"])
         self.store.outbox.delivered(row["id"])
 
     def _deliver(self, row: dict) -> None:
         from bridge.plugin import DeadLetter, LinkRevoked
 
-        adapter = self.adapters().get(row["adapter"]) or self.sinks.get(row["adapter"])
+        sink = self.adapters().get(row["adapter"]) or self.sinks.get(row["adapter"])
         user = self.store.users.by_id(row["user_id"])
-        change = row["change"]
+        message: Message = row["message"]
         attempts = row["attempts"] + 1
         entry = Entry(
             "out",
             "report",
             "ok",
-            change.device_id,
+            message.device_id,
             row["user_id"],
-            change.action,
+            message.action,
             origin=row["adapter"],
-            detail=change.kind,
-            journey=change.journey,
+            detail=message.label,
+            journey=message.journey,
         )
         try:
-            if adapter is None or user is None:
+            if sink is None or user is None:
                 raise DeadLetter("adapter not loaded or user gone")
-            adapter.report(user, change)
+            message.to(sink, user)
         except LinkRevoked as exc:
             entry.outcome, entry.detail = "revoked", str(exc)
             self.store.outbox.give_up(row["id"], attempts, str(exc))
@@ -193,14 +193,14 @@ class Reporter:
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             entry.detail = error
-            limit = (adapter and adapter.report_attempts) or self.max_attempts
+            limit = (sink and sink.report_attempts) or self.max_attempts
             throttled = getattr(exc, "throttled", False)
             if throttled:  # waiting for a quota or a pace is not a failed try
                 attempts -= 1
             # The newest state of a device is never given up for a passing failure
             # (an outage, throttling): the platform's view must converge once it is back.
             if isinstance(exc, DeadLetter) or (
-                attempts >= limit and not change.is_state and not throttled
+                attempts >= limit and not message.latest_state and not throttled
             ):
                 self.store.outbox.give_up(row["id"], attempts, error)
                 entry.outcome = "dead-letter"
@@ -208,7 +208,7 @@ class Reporter:
                 delay = min(self.retry_max, self.retry_base * 2 ** max(0, attempts - 1))
                 delay = max(
                     delay * random.uniform(0.8, 1.2),
-                    adapter.report_retry_min,
+                    sink.report_retry_min if sink else 0.0,
                     getattr(exc, "after", 0.0),
                 )
                 self.store.outbox.retry(row["id"], attempts, delay, error)
@@ -217,7 +217,7 @@ class Reporter:
         else:
             self.store.outbox.delivered(row["id"])
             if self.metrics:
-                self.metrics.delivered(row["adapter"], time.time() - change.at)
+                self.metrics.delivered(row["adapter"], time.time() - message.at)
         self.store.messages.record(entry)
         if self.metrics:
             self.metrics.report(row["adapter"], entry.outcome)

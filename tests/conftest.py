@@ -265,6 +265,7 @@ def make_account(store: Store) -> Callable[[], Account]:
     def make() -> Account:
         password = "pw-" + uuid.uuid4().hex
         user, secret = store.users.create("u" + uuid.uuid4().hex[:12], password)
+        store.links("echo").put(user.id, {}, reports=True)  # the tests' platform hears them
         return Account(user, secret, password)
 
     return make

@@ -1,4 +1,4 @@
-"""A platform adapter that wants every report and keeps them: for in-process core tests."""
+"""A platform adapter that keeps every report it is sent: for in-process core tests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from bridge.plugin import Adapter, VoiceReply
 
 
 class Recording(Adapter):
-    """A real Adapter subclass; `reports` holds what the reporter delivered to it."""
+    """A real Adapter subclass; `reports` holds every message the reporter delivered to it.
+    A user hears of their devices once `subscribe(store, user)` linked them."""
 
     name = "recording"
 
@@ -16,8 +17,15 @@ class Recording(Adapter):
     def handle(self, request):
         return VoiceReply({})
 
-    def wants_reports(self, user):
+    def takes_reports(self, link):
         return True
 
-    def report(self, user, change):
-        self.reports.append(change)
+    def state_report(self, user, message):
+        self.reports.append(message)
+
+    reachability = device_announced = late_result = alert = state_report
+
+
+def subscribe(store, user, adapter: str = "recording") -> None:
+    """The user linked the adapter, and the link takes reports."""
+    store.links(adapter).put(user.id, {}, reports=True)

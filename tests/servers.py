@@ -17,6 +17,8 @@ from pathlib import Path
 import requests
 import websocket
 
+from bridge.plugin.reports import Reachability, decode
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
@@ -208,7 +210,8 @@ def queued_for(store, adapter: str, device_id: str) -> list[str]:
     rows = store.db["outbox"].rows_where(
         "adapter = ? and device_id = ?", [adapter, device_id], order_by="id"
     )
-    return [a for r in rows if (a := json.loads(r["change"])["action"]) != "connectivity"]
+    messages = [decode(r["change"]) for r in rows]
+    return [m.action for m in messages if m is not None and not isinstance(m, Reachability)]
 
 
 class Webhook:

@@ -27,10 +27,13 @@ from bridge.plugin import (
     BridgeError,
     Command,
     Device,
+    DeviceAnnounced,
+    LateResult,
     Outcome,
     PlatformError,
+    Reachability,
     Registry,
-    StateChange,
+    StateReport,
     User,
     VoiceReply,
     VoiceRequest,
@@ -202,8 +205,17 @@ class AlexaAdapter(WebhookAdapter[Directive]):
 
     # -- proactive reports --------------------------------------------------
 
-    def wants_reports(self, user: User) -> bool:
-        return self.context.links.get(user.id) is not None
+    def takes_reports(self, link: dict[str, Any]) -> bool:
+        return True  # a link is the grant Alexa's events need
 
-    def report(self, user: User, change: StateChange) -> None:
-        self.reports.send(user, change)
+    def state_report(self, user: User, message: StateReport) -> None:
+        self.reports.state_report(user, message)
+
+    def reachability(self, user: User, message: Reachability) -> None:
+        self.reports.reachability(user, message)
+
+    def device_announced(self, user: User, message: DeviceAnnounced) -> None:
+        self.reports.device_announced(user, message)
+
+    def late_result(self, user: User, message: LateResult) -> None:
+        self.reports.late_result(user, message)

@@ -16,12 +16,16 @@ from bridge.plugin import (
     AdapterContext,
     BridgeError,
     DeadLetter,
+    Device,
+    DeviceAnnounced,
     DeviceOffline,
     DeviceRefused,
     DeviceTimeout,
+    LateResult,
     LinkRevoked,
+    Reachability,
     RetryLater,
-    StateChange,
+    StateReport,
     User,
 )
 
@@ -42,105 +46,112 @@ CAUSES = {
 }
 
 
+def _scoped(event: dict[str, Any], token: str) -> dict[str, Any]:
+    """The event with the user's token as its scope: on its endpoint, or in the payload of
+    a discovery event (which names none). A copy: a retry scopes it afresh."""
+    body = dict(event["event"])
+    scope = {"type": "BearerToken", "token": token}
+    if "endpoint" in body:
+        body["endpoint"] = {"scope": scope, **body["endpoint"]}
+    else:
+        body["payload"] = {**body["payload"], "scope": scope}
+    return {**event, "event": body}
+
+
+def _discovery(name: str, endpoints: list[dict[str, Any]]) -> dict:
+    return messages.event("Alexa.Discovery", name, payload={"endpoints": endpoints})
+
+
 class Reports:
+    """One sender per message kind; each builds the event once, `_send` scopes and posts it."""
+
     def __init__(self, context: AdapterContext, lwa: Lwa, read_state) -> None:
         self.context = context
         self.lwa = lwa
         self.read_state = read_state
 
-    def send(self, user: User, change: StateChange) -> None:
-        link = self.context.links.get(user.id)
-        if link is None:
-            return  # not linked for events: nothing to tell
-        build = self._build(user, change)
-        if build is None:
+    def state_report(self, user: User, m: StateReport) -> None:
+        device = self.context.reported_device(user, m.device_id)
+        if m.event == "DoorbellPress":
+            cause = {"type": "PHYSICAL_INTERACTION"}
+            payload = {"cause": cause, "timestamp": messages.time_of_sample(m.at)}
+            event = messages.event(
+                "Alexa.DoorbellEventSource", "DoorbellPress", endpoint_id=device.id, payload=payload
+            )
+            self._send(user, event)
             return
-        token = self.lwa.access_token(user.id, link)
-        status, body = self._post(link, build(token), token)
-        if status == 401:  # refresh and retry once
-            token = self.lwa.access_token(user.id, link, force=True)
-            status, body = self._post(link, build(token), token)
-        self._verdict(user, status, body)
-
-    def _build(self, user: User, change: StateChange):
-        """A function token -> event, or None when there is nothing Alexa needs to hear."""
-        if change.kind == "late":
-            return self._late(user, change)
-        if change.kind == "removed":
-            return lambda token: self._discovery(
-                "DeleteReport", [{"endpointId": change.device_id}], token
-            )
-        device = self.context.reported_device(user, change.device_id)
-        if change.kind in ("added", "updated"):
-            return lambda token: self._discovery(
-                "AddOrUpdateReport", [discovery_endpoint(device)], token
-            )
-        if change.action == "DoorbellPress":
-            return lambda token: messages.event(
-                "Alexa.DoorbellEventSource",
-                "DoorbellPress",
-                endpoint_id=device.id,
-                scope_token=token,
-                payload={
-                    "cause": {"type": "PHYSICAL_INTERACTION"},
-                    "timestamp": messages.time_of_sample(change.at),
-                },
-            )
-        changed = set(change.changed)
         names = {n for i in endpoint_for(device.type).interfaces for n in i.shadow_names()}
-        names.add(CONNECTIVITY)  # Alexa.EndpointHealth is proactively reported too
-        if not changed & names:
-            return None  # Alexa ignores reports whose values did not move
+        if set(m.changed) & names:  # Alexa ignores reports whose values did not move
+            self._change_report(user, device, set(m.changed), m.cause)
+
+    def reachability(self, user: User, m: Reachability) -> None:
+        """Alexa.EndpointHealth is proactively reported too."""
+        device = self.context.reported_device(user, m.device_id)
+        self._change_report(user, device, {CONNECTIVITY}, "PHYSICAL_INTERACTION")
+
+    def device_announced(self, user: User, m: DeviceAnnounced) -> None:
+        if m.change == "removed":
+            self._send(user, _discovery("DeleteReport", [{"endpointId": m.device_id}]))
+            return
+        device = self.context.reported_device(user, m.device_id)
+        self._send(user, _discovery("AddOrUpdateReport", [discovery_endpoint(device)]))
+
+    def late_result(self, user: User, m: LateResult) -> None:
+        """The answer to a directive Alexa was told to wait for (a DeferredResponse):
+        the Response with the device's state, or the ErrorResponse, by correlation token."""
+        if not m.reply_to:
+            return  # Alexa was answered at the time: nothing more to say
+        device = self.context.reported_device(user, m.device_id)
+        if m.outcome == "ok":
+            properties = self.read_state(device, None)
+            event = messages.event(
+                "Alexa",
+                "Response",
+                correlation_token=m.reply_to,
+                endpoint_id=device.id,
+                properties=properties,
+            )
+            self._send(user, event)
+            return
+        failure = from_core(LATE_ERRORS.get(m.outcome, BridgeError)(m.detail))
+        self._send(
+            user,
+            messages.error(
+                failure.namespace,
+                failure.error_type,
+                failure.message,
+                correlation_token=m.reply_to,
+                endpoint_id=device.id,
+                extra=failure.details,
+            ),
+        )
+
+    def _change_report(self, user: User, device: Device, changed: set[str], cause: str) -> None:
         changed_props = self.read_state(device, changed)
+        moved = {(c["namespace"], c["name"], c.get("instance")) for c in changed_props}
         others = [
             p
             for p in self.read_state(device, None)
-            if (p["namespace"], p["name"], p.get("instance"))
-            not in {(c["namespace"], c["name"], c.get("instance")) for c in changed_props}
+            if (p["namespace"], p["name"], p.get("instance")) not in moved
         ]
-        cause = change.cause if change.cause in CAUSES else "PHYSICAL_INTERACTION"
-        return lambda token: messages.event(
-            "Alexa",
-            "ChangeReport",
-            endpoint_id=device.id,
-            scope_token=token,
-            payload={"change": {"cause": {"type": cause}, "properties": changed_props}},
-            properties=others,
+        cause = cause if cause in CAUSES else "PHYSICAL_INTERACTION"
+        payload = {"change": {"cause": {"type": cause}, "properties": changed_props}}
+        event = messages.event(
+            "Alexa", "ChangeReport", endpoint_id=device.id, payload=payload, properties=others
         )
+        self._send(user, event)
 
-    def _late(self, user: User, change: StateChange):
-        """The answer to a directive Alexa was told to wait for (a DeferredResponse):
-        the Response with the device's state, or the ErrorResponse, by correlation token."""
-        if not change.reply_to:
-            return None  # Alexa was answered at the time: nothing more to say
-        device = self.context.reported_device(user, change.device_id)
-        if change.outcome == "ok":
-            properties = self.read_state(device, None)
-            return lambda token: messages.event(
-                "Alexa",
-                "Response",
-                correlation_token=change.reply_to,
-                endpoint_id=device.id,
-                scope_token=token,
-                properties=properties,
-            )
-        failure = from_core(LATE_ERRORS.get(change.outcome or "", BridgeError)(change.cause))
-
-        return lambda token: messages.error(
-            failure.namespace,
-            failure.error_type,
-            failure.message,
-            correlation_token=change.reply_to,
-            endpoint_id=device.id,
-            extra=failure.payload,
-            scope_token=token,
-        )
-
-    def _discovery(self, name: str, endpoints: list[dict[str, Any]], token: str) -> dict:
-        scope = {"type": "BearerToken", "token": token}
-        return messages.event(
-            "Alexa.Discovery", name, payload={"endpoints": endpoints, "scope": scope}
-        )
+    def _send(self, user: User, event: dict[str, Any]) -> None:
+        """Post the event with the user's token (refreshed and posted again once on 401)."""
+        link = self.context.links.get(user.id)
+        if link is None:
+            return  # not linked for events: nothing to tell
+        token = self.lwa.access_token(user.id, link)
+        status, body = self._post(link, _scoped(event, token), token)
+        if status == 401:
+            token = self.lwa.access_token(user.id, link, force=True)
+            status, body = self._post(link, _scoped(event, token), token)
+        self._verdict(user, status, body)
 
     def _post(self, link: dict[str, Any], body: dict, token: str) -> tuple[int, dict]:
         try:

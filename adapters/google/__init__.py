@@ -37,10 +37,13 @@ from bridge.plugin import (
     BridgeError,
     Command,
     Device,
+    DeviceAnnounced,
+    LateResult,
     Outcome,
     PlatformError,
+    Reachability,
     Registry,
-    StateChange,
+    StateReport,
     User,
     VoiceReply,
     VoiceRequest,
@@ -286,11 +289,20 @@ class GoogleAdapter(WebhookAdapter[Intent]):
 
     # -- Report State and Request Sync ---------------------------------------
 
-    def wants_reports(self, user: User) -> bool:
-        link = self.context.links.get(user.id)
-        return self.homegraph.configured and bool(link and link.get("agentUserId"))
+    def reports_enabled(self) -> bool:
+        return self.homegraph.configured
 
-    def report(self, user: User, change: StateChange) -> None:
-        link = self.context.links.get(user.id)
-        if link and link.get("agentUserId"):
-            self.reports.send(user, link["agentUserId"], change)
+    def takes_reports(self, link: dict[str, Any]) -> bool:
+        return bool(link.get("agentUserId"))
+
+    def state_report(self, user: User, message: StateReport) -> None:
+        self.reports.state_report(user, message)
+
+    def reachability(self, user: User, message: Reachability) -> None:
+        self.reports.reachability(user, message)
+
+    def device_announced(self, user: User, message: DeviceAnnounced) -> None:
+        self.reports.device_announced(user, message)
+
+    def late_result(self, user: User, message: LateResult) -> None:
+        self.reports.late_result(user, message)

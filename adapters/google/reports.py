@@ -19,12 +19,14 @@ from adapters.google import traits
 from adapters.google.homegraph import HomeGraph, UnknownAgent
 from bridge.plugin import (
     CONNECTIVITY,
-    DEVICE_KINDS,
     AdapterContext,
     Device,
+    DeviceAnnounced,
+    LateResult,
     LinkRevoked,
+    Reachability,
     RetryLater,
-    StateChange,
+    StateReport,
     User,
 )
 
@@ -41,53 +43,67 @@ class Reports:
         self.state_of = state_of
         self.sync_every = context.settings.sync_interval
 
-    def send(self, user: User, agent: str, change: StateChange) -> None:
+    def state_report(self, user: User, m: StateReport) -> None:
+        device = self.context.reported_device(user, m.device_id)
+        shape = traits.shape(device.type)
+        if shape is None:
+            return
+        if m.event == "DoorbellPress" and shape.notifications:
+            self._call(user, self._doorbell(device, m.at))
+        elif set(m.changed) & (traits.reported(device.type) | {CONNECTIVITY}):
+            self._report_state(user, device)
+
+    def reachability(self, user: User, m: Reachability) -> None:
+        self._current(user, m.device_id)
+
+    def late_result(self, user: User, m: LateResult) -> None:
+        """The state as it is now, however the command ended."""
+        self._current(user, m.device_id)
+
+    def _current(self, user: User, device_id: str) -> None:
+        device = self.context.reported_device(user, device_id)
+        if traits.shape(device.type) is not None:
+            self._report_state(user, device)
+
+    def device_announced(self, user: User, m: DeviceAnnounced) -> None:
+        self._call(user, None, m.at)
+
+    def _report_state(self, user: User, device: Device) -> None:
+        states = {"devices": {"states": {device.id: self.state_of(device)}}}
+        self._call(user, {"requestId": str(uuid.uuid4()), "payload": states})
+
+    def _doorbell(self, device: Device, at: float) -> dict[str, Any]:
+        detected = {
+            "objects": {"unclassified": 1},
+            "priority": 0,
+            "detectionTimestamp": int(at * 1000),
+        }
+        return {
+            "requestId": str(uuid.uuid4()),
+            "eventId": f"{device.id}-{int(at * 1000)}",  # the same on a retry
+            "payload": {"devices": {"notifications": {device.id: {"ObjectDetection": detected}}}},
+        }
+
+    def _call(self, user: User, body: dict[str, Any] | None, sync_for: float = 0.0) -> None:
+        """Report State (a body) or Request Sync (none) for the user's agent; a user HomeGraph
+        no longer knows ends the link."""
+        link = self.context.links.get(user.id)
+        agent = link.get("agentUserId") if link else None
+        if not agent:
+            return
         try:
-            if change.kind in DEVICE_KINDS:
-                self._request_sync(user, agent, change)
-                return
-            body = self._state_report(user, agent, change)
-            if body is not None:
-                self.homegraph.call("reportStateAndNotification", body)
+            if body is None:
+                self._request_sync(user, agent, sync_for)
+            else:
+                self.homegraph.call("reportStateAndNotification", {**body, "agentUserId": agent})
         except UnknownAgent as exc:
             self.context.links.revoke(user.id, f"HomeGraph no longer knows the user: {exc}")
             raise LinkRevoked(str(exc)) from None
 
-    def _state_report(self, user: User, agent: str, change: StateChange) -> dict | None:
-        if change.kind not in ("state", "late"):
-            return None
-        device = self.context.reported_device(user, change.device_id)
-        shape = traits.shape(device.type)
-        if shape is None:
-            return None
-        body: dict[str, Any] = {"requestId": str(uuid.uuid4()), "agentUserId": agent}
-        if change.action == "DoorbellPress" and shape.notifications:
-            body["eventId"] = f"{device.id}-{int(change.at * 1000)}"  # the same on a retry
-            body["payload"] = {
-                "devices": {
-                    "notifications": {
-                        device.id: {
-                            "ObjectDetection": {
-                                "objects": {"unclassified": 1},
-                                "priority": 0,
-                                "detectionTimestamp": int(change.at * 1000),
-                            }
-                        }
-                    }
-                }
-            }
-            return body
-        wanted = traits.reported(device.type) | {CONNECTIVITY}
-        # A late result reports the state as it is now, however the command ended.
-        if change.kind == "state" and not set(change.changed) & wanted:
-            return None
-        body["payload"] = {"devices": {"states": {device.id: self.state_of(device)}}}
-        return body
-
-    def _request_sync(self, user: User, agent: str, change: StateChange) -> None:
+    def _request_sync(self, user: User, agent: str, changed_at: float) -> None:
         key = f"synced:{user.id}"
         sent = float(self.context.facts.get(key) or 0.0)
-        if sent > change.at:
+        if sent > changed_at:
             return  # a request made since asked Google for this change too
         if not self.context.facts.claim(f"sync:{user.id}", self.sync_every):
             raise RetryLater(

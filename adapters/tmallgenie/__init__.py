@@ -37,11 +37,14 @@ from bridge.plugin import (
     BridgeError,
     Command,
     Device,
+    DeviceAnnounced,
     InvalidCommand,
+    LateResult,
     Outcome,
     PlatformError,
+    Reachability,
     Registry,
-    StateChange,
+    StateReport,
     User,
     VoiceReply,
     VoiceRequest,
@@ -317,9 +320,17 @@ class TmallGenieAdapter(WebhookAdapter[GenieDirective]):
 
     # -- proactive reports --------------------------------------------------
 
-    def wants_reports(self, user: User) -> bool:
-        link = self.context.links.get(user.id)
-        return bool(link and link.get("token"))
+    def takes_reports(self, link: dict[str, Any]) -> bool:
+        return bool(link.get("token"))
 
-    def report(self, user: User, change: StateChange) -> None:
-        self.reports.send(user, change)
+    def state_report(self, user: User, message: StateReport) -> None:
+        self.reports.state_report(user, message)
+
+    def reachability(self, user: User, message: Reachability) -> None:
+        self.reports.reachability(user, message)
+
+    def device_announced(self, user: User, message: DeviceAnnounced) -> None:
+        self.reports.device_announced(user, message)
+
+    def late_result(self, user: User, message: LateResult) -> None:
+        self.reports.late_result(user, message)

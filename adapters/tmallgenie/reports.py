@@ -7,9 +7,19 @@ import time
 import uuid
 from typing import Any
 
-from adapters.tmallgenie.profiles import profile, state
+from adapters.tmallgenie.directive import CONTROL
+from adapters.tmallgenie.errors import INVALIDATE_CONTROL_ORDER, IOT_DEVICE_OFFLINE
+from adapters.tmallgenie.profiles import Profile, profile, state
 from adapters.tmallgenie.top import Top
-from bridge.plugin import CONNECTIVITY, DEVICE_KINDS, AdapterContext, StateChange, User
+from bridge.plugin import (
+    AdapterContext,
+    Device,
+    DeviceAnnounced,
+    LateResult,
+    Reachability,
+    StateReport,
+    User,
+)
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
 CONTROL_NOTIFY = "alibaba.ailabs.iot.device.control.notify"
@@ -32,73 +42,85 @@ class Reports:
         self.context = context
         self.top = Top(context)
 
-    def send(self, user: User, change: StateChange) -> None:
+    def _link(self, user: User) -> dict[str, Any] | None:
+        """The user's link, if it holds the token pushes need."""
         link = self.context.links.get(user.id)
-        if not link or not link.get("token"):
-            return
-        if change.kind in DEVICE_KINDS:
+        return link if link and link.get("token") else None
+
+    def _shaped(self, user: User, device_id: str) -> tuple[Device, Profile] | None:
+        device = self.context.reported_device(user, device_id)
+        shape = profile(device.type)
+        return (device, shape) if shape is not None else None
+
+    def device_announced(self, user: User, m: DeviceAnnounced) -> None:
+        link = self._link(user)
+        if link:
             self.top.call(
                 LIST_NOTIFY, {"token": link["token"], "skill_id": self._skill(), "type": 1}
             )
+
+    def state_report(self, user: User, m: StateReport) -> None:
+        link, found = self._link(user), self._shaped(user, m.device_id)
+        if not link or not found:
             return
-        device = self.context.reported_device(user, change.device_id)
-        shape = profile(device.type)
-        if shape is None:
+        device, shape = found
+        version = int(link.get("version", 1))
+        changed = {p.name for p in shape.props if p.shadow in m.changed}
+        current = state(shape, self.context.state(device), version)
+        payload = {k: v for k, v in current.items() if k in changed}
+        if payload:
+            self._report(link, device.id, PROPERTY, payload)
+        elif not m.changed:
+            self._report(link, device.id, EVENT, {m.event: m.value})  # an event without state
+
+    def reachability(self, user: User, m: Reachability) -> None:
+        link, found = self._link(user), self._shaped(user, m.device_id)
+        if not link or not found:
             return
         version = int(link.get("version", 1))
-        current = state(shape, self.context.state(device), version)
-        if change.kind == "late":
-            self._notify_control(device.id, change, current)
-            if change.outcome != "ok":
-                return
-        changed = {p.name for p in shape.props if p.shadow in change.changed}
-        reports = []
-        if CONNECTIVITY in change.changed:
-            online = bool(change.value.get("online"))
-            reports.append(
-                (
-                    ONLINE,
-                    {
-                        "onlinestate": (1 if online else 0)
-                        if version == 2
-                        else ("online" if online else "offline")
-                    },
-                )
-            )
-        payload = {k: v for k, v in current.items() if k in changed or change.kind == "late"}
-        if payload:
-            reports.append((PROPERTY, payload))
-        elif not change.changed and change.kind != "late":
-            reports.append((EVENT, {change.action: change.value}))  # an event without state
-        for report_type, body in reports:
-            self.top.call(
-                REPORT,
-                {
-                    "cloud_report_param": {
-                        "payload": json.dumps(body, ensure_ascii=False),
-                        "device_id": device.id,
-                        "user_access_token": link["token"],
-                        "account_type": 1,
-                        "skill_id": self._skill(),
-                        "time_stamp": int(time.time() * 1000),
-                        "message_id": str(uuid.uuid4()),
-                        "payload_version": version,
-                        "report_type": report_type,
-                        "extension": "{}",
-                    }
-                },
-            )
+        said = (1 if m.online else 0) if version == 2 else ("online" if m.online else "offline")
+        self._report(link, m.device_id, ONLINE, {"onlinestate": said})
 
-    def _notify_control(self, device_id: str, change: StateChange, current: dict[str, Any]) -> None:
-        asked = self.context.facts.pop(pending_key(device_id, change.action)) or {}
-        ok = change.outcome == "ok"
+    def late_result(self, user: User, m: LateResult) -> None:
+        """The control result Genie waits for; when it went through, the state too."""
+        link, found = self._link(user), self._shaped(user, m.device_id)
+        if not link or not found:
+            return
+        device, shape = found
+        current = state(shape, self.context.state(device), int(link.get("version", 1)))
+        self._notify_control(device.id, m, current)
+        if m.outcome == "ok" and current:
+            self._report(link, device.id, PROPERTY, current)
+
+    def _report(self, link: dict[str, Any], device_id: str, kind: int, body: dict) -> None:
+        self.top.call(
+            REPORT,
+            {
+                "cloud_report_param": {
+                    "payload": json.dumps(body, ensure_ascii=False),
+                    "device_id": device_id,
+                    "user_access_token": link["token"],
+                    "account_type": 1,
+                    "skill_id": self._skill(),
+                    "time_stamp": int(time.time() * 1000),
+                    "message_id": str(uuid.uuid4()),
+                    "payload_version": int(link.get("version", 1)),
+                    "report_type": kind,
+                    "extension": "{}",
+                }
+            },
+        )
+
+    def _notify_control(self, device_id: str, m: LateResult, current: dict[str, Any]) -> None:
+        asked = self.context.facts.pop(pending_key(device_id, m.command)) or {}
+        ok = m.outcome == "ok"
         code = (
             "SUCCESS"
             if ok
             else (
-                "IOT_DEVICE_OFFLINE"
-                if change.outcome in ("timeout", "offline", "disconnected")
-                else "INVALIDATE_CONTROL_ORDER"
+                IOT_DEVICE_OFFLINE
+                if m.outcome in ("timeout", "offline", "disconnected")
+                else INVALIDATE_CONTROL_ORDER
             )
         )
         self.top.call(
@@ -106,7 +128,7 @@ class Reports:
             {
                 "notify_control_params": {
                     "header": {
-                        "namespace": "AliGenie.Iot.Device.Control",
+                        "namespace": CONTROL,
                         "name": f"{asked.get('name', 'Control')}Response"
                         if ok
                         else "ErrorResponse",
@@ -116,7 +138,7 @@ class Reports:
                     "payload": {
                         "device_id": device_id,
                         "error_code": code,
-                        "message": "SUCCESS" if ok else (change.cause or code),
+                        "message": "SUCCESS" if ok else (m.detail or code),
                     },
                     "properties": [{"name": k, "value": str(v)} for k, v in current.items()],
                     "exceptions": [],

@@ -19,11 +19,12 @@ the normal path and answers Tuya.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from adapters.tuya import messages
 from adapters.tuya.cloud import Cloud
-from adapters.tuya.consumer import Consumer, own_change
+from adapters.tuya.consumer import Consumer
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
 from adapters.tuya.settings import TuyaSettings
@@ -32,7 +33,11 @@ from bridge.plugin import (
     AdapterContext,
     DeadLetter,
     Device,
-    StateChange,
+    DeviceAnnounced,
+    LateResult,
+    Message,
+    Reachability,
+    StateReport,
     User,
     VoiceReply,
     VoiceRequest,
@@ -114,7 +119,14 @@ class TuyaAdapter(Adapter):
         for device in self.context.devices(user):
             if self.cloud.product(device.type):
                 registered.append((device, self.cloud.register(user, device, announce=False)))
-                self.context.report_later(user, own_change(user, device, "added", "added"))
+                added = DeviceAnnounced(
+                    user_id=user.id,
+                    device_id=device.id,
+                    at=time.time(),
+                    change="added",
+                    origin=self.name,
+                )
+                self.context.report_later(user, added)
         return registered
 
     def unlink(self, user: User) -> int:
@@ -127,11 +139,24 @@ class TuyaAdapter(Adapter):
         self.context.links.revoke(user.id, "unlinked with bridge tuya unlink")
         return removed
 
-    def wants_reports(self, user: User) -> bool:
-        return self.context.links.get(user.id) is not None
+    def takes_reports(self, link: dict[str, Any]) -> bool:
+        return True  # a linked user's devices live in Tuya
 
-    def report(self, user: User, change: StateChange) -> None:
+    def state_report(self, user: User, message: StateReport) -> None:
+        self._told(self.cloud.state_report, user, message)
+
+    def reachability(self, user: User, message: Reachability) -> None:
+        self._told(self.cloud.reachability, user, message)
+
+    def device_announced(self, user: User, message: DeviceAnnounced) -> None:
+        self._told(self.cloud.device_announced, user, message)
+
+    def late_result(self, user: User, message: LateResult) -> None:
+        self._told(self.cloud.late_result, user, message)
+
+    def _told(self, send: Callable[[User, Any], None], user: User, message: Message) -> None:
+        """Tuya's refusal of a message is final for that message."""
         try:
-            self.cloud.deliver(user, change)
+            send(user, message)
         except TuyaError as exc:
             raise DeadLetter(str(exc)) from exc

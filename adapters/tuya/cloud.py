@@ -9,7 +9,16 @@ from typing import Any
 from adapters.tuya.functions import functions, properties
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
-from bridge.plugin import CONNECTIVITY, AdapterContext, Device, LinkRevoked, StateChange, User
+from bridge.plugin import (
+    AdapterContext,
+    Device,
+    DeviceAnnounced,
+    LateResult,
+    LinkRevoked,
+    Reachability,
+    StateReport,
+    User,
+)
 
 DEVICES = "/v1.0/iot-03/3rdcloud/devices"
 
@@ -65,48 +74,65 @@ class Cloud:
         self.api.call("DELETE", f"{DEVICES}/{tuya_id}/remove")
         self.ids.remember(user, device_id, None)
 
-    def deliver(self, user: User, change: StateChange) -> None:
-        """One queued change, told to Tuya (raises TuyaError, RetryLater or DeadLetter)."""
+    # -- the messages, each told to Tuya (raising TuyaError, RetryLater or DeadLetter) --
+
+    def device_announced(self, user: User, m: DeviceAnnounced) -> None:
+        if m.change == "removed":
+            tuya_id = self._tuya_id(user, m.device_id)
+            if tuya_id is not None:
+                self._remove(user, m.device_id, tuya_id)
+            return
+        found = self._registered(user, m.device_id)
+        if found is None:
+            return
+        tuya_id, device = found
+        if m.change == "added":  # registered already (`bridge tuya link`): say how it is
+            self._announce(tuya_id, device)
+        else:
+            self.api.call("PUT", f"{DEVICES}/{tuya_id}", {"device_name": device_name(device)})
+
+    def state_report(self, user: User, m: StateReport) -> None:
+        found = self._registered(user, m.device_id)
+        if found is not None:
+            tuya_id, device = found
+            self._report(tuya_id, device, m.properties, m.changed, m.at)
+
+    def reachability(self, user: User, m: Reachability) -> None:
+        found = self._registered(user, m.device_id)
+        if found is not None:  # as it is now: a newer change may have been folded in
+            tuya_id, device = found
+            self._online(tuya_id, self.context.online(device))
+
+    def late_result(self, user: User, m: LateResult) -> None:
+        """The answer to an action Tuya asked for (another platform's is not Tuya's)."""
+        tuya_id = self._tuya_id(user, m.device_id)
+        if tuya_id is not None and m.reply_to and m.origin == self.context.name:
+            code = "success" if m.outcome == "ok" else m.outcome
+            self.api.call(
+                "POST",
+                f"{DEVICES}/{tuya_id}/action-resp/report",
+                {
+                    "msg_id": m.reply_to,
+                    "data": {"actionCode": m.command, "code": code, "outputParams": {}},
+                },
+            )
+
+    def _tuya_id(self, user: User, device_id: str) -> str | None:
         if self.context.links.get(user.id) is None:
             raise LinkRevoked("the user unlinked Tuya")  # queued before: never re-register
-        tuya_id = self.ids.of(user.id).get(change.device_id)
-        if change.kind == "removed":
-            if tuya_id is not None:
-                self._remove(user, change.device_id, tuya_id)
-            return
-        if change.kind == "late":
-            if tuya_id is not None and change.reply_to and change.origin == self.context.name:
-                self._action_response(tuya_id, change)
-            return  # another platform's late result
-        device = self.context.reported_device(user, change.device_id)
+        return self.ids.of(user.id).get(device_id)
+
+    def _registered(self, user: User, device_id: str) -> tuple[str, Device] | None:
+        """The device's Tuya id, registering it first if it has none (then there is nothing
+        more to tell: registering says how it is); None when its type has no product."""
+        tuya_id = self._tuya_id(user, device_id)
+        device = self.context.reported_device(user, device_id)
         if not self.product(device.type):
-            return
+            return None
         if tuya_id is None:
             self.register(user, device)
-            return
-        if change.kind == "added":  # registered already (`bridge tuya link`): say how it is
-            self._announce(tuya_id, device)
-            return
-        if change.kind == "updated":
-            self.api.call("PUT", f"{DEVICES}/{tuya_id}", {"device_name": device_name(device)})
-            return
-        if CONNECTIVITY in change.changed:  # as it is now: coalescing may have merged changes
-            self._online(tuya_id, self.context.online(device))
-        self._report(tuya_id, device, change.properties, change.changed, change.at)
-
-    def _action_response(self, tuya_id: str, change: StateChange) -> None:
-        self.api.call(
-            "POST",
-            f"{DEVICES}/{tuya_id}/action-resp/report",
-            {
-                "msg_id": change.reply_to,
-                "data": {
-                    "actionCode": change.action,
-                    "code": "success" if change.outcome == "ok" else str(change.outcome),
-                    "outputParams": {},
-                },
-            },
-        )
+            return None
+        return tuya_id, device
 
     def _announce(self, tuya_id: str, device: Device) -> None:
         """Tell Tuya whether a registered device is online and what state it is in."""

@@ -22,7 +22,16 @@ import orjson
 from adapters.tuya import messages
 from adapters.tuya.functions import BadValue, command, function
 from adapters.tuya.ids import TuyaIds
-from bridge.plugin import AdapterContext, BridgeError, Command, Device, StateChange, User
+from bridge.plugin import (
+    AdapterContext,
+    BridgeError,
+    Command,
+    Device,
+    LateResult,
+    Message,
+    StateReport,
+    User,
+)
 
 SEEN_FOR = 86400.0
 """Seconds a message id is remembered (Tuya redelivers unacked messages sooner)."""
@@ -105,42 +114,35 @@ class Consumer:
                 )
             except BridgeError as exc:  # recorded by the send path
                 outcome = exc.code
+        answer: Message
         if found.kind == "actionExecute":
-            action = found.action_code or ""
-            answer = own_change(user, device, "late", action, outcome, found.msg_id)
+            answer = LateResult(
+                command=found.action_code or "",
+                outcome=outcome,
+                reply_to=found.msg_id,
+                **self._mine(user, device),
+            )
         else:  # the values as they are now, set or not
             state = {name: entry["value"] for name, entry in self.context.state(device).items()}
-            answer = own_change(user, device, "state", "propertySet", state=state, changed=names)
+            answer = StateReport(
+                event="propertySet",
+                cause="APP_INTERACTION",
+                properties=state,
+                changed=tuple(names),
+                **self._mine(user, device),
+            )
         self.context.report_later(user, answer)
+
+    def _mine(self, user: User, device: Device) -> dict[str, Any]:
+        """What a message for Tuya alone (its origin), queued by the adapter itself, says of
+        whose device it is and when."""
+        return {
+            "user_id": user.id,
+            "device_id": device.id,
+            "at": time.time(),
+            "origin": self.context.name,
+        }
 
 
 def _ack(message_id: str) -> str:
     return orjson.dumps({"messageId": message_id}).decode()
-
-
-def own_change(
-    user: User,
-    device: Device,
-    kind: str,
-    action: str,
-    outcome: str | None = None,
-    reply_to: str | None = None,
-    state: dict[str, Any] | None = None,
-    changed: list[str] | None = None,
-) -> StateChange:
-    """A change for Tuya alone (its origin), queued by the adapter itself."""
-    return StateChange(
-        user.id,
-        device.id,
-        action,
-        {},
-        None,
-        "APP_INTERACTION",
-        "tuya",
-        state or {},
-        time.time(),
-        tuple(changed or ()),
-        kind,
-        outcome,
-        reply_to,
-    )

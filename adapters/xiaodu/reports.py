@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import replace
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from adapters.xiaodu.attributes import profile
+from adapters.xiaodu.directive import CONTROL
 from adapters.xiaodu.signing import sign_push
 from bridge.plugin import (
     CONNECTIVITY,
-    DEVICE_KINDS,
     AdapterContext,
     DeadLetter,
+    DeviceAnnounced,
+    LateResult,
+    Reachability,
     RetryLater,
-    StateChange,
+    StateReport,
     User,
     catalog,
 )
@@ -32,40 +35,49 @@ class Reports:
         # shared fact, so several workers keep one pace.
         self.every = context.settings.attribute_interval
 
-    def send(self, user: User, change: StateChange) -> None:
+    def _open_uid(self, user: User) -> str | None:
         link = self.context.links.get(user.id)
-        if not link or not link.get("openUid"):
+        return link.get("openUid") if link else None
+
+    def device_announced(self, user: User, m: DeviceAnnounced) -> None:
+        open_uid = self._open_uid(user)
+        if open_uid:
+            body = {"botId": self._bot(), "logId": str(uuid.uuid4()), "openUids": [open_uid]}
+            self._post("devicesync", body)
+
+    def state_report(self, user: User, m: StateReport) -> None:
+        self._changed(user, m.device_id, m.changed, m.at)
+
+    def reachability(self, user: User, m: Reachability) -> None:
+        self._changed(user, m.device_id, (CONNECTIVITY,), m.at)
+
+    def late_result(self, user: User, m: LateResult) -> None:
+        """DuerOS has no deferred reply: a command it was told was accepted is reported as
+        a change when it lands (a failure cannot be told after)."""
+        if m.outcome != "ok":
             return
-        if change.kind in DEVICE_KINDS:
-            self._post(
-                "devicesync",
-                {"botId": self._bot(), "logId": str(uuid.uuid4()), "openUids": [link["openUid"]]},
-            )
+        device = self.context.reported_device(user, m.device_id)
+        props = catalog.state_from(device.type, m.command, m.value, m.instance_id)
+        self._changed(user, m.device_id, catalog.shadow_names(m.instance_id, props), m.at)
+
+    def _changed(self, user: User, device_id: str, changed: Iterable[str], at: float) -> None:
+        """A changereport per attribute that moved, each at most once per interval."""
+        open_uid = self._open_uid(user)
+        if not open_uid:
             return
-        if change.kind == "late" and change.outcome == "ok":
-            # DuerOS has no deferred reply: a command it was told was accepted is
-            # reported as a change when it lands (a failure cannot be told after).
-            props = catalog.state_from(
-                self.context.reported_device(user, change.device_id).type,
-                change.action,
-                change.value,
-                change.instance_id,
-            )
-            change = replace(
-                change, kind="state", changed=tuple(catalog.shadow_names(change.instance_id, props))
-            )
-        if change.kind != "state":
-            return  # a late result belongs to platforms that asked for one
-        device = self.context.reported_device(user, change.device_id)
+        device = self.context.reported_device(user, device_id)
         shape = profile(device.type)
-        names = [a.name for a in shape.attributes if a.shadow in change.changed] if shape else []
-        if CONNECTIVITY in change.changed and shape:
+        if shape is None:
+            return
+        changed = set(changed)
+        names = [a.name for a in shape.attributes if a.shadow in changed]
+        if CONNECTIVITY in changed:
             names.append("connectivity")
         wait = 0.0
         for name in names:
             key = f"sent:{user.id}:{device.id}:{name}"
             sent = float(self.context.facts.get(key) or 0.0)
-            if sent >= change.at:
+            if sent >= at:
                 continue  # already reported since this change
             if time.time() - sent < self.every or not self.context.facts.claim(key, self.every):
                 # paced, or another delivery of this device is reporting the attribute now
@@ -75,14 +87,14 @@ class Reports:
                 "changereport",
                 {
                     "header": {
-                        "namespace": "DuerOS.ConnectedHome.Control",
+                        "namespace": CONTROL,
                         "name": "ChangeReportRequest",
                         "messageId": str(uuid.uuid4()),
                         "payloadVersion": "1",
                     },
                     "payload": {
                         "botId": self._bot(),
-                        "openUid": link["openUid"],
+                        "openUid": open_uid,
                         "appliance": {"applianceId": device.id, "attributeName": name},
                     },
                 },

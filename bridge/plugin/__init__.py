@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from bridge import boundary, catalog, journeys
 from bridge.boundary import LIMIT, Number, Scalar, Text, Token
 from bridge.model import (
-    CONNECTIVITY,
-    DEVICE_KINDS,
     AuthError,
     BridgeError,
     Command,
@@ -33,7 +31,6 @@ from bridge.model import (
     NoSuchDevice,
     Outcome,
     Result,
-    StateChange,
     Unsupported,
     User,
 )
@@ -52,6 +49,16 @@ from bridge.plugin.adapter import (
 )
 from bridge.plugin.base import Plugin, PluginContext
 from bridge.plugin.cli import Cli
+from bridge.plugin.reports import (
+    CONNECTIVITY,
+    Alert,
+    DeviceAnnounced,
+    LateResult,
+    Message,
+    Reachability,
+    Sink,
+    StateReport,
+)
 from bridge.plugin.repository import Migrations, Repository
 from bridge.plugin.settings import BadSetting, PluginSettings
 from bridge.plugin.transport import DeviceEvent, Exchange, Reply, Transport, TransportContext
@@ -111,11 +118,11 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CONNECTIVITY",
     "DEVICE_ID",
-    "DEVICE_KINDS",
     "LIMIT",
     "RELAY_HEADER",
     "Adapter",
     "AdapterContext",
+    "Alert",
     "AuthError",
     "BadSetting",
     "BridgeError",
@@ -125,6 +132,7 @@ __all__ = [
     "ConnectionClosed",
     "DeadLetter",
     "Device",
+    "DeviceAnnounced",
     "DeviceDisconnected",
     "DeviceEvent",
     "DeviceOffline",
@@ -139,8 +147,10 @@ __all__ = [
     "IntegrityError",
     "InvalidCommand",
     "InvalidToken",
+    "LateResult",
     "LinkRevoked",
     "LocalBus",
+    "Message",
     "Migrations",
     "MissingToken",
     "NoSuchDevice",
@@ -151,6 +161,7 @@ __all__ = [
     "Plugin",
     "PluginContext",
     "PluginSettings",
+    "Reachability",
     "Registry",
     "RelaySettings",
     "Reply",
@@ -159,7 +170,8 @@ __all__ = [
     "RetryLater",
     "Scalar",
     "Settings",
-    "StateChange",
+    "Sink",
+    "StateReport",
     "Store",
     "Text",
     "Token",

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import orjson
 import requests
 
-from bridge.model import BridgeError, Command, Device, Result, StateChange, User
+from bridge.model import BridgeError, Command, Device, Result, User
 from bridge.plugin.base import Plugin, PluginContext
+from bridge.plugin.reports import Message, Sink
 from bridge.plugin.settings import PluginSettings
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class AdapterContext(PluginContext):
     facts: Facts
     """Small per-user or per-device facts (pacing, a waiting directive), shared by every
     worker: never keep such a fact in the adapter's own memory."""
-    report_later: Callable[[User, StateChange], None]
+    report_later: Callable[[User, Message], None]
     """Queue a report for this adapter alone, through the outbox (from any process: the
     server delivers it with the usual retries). Committed when this returns."""
     stream: Callable[[str, Mapping[str, str], Callable[[str], list[str]]], Any]
@@ -188,22 +189,17 @@ class LinkRevoked(Exception):
     """The user unlinked this platform: drop their pending reports until they link again."""
 
 
-class Adapter(Plugin):
-    """Base class of every voice adapter; mounted at `/voice/<name>`."""
+class Adapter(Plugin, Sink):
+    """Base class of every voice adapter; mounted at `/voice/<name>`. Its reports arrive
+    through the Sink methods it implements."""
 
     context: AdapterContext
-    title: ClassVar[str] = ""
-    """The platform as people call it ("... within <title>'s deadline"); default: `name`."""
     aka: ClassVar[tuple[str, ...]] = ()
     """Other names of the platform (its maker, its protocol), which the core never uses."""
     targets: ClassVar[dict[str, float]] = {}
     """The platform's published quality targets, shown against the bridge's own figures:
     `success` (a ratio of commands), `p90_ms`, `answer_ms` (its hard deadline), `report_s`
     (from a change to its report)."""
-    report_attempts: ClassVar[int | None] = None
-    """Tries per report before it is dead-lettered (None: the bridge's setting)."""
-    report_retry_min: ClassVar[float] = 0.0
-    """Least seconds between two tries of one report."""
 
     @abstractmethod
     def handle(self, request: VoiceRequest) -> VoiceReply:
@@ -230,15 +226,13 @@ class Adapter(Plugin):
         body = reply.body if isinstance(reply.body, dict) else {}
         return str(body["error"]) if reply.status >= 400 and body.get("error") else None
 
-    def wants_reports(self, user: User) -> bool:
-        """Whether this user's state changes should be queued for this platform."""
+    def reports_enabled(self) -> bool:
+        """Whether this deployment sends the platform any report (its credentials are set);
+        asked once, at start."""
+        return True
+
+    def takes_reports(self, link: dict[str, Any]) -> bool:
+        """Whether a user's link, by its data, takes reports. The core stores the answer with
+        the link (who hears a device is data: one query per change, no question to every
+        adapter); links written before, or by the CLI, are decided when the server starts."""
         return False
-
-    def report(self, user: User, change: StateChange) -> None:
-        """Deliver one proactive report.
-
-        Return when delivered (or when there is nothing to tell); raise
-        RetryLater (or anything unexpected) to try again with backoff,
-        DeadLetter to give up on this report, LinkRevoked to stop for the user.
-        """
-        raise NotImplementedError

@@ -31,7 +31,7 @@ from bridge.store.devices import Devices
 from bridge.store.grants import Grants
 from bridge.store.handled import Handled
 from bridge.store.keys import Keys
-from bridge.store.links import PlatformLinks
+from bridge.store.links import PlatformLinks, Subscriptions
 from bridge.store.logins import Logins
 from bridge.store.messages import Messages
 from bridge.store.outbox import Outbox
@@ -130,6 +130,7 @@ class Store:
         self.pending = PendingCommands(self.db)
         self.handled = Handled(self.db)
         self.alerts = Alerts(self.db)
+        self.subscriptions = Subscriptions(self.db)
         self.devices.on_delete.append(self.pending.fail_device)
         self._repositories: dict[type, Repository] = {}
         self.devices.before_delete = self.plugin_tables
@@ -180,13 +181,18 @@ class Store:
         """The platform-link rows of one adapter."""
         links = self._links.get(adapter)
         if links is None:
-            links = self._links[adapter] = PlatformLinks(self.db, self.vault, adapter)
+            links = PlatformLinks(self.db, self.vault, adapter, self.subscriptions)
+            self._links[adapter] = links
             links.cache.enabled = self.devices.cache.enabled
             self._announce(f"links:{adapter}", links.cache)
         return links
 
     def _caches(self) -> dict[str, Cache]:
-        found: dict[str, Cache] = {"devices": self.devices.cache, "tokens": self.tokens.cache}
+        found: dict[str, Cache] = {
+            "devices": self.devices.cache,
+            "tokens": self.tokens.cache,
+            "subscriptions": self.subscriptions.cache,
+        }
         found.update({f"links:{name}": links.cache for name, links in self._links.items()})
         return found
 
@@ -260,6 +266,7 @@ class Store:
         if self.path != ":memory:":
             self.db.checkpoints_elsewhere()
         self.devices.cache.enabled = self.tokens.cache.enabled = True
+        self.subscriptions.cache.enabled = True
         for links in self._links.values():
             links.cache.enabled = True
         self._data_version = self._version()
@@ -277,6 +284,7 @@ class Store:
         self._data_version = version
         self.devices.cache.clear()
         self.tokens.cache.clear()
+        self.subscriptions.cache.clear()
         for links in self._links.values():
             links.cache.clear()
         return True

@@ -1,4 +1,4 @@
-"""The durable outbox of proactive reports: one row per (change, adapter).
+"""The durable outbox of proactive reports: one row per (message, adapter).
 
 A report is written in the same step that records the change and deleted
 from the queue only once its adapter has delivered it, so a crash or a
@@ -7,31 +7,13 @@ platform outage delays a report but never loses it.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
+from bridge.plugin.reports import Message, decode, encode
 from bridge.store.sql import Database
 
-CHANGE_VERSION = 1
-"""The stored change's shape; a row of another version (or none) is a dead letter."""
 COALESCED = "coalesced into a newer report"
-
-
-def _decode(text: str) -> dict[str, Any] | None:
-    """A stored change, or None when it cannot be read (corrupt, or another version)."""
-    try:
-        change = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(change, dict) or change.pop("v", CHANGE_VERSION) != CHANGE_VERSION:
-        return None
-    return change
-
-
-def _is_state(change: dict[str, Any]) -> bool:
-    """As StateChange.is_state, on the stored form."""
-    return change.get("kind") == "state" and bool(change.get("changed"))
 
 
 CLAIM_LEASE = 120.0
@@ -43,60 +25,63 @@ class Outbox:
         self.db = db
 
     def add(
-        self, adapters: list[str], user_id: int, device_id: str, change: dict
+        self, adapters: list[str], user_id: int, device_id: str, message: Message
     ) -> dict[str, int]:
-        """Queue a change for each adapter; a state change absorbs that device's older ones.
+        """Queue a message for each adapter; a device's newest state absorbs its older ones.
 
-        At most one state report per (adapter, device) waits, whatever the
-        outage: the older ones are marked coalesced (visible in the outbox)
-        and their changed property names carried into the new one. Returns how
-        many older reports each adapter had folded in.
+        At most one message of a kind that says a device's latest state waits per
+        (adapter, device), whatever the outage: the older ones are marked coalesced
+        (visible in the outbox) and what they said folded into the new one. Returns
+        how many older reports each adapter had folded in.
         """
         now = time.time()
-        if not _is_state(change):
-            self._insert(adapters, user_id, device_id, change, now)
+        if not message.latest_state:
+            self._insert(adapters, user_id, device_id, message, now)
             return {}
         folded = {}
         for name in adapters:
-            change_for, count = self._absorb(name, device_id, change, now)
-            self._insert([name], user_id, device_id, change_for, now)
+            message_for, count = self._absorb(name, device_id, message, now)
+            self._insert([name], user_id, device_id, message_for, now)
             if count:
                 folded[name] = count
         return folded
 
-    def _absorb(self, adapter: str, device_id: str, change: dict, now: float) -> tuple[dict, int]:
+    def _absorb(
+        self, adapter: str, device_id: str, message: Message, now: float
+    ) -> tuple[Message, int]:
         rows = self.db.execute(
             "select id, change from outbox where adapter = ? and device_id = ?"
             " and delivered_at is null and failed_at is null",
             (adapter, device_id),
         ).fetchall()
-        names = list(change["changed"])
         absorbed = []
         for row_id, text in rows:
-            older = _decode(text)
-            if older and _is_state(older):
-                names = list(dict.fromkeys([*older["changed"], *names]))
+            older = decode(text)
+            merged = message.absorb(older) if older is not None else None
+            if merged is not None:
+                message = merged
                 absorbed.append(row_id)
         for row_id in absorbed:
             self.db.execute(
                 "update outbox set delivered_at = ?, last_error = ? where id = ?",
                 (now, COALESCED, row_id),
             )
-        return ({**change, "changed": names} if absorbed else change), len(absorbed)
+        return message, len(absorbed)
 
     def _insert(
-        self, adapters: list[str], user_id: int, device_id: str, change: dict, now: float
+        self, adapters: list[str], user_id: int, device_id: str, message: Message, now: float
     ) -> None:
+        text = encode(message)
         self.db["outbox"].insert_all(
             {
                 "adapter": name,
                 "user_id": user_id,
                 "device_id": device_id,
-                "change": json.dumps({**change, "v": CHANGE_VERSION}),
+                "change": text,
                 "created_at": now,
                 "attempts": 0,
                 "next_attempt_at": now,
-                "journey": change.get("journey"),
+                "journey": message.journey,
             }
             for name in adapters
         )
@@ -126,7 +111,7 @@ class Outbox:
                 [now + lease, worker, now, limit],
             )
         rows.sort(key=lambda r: r["id"])
-        return [dict(r, change=_decode(r["change"])) for r in rows]
+        return [dict(r, message=decode(r["change"])) for r in rows]
 
     def claimers(self) -> set[str]:
         """The workers holding claims on reports not yet done."""

@@ -305,3 +305,10 @@ def m017_webhook_on_request(db: Database) -> None:
 def m018_pending_journey(db: Database) -> None:
     """A pending command keeps its journey until the device takes it (or it ends)."""
     db["pending_commands"].add_column("journey", str)
+
+
+@migrations()
+def m020_links_take_reports(db: Database) -> None:
+    """Whether a link takes reports, written with it (NULL: the adapter decides at start)."""
+    db["platform_links"].add_column("reports", int)
+    db["platform_links"].create_index(["user_id", "reports"])

@@ -11,6 +11,7 @@ import pytest
 from servers import eventually
 
 from bridge import catalog
+from bridge.plugin.reports import DeviceAnnounced, decode
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 
@@ -208,14 +209,18 @@ def test_device_changes_are_announced_to_the_platforms(cli, account, store):
     )
     assert (renamed["name"], renamed["room"]) == ("Desk lamp plug", "Office")
     cli("device", "delete", out["id"])
-    kinds = [
-        json.loads(r[0])["kind"]
+    said = [
+        decode(r[0])
         for r in store.db.execute(
             "select change from outbox where device_id = ? and adapter = '*' order by id",
             [out["id"]],
         )
     ]
-    assert kinds == ["added", "updated", "removed"]
+    assert [(type(m), m.change) for m in said] == [
+        (DeviceAnnounced, "added"),
+        (DeviceAnnounced, "updated"),
+        (DeviceAnnounced, "removed"),
+    ]
 
 
 def test_key_commands(cli, account, store):

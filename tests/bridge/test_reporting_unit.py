@@ -4,10 +4,10 @@ import json
 import time
 
 import pytest
+from recording import subscribe
 
 from bridge.bus.local import LocalBus
-from bridge.model import StateChange
-from bridge.plugin import Adapter, DeadLetter, LinkRevoked, RetryLater, VoiceReply
+from bridge.plugin import Adapter, DeadLetter, LinkRevoked, RetryLater, StateReport, VoiceReply
 from bridge.reporting import Reporter, announce
 
 
@@ -16,21 +16,29 @@ class Flaky(Adapter):
 
     name = "flaky"
 
-    def __init__(self, failures: int, wants: bool = True, fail_with: type = ConnectionError):
-        self.failures, self.wants, self.delivered = failures, wants, []
+    def __init__(self, failures: int, fail_with: type = ConnectionError):
+        self.failures, self.delivered = failures, []
         self.fail_with = fail_with
 
     def handle(self, request):
         return VoiceReply({})
 
-    def wants_reports(self, user):
-        return self.wants
-
-    def report(self, user, change):
+    def state_report(self, user, message):
         if self.failures:
             self.failures -= 1
             raise self.fail_with("platform down")
-        self.delivered.append(change)
+        self.delivered.append(message)
+
+    device_announced = state_report
+
+
+@pytest.fixture
+def alice(store):
+    """An account whose links to `flaky` and `paced` take reports."""
+    user, _ = store.users.create("alice", "password1")
+    subscribe(store, user, "flaky")
+    subscribe(store, user, "paced")
+    return user
 
 
 @pytest.fixture
@@ -40,17 +48,15 @@ def store(open_store):
 
 
 def change(user_id, origin=None, state="On", device="d" * 24, changed=("powerState",)):
-    return StateChange(
-        user_id,
-        device,
-        "setPowerState",
-        {"state": state},
-        None,
-        "PHYSICAL_INTERACTION",
-        origin,
-        {"powerState": state},
-        1.0,
-        changed,
+    return StateReport(
+        user_id=user_id,
+        device_id=device,
+        event="setPowerState",
+        value={"state": state},
+        origin=origin,
+        properties={"powerState": state},
+        at=1.0,
+        changed=changed,
     )
 
 
@@ -60,8 +66,8 @@ def deliver_until_done(reporter, store, rounds=10):
         reporter.deliver_due()
 
 
-def test_retries_until_delivered(store):
-    user, _ = store.users.create("alice", "password1")
+def test_retries_until_delivered(store, alice):
+    user = alice
     adapter = Flaky(failures=2)
     reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=5)
     reporter.publish(user, change(user.id))
@@ -71,8 +77,8 @@ def test_retries_until_delivered(store):
     assert store.outbox.pending() == 0
 
 
-def test_gives_up_after_max_attempts_on_what_is_not_a_devices_state(store):
-    user, _ = store.users.create("alice", "password1")
+def test_gives_up_after_max_attempts_on_what_is_not_a_devices_state(store, alice):
+    user = alice
     adapter = Flaky(failures=99)
     reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3)
     reporter.publish(user, change(user.id, changed=()))  # a doorbell press: no state
@@ -92,15 +98,15 @@ class Paced(Flaky):
 
     name = "paced"
 
-    def report(self, user, change):
+    def state_report(self, user, message):
         if self.failures:
             self.failures -= 1
             raise RetryLater("quota reached", after=0.0, throttled=True)
-        self.delivered.append(change)
+        self.delivered.append(message)
 
 
-def test_waiting_for_a_quota_is_throttled_and_never_a_dead_letter(store):
-    user, _ = store.users.create("alice", "password1")
+def test_waiting_for_a_quota_is_throttled_and_never_a_dead_letter(store, alice):
+    user = alice
     adapter = Paced(failures=6)
     reporter = Reporter(store, lambda: {"paced": adapter}, retry_base=0.01, max_attempts=3)
     reporter.publish(user, change(user.id, changed=()))  # not a state: 3 failed tries would end it
@@ -111,9 +117,9 @@ def test_waiting_for_a_quota_is_throttled_and_never_a_dead_letter(store):
     assert store.db.execute("select attempts from outbox").fetchone()[0] == 0  # none counted
 
 
-def test_an_outage_of_any_length_ends_with_every_devices_current_state(store):
+def test_an_outage_of_any_length_ends_with_every_devices_current_state(store, alice):
     """Retries never stop for a device's newest state, never wait long, and never pile up."""
-    user, _ = store.users.create("alice", "password1")
+    user = alice
     adapter = Flaky(failures=10**6)
     reporter = Reporter(
         store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3, retry_max=15
@@ -142,8 +148,8 @@ def test_an_outage_of_any_length_ends_with_every_devices_current_state(store):
     assert store.outbox.pending() == 0
 
 
-def test_an_unreadable_stored_change_is_a_dead_letter_not_retried_forever(store):
-    user, _ = store.users.create("alice", "password1")
+def test_an_unreadable_stored_change_is_a_dead_letter_not_retried_forever(store, alice):
+    user = alice
     adapter = Flaky(0)
     reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3)
     reporter.publish(user, change(user.id))
@@ -161,9 +167,9 @@ def test_an_unreadable_stored_change_is_a_dead_letter_not_retried_forever(store)
     assert store.outbox.pending() == 0
 
 
-def test_never_echoes_to_the_origin_nor_queues_for_unwilling_adapters(store):
-    user, _ = store.users.create("alice", "password1")
-    adapters = {"flaky": Flaky(0), "quiet": Flaky(0, wants=False)}
+def test_never_echoes_to_the_origin_nor_queues_for_unwilling_adapters(store, alice):
+    user = alice
+    adapters = {"flaky": Flaky(0), "quiet": Flaky(0)}  # alice did not link "quiet"
     reporter = Reporter(store, lambda: adapters, retry_base=0.01, max_attempts=3)
     reporter.publish(user, change(user.id, origin="flaky"))
     assert store.outbox.pending() == 0
@@ -171,8 +177,8 @@ def test_never_echoes_to_the_origin_nor_queues_for_unwilling_adapters(store):
     assert [r["adapter"] for r in store.outbox.due()] == ["flaky"]
 
 
-def test_rapid_changes_of_one_device_coalesce(store):
-    user, _ = store.users.create("alice", "password1")
+def test_rapid_changes_of_one_device_coalesce(store, alice):
+    user = alice
     adapter = Flaky(0)
     reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3)
     reporter.publish(user, change(user.id, state="On"))
@@ -188,8 +194,8 @@ def test_rapid_changes_of_one_device_coalesce(store):
     assert store.outbox.pending() == 0
 
 
-def test_dead_letter_is_final_and_revocation_stops_the_user(store):
-    user, _ = store.users.create("alice", "password1")
+def test_dead_letter_is_final_and_revocation_stops_the_user(store, alice):
+    user = alice
     adapter = Flaky(1, fail_with=DeadLetter)
     reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=5)
     reporter.publish(user, change(user.id))
@@ -197,27 +203,28 @@ def test_dead_letter_is_final_and_revocation_stops_the_user(store):
     assert [m["outcome"] for m in store.messages.query(kind="report")] == ["dead-letter"]
     adapter.failures, adapter.fail_with = 1, LinkRevoked
     reporter.publish(user, change(user.id))
-    store.outbox.add(["flaky"], user.id, "f" * 24, {**change(user.id).__dict__})
+    store.outbox.add(["flaky"], user.id, "f" * 24, change(user.id))
     store.db.execute("update outbox set next_attempt_at = next_attempt_at + 3600 where id = 3")
     reporter.deliver_due()
     assert store.messages.query(kind="report")[0]["outcome"] == "revoked"
     assert store.outbox.pending() == 0  # the later report for that user is dropped too
 
 
-def test_changes_from_another_process_fan_out_to_adapters(store):
-    user, _ = store.users.create("alice", "password1")
-    adapters = {"flaky": Flaky(0), "quiet": Flaky(0, wants=False)}
+def test_changes_from_another_process_fan_out_to_adapters(store, alice):
+    user = alice
+    adapters = {"flaky": Flaky(0), "quiet": Flaky(0)}  # alice did not link "quiet"
     reporter = Reporter(store, lambda: adapters, retry_base=0.01, max_attempts=3)
     announce(store, user.id, "d" * 24, "removed")
     reporter.deliver_due()
     reporter.deliver_due()
-    assert [(c.kind, c.device_id) for c in adapters["flaky"].delivered] == [("removed", "d" * 24)]
+    assert [(c.change, c.device_id) for c in adapters["flaky"].delivered] == [("removed", "d" * 24)]
     assert adapters["quiet"].delivered == []
 
 
 def test_a_restart_resumes_pending_reports(open_store):
     before = open_store()
     user, _ = before.users.create("alice", "password1")
+    subscribe(before, user, "flaky")
     down = Flaky(99)
     Reporter(before, lambda: {"flaky": down}, retry_base=0.01, max_attempts=5).publish(
         user, change(user.id)
@@ -243,6 +250,7 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(open_store):
 
     store = open_store()
     user, _ = store.users.create("alice", "password1")
+    subscribe(store, user, "flaky")
     device = store.devices.create(user.id, "light", "Lamp")
     store.serve()  # write-behind on, as in the server
     reporter = Reporter(store, lambda: {"flaky": Flaky(99)}, retry_base=0.01, max_attempts=3)
@@ -253,15 +261,16 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(open_store):
     # the crash: this process's buffers are gone; another opens the same file
     after = open_store()
     [row] = after.outbox.due()
-    assert row["change"]["properties"]["brightness"] == 20
+    assert row["message"].properties["brightness"] == 20
     assert after.shadow.get(device.id)["brightness"]["value"] == 20
 
 
 def test_reports_a_crashed_server_had_claimed_are_delivered_after_its_restart(open_store):
     before = open_store()
     user, _ = before.users.create("alice", "password1")
+    subscribe(before, user, "flaky")
     crashed = Reporter(before, lambda: {}, retry_base=0.01, max_attempts=5, bus=LocalBus("old"))
-    before.outbox.add(["flaky"], user.id, "d" * 24, change(user.id).__dict__)
+    before.outbox.add(["flaky"], user.id, "d" * 24, change(user.id))
     assert len(before.outbox.due(worker=crashed.bus.worker)) == 1  # taken, then the crash
     after = open_store()
     up = Flaky(0)

@@ -16,7 +16,7 @@ from bridge.plugin import (
     BridgeError,
     Command,
     PluginSettings,
-    StateChange,
+    StateReport,
     User,
     VoiceReply,
     VoiceRequest,
@@ -73,20 +73,22 @@ class EchoAdapter(Adapter):
             "state": {k: v["value"] for k, v in self.context.state(device).items()},
         }
 
-    def wants_reports(self, user: User) -> bool:
+    def reports_enabled(self) -> bool:
         return bool(self.context.settings.report_url)
 
-    def report(self, user: User, change: StateChange) -> None:
-        if change.kind != "state" or tuple(change.changed) == ("connectivity",):
-            return  # this toy platform only models device state
+    def takes_reports(self, link: dict) -> bool:
+        return True
+
+    def state_report(self, user: User, message: StateReport) -> None:
+        """This toy platform only models device state."""
         reply = self.context.http.post(
             self.context.settings.report_url,
             json={
                 "user": user.name,
-                "device": change.device_id,
-                "action": change.action,
-                "cause": change.cause,
-                "properties": change.properties,
+                "device": message.device_id,
+                "action": message.event,
+                "cause": message.cause,
+                "properties": message.properties,
             },
             timeout=5,
         )

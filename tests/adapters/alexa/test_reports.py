@@ -278,7 +278,8 @@ def test_revoked_refresh_token_marks_the_link_revoked(
     outcomes = eventually(lambda: history(store, light.id))
     assert outcomes[0][0] == "revoked"
     reason = store.db.execute(
-        "select reason from platform_links where user_id = ?", [account.user.id]
+        "select reason from platform_links where user_id = ? and adapter = 'alexa'",
+        [account.user.id],
     ).fetchone()[0]
     assert "refresh" in reason
 

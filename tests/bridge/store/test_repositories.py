@@ -130,3 +130,30 @@ def test_a_nul_character_finds_nothing_and_is_recorded_without_failing(db, alice
     db.messages.record(Entry("in", "event", "rejected", None, alice.id, detail="bad\x00byte"))
     [row] = db.messages.query(user_id=alice.id)
     assert row["detail"].startswith("bad") and row["detail"].endswith("byte")
+
+
+def test_who_hears_a_users_reports_is_the_link_rows(db, alice):
+    """A link says whether it takes reports, by the adapter's rule when it is written, or
+    undecided (the CLI) until the server decides; a revoked link takes none."""
+    google = db.links("google")
+    google.takes_reports = lambda link: bool(link.get("agentUserId"))
+    google.put(alice.id, {"agentUserId": "a1"})
+    db.links("xiaodu").put(alice.id, {"openUid": "u1"})  # written without the rule
+    db.links("alexa").put(alice.id, {}, reports=False)
+    assert db.subscriptions.of(alice.id) == {"google"}
+    xiaodu = db.links("xiaodu")
+    xiaodu.takes_reports = lambda link: bool(link.get("openUid"))
+    assert xiaodu.decide() == 1 and xiaodu.decide() == 0
+    assert db.subscriptions.of(alice.id) == {"google", "xiaodu"}
+    google.revoke(alice.id, "unlinked")
+    assert db.subscriptions.of(alice.id) == {"xiaodu"}
+
+
+def test_the_subscription_cache_follows_the_links(db, alice):
+    db.serve()  # caches on, as in the server
+    links = db.links("tuya")
+    assert db.subscriptions.of(alice.id) == frozenset()
+    links.put(alice.id, {}, reports=True)
+    assert db.subscriptions.of(alice.id) == {"tuya"}
+    links.revoke(alice.id, "gone")
+    assert db.subscriptions.of(alice.id) == frozenset()

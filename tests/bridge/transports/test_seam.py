@@ -6,7 +6,7 @@ import logging
 
 import gevent
 import pytest
-from recording import Recording
+from recording import Recording, subscribe
 
 from bridge.bus.local import LocalBus
 from bridge.devices import DeviceService
@@ -84,6 +84,7 @@ def world(tmp_path):
         store, Transports({"scripted": scripted}, context.bus, store), reporter, 1.0
     )
     user, _ = store.users.create("alice", "password1")
+    subscribe(store, user)
     lamp = store.devices.create(user.id, "light", "Lamp", transport="scripted")
     return store, service, scripted, user, lamp, listening, reporter
 

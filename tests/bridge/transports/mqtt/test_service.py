@@ -13,7 +13,7 @@ import pytest
 from fuzz_harness import PROFILE
 from hypothesis import given
 from hypothesis import strategies as st
-from recording import Recording
+from recording import Recording, subscribe
 
 from bridge.bus.local import LocalBus
 from bridge.events import EventIntake
@@ -60,6 +60,7 @@ def serving(store: Store, heard: Recording) -> tuple[Capturing, str]:
         bus=bus,
     )
     user, _ = store.users.create("alice", "password1")
+    subscribe(store, user)
     return Capturing(context), store.devices.create(user.id, "light", "Lamp", transport="mqtt").id
 
 

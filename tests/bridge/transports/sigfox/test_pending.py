@@ -6,13 +6,13 @@ import logging
 import time
 
 import pytest
-from recording import Recording
+from recording import Recording, subscribe
 
 from bridge.bus.local import LocalBus
 from bridge.devices import DeviceService
 from bridge.events import EventIntake
 from bridge.model import Command, Outcome
-from bridge.plugin import TransportContext
+from bridge.plugin import LateResult, TransportContext
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.transports.registry import Transports
@@ -52,6 +52,7 @@ def plug(open_store):
     asking = Recording()
     store, transport, service, reporter = bridge_on(reopen, asking)
     user, _ = store.users.create("alice", "password1")
+    subscribe(store, user)
     store.repository(SigfoxStore).create_type(
         "p", "powerState::bool:0", "powerState::bool:0", "plug", None, "s"
     )
@@ -77,7 +78,7 @@ def test_a_pending_command_survives_a_restart(plug):
     store2.writer.flush()
     assert store2.shadow.values(device.id) == {"powerState": "On"}
     reporter2.deliver_due()
-    [late] = [c for c in asking.reports if c.kind == "late"]
+    [late] = [c for c in asking.reports if isinstance(c, LateResult)]
     assert late.outcome == "ok" and late.reply_to == "c-1"
 
 
@@ -98,7 +99,7 @@ def test_commands_expire_by_the_clock_and_the_asker_hears_it(plug):
     assert store.pending.get(ref).state == "expired"
     assert transport.downlink(store.repository(SigfoxStore).device("1A2B3C")) is None
     reporter.deliver_due()
-    [late] = [c for c in asking.reports if c.kind == "late"]
+    [late] = [c for c in asking.reports if isinstance(c, LateResult)]
     assert late.outcome == "timeout"
 
 
