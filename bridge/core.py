@@ -159,10 +159,13 @@ class Bridge:
             self.store.messages.connection_before,
         )
 
-    def _authenticate(self, token: str | None, adapter: str) -> User:
+    def _authenticate(
+        self, token: str | None, journey: journeys.Journey | None = None, *, adapter: str
+    ) -> User:
         """The token's user (for this adapter only); the journey being served is theirs."""
         user = self.store.tokens.resolve(token, adapter=adapter)
-        journeys.served(user.id)
+        if journey is not None:
+            journey.served(user.id)
         return user
 
     def _pseudonym(self, user: User, adapter: str) -> str:
@@ -182,12 +185,14 @@ class Bridge:
         user_id: int,
         action: str,
         payload: Any,
+        journey: str | None = None,
+        *,
         adapter: str,
     ) -> None:
         entry = Entry(
             "in", "webhook", "ok", device_id, user_id, action, origin=adapter, detail=detail
         )
-        entry.payload, entry.journey = payload, journeys.current()
+        entry.payload, entry.journey = payload, journey
         self.store.messages.record(entry)
 
     def unlink(self, access_token: str, adapter: str) -> None:

@@ -74,9 +74,7 @@ class DeviceService:
         bridge's own device timeout passes) the command's origin gets a "late"
         report with the outcome. Errors before the deadline raise as in `send`.
         """
-        if command.journey is None:  # the late report must know it, in whatever greenlet
-            command = replace(command, journey=journeys.current())
-        running = journeys.carry(gevent.spawn(self._attempt, user, command), journeys.here())
+        running = gevent.spawn(self._attempt, user, command)
         try:
             outcome = running.get(timeout=deadline)
         except gevent.Timeout:
@@ -161,8 +159,7 @@ class DeviceService:
 
         if len(commands) == 1:  # the usual case: no greenlet to spawn and join
             return [one(commands[0])]
-        journey = journeys.here()
-        running = [journeys.carry(gevent.spawn(one, command), journey) for command in commands]
+        running = [gevent.spawn(one, command) for command in commands]
         gevent.joinall(running)
         return [done.get() for done in running]  # in the order asked, not of completion
 
@@ -195,7 +192,7 @@ class DeviceService:
         started = time.monotonic()
         # One history row per exchange: the request, its outcome and latency,
         # and the device's response beside it.
-        journey = command.journey or journeys.current()
+        journey = command.journey
         entry = Entry(
             "out",
             "request",

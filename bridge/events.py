@@ -44,7 +44,7 @@ class EventIntake:
         else:
             outcome = "ok" if self.limiter.allow(device.id, cap.key, cap.sensor) else "flagged"
         changed = self.store.shadow.update(device.id, props, event.instance_id, now)
-        journey = journeys.new()
+        journey = event.journey or journeys.new()
         self.store.messages.record(
             Entry(
                 "in",

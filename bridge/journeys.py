@@ -1,11 +1,13 @@
 """One id per command and per device event, and every hop it takes recorded against it.
 
 A webhook call, an API command or a device event begins a journey; the id
-rides the greenlet that serves it (and the greenlets it spawns), the
-Command and the report messages, so each history row it leaves (the webhook
-and its reply, the device request and its answer, each report attempt)
-and each outbox row carries it. A webhook that made one device request
-writes its hop on that request's row (`hold`): one row per command.
+is passed explicitly, as Home Assistant passes its Context: on the voice
+request (a Journey, which the webhook's hop is written from), the Command,
+the device event and the report message, so each history row it leaves (the
+webhook and its reply, the device request and its answer, each report
+attempt) and each outbox row carries it. Nothing reads it from the greenlet.
+A webhook that made one device request writes its hop on that request's row
+(`hold`): one row per command.
 `GET /api/v1/messages/{id}/journey` and `bridge history --journey` read
 them back in order (`explain.py` says in one sentence what went wrong).
 """
@@ -16,8 +18,6 @@ import os
 import secrets
 import time
 from typing import Any
-
-import gevent
 
 _ATTR = "bridge_journey"
 _COUNT_BITS = 12
@@ -51,67 +51,46 @@ os.register_at_fork(after_in_child=new.forked)
 
 
 class Journey:
-    """What the greenlet serving a request knows of its journey: the id, and what the
-    webhook's hop will say (the directive, the account) when the reply goes out."""
+    """A webhook's journey while it is served: the id, and what the webhook's hop will say
+    (the directive, the account) when the reply goes out."""
 
     __slots__ = ("directive", "held", "id", "open", "user_id")
 
     def __init__(self, id: str, open: bool = False) -> None:
         self.id = id
         self.directive: str | None = None
+        """The directive's name, as the platform calls it (the adapter's skeleton sets it)."""
         self.user_id: int | None = None
+        """The account the request authenticated as."""
         self.held: Any = None
         self.open = open
         """Whether a webhook is still being served under it (a request may ride its row)."""
 
+    def named(self, directive: str) -> None:
+        """The directive being answered (the webhook's skeleton says it)."""
+        self.directive = directive[:80]
+
+    def served(self, user_id: int) -> None:
+        """The account the request authenticated as."""
+        self.user_id = user_id
+
     def close(self) -> Any:
         """The webhook replied: the request row it holds (or None), to write with the reply."""
         self.open = False
+        _open.pop(self.id, None)
         held, self.held = self.held, None
         return held
 
 
+_open: dict[str, Journey] = {}
+"""The webhooks being served, by journey id: a device request of one rides its row."""
+
+
 def begin() -> Journey:
-    """A new journey for what the current greenlet serves now (one request of a keep-alive
-    connection: the next request begins its own)."""
+    """A new journey for a webhook call, open until its reply (`Journey.close`)."""
     journey = Journey(new(), open=True)
-    setattr(gevent.getcurrent(), _ATTR, journey)
+    _open[journey.id] = journey
     return journey
-
-
-def end() -> None:
-    """The request is answered: what the greenlet serves next is no part of this journey."""
-    setattr(gevent.getcurrent(), _ATTR, None)
-
-
-def here() -> Journey | None:
-    return getattr(gevent.getcurrent(), _ATTR, None)
-
-
-def current() -> str | None:
-    journey = here()
-    return journey.id if journey is not None else None
-
-
-def carry(greenlet: gevent.Greenlet, journey: Journey | str | None) -> gevent.Greenlet:
-    """Let a spawned greenlet (before it runs) record against the journey; given a bare id
-    (a command forwarded from another worker), it records against it and holds nothing."""
-    setattr(greenlet, _ATTR, Journey(journey) if isinstance(journey, str) else journey)
-    return greenlet
-
-
-def directive(name: str) -> None:
-    """An adapter names the directive it is answering (the webhook hop shows it)."""
-    journey = here()
-    if journey is not None:
-        journey.directive = name[:80]
-
-
-def served(user_id: int) -> None:
-    """The account the current request authenticated as (the webhook hop is theirs)."""
-    journey = here()
-    if journey is not None:
-        journey.user_id = user_id
 
 
 def hold(entry: Any) -> bool:
@@ -123,10 +102,8 @@ def hold(entry: Any) -> bool:
     served rides along; a later one, or one that ends after the reply (a
     pending command), is written on its own. False: write it now.
     """
-    journey = here()
+    journey = _open.get(entry.journey) if entry.journey else None
     if journey is None or not journey.open or journey.held is not None:
-        return False
-    if entry.journey != journey.id:
         return False
     entry.at = entry.at or time.time()  # the row keeps the time of the answer
     journey.held = entry

@@ -13,9 +13,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class User:
+    """An account."""
+
     id: int
+    """Its number."""
     name: str
+    """The name it signs in with."""
     app_key: str
+    """The key its devices connect with (not a secret)."""
 
 
 DEFAULT_TRANSPORT = "sinric"
@@ -24,11 +29,18 @@ DEFAULT_TRANSPORT = "sinric"
 
 @dataclass(frozen=True)
 class Device:
+    """A device of an account."""
+
     id: str
+    """24 hex digits."""
     user_id: int
+    """Whose it is."""
     type: str
+    """Its catalog type (`light`, `lock`, ...)."""
     name: str
+    """What people call it."""
     room: str | None = None
+    """Where it is, if said."""
     transport: str = DEFAULT_TRANSPORT
     """How the bridge reaches it: a transport's name (bridge.transports)."""
 
@@ -38,16 +50,21 @@ class Command:
     """One request for one device, in the device protocol's vocabulary."""
 
     device_id: str
+    """Which device."""
     action: str
+    """The device action (`setPowerState`, `setBrightness`, ...)."""
     value: dict[str, Any] = field(default_factory=dict)
+    """Its value (`{"state": "On"}`)."""
     instance_id: str | None = None
+    """The capability's instance, for a device with several of one kind."""
     origin: str = "bridge"
     """Who asked: an adapter name, "api" or "cli"; reports skip the origin."""
     reply_to: str | None = None
     """What the origin needs to answer later, if the answer comes late (a platform's
     correlation token): carried into the "late" report."""
     journey: str | None = None
-    """The journey it belongs to (bridge.journeys); the serving greenlet's when not given."""
+    """The journey it belongs to (bridge.journeys): the id of the voice request's, the API
+    call's or the push platform message's, passed along explicitly."""
 
 
 class Outcome(enum.Enum):
@@ -63,10 +80,15 @@ class Result:
     """What a device said to a command."""
 
     command: Command
+    """What was asked."""
     outcome: Outcome
+    """ANSWERED or PENDING (a refusal raises DeviceRefused)."""
     value: dict[str, Any]
+    """The device's answer."""
     message: str
+    """What the device said besides."""
     latency_ms: float
+    """How long it took."""
     ref: str | None = None
     """For a PENDING result: the id of the accepted command, to ask after it."""
 

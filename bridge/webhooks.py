@@ -51,7 +51,10 @@ class Webhooks:
         reply = None
         try:
             call = VoiceRequest(
-                environ["wsgi.input"].read(), EnvironHeaders(environ), environ.get("REMOTE_ADDR")
+                environ["wsgi.input"].read(),
+                EnvironHeaders(environ),
+                environ.get("REMOTE_ADDR"),
+                journey,
             )
             try:
                 reply = adapter.handle(call)
@@ -59,7 +62,6 @@ class Webhooks:
                 log.exception("adapter %s failed", adapter.name)
                 reply = adapter.internal_error()
         finally:
-            journeys.end()
             # even when the greenlet is killed: the request row it holds is written
             self._record(adapter, reply, started, journey, journey.close())
         return respond(reply, start_response)

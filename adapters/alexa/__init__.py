@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from adapters.alexa import messages
@@ -80,7 +81,7 @@ class AlexaAdapter(WebhookAdapter[Directive]):
             doc = boundary.loads(request.body)
         except boundary.Malformed as exc:
             raise InvalidDirective(str(exc)) from None
-        return Directive.from_doc(doc)
+        return replace(Directive.from_doc(doc), journey=request.journey)
 
     def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
         """What the ErrorResponse can still echo, looked for only now."""
@@ -112,7 +113,7 @@ class AlexaAdapter(WebhookAdapter[Directive]):
 
     @HANDLERS.register(("Alexa.Discovery", "Discover"))
     def _discover(self, d: Directive, request: VoiceRequest) -> VoiceReply:
-        user = self.context.authenticate(d.token)
+        user = self.context.authenticate(d.token, d.journey)
         endpoints = self.context.render_each(self.context.devices(user), discovery_endpoint)
         return d.respond(
             "Alexa.Discovery", "Discover.Response", payload={"endpoints": endpoints[:300]}
@@ -121,7 +122,7 @@ class AlexaAdapter(WebhookAdapter[Directive]):
     @HANDLERS.register(("Alexa.Authorization", "AcceptGrant"))
     def _accept_grant(self, d: Directive, request: VoiceRequest) -> VoiceReply:
         try:
-            user = self.context.authenticate(d.token)
+            user = self.context.authenticate(d.token, d.journey)
         except BridgeError as exc:
             raise AcceptGrantFailed(f"the grantee token is not valid: {exc.message}") from exc
         code = d.payload.grant.code if d.payload.grant else None
@@ -138,7 +139,7 @@ class AlexaAdapter(WebhookAdapter[Directive]):
 
     @HANDLERS.register(("Alexa", "ReportState"))
     def _report_state(self, d: Directive, request: VoiceRequest) -> VoiceReply:
-        user = self.context.authenticate(d.token)
+        user = self.context.authenticate(d.token, d.journey)
         device = self.context.device(user, d.endpoint_id or "")
         if not self.context.online(device):
             raise EndpointUnreachable("the device is offline")
@@ -146,7 +147,7 @@ class AlexaAdapter(WebhookAdapter[Directive]):
 
     @HANDLERS.register(*ACTIONS)
     def _control(self, d: Directive, request: VoiceRequest) -> VoiceReply:
-        user = self.context.authenticate(d.token)
+        user = self.context.authenticate(d.token, d.journey)
         device = self.context.device(user, d.endpoint_id or "")
         endpoint = endpoint_for(device.type)
         namespace = d.namespace
@@ -154,7 +155,13 @@ class AlexaAdapter(WebhookAdapter[Directive]):
             raise InvalidDirective(f"{device.name} has no {namespace} {d.instance or ''}".strip())
         action = ACTIONS.get(d.key)(d, endpoint)  # type: ignore[misc]
         command = Command(
-            device.id, action.name, action.value, action.instance, self.name, d.correlation_token
+            device.id,
+            action.name,
+            action.value,
+            action.instance,
+            self.name,
+            d.correlation_token,
+            d.journey_id,
         )
         if device.type in self.slow_types:
             result = self.context.send_pending(user, command, self.deadline)

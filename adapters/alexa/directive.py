@@ -16,7 +16,7 @@ from msgspec import Struct
 from adapters.alexa import messages
 from adapters.alexa.errors import AlexaError, InvalidDirective, InvalidValue
 from bridge.plugin import Directive as PlatformDirective
-from bridge.plugin import Number, Text, Token, VoiceReply, boundary
+from bridge.plugin import Journey, Number, Text, Token, VoiceReply, boundary
 
 
 class Temperature(Struct, frozen=True):
@@ -124,6 +124,7 @@ class Directive(PlatformDirective):
     instance: str | None = None
     endpoint_id: str | None = None
     token: str | None = None
+    journey: Journey | None = None
 
     @property
     def key(self) -> tuple[str, str]:

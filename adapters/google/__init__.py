@@ -99,7 +99,7 @@ class GoogleAdapter(WebhookAdapter[Intent]):
             raise GoogleError(PROTOCOL_ERROR, str(exc)) from None
         auth = request.headers.get("Authorization", "")
         token = auth[7:2055] if auth[:7].lower() == "bearer " else None
-        return Intent(parsed, token)
+        return Intent(parsed, token, request.journey)
 
     def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
         try:
@@ -140,7 +140,7 @@ class GoogleAdapter(WebhookAdapter[Intent]):
 
     @HANDLERS.register("action.devices.SYNC")
     def _sync(self, d: Intent, request: VoiceRequest) -> VoiceReply:
-        user = self.context.authenticate(d.token)
+        user = self.context.authenticate(d.token, d.journey)
         devices = self.context.devices(user)[:MAX_DEVICES]
         return d.respond(
             {
@@ -151,21 +151,21 @@ class GoogleAdapter(WebhookAdapter[Intent]):
 
     @HANDLERS.register("action.devices.QUERY")
     def _query_intent(self, d: Intent, request: VoiceRequest) -> VoiceReply:
-        user = self.context.authenticate(d.token)
+        user = self.context.authenticate(d.token, d.journey)
         ids = list(dict.fromkeys(device.id for device in d.payload.devices))
         return d.respond({"devices": {i: self._query(user, i) for i in ids}})
 
     @HANDLERS.register("action.devices.EXECUTE")
     def _execute_intent(self, d: Intent, request: VoiceRequest) -> VoiceReply:
-        user = self.context.authenticate(d.token)
-        return d.respond({"commands": self._execute(user, d.payload.commands)})
+        user = self.context.authenticate(d.token, d.journey)
+        return d.respond({"commands": self._execute(user, d.payload.commands, d.journey_id)})
 
     @HANDLERS.register("action.devices.DISCONNECT")
     def _disconnect(self, d: Intent, request: VoiceRequest) -> VoiceReply:
         """The user unlinked the bridge in the Google Home app: end the grant and the link.
         Google reads nothing of the answer: an empty object."""
         try:
-            user = self.context.authenticate(d.token)
+            user = self.context.authenticate(d.token, d.journey)
         except AuthError:
             return VoiceReply({})  # already gone: nothing left to end
         if d.token:
@@ -217,7 +217,9 @@ class GoogleAdapter(WebhookAdapter[Intent]):
             return {**state, **offline().result()}
         return {**state, "status": "SUCCESS"}
 
-    def _execute(self, user: User, groups: list[CommandGroup]) -> list[dict[str, Any]]:
+    def _execute(
+        self, user: User, groups: list[CommandGroup], journey: str | None
+    ) -> list[dict[str, Any]]:
         """Every device's commands at once; one result per device, in the order named."""
         if sum(len(g.devices) * len(g.execution) for g in groups) > MAX_COMMANDS:
             raise GoogleError(PROTOCOL_ERROR, f"at most {MAX_COMMANDS} commands an intent")
@@ -232,7 +234,7 @@ class GoogleAdapter(WebhookAdapter[Intent]):
                     device = devices.get(ref.id) or self.context.device(user, ref.id)
                     devices[ref.id] = device
                     for execution in group.execution:
-                        sent += self._commands(user, device, execution)
+                        sent += self._commands(user, device, execution, journey)
                 except BridgeError as exc:
                     failed[ref.id] = from_core(exc)
                 except GoogleError as exc:
@@ -257,7 +259,9 @@ class GoogleAdapter(WebhookAdapter[Intent]):
                 out.append({"ids": [device_id], "status": "SUCCESS", "states": states})
         return out
 
-    def _commands(self, user: User, device: Device, execution: Execution) -> list[Command]:
+    def _commands(
+        self, user: User, device: Device, execution: Execution, journey: str | None
+    ) -> list[Command]:
         command = execution.command.removeprefix(traits.PREFIX_COMMAND)
         if command == "LockUnlock" and execution.params.get("lock") is False:
             self._check_challenge(user, execution)
@@ -266,7 +270,7 @@ class GoogleAdapter(WebhookAdapter[Intent]):
         steps = traits.commands(
             device.type, execution.command, execution.params, self.context.state(device)
         )
-        return [Command(device.id, a, v, i, self.name) for a, v, i in steps]
+        return [Command(device.id, a, v, i, self.name, journey=journey) for a, v, i in steps]
 
     def _check_challenge(self, user: User, execution: Execution) -> None:
         """Unlocking asks the user to confirm (`ack`) or to say the PIN (`pin`)."""

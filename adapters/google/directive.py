@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.google.errors import AUTH_FAILURE, GoogleError
 from adapters.google.models import Request
-from bridge.plugin import Directive, VoiceReply
+from bridge.plugin import Directive, Journey, VoiceReply
 
 
 def reply(request_id: str | None, payload: dict[str, Any], status: int = 200) -> VoiceReply:
@@ -22,6 +22,7 @@ def reply(request_id: str | None, payload: dict[str, Any], status: int = 200) ->
 class Intent(Directive):
     request: Request
     token: str | None
+    journey: Journey | None = None
 
     @property
     def key(self) -> str:

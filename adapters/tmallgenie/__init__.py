@@ -89,7 +89,7 @@ def _authenticated(handler: Callable) -> Callable:
 
     @functools.wraps(handler)
     def run(self: TmallGenieAdapter, d: GenieDirective, request: VoiceRequest) -> VoiceReply:
-        user = self.context.authenticate(d.token)
+        user = self.context.authenticate(d.token, d.journey)
         try:
             reply = handler(self, d, user)
         except (BridgeError, GenieError) as exc:
@@ -135,7 +135,13 @@ class TmallGenieAdapter(WebhookAdapter[GenieDirective]):
             or None
         )
         return GenieDirective(
-            header.namespace, header.name, header.messageId, header.payLoadVersion, payload, token
+            header.namespace,
+            header.name,
+            header.messageId,
+            header.payLoadVersion,
+            payload,
+            token,
+            request.journey,
         )
 
     def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
@@ -219,7 +225,7 @@ class TmallGenieAdapter(WebhookAdapter[GenieDirective]):
         d: GenieDirective,
     ) -> None:
         """Answer within the deadline; a slower device's result follows as a late report."""
-        command = Command(device.id, action, value, instance, self.name)
+        command = Command(device.id, action, value, instance, self.name, journey=d.journey_id)
         result = self.context.send_pending(user, command, self.deadline)
         if result.outcome is Outcome.PENDING:
             asked = {"name": d.name, "message_id": d.message_id, "version": d.version}
@@ -248,7 +254,9 @@ class TmallGenieAdapter(WebhookAdapter[GenieDirective]):
             try:
                 device = self._device(user, device_id)
                 for action, value, instance in v2_actions(d.name, device, d.payload.params):
-                    commands.append(Command(device.id, action, value, instance, self.name))
+                    commands.append(
+                        Command(device.id, action, value, instance, self.name, journey=d.journey_id)
+                    )
                     owners.append(device_id)
                 outcome[device_id] = None
             except BridgeError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.tmallgenie.errors import GenieError
 from adapters.tmallgenie.models import Payload
-from bridge.plugin import Directive, VoiceReply
+from bridge.plugin import Directive, Journey, VoiceReply
 
 DISCOVERY = "AliGenie.Iot.Device.Discovery"
 CONTROL = "AliGenie.Iot.Device.Control"
@@ -40,6 +40,7 @@ class GenieDirective(Directive):
     version: int
     payload: Payload
     token: str | None
+    journey: Journey | None = None
 
     @property
     def key(self) -> tuple:

@@ -31,6 +31,7 @@ from bridge.plugin import (
     Message,
     StateReport,
     User,
+    new_journey,
 )
 
 SEEN_FOR = 86400.0
@@ -88,8 +89,9 @@ class Consumer:
             self.context.rejected(detail, payload=text)
             return
         user, device = owner
+        journey = new_journey()  # the message's: what it set on the device, what Tuya heard
         self.context.received(
-            f"Tuya {found.kind} ({found.shape})", device.id, user.id, found.kind, text
+            f"Tuya {found.kind} ({found.shape})", device.id, user.id, found.kind, text, journey
         )
         outcome = "ok"
         names = []
@@ -109,7 +111,14 @@ class Consumer:
             try:
                 self.context.send(
                     user,
-                    Command(device.id, action, converted, instance, origin=self.context.name),
+                    Command(
+                        device.id,
+                        action,
+                        converted,
+                        instance,
+                        origin=self.context.name,
+                        journey=journey,
+                    ),
                     left,
                 )
             except BridgeError as exc:  # recorded by the send path
@@ -120,7 +129,7 @@ class Consumer:
                 command=found.action_code or "",
                 outcome=outcome,
                 reply_to=found.msg_id,
-                **self._mine(user, device),
+                **self._mine(user, device, journey),
             )
         else:  # the values as they are now, set or not
             state = {name: entry["value"] for name, entry in self.context.state(device).items()}
@@ -129,11 +138,11 @@ class Consumer:
                 cause="APP_INTERACTION",
                 properties=state,
                 changed=tuple(names),
-                **self._mine(user, device),
+                **self._mine(user, device, journey),
             )
         self.context.report_later(user, answer)
 
-    def _mine(self, user: User, device: Device) -> dict[str, Any]:
+    def _mine(self, user: User, device: Device, journey: str) -> dict[str, Any]:
         """What a message for Tuya alone (its origin), queued by the adapter itself, says of
         whose device it is and when."""
         return {
@@ -141,6 +150,7 @@ class Consumer:
             "device_id": device.id,
             "at": time.time(),
             "origin": self.context.name,
+            "journey": journey,
         }
 
 

@@ -113,7 +113,9 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
             or request.headers.get("Authorization", "").removeprefix("Bearer ")[:2048]
             or None
         )
-        return DuerDirective(header.namespace, header.name, header.messageId, payload, token)
+        return DuerDirective(
+            header.namespace, header.name, header.messageId, payload, token, request.journey
+        )
 
     def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
         return error_reply(malformed("body"), _salvaged_id(request.body))
@@ -171,7 +173,7 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
     @HANDLERS.register((UNBIND, "UnbindBotRequest"))
     def _unbind(self, d: DuerDirective, request: VoiceRequest) -> VoiceReply:
         try:
-            user = self.context.authenticate(d.token)
+            user = self.context.authenticate(d.token, d.journey)
         except BridgeError:
             user = None
         if d.token:
@@ -182,7 +184,7 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
 
     def _target(self, d: DuerDirective) -> tuple[User, Device, Profile]:
         """The directive's user, its appliance, and how DuerOS sees that device."""
-        user = self.context.authenticate(d.token)
+        user = self.context.authenticate(d.token, d.journey)
         appliance = d.payload.appliance
         if appliance is None or appliance.applianceId is None:
             raise malformed("appliance.applianceId")
@@ -220,7 +222,9 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
         elif action == "continue":
             moving = self.context.facts.pop(f"paused:{device.id}")
         step = command_for(action, d.payload, device, moving)
-        command = Command(device.id, step.name, step.value, step.instance, self.name)
+        command = Command(
+            device.id, step.name, step.value, step.instance, self.name, journey=d.journey_id
+        )
         # Answered or PENDING (a device that listens only later): DuerOS has no deferred
         # reply, so the Confirmation says accepted, with the last known attributes, and
         # the change is reported when it lands (reports.py). A refusal raises.

@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.xiaodu.errors import DuerError
 from adapters.xiaodu.models import Payload
-from bridge.plugin import Directive, VoiceReply
+from bridge.plugin import Directive, Journey, VoiceReply
 
 DISCOVERY = "DuerOS.ConnectedHome.Discovery"
 CONTROL = "DuerOS.ConnectedHome.Control"
@@ -42,6 +42,7 @@ class DuerDirective(Directive):
     message_id: str
     payload: Payload
     token: str | None
+    journey: Journey | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -13,8 +13,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from bridge import boundary, catalog, journeys
+from bridge import boundary, catalog
 from bridge.boundary import LIMIT, Number, Scalar, Text, Token
+from bridge.journeys import Journey
+from bridge.journeys import new as new_journey
 from bridge.model import (
     AuthError,
     BridgeError,
@@ -147,6 +149,7 @@ __all__ = [
     "IntegrityError",
     "InvalidCommand",
     "InvalidToken",
+    "Journey",
     "LateResult",
     "LinkRevoked",
     "LocalBus",
@@ -190,8 +193,8 @@ __all__ = [
     "boundary",
     "catalog",
     "hash_token",
-    "journeys",
     "json_answer",
+    "new_journey",
     "new_token",
     "plugin_classes",
     "problem",

@@ -24,6 +24,7 @@ from bridge.plugin.settings import PluginSettings
 
 if TYPE_CHECKING:
     from bridge.bus.facts import Facts
+    from bridge.journeys import Journey
     from bridge.store.links import PlatformLinks
 
 RELAY_HEADER = "X-Bridge-Relay-Secret"
@@ -37,8 +38,14 @@ class VoiceRequest:
     """One webhook call, as the platform sent it."""
 
     body: bytes
+    """The body exactly as received."""
     headers: Mapping[str, str]
+    """The HTTP headers (case-insensitive)."""
     remote_addr: str | None = None
+    """The caller's address, as the proxy in front reports it."""
+    journey: Journey | None = None
+    """The journey the call begins (its webhook hop says the directive and the account):
+    pass it to `context.authenticate` and its id to each Command."""
 
     def json(self) -> Any:
         """The body as JSON; raises ValueError when it is not."""
@@ -50,8 +57,11 @@ class VoiceReply:
     """What the webhook answers: a JSON body in the platform's own format."""
 
     body: Any
+    """The JSON body."""
     status: int = 200
+    """The HTTP status."""
     headers: Mapping[str, str] = field(default_factory=dict)
+    """Extra HTTP headers."""
 
 
 class RelaySettings(PluginSettings, frozen=True):
@@ -66,17 +76,26 @@ class RelaySettings(PluginSettings, frozen=True):
 class AdapterContext(PluginContext):
     """The core's services, scoped so that an adapter only reaches a user's own devices."""
 
-    authenticate: Callable[[str | None], User]
+    authenticate: Callable[..., User]
+    """(token, journey=None): the token's user, or MissingToken / InvalidToken /
+    ExpiredToken; the journey's webhook hop is then the user's."""
     devices: Callable[[User], list[Device]]
+    """A user's devices (only theirs)."""
     device: Callable[[User, str], Device]
+    """One of the user's devices; another's id is NoSuchDevice, as a missing one."""
     state: Callable[[Device], dict[str, dict[str, Any]]]
+    """The device's shadow: each property's value and when it was sampled."""
     online: Callable[[Device], bool]
+    """Whether a command could reach the device now."""
     send: Callable[[User, Command, float | None], Result]
+    """(user, command, deadline): deliver and wait; raises DeviceOffline at once, DeviceTimeout,
+    DeviceRefused or InvalidCommand."""
     send_pending: Callable[[User, Command, float], Result]
     """Wait up to the deadline; past it, a PENDING result and later a "late" report."""
     send_many: Callable[..., list[Result | BridgeError]]
     """(user, commands, deadline, pending=False): several devices at once."""
     http: requests.Session
+    """A shared HTTP session for the platform's APIs."""
     links: PlatformLinks
     """This adapter's per-user link data (tokens, region), encrypted at rest."""
     unlink: Callable[[str], None]
@@ -95,6 +114,7 @@ class AdapterContext(PluginContext):
     """An account by id (a push platform's message names a device, not a token); its
     devices still come only through `device(user, id)`."""
     handled: Callable[[str], bool]
+    """Whether a platform's message was handled already (see `mark_handled`)."""
     mark_handled: Callable[[str, float], None]
     """(key, ttl): a platform's message this adapter handled, kept on disk for `ttl`
     seconds; `handled(key)` says whether it was (a redelivery after a restart)."""
@@ -102,8 +122,8 @@ class AdapterContext(PluginContext):
     """(detail, device_id=None, user_id=None, payload=None): record a message the
     adapter refused (malformed, unsigned) in the history."""
     received: Callable[..., None]
-    """(detail, device_id, user_id, action, payload): record a push platform's message
-    the adapter took (what arrived, in what shape) in the history, on the current journey."""
+    """(detail, device_id, user_id, action, payload, journey=None): record a push platform's
+    message the adapter took (what arrived, in what shape) in the history, on its journey."""
     pseudonym: Callable[[User], str]
     """A stable opaque id for the user on this platform (never their name): the same on
     every worker and after an unlink, different for each adapter."""
@@ -194,6 +214,7 @@ class Adapter(Plugin, Sink):
     through the Sink methods it implements."""
 
     context: AdapterContext
+    """What the core lends this adapter."""
     aka: ClassVar[tuple[str, ...]] = ()
     """Other names of the platform (its maker, its protocol), which the core never uses."""
     targets: ClassVar[dict[str, float]] = {}

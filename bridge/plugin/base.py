@@ -34,6 +34,7 @@ class PluginContext:
     bridge: Settings
     """The bridge's own settings (read-only): its URL, deadlines, limits."""
     log: logging.Logger
+    """A logger named for the plugin."""
 
 
 class Plugin(ABC):

@@ -34,8 +34,11 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
     """What every message has: whose device, when, the journey, and who caused it."""
 
     user_id: int
+    """Whose device."""
     device_id: str
+    """Which device (empty for an alert about none)."""
     at: float
+    """When it happened (epoch s)."""
     journey: str | None = None
     """The command's or event's journey: each report of it is recorded against it."""
     origin: str | None = None
@@ -62,6 +65,7 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
         return None
 
     def to(self, sink: Sink, user: User) -> None:
+        """Hand the message to the sink's method for its kind."""
         raise NotImplementedError
 
 
@@ -71,8 +75,11 @@ class StateReport(Message, frozen=True, tag="state"):
     event: str
     """The device action that moved it (`setPowerState`, `DoorbellPress`)."""
     value: dict[str, Any] = {}
+    """The action's value, as the device said it."""
     instance_id: str | None = None
+    """The capability's instance, for a device with several of one kind."""
     cause: str = "PHYSICAL_INTERACTION"
+    """Why: PHYSICAL_INTERACTION, APP_INTERACTION, VOICE_INTERACTION, PERIODIC_POLL..."""
     properties: dict[str, Any] = {}
     """The whole shadow after the change."""
     changed: tuple[str, ...] = ()
@@ -100,7 +107,9 @@ class Reachability(Message, frozen=True, tag="reachability"):
     """The device came online or went offline."""
 
     online: bool
+    """Whether it is reachable now."""
     properties: dict[str, Any] = {}
+    """The whole shadow when it happened."""
 
     @property
     def action(self) -> str:
@@ -121,6 +130,7 @@ class DeviceAnnounced(Message, frozen=True, tag="device"):
     """The device itself changed: added, updated (renamed, moved) or removed."""
 
     change: Literal["added", "updated", "removed"]
+    """What happened to it."""
 
     @property
     def action(self) -> str:
@@ -144,10 +154,13 @@ class LateResult(Message, frozen=True, tag="late"):
     detail: str = ""
     """The device's message, or the error's."""
     value: dict[str, Any] = {}
+    """The device's answer ("ok")."""
     instance_id: str | None = None
+    """The command's capability instance."""
     reply_to: str | None = None
     """What the caller needs to answer late (a platform's correlation token)."""
     properties: dict[str, Any] = {}
+    """The whole shadow when it ended."""
 
     @property
     def action(self) -> str:
@@ -163,6 +176,7 @@ class Alert(Message, frozen=True, tag="alert"):
     alert: str
     """Its kind: `device_offline`, `link_failing`, `dead_letters`."""
     message: str
+    """What a person reads."""
 
     @property
     def action(self) -> str:
@@ -183,6 +197,7 @@ class Sink:
     """
 
     name: ClassVar[str]
+    """The outbox's name for the sink (an adapter's entry point name)."""
     title: ClassVar[str] = ""
     """The platform as people call it; default: `name`."""
     report_attempts: ClassVar[int | None] = None

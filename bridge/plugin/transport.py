@@ -37,7 +37,9 @@ class Exchange:
     """
 
     sent: dict[str, Any] | str | None = None
+    """What was sent to the device."""
     received: str | None = None
+    """What came back, as it came."""
     courier: str | None = None
     """The worker that delivered it, when not this one (a forwarded command)."""
 
@@ -49,7 +51,9 @@ class Reply:
     outcome: Outcome
     """ANSWERED (with `value`), REFUSED (with `message`) or PENDING (accepted, not yet done)."""
     value: dict[str, Any] = field(default_factory=dict)
+    """The device's answer (ANSWERED)."""
     message: str = ""
+    """Why it refused (REFUSED), or what it said."""
     ref: str | None = None
     """For PENDING: the transport's id of the accepted command."""
 
@@ -59,14 +63,21 @@ class DeviceEvent:
     """Something a device said unasked: a physical change or a sensor value."""
 
     device_id: str
+    """Which device spoke."""
     action: str
+    """The device action (`setPowerState`, `currentTemperature`)."""
     value: dict[str, Any]
+    """Its value."""
     instance_id: str | None = None
+    """The capability's instance, for a device with several of one kind."""
     cause: str = "PHYSICAL_INTERACTION"
+    """Why it changed (the device's word)."""
     text: str | None = None
     """The message as it came over the wire, for the history."""
     observed_at: float | None = None
     """When the device says it observed the values (epoch s); never later than arrival."""
+    journey: str | None = None
+    """The journey the event begins (a new one when not given)."""
 
 
 @dataclass(kw_only=True)
@@ -74,8 +85,11 @@ class TransportContext(PluginContext):
     """What the core lends a transport: storage, the event intake, the shared waiters."""
 
     store: Store
+    """The database (the transport's own tables: `store.repository(...)`)."""
     events: EventIntake
+    """Where device events and connectivity go (shadow, history, reports)."""
     waiters: Waiters
+    """The shared table of commands waiting for their answer."""
     bus: Bus
     """Shared with the other workers: placement, replay guards, limits."""
     finished: Callable[[User, Command, dict[str, Any] | BridgeError], None] | None = None
@@ -87,6 +101,7 @@ class Transport(Plugin):
     """One way of reaching devices. Subclasses set `name` (the entry point's name)."""
 
     context: TransportContext
+    """What the core lends this transport."""
 
     @classmethod
     def device_options(cls) -> list:

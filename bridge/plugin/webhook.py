@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterator
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from bridge import journeys
 from bridge.model import BridgeError
 from bridge.plugin.adapter import Adapter, VoiceReply, VoiceRequest
+
+if TYPE_CHECKING:
+    from bridge.journeys import Journey
 
 H = TypeVar("H", bound=Callable[..., Any])
 D = TypeVar("D", bound="Directive")
@@ -41,7 +43,18 @@ class PlatformError(Exception):
 
 
 class Directive(ABC):
-    """A platform's directive, parsed: what picks its handler, and how to answer it."""
+    """A platform's directive, parsed: what picks its handler, and how to answer it.
+
+    Subclasses carry the request's journey (a `journey` field that `parse` fills from
+    `request.journey`): handlers pass it to `authenticate` and its id to each Command."""
+
+    journey: Journey | None
+    """The request's journey (`request.journey`)."""
+
+    @property
+    def journey_id(self) -> str | None:
+        """The journey's id, for each Command the directive makes."""
+        return self.journey.id if self.journey is not None else None
 
     @property
     @abstractmethod
@@ -77,6 +90,7 @@ class Registry(Generic[H]):
         return decorate
 
     def get(self, key: Hashable) -> H | None:
+        """The handler of `key`, or None."""
         return self._handlers.get(key)
 
     def __contains__(self, key: object) -> bool:
@@ -98,6 +112,7 @@ class WebhookAdapter(Adapter, Generic[D]):
     """
 
     handlers: ClassVar[Registry]
+    """The platform's handlers, by the platform's own names."""
 
     # -- do not override below: the one path of every directive ------------
 
@@ -110,7 +125,8 @@ class WebhookAdapter(Adapter, Generic[D]):
         except PlatformError as exc:
             self.context.log.info("malformed directive: %s", exc)
             return self.unparsed(request, exc)
-        journeys.directive(directive.journey_name)
+        if request.journey is not None:
+            request.journey.named(directive.journey_name)
         handler = self.handlers.get(directive.key)
         try:
             self.verify(directive, request)

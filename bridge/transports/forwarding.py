@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from bridge import journeys
 from bridge.model import BridgeError, Command, DeviceOffline, Outcome
 from bridge.plugin import Exchange, Reply
 
@@ -32,12 +31,12 @@ ERRORS = _errors()
 
 
 def request(device_id: str, command: Command, deadline: float) -> dict[str, Any]:
-    """The call to the worker holding the device; the command takes its journey along (the
-    serving greenlet's, unless it names one), so a late answer there is recorded against it."""
+    """The call to the worker holding the device; the command takes its journey along, so a
+    late answer there is recorded against it."""
     return {
         "op": "request",
         "device": device_id,
-        "command": {**asdict(command), "journey": command.journey or journeys.current()},
+        "command": asdict(command),
         "deadline": deadline,
     }
 

@@ -9,9 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import gevent
-
-from bridge import journeys, plugins
+from bridge import plugins
 from bridge.bus import Bus, Unreachable
 from bridge.model import (
     BridgeError,
@@ -141,7 +139,6 @@ class Transports:
                 # Not here (any more): never forwarded twice; the asker's belief was stale.
                 return {**forwarding.answer(None, DeviceOffline(), exchange), "moved": True}
             command = forwarding.command_of(message)
-            journeys.carry(gevent.getcurrent(), command.journey)  # a late answer is its hop
             reply = transport.request(device, command, float(message["deadline"]), exchange)
         except BridgeError as exc:
             return forwarding.answer(None, exc, exchange)

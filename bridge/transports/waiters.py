@@ -17,7 +17,6 @@ from typing import Any
 import gevent
 from gevent.event import AsyncResult
 
-from bridge import journeys
 from bridge.model import BridgeError, DeviceTimeout
 
 
@@ -61,8 +60,10 @@ class Waiters:
         owner: Hashable,
         send: Callable[[], None],
         deadline: float,
+        journey: str | None = None,
     ) -> Any:
-        """Register, `send()`, and wait at most `deadline` for `resolve(token, ...)`.
+        """Register, `send()`, and wait at most `deadline` for `resolve(token, ...)`; a late
+        answer is recorded against `journey` (the command's).
 
         Raises DeviceTimeout on silence, or whatever `fail` set for the owner.
         """
@@ -76,7 +77,7 @@ class Waiters:
             send()
             return waiter.result.get(timeout=deadline)
         except gevent.Timeout:
-            self._timed_out[(token, device_id)] = (journeys.current(), started, deadline)
+            self._timed_out[(token, device_id)] = (journey, started, deadline)
             while len(self._timed_out) > TIMED_OUT_KEPT:
                 self._timed_out.popitem(last=False)
             raise DeviceTimeout() from None

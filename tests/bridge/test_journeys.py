@@ -36,10 +36,10 @@ def test_a_forked_worker_draws_a_tag_of_its_own():
 
 @pytest.fixture
 def served():
-    """A webhook being served in this greenlet."""
+    """A webhook being served."""
     journey = journeys.begin()
     yield journey
-    journeys.end()
+    journey.close()
 
 
 def test_the_first_request_rides_the_webhooks_row(served):
@@ -55,18 +55,16 @@ def test_nothing_is_held_after_the_reply_or_for_another_journey(served):
     assert not journeys.hold(_request(served.id))  # a pending command's late end
 
 
-def test_a_spawned_request_holds_on_the_journey_it_was_carried(served):
+def test_a_request_holds_by_the_id_it_carries_in_any_greenlet(served):
     entry = _request(served.id)
-    spawned = journeys.carry(gevent.spawn(journeys.hold, entry), journeys.here())
+    spawned = gevent.spawn(journeys.hold, entry)  # nothing rides the greenlet: the id does
     assert spawned.get(timeout=1) is True and served.close() is entry
-    # a bare id (a command forwarded from another worker) records, but holds nothing
-    forwarded = journeys.carry(gevent.spawn(journeys.hold, _request("abc")), "abc")
-    assert forwarded.get(timeout=1) is False
+    # an id no webhook here is serving (a command forwarded from another worker) holds nothing
+    assert not journeys.hold(_request("abc"))
 
 
-def test_no_journey_outside_a_request():
-    done = gevent.spawn(lambda: (journeys.current(), journeys.hold(_request(None))))
-    assert done.get(timeout=1) == (None, False)
+def test_no_journey_no_hold():
+    assert not journeys.hold(_request(None))
 
 
 class _Commanding(Adapter):
@@ -78,8 +76,8 @@ class _Commanding(Adapter):
         self.killed = killed
 
     def handle(self, request: VoiceRequest) -> VoiceReply:
-        journeys.directive("TurnOn")
-        assert journeys.hold(_request(journeys.current()))
+        request.journey.named("TurnOn")
+        assert journeys.hold(_request(request.journey.id))
         if self.killed:
             raise gevent.GreenletExit
         return VoiceReply({"error": "busy"}, status=503)
@@ -110,4 +108,4 @@ def test_the_webhook_writes_the_row_it_holds(killed):
     else:
         assert (row.directive, row.reply) == ("TurnOn", "HTTP 503 busy")
         assert row.received_at <= row.at and row.served_ms >= 0
-    assert journeys.current() is None
+    assert not journeys.hold(_request(row.journey))  # closed, killed or not

@@ -42,7 +42,7 @@ class EchoAdapter(Adapter):
         except ValueError:
             return VoiceReply({"error": "malformed", "message": "body is not a JSON object"})
         try:
-            user = self.context.authenticate(body.get("token"))
+            user = self.context.authenticate(body.get("token"), request.journey)
             if body.get("op") == "explode":  # a bug in an adapter: the core's last resort
                 raise RuntimeError("the echo adapter failed on purpose")
             if body.get("op") == "discover":
@@ -54,6 +54,7 @@ class EchoAdapter(Adapter):
                     value=body.get("value", {}),
                     instance_id=body.get("instance"),
                     origin=self.name,
+                    journey=request.journey.id if request.journey else None,
                 )
                 result = self.context.send(user, command, body.get("deadline"))
                 return VoiceReply({"ok": True, "value": result.value})

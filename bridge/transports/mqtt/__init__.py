@@ -215,7 +215,9 @@ class MqttTransport(Transport):
 
         answered = False
         try:
-            reply, received = self.context.waiters.wait(token, device.id, device.id, send, deadline)
+            reply, received = self.context.waiters.wait(
+                token, device.id, device.id, send, deadline, command.journey
+            )
             answered = reply.outcome is Outcome.ANSWERED
         finally:
             pending.pop(token, None)

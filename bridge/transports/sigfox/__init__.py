@@ -36,7 +36,6 @@ from bridge.plugin import (
     Unsupported,
     User,
     catalog,
-    journeys,
     plugin_classes,
 )
 from bridge.transports.sigfox.codec import (
@@ -206,7 +205,7 @@ class SigfoxTransport(Transport):
             command.reply_to,
             downlink,
             self.ttl,
-            command.journey or journeys.current(),
+            command.journey,
         )
         for old in replaced:
             self._finish(old, DeviceRefused("a newer command for the same thing took its place"))

@@ -77,7 +77,7 @@ class SinricTransport(Transport):
             client_id=command.origin,
         )
         exchange.sent = payload
-        message = self.hub.request(payload, deadline)
+        message = self.hub.request(payload, deadline, command.journey)
         exchange.received = message.text
         if message.payload.success is True:
             return Reply(Outcome.ANSWERED, message.value, message.payload.message)

@@ -106,7 +106,9 @@ class Hub:
         if conn is not None and not any(self.by_device.get(d) is conn for d in conn.devices):
             conn.ws.close(1000, "replaced by a newer connection")
 
-    def request(self, payload: dict[str, Any], deadline: float) -> protocol.Message:
+    def request(
+        self, payload: dict[str, Any], deadline: float, journey: str | None = None
+    ) -> protocol.Message:
         """Send a request payload to the socket holding its device; the verified response."""
         device_id = payload["deviceId"]
         conn = self.by_device.get(device_id)
@@ -115,7 +117,12 @@ class Hub:
         text = protocol.envelope(payload, conn.secret)
         try:
             return self.waiters.wait(
-                payload["replyToken"], device_id, conn, lambda: conn.ws.send(text), deadline
+                payload["replyToken"],
+                device_id,
+                conn,
+                lambda: conn.ws.send(text),
+                deadline,
+                journey,
             )
         except ConnectionClosed:
             raise DeviceDisconnected() from None

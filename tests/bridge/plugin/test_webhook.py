@@ -81,8 +81,8 @@ def toy() -> Toy:
     return Toy(Context())
 
 
-def ask(toy: Toy, body: str) -> VoiceReply:
-    return toy.handle(VoiceRequest(body.encode(), {}))
+def ask(toy: Toy, body: str, journey=None) -> VoiceReply:
+    return toy.handle(VoiceRequest(body.encode(), {}, journey=journey))
 
 
 def test_the_registry_picks_the_handler_by_the_platforms_name(toy):
@@ -111,10 +111,10 @@ def test_a_key_registered_twice_fails_at_import():
         registry.register("b", "a")(lambda *a: None)
 
 
-def test_the_skeleton_names_the_directive_on_the_journey(toy):
+def test_the_skeleton_names_the_directive_on_the_journey_it_is_given(toy):
     journey = journeys.begin()
     try:
-        ask(toy, "hello:6")
+        ask(toy, "hello:6", journey)
         assert journey.directive == "hello"
     finally:
-        journeys.end()
+        journey.close()

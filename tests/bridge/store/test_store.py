@@ -4,6 +4,7 @@ import uuid
 import pytest
 
 from bridge.model import ExpiredToken, InvalidToken, MissingToken, NoSuchDevice
+from bridge.plugin import DeviceAnnounced
 from bridge.secrets import Vault, hash_token
 from bridge.store.devices import DeviceExists
 from bridge.store.messages import Entry
@@ -119,9 +120,10 @@ def test_tokens_resolve_with_precise_reasons(db):
 
 
 def test_outbox_retries_then_gives_up(db):
-    db.outbox.add(["a", "b"], 1, "d" * 24, {"action": "x"})
+    told = DeviceAnnounced(user_id=1, device_id="d" * 24, at=1.0, change="added")
+    db.outbox.add(["a", "b"], 1, "d" * 24, told)
     rows = db.outbox.due()
-    assert [r["adapter"] for r in rows] == ["a", "b"] and rows[0]["change"] == {"action": "x"}
+    assert [r["adapter"] for r in rows] == ["a", "b"] and rows[0]["message"] == told
     db.outbox.delivered(rows[0]["id"])
     db.outbox.retry(rows[1]["id"], 1, 60, "boom")
     assert db.outbox.due() == [] and db.outbox.pending() == 1
@@ -171,7 +173,8 @@ def test_server_caches_notice_changes_made_by_another_process(open_store):
 
 def test_a_due_report_is_claimed_by_one_worker_and_a_dead_workers_claims_return(open_store):
     a, b = open_store(), open_store()
-    a.outbox.add(["x", "y", "z"], 1, "d" * 24, {"action": "setPowerState"})
+    told = DeviceAnnounced(user_id=1, device_id="d" * 24, at=1.0, change="updated")
+    a.outbox.add(["x", "y", "z"], 1, "d" * 24, told)
     taken = a.outbox.due(worker="a")
     assert len(taken) == 3
     assert b.outbox.due(worker="b") == []  # nobody else gets them while a holds them

@@ -18,12 +18,10 @@ from config.settings import Settings
 
 
 def test_a_command_crosses_with_its_journey():
-    journey = journeys.begin()
-    try:
-        sent = forwarding.request("d1", Command("d1", "setPowerState", {"state": "On"}), 3.0)
-    finally:
-        journeys.end()
-    assert forwarding.command_of(sent).journey == journey.id
+    journey = journeys.new()
+    command = Command("d1", "setPowerState", {"state": "On"}, journey=journey)
+    sent = forwarding.request("d1", command, 3.0)
+    assert forwarding.command_of(sent).journey == journey
 
 
 def test_a_newer_workers_extra_fields_are_left_out():
