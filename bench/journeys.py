@@ -1,7 +1,7 @@
 """What journeys cost: the bridge against the commit before journeys, in one run.
 
     python bench/journeys.py [--base REV] [--devices 1000] [--seconds 3] [--rounds 16]
-    python bench/journeys.py --instructions [--base REV] [--seconds 40]
+    python bench/journeys.py --instructions [--base REV] [--seconds 40] [--platform alexa]
 
 Checks the base commit out in a temporary git worktree, serves both under
 gunicorn as `make run` does (each with its own database and device fleet),
@@ -13,7 +13,9 @@ On a shared machine the rate moves by more than the 5% to be measured, from
 one minute to the next. `--instructions` counts instead what the worker
 executes per command under valgrind's callgrind (from warm-up's end to the
 load's; needs valgrind): the same figure on every run, to a few tenths of a
-percent (two counts of one commit: 99.4%). It leaves out the kernel's
+percent (two counts of one commit: 99.4%), through the test adapter's webhook or a
+platform's (`--platform`), with every adapter loaded as a deployment has them.
+Each tree's database is made by that tree's own code. It leaves out the kernel's
 share (sockets, the database's writes: about 15% of the worker's CPU), where
 journeys add only the bytes of their columns.
 """
@@ -28,7 +30,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from roundtrip import ROOT, commands, fleet, gunicorn, load, setup, worker_pid
+from roundtrip import (
+    PLATFORMS,
+    ROOT,
+    commands,
+    fleet,
+    gunicorn,
+    load,
+    options,
+    setup,
+    setup_in,
+    worker_pid,
+)
 
 
 def base_commit() -> str:
@@ -51,6 +64,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="of load a round (3; counting: 40)")
     parser.add_argument("--rounds", type=int, default=16)
     parser.add_argument("--instructions", action="store_true", help="count them (valgrind)")
+    parser.add_argument(
+        "--platform", default="echo", help="whose webhook --instructions drives (echo, alexa, ...)"
+    )
     args = parser.parse_args()
     args.seconds = args.seconds or (40 if args.instructions else 3)
     rev = args.base or base_commit()
@@ -101,8 +117,15 @@ def main() -> None:
 def instructions(args: argparse.Namespace, tmp: Path, root: Path) -> dict:
     """Instructions the worker executes per command (callgrind), at a gentle load."""
     tmp.mkdir()
-    env, key, secret, tokens, ids = setup(tmp, min(args.devices, 200))
+    env, key, secret, tokens, ids = setup_in(root, tmp, min(args.devices, 200))
     env["GUNICORN_CMD_ARGS"] = "--timeout 900"  # a slow start is no hung worker
+    env["BRIDGE_ADAPTERS"] = "echo," + ",".join(PLATFORMS)  # as deployed: every adapter loaded
+    if args.platform == "echo":
+        path, bodies, given = "/voice/echo", commands(tokens["echo"], ids), ()
+    else:
+        path, directives, _ = PLATFORMS[args.platform]
+        bodies = directives(tokens[args.platform], ids)
+        given = tuple(options(args.platform, tokens[args.platform]))
     wrap = (
         "valgrind",
         "--tool=callgrind",
@@ -115,13 +138,11 @@ def instructions(args: argparse.Namespace, tmp: Path, root: Path) -> dict:
         gunicorn("app:app", env, root=root, wrap=wrap) as (url, master),
         fleet(url, key, secret, ids, tmp),
     ):
-        bodies = commands(tokens["echo"], ids)
-        load(
-            url + "/voice/echo", bodies, argparse.Namespace(concurrency=10, seconds=10), tmp, master
-        )
+        warming = argparse.Namespace(concurrency=10, seconds=10)
+        load(url + path, bodies, warming, tmp, master, *given)
         worker = str(worker_pid(master))
         subprocess.run(["callgrind_control", "-i", "on", worker], check=True, capture_output=True)
-        result = load(url + "/voice/echo", bodies, gentle, tmp, master, warm=False)
+        result = load(url + path, bodies, gentle, tmp, master, *given, warm=False)
         subprocess.run(["callgrind_control", "-d", worker], check=True, capture_output=True)
         dumped = tmp / f"callgrind.{worker}.1"
         for _ in range(100):  # written by the worker, soon after the request
@@ -142,7 +163,9 @@ def compare(args: argparse.Namespace, tmp: Path, tree: Path) -> dict[str, list[d
     for side in ("now", "was"):
         (tmp / side).mkdir()
     env_now, key_now, secret_now, tokens_now, ids_now = setup(tmp / "now", args.devices)
-    env_base, key_base, secret_base, tokens_base, ids_base = setup(tmp / "was", args.devices)
+    env_base, key_base, secret_base, tokens_base, ids_base = setup_in(
+        tree, tmp / "was", args.devices
+    )
     with (
         gunicorn("app:app", env_now) as (url_now, master_now),
         fleet(url_now, key_now, secret_now, ids_now, tmp / "now"),

@@ -188,6 +188,28 @@ def setup(tmp: Path, devices: int) -> tuple[dict[str, str], str, str, dict[str, 
     return env, user.app_key, secret, tokens, ids
 
 
+def setup_in(
+    tree: Path, tmp: Path, devices: int
+) -> tuple[dict[str, str], str, str, dict[str, str], list[str]]:
+    """`setup` by another checkout's own code (its schema is its own), in a process of its
+    own: what a comparison with an older commit needs."""
+    code = (
+        "import json, sys; from pathlib import Path; sys.path.insert(0, 'bench');"
+        " from roundtrip import setup;"
+        f" print(json.dumps(setup(Path({str(tmp)!r}), {devices})))"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", code],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    env, app_key, secret, tokens, ids = json.loads(done.stdout.splitlines()[-1])
+    return env, app_key, secret, tokens, ids
+
+
 def hello_run(url: str, ids: list[str], args: argparse.Namespace, tmp: Path, master) -> dict:
     """One run against the hello-world endpoint (the baseline)."""
     return load(url + "/hello", [{"device": i} for i in ids[:100]], args, tmp, master)
