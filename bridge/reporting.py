@@ -23,12 +23,13 @@ from bridge.bus import Bus
 from bridge.bus.local import LocalBus
 from bridge.metrics import Metrics
 from bridge.model import User
+from bridge.plugin.adapter import Adapter
 from bridge.plugin.reports import DeviceAnnounced, Message
 from bridge.store import Store
 from bridge.store.messages import Entry
 
 if TYPE_CHECKING:
-    from bridge.plugin import Adapter, Sink
+    from bridge.plugin import Sink
 
 log = logging.getLogger(__name__)
 ANY_ADAPTER = "*"
@@ -185,7 +186,7 @@ class Reporter:
         try:
             if sink is None or user is None:
                 raise DeadLetter("adapter not loaded or user gone")
-            message.to(sink, user)
+            message.to(sink.sink() if isinstance(sink, Adapter) else sink, user)
         except LinkRevoked as exc:
             entry.outcome, entry.detail = "revoked", str(exc)
             self.store.outbox.give_up(row["id"], attempts, str(exc))

@@ -28,14 +28,10 @@ from bridge.plugin import (
     BridgeError,
     Command,
     Device,
-    DeviceAnnounced,
-    LateResult,
     Outcome,
     PlatformError,
-    Reachability,
     Registry,
-    StateReport,
-    User,
+    Sink,
     VoiceReply,
     VoiceRequest,
     WebhookAdapter,
@@ -215,14 +211,5 @@ class AlexaAdapter(WebhookAdapter[Directive]):
     def takes_reports(self, link: dict[str, Any]) -> bool:
         return True  # a link is the grant Alexa's events need
 
-    def state_report(self, user: User, message: StateReport) -> None:
-        self.reports.state_report(user, message)
-
-    def reachability(self, user: User, message: Reachability) -> None:
-        self.reports.reachability(user, message)
-
-    def device_announced(self, user: User, message: DeviceAnnounced) -> None:
-        self.reports.device_announced(user, message)
-
-    def late_result(self, user: User, message: LateResult) -> None:
-        self.reports.late_result(user, message)
+    def sink(self) -> Sink:
+        return self.reports

@@ -25,6 +25,7 @@ from bridge.plugin import (
     LinkRevoked,
     Reachability,
     RetryLater,
+    Sink,
     StateReport,
     User,
 )
@@ -62,7 +63,7 @@ def _discovery(name: str, endpoints: list[dict[str, Any]]) -> dict:
     return messages.event("Alexa.Discovery", name, payload={"endpoints": endpoints})
 
 
-class Reports:
+class Reports(Sink):
     """One sender per message kind; each builds the event once, `_send` scopes and posts it."""
 
     def __init__(self, context: AdapterContext, lwa: Lwa, read_state) -> None:

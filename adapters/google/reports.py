@@ -26,12 +26,13 @@ from bridge.plugin import (
     LinkRevoked,
     Reachability,
     RetryLater,
+    Sink,
     StateReport,
     User,
 )
 
 
-class Reports:
+class Reports(Sink):
     def __init__(
         self,
         context: AdapterContext,

@@ -17,6 +17,7 @@ from bridge.plugin import (
     DeviceAnnounced,
     LateResult,
     Reachability,
+    Sink,
     StateReport,
     User,
 )
@@ -37,7 +38,7 @@ def pending_key(device_id: str, action: str) -> str:
     return f"pending:{device_id}:{action}"
 
 
-class Reports:
+class Reports(Sink):
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
         self.top = Top(context)

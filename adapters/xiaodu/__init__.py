@@ -37,12 +37,9 @@ from bridge.plugin import (
     BridgeError,
     Command,
     Device,
-    DeviceAnnounced,
-    LateResult,
     PlatformError,
-    Reachability,
     Registry,
-    StateReport,
+    Sink,
     User,
     VoiceReply,
     VoiceRequest,
@@ -339,14 +336,5 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
     def takes_reports(self, link: dict[str, Any]) -> bool:
         return bool(link.get("openUid"))
 
-    def state_report(self, user: User, message: StateReport) -> None:
-        self.reports.state_report(user, message)
-
-    def reachability(self, user: User, message: Reachability) -> None:
-        self.reports.reachability(user, message)
-
-    def device_announced(self, user: User, message: DeviceAnnounced) -> None:
-        self.reports.device_announced(user, message)
-
-    def late_result(self, user: User, message: LateResult) -> None:
-        self.reports.late_result(user, message)
+    def sink(self) -> Sink:
+        return self.reports

@@ -20,6 +20,7 @@ from bridge.plugin import (
     LateResult,
     Reachability,
     RetryLater,
+    Sink,
     StateReport,
     User,
     catalog,
@@ -28,7 +29,7 @@ from bridge.plugin import (
 DEFAULT_URL = "https://xiaodu.baidu.com/saiya/smarthome"
 
 
-class Reports:
+class Reports(Sink):
     def __init__(self, context: AdapterContext) -> None:
         self.context = context
         # DuerOS takes one changereport per attribute a minute: when each went out is a

@@ -247,6 +247,11 @@ class Adapter(Plugin, Sink):
         body = reply.body if isinstance(reply.body, dict) else {}
         return str(body["error"]) if reply.status >= 400 and body.get("error") else None
 
+    def sink(self) -> Sink:
+        """Where the platform's reports are delivered: the adapter itself (its Sink methods),
+        unless it keeps its senders in an object of their own."""
+        return self
+
     def reports_enabled(self) -> bool:
         """Whether this deployment sends the platform any report (its credentials are set);
         asked once, at start."""

@@ -3,21 +3,7 @@ core's migration set: an older database keeps its rows."""
 
 from __future__ import annotations
 
-import pytest
-
-from bridge.store import Store
 from bridge.transports.mqtt.tables import Certificates, ThingShadows
-
-
-@pytest.fixture
-def db(open_store) -> Store:
-    return open_store()
-
-
-@pytest.fixture
-def alice(db):
-    user, _ = db.users.create("alice", "password1")
-    return user
 
 
 def test_authorities_are_kept_once_and_revocations_listed(db, alice):
