@@ -1,7 +1,7 @@
 """The plugin kit: the whole API of an adapter or transport author, behind this one import.
 
 A plugin imports `bridge.plugin` and its own package, nothing else of the bridge
-(`tests/test_docs.py` checks it): the contracts and their contexts, the core's
+(`tests/test_layout.py` checks it): the contracts and their contexts, the core's
 nouns and errors, the device catalog, typed parsing at the edge, the history's
 entries, and the unit conversions every platform needs. What is heavy to import
 (the store, the bus, the WebSocket) loads when a plugin first names it, so a
