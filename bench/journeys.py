@@ -91,9 +91,9 @@ def main() -> None:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT)
     if args.instructions:
         now_ir, base_ir = counted["now"]["per_command"], counted["base"]["per_command"]
-        print(f"journeys: {now_ir / 1000:.0f} k instructions per command")
+        print(f"now, {args.platform}: {now_ir / 1000:.0f} k instructions per command")
         print(f"base {rev}: {base_ir / 1000:.0f} k")
-        print(f"instructions with journeys / without: {now_ir / base_ir:.1%}")
+        print(f"instructions now / base: {now_ir / base_ir:.1%}")
         print(json.dumps(counted))
         return
     now, base = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any, ClassVar
 
 from adapters.alexa import messages
@@ -77,7 +76,7 @@ class AlexaAdapter(WebhookAdapter[Directive]):
             doc = boundary.loads(request.body)
         except boundary.Malformed as exc:
             raise InvalidDirective(str(exc)) from None
-        return replace(Directive.from_doc(doc), journey=request.journey)
+        return Directive.from_doc(doc, request.journey)
 
     def unparsed(self, request: VoiceRequest, exc: PlatformError) -> VoiceReply:
         """What the ErrorResponse can still echo, looked for only now."""

@@ -7,7 +7,6 @@ INVALID_DIRECTIVE, or INVALID_VALUE when only a payload value is wrong.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -112,8 +111,7 @@ class _Salvage(Struct):
     directive: _SalvageBody | None = None
 
 
-@dataclass(frozen=True)
-class Directive(PlatformDirective):
+class Directive(Struct, PlatformDirective, frozen=True):
     """A v3 directive: what picks its handler, and the replies it builds (each copies the
     correlation token, and the endpoint where Alexa wants it echoed)."""
 
@@ -189,7 +187,7 @@ class Directive(PlatformDirective):
         )
 
     @classmethod
-    def from_doc(cls, doc: Any) -> Directive:
+    def from_doc(cls, doc: Any, journey: Journey | None = None) -> Directive:
         """Raise InvalidDirective (or InvalidValue) for anything that is not a v3 directive."""
         try:
             envelope = boundary.convert(doc, Envelope)
@@ -214,4 +212,5 @@ class Directive(PlatformDirective):
             instance=header.instance,
             endpoint_id=endpoint.endpointId,
             token=scope.token if scope else None,
+            journey=journey,
         )

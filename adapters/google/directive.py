@@ -6,8 +6,9 @@ HTTP 401, which makes Google refresh the token (and unlink when that fails).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from adapters.google.errors import AUTH_FAILURE, GoogleError
 from adapters.google.models import Request
@@ -18,8 +19,7 @@ def reply(request_id: str | None, payload: dict[str, Any], status: int = 200) ->
     return VoiceReply({"requestId": request_id or "", "payload": payload}, status=status)
 
 
-@dataclass(frozen=True)
-class Intent(Directive):
+class Intent(msgspec.Struct, Directive, frozen=True):
     request: Request
     token: str | None
     journey: Journey | None = None

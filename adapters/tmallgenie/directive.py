@@ -6,8 +6,9 @@ changes only the name; an error reply names the device it was about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from adapters.tmallgenie.errors import GenieError
 from adapters.tmallgenie.models import Payload
@@ -32,8 +33,7 @@ def error_body(header: dict[str, Any], error: GenieError, device_id: Any = None)
     return {"header": echoed, "payload": payload}
 
 
-@dataclass(frozen=True)
-class GenieDirective(Directive):
+class GenieDirective(msgspec.Struct, Directive, frozen=True):
     namespace: str
     name: str
     message_id: str

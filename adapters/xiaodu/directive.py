@@ -6,8 +6,9 @@ in `header.name` under the Control namespace, as DuerOS wants.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from adapters.xiaodu.errors import DuerError
 from adapters.xiaodu.models import Payload
@@ -35,8 +36,7 @@ def error_reply(exc: DuerError, message_id: str = "") -> VoiceReply:
     return VoiceReply(envelope(CONTROL, exc.code, message_id, exc.details))
 
 
-@dataclass(frozen=True)
-class DuerDirective(Directive):
+class DuerDirective(msgspec.Struct, Directive, frozen=True):
     namespace: str
     name: str
     message_id: str

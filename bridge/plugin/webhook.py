@@ -10,7 +10,7 @@ translation, never dispatch.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -42,11 +42,15 @@ class PlatformError(Exception):
         self.details = details
 
 
-class Directive(ABC):
+class Directive:
     """A platform's directive, parsed: what picks its handler, and how to answer it.
 
     Subclasses carry the request's journey (a `journey` field that `parse` fills from
-    `request.journey`): handlers pass it to `authenticate` and its id to each Command."""
+    `request.journey`): handlers pass it to `authenticate` and its id to each Command.
+    A subclass may be a msgspec Struct (the fastest to build on the hot path) or a
+    dataclass; it implements `key` and `error`."""
+
+    __slots__ = ()
 
     journey: Journey | None
     """The request's journey (`request.journey`)."""
@@ -57,18 +61,18 @@ class Directive(ABC):
         return self.journey.id if self.journey is not None else None
 
     @property
-    @abstractmethod
     def key(self) -> Hashable:
         """The registry key: the platform's own names (a namespace and a name, an intent)."""
+        raise NotImplementedError
 
     @property
     def journey_name(self) -> str:
         """What the journey shows as this directive's name."""
         return str(self.key)
 
-    @abstractmethod
     def error(self, exc: PlatformError) -> VoiceReply:
         """The platform's error reply to this directive (its tokens and ids copied)."""
+        raise NotImplementedError
 
 
 class Registry(Generic[H]):
