@@ -49,8 +49,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     bridge = Bridge(settings)
     app.extensions["bridge"] = bridge
     app.register_blueprint(web)
-    for blueprint in bridge.transports.blueprints():
-        app.register_blueprint(blueprint)
+    for plugin in [*bridge.transports.by_name.values(), *bridge.adapters.values()]:
+        blueprint = plugin.blueprint()  # a plugin's own routes, adapter or transport alike
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
     app.register_blueprint(admin)
     app.register_blueprint(api)
     oauth.init_app(app, bridge)

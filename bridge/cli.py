@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bridge import catalog, plugins
-from bridge.model import DEFAULT_TRANSPORT, BridgeError
+from bridge.model import BridgeError
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -194,9 +194,7 @@ def device() -> None:
 @click.option(
     "--transport",
     type=click.Choice(plugins.names("bridge.transports")),
-    default=DEFAULT_TRANSPORT,
-    show_default=True,
-    help="How the bridge reaches it.",
+    help="How the bridge reaches it (default: the transport installed as the default).",
 )
 def device_create(
     owner: str,
@@ -204,7 +202,7 @@ def device_create(
     name: str,
     room: str | None,
     device_id: str | None,
-    transport: str,
+    transport: str | None,
     **transport_options: Any,
 ) -> None:
     """Register a device to an account."""
@@ -545,7 +543,8 @@ def simulate(
             raise click.ClickException("--things needs BRIDGE_MQTT_URL (the things' broker)")
         stop = run_things(broker, things_zip, store, say=click.echo)
         atexit.register(stop)
-    devices = [d for d in store.devices.of_user(account.id) if d.transport == DEFAULT_TRANSPORT]
+    sockets = plugins.default_transport()  # the simulator's devices speak its protocol
+    devices = [d for d in store.devices.of_user(account.id) if d.transport == sockets]
     if not devices:
         if things_zip is not None:
             click.echo("simulating things only (Ctrl-C stops)")

@@ -23,10 +23,6 @@ class User:
     """The key its devices connect with (not a secret)."""
 
 
-DEFAULT_TRANSPORT = "sinric"
-"""The transport of a device created without one (and of every device made before transports)."""
-
-
 @dataclass(frozen=True)
 class Device:
     """A device of an account."""
@@ -41,8 +37,9 @@ class Device:
     """What people call it."""
     room: str | None = None
     """Where it is, if said."""
-    transport: str = DEFAULT_TRANSPORT
-    """How the bridge reaches it: a transport's name (bridge.transports)."""
+    transport: str = ""
+    """How the bridge reaches it: a transport's name (bridge.transports); the store always
+    says which."""
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,16 @@ def discover(only: tuple[str, ...] | None = None) -> dict[str, type[Adapter]]:
 
 
 @functools.cache
+def default_transport() -> str:
+    """The transport of a device created without one: the installed transport that says it
+    is the default (`Transport.default`)."""
+    found = [name for name, cls in classes(TRANSPORTS, object).items() if cls.default]
+    if len(found) != 1:
+        raise LookupError(f"one installed transport must be the default, not {found}")
+    return found[0]
+
+
+@functools.cache
 def repositories() -> tuple[type, ...]:
     """The repository classes of every installed plugin (adapters and transports, enabled
     or not: a deleted device's rows go wherever they are), in name order."""

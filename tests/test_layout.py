@@ -125,3 +125,10 @@ def test_the_core_names_no_platform(folder):
         if found
     ]
     assert offenders == []
+
+
+def test_one_installed_transport_is_the_default():
+    from bridge.transports.registry import discover
+
+    defaults = [name for name, cls in discover().items() if cls.default]
+    assert defaults == [plugins.default_transport()]

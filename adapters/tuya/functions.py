@@ -97,23 +97,28 @@ def _tenths(code: str, prop: str, lo: int, hi: int, action: str | None = None) -
 def _rgb_to_hsv(rgb: Mapping[str, int]) -> dict[str, int]:
     """Tuya's colour_data_v2: hue in degrees, saturation and value on 0-1000."""
     h, s, v = units.rgb_to_hsv(rgb)
-    return {"h": round(h) % 360, "s": round(s * 1000), "v": round(v * 1000)}
+    return {
+        "h": round(h) % 360,
+        "s": units.rescale(s, UNIT, MILLE),
+        "v": units.rescale(v, UNIT, MILLE),
+    }
 
 
 def _hsv_to_rgb(value: Any) -> dict[str, int]:
     if not isinstance(value, dict) or set(value) != {"h", "s", "v"}:
         raise BadValue(f"expected {{h, s, v}}, not {value!r}")
     h, s, v = _int(value["h"], 0, 360), _int(value["s"], 0, 1000), _int(value["v"], 0, 1000)
-    return units.hsv_to_rgb(h, s / 1000, v / 1000)
+    return units.hsv_to_rgb(h, s / 1000, v / 1000)  # exact: no rounding before the colour
 
 
 KELVIN = (2200, 7000)
+MILLE, UNIT = (0, 1000), (0, 1)
 
 BRIGHTNESS = Function(
     "bright_value_v2",
     "brightness",
-    lambda percent: max(10, round(percent * 10)),
-    lambda value: max(1, round(_int(value, 10, 1000) / 10)),
+    lambda percent: max(10, units.rescale(percent, (0, 100), MILLE)),
+    lambda value: max(1, units.rescale(_int(value, 10, 1000), MILLE, (0, 100))),
     "value 10-1000 (the catalog's percent x 10)",
     "setBrightness",
     "brightness",
@@ -121,8 +126,8 @@ BRIGHTNESS = Function(
 WHITE_TONE = Function(
     "temp_value_v2",
     "colorTemperature",
-    lambda kelvin: round((kelvin - KELVIN[0]) * 1000 / (KELVIN[1] - KELVIN[0])),
-    lambda value: round(KELVIN[0] + _int(value, 0, 1000) * (KELVIN[1] - KELVIN[0]) / 1000),
+    lambda kelvin: units.rescale(kelvin, KELVIN, MILLE),
+    lambda value: units.rescale(_int(value, 0, 1000), MILLE, KELVIN),
     "value 0-1000, warm to cool (2200-7000 K)",
     "setColorTemperature",
     "colorTemperature",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bridge.model import BridgeError, Command, Device, Outcome, User
 from bridge.plugin.base import Plugin, PluginContext
@@ -99,6 +99,9 @@ class TransportContext(PluginContext):
 
 class Transport(Plugin):
     """One way of reaching devices. Subclasses set `name` (the entry point's name)."""
+
+    default: ClassVar[bool] = False
+    """Whether a device created without a transport gets this one (one transport says so)."""
 
     context: TransportContext
     """What the core lends this transport."""

@@ -56,3 +56,10 @@ def to_celsius(value: float, scale: str, *, delta: bool = False) -> float:
     if scale != "CELSIUS":
         raise ValueError(f"scale is one of {', '.join(SCALES)}")
     return value
+
+
+def rescale(value: float, source: tuple[float, float], target: tuple[float, float]) -> int:
+    """`value` on the scale `source` (low, high) as the whole number it is on `target`:
+    a platform's 0-1000 or 10-1000 steps, a white tone's 2200-7000 K on 0-1000."""
+    (a, b), (c, d) = source, target
+    return round(c + (value - a) * (d - c) / (b - a))

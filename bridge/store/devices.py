@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from bridge import catalog
-from bridge.model import DEFAULT_TRANSPORT, BridgeError, Device, NoSuchDevice
+from bridge import catalog, plugins
+from bridge.model import BridgeError, Device, NoSuchDevice
 from bridge.secrets import new_device_id
 from bridge.store.cache import Cache
 from bridge.store.shadow import Shadow
@@ -48,13 +48,15 @@ class Devices:
         name: str,
         room: str | None = None,
         device_id: str | None = None,
-        transport: str = DEFAULT_TRANSPORT,
+        transport: str | None = None,
     ) -> Device:
+        """A new device, reached over `transport` (by default, the default transport's)."""
         catalog.device_type(type_name)
         if device_id is not None and not DEVICE_ID.match(device_id):
             raise BridgeError("a device id is 24 lowercase hex characters")
         if not name.strip() or len(name) > 128 or (room and len(room) > 64):
             raise BridgeError("a device name is 1-128 characters, a room at most 64")
+        transport = transport or plugins.default_transport()
         device = Device(
             device_id or new_device_id(), user_id, type_name, name, room or None, transport
         )

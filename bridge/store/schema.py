@@ -201,7 +201,8 @@ def m006_password_changes_end_sessions(db: Database) -> None:
 
 @migrations()
 def m007_device_transports(db: Database) -> None:
-    """Each device is reached over one transport; every device made before is a socket device."""
+    """Each device is reached over one transport; every device made before is a socket device
+    (the only kind there was: the name is history, the default now is the transports' say)."""
     db["devices"].add_column("transport", str, not_null_default="sinric")
 
 

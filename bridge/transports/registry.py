@@ -147,9 +147,6 @@ class Transports:
     def connected(self) -> int:
         return sum(t.connected() for t in self.by_name.values())
 
-    def blueprints(self) -> list:
-        return [bp for t in self.by_name.values() if (bp := t.blueprint()) is not None]
-
     def start(self) -> None:
         for transport in self.by_name.values():
             transport.start()

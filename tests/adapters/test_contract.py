@@ -157,3 +157,8 @@ def test_a_setting_that_does_not_parse_stops_the_bridge_naming_it(tmp_path, monk
     monkeypatch.setenv("BRIDGE_ALEXA_DEADLINE", "seven")
     with pytest.raises(SystemExit, match="BRIDGE_ALEXA_DEADLINE"):
         create_app({"database": str(tmp_path / "s.db")})
+
+
+def test_an_adapter_serves_routes_of_its_own_as_a_transport_does(tmp_path):
+    app = create_app({"database": str(tmp_path / "r.db")})
+    assert app.test_client().get("/echo/ping").json == {"pong": "echo"}

@@ -74,6 +74,14 @@ class EchoAdapter(Adapter):
             "state": {k: v["value"] for k, v in self.context.state(device).items()},
         }
 
+    def blueprint(self):
+        """A route of the adapter's own, besides its webhook (the contract's test calls it)."""
+        from flask import Blueprint, jsonify
+
+        routes = Blueprint("echo", __name__)
+        routes.add_url_rule("/echo/ping", "ping", lambda: jsonify(pong=self.name))
+        return routes
+
     def reports_enabled(self) -> bool:
         return bool(self.context.settings.report_url)
 

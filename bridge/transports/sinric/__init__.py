@@ -34,6 +34,7 @@ class _Detached(Response):
 
 class SinricTransport(Transport):
     name = "sinric"
+    default = True
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)

@@ -54,3 +54,11 @@ def test_temperatures_become_celsius(value, scale, delta, celsius):
 def test_an_unknown_scale_is_refused():
     with pytest.raises(ValueError, match="CELSIUS"):
         units.to_celsius(20, "RANKINE")
+
+
+def test_rescale_maps_a_platforms_steps_both_ways():
+    assert units.rescale(2200, (2200, 7000), (0, 1000)) == 0
+    assert units.rescale(7000, (2200, 7000), (0, 1000)) == 1000
+    assert units.rescale(500, (0, 1000), (2200, 7000)) == 4600
+    assert units.rescale(0.5, (0, 1), (0, 1000)) == 500
+    assert units.rescale(37, (0, 100), (0, 1000)) == 370
