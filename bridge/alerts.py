@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING, ClassVar
 import orjson
 import requests
 
+from bridge.messages import Alert, DeadLetter, RetryLater, Sink
 from bridge.model import Device, User
-from bridge.plugin.adapter import DeadLetter, RetryLater
-from bridge.plugin.reports import Alert, Sink
 from bridge.reporting import Reporter
 from bridge.store import Store
 

@@ -113,8 +113,8 @@ class Main(Group):
         if Main._loaded:
             return
         Main._loaded = True
-        from bridge.plugins import discover as discover_adapters
         from bridge.transports.registry import discover as discover_transports
+        from bridge.webhooks import discover as discover_adapters
 
         found = {**discover_adapters(), **discover_transports()}
         for name, cls in found.items():
@@ -466,7 +466,7 @@ def history(device_id: str | None, limit: int, as_json: bool, journey: str | Non
 
 def _journey(given: str, as_json: bool) -> None:
     from bridge import explain
-    from bridge.plugins import discover as discover_adapters
+    from bridge.webhooks import discover as discover_adapters
 
     store = _store()
     # A journey id may be all digits too: a message id first, then the id itself.
@@ -577,6 +577,9 @@ def _cli(name: str, cls: type) -> Any:
         bridge=_settings,
         user=lambda account: _command_store().users.get(account),
         plugin=functools.partial(_plugin, name),
+        announce=lambda user_id, device_id, change: announce(
+            _command_store(), user_id, device_id, change
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import gevent
 import requests
 
-from bridge import explain, journeys, plugins
+from bridge import explain, journeys, webhooks
 from bridge.alerts import SINK, AlertChecker, AlertWebhook
 from bridge.api.ratelimit import Buckets
 from bridge.bus import open_bus
@@ -89,7 +89,7 @@ class Bridge:
         self.http = requests.Session()
         self._pseudonym_key = derive_key(settings.secret_key, "platform-pseudonyms")
         self.api_buckets = Buckets(self.bus, settings.api_rate, settings.api_burst)
-        for name, cls in plugins.discover(settings.adapters).items():
+        for name, cls in webhooks.discover(settings.adapters).items():
             adapter = self.adapters[name] = cls(self._context(name, cls))
             links = self.store.links(name)
             links.takes_reports = adapter.takes_reports

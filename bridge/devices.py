@@ -14,6 +14,7 @@ from typing import Any
 import gevent
 
 from bridge import catalog, journeys
+from bridge.messages import LateResult, StateReport
 from bridge.metrics import Metrics
 from bridge.model import (
     BridgeError,
@@ -21,12 +22,12 @@ from bridge.model import (
     Device,
     DeviceOffline,
     DeviceRefused,
+    Exchange,
     Outcome,
+    Reply,
     Result,
     User,
 )
-from bridge.plugin import Exchange, Reply
-from bridge.plugin.reports import LateResult, StateReport
 from bridge.reporting import Reporter
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 from bridge import catalog, journeys
-from bridge.model import Device, User
-from bridge.plugin.reports import Reachability, StateReport
-from bridge.plugin.transport import DeviceEvent
+from bridge.messages import Reachability, StateReport
+from bridge.model import Device, DeviceEvent, User
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
 from bridge.store import Store

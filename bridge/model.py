@@ -90,6 +90,58 @@ class Result:
     """For a PENDING result: the id of the accepted command, to ask after it."""
 
 
+@dataclass
+class Exchange:
+    """What went over the wire for one command, filled in as the transport goes.
+
+    The core records it in the history whatever the outcome, so a timeout
+    still shows the request that met silence.
+    """
+
+    sent: dict[str, Any] | str | None = None
+    """What was sent to the device."""
+    received: str | None = None
+    """What came back, as it came."""
+    courier: str | None = None
+    """The worker that delivered it, when not this one (a forwarded command)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A device's answer to a command, in the core's terms."""
+
+    outcome: Outcome
+    """ANSWERED (with `value`), REFUSED (with `message`) or PENDING (accepted, not yet done)."""
+    value: dict[str, Any] = field(default_factory=dict)
+    """The device's answer (ANSWERED)."""
+    message: str = ""
+    """Why it refused (REFUSED), or what it said."""
+    ref: str | None = None
+    """For PENDING: the transport's id of the accepted command."""
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """Something a device said unasked: a physical change or a sensor value."""
+
+    device_id: str
+    """Which device spoke."""
+    action: str
+    """The device action (`setPowerState`, `currentTemperature`)."""
+    value: dict[str, Any]
+    """Its value."""
+    instance_id: str | None = None
+    """The capability's instance, for a device with several of one kind."""
+    cause: str = "PHYSICAL_INTERACTION"
+    """Why it changed (the device's word)."""
+    text: str | None = None
+    """The message as it came over the wire, for the history."""
+    observed_at: float | None = None
+    """When the device says it observed the values (epoch s); never later than arrival."""
+    journey: str | None = None
+    """The journey the event begins (a new one when not given)."""
+
+
 class BridgeError(Exception):
     """Base of every error a caller may map to its own format."""
 

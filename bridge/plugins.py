@@ -1,7 +1,8 @@
 """Plugin discovery: adapters (`bridge.adapters`) and transports load from entry points.
 
-Built-in and third-party adapters load the same way; BRIDGE_ADAPTERS (a
-comma-separated list of names) restricts the set.
+Built-in and third-party plugins load the same way. This module knows groups and
+names only, not the kit's classes: the webhooks' and the transports' registries ask
+it for the classes of their base (bridge.webhooks.discover, bridge.transports.registry).
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ import functools
 import logging
 import re
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:
-    from bridge.plugin import Adapter
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
 ADAPTERS = "bridge.adapters"
@@ -40,17 +38,6 @@ def classes(group: str, base: type[T], only: tuple[str, ...] | None = None) -> d
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise TypeError(f"entry point {ep.name} is not a {base.__name__} subclass")
         found[ep.name] = cls
-    return found
-
-
-def discover(only: tuple[str, ...] | None = None) -> dict[str, type[Adapter]]:
-    """Adapter classes by mount name, in name order."""
-    from bridge.plugin import Adapter
-
-    found = classes(ADAPTERS, Adapter, only)
-    missing = set(only or ()) - set(found)
-    if missing:
-        log.warning("BRIDGE_ADAPTERS names adapters that are not installed: %s", sorted(missing))
     return found
 
 

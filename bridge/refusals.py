@@ -14,8 +14,6 @@ from typing import Any
 
 import orjson
 
-from bridge.webhooks import encoded
-
 PROBLEM_BASE = "https://voice-bridge.invalid/problems/"
 OAUTH_JSON = ("/oauth/token", "/oauth/revoke")
 PAGES = ("/oauth/", "/console")
@@ -52,7 +50,7 @@ def render(
     if path.startswith("/voice/") and adapters is not None:
         adapter = adapters.get(path[len("/voice/") :].split("/", 1)[0])
         if adapter is not None:
-            return encoded(adapter.refuse(detail, status))
+            return adapter.refuse(detail, status).encoded()
     if path in OAUTH_JSON:
         error = "invalid_request" if status < 500 else "server_error"
         body = orjson.dumps({"error": error, "error_description": detail})

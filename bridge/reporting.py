@@ -14,22 +14,18 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import Any
 
 from gevent.event import Event
 from gevent.pool import Pool
 
 from bridge.bus import Bus
 from bridge.bus.local import LocalBus
+from bridge.messages import DeadLetter, DeviceAnnounced, LinkRevoked, Message, Sink
 from bridge.metrics import Metrics
 from bridge.model import User
-from bridge.plugin.adapter import Adapter
-from bridge.plugin.reports import DeviceAnnounced, Message
 from bridge.store import Store
 from bridge.store.messages import Entry
-
-if TYPE_CHECKING:
-    from bridge.plugin import Sink
 
 log = logging.getLogger(__name__)
 ANY_ADAPTER = "*"
@@ -45,7 +41,7 @@ class Reporter:
     def __init__(
         self,
         store: Store,
-        adapters: Callable[[], Mapping[str, Adapter]],
+        adapters: Callable[[], Mapping[str, Any]],
         retry_base: float,
         max_attempts: int,
         metrics: Metrics | None = None,
@@ -166,8 +162,6 @@ class Reporter:
         self.store.outbox.delivered(row["id"])
 
     def _deliver(self, row: dict) -> None:
-        from bridge.plugin import DeadLetter, LinkRevoked
-
         sink = self.adapters().get(row["adapter"]) or self.sinks.get(row["adapter"])
         user = self.store.users.by_id(row["user_id"])
         message: Message = row["message"]
@@ -186,7 +180,7 @@ class Reporter:
         try:
             if sink is None or user is None:
                 raise DeadLetter("adapter not loaded or user gone")
-            message.to(sink.sink() if isinstance(sink, Adapter) else sink, user)
+            message.to(sink.sink(), user)
         except LinkRevoked as exc:
             entry.outcome, entry.detail = "revoked", str(exc)
             self.store.outbox.give_up(row["id"], attempts, str(exc))

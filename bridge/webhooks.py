@@ -14,15 +14,24 @@ from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-import orjson
 from werkzeug.datastructures import EnvironHeaders
 
-from bridge import journeys
+from bridge import journeys, plugins
 from bridge.plugin import Adapter, VoiceReply, VoiceRequest
 from bridge.store.messages import Entry
 
 log = logging.getLogger(__name__)
 PREFIX = "/voice/"
+
+
+def discover(only: tuple[str, ...] | None = None) -> dict[str, type[Adapter]]:
+    """Adapter classes by mount name, in name order; BRIDGE_ADAPTERS (`only`) restricts the
+    set."""
+    found = plugins.classes(plugins.ADAPTERS, Adapter, only)
+    missing = set(only or ()) - set(found)
+    if missing:
+        log.warning("BRIDGE_ADAPTERS names adapters that are not installed: %s", sorted(missing))
+    return found
 
 
 class Webhooks:
@@ -108,18 +117,7 @@ class Webhooks:
         )
 
 
-def encoded(reply: VoiceReply) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A platform's reply as status, headers and JSON body."""
-    body = orjson.dumps(reply.body, option=orjson.OPT_NON_STR_KEYS)
-    headers = [
-        ("Content-Type", "application/json"),
-        ("Content-Length", str(len(body))),
-        *dict(reply.headers).items(),
-    ]
-    return reply.status, headers, body
-
-
 def respond(reply: VoiceReply, start_response: Callable) -> list[bytes]:
-    status, headers, body = encoded(reply)
+    status, headers, body = reply.encoded()
     start_response(f"{status} {HTTPStatus(status).phrase}", headers)
     return [body]

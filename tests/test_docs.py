@@ -9,7 +9,7 @@ import click
 import pytest
 from servers import queued_for
 
-from bridge import plugins
+from bridge import webhooks
 from bridge.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def test_every_plugin_setting_is_documented():
     from bridge.plugin import settings
     from bridge.transports.registry import discover
 
-    found = {**plugins.discover(), **discover()}
+    found = {**webhooks.discover(), **discover()}
     found.pop("echo")  # the tests' own adapter
     names = {v for name, cls in found.items() for v in settings.variables(cls.settings_model, name)}
     assert {"BRIDGE_ALEXA_CLIENT_ID", "BRIDGE_MQTT_URL", "BRIDGE_TUYA_PRODUCT_*"} <= names
@@ -132,9 +132,9 @@ def guides(monkeypatch, tmp_path):
     [transport_toml] = blocks("writing-a-transport.md", "toml")
     assert 'hello = "hello_bridge:HelloAdapter"' in adapter_toml
     assert 'loopback = "loopback_bridge:LoopbackTransport"' in transport_toml
-    adapters, transports = plugins.discover, registry.discover
+    adapters, transports = webhooks.discover, registry.discover
     monkeypatch.setattr(
-        plugins, "discover", lambda only=None: {**adapters(only), "hello": hello.HelloAdapter}
+        webhooks, "discover", lambda only=None: {**adapters(only), "hello": hello.HelloAdapter}
     )
     monkeypatch.setattr(
         registry, "discover", lambda: {**transports(), "loopback": loopback.LoopbackTransport}

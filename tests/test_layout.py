@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge import plugins
+from bridge import plugins, webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
 KIT = "bridge.plugin"
@@ -101,7 +101,7 @@ def test_the_core_imports_no_plugin():
 def platform_names() -> set[str]:
     """What the installed adapters' platforms are called: mount names, titles, other names."""
     names = set()
-    for name, cls in plugins.discover().items():
+    for name, cls in webhooks.discover().items():
         names.add(name)
         names |= {word for word in re.findall(r"[A-Za-z]{4,}", cls.title)}
         names |= set(cls.aka)

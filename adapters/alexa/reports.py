@@ -82,6 +82,7 @@ class Reports(Sink):
             self._send(user, event)
             return
         names = {n for i in endpoint_for(device.type).interfaces for n in i.shadow_names()}
+        names.add(CONNECTIVITY)  # Alexa.EndpointHealth is proactively reported too
         if set(m.changed) & names:  # Alexa ignores reports whose values did not move
             self._change_report(user, device, set(m.changed), m.cause)
 

@@ -12,6 +12,7 @@ from adapters.tmallgenie.errors import INVALIDATE_CONTROL_ORDER, IOT_DEVICE_OFFL
 from adapters.tmallgenie.profiles import Profile, profile, state
 from adapters.tmallgenie.top import Top
 from bridge.plugin import (
+    CONNECTIVITY,
     AdapterContext,
     Device,
     DeviceAnnounced,
@@ -66,21 +67,25 @@ class Reports(Sink):
             return
         device, shape = found
         version = int(link.get("version", 1))
+        if CONNECTIVITY in m.changed:  # a reachability change folded in: as it is now
+            self._online(link, device.id, self.context.online(device))
         changed = {p.name for p in shape.props if p.shadow in m.changed}
         current = state(shape, self.context.state(device), version)
         payload = {k: v for k, v in current.items() if k in changed}
         if payload:
             self._report(link, device.id, PROPERTY, payload)
-        elif not m.changed:
-            self._report(link, device.id, EVENT, {m.event: m.value})  # an event without state
+        elif not m.changed:  # an event without state
+            self._report(link, device.id, EVENT, {m.event: m.value})
 
     def reachability(self, user: User, m: Reachability) -> None:
         link, found = self._link(user), self._shaped(user, m.device_id)
-        if not link or not found:
-            return
+        if link and found:
+            self._online(link, m.device_id, m.online)
+
+    def _online(self, link: dict[str, Any], device_id: str, online: bool) -> None:
         version = int(link.get("version", 1))
-        said = (1 if m.online else 0) if version == 2 else ("online" if m.online else "offline")
-        self._report(link, m.device_id, ONLINE, {"onlinestate": said})
+        said = (1 if online else 0) if version == 2 else ("online" if online else "offline")
+        self._report(link, device_id, ONLINE, {"onlinestate": said})
 
     def late_result(self, user: User, m: LateResult) -> None:
         """The control result Genie waits for; when it went through, the state too."""

@@ -10,6 +10,7 @@ from adapters.tuya.functions import functions, properties
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
 from bridge.plugin import (
+    CONNECTIVITY,
     AdapterContext,
     Device,
     DeviceAnnounced,
@@ -95,6 +96,8 @@ class Cloud:
         found = self._registered(user, m.device_id)
         if found is not None:
             tuya_id, device = found
+            if CONNECTIVITY in m.changed:  # a reachability change folded in: as it is now
+                self._online(tuya_id, self.context.online(device))
             self._report(tuya_id, device, m.properties, m.changed, m.at)
 
     def reachability(self, user: User, m: Reachability) -> None:

@@ -17,21 +17,37 @@ from bridge import boundary, catalog
 from bridge.boundary import LIMIT, Number, Scalar, Text, Token
 from bridge.journeys import Journey
 from bridge.journeys import new as new_journey
+from bridge.messages import (
+    CONNECTIVITY,
+    Alert,
+    DeadLetter,
+    DeviceAnnounced,
+    LateResult,
+    LinkRevoked,
+    Message,
+    Reachability,
+    RetryLater,
+    Sink,
+    StateReport,
+)
 from bridge.model import (
     AuthError,
     BridgeError,
     Command,
     Device,
     DeviceDisconnected,
+    DeviceEvent,
     DeviceOffline,
     DeviceRefused,
     DeviceTimeout,
+    Exchange,
     ExpiredToken,
     InvalidCommand,
     InvalidToken,
     MissingToken,
     NoSuchDevice,
     Outcome,
+    Reply,
     Result,
     Unsupported,
     User,
@@ -41,29 +57,16 @@ from bridge.plugin.adapter import (
     RELAY_HEADER,
     Adapter,
     AdapterContext,
-    DeadLetter,
-    LinkRevoked,
     RelaySettings,
-    RetryLater,
     VoiceReply,
     VoiceRequest,
     json_answer,
 )
 from bridge.plugin.base import Plugin, PluginContext
 from bridge.plugin.cli import Cli
-from bridge.plugin.reports import (
-    CONNECTIVITY,
-    Alert,
-    DeviceAnnounced,
-    LateResult,
-    Message,
-    Reachability,
-    Sink,
-    StateReport,
-)
 from bridge.plugin.repository import Migrations, Repository
 from bridge.plugin.settings import BadSetting, PluginSettings
-from bridge.plugin.transport import DeviceEvent, Exchange, Reply, Transport, TransportContext
+from bridge.plugin.transport import Transport, TransportContext
 from bridge.plugin.webhook import Directive, PlatformError, Registry, WebhookAdapter
 from bridge.plugins import classes as plugin_classes
 
@@ -73,7 +76,6 @@ if TYPE_CHECKING:
     from bridge.bus.local import LocalBus
     from bridge.events import EventIntake
     from bridge.problems import problem
-    from bridge.reporting import announce
     from bridge.secrets import hash_token, new_token
     from bridge.store import Store
     from bridge.store.devices import DEVICE_ID
@@ -90,7 +92,6 @@ _LAZY = {
     "LocalBus": "bridge.bus.local",
     "Facts": "bridge.bus.facts",
     "EventIntake": "bridge.events",
-    "announce": "bridge.reporting",
     "problem": "bridge.problems",
     "new_token": "bridge.secrets",
     "hash_token": "bridge.secrets",
@@ -189,7 +190,6 @@ __all__ = [
     "Waiters",
     "WebSocket",
     "WebhookAdapter",
-    "announce",
     "boundary",
     "catalog",
     "hash_token",

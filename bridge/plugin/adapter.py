@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import orjson
 import requests
 
+from bridge.messages import DeadLetter, Message, RetryLater, Sink
 from bridge.model import BridgeError, Command, Device, Result, User
 from bridge.plugin.base import Plugin, PluginContext
-from bridge.plugin.reports import Message, Sink
 from bridge.plugin.settings import PluginSettings
 
 if TYPE_CHECKING:
@@ -62,6 +62,16 @@ class VoiceReply:
     """The HTTP status."""
     headers: Mapping[str, str] = field(default_factory=dict)
     """Extra HTTP headers."""
+
+    def encoded(self) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The reply as status, headers and JSON body."""
+        body = orjson.dumps(self.body, option=orjson.OPT_NON_STR_KEYS)
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            *dict(self.headers).items(),
+        ]
+        return self.status, headers, body
 
 
 class RelaySettings(PluginSettings, frozen=True):
@@ -187,28 +197,6 @@ def json_answer(service: str, call: Callable[[], requests.Response]) -> dict[str
     return body
 
 
-class RetryLater(Exception):
-    """The platform could not take the report now (throttled, 5xx, timeout): try again.
-
-    `after` asks for at least that many seconds before the next try (a
-    platform's own rate limit, say); `throttled` says the report waits for a
-    quota or a pace, not for a failure (the history shows it as such).
-    """
-
-    def __init__(self, message: str = "", after: float = 0.0, throttled: bool = False) -> None:
-        super().__init__(message)
-        self.after = after
-        self.throttled = throttled
-
-
-class DeadLetter(Exception):
-    """The platform will never take this report (malformed, too large): keep it, stop trying."""
-
-
-class LinkRevoked(Exception):
-    """The user unlinked this platform: drop their pending reports until they link again."""
-
-
 class Adapter(Plugin, Sink):
     """Base class of every voice adapter; mounted at `/voice/<name>`. Its reports arrive
     through the Sink methods it implements."""
@@ -246,11 +234,6 @@ class Adapter(Plugin, Sink):
         is beside it in the hop already."""
         body = reply.body if isinstance(reply.body, dict) else {}
         return str(body["error"]) if reply.status >= 400 and body.get("error") else None
-
-    def sink(self) -> Sink:
-        """Where the platform's reports are delivered: the adapter itself (its Sink methods),
-        unless it keeps its senders in an object of their own."""
-        return self
 
     def reports_enabled(self) -> bool:
         """Whether this deployment sends the platform any report (its credentials are set);

@@ -35,3 +35,6 @@ class Cli:
     """An account by name (a BridgeError when there is none: one line, exit 1)."""
     plugin: Callable[[], Any]
     """The plugin running in a bridge built for the command (its context complete)."""
+    announce: Callable[[int, str, str], None]
+    """(user_id, device_id, "added" | "updated" | "removed"): tell every platform a device
+    changed (queued; the server delivers it)."""

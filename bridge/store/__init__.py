@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import gevent
@@ -42,11 +42,8 @@ from bridge.store.tokens import Tokens
 from bridge.store.users import Users
 from bridge.store.writer import WriteBehind
 
-if TYPE_CHECKING:
-    from bridge.plugin.repository import Repository
-
 log = logging.getLogger(__name__)
-R = TypeVar("R", bound="Repository")
+R = TypeVar("R")
 
 
 class WrongKey(BridgeError):
@@ -132,7 +129,7 @@ class Store:
         self.alerts = Alerts(self.db)
         self.subscriptions = Subscriptions(self.db)
         self.devices.on_delete.append(self.pending.fail_device)
-        self._repositories: dict[type, Repository] = {}
+        self._repositories: dict[type, Any] = {}
         self.devices.before_delete = self.plugin_tables
         self.devices.on_delete.append(self._forget_in_plugin_tables)
 
@@ -144,7 +141,7 @@ class Store:
             found = self._repositories[cls] = cls(self)
         return found  # type: ignore[return-value]
 
-    def plugin_tables(self) -> list[Repository]:
+    def plugin_tables(self) -> list[Any]:
         """Every installed plugin's repositories, opened (the server does at start; a device
         deletion does first, so none of its rows stays behind, whichever process deletes).
 

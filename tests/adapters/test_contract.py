@@ -4,17 +4,17 @@ import pytest
 import requests
 from servers import eventually
 
-from bridge import create_app, plugins
+from bridge import create_app, webhooks
 from bridge.plugin import Adapter
 
 
 def test_the_test_plugin_is_discovered_by_entry_point():
-    found = plugins.discover()
+    found = webhooks.discover()
     assert issubclass(found["echo"], Adapter)
 
 
 def test_bridge_adapters_restricts_the_set(tmp_path):
-    assert plugins.discover(("other",)) == {}
+    assert webhooks.discover(("other",)) == {}
     app = create_app({"database": str(tmp_path / "a.db"), "secret_key": "k", "adapters": ()})
     client = app.test_client()
     assert client.get("/").json["adapters"] == []

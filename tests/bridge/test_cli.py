@@ -11,7 +11,7 @@ import pytest
 from servers import eventually
 
 from bridge import catalog
-from bridge.plugin.reports import DeviceAnnounced, decode
+from bridge.messages import DeviceAnnounced, decode
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 

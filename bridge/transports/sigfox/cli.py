@@ -8,7 +8,7 @@ import time
 import click
 import requests
 
-from bridge.plugin import BridgeError, Cli, Device, Store, announce, catalog, new_token
+from bridge.plugin import BridgeError, Cli, Device, Store, catalog, new_token
 from bridge.transports.sigfox import plugin_codec
 from bridge.transports.sigfox.api import SigfoxApi, SigfoxApiError
 from bridge.transports.sigfox.codec import DOWNLINK_BYTES, Layout, LayoutError
@@ -151,7 +151,7 @@ def sync(cli: Cli, type_name: str, owner: str) -> None:
             name = str(item.get("name") or f"Sigfox {sigfox_id}")[:128]
             device = store.devices.create(user.id, kind.catalog_type, name, transport="sigfox")
             register(store, device, sigfox_id, kind.name)
-            announce(store, user.id, device.id, "added")
+            cli.announce(user.id, device.id, "added")
             added.append({"id": device.id, "sigfox_id": sigfox_id, "name": name})
     except SigfoxApiError as exc:
         raise click.ClickException(str(exc)) from None

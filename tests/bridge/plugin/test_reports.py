@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bridge.plugin.reports import (
+from bridge.messages import (
     Alert,
     DeviceAnnounced,
     LateResult,
@@ -87,6 +87,8 @@ def old(**change) -> str:
 def test_rows_of_before_are_read_as_what_they_said():
     state = decode(old(changed=["powerState"], properties={"powerState": "On"}))
     assert isinstance(state, StateReport) and state.changed == ("powerState",)
+    both = decode(old(changed=["connectivity", "powerState"]))  # folded before the upgrade
+    assert isinstance(both, StateReport) and both.changed == ("connectivity", "powerState")
     reach = decode(old(action="connectivity", value={"online": True}, changed=["connectivity"]))
     assert isinstance(reach, Reachability) and reach.online
     late = decode(old(kind="late", outcome="refused", cause="jammed", reply_to="c-9"))
@@ -98,7 +100,8 @@ def test_rows_of_before_are_read_as_what_they_said():
     assert isinstance(alert, Alert) and alert.message == "Lamp is offline"
 
 
-def test_a_devices_newest_state_absorbs_the_older_of_its_kind_only():
+def test_a_devices_newest_state_absorbs_its_older_state_and_reachability():
+    """One report per device says all that moved: what a platform is told is its state now."""
     first, second = (
         StateReport(event="setPowerState", changed=("powerState",), **WHO),
         StateReport(event="setBrightness", changed=("brightness", "powerState"), **WHO),
@@ -107,5 +110,9 @@ def test_a_devices_newest_state_absorbs_the_older_of_its_kind_only():
     press = StateReport(event="DoorbellPress", **WHO)  # an event: no state to supersede
     assert not press.latest_state and press.absorb(first) is None
     assert second.absorb(press) is None
-    assert Reachability(online=True, **WHO).absorb(first) is None
-    assert MESSAGES[1].absorb(Reachability(online=True, **WHO)) == MESSAGES[1]
+    online = Reachability(online=True, **{**WHO, "at": 200.0})
+    assert second.absorb(online).changed == ("connectivity", "brightness", "powerState")
+    folded = online.absorb(first)  # the newer is reachability: a state report of both
+    assert isinstance(folded, StateReport) and folded.changed == ("powerState", "connectivity")
+    assert folded.at == 200.0
+    assert MESSAGES[1].absorb(online) == MESSAGES[1]

@@ -1,5 +1,8 @@
 """Proactive report messages, typed, and the Sink each platform receives them through.
 
+Part of the core's vocabulary (the outbox, the event intake and the command path
+make these); plugins take them from the kit, `bridge.plugin`.
+
 What a linked platform should hear is one of five messages: a device's state
 moved (StateReport), it came online or went offline (Reachability), it was
 added, renamed or removed (DeviceAnnounced), a command that outlived its
@@ -83,7 +86,8 @@ class StateReport(Message, frozen=True, tag="state"):
     properties: dict[str, Any] = {}
     """The whole shadow after the change."""
     changed: tuple[str, ...] = ()
-    """The shadow properties whose value moved (none for an event without state)."""
+    """The shadow properties whose value moved (none for an event without state), and
+    `connectivity` when a reachability change waiting for the same platform was folded in."""
 
     @property
     def action(self) -> str:
@@ -94,9 +98,12 @@ class StateReport(Message, frozen=True, tag="state"):
         return bool(self.changed)
 
     def absorb(self, older: Message) -> Message | None:
-        if not (isinstance(older, StateReport) and older.latest_state and self.latest_state):
+        """An older state or reachability change of the device, folded in: one report says
+        all that moved (what a platform is then told is the device's state now)."""
+        if not self.latest_state or not older.latest_state:
             return None
-        changed = tuple(dict.fromkeys([*older.changed, *self.changed]))
+        earlier = older.changed if isinstance(older, StateReport) else (CONNECTIVITY,)
+        changed = tuple(dict.fromkeys([*earlier, *self.changed]))
         return msgspec.structs.replace(self, changed=changed)
 
     def to(self, sink: Sink, user: User) -> None:
@@ -120,7 +127,20 @@ class Reachability(Message, frozen=True, tag="reachability"):
         return True
 
     def absorb(self, older: Message) -> Message | None:
-        return self if isinstance(older, Reachability) else None
+        """An older reachability change is superseded; an older state change is told with
+        this one, as a state report that says connectivity moved too."""
+        if isinstance(older, Reachability):
+            return self
+        if isinstance(older, StateReport) and older.latest_state:
+            changed = tuple(dict.fromkeys([*older.changed, CONNECTIVITY]))
+            return msgspec.structs.replace(
+                older,
+                changed=changed,
+                properties=self.properties,
+                at=self.at,
+                journey=self.journey,
+            )
+        return None
 
     def to(self, sink: Sink, user: User) -> None:
         sink.reachability(user, self)
@@ -189,6 +209,28 @@ class Alert(Message, frozen=True, tag="alert"):
 AnyMessage = StateReport | Reachability | DeviceAnnounced | LateResult | Alert
 
 
+class RetryLater(Exception):
+    """The platform could not take the report now (throttled, 5xx, timeout): try again.
+
+    `after` asks for at least that many seconds before the next try (a
+    platform's own rate limit, say); `throttled` says the report waits for a
+    quota or a pace, not for a failure (the history shows it as such).
+    """
+
+    def __init__(self, message: str = "", after: float = 0.0, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.after = after
+        self.throttled = throttled
+
+
+class DeadLetter(Exception):
+    """The platform will never take this report (malformed, too large): keep it, stop trying."""
+
+
+class LinkRevoked(Exception):
+    """The user unlinked this platform: drop their pending reports until they link again."""
+
+
 class Sink:
     """Where the outbox delivers: each platform's adapter, and the alert webhook.
 
@@ -204,6 +246,11 @@ class Sink:
     """Tries per report before it is dead-lettered (None: the bridge's setting)."""
     report_retry_min: ClassVar[float] = 0.0
     """Least seconds between two tries of one report."""
+
+    def sink(self) -> Sink:
+        """Where its reports are delivered: itself (its methods), unless it keeps its senders
+        in an object of their own (an adapter's Reports)."""
+        return self
 
     def state_report(self, user: User, message: StateReport) -> None:
         """A device's state moved."""
@@ -288,6 +335,6 @@ def _from_change(old: dict[str, Any]) -> Message | None:
         instance_id=old.get("instance_id"),
         cause=old.get("cause") or "PHYSICAL_INTERACTION",
         properties=old.get("properties") or {},
-        changed=tuple(name for name in changed if name != CONNECTIVITY),
+        changed=changed,
         **common,
     )
