@@ -7,10 +7,8 @@ import functools
 import hashlib
 import hmac
 import logging
-import time
 from typing import Any
 
-import gevent
 import requests
 
 from bridge import explain, journeys, webhooks
@@ -27,6 +25,8 @@ from bridge.plugin import Adapter, AdapterContext, TransportContext
 from bridge.plugin import settings as plugin_settings
 from bridge.ratelimit import EventLimiter
 from bridge.reporting import Reporter
+from bridge.runtime.loops import AlertCheck, Checkpoints, Housekeeping, ReportDelivery, StoreSync
+from bridge.runtime.service import Supervisor
 from bridge.secrets import Vault, derive_key
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
@@ -109,7 +109,16 @@ class Bridge:
             )
         self.notifier = Notifier()
         self.bus.subscribe("history", lambda notice: self.notifier.notify(notice["users"]))
-        self._greenlets: list[gevent.Greenlet] = []
+        self._started = False
+        self.supervisor = Supervisor(
+            [
+                StoreSync(self.store, self.bus, self.notifier),
+                Checkpoints(self.store),
+                ReportDelivery(self.reporter),
+                Housekeeping(self.store, settings.history_days),
+                AlertCheck(self.alerts, self.bus, settings.alert_interval),
+            ]
+        )
 
     def _context(self, name: str, cls: type[Adapter]) -> AdapterContext:
         def device(user: User, device_id: str) -> Device:
@@ -209,74 +218,19 @@ class Bridge:
             self.store.tokens.forget([row["token_hash"]])
 
     def start_background(self) -> None:
-        """Start the server process's greenlets: report delivery and housekeeping."""
-        if not self._greenlets:
-            self.store.serve()
-            atexit.register(self.store.writer.flush)
-            self.bus.start()
-            atexit.register(self.bus.stop)
-            self.transports.start()
-            atexit.register(self.transports.stop)
-            for adapter in self.adapters.values():
-                adapter.start()
-                atexit.register(adapter.stop)
-            self._greenlets = [
-                gevent.spawn(self.reporter.run),
-                gevent.spawn(self._housekeeping),
-                gevent.spawn(self._sync_store),
-                gevent.spawn(self._checkpoint),
-                gevent.spawn(self._check_alerts),
-            ]
-
-    def _sync_store(self, every: float = 0.05) -> None:
-        """Write queued history and shadow (and announce shadow changes an earlier try
-        could not); drop caches another process made stale."""
-        while True:
-            gevent.sleep(every)
-            try:
-                self.store.writer.flush()
-                self.store.announce_changes()
-                users = [u for u in self.store.messages.take_recorded() if u is not None]
-                if users:
-                    self.bus.publish("history", {"users": users})
-                if self.store.notice_external_changes():
-                    self.notifier.notify_all()
-            except Exception:
-                log.exception("writing history and shadow failed; will retry")
-
-    def _check_alerts(self) -> None:
-        """Open and close alerts every `alert_interval`, in one worker of the deployment."""
-        while True:
-            gevent.sleep(self.settings.alert_interval)
-            try:
-                if self.bus.lead("alerts"):
-                    self.alerts.check()
-            except Exception:
-                log.exception("checking alerts failed; will retry")
-
-    def _checkpoint(self, every: float = 1.0) -> None:
-        """The database's checkpoints, in an OS thread: never on the event loop."""
-        pool = gevent.get_hub().threadpool
-        while True:
-            gevent.sleep(every)
-            try:
-                pool.apply(self.store.checkpoint)
-            except Exception:
-                log.exception("checkpoint failed; will retry")
-
-    def _housekeeping(self, every: float = 30.0) -> None:
-        last_prune = 0.0
-        while True:
-            gevent.sleep(every)
-            try:
-                if time.time() - last_prune > 3600:
-                    last_prune = time.time()
-                    cutoff = time.time() - self.settings.history_days * 86400
-                    self.store.messages.prune(cutoff)
-                    self.store.outbox.prune(cutoff)
-                    self.store.logins.prune(cutoff)
-                    self.store.grants.prune()
-                    self.store.tokens.prune()
-                    self.store.handled.prune()
-            except Exception:
-                log.exception("housekeeping failed")
+        """Start the server process's services: the bus, the plugins, then the core's
+        loops under the supervisor (stopped in reverse at exit)."""
+        if self._started:
+            return
+        self._started = True
+        self.store.serve()
+        atexit.register(self.store.writer.flush)
+        self.bus.start()
+        atexit.register(self.bus.stop)
+        self.transports.start()
+        atexit.register(self.transports.stop)
+        for adapter in self.adapters.values():
+            adapter.start()
+            atexit.register(adapter.stop)
+        self.supervisor.start()
+        atexit.register(self.supervisor.stop, self.settings.graceful_timeout)

@@ -55,7 +55,7 @@ class Reporter:
         self.retry_base = retry_base
         self.retry_max = retry_max
         self.max_attempts = max_attempts
-        self._wake = Event()
+        self.wake = Event()
         self._pool = Pool(20)
         self.sinks: dict[str, Sink] = {}
         """Where the outbox delivers besides the adapters (the alert webhook), by name."""
@@ -72,7 +72,7 @@ class Reporter:
     def notify(self, sink: str, user: User, message: Message) -> None:
         """Queue a message for one sink alone (an alert), delivered and retried as reports."""
         self.store.outbox.add([sink], user.id, message.device_id, message)
-        self._wake.set()
+        self.wake.set()
 
     def publish(self, user: User, message: Message, only: str | None = None) -> None:
         """Queue a message for every platform whose link takes the user's reports but its
@@ -106,21 +106,7 @@ class Reporter:
                         journey=message.journey,
                     )
                 )
-            self._wake.set()
-
-    def run(self, poll: float = 1.0, check_claims: float = 5.0) -> None:
-        """Deliver forever (a greenlet of the server process)."""
-        checked = 0.0
-        while True:
-            self._wake.wait(poll)
-            self._wake.clear()
-            try:
-                if time.monotonic() - checked > check_claims:
-                    checked = time.monotonic()
-                    self.release_dead_claims()
-                self.deliver_due()
-            except Exception:
-                log.exception("report delivery round failed")
+            self.wake.set()
 
     def release_dead_claims(self) -> None:
         """Reports a dead worker (or this server before a restart) took: due again."""
@@ -150,7 +136,7 @@ class Reporter:
         rows = [r for r in rows if r["adapter"] != ANY_ADAPTER]
         self._pool.map(self._deliver, rows)
         if len(rows) == 100:
-            self._wake.set()
+            self.wake.set()
 
     def _fan_out(self, row: dict) -> None:
         # A device added, renamed or deleted by another process (the CLI): read it afresh,

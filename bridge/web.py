@@ -39,15 +39,31 @@ def metrics():
 
 @web.get("/healthz")
 def health():
+    """Liveness: 200 while the process serves, with each background service's state."""
     bridge = current_app.extensions["bridge"]
     body = {
         "ok": True,
         "devices_online": bridge.transports.connected(),
         "reports_pending": bridge.store.outbox.pending(),
+        "services": bridge.supervisor.status(),
     }
     if trusted(bridge.settings.metrics_token):
         body["worker"] = bridge.bus.worker  # which worker answered (operators, tests)
     return jsonify(body)
+
+
+@web.get("/readyz")
+def ready():
+    """Readiness: 200 when the store answers and every background service runs (or backs
+    off within its budget); else 503 naming what fails."""
+    bridge = current_app.extensions["bridge"]
+    failing = bridge.supervisor.failing()
+    try:
+        bridge.store.db.execute("select 1").fetchone()
+    except Exception as exc:
+        failing = [f"store: {type(exc).__name__}", *failing]
+    body = {"ready": not failing, "failing": failing, "services": bridge.supervisor.status()}
+    return jsonify(body), 503 if failing else 200
 
 
 def _refusal(status: int, code: str, detail: str) -> Response:

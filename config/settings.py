@@ -39,6 +39,7 @@ class Settings:
     signature_window: float = 60.0
     max_message_bytes: int = 65536
     body_timeout: float = 10.0
+    graceful_timeout: float = 10.0
     proxy_hops: int = 0
     idle_timeout: float = 660.0
     takeover_grace: float = 2.0

@@ -1,6 +1,7 @@
 """HTTP edges: problem+json errors, size limits, the admin guard, health."""
 
 import requests
+from servers import eventually
 
 
 def test_unknown_route_is_problem_json(server):
@@ -22,6 +23,31 @@ def test_oversized_body_is_413_in_the_callers_format(server):
 def test_health(server):
     body = requests.get(server.url + "/healthz", timeout=5).json()
     assert body["ok"] is True and isinstance(body["devices_online"], int)
+
+
+def test_the_server_is_ready_once_its_services_run(server):
+    """Readiness names what fails; the served bridge's services all run (or wait their turn)."""
+
+    def ready():
+        answer = requests.get(server.url + "/readyz", timeout=5)
+        return answer if answer.status_code == 200 else None
+
+    body = eventually(ready).json()
+    assert body["ready"] and body["failing"] == []
+    states = {s["name"]: s["state"] for s in body["services"]}
+    assert set(states) == {"store sync", "checkpoints", "reports", "housekeeping", "alerts"}
+    assert set(states.values()) <= {"running", "starting", "waiting for leadership"}
+    live = requests.get(server.url + "/healthz", timeout=5).json()
+    assert [s["name"] for s in live["services"]] == [s["name"] for s in body["services"]]
+
+
+def test_a_bridge_whose_services_are_stopped_is_not_ready(tmp_path):
+    from bridge import create_app
+
+    app = create_app({"database": str(tmp_path / "r.db")})  # built, not serving
+    answer = app.test_client().get("/readyz")
+    assert answer.status_code == 503
+    assert "reports" in answer.json["failing"] and not answer.json["ready"]
 
 
 def test_admin_refuses_proxied_callers(server, light):

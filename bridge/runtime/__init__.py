@@ -1,0 +1,1 @@
+"""The runtime: background services with explicit state, under one supervisor."""

@@ -1,0 +1,117 @@
+"""The core's own background services: reports, the store's writes and checkpoints,
+housekeeping and alerts. Each is one round of work; the Service base loops it."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import gevent
+
+from bridge.runtime.service import Service
+
+if TYPE_CHECKING:
+    from bridge.alerts import AlertChecker
+    from bridge.live import Notifier
+    from bridge.reporting import Reporter
+    from bridge.store import Store
+
+
+class ReportDelivery(Service):
+    """Deliver the outbox's due reports; take back what dead workers had claimed."""
+
+    name = "reports"
+    every = 1.0
+    check_claims = 5.0
+
+    def __init__(self, reporter: Reporter, **kw: Any) -> None:
+        super().__init__(reporter.bus, **kw)
+        self.reporter = reporter
+        self._checked = 0.0
+
+    def wait(self, seconds: float) -> None:
+        """A new report wakes it at once."""
+        self.reporter.wake.wait(seconds)
+        self.reporter.wake.clear()
+
+    def run_once(self) -> None:
+        if time.monotonic() - self._checked > self.check_claims:
+            self._checked = time.monotonic()
+            self.reporter.release_dead_claims()
+        self.reporter.deliver_due()
+
+
+class StoreSync(Service):
+    """Write the queued history and shadow, announce shadow changes to the other workers,
+    and drop caches another process made stale."""
+
+    name = "store sync"
+    every = 0.05
+    backoff_max = 5.0
+
+    def __init__(self, store: Store, bus: Any, notifier: Notifier, **kw: Any) -> None:
+        super().__init__(bus, **kw)
+        self.store, self.notifier = store, notifier
+
+    def run_once(self) -> None:
+        self.store.writer.flush()
+        self.store.announce_changes()
+        users = [u for u in self.store.messages.take_recorded() if u is not None]
+        if users:
+            self.bus.publish("history", {"users": users})
+        if self.store.notice_external_changes():
+            self.notifier.notify_all()
+
+
+class Checkpoints(Service):
+    """Move the write-ahead log into the database, in an OS thread (never on the loop)."""
+
+    name = "checkpoints"
+    every = 1.0
+
+    def __init__(self, store: Store, **kw: Any) -> None:
+        super().__init__(None, **kw)
+        self.store = store
+
+    def run_once(self) -> None:
+        gevent.get_hub().threadpool.apply(self.store.checkpoint)
+
+
+class Housekeeping(Service):
+    """Prune what is older than the history keeps, once an hour."""
+
+    name = "housekeeping"
+    every = 30.0
+    budget = 7200.0
+
+    def __init__(self, store: Store, history_days: float, **kw: Any) -> None:
+        super().__init__(None, **kw)
+        self.store, self.history_days = store, history_days
+        self._pruned = 0.0
+
+    def run_once(self) -> None:
+        if self.clock() - self._pruned <= 3600:
+            return
+        cutoff = self.clock() - self.history_days * 86400
+        self.store.messages.prune(cutoff)
+        self.store.outbox.prune(cutoff)
+        self.store.logins.prune(cutoff)
+        self.store.grants.prune()
+        self.store.tokens.prune()
+        self.store.handled.prune()
+        self._pruned = self.clock()
+
+
+class AlertCheck(Service):
+    """Open and close every account's alerts, in one worker of the deployment."""
+
+    name = "alerts"
+    leader = "alerts"
+    budget = 600.0
+
+    def __init__(self, alerts: AlertChecker, bus: Any, every: float, **kw: Any) -> None:
+        super().__init__(bus, **kw)
+        self.alerts, self.every = alerts, every
+
+    def run_once(self) -> None:
+        self.alerts.check()
