@@ -253,6 +253,29 @@ def device_rename(device_id: str, name: str, room: str | None) -> None:
 
 
 @main.command()
+def status() -> None:
+    """Whether the running server is ready, and the state of each background service.
+
+    Exits 1 when it is not ready (or cannot be reached), naming what fails."""
+    import requests
+
+    settings = _settings()
+    try:
+        reply = requests.get(settings.url.rstrip("/") + "/readyz", timeout=10)
+        found = reply.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise click.ClickException(f"cannot reach the bridge at {settings.url}: {exc}") from None
+    for service in found.get("services", []):
+        since = datetime.fromtimestamp(service["since"]).strftime("%H:%M:%S")
+        last = service.get("last_disconnect")
+        why = f"  last failure {last['reason']}" if last else ""
+        click.echo(f"{service['name']:<14} {service['state']:<24} since {since}{why}")
+    if not found.get("ready"):
+        raise click.ClickException("not ready: " + ", ".join(found.get("failing", [])))
+    click.echo("ready")
+
+
+@main.command()
 @click.argument("device_id")
 @click.argument("action")
 @click.option("--value", default="{}", help="The action's value as JSON.")

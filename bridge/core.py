@@ -119,6 +119,7 @@ class Bridge:
                 AlertCheck(self.alerts, self.bus, settings.alert_interval),
             ]
         )
+        self.metrics.services(self.supervisor.services)
 
     def _context(self, name: str, cls: type[Adapter]) -> AdapterContext:
         def device(user: User, device_id: str) -> Device:

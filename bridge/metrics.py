@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -47,6 +48,24 @@ class Metrics:
         Gauge(
             "bridge_outbox_pending", "Reports waiting in the outbox", registry=self.registry
         ).set_function(outbox)
+
+    def services(self, services: list[Any]) -> None:
+        """Export each background service's health and recoveries (read when scraped)."""
+        up = Gauge(
+            "bridge_service_up",
+            "1 while a background service runs (or backs off within its budget), else 0",
+            ["service"],
+            registry=self.registry,
+        )
+        recovered = Gauge(
+            "bridge_service_reconnects",
+            "Times a background service recovered after failing",
+            ["service"],
+            registry=self.registry,
+        )
+        for service in services:
+            up.labels(service.name).set_function(lambda s=service: float(not s.failing()))
+            recovered.labels(service.name).set_function(lambda s=service: s.reconnects)
 
     def command(self, origin: str, outcome: str, seconds: float) -> None:
         children = self._children.get((origin, outcome))

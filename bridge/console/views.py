@@ -233,6 +233,11 @@ def home():
         names=names,
         levels=_levels(user, now, reports),
         alerts=bridge.store.alerts.active(user.id),
+        troubled=[  # a follower waiting for a role it does not hold is well
+            s
+            for s in bridge.supervisor.status()
+            if s["state"] not in ("running", "waiting for leadership")
+        ],
         strips=_online_strips(user, devices, now),
         filters=filters,
         new_secret=request.args.get("secret"),

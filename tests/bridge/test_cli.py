@@ -296,3 +296,16 @@ def test_help_lists_the_plugins_commands_and_they_still_run(cli):
         assert f"  {name} " in listed
     assert "payload layouts" in cli("sigfox", "--help").stdout
     assert "--sigfox-id" in cli("device", "create", "--help").stdout
+
+
+def test_status_prints_each_service_and_says_ready(cli):
+    printed = eventually(lambda: (p := cli("status", ok=None)).returncode == 0 and p)
+    lines = printed.stdout.splitlines()
+    assert lines[-1] == "ready"
+    assert {line.split("  ")[0].strip() for line in lines[:-1]} >= {"reports", "store sync"}
+
+
+def test_status_without_a_server_says_so(server_env):
+    env = {**os.environ, **server_env, "BRIDGE_URL": "http://127.0.0.1:9"}
+    proc = subprocess.run([BRIDGE, "status"], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1 and "cannot reach the bridge" in proc.stderr

@@ -255,6 +255,8 @@ def test_metrics_for_operators(server, integrator, light, account, connect):
     assert 'bridge_command_seconds_bucket{le="8.0",origin="api",outcome="ok"}' in text
     assert "bridge_devices_connected" in text
     assert "bridge_outbox_pending" in text and "bridge_reports_total" in text
+    assert 'bridge_service_up{service="reports"} 1.0' in text
+    assert 'bridge_service_reconnects{service="store sync"} 0.0' in text
     lag = eventually(  # the change went to the test adapter as a report: its lag is counted
         lambda: (
             'bridge_report_lag_seconds_count{platform="echo"}'

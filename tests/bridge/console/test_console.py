@@ -76,7 +76,9 @@ def test_a_password_change_ends_console_sessions(server, platform, account, stor
         "/oauth/login?next=/console", page, username=account.user.name, password=account.password
     )
     assert signed_in.status_code == 303
-    assert session.get(server.url + "/console", allow_redirects=False, timeout=5).status_code == 200
+    home = session.get(server.url + "/console", allow_redirects=False, timeout=5)
+    assert home.status_code == 200
+    assert 'id="services"' not in home.text  # every service of a serving bridge runs
     store.users.set_password(account.user.name, "a-brand-new-password")
     reply = session.get(server.url + "/console", allow_redirects=False, timeout=5)
     assert reply.status_code == 302 and reply.headers["Location"].endswith("/console/login")
@@ -263,3 +265,20 @@ def test_open_alerts_are_shown_first(server, platform, store, account, light):
     html = platform.session.get(server.url + "/console", timeout=5).text
     section = html[html.index('id="alerts"') : html.index("<h2>Devices</h2>")]
     assert "Kitchen light has been offline since 09:00" in section
+
+
+def test_the_console_names_a_service_that_is_not_running(tmp_path):
+    """Built and not serving (its services stopped): the owner's page says so."""
+    from bridge import create_app
+
+    app = create_app({"database": str(tmp_path / "c.db"), "secret_key": "k"})
+    app.extensions["bridge"].store.users.create("alice", "password1")
+    client = app.test_client()
+    page = client.get("/console/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(
+        "/oauth/login?next=/console",
+        data={"username": "alice", "password": "password1", "csrf_token": csrf},
+    )
+    home = client.get("/console").text
+    assert 'data-service="reports"' in home and "reports: stopped" in home
