@@ -119,6 +119,8 @@ class Bridge:
                 AlertCheck(self.alerts, self.bus, settings.alert_interval),
             ]
         )
+        for plugin in [*self.transports.by_name.values(), *self.adapters.values()]:
+            self.supervisor.services += plugin.services()
         self.metrics.services(self.supervisor.services)
 
     def _context(self, name: str, cls: type[Adapter]) -> AdapterContext:

@@ -35,7 +35,8 @@ def test_the_server_is_ready_once_its_services_run(server):
     body = eventually(ready).json()
     assert body["ready"] and body["failing"] == []
     states = {s["name"]: s["state"] for s in body["services"]}
-    assert set(states) == {"store sync", "checkpoints", "reports", "housekeeping", "alerts"}
+    core = {"store sync", "checkpoints", "reports", "housekeeping", "alerts"}
+    assert core | {"socket sweep", "sigfox expiry"} <= set(states)  # the plugins' too
     assert set(states.values()) <= {"running", "starting", "waiting for leadership"}
     live = requests.get(server.url + "/healthz", timeout=5).json()
     assert [s["name"] for s in live["services"]] == [s["name"] for s in body["services"]]

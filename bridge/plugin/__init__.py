@@ -69,6 +69,7 @@ from bridge.plugin.settings import BadSetting, PluginSettings
 from bridge.plugin.transport import Transport, TransportContext
 from bridge.plugin.webhook import Directive, PlatformError, Registry, WebhookAdapter
 from bridge.plugins import classes as plugin_classes
+from bridge.runtime.service import Service, State
 
 if TYPE_CHECKING:
     from bridge.bus import Bus, Unreachable
@@ -173,8 +174,10 @@ __all__ = [
     "Result",
     "RetryLater",
     "Scalar",
+    "Service",
     "Settings",
     "Sink",
+    "State",
     "StateReport",
     "Store",
     "Text",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from flask import Blueprint
 
     from bridge.plugin.repository import Repository
+    from bridge.runtime.service import Service
     from config.settings import Settings
 
 
@@ -61,6 +62,11 @@ class Plugin(ABC):
         """HTTP routes the plugin serves besides an adapter's webhook (a WebSocket upgrade,
         a device cloud's callbacks)."""
         return None
+
+    def services(self) -> list[Service]:
+        """Background loops of the plugin, as Services: the server's supervisor starts them
+        after the core's, stops them before, and readiness reports them."""
+        return []
 
     def start(self) -> None:  # noqa: B027 (most plugins have nothing to start)
         """The server starts serving: begin background work (a stream, a sweeper)."""

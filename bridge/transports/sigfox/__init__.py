@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from typing import Any
 
 import click
-import gevent
 
 from bridge.plugin import (
     Command,
@@ -31,6 +29,7 @@ from bridge.plugin import (
     PendingCommand,
     PluginSettings,
     Reply,
+    Service,
     Transport,
     TransportContext,
     Unsupported,
@@ -134,7 +133,6 @@ class SigfoxTransport(Transport):
         super().__init__(context)
         self.tables = context.store.repository(SigfoxStore)
         self.ttl = context.settings.pending_ttl
-        self._sweeper: gevent.Greenlet | None = None
 
     @classmethod
     def commands(cls) -> list[click.Command]:
@@ -307,14 +305,8 @@ class SigfoxTransport(Transport):
 
     # -- background: commands that waited too long -------------------------------------
 
-    def start(self) -> None:
-        if self._sweeper is None:
-            self._sweeper = gevent.spawn(self._expire_forever)
-
-    def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.kill(block=False)
-            self._sweeper = None
+    def services(self) -> list[Service]:
+        return [PendingExpiry(self)]
 
     def expire_due(self, now: float | None = None) -> int:
         count = 0
@@ -324,16 +316,22 @@ class SigfoxTransport(Transport):
                 count += 1
         return count
 
-    def _expire_forever(self, every: float = 30.0) -> None:
-        """Expire commands; forget seen frames once no retry or recovery can bring them back."""
-        last_prune = 0.0
-        while True:
-            gevent.sleep(every)
-            try:
-                now = time.time()
-                self.expire_due(now)
-                if now - last_prune > 3600:
-                    last_prune = now
-                    self.tables.prune_frames(now - FRAMES_KEPT)
-            except Exception:
-                self.context.log.exception("expiring Sigfox commands failed")
+
+class PendingExpiry(Service):
+    """Expire commands whose device never asked; forget seen frames once no retry or
+    recovery can bring them back (hourly)."""
+
+    name = "sigfox expiry"
+    every = 30.0
+
+    def __init__(self, transport: SigfoxTransport) -> None:
+        super().__init__(transport.context.bus)
+        self.transport = transport
+        self._pruned = 0.0
+
+    def run_once(self) -> None:
+        now = self.clock()
+        self.transport.expire_due(now)
+        if now - self._pruned > 3600:
+            self._pruned = now
+            self.transport.tables.prune_frames(now - FRAMES_KEPT)

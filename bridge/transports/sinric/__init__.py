@@ -7,7 +7,6 @@ Commands, Replies and DeviceEvents.
 
 from __future__ import annotations
 
-import gevent
 from flask import Blueprint, Response, request
 
 from bridge.plugin import (
@@ -17,6 +16,7 @@ from bridge.plugin import (
     Exchange,
     Outcome,
     Reply,
+    Service,
     Transport,
     TransportContext,
 )
@@ -48,7 +48,6 @@ class SinricTransport(Transport):
             max_bytes=settings.max_message_bytes,
             takeover_grace=settings.takeover_grace,
         )
-        self._sweeper: gevent.Greenlet | None = None
 
     def online(self, device_id: str) -> bool:
         return self.hub.online(device_id) or self.courier(device_id) is not None
@@ -102,20 +101,19 @@ class SinricTransport(Transport):
 
         return bp
 
-    def start(self) -> None:
-        if self._sweeper is None:
-            self._sweeper = gevent.spawn(self._sweep)
+    def services(self) -> list[Service]:
+        return [SocketSweep(self)]
 
-    def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.kill(block=False)
-            self._sweeper = None
 
-    def _sweep(self, every: float = 30.0) -> None:
-        """Ping quiet sockets, close silent ones (the idle timeout)."""
-        while True:
-            gevent.sleep(every)
-            try:
-                self.hub.sweep(self.context.bridge.idle_timeout)
-            except Exception:
-                self.context.log.exception("socket sweep failed")
+class SocketSweep(Service):
+    """Ping quiet sockets, close silent ones (the idle timeout)."""
+
+    name = "socket sweep"
+    every = 30.0
+
+    def __init__(self, transport: SinricTransport) -> None:
+        super().__init__(transport.context.bus)
+        self.transport = transport
+
+    def run_once(self) -> None:
+        self.transport.hub.sweep(self.transport.context.bridge.idle_timeout)

@@ -103,6 +103,15 @@ def test_commands_expire_by_the_clock_and_the_asker_hears_it(plug):
     assert late.outcome == "timeout"
 
 
+def test_the_expiry_service_expires_by_its_clock(plug):
+    _, _, user, device, store, transport, service, _ = plug
+    ref = service.send(user, on(device)).ref
+    [expiry] = transport.services()
+    expiry.clock = lambda: time.time() + 61  # a minute on: past the command's ttl
+    expiry.round()
+    assert expiry.state.value == "running" and store.pending.get(ref).state == "expired"
+
+
 def test_seen_frames_are_forgotten_only_when_pruned(plug):
     store = plug[4]
     assert store.repository(SigfoxStore).first_sight("1A2B3C", 1, 100)
