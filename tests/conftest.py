@@ -329,7 +329,7 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture
 def make_platform(store, recorder):
     def make(base: str, adapter: str = "echo") -> Platform:
-        name = "Platform " + uuid.uuid4().hex[:6]
+        name = "Platform " + uuid.uuid4().hex  # one session store: names never repeat
         redirect_uri = f"{recorder.base}/callback/{uuid.uuid4().hex[:8]}"
         client, secret = store.clients.create(name, [redirect_uri], adapter)
         return Platform(base, client.client_id, secret, name, redirect_uri)
