@@ -133,8 +133,9 @@ def main() -> None:
 
 @main.command()
 def check() -> None:
-    """Check the configuration: the database opens and the key decrypts its secrets."""
-    _store()
+    """Check the configuration: the database opens, every plugin's tables are migrated and
+    the key decrypts the secrets (the server runs it before its workers start)."""
+    _store().plugin_tables()
     click.echo("ok")
 
 

@@ -24,13 +24,17 @@ def apply(db: Any, migrations: Migrations = core, adopts: Mapping[str, str] | No
     if not isinstance(db, SqliteDatabase):
         db.keys.update(postgres_schema.apply(db, migrations, dict(adopts or {})))
         return
-    migrations.ensure_migrations_table(db)
-    table = Migrations.migrations_table
-    with db.atomic():
+    if not migrations.pending(db):
+        return  # every open after the first
+    # One process migrates; another (a second worker booting) waits its turn for the write
+    # lock, then finds the set applied. A deferred transaction would fail at once instead.
+    with db.immediate():
+        migrations.ensure_migrations_table(db)
+        table = Migrations.migrations_table
         for name, old in (adopts or {}).items():
             db.execute(
                 f"insert or ignore into {table} (migration_set, name, applied_at)"
                 f" select ?, ?, ? from {table} where migration_set = ? and name = ?",
                 (migrations.name, name, str(datetime.datetime.now(datetime.UTC)), core.name, old),
             )
-    migrations.apply(db)
+        migrations.apply(db)
