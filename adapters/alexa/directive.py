@@ -156,12 +156,7 @@ class Directive(Struct, PlatformDirective, frozen=True):
     def error(self, exc: AlexaError) -> VoiceReply:  # type: ignore[override]
         return VoiceReply(
             messages.error(
-                exc.namespace,
-                exc.error_type,
-                exc.message,
-                correlation_token=self.correlation_token,
-                endpoint_id=self.endpoint_id,
-                extra=exc.details,
+                exc, correlation_token=self.correlation_token, endpoint_id=self.endpoint_id
             )
         )
 

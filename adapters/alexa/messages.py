@@ -6,7 +6,10 @@ import random
 import time
 import uuid
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adapters.alexa.errors import AlexaError
 
 
 @lru_cache(maxsize=512)
@@ -49,16 +52,12 @@ def event(
     *,
     correlation_token: str | None = None,
     endpoint_id: str | None = None,
-    scope_token: str | None = None,
     payload: dict[str, Any] | None = None,
     properties: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"header": header(namespace, name, correlation_token)}
     if endpoint_id is not None:
-        endpoint: dict[str, Any] = {"endpointId": endpoint_id}
-        if scope_token:
-            endpoint = {"scope": {"type": "BearerToken", "token": scope_token}, **endpoint}
-        body["endpoint"] = endpoint
+        body["endpoint"] = {"endpointId": endpoint_id}
     body["payload"] = payload if payload is not None else {}
     out: dict[str, Any] = {"event": body}
     if properties is not None:
@@ -67,21 +66,15 @@ def event(
 
 
 def error(
-    namespace: str,
-    error_type: str,
-    message: str,
-    *,
-    correlation_token: str | None,
-    endpoint_id: str | None,
-    extra: dict[str, Any] | None = None,
-    scope_token: str | None = None,
+    exc: AlexaError, *, correlation_token: str | None, endpoint_id: str | None
 ) -> dict[str, Any]:
-    payload = {"type": error_type, "message": message[:500] or error_type, **(extra or {})}
+    """The ErrorResponse of an Alexa error (to a directive, or late by its token)."""
+    message = exc.message[:500] or exc.error_type
+    payload = {"type": exc.error_type, "message": message, **exc.details}
     return event(
-        namespace,
+        exc.namespace,
         "ErrorResponse",
         correlation_token=correlation_token,
         endpoint_id=endpoint_id,
-        scope_token=scope_token,
         payload=payload,
     )

@@ -117,15 +117,7 @@ class Reports(Sink):
             return
         failure = from_core(LATE_ERRORS.get(m.outcome, BridgeError)(m.detail))
         self._send(
-            user,
-            messages.error(
-                failure.namespace,
-                failure.error_type,
-                failure.message,
-                correlation_token=m.reply_to,
-                endpoint_id=device.id,
-                extra=failure.details,
-            ),
+            user, messages.error(failure, correlation_token=m.reply_to, endpoint_id=device.id)
         )
 
     def _change_report(self, user: User, device: Device, changed: set[str], cause: str) -> None:
