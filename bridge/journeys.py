@@ -54,17 +54,15 @@ class Journey:
     """A webhook's journey while it is served: the id, and what the webhook's hop will say
     (the directive, the account) when the reply goes out."""
 
-    __slots__ = ("directive", "held", "id", "open", "user_id")
+    __slots__ = ("directive", "held", "id", "user_id")
 
-    def __init__(self, id: str, open: bool = False) -> None:
+    def __init__(self, id: str) -> None:
         self.id = id
         self.directive: str | None = None
         """The directive's name, as the platform calls it (the adapter's skeleton sets it)."""
         self.user_id: int | None = None
         """The account the request authenticated as."""
         self.held: Any = None
-        self.open = open
-        """Whether a webhook is still being served under it (a request may ride its row)."""
 
     def named(self, directive: str) -> None:
         """The directive being answered (the webhook's skeleton says it)."""
@@ -76,19 +74,19 @@ class Journey:
 
     def close(self) -> Any:
         """The webhook replied: the request row it holds (or None), to write with the reply."""
-        self.open = False
         _open.pop(self.id, None)
         held, self.held = self.held, None
         return held
 
 
 _open: dict[str, Journey] = {}
-"""The webhooks being served, by journey id: a device request of one rides its row."""
+"""The webhooks being served, by journey id (open until their reply): a device request of
+one rides its row."""
 
 
 def begin() -> Journey:
     """A new journey for a webhook call, open until its reply (`Journey.close`)."""
-    journey = Journey(new(), open=True)
+    journey = Journey(new())
     _open[journey.id] = journey
     return journey
 
@@ -103,7 +101,7 @@ def hold(entry: Any) -> bool:
     pending command), is written on its own. False: write it now.
     """
     journey = _open.get(entry.journey) if entry.journey else None
-    if journey is None or not journey.open or journey.held is not None:
+    if journey is None or journey.held is not None:
         return False
     entry.at = entry.at or time.time()  # the row keeps the time of the answer
     journey.held = entry
