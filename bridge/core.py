@@ -112,6 +112,7 @@ class Bridge:
         self._started = False
         self.supervisor = Supervisor(
             [
+                *self.bus.services(),
                 StoreSync(self.store, self.bus, self.notifier),
                 Checkpoints(self.store),
                 ReportDelivery(self.reporter),
@@ -230,10 +231,8 @@ class Bridge:
         atexit.register(self.store.writer.flush)
         self.bus.start()
         atexit.register(self.bus.stop)
-        self.transports.start()
-        atexit.register(self.transports.stop)
-        for adapter in self.adapters.values():
-            adapter.start()
-            atexit.register(adapter.stop)
         self.supervisor.start()
         atexit.register(self.supervisor.stop, self.settings.graceful_timeout)
+        for plugin in [*self.transports.by_name.values(), *self.adapters.values()]:
+            plugin.start()
+            atexit.register(plugin.stop)

@@ -176,6 +176,12 @@ class DeviceTimeout(BridgeError):
     code = "timeout"
 
 
+class Unavailable(DeviceTimeout):
+    """A part of the bridge the device is reached through is away: try again soon."""
+
+    code = "unavailable"
+
+
 class DeviceRefused(BridgeError):
     """The device refused the command."""
 

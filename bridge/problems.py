@@ -14,6 +14,7 @@ STATUS = {
     "offline": 409,
     "disconnected": 409,
     "timeout": 504,
+    "unavailable": 503,
     "refused": 422,
     "invalid": 422,
     "unsupported": 422,

@@ -6,7 +6,10 @@ whichever worker receives them.
 
 from __future__ import annotations
 
+import contextlib
+
 from bridge.bus import Bus
+from bridge.model import Unavailable
 
 
 class EventLimiter:
@@ -21,7 +24,11 @@ class EventLimiter:
         interval = self.sensor_interval if sensor else self.state_interval
         if interval <= 0:
             return True
-        return self.bus.spaced(f"events:{device_id}", key, interval)
+        try:
+            return self.bus.spaced(f"events:{device_id}", key, interval)
+        except Unavailable:
+            return True  # unknown while the bus is away: report (pacing is the platforms')
 
     def forget(self, device_id: str) -> None:
-        self.bus.forget(f"events:{device_id}")
+        with contextlib.suppress(Unavailable):  # away: the spacing expires on its own
+            self.bus.forget(f"events:{device_id}")

@@ -4,7 +4,8 @@ A push platform (a device cloud's message service) delivers its messages over a
 WebSocket the bridge opens. The adapter never touches the socket: it asks
 its context for a stream (URL, headers, a handler) and the core keeps it:
 one connection per deployment (the worker leading the bus role
-`stream:<adapter>`), reconnecting with backoff. Each text frame is handed to
+`stream:<adapter>`), reconnecting with backoff: it is a Service, so its
+state, last disconnect and reconnects are in readiness and the metrics. Each text frame is handed to
 the handler in a greenlet of its own (at most `concurrency` at once: one
 slow device does not hold up the others), and what the handler returns
 (its acknowledgement) is sent only after it returned. A handler that fails
@@ -15,18 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import ssl
 import time
 from collections.abc import Callable, Mapping
 
-import gevent
 import websocket
-from gevent.event import Event
 from gevent.lock import Semaphore
 from gevent.pool import Pool
 
 from bridge.bus import Bus
+from bridge.runtime.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,16 @@ MAX_FRAME = 256 * 1024
 """Bytes a frame may have (a larger one closes the connection: nothing is acked)."""
 
 
-class Stream:
+class Stream(Service):
+    """One push platform's stream: a Service whose round lasts as long as the socket."""
+
+    every = 5.0
+    """Seconds between two tries to lead the stream (another worker holds it)."""
+    backoff_base = 1.0
+    backoff_max = 60.0
+    budget = 60.0
+    expected = (OSError, websocket.WebSocketException)
+
     def __init__(
         self,
         name: str,
@@ -46,58 +54,33 @@ class Stream:
         bus: Bus,
         *,
         idle: float = 60.0,
-        backoff: tuple[float, float] = (1.0, 60.0),
-        recheck: float = 5.0,
         concurrency: int = 16,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.name = name
+        super().__init__(bus)
+        self.name = f"{name} stream"
+        self.leader = f"stream:{name}"
         self.url = url
         self.headers = dict(headers)
         self.handle = handle
-        self.bus = bus
         self.idle = idle
-        self.backoff = backoff
-        self.recheck = recheck
-        """Seconds between two tries to lead the stream (another worker holds it)."""
         self.concurrency = concurrency
         self._sending = Semaphore()
         self.ssl_context = ssl_context
-        self.connected = Event()
-        self._greenlet: gevent.Greenlet | None = None
         self._ws: websocket.WebSocket | None = None
 
-    @property
-    def role(self) -> str:
-        return f"stream:{self.name}"
+    def run_once(self) -> None:
+        """Connect, then read until the socket drops (raise) or another worker leads."""
+        try:
+            self._consume()
+        finally:
+            self._close()
 
-    def start(self) -> None:
-        if self._greenlet is None:
-            self._greenlet = gevent.spawn(self._run)
-
-    def stop(self) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill(block=True, timeout=5)
-            self._greenlet = None
+    def standby(self) -> None:
         self._close()
 
-    def _run(self) -> None:
-        delay = self.backoff[0]
-        while True:
-            if not self.bus.lead(self.role):
-                gevent.sleep(self.recheck)
-                continue
-            try:
-                self._consume()
-                delay = self.backoff[0]
-            except (OSError, websocket.WebSocketException) as exc:
-                log.warning("%s stream: %s; reconnecting in %.1f s", self.name, exc, delay)
-            except Exception:
-                log.exception("%s stream failed; reconnecting in %.1f s", self.name, delay)
-            finally:
-                self._close()
-            gevent.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, self.backoff[1])
+    def on_stop(self) -> None:
+        self._close()
 
     def _consume(self) -> None:
         options = {"context": self.ssl_context} if self.ssl_context else {}
@@ -109,8 +92,8 @@ class Stream:
             enable_multithread=True,  # a reader and the answering greenlets share it
         )
         self._ws = ws
-        self.connected.set()
-        log.info("%s stream connected", self.name)
+        self.up()
+        log.info("%s connected", self.name)
         pool = Pool(self.concurrency)
         try:
             self._read(ws, pool)
@@ -130,10 +113,10 @@ class Stream:
                 ws.ping()
                 continue
             quiet = 0
-            if time.monotonic() - led_at > self.recheck:
+            if time.monotonic() - led_at > self.every:
                 led_at = time.monotonic()
-                if not self.bus.lead(self.role):
-                    log.info("%s stream: another worker leads it now", self.name)
+                if not self.bus.lead(self.leader):
+                    log.info("%s: another worker leads it now", self.name)
                     return
             if isinstance(text, bytes) or len(text) > MAX_FRAME:
                 raise websocket.WebSocketException("a frame that is not text or too large")
@@ -143,18 +126,17 @@ class Stream:
         try:
             replies = self.handle(text)
         except Exception:
-            log.exception("%s stream: a frame's handler failed (not acked)", self.name)
+            log.exception("%s: a frame's handler failed (not acked)", self.name)
             return
         with self._sending:
             for reply in replies:
                 try:
                     ws.send(reply)
                 except (OSError, websocket.WebSocketException) as exc:
-                    log.warning("%s stream: an answer was not sent: %s", self.name, exc)
+                    log.warning("%s: an answer was not sent: %s", self.name, exc)
                     return
 
     def _close(self) -> None:
-        self.connected.clear()
         ws, self._ws = self._ws, None
         if ws is not None:
             with contextlib.suppress(OSError, websocket.WebSocketException):

@@ -41,10 +41,14 @@ def metrics():
 def health():
     """Liveness: 200 while the process serves, with each background service's state."""
     bridge = current_app.extensions["bridge"]
+    try:
+        pending = bridge.store.outbox.pending()
+    except Exception:  # the store is away: readiness says so; the process still lives
+        pending = None
     body = {
         "ok": True,
         "devices_online": bridge.transports.connected(),
-        "reports_pending": bridge.store.outbox.pending(),
+        "reports_pending": pending,
         "services": bridge.supervisor.status(),
     }
     if trusted(bridge.settings.metrics_token):

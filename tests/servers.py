@@ -279,14 +279,20 @@ REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 class RedisServer:
-    """A real redis-server on a free loopback port, keeping nothing on disk."""
+    """A real redis-server on a free loopback port, keeping nothing on disk (a restart
+    starts empty, as `Procfile.scaled` runs it)."""
 
     def __init__(self, directory: Path) -> None:
         if not Path(REDIS).exists():
             raise RuntimeError("redis-server is not installed: apt-get install redis-server")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
         self.log_path = directory / "redis.log"
+        self.start()
+
+    def start(self) -> None:
+        """Start it (again, on the same port)."""
         self.proc = subprocess.Popen(
             [
                 REDIS,
@@ -299,7 +305,7 @@ class RedisServer:
                 "--appendonly",
                 "no",
                 "--dir",
-                str(directory),
+                str(self.directory),
                 "--logfile",
                 str(self.log_path),
             ],

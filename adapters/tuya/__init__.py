@@ -37,6 +37,7 @@ from bridge.plugin import (
     LateResult,
     Message,
     Reachability,
+    Service,
     StateReport,
     User,
     VoiceReply,
@@ -61,7 +62,6 @@ class TuyaAdapter(Adapter):
         self.ids = TuyaIds(context)
         self.cloud = Cloud(context, api, self.ids)
         self.consumer = Consumer(context, self.ids, self.secret, context.settings.mq_cipher)
-        self._stream: Any = None
 
     @classmethod
     def commands(cls) -> list:
@@ -70,24 +70,21 @@ class TuyaAdapter(Adapter):
         return [tuya]
 
     # The message service
-    def start(self) -> None:
+    def services(self) -> list[Service]:
+        """Its message service, when configured: one stream per deployment."""
         url = self.context.settings.mq_url
         if not url:
-            return
+            return []
         path = CONSUMER.format(id=self.access_id, topic=self.context.settings.mq_topic)
         headers = {
             "username": self.access_id,
             "password": messages.password(self.access_id, self.secret),
         }
-        self._stream = self.context.stream(
-            url.rstrip("/") + path + CONSUMER_QUERY, headers, self.consumer.on_frame
-        )
-        self._stream.start()
-
-    def stop(self) -> None:
-        if self._stream is not None:
-            self._stream.stop()
-            self._stream = None
+        return [
+            self.context.stream(
+                url.rstrip("/") + path + CONSUMER_QUERY, headers, self.consumer.on_frame
+            )
+        ]
 
     # Tuya calls nothing here: answer any request in Tuya's own envelope.
     def handle(self, request: VoiceRequest) -> VoiceReply:

@@ -18,7 +18,10 @@ import secrets
 import socket
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.runtime.service import Service
 
 Message = dict[str, Any]
 Handler = Callable[[Message], Message]
@@ -95,8 +98,16 @@ class Bus(ABC):
 
     # Shared facts.
     @abstractmethod
-    def first_use(self, key: str, ttl: float) -> bool:
-        """True the first time `key` is seen within `ttl` seconds, by any worker."""
+    def first_use(self, key: str, ttl: float, stamped: float | None = None) -> bool:
+        """True the first time `key` is seen within `ttl` seconds, by any worker.
+
+        `stamped` is the message's own time (a replay guard's). The memory of
+        what was seen is whole only since the bus's store began: this process,
+        or a Redis that restarted without its data (then since this worker lost
+        the old one, when it saw that). For `ttl` after that, a message stamped
+        before it is refused: it may have been seen and forgotten. A device
+        synced to the bridge's clock stamps later ones, held ones included.
+        """
 
     @abstractmethod
     def spaced(self, scope: str, key: str, interval: float) -> bool:
@@ -133,12 +144,32 @@ class Bus(ABC):
         """`listener(message)` for each notice on `topic`, from any worker."""
 
     def start(self) -> None:
-        """Start background work (listening, renewing what this worker holds)."""
+        """Get ready to serve (its loops are `services()`, started after this)."""
         return None
+
+    def services(self) -> list[Service]:
+        """Its background loops (a listener, renewals), run by the server's supervisor."""
+        return []
 
     def stop(self) -> None:
         """Stop it and let go of every device this worker holds."""
         return None
+
+
+FORGETTING_MARGIN = 2.0
+"""Seconds before a memory's start within which a stamp still counts as after it."""
+
+
+def forgotten(stamped: float, began: float, now: float, ttl: float) -> bool:
+    """Whether a message stamped at `stamped` may have been seen and forgotten: the
+    memory began at `began`, less than `ttl` ago, and the stamp is older than that.
+
+    Stamps are whole seconds from a device clock set from the bridge's, in whole
+    seconds too: up to two seconds behind. The margin keeps the first events after
+    a start from being refused; the cost is that a message seen in the last
+    seconds before a store lost its memory (less the time it was down) passes once.
+    """
+    return now - began < ttl and stamped < began - FORGETTING_MARGIN
 
 
 def open_bus(redis_url: str, **options: Any) -> Bus:

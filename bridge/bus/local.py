@@ -8,7 +8,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from bridge.bus import Bus, Handler, Listener, Message, Unreachable
+from bridge.bus import Bus, Handler, Listener, Message, Unreachable, forgotten
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ class LocalBus(Bus):
         self._buckets: dict[str, tuple[float, float]] = {}
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
         self._values: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self.began = time.time()
+        """When its memory began (wall clock): the process's start."""
 
     def hold(self, device_ids: list[str]) -> None:
         self._held.update(device_ids)
@@ -53,7 +55,9 @@ class LocalBus(Bus):
     def serve(self, handler: Handler) -> None:
         return None
 
-    def first_use(self, key: str, ttl: float) -> bool:
+    def first_use(self, key: str, ttl: float, stamped: float | None = None) -> bool:
+        if stamped is not None and forgotten(stamped, self.began, time.time(), ttl):
+            return False
         now = self.clock()
         seen = self._seen[ttl]
         while seen:

@@ -23,31 +23,40 @@ answers that it does not hold it, and the asker asks Redis before it says offlin
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import gevent
 import orjson
 import redis
 from gevent.event import AsyncResult, Event
 
-from bridge.bus import Bus, Handler, Listener, Message, Unreachable
+from bridge.bus import Bus, Handler, Listener, Message, Unreachable, forgotten
+from bridge.model import Unavailable
+from bridge.runtime.service import Service
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _RENEW = """
-local lost = {}
+local lost, back = {}, {}
 for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[1] then
+  local holder = redis.call('GET', key)
+  if holder == ARGV[1] then
     redis.call('PEXPIRE', key, ARGV[2])
-  else
+  elseif holder then
     table.insert(lost, i)
+  else
+    redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+    table.insert(back, i)
   end
 end
-return lost
+return {lost, back}
 """
 
 _RELEASE = """
@@ -59,6 +68,18 @@ for i, key in ipairs(KEYS) do
   end
 end
 return released
+"""
+
+_FIRST_USE = """
+local t = redis.call('TIME')
+local now = string.format('%d.%06d', t[1], t[2])
+local began = redis.call('GET', KEYS[2])
+if not began then
+  began = now
+  redis.call('SET', KEYS[2], began)
+end
+local first = redis.call('SET', KEYS[1], 1, 'NX', 'PX', ARGV[1]) and 1 or 0
+return {first, began, now}
 """
 
 _DROP_IF = """
@@ -182,6 +203,24 @@ class Publisher:
                 done.set(received)
 
 
+def _reachable(method: Callable[..., T]) -> Callable[..., T]:
+    """Redis away is the bus away: a core error every caller answers in its own terms
+    (a platform's unreachable, a 503), never a 500 with a Redis trace."""
+
+    @functools.wraps(method)
+    def guarded(self: RedisBus, *args: Any, **kwargs: Any) -> T:
+        try:
+            found = method(self, *args, **kwargs)
+        except redis.RedisError as exc:
+            if self._away is None or self._reached:
+                self._away, self._reached = time.time(), False  # an outage begins
+            raise Unavailable(f"the bus is unreachable ({type(exc).__name__})") from exc
+        self._reached = True
+        return found
+
+    return guarded
+
+
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
@@ -217,14 +256,19 @@ class RedisBus(Bus):
         self._lead = self.redis.register_script(_LEAD)
         self._spaced = self.redis.register_script(_SPACED)
         self._take = self.redis.register_script(_TAKE)
+        self._first_use = self.redis.register_script(_FIRST_USE)
         self._held: set[str] = set()
         self._roles: set[str] = set()
+        self._away: float | None = None
+        """When this worker last lost Redis (the start of its latest outage)."""
+        self._reached = False
+        self._began: bytes | None = None
+        self._memory = 0.0
+        """Since when the replay guard's memory is whole (its Redis's start, or earlier)."""
         self._calls: dict[str, AsyncResult] = {}
         self._call_ids = itertools.count()  # unique per worker: answers come to its channel
         self._handler: Handler | None = None
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
-        self._greenlets: list[gevent.Greenlet] = []
-        self._ready = Event()
         self._placed: dict[str, tuple[str | None, float]] = {}
         self._placed_channel = f"{prefix}:placed"
 
@@ -243,19 +287,21 @@ class RedisBus(Bus):
         return self._key("w", worker)
 
     # Placement
+    @_reachable
     def hold(self, device_ids: list[str]) -> None:
         if not device_ids:
             return
+        self._held.update(device_ids)  # first: Redis away, the renewal registers them later
         pipe = self.redis.pipeline(transaction=False)
         for device_id in device_ids:
             pipe.set(self._device_key(device_id), self.worker, px=_ms(self.hold_ttl), get=True)
         previous = pipe.execute()
-        self._held.update(device_ids)
         self._announce(self.worker, device_ids)
         for device_id, before in zip(device_ids, previous, strict=True):
             if before is not None and before.decode() != self.worker:
                 self._send(before.decode(), {"t": "lost", "device": device_id})
 
+    @_reachable
     def release(self, device_ids: list[str]) -> list[str]:
         if not device_ids:
             return []
@@ -326,14 +372,22 @@ class RedisBus(Bus):
             return True  # unknown: never take work from a worker that may be running
 
     def renew(self) -> None:
-        """Say this worker lives; extend what it holds; forget what another worker took."""
+        """Say this worker lives; extend what it holds; forget what another worker took.
+
+        A registration that is gone (Redis restarted without its data, or this
+        worker was away past the hold time) is taken back and announced: the
+        socket is still here, and other workers must not believe it offline.
+        """
         self.redis.set(self._key("alive", self.worker), 1, px=_ms(self.hold_ttl))
         held = sorted(self._held)
         for start in range(0, len(held), 500):
             chunk = held[start : start + 500]
             keys = [self._device_key(d) for d in chunk]
-            for i in self._renew(keys=keys, args=[self.worker, _ms(self.hold_ttl)]):
+            lost, back = self._renew(keys=keys, args=[self.worker, _ms(self.hold_ttl)])
+            for i in lost:
                 self._lose(chunk[i - 1])
+            if back:
+                self._announce(self.worker, [chunk[i - 1] for i in back])
 
     def _lose(self, device_id: str) -> None:
         if device_id in self._held:
@@ -341,6 +395,7 @@ class RedisBus(Bus):
             self._was_lost(device_id)
 
     # Calls
+    @_reachable
     def call(self, worker: str, message: Message, timeout: float) -> Message:
         call_id = str(next(self._call_ids))
         result = AsyncResult()
@@ -382,25 +437,42 @@ class RedisBus(Bus):
         self._send(envelope["from"], {"t": "answer", "id": envelope["id"], "body": body})
 
     # Shared facts
-    def first_use(self, key: str, ttl: float) -> bool:
-        return bool(self.redis.set(self._key("once", key), 1, nx=True, px=_ms(ttl)))
+    @_reachable
+    def first_use(self, key: str, ttl: float, stamped: float | None = None) -> bool:
+        """`<prefix>:began` is set with the first key after Redis started empty: the
+        guard's memory begins there (Redis's own clock)."""
+        keys = [self._key("once", key), self._key("began", "guard")]
+        first, began, now = self._first_use(keys=keys, args=[_ms(ttl)])
+        if began != self._began:
+            # Redis forgot: what it knew ended when this worker lost it, if it saw that.
+            lost = self._away if self._began is not None and self._away is not None else None
+            self._began, self._memory = began, min(float(began), lost or float(began))
+        if stamped is not None and forgotten(stamped, self._memory, float(now), ttl):
+            return False
+        return bool(first)
 
+    @_reachable
     def spaced(self, scope: str, key: str, interval: float) -> bool:
         return bool(self._spaced(keys=[self._key("sp", scope)], args=[key, _ms(interval)]))
 
+    @_reachable
     def forget(self, scope: str) -> None:
         self.redis.delete(self._key("sp", scope))
 
+    @_reachable
     def take(self, key: str, rate: float, burst: int) -> float:
         return float(self._take(keys=[self._key("tb", key)], args=[rate, burst]))
 
+    @_reachable
     def put(self, key: str, value: Any, ttl: float) -> None:
         self.redis.set(self._key("v", key), orjson.dumps(value), px=_ms(ttl))
 
+    @_reachable
     def get(self, key: str) -> Any:
         found = self.redis.get(self._key("v", key))
         return orjson.loads(found) if found is not None else None
 
+    @_reachable
     def pop(self, key: str) -> Any:
         found = self.redis.getdel(self._key("v", key))
         return orjson.loads(found) if found is not None else None
@@ -414,19 +486,17 @@ class RedisBus(Bus):
 
     # Background
     def start(self) -> None:
-        if not self._greenlets:
-            try:
-                self.renew()
-            except redis.RedisError:
-                log.warning("Redis is not reachable yet; this worker keeps trying")
-            self.publisher.start()
-            self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._keep_holding)]
-            self._ready.wait(10)
+        """Before the services: say this worker lives, and batch publishes from now on."""
+        try:
+            self.renew()
+        except redis.RedisError:
+            log.warning("Redis is not reachable yet; this worker keeps trying")
+        self.publisher.start()
+
+    def services(self) -> list[Service]:
+        return [BusListener(self), HolderRenewal(self)]
 
     def stop(self) -> None:
-        for greenlet in self._greenlets:
-            greenlet.kill(block=True, timeout=2)
-        self._greenlets = []
         self.publisher.stop()
         try:
             self.release(sorted(self._held))
@@ -437,32 +507,19 @@ class RedisBus(Bus):
         except redis.RedisError:
             log.warning("could not release this worker's devices; they expire on their own")
 
-    def _keep_holding(self) -> None:
-        while True:
-            gevent.sleep(self.hold_ttl / 3)
-            try:
-                self.renew()
-            except redis.RedisError:
-                log.warning("renewing device registrations failed; will retry", exc_info=True)
-
-    def _listen(self) -> None:
-        delay = 0.1
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(self._channel(self.worker), self._placed_channel)
-                pubsub.psubscribe(f"{self.prefix}:t:*")
-                self._placed.clear()  # notices may have been missed while away
-                self._ready.set()
-                delay = 0.1
-                for raw in pubsub.listen():
-                    self._dispatch(raw)
-            except redis.RedisError:
-                log.warning("the bus lost Redis; reconnecting in %.1f s", delay, exc_info=True)
-            finally:
-                pubsub.close()
-            gevent.sleep(delay)
-            delay = min(delay * 2, 5.0)
+    def listen(self, connected: Callable[[], None]) -> None:
+        """Listen until Redis goes away (then raise): this worker's channel, the
+        placement notices and every topic."""
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self._channel(self.worker), self._placed_channel)
+            pubsub.psubscribe(f"{self.prefix}:t:*")
+            self._placed.clear()  # notices may have been missed while away
+            connected()
+            for raw in pubsub.listen():
+                self._dispatch(raw)
+        finally:
+            pubsub.close()
 
     def _dispatch(self, raw: dict[str, Any]) -> None:
         try:
@@ -496,3 +553,37 @@ class RedisBus(Bus):
             listener(data)
         except Exception:
             log.exception("a listener of %s failed", topic)
+
+
+class BusListener(Service):
+    """This worker's subscription: calls, answers, placement notices and topics."""
+
+    name = "bus"
+    every = 0.1
+    backoff_base = 0.1
+    backoff_max = 5.0
+    budget = 5.0
+    settle = 10.0
+    expected = (OSError, redis.RedisError)
+
+    def __init__(self, bus: RedisBus) -> None:
+        super().__init__(bus)
+
+    def run_once(self) -> None:
+        self.bus.listen(self.up)
+        raise redis.ConnectionError("the subscription ended")
+
+
+class HolderRenewal(Service):
+    """Say this worker lives; keep (or take back, after Redis lost them) its devices."""
+
+    name = "bus holders"
+    expected = (OSError, redis.RedisError)
+
+    def __init__(self, bus: RedisBus) -> None:
+        super().__init__(bus)
+        self.every = self.backoff_base = self.backoff_max = bus.hold_ttl / 3
+        self.budget = bus.hold_ttl
+
+    def run_once(self) -> None:
+        self.bus.renew()

@@ -49,6 +49,7 @@ from bridge.model import (
     Outcome,
     Reply,
     Result,
+    Unavailable,
     Unsupported,
     User,
 )
@@ -69,6 +70,7 @@ from bridge.plugin.settings import BadSetting, PluginSettings
 from bridge.plugin.transport import Transport, TransportContext
 from bridge.plugin.webhook import Directive, PlatformError, Registry, WebhookAdapter
 from bridge.plugins import classes as plugin_classes
+from bridge.runtime.hold import when_available
 from bridge.runtime.service import Service, State
 
 if TYPE_CHECKING:
@@ -185,6 +187,7 @@ __all__ = [
     "TooLarge",
     "Transport",
     "TransportContext",
+    "Unavailable",
     "Unreachable",
     "Unsupported",
     "User",
@@ -203,4 +206,5 @@ __all__ = [
     "problem",
     "rejection",
     "units",
+    "when_available",
 ]

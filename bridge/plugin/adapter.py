@@ -25,6 +25,7 @@ from bridge.plugin.settings import PluginSettings
 if TYPE_CHECKING:
     from bridge.bus.facts import Facts
     from bridge.journeys import Journey
+    from bridge.runtime.service import Service
     from bridge.store.links import PlatformLinks
 
 RELAY_HEADER = "X-Bridge-Relay-Secret"
@@ -116,10 +117,10 @@ class AdapterContext(PluginContext):
     report_later: Callable[[User, Message], None]
     """Queue a report for this adapter alone, through the outbox (from any process: the
     server delivers it with the usual retries). Committed when this returns."""
-    stream: Callable[[str, Mapping[str, str], Callable[[str], list[str]]], Any]
+    stream: Callable[[str, Mapping[str, str], Callable[[str], list[str]]], Service]
     """(url, headers, handle): a WebSocket the core keeps open to a push platform, one per
-    deployment; `handle(frame)` returns the frames to send back. Call `.start()` and
-    `.stop()` on it from the adapter's own `start` and `stop`."""
+    deployment; `handle(frame)` returns the frames to send back. It is a Service: return
+    it from the adapter's `services()` and the supervisor runs it."""
     user: Callable[[int], User | None]
     """An account by id (a push platform's message names a device, not a token); its
     devices still come only through `device(user, id)`."""

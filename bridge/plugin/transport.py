@@ -92,7 +92,3 @@ class Transport(Plugin):
         """Whether a live connection here holds any of these devices and proves it within
         `grace` seconds (another worker asks before taking them over)."""
         return False
-
-    def stop(self) -> None:
-        """Stop background work; devices it holds go offline."""
-        return None

@@ -6,6 +6,10 @@ its footing and why, and a jittered backoff after a failure. A Service that
 needs a leader role on the bus (one per deployment) waits for it and runs only
 while it holds it. Subclasses override `run_once` (one round of the work); the
 base loops, times, recovers and reports. Nothing here is written by hand twice.
+
+A connection (a bus listener, a broker session, a stream) is a round that lasts
+as long as the connection does: it calls `up()` once connected and raises
+when the connection drops, so its state is "running" exactly while it is up.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
+import gevent.event
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,10 @@ class Service:
     backoff_max: float = 60.0
     budget: float = 30.0
     """How long it may back off before readiness says it is failing."""
+    expected: tuple[type[Exception], ...] = (OSError,)
+    """Failures that are a lost connection, logged in one line (others with their trace)."""
+    settle: float = 0.0
+    """Seconds `start` waits for the first round to succeed (services after it need it)."""
 
     def __init__(
         self,
@@ -68,6 +77,7 @@ class Service:
         self.failures = 0
         self.reconnects = 0
         self._greenlet: gevent.Greenlet | None = None
+        self._up = gevent.event.Event()
 
     def run_once(self) -> None:
         """One round of the work. Raise to back off and try again."""
@@ -77,22 +87,44 @@ class Service:
         """Wait between rounds (a service that can be woken early overrides it)."""
         self.sleep(seconds)
 
+    def standby(self) -> None:
+        """Another worker leads: let go of what only the leader keeps (a session)."""
+
+    def on_stop(self) -> None:
+        """The service stops: close what the rounds opened."""
+
     # -- do not override below -----------------------------------------------
 
     def start(self) -> None:
         if self._greenlet is None:
             self._set(State.STARTING)
             self._greenlet = gevent.spawn(self._loop)
+            if self.settle:
+                self._up.wait(self.settle)
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._greenlet is not None:
             self._greenlet.kill(timeout=timeout)
             self._greenlet = None
+        try:
+            self.on_stop()
+        except Exception:
+            log.warning("%s did not stop cleanly", self.name, exc_info=True)
         self._set(State.STOPPED)
+
+    def up(self) -> None:
+        """The round's connection is up: running from now (a long round calls it)."""
+        if self.state is State.BACKING_OFF:
+            self.reconnects += 1
+            log.info("%s is running again", self.name)
+        self.failures = 0
+        self._set(State.RUNNING)
 
     def round(self) -> None:
         """Run one round now, with the state kept: the loop's body (tests call it)."""
         if self.leader and self.bus is not None and not self.bus.lead(self.leader):
+            if self.state is not State.WAITING:
+                self.standby()
             self._set(State.WAITING)
             return
         try:
@@ -101,14 +133,11 @@ class Service:
             self.failures += 1
             self.last_disconnect = Disconnect(f"{type(exc).__name__}: {exc}"[:300], self.clock())
             if self.state is not State.BACKING_OFF:
-                log.warning("%s failed, backing off: %s", self.name, exc, exc_info=True)
+                trace = not isinstance(exc, self.expected)
+                log.warning("%s failed, backing off: %s", self.name, exc, exc_info=trace)
             self._set(State.BACKING_OFF)
             return
-        if self.state is State.BACKING_OFF:
-            self.reconnects += 1
-            log.info("%s is running again", self.name)
-        self.failures = 0
-        self._set(State.RUNNING)
+        self.up()
 
     def delay(self) -> float:
         """Seconds until the next round: the interval, or a jittered backoff after failures."""
@@ -141,6 +170,7 @@ class Service:
     def _set(self, state: State) -> None:
         if state is not self.state:
             self.state, self.since = state, self.clock()
+        (self._up.set if state is State.RUNNING else self._up.clear)()
 
 
 class Supervisor:

@@ -146,11 +146,3 @@ class Transports:
 
     def connected(self) -> int:
         return sum(t.connected() for t in self.by_name.values())
-
-    def start(self) -> None:
-        for transport in self.by_name.values():
-            transport.start()
-
-    def stop(self) -> None:
-        for transport in self.by_name.values():
-            transport.stop()

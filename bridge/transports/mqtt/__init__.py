@@ -37,7 +37,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-import gevent
 import orjson
 from gevent.lock import Semaphore
 
@@ -53,6 +52,7 @@ from bridge.plugin import (
     Outcome,
     PluginSettings,
     Reply,
+    Service,
     Transport,
     TransportContext,
     Unsupported,
@@ -108,10 +108,11 @@ class MqttTransport(Transport):
         self.url = context.settings.url
         self.directory = Path(context.settings.dir) if context.settings.dir else None
         self._client: Any = None
+        self.refused: str | None = None
+        """Why the broker refused the session last (its reason code), while it does."""
         self._shadows: dict[str, Shadow] = {}
         self._pending: dict[str, dict[str, tuple[Command, dict[str, Any]]]] = {}
         self._turns: dict[str, Semaphore] = {}
-        self._leading: gevent.Greenlet | None = None
 
     @classmethod
     def commands(cls) -> list[click.Command]:
@@ -432,29 +433,8 @@ class MqttTransport(Transport):
 
     # -- the broker connection ---------------------------------------------------------
 
-    def start(self) -> None:
-        if not self.url or self._client is not None or self._leading is not None:
-            return
-        if self.context.bus.shared:
-            self._leading = gevent.spawn(self._lead_forever)
-        else:
-            self._connect()
-
-    def _lead_forever(self) -> None:
-        """Hold the broker session while this worker has the role; let go when it has not."""
-        bus, every = self.context.bus, self.context.bridge.hold_ttl / 3
-        while True:
-            try:
-                if bus.lead(ROLE):
-                    if self._client is None:
-                        self._shadows.clear()  # another worker may have served them since
-                        self._connect()
-                elif self._client is not None:
-                    self.context.log.warning("another worker holds the broker session now")
-                    self._disconnect()
-            except Exception:
-                self.context.log.exception("taking the broker session failed; will retry")
-            gevent.sleep(every)
+    def services(self) -> list[Service]:
+        return [BrokerSession(self)] if self.url else []
 
     def _connect(self) -> None:
         import paho.mqtt.client as mqtt
@@ -487,7 +467,10 @@ class MqttTransport(Transport):
         client.max_inflight_messages_set(1000)
 
         def on_connect(c, userdata, flags, reason, properties) -> None:
-            if not reason.is_failure:
+            if reason.is_failure:
+                self.refused = str(reason)
+            else:
+                self.refused = None
                 nodelay(c)
                 c.subscribe([(t, 1) for t in topics.SUBSCRIPTIONS])
 
@@ -505,14 +488,45 @@ class MqttTransport(Transport):
         except Exception:  # one bad message must not stop the broker loop
             self.context.log.exception("thing message failed")
 
-    def stop(self) -> None:
-        if self._leading is not None:
-            self._leading.kill(block=False)
-            self._leading = None
-        self._disconnect()
-
     def _disconnect(self) -> None:
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
             self._client = None
+
+
+class BrokerSession(Service):
+    """The bridge's session with the broker: one per deployment (the worker leading the
+    role holds it). paho reconnects by itself; each round takes the session if this
+    worker leads, and says whether it is up."""
+
+    name = "mqtt broker"
+    connect_wait = 5.0
+
+    def __init__(self, transport: MqttTransport) -> None:
+        bus = transport.context.bus
+        super().__init__(bus)
+        self.transport = transport
+        self.leader = ROLE if bus.shared else None
+        self.every = self.backoff_base = self.backoff_max = transport.context.bridge.hold_ttl / 3
+
+    def run_once(self) -> None:
+        transport = self.transport
+        if transport._client is None:
+            transport._shadows.clear()  # another worker may have served them since
+            transport._connect()
+            waited = 0.0
+            while not transport._client.is_connected() and waited < self.connect_wait:
+                self.sleep(0.05)
+                waited += 0.05
+        if not transport._client.is_connected():
+            why = transport.refused or "no answer from the broker"
+            raise ConnectionError(f"the broker session is down: {why}")
+
+    def standby(self) -> None:
+        if self.transport._client is not None:
+            self.transport.context.log.warning("another worker holds the broker session now")
+        self.transport._disconnect()
+
+    def on_stop(self) -> None:
+        self.transport._disconnect()

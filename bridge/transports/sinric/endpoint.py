@@ -18,15 +18,18 @@ from bridge.plugin import (
     EventIntake,
     Store,
     TooLarge,
+    Unavailable,
     Unreachable,
     WebSocket,
     rejection,
+    when_available,
 )
 from bridge.transports.sinric import protocol
 from bridge.transports.sinric.hub import Connection, Hub
 
 log = logging.getLogger(__name__)
 POLICY = 1008
+TRY_AGAIN_LATER = 1013
 MAX_DEVICES_PER_CONNECTION = 256
 
 
@@ -71,12 +74,18 @@ class DeviceEndpoint:
                 text = ws.receive()
                 try:
                     self.on_message(conn, text)
+                except Unavailable:
+                    raise
                 except Exception:  # a bug or a storage fault must not cost the socket
                     log.exception("device message failed")
                     self._reject(conn, None, "internal error", text)
         except TooLarge as exc:
             reason = str(exc)
             self._reject(conn, None, reason, None)
+        except Unavailable as exc:  # held past the bound: the device keeps its message
+            reason = f"try again later: {exc.message}"
+            log.warning("device socket ended: %s", reason)
+            ws.close(TRY_AGAIN_LATER, "try again later")
         except ConnectionClosed as exc:
             reason = str(exc)
         finally:
@@ -183,7 +192,13 @@ class DeviceEndpoint:
             current = self.store.devices.get(device.id)
             if current is None or current.user_id != conn.user.id:
                 self._reject(conn, device.id, "device no longer registered", text)
-            elif self.bus.first_use(f"sinric:{device.id}:{message.replay_key}", 2 * self.window):
+            elif when_available(  # the bus away: held, and past the bound the socket ends
+                lambda: self.bus.first_use(
+                    f"sinric:{device.id}:{message.replay_key}",
+                    2 * self.window,
+                    stamped=protocol.created(message),
+                )
+            ):
                 self.events.handle(conn.user, current, _event(message))
             else:
                 self._reject(conn, device.id, "reused replyToken", text)

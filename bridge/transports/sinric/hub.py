@@ -21,6 +21,7 @@ from bridge.plugin import (
     DeviceDisconnected,
     DeviceOffline,
     LocalBus,
+    Unavailable,
     User,
     Waiters,
     WebSocket,
@@ -81,7 +82,10 @@ class Hub:
         self.connections.add(conn)
         for device_id in conn.devices:
             self.by_device[device_id] = conn
-        self.bus.hold(list(conn.devices))
+        try:
+            self.bus.hold(list(conn.devices))
+        except Unavailable:  # the socket is here; the bus hears of it when it returns
+            log.warning("the bus is away: %d devices register when it returns", len(conn.devices))
         return list(replaced)
 
     def detach(self, conn: Connection) -> list[str]:

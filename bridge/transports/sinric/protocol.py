@@ -295,12 +295,15 @@ def signed_text(raw: str) -> str | None:
     return raw[start + len(PAYLOAD_MARKER) : end].strip()
 
 
+def created(message: Message) -> float:
+    """When the device says it made the message, in seconds."""
+    at = message.payload.createdAt
+    return at / 1000 if at > 1e11 else at  # milliseconds from a confused client
+
+
 def check_fresh(message: Message, window: float, now: float | None = None) -> None:
     """Reject messages whose createdAt is outside the replay window."""
-    created = message.payload.createdAt
-    if created > 1e11:  # milliseconds from a confused client
-        created /= 1000
-    skew = (now if now is not None else time.time()) - created
+    skew = (now if now is not None else time.time()) - created(message)
     if abs(skew) > window:
         raise ProtocolError(f"stale createdAt ({skew:+.0f} s)")
 

@@ -122,3 +122,57 @@ def test_the_supervisor_starts_in_order_stops_in_reverse_and_names_the_failing()
         ("stop", "first"),
     ]
     assert [s["state"] for s in supervisor.status()] == ["stopped", "stopped"]
+
+
+class Session(Service):
+    """A connection: up for the length of a round, dropped by `drop`."""
+
+    name = "session"
+    every = 0.01
+    backoff_base = backoff_max = 0.01
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.dropped = gevent.event.Event()
+        self.let_go = self.closed = 0
+
+    def run_once(self) -> None:
+        gevent.sleep(0.02)  # connecting
+        self.up()
+        self.dropped.wait()
+        self.dropped.clear()
+        raise ConnectionError("the peer closed the socket")
+
+    def standby(self) -> None:
+        self.let_go += 1
+
+    def on_stop(self) -> None:
+        self.closed += 1
+
+
+def test_a_connection_is_running_while_it_is_up_and_counts_each_return():
+    session = Session()
+    session.settle = 5.0
+    session.start()  # returns once the first connection is up (settle)
+    assert session.state is State.RUNNING and session.reconnects == 0
+    session.dropped.set()
+    gevent.sleep(0.005)
+    assert session.state is State.BACKING_OFF
+    assert session.last_disconnect.reason == "ConnectionError: the peer closed the socket"
+    gevent.sleep(0.1)
+    assert session.state is State.RUNNING and session.reconnects == 1
+    session.stop(timeout=1.0)
+    assert (session.state, session.closed) == (State.STOPPED, 1)
+
+
+def test_losing_the_role_lets_go_of_what_only_the_leader_keeps(clock):
+    service = Flaky(bus=LocalBus("w1"), clock=clock)
+    service.leader = "stream:tuya"
+    released = []
+    service.standby = lambda: released.append(service.state)
+    service.round()
+    service.bus = Follower("w1")  # another worker took the role
+    service.round()
+    service.round()
+    assert released == [State.RUNNING]  # once, when it was lost
+    assert service.state is State.WAITING
