@@ -44,21 +44,7 @@ class EventIntake:
             outcome = "ok" if self.limiter.allow(device.id, cap.key, cap.sensor) else "flagged"
         changed = self.store.shadow.update(device.id, props, event.instance_id, now)
         journey = event.journey or journeys.new()
-        self.store.messages.record(
-            Entry(
-                "in",
-                "event",
-                outcome,
-                device.id,
-                user.id,
-                event.action,
-                detail=cause_type,
-                payload=event.text,
-                at=now,
-                journey=journey,
-            )
-        )
-        if outcome == "ok":
+        if outcome == "ok":  # first: a report that cannot be queued leaves no history row
             self.reporter.publish(
                 user,
                 StateReport(
@@ -74,6 +60,20 @@ class EventIntake:
                     journey=journey,
                 ),
             )
+        self.store.messages.record(
+            Entry(
+                "in",
+                "event",
+                outcome,
+                device.id,
+                user.id,
+                event.action,
+                detail=cause_type,
+                payload=event.text,
+                at=now,
+                journey=journey,
+            )
+        )
         return outcome
 
     def connectivity(self, user: User, device_id: str, online: bool) -> None:

@@ -280,3 +280,37 @@ def test_reports_a_crashed_server_had_claimed_are_delivered_after_its_restart(op
     reporter.release_dead_claims()  # ... until the new one sees its claimer is gone
     reporter.deliver_due()
     assert [c.properties for c in up.delivered] == [{"powerState": "On"}]
+
+
+def test_an_event_whose_report_cannot_be_queued_leaves_no_history_row(open_store, monkeypatch):
+    """The store away mid-event: the event fails whole (its transport holds it), so the
+    history never shows an event whose report was never queued."""
+    import sqlite3
+
+    from bridge.events import EventIntake
+    from bridge.plugin import DeviceEvent
+    from bridge.ratelimit import EventLimiter
+
+    store = open_store()
+    user, _ = store.users.create("alice", "password1")
+    subscribe(store, user, "flaky")
+    device = store.devices.create(user.id, "light", "Lamp")
+    store.serve()
+    reporter = Reporter(store, lambda: {"flaky": Flaky(0)}, retry_base=0.01, max_attempts=3)
+    intake = EventIntake(store, reporter, EventLimiter(LocalBus("t"), 0.0, 0.0))
+    event = DeviceEvent(device.id, "setBrightness", {"brightness": 40})
+
+    def away(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store.outbox, "add", away)
+    with pytest.raises(sqlite3.OperationalError):
+        intake.handle(user, device, event)
+    monkeypatch.undo()
+    store.writer.flush()
+    assert store.messages.query(device_id=device.id, kind="event") == []
+    assert intake.handle(user, device, event) == "ok"  # tried again once the store is back
+    store.writer.flush()
+    assert len(store.messages.query(device_id=device.id, kind="event")) == 1
+    [row] = store.outbox.due()
+    assert row["message"].properties["brightness"] == 40
