@@ -25,11 +25,31 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 class Broker:
     directory: Path
     port: int
-    proc: subprocess.Popen
+    conf: Path
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> Broker:
+        """Start Mosquitto (again, on the same port and files); return once it listens."""
+        self.proc = subprocess.Popen(
+            [MOSQUITTO, "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.directory / "mosquitto.log").open("a"),
+        )
+        end = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                assert self.proc.poll() is None and time.monotonic() < end, (
+                    self.directory / "mosquitto.log"
+                ).read_text()
+                time.sleep(0.05)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
 
 
 def start_broker(store: Store, env: dict[str, str]) -> Broker:
@@ -39,21 +59,7 @@ def start_broker(store: Store, env: dict[str, str]) -> Broker:
     port = int(env["BRIDGE_MQTT_URL"].rsplit(":", 1)[1])
     directory = Path(env["BRIDGE_MQTT_DIR"])
     paths = broker_config.write(store, directory, port=port, run_as=getpass.getuser())
-    proc = subprocess.Popen(
-        [MOSQUITTO, "-c", str(paths["conf"])],
-        stdout=subprocess.DEVNULL,
-        stderr=(directory / "mosquitto.log").open("w"),
-    )
-    end = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return Broker(directory, port, proc)
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < end, (
-                directory / "mosquitto.log"
-            ).read_text()
-            time.sleep(0.05)
+    return Broker(directory, port, Path(paths["conf"])).start()
 
 
 @dataclass

@@ -502,6 +502,7 @@ class BrokerSession(Service):
 
     name = "mqtt broker"
     connect_wait = 5.0
+    budget = 5.0
 
     def __init__(self, transport: MqttTransport) -> None:
         bus = transport.context.bus
