@@ -55,16 +55,22 @@ class PostgresServer:
             capture_output=True,
         )
         self.log = directory / "postgres.log"
+        self.data, self.as_user = data, as_user
+        self.admin = f"postgresql://bridge@127.0.0.1:{self.port}/postgres"
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, on the same port and data)."""
         self.proc = subprocess.Popen(
             [
-                *as_user,
+                *self.as_user,
                 _bin("postgres"),
                 "-D",
-                str(data),
+                str(self.data),
                 "-p",
                 str(self.port),
                 "-k",
-                str(directory),
+                str(self.directory),
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
@@ -77,9 +83,8 @@ class PostgresServer:
                 "max_connections=300",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
+            stderr=self.log.open("a"),
         )
-        self.admin = f"postgresql://bridge@127.0.0.1:{self.port}/postgres"
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -90,6 +95,17 @@ class PostgresServer:
                     raise RuntimeError(f"postgres did not start: {self.log.read_text()}") from None
                 time.sleep(0.1)
 
+    def halt(self) -> None:
+        """Stop the server, keeping its data: a fast shutdown, which ends the sessions
+        clients still hold, as a restart does."""
+        if self.proc.poll() is None:  # pg_ctl: a signal to runuser would not reach it
+            subprocess.run(
+                [*self.as_user, _bin("pg_ctl"), "-D", str(self.data), "stop", "-m", "fast"],
+                check=True,
+                capture_output=True,
+            )
+            self.proc.wait(20)
+
     def database(self) -> str:
         """A new empty database's URL."""
         name = f"t{uuid.uuid4().hex[:12]}"
@@ -98,7 +114,5 @@ class PostgresServer:
         return f"postgresql://bridge@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(20)
+        self.halt()
         shutil.rmtree(self.directory, ignore_errors=True)

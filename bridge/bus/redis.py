@@ -171,7 +171,7 @@ class Publisher:
 
     def _run(self) -> None:
         pool = self.client.connection_pool
-        conn = pool.get_connection()
+        conn = None
         try:
             while True:
                 self._wake.wait()
@@ -179,10 +179,25 @@ class Publisher:
                 while self._queue:
                     batch = self._queue[: self.MAX_BATCH]
                     del self._queue[: self.MAX_BATCH]
+                    if conn is None:
+                        try:  # Redis away at start: this batch fails, the next one tries again
+                            conn = pool.get_connection()
+                        except redis.RedisError as exc:
+                            self._fail(batch, exc)
+                            continue
                     self._send(conn, batch)
         finally:
-            conn.disconnect()  # stopped mid-batch, maybe: never hand back a half-read connection
-            pool.release(conn)
+            if conn is not None:
+                conn.disconnect()  # stopped mid-batch, maybe: never hand back a half-read one
+                pool.release(conn)
+
+    @staticmethod
+    def _fail(batch: list[tuple[str, bytes, AsyncResult | None]], exc: Exception) -> None:
+        waiting = [done for _, _, done in batch if done is not None]
+        if len(waiting) < len(batch):
+            log.warning("%d bus notices were lost: %s", len(batch) - len(waiting), exc)
+        for done in waiting:
+            done.set_exception(exc)
 
     @staticmethod
     def _send(conn: Any, batch: list[tuple[str, bytes, AsyncResult | None]]) -> None:
@@ -192,11 +207,7 @@ class Publisher:
             results = [conn.read_response() for _ in batch]
         except redis.RedisError as exc:
             conn.disconnect()  # mid-batch: what it has read is unknown; the next send reconnects
-            waiting = [done for _, _, done in batch if done is not None]
-            if len(waiting) < len(batch):
-                log.warning("%d bus notices were lost: %s", len(batch) - len(waiting), exc)
-            for done in waiting:
-                done.set_exception(exc)
+            Publisher._fail(batch, exc)
             return
         for (_, _, done), received in zip(batch, results, strict=True):
             if done is not None:

@@ -25,6 +25,8 @@ from typing import Any
 import gevent
 import gevent.event
 
+from bridge.model import Unavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +58,7 @@ class Service:
     backoff_max: float = 60.0
     budget: float = 30.0
     """How long it may back off before readiness says it is failing."""
-    expected: tuple[type[Exception], ...] = (OSError,)
+    expected: tuple[type[Exception], ...] = (OSError, Unavailable)
     """Failures that are a lost connection, logged in one line (others with their trace)."""
     settle: float = 0.0
     """Seconds `start` waits for the first round to succeed (services after it need it)."""

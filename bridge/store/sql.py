@@ -14,24 +14,60 @@ Only the store imports this module: no SQL anywhere else.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
+import select
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import sqlite_utils
 from psycopg import sql as pgsql
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from bridge.model import Unavailable
 
 IntegrityError = (sqlite3.IntegrityError, psycopg.IntegrityError)
 """What a unique or foreign key violation raises, on either backend."""
 Conflict = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 """A transaction PostgreSQL aborted for another's sake: run it again (SQLite, which
 writes one transaction at a time, never raises these)."""
+T = TypeVar("T")
+AWAY = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+"""What PostgreSQL away raises (restarting, refusing, out of connections)."""
+
+
+def away(exc: Exception) -> Unavailable:
+    return Unavailable(f"the store is unreachable ({type(exc).__name__})")
+
+
+def _reachable(method: Callable[..., T]) -> Callable[..., T]:
+    """PostgreSQL away (restarting, refusing, out of connections) is the store away: a core
+    error every caller answers in its own terms, never a 500 with a psycopg trace. A
+    conflict stays itself: the write-behind runs it again."""
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except Conflict:
+            raise
+        except AWAY as exc:
+            raise away(exc) from exc
+
+    return guarded
+
+
+def _alive(conn: psycopg.Connection) -> None:
+    """The pool's check at checkout, without a round trip: an idle connection has nothing
+    to read, so one that has (the server's goodbye at a restart, an EOF) is dropped."""
+    if conn.closed or select.select([conn.fileno()], [], [], 0)[0]:
+        conn.close()  # closed, the pool drops it (an open one it would hand out again)
+        raise psycopg.OperationalError("the server closed this connection")
 
 
 def is_postgres(url: str) -> bool:
@@ -149,7 +185,11 @@ class PostgresDatabase:
             max_size=size,
             kwargs={"autocommit": True},
             open=True,
-            timeout=10,
+            timeout=3,  # then Unavailable: a platform's deadline is 8 s
+            check=_alive,
+            # The pool's reconnection backs off without a cap (1, 2, 4, 8 s...) until this;
+            # then the next request starts it again at 1 s: back within seconds of a restart.
+            reconnect_timeout=5,
         )
         self._local = threading.local()  # a greenlet's own under gevent's patching
 
@@ -166,12 +206,14 @@ class PostgresDatabase:
         with self.pool.connection() as conn:
             yield conn
 
+    @_reachable
     def execute(self, statement: str, params: Sequence[Any] = ()) -> Rows:
         with self._connection() as conn, conn.cursor() as cursor:
             cursor.execute(translate(statement), _clean(params))
             rows = cursor.fetchall() if cursor.description else []
             return Rows(rows, cursor.rowcount)
 
+    @_reachable
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._connection() as conn, conn.cursor() as cursor:
             cursor.executemany(translate(statement), [_clean(r) for r in rows])
@@ -181,6 +223,7 @@ class PostgresDatabase:
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self.query(pgsql.SQL(translate(statement)), params)  # type: ignore[arg-type]
 
+    @_reachable
     def query(self, statement: pgsql.Composable, params: Sequence[Any] = ()) -> list[dict]:
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
             cursor.execute(statement, _clean(params))
@@ -194,13 +237,18 @@ class PostgresDatabase:
             with pinned.transaction():
                 yield
             return
-        with self.pool.connection() as conn:
-            self._local.conn = conn
-            try:
-                with conn.transaction():
-                    yield
-            finally:
-                self._local.conn = None
+        try:
+            with self.pool.connection() as conn:
+                self._local.conn = conn
+                try:
+                    with conn.transaction():
+                        yield
+                finally:
+                    self._local.conn = None
+        except Conflict:
+            raise
+        except AWAY as exc:
+            raise away(exc) from exc
 
     immediate = atomic
 

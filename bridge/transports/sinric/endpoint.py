@@ -67,6 +67,10 @@ class DeviceEndpoint:
             self._reject(None, None, f"connection refused: {exc}", app_key)
             ws.close(POLICY, str(exc))
             return
+        except Unavailable as exc:  # the store or the bus away: the device tries again
+            log.warning("device socket refused: %s", exc.message)
+            ws.close(TRY_AGAIN_LATER, "try again later")
+            return
         reason = "closed"
         try:
             self._open(conn)  # inside: a storage fault here must not leave a ghost online
@@ -189,21 +193,25 @@ class DeviceEndpoint:
             if not self.hub.resolve(conn, message):
                 self._unwanted(conn, device.id, message, text)
         elif message.type == "event":
-            current = self.store.devices.get(device.id)
-            if current is None or current.user_id != conn.user.id:
-                self._reject(conn, device.id, "device no longer registered", text)
-            elif when_available(  # the bus away: held, and past the bound the socket ends
-                lambda: self.bus.first_use(
-                    f"sinric:{device.id}:{message.replay_key}",
-                    2 * self.window,
-                    stamped=protocol.created(message),
-                )
-            ):
-                self.events.handle(conn.user, current, _event(message))
-            else:
-                self._reject(conn, device.id, "reused replyToken", text)
+            self._event(conn, device.id, message, text)
         else:
             self._reject(conn, device.id, "devices do not send requests", text)
+
+    def _event(self, conn: Connection, device_id: str, message: protocol.Message, raw: str):
+        """A signed event: each step that needs the store or the bus is held while that is
+        away (the socket is not read meanwhile); past the bound the socket ends with 1013
+        and the device keeps its event. Steps are held one by one: a guard that passed is
+        not asked again."""
+        current = when_available(lambda: self.store.devices.get(device_id))
+        if current is None or current.user_id != conn.user.id:
+            self._reject(conn, device_id, "device no longer registered", raw)
+            return
+        key = f"sinric:{device_id}:{message.replay_key}"
+        stamped = protocol.created(message)
+        if not when_available(lambda: self.bus.first_use(key, 2 * self.window, stamped=stamped)):
+            self._reject(conn, device_id, "reused replyToken", raw)
+            return
+        when_available(lambda: self.events.handle(conn.user, current, _event(message)))
 
     def _unwanted(
         self, conn: Connection, device_id: str, message: protocol.Message, raw: str
