@@ -41,8 +41,9 @@ class Stream(Service):
     every = 5.0
     """Seconds between two tries to lead the stream (another worker holds it)."""
     backoff_base = 1.0
-    backoff_max = 60.0
-    budget = 60.0
+    backoff_max = 15.0
+    """So a stream is back within 15 s of its service, however long it was away."""
+    budget = 5.0
     expected = (OSError, websocket.WebSocketException)
 
     def __init__(

@@ -45,6 +45,8 @@ class FakeMessageService:
         self.refused_connections = 0
         self.consumers = 0  # connections accepted so far
         self.active: Any = None
+        self.refusing = False
+        """Refuse every connection (503), as a service that is down does."""
         self.ack_timeout = 3.0
         self._ids = itertools.count(1)
         self.server = serve(self._consume, "127.0.0.1", 0, process_request=self._check)
@@ -124,6 +126,8 @@ class FakeMessageService:
         query = parse_qs(url.query)
         expected = f"/ws/v2/consumer/persistent/{self.access_id}/out/event/{self.access_id}-sub"
         password = _md5(self.access_id + _md5(self.secret))[8:24]
+        if self.refusing:
+            return connection.respond(503, "Service Unavailable\n")
         if (
             url.path != expected
             or query.get("subscriptionType") != ["Failover"]

@@ -4,6 +4,7 @@ import base64
 import json
 
 import pytest
+import requests
 from fakes.tuya import PRODUCTS
 from servers import eventually
 
@@ -270,3 +271,22 @@ def test_unlink_removes_the_devices_from_tuya_and_ends_the_reports(
         )
     )
     assert len(tuya.reports) == reports and tuya.by_bridge_id(light.id) is None
+
+
+def test_a_stream_that_stays_away_is_named_by_readiness_until_it_is_back(linked, server, tuya_mq):
+    def readiness() -> tuple[int, list[str]]:
+        answer = requests.get(server.url + "/readyz", timeout=5)
+        return answer.status_code, answer.json()["failing"]
+
+    assert readiness() == (200, [])
+    tuya_mq.refusing = True
+    try:
+        tuya_mq.drop()
+        assert eventually(lambda: readiness() == (503, ["tuya stream"]), timeout=20)
+    finally:
+        tuya_mq.refusing = False
+    assert eventually(lambda: readiness() == (200, []), timeout=30)
+    online, light, tuya_id = linked
+    sent = tuya_mq.publish(property_set(tuya_id, "m-after-outage", {"switch_led": False}))
+    assert tuya_mq.wait_acked(sent, timeout=15)
+    assert online.virtual[light.id].state["powerState"] == "Off"
