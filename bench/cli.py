@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.roundtrip import SECRET_KEY, gunicorn  # noqa: E402
-from bridge.secrets import Vault  # noqa: E402
 from bridge.store import Store  # noqa: E402
+from bridge.store.secrets import Vault  # noqa: E402
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 EVERYTHING = (
-    "import bridge.app, bridge.core, bridge.store, adapters.alexa, adapters.google,"
+    "import bridge.runtime.app, bridge.runtime.bridge, bridge.store, adapters.alexa, adapters.google,"
     " adapters.xiaodu, adapters.tmallgenie, adapters.tuya, bridge.transports.sinric,"
     " bridge.transports.mqtt, bridge.transports.sigfox"
 )

@@ -62,7 +62,7 @@ def _counted(fn, label):
 
 def post_worker_init(worker):
     _own_post_worker_init(worker)
-    from bridge import webhooks
+    from bridge.http import webhooks
     from bridge.transports.sinric import endpoint
 
     webhooks.Webhooks._serve = _counted(

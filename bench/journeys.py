@@ -45,9 +45,9 @@ from roundtrip import (
 
 
 def base_commit() -> str:
-    """The commit before the one that added bridge/journeys.py."""
+    """The commit before the one that added bridge/journeys/."""
     added = subprocess.run(
-        ["git", "log", "--diff-filter=A", "--format=%H", "--", "bridge/journeys.py"],
+        ["git", "log", "--diff-filter=A", "--format=%H", "--", "bridge/journeys/"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -30,8 +30,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bridge.secrets import Vault  # noqa: E402
 from bridge.store import Store  # noqa: E402
+from bridge.store.secrets import Vault  # noqa: E402
 
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.roundtrip import SECRET_KEY, _best, gunicorn, load  # noqa: E402
-from bridge.secrets import Vault  # noqa: E402
 from bridge.store import Store  # noqa: E402
+from bridge.store.secrets import Vault  # noqa: E402
 from bridge.transports.sigfox.tables import SigfoxStore  # noqa: E402
 
 

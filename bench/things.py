@@ -40,8 +40,8 @@ from bench.roundtrip import (  # noqa: E402
     ready,
     worker_rss_kb,
 )
-from bridge.secrets import Vault  # noqa: E402
 from bridge.store import Store  # noqa: E402
+from bridge.store.secrets import Vault  # noqa: E402
 from bridge.transports.mqtt import broker as broker_config  # noqa: E402
 from bridge.transports.mqtt import things  # noqa: E402
 

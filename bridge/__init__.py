@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The application (bridge.app): what gunicorn and `flask` load."""
-    from bridge.app import create_app as create
+    """The application (bridge.runtime.app): what gunicorn and `flask` load."""
+    from bridge.runtime.app import create_app as create
 
     return create(test_config)

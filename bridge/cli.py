@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bridge import catalog, plugins
+from bridge import catalog
 from bridge.model import BridgeError
+from bridge.runtime import plugins
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,8 +37,8 @@ def _settings() -> Settings:
 
 
 def _store() -> Store:
-    from bridge.secrets import Vault
     from bridge.store import Store
+    from bridge.store.secrets import Vault
 
     settings = _settings()
     store = Store(settings.database, Vault(settings.secret_key))
@@ -46,7 +47,7 @@ def _store() -> Store:
 
 
 def announce(store: Store, user_id: int, device_id: str, kind: str) -> None:
-    from bridge.reporting import announce as queue
+    from bridge.reports.delivery import announce as queue
 
     queue(store, user_id, device_id, kind)
 
@@ -113,8 +114,8 @@ class Main(Group):
         if Main._loaded:
             return
         Main._loaded = True
+        from bridge.http.webhooks import discover as discover_adapters
         from bridge.transports.registry import discover as discover_transports
-        from bridge.webhooks import discover as discover_adapters
 
         found = {**discover_adapters(), **discover_transports()}
         for name, cls in found.items():
@@ -489,8 +490,8 @@ def history(device_id: str | None, limit: int, as_json: bool, journey: str | Non
 
 
 def _journey(given: str, as_json: bool) -> None:
-    from bridge import explain
-    from bridge.webhooks import discover as discover_adapters
+    from bridge.http.webhooks import discover as discover_adapters
+    from bridge.journeys import explain
 
     store = _store()
     # A journey id may be all digits too: a message id first, then the id itself.
@@ -618,7 +619,7 @@ def _command_store() -> Store:
 
 def _plugin(name: str) -> Any:
     """A plugin in a bridge built for a command (not serving); its store closes with it."""
-    from bridge.core import Bridge
+    from bridge.runtime.bridge import Bridge
 
     bridge = Bridge(_settings())
     click.get_current_context().find_root().call_on_close(bridge.store.close)

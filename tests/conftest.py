@@ -30,9 +30,9 @@ from tls import make_ca_and_server_cert
 
 from bridge.client import DeviceClient
 from bridge.model import Device, User
-from bridge.secrets import Vault
 from bridge.simulator import VirtualDevice, attach
 from bridge.store import Store
+from bridge.store.secrets import Vault
 
 SECRET_KEY = "test-secret-key-not-for-production"
 DEVICE_TIMEOUT = 1.0

@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 import websocket
 
-from bridge.messages import Reachability, decode
+from bridge.reports.messages import Reachability, decode
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")

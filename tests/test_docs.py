@@ -9,8 +9,8 @@ import click
 import pytest
 from servers import queued_for
 
-from bridge import webhooks
 from bridge.cli import main
+from bridge.http import webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge import plugins, webhooks
+from bridge.http import webhooks
+from bridge.runtime import plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 KIT = "bridge.plugin"

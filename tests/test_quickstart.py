@@ -74,8 +74,8 @@ def test_the_procfile_serves_on_every_interface(tmp_path: Path):
 
 
 def test_a_key_that_cannot_read_the_database_stops_server_and_cli_with_one_line(tmp_path: Path):
-    from bridge.secrets import Vault
     from bridge.store import Store
+    from bridge.store.secrets import Vault
 
     db = tmp_path / "k.db"
     Store(str(db), Vault("the-original-key")).users.create("alice", "password1")

@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from bridge import bodies, catalog, journeys, live
+from bridge import catalog, journeys
 from bridge.api.openapi import document
-from bridge.bodies import CommandBody, MessagesQuery
+from bridge.http import bodies, live
+from bridge.http.bodies import CommandBody, MessagesQuery
+from bridge.http.problems import from_error, problem
 from bridge.model import BridgeError, Command, Device, NoSuchDevice, Outcome
-from bridge.problems import from_error, problem
 from bridge.store.keys import Key, NoSuchKey
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")

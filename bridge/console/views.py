@@ -17,12 +17,11 @@ from flask import (
 )
 from markupsafe import Markup
 
-from bridge import boundary, live
 from bridge.console import charts
+from bridge.console.params import HistoryFilter, KeyForm
+from bridge.http import boundary, live
+from bridge.http.sessions import csrf, current_user
 from bridge.model import BridgeError, User
-from bridge.oauth import params
-from bridge.oauth.params import HistoryFilter, KeyForm
-from bridge.oauth.views import csrf, current_user
 
 console = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
@@ -215,7 +214,7 @@ def home():
         }
         for device in bridge.store.devices.of_user(user.id)
     ]
-    chosen = params.parse(request.args, HistoryFilter)
+    chosen = boundary.from_params(request.args, HistoryFilter)
     filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind", "origin")}
     names = {d["device"].id: d["device"].name for d in devices}
     now = time.time()
@@ -267,7 +266,7 @@ def journey(message_id: str):
 def create_key():
     csrf.protect()
     user = current_user()
-    form = params.parse(request.form, KeyForm)
+    form = boundary.from_params(request.form, KeyForm)
     products = [p.strip() for p in form.products.split(",") if p.strip()]
     try:
         key, secret = _bridge().store.keys.create(user.id, form.purpose, products, form.name)

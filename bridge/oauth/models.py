@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 
-from bridge.secrets import hash_token
 from bridge.store.clients import Client
 from bridge.store.grants import Code, Refresh
+from bridge.store.secrets import hash_token
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 

@@ -1,4 +1,4 @@
-"""Parameters of the linking and console pages as typed models, checked before any handler.
+"""Parameters of the linking pages as typed models, checked before any handler.
 
 RFC 6749 parameters are printable ASCII without `"` and `\\` (Appendix A),
 each sent once; anything else is refused here, in the endpoint's own format,
@@ -7,11 +7,11 @@ so no caller-chosen text can reach an error description or a page unchecked.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from msgspec import Meta, Struct
 
-from bridge import boundary
+from bridge.http import boundary
 
 OAUTH_CHARS = r"^[\x20\x21\x23-\x5B\x5D-\x7E]*$"
 Param = Annotated[str, Meta(max_length=2048, pattern=OAUTH_CHARS)]
@@ -50,25 +50,6 @@ class TokenForm(Struct, frozen=True):
     scope: Param = ""
     token: Param = ""
     token_type_hint: Param = ""
-
-
-class KeyForm(Struct, frozen=True):
-    """The console's "create key" form."""
-
-    name: Annotated[str, Meta(max_length=64)] = ""
-    purpose: Annotated[str, Meta(max_length=16)] = ""
-    products: Annotated[str, Meta(max_length=2048)] = ""
-    csrf_token: Param = ""
-
-
-class HistoryFilter(Struct, frozen=True):
-    """The console's history filters."""
-
-    device_id: Annotated[str, Meta(max_length=64)] = ""
-    outcome: Annotated[str, Meta(max_length=32)] = ""
-    kind: Annotated[str, Meta(max_length=32)] = ""
-    origin: Annotated[str, Meta(max_length=64)] = ""
-    window: Literal["", "hour", "day", "week"] = ""
 
 
 def parse(multi: Any, model: type[boundary.T]) -> boundary.T:

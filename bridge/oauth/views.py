@@ -18,11 +18,10 @@ from flask import (
     request,
     session,
 )
-from flask.sessions import SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 
-from bridge import boundary
-from bridge.model import User
+from bridge.http import boundary
+from bridge.http.sessions import csrf, current_user
 from bridge.oauth import params, throttle
 from bridge.oauth.params import AuthorizeQuery, ConsentForm, LoginForm, TokenForm
 from bridge.oauth.server import Server, create_server
@@ -30,9 +29,6 @@ from bridge.oauth.server import Server, create_server
 oauth = Blueprint(
     "oauth", __name__, url_prefix="/oauth", template_folder="templates", static_folder="static"
 )
-csrf = CSRFProtect()
-SESSION_MAX_AGE = 3600
-SESSION_PATHS = ("/oauth/", "/console")
 
 
 def _local_target(target: str) -> bool:
@@ -49,29 +45,8 @@ CSP = (
 )
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """Sessions for the linking pages only, with secure cookies whenever served over https.
-
-    Webhooks and device sockets never need a session, so they skip the
-    cookie signing machinery (it is measurable at thousands of commands/s).
-    """
-
-    def open_session(self, app: Flask, request: Any) -> Any:
-        if not request.path.startswith(SESSION_PATHS):
-            return None  # Flask gives such requests a null session
-        return super().open_session(app, request)
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
-
-
 def init_app(app: Flask, bridge: Any) -> None:
     settings = bridge.settings
-    app.config.update(
-        WTF_CSRF_CHECK_DEFAULT=False, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True
-    )
-    app.session_interface = SessionInterface()
-    csrf.init_app(app)
     app.extensions["oauth_server"] = create_server(
         app,
         bridge.store,
@@ -136,16 +111,6 @@ def _csrf_error(exc: CSRFError):
 
 def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(f"oauth/{template}", **context), status
-
-
-def current_user() -> User | None:
-    """The signed-in user; a session from before their last password change is over."""
-    user_id, since = session.get("user_id"), session.get("auth_at", 0)
-    if user_id is None or time.time() - since > SESSION_MAX_AGE:
-        return None
-    if since < _store().users.password_changed_at(user_id):
-        return None
-    return _store().users.by_id(user_id)
 
 
 def _platform(client_id: str) -> str:

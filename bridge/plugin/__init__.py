@@ -13,23 +13,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from bridge import boundary, catalog
-from bridge.boundary import LIMIT, Number, Scalar, Text, Token
+from bridge import catalog
+from bridge.http import boundary
+from bridge.http.boundary import LIMIT, Number, Scalar, Text, Token
 from bridge.journeys import Journey
 from bridge.journeys import new as new_journey
-from bridge.messages import (
-    CONNECTIVITY,
-    Alert,
-    DeadLetter,
-    DeviceAnnounced,
-    LateResult,
-    LinkRevoked,
-    Message,
-    Reachability,
-    RetryLater,
-    Sink,
-    StateReport,
-)
 from bridge.model import (
     AuthError,
     BridgeError,
@@ -69,24 +57,37 @@ from bridge.plugin.repository import Migrations, Repository
 from bridge.plugin.settings import BadSetting, PluginSettings
 from bridge.plugin.transport import Transport, TransportContext
 from bridge.plugin.webhook import Directive, PlatformError, Registry, WebhookAdapter
-from bridge.plugins import classes as plugin_classes
+from bridge.reports.messages import (
+    CONNECTIVITY,
+    Alert,
+    DeadLetter,
+    DeviceAnnounced,
+    LateResult,
+    LinkRevoked,
+    Message,
+    Reachability,
+    RetryLater,
+    Sink,
+    StateReport,
+)
 from bridge.runtime.hold import when_available
+from bridge.runtime.plugins import classes as plugin_classes
 from bridge.runtime.service import Service, State
 
 if TYPE_CHECKING:
     from bridge.bus import Bus, Unreachable
     from bridge.bus.facts import Facts
     from bridge.bus.local import LocalBus
-    from bridge.events import EventIntake
-    from bridge.problems import problem
-    from bridge.secrets import hash_token, new_token
+    from bridge.devices.events import EventIntake
+    from bridge.http.problems import problem
+    from bridge.http.websocket import ConnectionClosed, TooLarge, WebSocket
     from bridge.store import Store
     from bridge.store.devices import DEVICE_ID
     from bridge.store.messages import Entry, rejection
     from bridge.store.pending import PendingCommand
+    from bridge.store.secrets import hash_token, new_token
     from bridge.store.sql import IntegrityError
     from bridge.transports.waiters import Waiters
-    from bridge.websocket import ConnectionClosed, TooLarge, WebSocket
     from config.settings import Settings
 
 _LAZY = {
@@ -94,10 +95,10 @@ _LAZY = {
     "Unreachable": "bridge.bus",
     "LocalBus": "bridge.bus.local",
     "Facts": "bridge.bus.facts",
-    "EventIntake": "bridge.events",
-    "problem": "bridge.problems",
-    "new_token": "bridge.secrets",
-    "hash_token": "bridge.secrets",
+    "EventIntake": "bridge.devices.events",
+    "problem": "bridge.http.problems",
+    "new_token": "bridge.store.secrets",
+    "hash_token": "bridge.store.secrets",
     "IntegrityError": "bridge.store.sql",
     "Store": "bridge.store",
     "DEVICE_ID": "bridge.store.devices",
@@ -105,9 +106,9 @@ _LAZY = {
     "rejection": "bridge.store.messages",
     "PendingCommand": "bridge.store.pending",
     "Waiters": "bridge.transports.waiters",
-    "ConnectionClosed": "bridge.websocket",
-    "TooLarge": "bridge.websocket",
-    "WebSocket": "bridge.websocket",
+    "ConnectionClosed": "bridge.http.websocket",
+    "TooLarge": "bridge.http.websocket",
+    "WebSocket": "bridge.http.websocket",
     "Settings": "config.settings",
 }
 """Names imported on first use: each pulls in a driver, gevent's sockets or the store."""

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import orjson
 import requests
 
-from bridge.messages import DeadLetter, Message, RetryLater, Sink
 from bridge.model import BridgeError, Command, Device, Result, User
 from bridge.plugin.base import Plugin, PluginContext
 from bridge.plugin.settings import PluginSettings
+from bridge.reports.messages import DeadLetter, Message, RetryLater, Sink
 
 if TYPE_CHECKING:
     from bridge.bus.facts import Facts

@@ -23,7 +23,7 @@ from bridge.plugin.base import Plugin, PluginContext
 
 if TYPE_CHECKING:
     from bridge.bus import Bus
-    from bridge.events import EventIntake
+    from bridge.devices.events import EventIntake
     from bridge.store import Store
     from bridge.transports.waiters import Waiters
 

@@ -11,9 +11,9 @@ import gevent
 from bridge.runtime.service import Service
 
 if TYPE_CHECKING:
-    from bridge.alerts import AlertChecker
-    from bridge.live import Notifier
-    from bridge.reporting import Reporter
+    from bridge.http.live import Notifier
+    from bridge.reports.alerts import AlertChecker
+    from bridge.reports.delivery import Reporter
     from bridge.store import Store
 
 

@@ -19,10 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import gevent
 
-from bridge import plugins
 from bridge.bus import Bus
 from bridge.model import BridgeError
-from bridge.secrets import Vault
+from bridge.runtime import plugins
 from bridge.store import sets
 from bridge.store.alerts import Alerts
 from bridge.store.cache import Cache
@@ -36,6 +35,7 @@ from bridge.store.logins import Logins
 from bridge.store.messages import Messages
 from bridge.store.outbox import Outbox
 from bridge.store.pending import PendingCommands
+from bridge.store.secrets import Vault
 from bridge.store.shadow import Shadow
 from bridge.store.sql import PostgresDatabase, SqliteDatabase, is_postgres
 from bridge.store.tokens import Tokens

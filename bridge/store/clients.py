@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bridge.model import BridgeError
-from bridge.secrets import hash_token, new_token
+from bridge.store.secrets import hash_token, new_token
 from bridge.store.sql import Database, IntegrityError
 
 

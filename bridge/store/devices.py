@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from bridge import catalog, plugins
+from bridge import catalog
 from bridge.model import BridgeError, Device, NoSuchDevice
-from bridge.secrets import new_device_id
+from bridge.runtime import plugins
 from bridge.store.cache import Cache
+from bridge.store.secrets import new_device_id
 from bridge.store.shadow import Shadow
 from bridge.store.sql import Database, IntegrityError
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bridge.secrets import hash_token
+from bridge.store.secrets import hash_token
 from bridge.store.sql import Database
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from bridge import catalog
 from bridge.model import BridgeError, Device, ExpiredToken, InvalidToken, MissingToken
-from bridge.secrets import hash_token, new_token
 from bridge.store.devices import DEVICE_ID
+from bridge.store.secrets import hash_token, new_token
 from bridge.store.sql import Database
 
 PURPOSES = ("inbound", "read")

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bridge.secrets import Vault
 from bridge.store.cache import Cache
+from bridge.store.secrets import Vault
 from bridge.store.sql import Database
 
 UNLINKED: dict[str, Any] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bridge.messages import Message, decode, encode
+from bridge.reports.messages import Message, decode, encode
 from bridge.store.sql import Database
 
 COALESCED = "coalesced into a newer report"

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.secrets import new_token
+from bridge.store.secrets import new_token
 from bridge.store.sql import Database
 
 

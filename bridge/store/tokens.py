@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 
 from bridge.model import ExpiredToken, InvalidToken, MissingToken, User
-from bridge.secrets import hash_token, new_token
 from bridge.store.cache import Cache
+from bridge.store.secrets import hash_token, new_token
 from bridge.store.sql import Database
 
 BOUND_TO = "coalesce(tokens.adapter, tokens.client)"

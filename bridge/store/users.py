@@ -6,9 +6,9 @@ import functools
 import re
 import time
 
-from bridge.blocking import offload
 from bridge.model import BridgeError, User
-from bridge.secrets import (
+from bridge.runtime.blocking import offload
+from bridge.store.secrets import (
     Vault,
     check_password,
     hash_password,

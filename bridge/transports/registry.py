@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bridge import plugins
 from bridge.bus import Bus, Unreachable
 from bridge.model import (
     BridgeError,
@@ -21,6 +20,7 @@ from bridge.model import (
 )
 from bridge.plugin import Exchange, Reply, Transport, TransportContext
 from bridge.plugin import settings as plugin_settings
+from bridge.runtime import plugins
 from bridge.transports import forwarding
 
 if TYPE_CHECKING:

@@ -4,7 +4,8 @@ import pytest
 import requests
 from servers import eventually
 
-from bridge import create_app, webhooks
+from bridge import create_app
+from bridge.http import webhooks
 from bridge.plugin import Adapter
 
 

@@ -11,7 +11,7 @@ import pytest
 from servers import eventually
 
 from bridge import catalog
-from bridge.messages import DeviceAnnounced, decode
+from bridge.reports.messages import DeviceAnnounced, decode
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 
@@ -279,7 +279,7 @@ def test_the_quick_commands_import_neither_the_server_nor_a_plugin(args):
         f"try: main({args!r})\n"
         "except SystemExit: pass\n"
         "heavy = ('flask', 'psycopg', 'sqlite_utils', 'gevent', 'bridge.store', 'adapters',"
-        " 'bridge.transports', 'bridge.app', 'cryptography')\n"
+        " 'bridge.transports', 'bridge.runtime.app', 'cryptography')\n"
         "print(sorted({m for m in sys.modules if m.split('.')[0] in heavy"
         " or m.startswith(heavy)}))\n"
     )

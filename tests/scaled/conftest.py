@@ -19,8 +19,8 @@ from conftest import SECRET_KEY
 from mosquitto import Broker, Things, start_broker
 from servers import BridgeServer, free_port, workers_answering
 
-from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.store.secrets import Vault
 
 HOLD_TTL = 2.0
 

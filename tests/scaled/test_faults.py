@@ -188,7 +188,13 @@ def test_postgresql_restarted(server, store, own_postgres, account, light, conne
         assert any(part.startswith("store") for part in body["failing"]), body
         # A change at the device while the database is away is held, then applied and
         # reported: never in the history without its report.
-        online.client.send_event(light.id, "setBrightness", {"brightness": 55})
+        client = online.client
+        assert client.connected.is_set(), (
+            client.close_reason,
+            client.sessions,
+            server.log()[-3000:],
+        )
+        client.send_event(light.id, "setBrightness", {"brightness": 55})
         time.sleep(2)
         own_postgres.start()
         eventually(lambda: every_worker_ready(server), timeout=RECOVERY)

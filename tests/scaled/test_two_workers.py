@@ -14,7 +14,7 @@ import websocket
 from conftest import DEVICE_TIMEOUT
 from servers import ROOT, StreamListener, eventually
 
-from bridge.secrets import hash_token
+from bridge.store.secrets import hash_token
 from bridge.transports.sinric import protocol
 
 

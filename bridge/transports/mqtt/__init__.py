@@ -76,6 +76,8 @@ from bridge.transports.mqtt.tables import Certificates, ThingShadows
 from bridge.transports.mqtt.things import TRANSPORT
 
 ROLE = "transport:mqtt"
+STALE_WILL_WINDOW = 10.0
+"""Seconds after the bridge's session returns in which a will may be one from before."""
 """The bus role of the worker that holds the broker session."""
 CONNECTION = "connection_status"
 ERROR = "error"
@@ -109,6 +111,8 @@ class MqttTransport(Transport):
         self.directory = Path(context.settings.dir) if context.settings.dir else None
         self._client: Any = None
         self.refused: str | None = None
+        self._session_began = 0.0
+        self._spoke: dict[str, float] = {}
         """Why the broker refused the session last (its reason code), while it does."""
         self._shadows: dict[str, Shadow] = {}
         self._pending: dict[str, dict[str, tuple[Command, dict[str, Any]]]] = {}
@@ -256,7 +260,11 @@ class MqttTransport(Transport):
         if kind in ("connected", "disconnected"):  # the broker's own word
             self._presence(device, kind == "connected", f"broker: {kind}")
             return
+        if kind == "will" and self._stale_will(thing):
+            self._reject(device, "a will from before the broker restarted: ignored", payload)
+            return
         if kind != "will":  # the thing itself spoke: it is connected now
+            self._spoke[thing] = time.monotonic()
             self._presence(device, True, "a message from the thing")
         if kind == "get":
             self._get(thing, payload)
@@ -398,6 +406,13 @@ class MqttTransport(Transport):
     def _answer(self, thing: str, token: str, reply: Reply, text: str) -> bool:
         return self.context.waiters.resolve(token, thing, thing, (reply, text))
 
+    def _stale_will(self, thing: str) -> bool:
+        """A will that follows the thing's own words just after the bridge's session came
+        back: queued when the broker went down (its persistent session kept it), not a
+        thing that left now."""
+        spoke = self._spoke.get(thing, 0.0)
+        return spoke >= self._session_began > time.monotonic() - STALE_WILL_WINDOW
+
     def _presence(self, device: Device, online: bool, why: str) -> None:
         """The thing connected or left: kept with its shadow, told to the platforms."""
         current = self.shadow(device.id)
@@ -470,7 +485,7 @@ class MqttTransport(Transport):
             if reason.is_failure:
                 self.refused = str(reason)
             else:
-                self.refused = None
+                self.refused, self._session_began = None, time.monotonic()
                 nodelay(c)
                 c.subscribe([(t, 1) for t in topics.SUBSCRIPTIONS])
 
@@ -516,8 +531,10 @@ class BrokerSession(Service):
         if transport._client is None:
             transport._shadows.clear()  # another worker may have served them since
             transport._connect()
-            waited = 0.0
-            while not transport._client.is_connected() and waited < self.connect_wait:
+            # Never longer than a round: the role must be renewed within its time to live,
+            # or another worker takes it and the two sessions (one client id) evict each other.
+            waited, wait = 0.0, min(self.connect_wait, self.every)
+            while not transport._client.is_connected() and waited < wait:
                 self.sleep(0.05)
                 waited += 0.05
         if not transport._client.is_connected():

@@ -55,7 +55,12 @@ def conf(directory: Path, port: int, bind: str, run_as: str | None) -> str:
         "allow_anonymous false",
         f"acl_file {directory / FILES['acl']}",
         f"pid_file {directory / PID_FILE}",
-        "persistence false",
+        # The bridge's session (one client id, clean_session off) and what waits for it
+        # outlive a broker restart: things that reconnect before the bridge does are
+        # heard, not lost (a lost connect report leaves a thing offline).
+        "persistence true",
+        f"persistence_location {directory}/",
+        "autosave_interval 30",
         "log_dest stderr",
         "log_type error",
         "log_type warning",

@@ -13,7 +13,7 @@ import redis
 
 from bridge.api.ratelimit import Buckets
 from bridge.bus.redis import RedisBus
-from bridge.ratelimit import EventLimiter
+from bridge.devices.limits import EventLimiter
 
 
 @pytest.fixture

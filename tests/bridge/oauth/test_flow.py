@@ -10,8 +10,8 @@ from linking import pkce_pair
 from servers import eventually
 
 from bridge.model import ExpiredToken
-from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.store.secrets import Vault
 
 
 def linked(platform, account, **extra):

@@ -31,8 +31,8 @@ def throttled(tmp_path_factory, server_env):
 def throttled_platform(throttled, recorder):
     from conftest import SECRET_KEY
 
-    from bridge.secrets import Vault
     from bridge.store import Store
+    from bridge.store.secrets import Vault
 
     store = Store(throttled.env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
     name = "u" + uuid.uuid4().hex[:8]
@@ -146,7 +146,7 @@ def test_password_hashing_does_not_stall_the_devices(
     hashing threads, so the bound is a few hashes' time, measured here, not a constant."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bridge.secrets import hash_password
+    from bridge.store.secrets import hash_password
 
     started = time.process_time()
     hash_password("a password")

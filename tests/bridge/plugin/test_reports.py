@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bridge.messages import (
+from bridge.reports.messages import (
     Alert,
     DeviceAnnounced,
     LateResult,

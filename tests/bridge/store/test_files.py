@@ -2,8 +2,8 @@
 
 import stat
 
-from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.store.secrets import Vault
 from config.settings import Settings
 
 

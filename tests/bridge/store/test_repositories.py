@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bridge.model import BridgeError, ExpiredToken, InvalidToken
-from bridge.secrets import hash_token
+from bridge.store.secrets import hash_token
 
 
 @pytest.fixture
@@ -101,8 +101,8 @@ def test_pending_commands_replace_older_ones_and_finish_once(db, alice):
 
 
 def test_a_wrong_key_names_the_database_but_never_its_password(database):
-    from bridge.secrets import Vault
     from bridge.store import Store, WrongKey, shown
+    from bridge.store.secrets import Vault
 
     first = Store(database, Vault("the-right-key"))
     first.users.create("alice", "password1")

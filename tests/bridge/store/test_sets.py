@@ -3,7 +3,7 @@ database whose core set made a plugin's tables keeps them and their rows."""
 
 from __future__ import annotations
 
-from bridge import plugins
+from bridge.runtime import plugins
 from bridge.store.schema import migrations as core
 from bridge.transports.mqtt.tables import ThingShadows
 from bridge.transports.sigfox.tables import SigfoxStore

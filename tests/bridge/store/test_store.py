@@ -5,9 +5,9 @@ import pytest
 
 from bridge.model import ExpiredToken, InvalidToken, MissingToken, NoSuchDevice
 from bridge.plugin import DeviceAnnounced
-from bridge.secrets import Vault, hash_token
 from bridge.store.devices import DeviceExists
 from bridge.store.messages import Entry
+from bridge.store.secrets import Vault, hash_token
 from bridge.store.users import UserExists
 
 

@@ -10,8 +10,8 @@ from bridge import journeys
 from bridge.bus import Unreachable
 from bridge.model import Command, DeviceDisconnected, DeviceOffline, Outcome
 from bridge.plugin import Exchange, PluginSettings, Reply, Transport, TransportContext
-from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.store.secrets import Vault
 from bridge.transports import forwarding
 from bridge.transports.registry import Transports
 from config.settings import Settings

@@ -10,7 +10,8 @@ from recording import Recording, subscribe
 
 from bridge.bus.local import LocalBus
 from bridge.devices import DeviceService
-from bridge.events import EventIntake
+from bridge.devices.events import EventIntake
+from bridge.devices.limits import EventLimiter
 from bridge.model import (
     Command,
     DeviceDisconnected,
@@ -20,10 +21,9 @@ from bridge.model import (
     Outcome,
 )
 from bridge.plugin import DeviceEvent, Exchange, PluginSettings, Reply, Transport, TransportContext
-from bridge.ratelimit import EventLimiter
-from bridge.reporting import Reporter
-from bridge.secrets import Vault
+from bridge.reports.delivery import Reporter
 from bridge.store import Store
+from bridge.store.secrets import Vault
 from bridge.transports.registry import Transports, discover
 from bridge.transports.waiters import TIMED_OUT_KEPT, Waiters
 from config.settings import Settings

@@ -7,8 +7,8 @@ from conftest import SECRET_KEY
 from mosquitto import Broker, Things, start_broker
 from servers import BridgeServer, free_port
 
-from bridge.secrets import Vault
 from bridge.store import Store
+from bridge.store.secrets import Vault
 
 
 @pytest.fixture(scope="session")

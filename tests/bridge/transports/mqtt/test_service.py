@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import orjson
@@ -16,13 +17,13 @@ from hypothesis import strategies as st
 from recording import Recording, subscribe
 
 from bridge.bus.local import LocalBus
-from bridge.events import EventIntake
+from bridge.devices.events import EventIntake
+from bridge.devices.limits import EventLimiter
 from bridge.plugin import TransportContext
-from bridge.ratelimit import EventLimiter
-from bridge.reporting import Reporter
-from bridge.secrets import Vault
+from bridge.reports.delivery import Reporter
 from bridge.store import Store
-from bridge.transports.mqtt import MqttSettings, MqttTransport, topics
+from bridge.store.secrets import Vault
+from bridge.transports.mqtt import STALE_WILL_WINDOW, MqttSettings, MqttTransport, topics
 from bridge.transports.mqtt.shadow import MAX_TOKEN_BYTES
 from bridge.transports.waiters import Waiters
 from config.settings import Settings
@@ -101,6 +102,23 @@ def test_any_message_from_a_thing_proves_it_connected_and_its_will_ends_it(world
         "offline (mqtt: its will)",
         "online (mqtt: a message from the thing)",
     ]
+
+
+def test_a_will_queued_before_a_broker_restart_does_not_end_a_thing_that_is_back(world):
+    """The broker kept the bridge's session across its restart, with the will it published
+    as it went down; the thing reconnected and spoke first. Later, a will is believed."""
+    _, service, thing, _ = world
+    will = {"state": {"reported": {"connection_status": "disconnected"}}}
+    service._session_began = time.monotonic()  # the bridge's session just came back
+    publish(service, thing, topics.UPDATE, {"state": {"reported": {"powerState": "On"}}})
+    publish(service, thing, topics.WILL, will)
+    assert service.shadow(thing).connected
+    service._session_began -= STALE_WILL_WINDOW  # long after the session came back
+    publish(service, thing, topics.WILL, will)
+    assert not service.shadow(thing).connected
+    service._session_began = time.monotonic()
+    publish(service, thing, topics.WILL, will)  # it has not spoken since: believed
+    assert not service.shadow(thing).connected
 
 
 @pytest.mark.parametrize(

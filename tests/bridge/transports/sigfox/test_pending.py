@@ -10,11 +10,11 @@ from recording import Recording, subscribe
 
 from bridge.bus.local import LocalBus
 from bridge.devices import DeviceService
-from bridge.events import EventIntake
+from bridge.devices.events import EventIntake
+from bridge.devices.limits import EventLimiter
 from bridge.model import Command, Outcome
 from bridge.plugin import LateResult, TransportContext
-from bridge.ratelimit import EventLimiter
-from bridge.reporting import Reporter
+from bridge.reports.delivery import Reporter
 from bridge.transports.registry import Transports
 from bridge.transports.sigfox import SigfoxSettings, SigfoxTransport
 from bridge.transports.sigfox.tables import SigfoxStore

@@ -248,11 +248,11 @@ def test_a_storage_fault_while_opening_leaves_no_ghost_online(tmp_path, monkeypa
     from gevent import socket as gsocket
     from servers import upgrade_environ
 
-    from bridge.events import EventIntake
-    from bridge.ratelimit import EventLimiter
-    from bridge.reporting import Reporter
-    from bridge.secrets import Vault
+    from bridge.devices.events import EventIntake
+    from bridge.devices.limits import EventLimiter
+    from bridge.reports.delivery import Reporter
     from bridge.store import Store
+    from bridge.store.secrets import Vault
     from bridge.transports.sinric.endpoint import DeviceEndpoint
     from bridge.transports.sinric.hub import Hub
 

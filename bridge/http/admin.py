@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from bridge import bodies, journeys
-from bridge.access import trusted
-from bridge.bodies import AdminCommand
+from bridge import journeys
+from bridge.http import bodies
+from bridge.http.access import trusted
+from bridge.http.bodies import AdminCommand
+from bridge.http.problems import from_error, problem
 from bridge.model import BridgeError, Command, NoSuchDevice, Outcome
-from bridge.problems import from_error, problem
 
 admin = Blueprint("admin", __name__, url_prefix="/admin/api")
 

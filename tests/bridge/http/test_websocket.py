@@ -6,7 +6,7 @@ from gevent import socket
 from servers import upgrade_environ
 from wsproto.events import Ping, Pong
 
-from bridge.websocket import WebSocket
+from bridge.http.websocket import WebSocket
 
 
 @pytest.fixture

@@ -20,12 +20,11 @@ from typing import Any
 
 import gevent
 
-from bridge.refusals import render
+from bridge.http.mounts import FORM_PATHS, JSON_PATHS
+from bridge.http.refusals import render
 
 log = logging.getLogger(__name__)
 
-JSON_PATHS = ("/voice/", "/api/v1/devices/", "/admin/api/")
-FORM_PATHS = ("/oauth/", "/api/v1/token", "/console/")
 FORM = "application/x-www-form-urlencoded"
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 READ_CHUNK = 65536

@@ -14,8 +14,6 @@ from typing import Any
 import gevent
 
 from bridge import catalog, journeys
-from bridge.messages import LateResult, StateReport
-from bridge.metrics import Metrics
 from bridge.model import (
     BridgeError,
     Command,
@@ -28,7 +26,9 @@ from bridge.model import (
     Result,
     User,
 )
-from bridge.reporting import Reporter
+from bridge.reports.delivery import Reporter
+from bridge.reports.messages import LateResult, StateReport
+from bridge.runtime.metrics import Metrics
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
 from bridge.transports.registry import Transports

@@ -11,26 +11,28 @@ from typing import Any
 
 import requests
 
-from bridge import explain, journeys, webhooks
-from bridge.alerts import SINK, AlertChecker, AlertWebhook
+from bridge import journeys
 from bridge.api.ratelimit import Buckets
 from bridge.bus import open_bus
 from bridge.bus.facts import Facts
 from bridge.devices import DeviceService
-from bridge.events import EventIntake
-from bridge.live import Notifier
-from bridge.metrics import Metrics
+from bridge.devices.events import EventIntake
+from bridge.devices.limits import EventLimiter
+from bridge.http import webhooks
+from bridge.http.live import Notifier
+from bridge.journeys import explain
 from bridge.model import Device, User
 from bridge.plugin import Adapter, AdapterContext, TransportContext
 from bridge.plugin import settings as plugin_settings
-from bridge.ratelimit import EventLimiter
-from bridge.reporting import Reporter
+from bridge.reports.alerts import SINK, AlertChecker, AlertWebhook
+from bridge.reports.delivery import Reporter
 from bridge.runtime.loops import AlertCheck, Checkpoints, Housekeeping, ReportDelivery, StoreSync
+from bridge.runtime.metrics import Metrics
 from bridge.runtime.service import Supervisor
-from bridge.secrets import Vault, derive_key
+from bridge.runtime.streams import Stream
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
-from bridge.streams import Stream
+from bridge.store.secrets import Vault, derive_key
 from bridge.transports.registry import Transports
 from bridge.transports.waiters import Waiters
 from config.settings import Settings

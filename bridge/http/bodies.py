@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from msgspec import Meta, Struct
 
-from bridge import boundary
+from bridge.http import boundary
 from bridge.model import InvalidCommand, Result
 
 Name = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, ClassVar
 import orjson
 import requests
 
-from bridge.messages import Alert, DeadLetter, RetryLater, Sink
 from bridge.model import Device, User
-from bridge.reporting import Reporter
+from bridge.reports.delivery import Reporter
+from bridge.reports.messages import Alert, DeadLetter, RetryLater, Sink
 from bridge.store import Store
 
 if TYPE_CHECKING:

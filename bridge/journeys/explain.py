@@ -90,7 +90,7 @@ def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[
 
 def _reply_outcome(row: dict[str, Any]) -> str:
     """A reply on a request's row ("HTTP 200", then the platform error if any) as an outcome,
-    by the rule a webhook's own row is judged by (bridge.webhooks): an error, or >= 400."""
+    by the rule a webhook's own row is judged by (bridge.http.webhooks): an error, or >= 400."""
     status, _, error = row["reply"].removeprefix("HTTP ").partition(" ")
     return "error" if error or not status.isdigit() or int(status) >= 400 else "ok"
 

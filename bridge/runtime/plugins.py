@@ -2,7 +2,7 @@
 
 Built-in and third-party plugins load the same way. This module knows groups and
 names only, not the kit's classes: the webhooks' and the transports' registries ask
-it for the classes of their base (bridge.webhooks.discover, bridge.transports.registry).
+it for the classes of their base (bridge.http.webhooks.discover, bridge.transports.registry).
 """
 
 from __future__ import annotations

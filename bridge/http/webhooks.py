@@ -16,8 +16,9 @@ from typing import Any
 
 from werkzeug.datastructures import EnvironHeaders
 
-from bridge import journeys, plugins
+from bridge import journeys
 from bridge.plugin import Adapter, VoiceReply, VoiceRequest
+from bridge.runtime import plugins
 from bridge.store.messages import Entry
 
 log = logging.getLogger(__name__)

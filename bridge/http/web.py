@@ -8,9 +8,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from bridge.access import trusted
-from bridge.problems import problem
-from bridge.refusals import render
+from bridge.http.access import trusted
+from bridge.http.problems import problem
+from bridge.http.refusals import render
 
 log = logging.getLogger(__name__)
 web = Blueprint("web", __name__)
@@ -25,7 +25,7 @@ def root():
 
 @web.post("/voice/<name>")
 def voice(name: str):
-    """Known adapters are served before Flask (bridge.webhooks); this is every other name."""
+    """Known adapters are served before Flask (bridge.http.webhooks); this is every other name."""
     return problem(404, "not_found", f"no adapter {name[:64]!r}")
 
 
@@ -34,7 +34,7 @@ def metrics():
     bridge = current_app.extensions["bridge"]
     if not trusted(bridge.settings.metrics_token):
         return problem(403, "forbidden", "metrics come from loopback or carry the metrics token")
-    return Response(generate_latest(bridge.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(bridge.runtime.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 @web.get("/healthz")

@@ -10,7 +10,7 @@ from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bridge.secrets import derive_key
+from bridge.store.secrets import derive_key
 from config.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -31,13 +31,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from gevent import monkey
 
     from bridge import oauth
-    from bridge.admin import admin
     from bridge.api.views import api
     from bridge.console import console
-    from bridge.core import Bridge
-    from bridge.guard import HttpGuard
-    from bridge.web import http_error, unexpected_error, web
-    from bridge.webhooks import Webhooks
+    from bridge.http import sessions
+    from bridge.http.admin import admin
+    from bridge.http.guard import HttpGuard
+    from bridge.http.web import http_error, unexpected_error, web
+    from bridge.http.webhooks import Webhooks
+    from bridge.runtime.bridge import Bridge
 
     settings = Settings.from_env().with_overrides(test_config)
     app = Flask(__name__)
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.register_blueprint(blueprint)
     app.register_blueprint(admin)
     app.register_blueprint(api)
+    sessions.init_app(app)  # the linking pages and the console share the signed-in session
     oauth.init_app(app, bridge)
     app.register_blueprint(console)
     app.register_error_handler(HTTPException, http_error)

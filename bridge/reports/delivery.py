@@ -21,9 +21,9 @@ from gevent.pool import Pool
 
 from bridge.bus import Bus
 from bridge.bus.local import LocalBus
-from bridge.messages import DeadLetter, DeviceAnnounced, LinkRevoked, Message, Sink
-from bridge.metrics import Metrics
 from bridge.model import User
+from bridge.reports.messages import DeadLetter, DeviceAnnounced, LinkRevoked, Message, Sink
+from bridge.runtime.metrics import Metrics
 from bridge.store import Store
 from bridge.store.messages import Entry
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response
 
+from bridge.http.refusals import problem_body
 from bridge.model import BridgeError
-from bridge.refusals import problem_body
 
 STATUS = {
     "no_such_device": 404,

@@ -7,9 +7,9 @@ import gevent
 import pytest
 
 from bridge import journeys
+from bridge.http.webhooks import Webhooks
 from bridge.plugin import Adapter, VoiceReply, VoiceRequest
 from bridge.store.messages import Entry
-from bridge.webhooks import Webhooks
 
 
 def _request(journey: str | None) -> Entry:

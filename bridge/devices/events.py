@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from bridge import catalog, journeys
-from bridge.messages import Reachability, StateReport
+from bridge.devices.limits import EventLimiter
 from bridge.model import Device, DeviceEvent, User
-from bridge.ratelimit import EventLimiter
-from bridge.reporting import Reporter
+from bridge.reports.delivery import Reporter
+from bridge.reports.messages import Reachability, StateReport
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
 

@@ -2,7 +2,7 @@
 
 import gevent
 
-from bridge import live
+from bridge.http import live
 
 
 def test_a_stream_reads_only_when_its_user_has_something_new(monkeypatch):

@@ -6,8 +6,8 @@ import pytest
 import requests
 from fakes.alerts import FakeNotifier
 
-from bridge.alerts import SINK, AlertChecker, AlertWebhook
-from bridge.reporting import Reporter
+from bridge.reports.alerts import SINK, AlertChecker, AlertWebhook
+from bridge.reports.delivery import Reporter
 from bridge.store.messages import Entry
 
 SECRET = "alert-secret"

@@ -8,7 +8,7 @@ from recording import subscribe
 
 from bridge.bus.local import LocalBus
 from bridge.plugin import Adapter, DeadLetter, LinkRevoked, RetryLater, StateReport, VoiceReply
-from bridge.reporting import Reporter, announce
+from bridge.reports.delivery import Reporter, announce
 
 
 class Flaky(Adapter):
@@ -244,9 +244,9 @@ def test_a_crash_never_leaves_a_report_without_the_state_it_reports(open_store):
     kill -9) right after a burst of events must not leave queued reports whose
     values the database does not have.
     """
-    from bridge.events import EventIntake
+    from bridge.devices.events import EventIntake
+    from bridge.devices.limits import EventLimiter
     from bridge.plugin import DeviceEvent
-    from bridge.ratelimit import EventLimiter
 
     store = open_store()
     user, _ = store.users.create("alice", "password1")
@@ -287,9 +287,9 @@ def test_an_event_whose_report_cannot_be_queued_leaves_no_history_row(open_store
     history never shows an event whose report was never queued."""
     import sqlite3
 
-    from bridge.events import EventIntake
+    from bridge.devices.events import EventIntake
+    from bridge.devices.limits import EventLimiter
     from bridge.plugin import DeviceEvent
-    from bridge.ratelimit import EventLimiter
 
     store = open_store()
     user, _ = store.users.create("alice", "password1")

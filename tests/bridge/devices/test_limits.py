@@ -4,7 +4,7 @@ import pytest
 
 from bridge.api.ratelimit import Buckets
 from bridge.bus.local import LocalBus
-from bridge.ratelimit import EventLimiter
+from bridge.devices.limits import EventLimiter
 
 
 class Clock:
