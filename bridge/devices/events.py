@@ -44,36 +44,34 @@ class EventIntake:
             outcome = "ok" if self.limiter.allow(device.id, cap.key, cap.sensor) else "flagged"
         changed = self.store.shadow.update(device.id, props, event.instance_id, now)
         journey = event.journey or journeys.new()
-        if outcome == "ok":  # first: a report that cannot be queued leaves no history row
-            self.reporter.publish(
-                user,
-                StateReport(
-                    user_id=user.id,
-                    device_id=device.id,
-                    event=event.action,
-                    value=event.value,
-                    instance_id=event.instance_id,
-                    cause=cause_type,
-                    properties=self.store.shadow.values(device.id),
-                    at=now,
-                    changed=tuple(changed),
-                    journey=journey,
-                ),
-            )
-        self.store.messages.record(
-            Entry(
-                "in",
-                "event",
-                outcome,
-                device.id,
-                user.id,
-                event.action,
-                detail=cause_type,
-                payload=event.text,
-                at=now,
-                journey=journey,
-            )
+        entry = Entry(
+            "in",
+            "event",
+            outcome,
+            device.id,
+            user.id,
+            event.action,
+            detail=cause_type,
+            payload=event.text,
+            at=now,
+            journey=journey,
         )
+        if outcome != "ok":
+            self.store.messages.record(entry)
+            return outcome
+        report = StateReport(
+            user_id=user.id,
+            device_id=device.id,
+            event=event.action,
+            value=event.value,
+            instance_id=event.instance_id,
+            cause=cause_type,
+            properties=self.store.shadow.values(device.id),
+            at=now,
+            changed=tuple(changed),
+            journey=journey,
+        )
+        self.reporter.publish(user, report, entry=entry)  # the row and its reports together
         return outcome
 
     def connectivity(self, user: User, device_id: str, online: bool) -> None:

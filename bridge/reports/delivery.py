@@ -74,39 +74,48 @@ class Reporter:
         self.store.outbox.add([sink], user.id, message.device_id, message)
         self.wake.set()
 
-    def publish(self, user: User, message: Message, only: str | None = None) -> None:
+    def publish(
+        self, user: User, message: Message, only: str | None = None, entry: Entry | None = None
+    ) -> None:
         """Queue a message for every platform whose link takes the user's reports but its
-        origin (or for `only` alone, if its link takes them)."""
+        origin (or for `only` alone, if its link takes them).
+
+        `entry` (the history row of what caused it, a device event) is written in the
+        same transaction as the reports: neither is kept without the other.
+        """
         subscribed = self.store.subscriptions.of(user.id)
-        if not subscribed:
-            return
-        wanted = self.reporting()
+        wanted = self.reporting() if subscribed else frozenset()
         if only:
             names = [only] if only in subscribed and only in wanted else []
         else:
             names = sorted(n for n in subscribed if n in wanted and n != message.origin)
-        if names:
-            folded: dict[str, int] = {}
-            self.store.writer.flush_with(
-                lambda: folded.update(
-                    self.store.outbox.add(names, user.id, message.device_id, message)
+        if not names:
+            if entry is not None:
+                self.store.messages.record(entry)
+            return
+        folded: dict[str, int] = {}
+
+        def together() -> None:
+            folded.update(self.store.outbox.add(names, user.id, message.device_id, message))
+            if entry is not None:
+                self.store.messages.write(entry)
+
+        self.store.writer.flush_with(together)
+        for name, count in folded.items():
+            self.store.messages.record(
+                Entry(
+                    "out",
+                    "report",
+                    "coalesced",
+                    message.device_id,
+                    user.id,
+                    message.action,
+                    origin=name,
+                    detail=f"{count} older report(s) of this device folded into the newest",
+                    journey=message.journey,
                 )
             )
-            for name, count in folded.items():
-                self.store.messages.record(
-                    Entry(
-                        "out",
-                        "report",
-                        "coalesced",
-                        message.device_id,
-                        user.id,
-                        message.action,
-                        origin=name,
-                        detail=f"{count} older report(s) of this device folded into the newest",
-                        journey=message.journey,
-                    )
-                )
-            self.wake.set()
+        self.wake.set()
 
     def release_dead_claims(self) -> None:
         """Reports a dead worker (or this server before a restart) took: due again."""

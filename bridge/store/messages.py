@@ -91,27 +91,14 @@ class Messages:
         return users
 
     def record(self, entry: Entry) -> None:
-        row = (
-            entry.at or time.time(),
-            entry.user_id,
-            entry.device_id,
-            entry.direction,
-            entry.kind,
-            entry.action,
-            entry.outcome,
-            entry.latency_ms,
-            entry.origin,
-            entry.detail[:500] if entry.detail else entry.detail,
-            entry.journey,
-            entry.via,
-            entry.directive,
-            entry.reply,
-            entry.received_at,
-            entry.served_ms,
-            _text(entry.payload),
-            _text(entry.response),
-        )
-        self.writer.add(INSERT, row)
+        """Queue the entry (written with the next flush)."""
+        self.writer.add(INSERT, _row(entry))
+        self._recorded.add(entry.user_id)
+
+    def write(self, entry: Entry) -> None:
+        """Write the entry now, in the transaction open on this connection (with what it
+        must not be split from: an event and its report)."""
+        self.db.execute(INSERT, _row(entry))
         self._recorded.add(entry.user_id)
 
     def last_heard(self, device_id: str) -> float | None:
@@ -264,3 +251,26 @@ def _text(payload: Any) -> str | None:
         return None
     text = payload if isinstance(payload, str) else orjson.dumps(payload).decode()
     return text[:MAX_PAYLOAD_CHARS]
+
+
+def _row(entry: Entry) -> tuple:
+    return (
+        entry.at or time.time(),
+        entry.user_id,
+        entry.device_id,
+        entry.direction,
+        entry.kind,
+        entry.action,
+        entry.outcome,
+        entry.latency_ms,
+        entry.origin,
+        entry.detail[:500] if entry.detail else entry.detail,
+        entry.journey,
+        entry.via,
+        entry.directive,
+        entry.reply,
+        entry.received_at,
+        entry.served_ms,
+        _text(entry.payload),
+        _text(entry.response),
+    )
