@@ -45,9 +45,9 @@ from roundtrip import (
 
 
 def base_commit() -> str:
-    """The commit before the one that added bridge/journeys/."""
+    """The commit before the one that added bridge/journeys.py."""
     added = subprocess.run(
-        ["git", "log", "--diff-filter=A", "--format=%H", "--", "bridge/journeys/"],
+        ["git", "log", "--diff-filter=A", "--format=%H", "--", "bridge/journeys.py"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -75,6 +75,8 @@ class DeviceClient:
         self.clock_offset = 0.0
         self.connected = threading.Event()
         self.close_reason: str | None = None
+        self.last_error: str | None = None
+        """Why the last session ended, when it was not a close frame."""
         self.sessions = 0
         """Connection attempts so far (each one after a backoff wait)."""
         self._ws: websocket.WebSocket | None = None
@@ -131,6 +133,7 @@ class DeviceClient:
             try:
                 self._session()
             except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
                 log.info("device connection failed: %s", exc)
             finally:
                 self.connected.clear()

@@ -562,6 +562,8 @@ class RedisBus(Bus):
     def _notice(topic: str, listener: Listener, data: Message) -> None:
         try:
             listener(data)
+        except Unavailable as exc:  # the store or the bus away: the notice is lost, said so
+            log.warning("a listener of %s could not act: %s", topic, exc)
         except Exception:
             log.exception("a listener of %s failed", topic)
 

@@ -34,7 +34,7 @@ def metrics():
     bridge = current_app.extensions["bridge"]
     if not trusted(bridge.settings.metrics_token):
         return problem(403, "forbidden", "metrics come from loopback or carry the metrics token")
-    return Response(generate_latest(bridge.runtime.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(bridge.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 @web.get("/healthz")

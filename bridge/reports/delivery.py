@@ -21,7 +21,7 @@ from gevent.pool import Pool
 
 from bridge.bus import Bus
 from bridge.bus.local import LocalBus
-from bridge.model import User
+from bridge.model import Unavailable, User
 from bridge.reports.messages import DeadLetter, DeviceAnnounced, LinkRevoked, Message, Sink
 from bridge.runtime.metrics import Metrics
 from bridge.store import Store
@@ -157,6 +157,14 @@ class Reporter:
         self.store.outbox.delivered(row["id"])
 
     def _deliver(self, row: dict) -> None:
+        """One report. The store away mid-way (a report sent but not marked) leaves it
+        claimed: it is due again when the claim's lease ends (sent twice, never lost)."""
+        try:
+            self._attempt(row)
+        except Unavailable as exc:
+            log.warning("report %s to %s: %s; due again later", row["id"], row["adapter"], exc)
+
+    def _attempt(self, row: dict) -> None:
         sink = self.adapters().get(row["adapter"]) or self.sinks.get(row["adapter"])
         user = self.store.users.by_id(row["user_id"])
         message: Message = row["message"]
