@@ -156,6 +156,9 @@ class DeviceClient:
         ws = websocket.create_connection(
             self.url, header=headers, sslopt=self.sslopt, enable_multithread=True
         )
+        # Quiet is not dead (the server pings an idle socket): no read timeout, whatever
+        # default another library set for the whole process (Tuya's SDK sets 3 s).
+        ws.settimeout(None)
         self._ws = ws
         while not self._stop.is_set():
             opcode, data = ws.recv_data(control_frame=False)
