@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from bridge.http.access import trusted
 from bridge.http.problems import problem
 from bridge.http.refusals import render
+from bridge.model import Unavailable
 
 log = logging.getLogger(__name__)
 web = Blueprint("web", __name__)
@@ -82,5 +83,10 @@ def http_error(exc: HTTPException):
 
 
 def unexpected_error(exc: Exception):
+    if isinstance(exc, Unavailable):  # the store or the bus away: try again, not a bug
+        log.warning("%s %s: %s", request.method, request.path[:100], exc)
+        response = _refusal(503, "unavailable", exc.message)
+        response.headers["Retry-After"] = "5"
+        return response
     log.exception("unhandled error")
     return _refusal(500, "internal_error", "the bridge failed; see its log")

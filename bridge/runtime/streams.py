@@ -25,6 +25,7 @@ from gevent.lock import Semaphore
 from gevent.pool import Pool
 
 from bridge.bus import Bus
+from bridge.model import Unavailable
 from bridge.runtime.service import Service
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,9 @@ class Stream(Service):
     def _answer(self, ws: websocket.WebSocket, text: str) -> None:
         try:
             replies = self.handle(text)
+        except Unavailable as exc:  # the platform delivers it again
+            log.warning("%s: a frame is not acked while %s", self.name, exc)
+            return
         except Exception:
             log.exception("%s: a frame's handler failed (not acked)", self.name)
             return

@@ -55,9 +55,11 @@ from bridge.plugin import (
     Service,
     Transport,
     TransportContext,
+    Unavailable,
     Unsupported,
     catalog,
     rejection,
+    when_available,
 )
 from bridge.transports.mqtt import topics
 from bridge.transports.mqtt.shadow import (
@@ -498,8 +500,10 @@ class MqttTransport(Transport):
         self._client = client
 
     def _safely(self, topic: str, payload: bytes, retained: bool) -> None:
-        try:
-            self.on_message(topic, payload, retained)
+        try:  # the store or the bus away: held (the broker's loop waits, within a bound)
+            when_available(lambda: self.on_message(topic, payload, retained))
+        except Unavailable as exc:
+            self.context.log.warning("a thing's message on %s was lost: %s", topic, exc)
         except Exception:  # one bad message must not stop the broker loop
             self.context.log.exception("thing message failed")
 
