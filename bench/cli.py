@@ -29,9 +29,9 @@ from bridge.store.secrets import Vault  # noqa: E402
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 EVERYTHING = (
-    "import bridge.runtime.app, bridge.runtime.bridge, bridge.store, adapters.alexa, adapters.google,"
-    " adapters.xiaodu, adapters.tmallgenie, adapters.tuya, bridge.transports.sinric,"
-    " bridge.transports.mqtt, bridge.transports.sigfox"
+    "import bridge.runtime.app, bridge.runtime.bridge, bridge.store, adapters.alexa,"
+    " adapters.google, adapters.xiaodu, adapters.tmallgenie, adapters.tuya,"
+    " bridge.transports.sinric, bridge.transports.mqtt, bridge.transports.sigfox"
 )
 
 
