@@ -44,6 +44,7 @@ class Settings:
     idle_timeout: float = 660.0
     takeover_grace: float = 2.0
     history_days: float = 30.0
+    refusals_kept: int = 5
     state_event_interval: float = 1.0
     sensor_event_interval: float = 60.0
     access_token_ttl: float = 3600.0

@@ -201,6 +201,9 @@ def server_env(
         "BRIDGE_MAX_MESSAGE_BYTES": "16384",
         "BRIDGE_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
         "BRIDGE_STATE_EVENT_INTERVAL": str(STATE_EVENT_INTERVAL),
+        # Every test calls from 127.0.0.1: sampling would keep only the session's first
+        # refusals of each kind (tests/bridge/store/test_sampling.py tests it).
+        "BRIDGE_REFUSALS_KEPT": "1000000",
     }
 
 

@@ -40,7 +40,7 @@ class Webhooks:
         self,
         app: Callable,
         adapters: Mapping[str, Adapter],
-        record: Callable[[Entry], None],
+        record: Callable[[Entry], object],
     ) -> None:
         self.app = app
         self.adapters = adapters
@@ -73,7 +73,8 @@ class Webhooks:
                 reply = adapter.internal_error()
         finally:
             # even when the greenlet is killed: the request row it holds is written
-            self._record(adapter, reply, started, journey, journey.close())
+            source = environ.get("REMOTE_ADDR")
+            self._record(adapter, reply, started, journey, journey.close(), source)
         return respond(reply, start_response)
 
     def _record(
@@ -83,6 +84,7 @@ class Webhooks:
         started: float,
         journey: journeys.Journey,
         held: Entry | None,
+        source: str | None = None,
     ) -> None:
         """The journey's first and last hop: received at `started`, the reply (its HTTP
         status and the platform error it carries) now. On the row of the device request
@@ -103,19 +105,19 @@ class Webhooks:
             held.received_at, held.served_ms = started, served_ms
             self.record(held)
             return
-        self.record(
-            Entry(
-                "in",
-                "webhook",
-                "error" if error or reply.status >= 400 else "ok",
-                user_id=journey.user_id,
-                action=journey.directive,
-                latency_ms=served_ms,
-                origin=adapter.name,
-                detail=replied,
-                journey=journey.id,
-            )
+        entry = Entry(
+            "in",
+            "webhook",
+            "error" if error or reply.status >= 400 else "ok",
+            user_id=journey.user_id,
+            action=journey.directive,
+            latency_ms=served_ms,
+            origin=adapter.name,
+            detail=replied,
+            journey=journey.id,
         )
+        entry.source = source  # a refusal of nobody's account is sampled by its source
+        self.record(entry)
 
 
 def respond(reply: VoiceReply, start_response: Callable) -> list[bytes]:

@@ -47,6 +47,7 @@ class Bridge:
             settings.redis_url, prefix=settings.redis_prefix, hold_ttl=settings.hold_ttl
         )
         self.store = Store(settings.database, Vault(settings.secret_key))
+        self.store.messages.sampler.kept = settings.refusals_kept
         self.store.plugin_tables()  # every plugin's migrations before the first request
         if self.bus.shared:
             self.store.share(self.bus)

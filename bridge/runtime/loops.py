@@ -54,6 +54,7 @@ class StoreSync(Service):
         self.store, self.notifier = store, notifier
 
     def run_once(self) -> None:
+        self.store.messages.roll_refusals()  # a minute of sampled refusals that ended
         self.store.writer.flush()
         self.store.announce_changes()
         users = [u for u in self.store.messages.take_recorded() if u is not None]

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from bridge.store.sampling import REFUSED, RefusalSampler, Summary
 from bridge.store.sql import Database
 from bridge.store.writer import WriteBehind
 
@@ -63,6 +64,9 @@ class Entry:
     reply: str | None = None
     received_at: float | None = None
     served_ms: float | None = None
+    source: str | None = None
+    """Who sent it (an address), for a refusal of nobody's account: the sampler's key.
+    Not stored: a source that is kept shows in the row's payload or detail."""
 
 
 def rejection(
@@ -84,16 +88,37 @@ class Messages:
         self.db = db
         self.writer = writer
         self._recorded: set[int | None] = set()
+        self.sampler = RefusalSampler()
 
     def take_recorded(self) -> set[int | None]:
         """The users whose history was recorded since the last call (live streams wake)."""
         users, self._recorded = self._recorded, set()
         return users
 
-    def record(self, entry: Entry) -> None:
-        """Queue the entry (written with the next flush)."""
+    def record(self, entry: Entry) -> bool:
+        """Queue the entry (written with the next flush); False when it was only counted.
+
+        A refusal of nobody's account (no user, no device) is sampled: the first
+        few per source a minute in full, then a count."""
+        if entry.user_id is None and entry.device_id is None and entry.outcome in REFUSED:
+            keep, ended = self.sampler.admit(entry.kind, entry.origin or "", entry.source or "?")
+            self._summarize(ended)
+            if not keep:
+                return False
         self.writer.add(INSERT, _row(entry))
         self._recorded.add(entry.user_id)
+        return True
+
+    def roll_refusals(self) -> None:
+        """Write the counts of a minute of sampled refusals that has ended."""
+        self._summarize(self.sampler.roll())
+
+    def _summarize(self, ended: list[Summary]) -> None:
+        for summary in ended:
+            entry = Entry("in", summary.kind, "sampled", origin=summary.origin or None)
+            entry.detail, entry.at = summary.detail, summary.minute + 60
+            self.writer.add(INSERT, _row(entry))
+            self._recorded.add(None)
 
     def write(self, entry: Entry) -> None:
         """Write the entry now, in the transaction open on this connection (with what it

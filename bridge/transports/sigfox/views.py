@@ -47,7 +47,9 @@ def blueprint(transport: SigfoxTransport) -> Blueprint:
 
     def refuse(status: int, code: str, detail: str, device_id: str | None = None) -> Response:
         raw = request.get_data(as_text=True)[:2048] or request.query_string.decode()[:2048]
-        store.messages.record(rejection(device_id, None, f"sigfox {detail}", payload=raw))
+        entry = rejection(device_id, None, f"sigfox {detail}", payload=raw)
+        entry.source = request.remote_addr  # nobody's refusals are sampled by their source
+        store.messages.record(entry)
         return problem(status, code, detail)
 
     @bp.route(f"{PREFIX}/<kind>", methods=["GET", "POST", "PUT"])

@@ -64,7 +64,8 @@ class DeviceEndpoint:
             self._check_takeover(conn)
         except Rejected as exc:
             app_key = str(environ.get("HTTP_APPKEY", ""))[:64]
-            self._reject(None, None, f"connection refused: {exc}", app_key)
+            source = str(environ.get("REMOTE_ADDR", ""))
+            self._reject(None, None, f"connection refused: {exc}", app_key, source)
             ws.close(POLICY, str(exc))
             return
         except Unavailable as exc:  # the store or the bus away: the device tries again
@@ -231,12 +232,17 @@ class DeviceEndpoint:
         self.store.messages.record(entry)
 
     def _reject(
-        self, conn: Connection | None, device_id: str | None, reason: str, raw: str | None
+        self,
+        conn: Connection | None,
+        device_id: str | None,
+        reason: str,
+        raw: str | None,
+        source: str | None = None,
     ) -> None:
-        log.warning("dropped device message: %s", reason)
-        self.store.messages.record(
-            rejection(device_id, conn.user.id if conn else None, reason, payload=raw)
-        )
+        entry = rejection(device_id, conn.user.id if conn else None, reason, payload=raw)
+        entry.source = source
+        if self.store.messages.record(entry):  # an attacker's flood is sampled, not logged
+            log.warning("dropped device message: %s", reason)
 
 
 def _event(message: protocol.Message) -> DeviceEvent:
