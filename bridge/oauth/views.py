@@ -198,6 +198,7 @@ def login():
         store.logins, name, address, settings.login_free_failures, attempt=attempt
     )
     if wait:
+        store.logins.forget(attempt)
         return _page(
             "login.html",
             429,

@@ -29,6 +29,11 @@ class Logins:
             .last_pk
         )
 
+    def forget(self, attempt_id: int) -> None:
+        """An attempt turned away before any password was checked: it leaves no row (a flood
+        of them is not the database's volume, and only checked passwords grow the wait)."""
+        self.db.execute("delete from login_attempts where id = ?", (attempt_id,))
+
     def succeeded(self, attempt_id: int) -> None:
         self.db.execute("update login_attempts set success = 1 where id = ?", (attempt_id,))
 
