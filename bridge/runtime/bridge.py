@@ -53,6 +53,7 @@ class Bridge:
             self.store.share(self.bus)
         self.adapters: dict[str, Adapter] = {}
         self.metrics = Metrics(lambda: self.transports.connected(), self.store.outbox.pending)
+        self.metrics.refusals(self.store.messages.sampler)
         self.reporter = Reporter(
             self.store,
             lambda: self.adapters,

@@ -49,6 +49,18 @@ class Metrics:
             "bridge_outbox_pending", "Reports waiting in the outbox", registry=self.registry
         ).set_function(outbox)
 
+    def refusals(self, sampler: Any) -> None:
+        """Export the refusals of nobody's account: all of them, and those only counted."""
+        seen = Gauge(
+            "bridge_anonymous_refusals",
+            "Refusals of callers with no account (a wrong secret, a bad token), by whether"
+            " the history kept them in full or only counted them",
+            ["kept"],
+            registry=self.registry,
+        )
+        seen.labels("yes").set_function(lambda: sampler.total - sampler.counted_only)
+        seen.labels("no").set_function(lambda: sampler.counted_only)
+
     def services(self, services: list[Any]) -> None:
         """Export each background service's health and recoveries (read when scraped)."""
         up = Gauge(

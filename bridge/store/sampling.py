@@ -36,6 +36,8 @@ class RefusalSampler:
         self._minute = Minute(self._now_minute())
         self.total = 0
         """Refusals counted since the start (kept or not): the metrics' counter."""
+        self.counted_only = 0
+        """Of those, how many were only counted (not kept in full)."""
 
     def _now_minute(self) -> int:
         return int(self.clock() // 60) * 60
@@ -49,7 +51,9 @@ class RefusalSampler:
         if key not in counts and len(counts) >= MAX_SOURCES:
             key = (kind, origin, OTHERS)
         counts[key] = counts.get(key, 0) + 1
-        return counts[key] <= self.kept, ended
+        keep = counts[key] <= self.kept
+        self.counted_only += not keep
+        return keep, ended
 
     def roll(self) -> list[Summary]:
         """End the minute if it is over: what was counted past the kept ones."""

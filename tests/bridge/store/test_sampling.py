@@ -28,7 +28,7 @@ def test_the_first_few_per_source_a_minute_are_kept_and_the_rest_counted():
     [summary] = ended
     assert (summary.source, summary.more) == ("198.51.100.7", 3)
     assert summary.detail == "3 more like it from 198.51.100.7 in the minute from 08:00 UTC"
-    assert sampler.total == 7
+    assert (sampler.total, sampler.counted_only) == (7, 3)
 
 
 def test_sources_past_the_bound_share_one_count():
@@ -63,6 +63,9 @@ def test_a_flood_of_wrong_secrets_writes_five_rows_and_one_count(app):
     [summary] = [r for r in store.messages.query(limit=500) if r["outcome"] == "sampled"]
     assert summary["kind"] == "rejection"
     assert summary["detail"].startswith("195 more like it from 127.0.0.1")
+    metrics = app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'bridge_anonymous_refusals{kept="yes"} 5.0' in metrics
+    assert 'bridge_anonymous_refusals{kept="no"} 195.0' in metrics
 
 
 def test_refusals_of_an_accounts_device_are_its_history_and_never_sampled(app):
