@@ -66,7 +66,7 @@ class Entry:
     served_ms: float | None = None
     source: str | None = None
     """Who sent it (an address), for a refusal of nobody's account: the sampler's key.
-    Not stored: a source that is kept shows in the row's payload or detail."""
+    Not a column: the row counting a minute's refusals names it."""
 
 
 def rejection(
