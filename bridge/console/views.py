@@ -299,14 +299,10 @@ def stream():
     user = current_user()
     page = _bridge().store.messages.page  # live rows: names and reasons come from the page
     latest = page(user.id, limit=1)
-    notifier = current_app.extensions["bridge"].notifier
-    if not notifier.admit(user.id):  # the page falls back to reloading
-        headers = {"Retry-After": str(int(live.KEEPALIVE))}  # a closed one's place frees
-        return Response("too many open streams\n", 429, headers, mimetype="text/plain")
 
     frames = live.stream(
         user.id,
-        notifier,
+        current_app.extensions["bridge"].notifier,
         lambda after: list(reversed(page(user.id, after=after, limit=100))),
         latest[0]["id"] if latest else 0,
         3600,

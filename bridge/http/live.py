@@ -15,35 +15,12 @@ from collections.abc import Callable, Iterable, Iterator
 from gevent.event import Event
 
 KEEPALIVE = 15.0
-PER_ACCOUNT = 20
-"""Streams one account may hold open on a worker (its console pages and API clients)."""
-PER_WORKER = 1000
-"""Streams a worker holds open at most, all accounts together."""
 
 
 class Notifier:
-    def __init__(self, per_account: int = PER_ACCOUNT, per_worker: int = PER_WORKER) -> None:
+    def __init__(self) -> None:
         self._versions: dict[int, int] = {}
         self._events: dict[int, Event] = {}
-        self.per_account, self.per_worker = per_account, per_worker
-        self._open: dict[int, int] = {}
-
-    def admit(self, user_id: int) -> bool:
-        """Take a stream's place, or False when the account or the worker holds its most
-        (every open stream costs the worker, and an idle page must not starve the others)."""
-        if self._open.get(user_id, 0) >= self.per_account:
-            return False
-        if sum(self._open.values()) >= self.per_worker:
-            return False
-        self._open[user_id] = self._open.get(user_id, 0) + 1
-        return True
-
-    def leave(self, user_id: int) -> None:
-        left = self._open.get(user_id, 0) - 1
-        if left > 0:
-            self._open[user_id] = left
-        else:
-            self._open.pop(user_id, None)
 
     def version(self, user_id: int) -> int:
         return self._versions.get(user_id, 0)
@@ -79,19 +56,15 @@ def stream(
     lifetime: float,
     event: str | None = None,
 ) -> Iterator[str]:
-    """Server-sent events: every row `fetch(after_id)` returns, oldest first, as it comes.
-    The caller took the stream's place (`notifier.admit`); it is given back at the end."""
+    """Server-sent events: every row `fetch(after_id)` returns, oldest first, as it comes."""
     end = time.monotonic() + lifetime
-    try:
-        yield ": connected\n\n"
-        while time.monotonic() < end:
-            seen = notifier.version(user_id)
-            rows = fetch(last)
-            for row in rows:
-                last = row["id"]
-                kind = f"event: {event}\n" if event else ""
-                yield f"id: {row['id']}\n{kind}data: {json.dumps(row)}\n\n"
-            if not rows and not notifier.wait(user_id, seen, KEEPALIVE):
-                yield ": keep-alive\n\n"
-    finally:
-        notifier.leave(user_id)
+    yield ": connected\n\n"
+    while time.monotonic() < end:
+        seen = notifier.version(user_id)
+        rows = fetch(last)
+        for row in rows:
+            last = row["id"]
+            kind = f"event: {event}\n" if event else ""
+            yield f"id: {row['id']}\n{kind}data: {json.dumps(row)}\n\n"
+        if not rows and not notifier.wait(user_id, seen, KEEPALIVE):
+            yield ": keep-alive\n\n"

@@ -35,16 +35,3 @@ def test_a_notification_between_look_and_wait_is_not_lost():
     seen = notifier.version(7)
     notifier.notify([7])  # arrives after the stream looked, before it waits
     assert notifier.wait(7, seen, timeout=5) is True
-
-
-def test_streams_are_capped_per_account_and_per_worker_and_given_back_at_their_end():
-    notifier = live.Notifier(per_account=2, per_worker=3)
-    assert notifier.admit(7) and notifier.admit(7)
-    assert not notifier.admit(7)  # the account holds its most
-    assert notifier.admit(8)
-    assert not notifier.admit(9)  # the worker holds its most
-    frames = live.stream(7, notifier, lambda after: [], 0, lifetime=5)
-    assert next(frames) == ": connected\n\n"
-    frames.close()  # the client went away: its place is given back
-    assert notifier.admit(9)
-    assert not notifier.admit(7)  # 7 still holds one, and the worker is full again
