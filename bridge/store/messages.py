@@ -188,7 +188,9 @@ class Messages:
         if before is not None:
             where.append("id < ?")
             args.append(before)
-        if device_ids is not None:
+        if device_ids == []:  # a scope with no device: entries of no device only
+            where.append("device_id is null")  # (`in ()` is an error on PostgreSQL)
+        elif device_ids is not None:
             where.append(f"(device_id in ({','.join('?' * len(device_ids))}) or device_id is null)")
             args.extend(device_ids)
         for column, value in filters.items():

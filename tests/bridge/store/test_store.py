@@ -261,3 +261,18 @@ def test_first_updates_of_a_device_at_once_keep_each_others_values(db, monkeypat
         "brightness": 60,
         "color": {"r": 255, "g": 0, "b": 0},
     }
+
+
+def test_a_history_page_for_a_scope_with_no_device_holds_entries_of_no_device(db):
+    """An API key whose products match none of the account's devices (PostgreSQL refused
+    `device_id in ()`: the key's /messages and /stream answered 500)."""
+    from bridge.store.messages import Entry
+
+    user, _ = db.users.create("scoped", "password1")
+    device = db.devices.create(user.id, "light", "Lamp")
+    db.messages.record(Entry("in", "event", "ok", device.id, user.id, "setPowerState"))
+    db.messages.record(Entry("in", "webhook", "ok", None, user.id, "TurnOn"))
+    db.writer.flush()
+    rows = db.messages.page(user.id, limit=10, device_ids=[])
+    assert [r["kind"] for r in rows] == ["webhook"]
+    assert len(db.messages.page(user.id, limit=10, device_ids=[device.id])) == 2
