@@ -577,7 +577,7 @@ class BusListener(Service):
     backoff_max = 5.0
     budget = 5.0
     settle = 10.0
-    expected = (OSError, redis.RedisError)
+    expected = (*Service.expected, redis.RedisError)
 
     def __init__(self, bus: RedisBus) -> None:
         super().__init__(bus)
@@ -591,7 +591,7 @@ class HolderRenewal(Service):
     """Say this worker lives; keep (or take back, after Redis lost them) its devices."""
 
     name = "bus holders"
-    expected = (OSError, redis.RedisError)
+    expected = (*Service.expected, redis.RedisError)
 
     def __init__(self, bus: RedisBus) -> None:
         super().__init__(bus)

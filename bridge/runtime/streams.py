@@ -5,9 +5,9 @@ WebSocket the bridge opens. The adapter never touches the socket: it asks
 its context for a stream (URL, headers, a handler) and the core keeps it:
 one connection per deployment (the worker leading the bus role
 `stream:<adapter>`), reconnecting with backoff: it is a Service, so its
-state, last disconnect and reconnects are in readiness and the metrics. Each text frame is handed to
-the handler in a greenlet of its own (at most `concurrency` at once: one
-slow device does not hold up the others), and what the handler returns
+state, last disconnect and reconnects are in readiness and the metrics.
+Each text frame is handed to the handler in a greenlet of its own (at most
+`concurrency` at once: one slow device does not hold up the others), and what the handler returns
 (its acknowledgement) is sent only after it returned. A handler that fails
 sends nothing: the platform redelivers the frame.
 """
@@ -45,7 +45,7 @@ class Stream(Service):
     backoff_max = 15.0
     """So a stream is back within 15 s of its service, however long it was away."""
     budget = 5.0
-    expected = (OSError, websocket.WebSocketException)
+    expected = (*Service.expected, websocket.WebSocketException)
 
     def __init__(
         self,
