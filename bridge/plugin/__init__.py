@@ -70,6 +70,7 @@ from bridge.reports.messages import (
     Sink,
     StateReport,
 )
+from bridge.runtime.budgets import Budget, Budgets, Flood
 from bridge.runtime.hold import when_available
 from bridge.runtime.plugins import classes as plugin_classes
 from bridge.runtime.service import Service, State
@@ -133,6 +134,8 @@ __all__ = [
     "AuthError",
     "BadSetting",
     "BridgeError",
+    "Budget",
+    "Budgets",
     "Bus",
     "Cli",
     "Command",
@@ -151,6 +154,7 @@ __all__ = [
     "Exchange",
     "ExpiredToken",
     "Facts",
+    "Flood",
     "IntegrityError",
     "InvalidCommand",
     "InvalidToken",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from abc import ABC
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bridge.plugin.settings import PluginSettings
+from bridge.runtime.budgets import Budgets
 
 if TYPE_CHECKING:
     import click
@@ -36,6 +37,9 @@ class PluginContext:
     """The bridge's own settings (read-only): its URL, deadlines, limits."""
     log: logging.Logger
     """A logger named for the plugin."""
+    budgets: Budgets = field(default_factory=Budgets)
+    """Rates per source (`budgets.budget(name, rate, burst)`): refusals are counted in the
+    metrics, and a flood's first refusal and its end are for the history."""
 
 
 class Plugin(ABC):

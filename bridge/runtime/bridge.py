@@ -26,6 +26,7 @@ from bridge.plugin import Adapter, AdapterContext, TransportContext
 from bridge.plugin import settings as plugin_settings
 from bridge.reports.alerts import SINK, AlertChecker, AlertWebhook
 from bridge.reports.delivery import Reporter
+from bridge.runtime.budgets import Budgets
 from bridge.runtime.loops import AlertCheck, Checkpoints, Housekeeping, ReportDelivery, StoreSync
 from bridge.runtime.metrics import Metrics
 from bridge.runtime.service import Supervisor
@@ -53,6 +54,8 @@ class Bridge:
             self.store.share(self.bus)
         self.adapters: dict[str, Adapter] = {}
         self.metrics = Metrics(lambda: self.transports.connected(), self.store.outbox.pending)
+        self.budgets = Budgets(self.bus)
+        self.metrics.budgets(self.budgets)
         self.metrics.refusals(self.store.messages.sampler)
         self.reporter = Reporter(
             self.store,
@@ -78,6 +81,7 @@ class Bridge:
             events=self.events,
             waiters=self.waiters,
             bus=self.bus,
+            budgets=self.budgets,
         )
         self.transports = Transports.load(context, settings.plugin_settings)
         self.devices = DeviceService(
@@ -146,6 +150,7 @@ class Bridge:
             send_many=self.devices.send_many,
             http=self.http,
             log=logging.getLogger(f"adapters.{name}"),
+            budgets=self.budgets,
             links=self.store.links(name),
             unlink=functools.partial(self.unlink, adapter=name),
             facts=Facts(self.bus, name),

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 LAG_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -61,6 +63,10 @@ class Metrics:
         seen.labels("yes").set_function(lambda: sampler.total - sampler.counted_only)
         seen.labels("no").set_function(lambda: sampler.counted_only)
 
+    def budgets(self, budgets: Any) -> None:
+        """Export every budget's refusals and its sources over it now (read when scraped)."""
+        self.registry.register(_BudgetCollector(budgets))
+
     def services(self, services: list[Any]) -> None:
         """Export each background service's health and recoveries (read when scraped)."""
         up = Gauge(
@@ -96,3 +102,27 @@ class Metrics:
 
     def report(self, platform: str, outcome: str) -> None:
         self.reports.labels(platform, outcome).inc()
+
+
+class _BudgetCollector(Collector):
+    """The budgets as they are when scraped: plugins make theirs after the metrics."""
+
+    def __init__(self, budgets: Any) -> None:
+        self.budgets = budgets
+
+    def collect(self) -> Any:
+        refused = CounterMetricFamily(
+            "bridge_budget_refused",
+            "Requests refused because their source was past its budget, by budget",
+            labels=["budget"],
+        )
+        flooding = GaugeMetricFamily(
+            "bridge_budget_flooding",
+            "Sources past their budget now (in this worker), by budget",
+            labels=["budget"],
+        )
+        for budget in self.budgets:
+            refused.add_metric([budget.name], budget.refused)
+            flooding.add_metric([budget.name], budget.flooding())
+        yield refused
+        yield flooding

@@ -41,6 +41,7 @@ import orjson
 from gevent.lock import Semaphore
 
 from bridge.plugin import (
+    Budget,
     Command,
     Device,
     DeviceDisconnected,
@@ -61,7 +62,7 @@ from bridge.plugin import (
     rejection,
     when_available,
 )
-from bridge.transports.mqtt import topics
+from bridge.transports.mqtt import broker, topics
 from bridge.transports.mqtt.shadow import (
     UNSET,
     Rejected,
@@ -78,11 +79,18 @@ from bridge.transports.mqtt.tables import Certificates, ThingShadows
 from bridge.transports.mqtt.things import TRANSPORT
 
 ROLE = "transport:mqtt"
+"""The bus role of the worker that holds the broker session."""
 STALE_WILL_WINDOW = 10.0
 """Seconds after the bridge's session returns in which a will may be one from before."""
-"""The bus role of the worker that holds the broker session."""
 CONNECTION = "connection_status"
 ERROR = "error"
+OWN_REQUESTS = frozenset({"update", "get", "delete", "backdate", "will"})
+"""What a thing publishes itself (its will too): what its budget counts."""
+REJECTED = {
+    "update": topics.UPDATE_REJECTED,
+    "get": topics.GET_REJECTED,
+    "delete": topics.DELETE_REJECTED,
+}
 
 
 def nodelay(client: Any) -> None:
@@ -99,6 +107,16 @@ class MqttSettings(PluginSettings, frozen=True):
     """The broker (`mqtts://host:8883`); empty: no MQTT things."""
     dir: str = ""
     """The folder `bridge mqtt broker-config` wrote (the bridge's client files, the CRL)."""
+    thing_rate: float = 20.0
+    """Requests (update, get, delete, backdate) a thing may send a second, as AWS IoT's
+    shadow service allows; past it they are refused with 429. 0: no limit."""
+    thing_burst: int = 40
+    """Requests a quiet thing may send at once above its rate."""
+    thing_quarantine_after: int = 1000
+    """A thing that keeps flooding: after this many refusals in one flood the broker (when
+    it runs from `dir`) denies it its topics, so the flood stops before the bridge."""
+    thing_quarantine: float = 60.0
+    """Seconds a flooding thing stays denied at the broker; 0: never quarantined."""
 
 
 class MqttTransport(Transport):
@@ -119,6 +137,16 @@ class MqttTransport(Transport):
         self._shadows: dict[str, Shadow] = {}
         self._pending: dict[str, dict[str, tuple[Command, dict[str, Any]]]] = {}
         self._turns: dict[str, Semaphore] = {}
+        settings = context.settings
+        self.budget = context.budgets.budget(
+            "thing requests", settings.thing_rate, settings.thing_burst
+        )
+        # What a flooding thing is told: 429s at the budget's pace, the rest go unanswered.
+        self._told = Budget("thing refusals", settings.thing_rate, settings.thing_burst)
+        self._quarantined: dict[str, float] = {}
+        """Things denied their topics at the broker, until (monotonic)."""
+        self._wills: dict[str, bytes] = {}
+        """The newest will a flooding thing's budget refused: applied when it calms."""
 
     @classmethod
     def commands(cls) -> list[click.Command]:
@@ -252,6 +280,11 @@ class MqttTransport(Transport):
         if found is None:
             return
         thing, kind = found
+        if kind in OWN_REQUESTS and thing in self._quarantined:
+            return  # sent before the broker denied it: as good as dropped there
+        if kind in OWN_REQUESTS and self.budget.take(thing):
+            self._throttled(thing, kind, payload)
+            return
         device = self.context.store.devices.get(thing)
         if device is None or device.transport != TRANSPORT:
             self._reject(None, f"message on {topic} for an unknown thing", payload)
@@ -276,6 +309,82 @@ class MqttTransport(Transport):
             self._backdate(device, payload)
         else:
             self._report(device, kind, payload)
+
+    def _throttled(self, thing: str, kind: str, payload: bytes) -> None:
+        """Past its budget: refused before any work (no read, no row), 429 in AWS's shape
+        while the refusals' own pace allows. A flood's first refusal is written once; a
+        refused will waits for the flood's end; a flood that goes on is quarantined."""
+        if kind == "will":
+            self._wills[thing] = payload
+        elif kind in REJECTED and not self._told.take(thing):
+            try:
+                _, token = parse_request(payload, empty=True)
+            except Rejected:
+                token = None
+            refusal = Rejected(429, "Too Many Requests", token)
+            self._publish(REJECTED[kind].format(thing=thing), refusal.body(time.time()), qos=0)
+        flood = self.budget.flood(thing)
+        if flood is None or flood.refused not in (1, self.context.settings.thing_quarantine_after):
+            return
+        device = self.context.store.devices.get(thing)
+        if device is None or device.transport != TRANSPORT:
+            return
+        if flood.refused == 1:
+            self.context.log.warning("thing %s is over its budget of %s", thing, self.budget)
+            self.context.store.messages.record(
+                Entry(
+                    "in",
+                    "event",
+                    "throttled",
+                    thing,
+                    device.user_id,
+                    kind,
+                    detail=f"over its budget of {self.budget}: refused until it calms",
+                    payload=payload[:4096].decode("utf-8", "replace"),
+                )
+            )
+        else:
+            self._quarantine(device)
+
+    def _quarantine(self, device: Device) -> None:
+        """Have the broker deny a thing that keeps flooding its topics for a while."""
+        seconds = self.context.settings.thing_quarantine
+        if self.directory is None or seconds <= 0:
+            return
+        until = dict(self._quarantined, **{device.id: time.monotonic() + seconds})
+        if not broker.quarantine(self.directory, until):
+            broker.quarantine(self.directory, self._quarantined)  # no broker here to tell
+            return
+        self._quarantined = until
+        self.context.log.warning("thing %s quarantined at the broker for %g s", device.id, seconds)
+        self._presence(device, False, f"quarantined for {seconds:g} s: it kept flooding")
+
+    def settle(self) -> None:
+        """Each round: write the end of floods that are over, end quarantines that are."""
+        for flood in self.budget.calmed():
+            device = self.context.store.devices.get(flood.key)
+            if device is None or device.transport != TRANSPORT:
+                continue
+            self.context.store.messages.record(
+                Entry(
+                    "in",
+                    "event",
+                    "calmed",
+                    flood.key,
+                    device.user_id,
+                    detail=f"{flood.refused} requests refused over {flood.seconds:.1f} s",
+                )
+            )
+            will = self._wills.pop(flood.key, None)
+            if will is not None:
+                self.on_message(topics.WILL.format(thing=flood.key), will)
+        now = time.monotonic()
+        ended = [thing for thing, until in self._quarantined.items() if until <= now]
+        if ended and self.directory is not None:
+            self._quarantined = {t: u for t, u in self._quarantined.items() if t not in ended}
+            broker.quarantine(self.directory, self._quarantined)
+            for thing in ended:
+                self.context.log.info("thing %s: quarantine over", thing)
 
     def _get(self, thing: str, payload: bytes) -> None:
         try:
@@ -456,16 +565,16 @@ class MqttTransport(Transport):
     def _connect(self) -> None:
         import paho.mqtt.client as mqtt
 
-        from bridge.transports.mqtt.broker import BRIDGE_CN, FILES
+        from bridge.transports.mqtt.session import Session
 
         if self.directory is None:
             raise ValueError(
                 "BRIDGE_MQTT_URL needs BRIDGE_MQTT_DIR (from `bridge mqtt broker-config`)"
             )
         url = urlsplit(self.url)
-        client = mqtt.Client(
+        client = Session(
             mqtt.CallbackAPIVersion.VERSION2,
-            client_id=BRIDGE_CN,
+            client_id=broker.BRIDGE_CN,
             protocol=mqtt.MQTTv311,
             # A persistent session: what things say while the bridge restarts (a will
             # above all) waits at the broker instead of being lost.
@@ -473,9 +582,9 @@ class MqttTransport(Transport):
         )
         if url.scheme == "mqtts":
             client.tls_set(
-                ca_certs=str(self.directory / FILES["ca"]),
-                certfile=str(self.directory / FILES["client_cert"]),
-                keyfile=str(self.directory / FILES["client_key"]),
+                ca_certs=str(self.directory / broker.FILES["ca"]),
+                certfile=str(self.directory / broker.FILES["client_cert"]),
+                keyfile=str(self.directory / broker.FILES["client_key"]),
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
         client.reconnect_delay_set(0.2, 10)
@@ -534,6 +643,9 @@ class BrokerSession(Service):
         transport = self.transport
         if transport._client is None:
             transport._shadows.clear()  # another worker may have served them since
+            transport._quarantined.clear()  # and the ACL: none left by a worker gone
+            if transport.directory is not None:
+                broker.quarantine(transport.directory, ())
             transport._connect()
             # Never longer than a round: the role must be renewed within its time to live,
             # or another worker takes it and the two sessions (one client id) evict each other.
@@ -541,6 +653,7 @@ class BrokerSession(Service):
             while not transport._client.is_connected() and waited < wait:
                 self.sleep(0.05)
                 waited += 0.05
+        transport.settle()
         if not transport._client.is_connected():
             why = transport.refused or "no answer from the broker"
             raise ConnectionError(f"the broker session is down: {why}")

@@ -9,15 +9,18 @@ own certificate (CN `bridge`) reaches all of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from bridge.plugin import Store
+from bridge.transports.mqtt import topics
 from bridge.transports.mqtt.tables import Certificates
 from bridge.transports.mqtt.things import (
     AUTHORITY,
     CRL_FILE,
     PID_FILE,
     authority,
+    reload,
     write_crl,
     write_private,
 )
@@ -35,7 +38,13 @@ FILES = {
 }
 
 
-def acl() -> str:
+def acl(quarantined: Iterable[str] = ()) -> str:
+    """Each thing reaches its own topics; a quarantined one may publish to none of them
+    (the broker drops its requests, and it still hears its deltas)."""
+    denied = "".join(
+        f"user {thing}\n" + "".join(f"topic deny {t.format(thing=thing)}\n" for t in PUBLISHED)
+        for thing in sorted(quarantined)
+    )
     return (
         f"user {BRIDGE_CN}\n"
         "topic readwrite $aws/things/#\n"
@@ -43,9 +52,25 @@ def acl() -> str:
         "topic read $aws/events/#\n"
         "topic read $SYS/brokers/#\n"
         "\n"
+        f"{denied}"
         "pattern readwrite $aws/things/%u/#\n"
         "pattern readwrite tcxn/things/%u/#\n"
     )
+
+
+PUBLISHED = (topics.UPDATE, topics.GET, topics.DELETE, topics.BACKDATE, topics.WILL)
+"""What a thing publishes: a quarantined thing's will is dropped as well (a thing that
+reconnects meanwhile is refused; the bridge says it is offline until the end)."""
+
+
+def quarantine(directory: Path, things: Iterable[str]) -> bool:
+    """Rewrite the ACL denying `things` their topics and have the broker reload it;
+    whether a broker running from `directory` was told (else nothing is denied)."""
+    path, wanted = directory / FILES["acl"], acl(things)
+    if path.exists() and path.read_text() == wanted:
+        return (directory / PID_FILE).exists()
+    write_private(path, wanted)
+    return reload(directory)
 
 
 def conf(directory: Path, port: int, bind: str, run_as: str | None) -> str:

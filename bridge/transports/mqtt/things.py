@@ -8,7 +8,6 @@ keys exist only in that zip: the bridge keeps the certificates' serials.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import signal
@@ -104,12 +103,21 @@ def write_crl(store: Store, directory: Path) -> Path:
     ca = authority(store)
     path = directory / CRL_FILE
     write_private(path, ca.crl(store.repository(Certificates).revoked(AUTHORITY)))
-    pid_file = directory / PID_FILE
-    if pid_file.exists():
-        # No broker running from this folder: it reads the CRL when it starts.
-        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
-            os.kill(int(pid_file.read_text().strip()), signal.SIGHUP)
+    reload(directory)
     return path
+
+
+def reload(directory: Path) -> bool:
+    """Ask the broker running from `directory` to reread its files (CRL, ACL); whether
+    one was told. None running from this folder: it reads them when it starts."""
+    pid_file = directory / PID_FILE
+    if not pid_file.exists():
+        return False
+    try:
+        os.kill(int(pid_file.read_text().strip()), signal.SIGHUP)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def write_private(path: Path, text: str | bytes) -> None:
