@@ -36,6 +36,7 @@ bench: $(VENV)/.test
 	$(VENV)/bin/python bench/scaleout.py
 	$(VENV)/bin/python bench/journeys.py
 	$(VENV)/bin/python bench/cli.py
+	$(VENV)/bin/python bench/fairness.py
 
 # The long fuzzing profile: at least 10,000 inputs per entry point, and a table of results.
 fuzz: $(VENV)/.test

@@ -145,6 +145,8 @@ def explain(
             return f"the bridge answered {title(row.get('origin'))} {row['reply']}"
         if row["kind"] == "rejection":
             return f"the device's answer was refused: {row.get('detail')}"
+        if row["outcome"] == "throttled" and row["kind"] != "report":  # a budget bit
+            return f"throttled: {row.get('detail')}"
     for row in messages:
         if row["kind"] == "request" and (row.get("latency_ms") or 0) > SLOW_MS:
             return f"the device took {row['latency_ms'] / 1000:.1f} s to answer"

@@ -142,9 +142,11 @@ class MqttTransport(Transport):
             "thing requests", settings.thing_rate, settings.thing_burst
         )
         # What a flooding thing is told: 429s at the budget's pace, the rest go unanswered.
-        self._told = Budget("thing refusals", settings.thing_rate, settings.thing_burst)
+        self._told = Budget(
+            "thing refusals", settings.thing_rate, settings.thing_burst, clock=context.budgets.clock
+        )
         self._quarantined: dict[str, float] = {}
-        """Things denied their topics at the broker, until (monotonic)."""
+        """Things denied their topics at the broker, until when (the budgets' clock)."""
         self._wills: dict[str, bytes] = {}
         """The newest will a flooding thing's budget refused: applied when it calms."""
 
@@ -351,7 +353,7 @@ class MqttTransport(Transport):
         seconds = self.context.settings.thing_quarantine
         if self.directory is None or seconds <= 0:
             return
-        until = dict(self._quarantined, **{device.id: time.monotonic() + seconds})
+        until = dict(self._quarantined, **{device.id: self.context.budgets.clock() + seconds})
         if not broker.quarantine(self.directory, until):
             broker.quarantine(self.directory, self._quarantined)  # no broker here to tell
             return
@@ -378,7 +380,7 @@ class MqttTransport(Transport):
             will = self._wills.pop(flood.key, None)
             if will is not None:
                 self.on_message(topics.WILL.format(thing=flood.key), will)
-        now = time.monotonic()
+        now = self.context.budgets.clock()
         ended = [thing for thing, until in self._quarantined.items() if until <= now]
         if ended and self.directory is not None:
             self._quarantined = {t: u for t, u in self._quarantined.items() if t not in ended}

@@ -20,6 +20,7 @@ def mqtt_env(tmp_path_factory, server_env) -> dict[str, str]:
         "BRIDGE_REDIS_PREFIX": "mqtt",  # a bridge of its own, should it share the Redis
         "BRIDGE_MQTT_DIR": str(root / "broker"),
         "BRIDGE_MQTT_URL": f"mqtts://127.0.0.1:{free_port()}",
+        "BRIDGE_MQTT_THING_QUARANTINE": "2",  # a flooding thing's, to see it end
     }
 
 

@@ -1,13 +1,18 @@
 """The shadow service in-process, as a thing's publishes reach it: every request answered in
 AWS's shape, reachability from what the thing and the broker say, retained messages not
-believed, hostile payloads refused without an exception."""
+believed, hostile payloads refused without an exception, and a thing's budget (refused past
+it before any work, a flood written twice, a flood that goes on denied at the broker)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -15,18 +20,26 @@ from fuzz_harness import PROFILE
 from hypothesis import given
 from hypothesis import strategies as st
 from recording import Recording, subscribe
+from servers import eventually
 
 from bridge.bus.local import LocalBus
 from bridge.devices.events import EventIntake
 from bridge.devices.limits import EventLimiter
-from bridge.plugin import TransportContext
+from bridge.model import DeviceOffline
+from bridge.plugin import Command, Exchange, TransportContext
 from bridge.reports.delivery import Reporter
+from bridge.runtime.budgets import Budgets
 from bridge.store import Store
 from bridge.store.secrets import Vault
 from bridge.transports.mqtt import STALE_WILL_WINDOW, MqttSettings, MqttTransport, topics
+from bridge.transports.mqtt.broker import FILES, acl
 from bridge.transports.mqtt.shadow import MAX_TOKEN_BYTES
+from bridge.transports.mqtt.things import PID_FILE
 from bridge.transports.waiters import Waiters
 from config.settings import Settings
+
+UNLIMITED = MqttSettings(thing_rate=0)
+"""A thing may ask as often as it likes (the budget's own tests set one)."""
 
 
 class Capturing(MqttTransport):
@@ -45,14 +58,20 @@ class Capturing(MqttTransport):
         return [body for topic, body in self.published if topic.endswith(suffix)]
 
 
-def serving(store: Store, heard: Recording) -> tuple[Capturing, str]:
+def serving(
+    store: Store,
+    heard: Recording,
+    settings: MqttSettings = UNLIMITED,
+    budgets: Budgets | None = None,
+) -> tuple[Capturing, str]:
     """The shadow service over `store`, and a thing of a new account."""
     reporter = Reporter(store, lambda: {"recording": heard}, retry_base=0.01, max_attempts=3)
     bus = LocalBus("w")
     events = EventIntake(store, reporter, EventLimiter(bus, 0.0, 0.0))
     context = TransportContext(
         name="mqtt",
-        settings=MqttSettings(),
+        settings=settings,
+        budgets=budgets or Budgets(),
         bridge=Settings(),
         log=logging.getLogger("t"),
         store=store,
@@ -233,3 +252,174 @@ def test_every_request_gets_one_answer_in_awss_shape_and_nothing_raises(world):
                 )
 
     run()
+
+
+# -- a thing's budget ------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Broker:
+    """A process standing for Mosquitto: writes its pid file, counts the reloads asked of it
+    (SIGHUP), each with the ACL it would read then."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.log = directory / "reloads"
+        (directory / FILES["acl"]).write_text(acl())
+        code = (
+            "import signal, sys, time\n"
+            "def reload(*_):\n"
+            f"    acl = open({str(directory / FILES['acl'])!r}).read()\n"
+            f"    open({str(self.log)!r}, 'a').write(repr(acl) + '\\n')\n"
+            "signal.signal(signal.SIGHUP, reload)\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(120)\n"
+        )
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        assert self.proc.stdout.readline() == b"ready\n"
+        (directory / PID_FILE).write_text(str(self.proc.pid))
+
+    def reloads(self) -> list[str]:
+        if not self.log.exists():
+            return []
+        return [eval(line) for line in self.log.read_text().splitlines()]
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def broker(tmp_path) -> Iterator[Broker]:
+    made = Broker(tmp_path / "broker")
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+def tmp_path(tmp_path) -> Path:
+    (tmp_path / "broker").mkdir()
+    return tmp_path
+
+
+def budgeted(tmp_path: Path, clock: Clock, **settings) -> tuple[Store, Capturing, str]:
+    store = Store(str(tmp_path / "things.db"), Vault("k"))
+    chosen = MqttSettings(thing_rate=10, thing_burst=3, dir=str(tmp_path / "broker"), **settings)
+    service, thing = serving(store, Recording(), chosen, Budgets(clock=clock))
+    service.directory = tmp_path / "broker"
+    return store, service, thing
+
+
+def history(store: Store, thing: str, kind: str) -> list[dict]:
+    store.writer.flush()
+    return list(reversed(store.messages.query(device_id=thing, kind=kind)))
+
+
+def update(n: int, token: str | None = None) -> dict:
+    body: dict = {"state": {"reported": {"powerState": "On" if n % 2 else "Off"}}}
+    if token:
+        body["clientToken"] = token
+    return body
+
+
+def test_past_its_budget_a_thing_is_refused_with_429_and_its_flood_written_twice(tmp_path, clock):
+    store, service, thing = budgeted(tmp_path, clock)
+    for n in range(50):
+        publish(service, thing, topics.UPDATE, update(n, f"t{n}"))
+    accepted = service.answers("/update/accepted")
+    assert [a["clientToken"] for a in accepted] == ["t0", "t1", "t2"]  # the burst
+    refused = service.answers("/update/rejected")
+    assert [(r["code"], r["message"], r["clientToken"]) for r in refused] == [
+        (429, "Too Many Requests", f"t{n}")
+        for n in (3, 4, 5)  # told at the same pace
+    ]
+    assert service.shadow(thing).version == 3  # nothing past the budget was applied
+    [throttled] = history(store, thing, "event")[-1:]
+    assert throttled["outcome"] == "throttled"
+    assert throttled["detail"] == "over its budget of 10 requests a second: refused until it calms"
+    assert json.loads(throttled["payload"])["clientToken"] == "t3"
+    rows = len(store.messages.query(device_id=thing))
+    clock.now += 0.2  # two more tokens: the thing is heard again; not yet calm
+    publish(service, thing, topics.GET, {"clientToken": "g"})
+    assert service.answers("/get/accepted")[-1]["clientToken"] == "g"
+    service.settle()
+    store.writer.flush()
+    assert len(store.messages.query(device_id=thing)) == rows  # still in its flood: no row
+    clock.now += 0.1  # as long as the burst takes to refill, with nothing refused
+    service.settle()
+    calmed = history(store, thing, "event")[-1]
+    assert (calmed["outcome"], calmed["detail"]) == ("calmed", "47 requests refused over 0.0 s")
+    service.settle()
+    assert history(store, thing, "event")[-1]["id"] == calmed["id"]  # told once
+    store.close()
+
+
+def test_a_will_refused_by_the_budget_is_applied_when_the_flood_calms(tmp_path, clock):
+    store, service, thing = budgeted(tmp_path, clock)
+    for n in range(10):
+        publish(service, thing, topics.UPDATE, update(n))
+    assert service.shadow(thing).connected
+    will = {"state": {"reported": {"connection_status": "disconnected"}}}
+    publish(service, thing, topics.WILL, will)
+    assert service.shadow(thing).connected  # refused for now
+    clock.now += 1
+    service.settle()
+    assert not service.shadow(thing).connected
+    assert connections(store, thing)[-1] == "offline (mqtt: its will)"
+    store.close()
+
+
+def test_a_thing_that_keeps_flooding_is_denied_its_topics_at_the_broker_for_a_while(
+    tmp_path, clock, broker
+):
+    store, service, thing = budgeted(tmp_path, clock, thing_quarantine_after=20)
+    publish(service, thing, topics.UPDATE, update(1))
+    assert service.shadow(thing).connected
+    for n in range(30):
+        publish(service, thing, topics.UPDATE, update(n))
+    reloads = eventually(lambda: broker.reloads(), timeout=10)
+    assert len(reloads) == 1
+    denied = reloads[0]
+    for topic in (topics.UPDATE, topics.GET, topics.DELETE, topics.BACKDATE, topics.WILL):
+        assert f"topic deny {topic.format(thing=thing)}\n" in denied
+    assert denied.index(f"user {thing}") < denied.index("pattern readwrite")
+    assert not service.shadow(thing).connected
+    assert connections(store, thing)[-1] == "offline (mqtt: quarantined for 60 s: it kept flooding)"
+    clock.now += 10  # its budget is full again, but what it sent before the broker's
+    publish(service, thing, topics.UPDATE, update(2))  # reload is dropped all the same
+    assert not service.shadow(thing).connected
+    device = store.devices.get(thing)
+    command = Command("setPowerState", {"state": "On"})
+    with pytest.raises(DeviceOffline):
+        service.request(device, command, 1.0, Exchange())
+    service.settle()
+    assert len(broker.reloads()) == 1
+    clock.now += 50  # 60 s since it began
+    service.settle()
+    reloads = eventually(lambda: len(got := broker.reloads()) == 2 and got, timeout=10)
+    assert reloads[1] == acl()
+    publish(service, thing, topics.UPDATE, update(3))
+    assert service.shadow(thing).connected
+    store.close()
+
+
+def test_without_a_broker_to_tell_nothing_is_quarantined(tmp_path, clock):
+    store, service, thing = budgeted(tmp_path, clock, thing_quarantine_after=20)
+    (tmp_path / "broker" / FILES["acl"]).write_text(acl())
+    for n in range(30):
+        publish(service, thing, topics.UPDATE, update(n))
+    assert (tmp_path / "broker" / FILES["acl"]).read_text() == acl()
+    assert service.shadow(thing).connected
+    store.close()

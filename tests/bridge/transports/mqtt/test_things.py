@@ -339,3 +339,68 @@ def test_a_thing_that_drops_tokens_is_answered_by_its_state(server, fleet, accou
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def test_a_flooding_thing_costs_the_other_things_nothing(server, fleet, account, admin_send, store):
+    """One thing publishes shadow updates as fast as paho sends them (QoS 0) while another
+    is commanded: every command answers at its usual pace, the flooder hears 429s, its
+    flood is a few history rows, and the broker denies it its topics until the quarantine
+    ends."""
+    noisy, quiet = fleet.make(account, count=2)
+    fleet.run(quiet, echo, {"powerState": "Off"})
+    flooder = raw_client(fleet.broker, noisy)
+    refusals: list[dict] = []
+    flooder.on_message = lambda c, u, msg: refusals.append(json.loads(msg.payload))
+    flooder.subscribe(topics.UPDATE_REJECTED.format(thing=noisy.thing), qos=0)
+    eventually(lambda: flooder.is_connected(), timeout=10)
+    stop = threading.Event()
+
+    def flood() -> None:
+        n, topic = 0, topics.UPDATE.format(thing=noisy.thing)
+        while not stop.is_set():
+            state = "On" if n % 2 else "Off"
+            sent = flooder.publish(
+                topic, json.dumps({"state": {"reported": {"powerState": state}}})
+            )
+            n += 1
+            if n % 200 == 0:  # as fast as paho writes, not faster: no backlog in the flooder
+                sent.wait_for_publish(1)
+
+    flooding = threading.Thread(target=flood)
+    flooding.start()
+    try:
+        took = []
+        for n in range(10):
+            began = time.monotonic()
+            reply = admin_send(quiet.thing, "setPowerState", {"state": "On" if n % 2 else "Off"})
+            took.append(time.monotonic() - began)
+            assert reply.status_code == 200, reply.text
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        flooding.join()
+    assert max(took) < 2.0, took  # ~10 ms each when alone; 8 s (a timeout) when starved
+    assert refusals and refusals[0]["code"] == 429
+    acl = fleet.broker.directory / "acl"
+    eventually(lambda: f"user {noisy.thing}" in acl.read_text(), timeout=10)
+    eventually(lambda: not online(server, noisy.thing), timeout=10)
+    refused = admin_send(noisy.thing, "setPowerState", {"state": "On"})
+    assert refused.status_code == 409 and "offline" in refused.text, refused.text
+    eventually(lambda: f"user {noisy.thing}" not in acl.read_text(), timeout=20)
+    store.writer.flush()
+    rows = store.messages.query(device_id=noisy.thing, limit=1000)
+    outcomes = [r["outcome"] for r in rows]
+    assert "throttled" in outcomes and len(rows) < 200, outcomes
+    again = topics.UPDATE.format(thing=noisy.thing), json.dumps(update_on())
+
+    def heard() -> bool:  # as a thing retries: the broker reloads its ACL when it can
+        flooder.publish(*again)
+        return online(server, noisy.thing)
+
+    eventually(heard, timeout=10, interval=0.2)
+    flooder.loop_stop()
+    flooder.disconnect()
+
+
+def update_on() -> dict:
+    return {"state": {"reported": {"powerState": "On"}}}
