@@ -371,6 +371,12 @@ def document() -> dict[str, Any]:
                         "description": "an event stream",
                         "content": {"text/event-stream": {"schema": {"type": "string"}}},
                     },
+                    errors={
+                        "429": _problem(
+                            "rate limited, or the account holds its most open streams"
+                            " (too_many_streams; see Retry-After)"
+                        )
+                    },
                 )
             },
             "/api/v1/openapi.json": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
@@ -246,21 +247,29 @@ def key_status(key_id: str):
 @api.get("/stream")
 def stream():
     """Server-sent events: every new message in the key's scope, as it is recorded."""
-    start = _messages(limit=1)
     key, bridge = g.key, _bridge()
+
+    def visible() -> Callable[[dict[str, Any]], bool]:
+        g.key = key
+        scope = {d.id for d in _visible()}
+        return lambda row: row["device_id"] is None or row["device_id"] in scope
 
     def fetch(after: int) -> list[dict]:
         g.key = key
-        return list(reversed(_messages(after=after, limit=100)))
+        return _messages(after=after, limit=100, oldest_first=True)
 
-    frames = live.stream(
+    frames = bridge.streams.open(
         key.user_id,
-        bridge.notifier,
+        visible,
         fetch,
-        start[0]["id"] if start else 0,
         STREAM_SECONDS,
         event="message",
+        client=request.environ.get("gunicorn.socket"),
     )
+    if frames is None:
+        refused = problem(429, "too_many_streams", "this account holds its most open streams")
+        refused.headers["Retry-After"] = str(int(live.KEEPALIVE))  # a closed one's place frees
+        return refused
     return Response(
         stream_with_context(frames),
         mimetype="text/event-stream",

@@ -122,6 +122,16 @@ class Bus(ABC):
         """A token bucket shared by all workers: 0 if one may go now, else seconds to wait."""
 
     @abstractmethod
+    def lease(self, scope: str, member: str, limit: int, ttl: float) -> bool:
+        """Hold one of `limit` places under `scope` for `ttl` seconds, for every worker:
+        False when all are held. Asking again with the same `member` renews its place; a
+        place nobody renews frees itself (its worker died)."""
+
+    @abstractmethod
+    def unlease(self, scope: str, member: str) -> None:
+        """Give a place back."""
+
+    @abstractmethod
     def put(self, key: str, value: Any, ttl: float) -> None:
         """Keep a small JSON value for `ttl` seconds, for every worker."""
 

@@ -24,6 +24,7 @@ class LocalBus(Bus):
         self._seen: dict[float, OrderedDict[str, float]] = defaultdict(OrderedDict)
         self._spaced: dict[str, dict[str, float]] = defaultdict(dict)
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._leases: dict[str, dict[str, float]] = {}
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
         self._values: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self.began = time.time()
@@ -91,6 +92,23 @@ class LocalBus(Bus):
             return 0.0
         self._buckets[key] = (tokens, now)
         return (1 - tokens) / rate
+
+    def lease(self, scope: str, member: str, limit: int, ttl: float) -> bool:
+        now = self.clock()
+        places = self._leases.setdefault(scope, {})
+        for held, until in list(places.items()):
+            if until <= now:
+                del places[held]
+        if member not in places and len(places) >= limit:
+            return False
+        places[member] = now + ttl
+        return True
+
+    def unlease(self, scope: str, member: str) -> None:
+        places = self._leases.get(scope, {})
+        places.pop(member, None)
+        if not places:
+            self._leases.pop(scope, None)
 
     def put(self, key: str, value: Any, ttl: float) -> None:
         self._values.pop(key, None)

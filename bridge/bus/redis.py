@@ -122,6 +122,21 @@ return tostring(wait)
 """
 
 
+_LEASE = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local limit, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= limit then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(last) - now))
+return 1
+"""
+
+
 MAX_PLACED = 500_000
 """Holders remembered at most (then the memory starts over)."""
 PLACED_TTL = 10.0
@@ -267,6 +282,7 @@ class RedisBus(Bus):
         self._lead = self.redis.register_script(_LEAD)
         self._spaced = self.redis.register_script(_SPACED)
         self._take = self.redis.register_script(_TAKE)
+        self._lease = self.redis.register_script(_LEASE)
         self._first_use = self.redis.register_script(_FIRST_USE)
         self._held: set[str] = set()
         self._roles: set[str] = set()
@@ -473,6 +489,14 @@ class RedisBus(Bus):
     @_reachable
     def take(self, key: str, rate: float, burst: int) -> float:
         return float(self._take(keys=[self._key("tb", key)], args=[rate, burst]))
+
+    @_reachable
+    def lease(self, scope: str, member: str, limit: int, ttl: float) -> bool:
+        return bool(self._lease(keys=[self._key("ls", scope)], args=[member, limit, _ms(ttl)]))
+
+    @_reachable
+    def unlease(self, scope: str, member: str) -> None:
+        self.redis.zrem(self._key("ls", scope), member)
 
     @_reachable
     def put(self, key: str, value: Any, ttl: float) -> None:

@@ -298,15 +298,16 @@ def stream():
     """New history rows as server-sent events, for the page's live table."""
     user = current_user()
     page = _bridge().store.messages.page  # live rows: names and reasons come from the page
-    latest = page(user.id, limit=1)
-
-    frames = live.stream(
+    frames = _bridge().streams.open(
         user.id,
-        current_app.extensions["bridge"].notifier,
-        lambda after: list(reversed(page(user.id, after=after, limit=100))),
-        latest[0]["id"] if latest else 0,
+        lambda: live.everything,
+        lambda after: page(user.id, after=after, limit=100, oldest_first=True),
         3600,
+        client=request.environ.get("gunicorn.socket"),
     )
+    if frames is None:  # the page falls back to reloading
+        headers = {"Retry-After": str(int(live.KEEPALIVE))}  # a closed one's place frees
+        return Response("too many open streams\n", 429, headers, mimetype="text/plain")
     return Response(
         stream_with_context(frames),
         mimetype="text/event-stream",

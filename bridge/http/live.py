@@ -1,20 +1,51 @@
 """Live history for the SSE streams: woken when rows are written, never polling the database.
 
 The store records history behind and flushes every 50 ms; after each flush the
-bridge tells the notifier whose rows went in. A stream reads the database
-only when its user has something new (or once per keep-alive), however many
-streams are open.
+bridge tells the notifier whose rows went in. An account's streams wake
+together, and one of them reads the new rows for all (the feed); each keeps
+those its scope shows. A quiet stream costs a keep-alive every 30 s and no
+read. Streams are capped per account (on the bus, so for every worker
+together) and per worker: an idle page must not starve the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+import gevent
+import gevent.select
 from gevent.event import Event
+from gevent.lock import Semaphore
 
-KEEPALIVE = 15.0
+from bridge.model import Unavailable
+
+if TYPE_CHECKING:
+    from bridge.bus import Bus
+
+KEEPALIVE = 30.0
+"""Seconds between keep-alives on a quiet stream (proxies close idle ones at 60)."""
+PER_ACCOUNT = 20
+"""Streams one account may hold open, on all workers together (pages and API clients)."""
+PER_WORKER = 1000
+"""Streams a worker holds open at most, all accounts together."""
+READ = 100
+"""Rows the feed reads at a time."""
+KEPT = 500
+"""Rows the feed keeps per account: a stream further behind reads for itself."""
+
+Page = Callable[..., list[dict[str, Any]]]
+"""The store's `messages.page(user_id, after=, limit=, oldest_first=)`."""
+
+
+MOVED = Event()
+MOVED.set()
 
 
 class Notifier:
@@ -27,12 +58,16 @@ class Notifier:
 
     def wait(self, user_id: int, seen: int, timeout: float) -> bool:
         """Until the user's history moves past `seen` (True) or the timeout (False)."""
+        return self.waiter(user_id, seen).wait(timeout)
+
+    def waiter(self, user_id: int, seen: int) -> Event:
+        """An event set once the user's history moves past `seen` (already, if it has)."""
         if self.version(user_id) != seen:
-            return True
+            return MOVED
         event = self._events.get(user_id)
         if event is None:
             event = self._events[user_id] = Event()
-        return event.wait(timeout)
+        return event
 
     def notify(self, user_ids: Iterable[int | None]) -> None:
         for user_id in user_ids:
@@ -48,23 +83,160 @@ class Notifier:
         self.notify(list(self._events))
 
 
-def stream(
-    user_id: int,
-    notifier: Notifier,
-    fetch: Callable[[int], list[dict]],
-    last: int,
-    lifetime: float,
-    event: str | None = None,
-) -> Iterator[str]:
-    """Server-sent events: every row `fetch(after_id)` returns, oldest first, as it comes."""
-    end = time.monotonic() + lifetime
-    yield ": connected\n\n"
-    while time.monotonic() < end:
-        seen = notifier.version(user_id)
-        rows = fetch(last)
-        for row in rows:
-            last = row["id"]
-            kind = f"event: {event}\n" if event else ""
-            yield f"id: {row['id']}\n{kind}data: {json.dumps(row)}\n\n"
-        if not rows and not notifier.wait(user_id, seen, KEEPALIVE):
-            yield ": keep-alive\n\n"
+@dataclass
+class _Feed:
+    """One account's newest rows, oldest first: every row after `floor` up to `cursor`."""
+
+    floor: int
+    cursor: int
+    version: int = -1
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    streams: int = 0
+    lock: Semaphore = field(default_factory=Semaphore)
+
+
+class Streams:
+    """The open streams of this worker: their places, and one feed per account."""
+
+    def __init__(
+        self,
+        notifier: Notifier,
+        page: Page,
+        bus: Bus,
+        per_account: int = PER_ACCOUNT,
+        per_worker: int = PER_WORKER,
+    ) -> None:
+        self.notifier, self.page, self.bus = notifier, page, bus
+        self.per_account, self.per_worker = per_account, per_worker
+        self._feeds: dict[int, _Feed] = {}
+        self.reads = 0
+        """Database reads the feeds made (what the tests and the bench count)."""
+
+    def open(
+        self,
+        user_id: int,
+        visible: Callable[[], Callable[[dict[str, Any]], bool]],
+        fetch: Callable[[int], list[dict[str, Any]]],
+        lifetime: float,
+        event: str | None = None,
+        client: socket.socket | None = None,
+    ) -> Iterator[str] | None:
+        """A stream of the account's new rows that `visible()` (asked again at each
+        keep-alive: a key's scope may change) shows, or None when the account or this
+        worker holds its most. `fetch(after)` reads for a stream the feed left behind (the
+        next rows in its scope, oldest first). `client`, the caller's socket when the
+        server lends it: the stream ends as soon as the caller leaves, not at the next
+        keep-alive, so a closed page gives its place back at once."""
+        if sum(f.streams for f in self._feeds.values()) >= self.per_worker:
+            return None
+        place = uuid.uuid4().hex
+        if not self._lease(user_id, place):
+            return None
+        feed = self._feeds.get(user_id)
+        if feed is None:
+            latest = self.page(user_id, limit=1)
+            start = latest[0]["id"] if latest else 0
+            feed = self._feeds[user_id] = _Feed(start, start)
+        feed.streams += 1
+        left = _watch(client)
+        return self._frames(user_id, feed, place, visible, fetch, lifetime, event, left)
+
+    def _lease(self, user_id: int, place: str) -> bool:
+        try:
+            return self.bus.lease(f"streams:{user_id}", place, self.per_account, 2 * KEEPALIVE)
+        except Unavailable:
+            return True  # unknown while the bus is away: serve (the worker's cap holds)
+
+    def _frames(
+        self,
+        user_id: int,
+        feed: _Feed,
+        place: str,
+        visible: Callable[[], Callable[[dict[str, Any]], bool]],
+        fetch: Callable[[int], list[dict[str, Any]]],
+        lifetime: float,
+        event: str | None,
+        left: Event,
+    ) -> Iterator[str]:
+        end = time.monotonic() + lifetime
+        last, shows = feed.cursor, visible()
+        kind = f"event: {event}\n" if event else ""
+        try:
+            yield ": connected\n\n"
+            while time.monotonic() < end:
+                seen = self.notifier.version(user_id)
+                rows = self._rows(user_id, feed, last, fetch)
+                if rows:
+                    last = rows[-1]["id"]
+                for row in rows:
+                    if shows(row):
+                        yield f"id: {row['id']}\n{kind}data: {json.dumps(row)}\n\n"
+                if rows:
+                    continue
+                moved = self.notifier.waiter(user_id, seen)
+                gevent.wait([moved, left], timeout=KEEPALIVE, count=1)
+                if left.is_set():
+                    return
+                if not moved.is_set():
+                    yield ": keep-alive\n\n"
+                    shows = visible()
+                    self._lease(user_id, place)  # renewed while the stream lives
+        finally:
+            left.set()  # the watcher ends with the stream
+            self._close(user_id, feed, place)
+
+    def _rows(
+        self,
+        user_id: int,
+        feed: _Feed,
+        last: int,
+        fetch: Callable[[int], list[dict[str, Any]]],
+    ) -> list[dict[str, Any]]:
+        """Rows after `last`, oldest first: from the feed, read once per change for all
+        the account's streams; a stream behind what the feed keeps reads for itself."""
+        version = self.notifier.version(user_id)
+        if feed.version != version:
+            with feed.lock:  # the account's other streams wait for this one read
+                if feed.version != version:
+                    self.reads += 1
+                    fresh = self.page(user_id, after=feed.cursor, limit=READ, oldest_first=True)
+                    feed.version = version if len(fresh) < READ else -1  # more: read again
+                    if fresh:
+                        feed.cursor = fresh[-1]["id"]
+                        feed.rows = feed.rows + fresh
+                        if len(feed.rows) > KEPT:
+                            feed.floor = feed.rows[-KEPT - 1]["id"]
+                            feed.rows = feed.rows[-KEPT:]
+        if last < feed.floor:
+            return fetch(last)
+        return [row for row in feed.rows if row["id"] > last][:READ]
+
+    def _close(self, user_id: int, feed: _Feed, place: str) -> None:
+        feed.streams -= 1
+        if feed.streams <= 0:
+            self._feeds.pop(user_id, None)
+        with contextlib.suppress(Unavailable):  # away: the place frees itself in time
+            self.bus.unlease(f"streams:{user_id}", place)
+
+
+def _watch(client: socket.socket | None) -> Event:
+    """An event set when the caller closes its connection: its socket turns readable (an
+    SSE client sends nothing more). The stream sets it when it ends, which ends the
+    watcher too."""
+    left = Event()
+    if client is None:
+        return left
+
+    def watch() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            gevent.select.select([client], [], [])
+        left.set()
+
+    watcher = gevent.spawn(watch)
+    left.rawlink(lambda _: watcher.kill(block=False))
+    return left
+
+
+def everything(row: dict[str, Any]) -> bool:
+    """A stream that shows all of its account's rows (the owner's console)."""
+    return True

@@ -19,7 +19,7 @@ from bridge.devices import DeviceService
 from bridge.devices.events import EventIntake
 from bridge.devices.limits import EventLimiter
 from bridge.http import webhooks
-from bridge.http.live import Notifier
+from bridge.http.live import Notifier, Streams
 from bridge.journeys import explain
 from bridge.model import Device, User
 from bridge.plugin import Adapter, AdapterContext, TransportContext
@@ -116,6 +116,7 @@ class Bridge:
                 settings.alert_webhook_url, settings.alert_webhook_secret, self.http
             )
         self.notifier = Notifier()
+        self.streams = Streams(self.notifier, self.store.messages.page, self.bus)
         self.bus.subscribe("history", lambda notice: self.notifier.notify(notice["users"]))
         self._started = False
         self.supervisor = Supervisor(

@@ -177,12 +177,15 @@ class Messages:
         before: int | None = None,
         limit: int = 50,
         device_ids: list[str] | None = None,
+        oldest_first: bool = False,
         **filters: Any,
     ) -> list[dict[str, Any]]:
         """One user's history, newest first, without payloads (what lists and streams show).
 
         `device_ids` limits it to those devices (plus entries of no device);
         `since`/`until` bound the time, other filters match a column exactly.
+        `oldest_first`: the `limit` oldest rows after `after`, oldest first (what a
+        stream reads next: none skipped however many came at once).
         """
         where, args = ["user_id = ?", "id > ?"], [user_id, after]
         if before is not None:
@@ -201,7 +204,7 @@ class Messages:
         self.writer.flush()
         rows = self.db.execute(
             f"select {', '.join(LISTED)} from messages where {' and '.join(where)}"
-            " order by id desc limit ?",
+            f" order by id {'asc' if oldest_first else 'desc'} limit ?",
             [*args, limit],
         )
         return [dict(zip(LISTED, row, strict=True)) for row in rows.fetchall()]

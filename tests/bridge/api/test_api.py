@@ -301,3 +301,34 @@ def test_a_key_does_nothing_outside_its_purpose(server, integrator, light):
         data={"grant_type": "refresh_token", "refresh_token": client.token},
     )
     assert oauth.status_code in (400, 401) and "error" in oauth.json()
+
+
+def test_an_account_holds_a_bounded_number_of_streams_on_all_workers_together(integrator, server):
+    from bridge.http.live import PER_ACCOUNT
+
+    client = integrator()
+    auth = {"Authorization": f"Bearer {client.token}"}
+    url = server.url + "/api/v1/stream"
+    held = []
+    try:
+        for _ in range(PER_ACCOUNT):
+            held.append(requests.get(url, headers=auth, stream=True, timeout=10))
+            assert held[-1].status_code == 200
+            time.sleep(0.12)  # under the API's own rate limit (10 a second)
+        for _ in range(2):  # on the scaled set-up, the two land on either worker
+            refused = requests.get(url, headers=auth, stream=True, timeout=10)
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["title"] == "too many streams"
+            assert int(refused.headers["Retry-After"]) >= 1
+            time.sleep(0.12)
+        held.pop().close()  # a client leaves: its place is given back at once
+
+        def reopened() -> bool:
+            again = requests.get(url, headers=auth, stream=True, timeout=10)
+            held.append(again)
+            return again.status_code == 200
+
+        eventually(reopened, timeout=5, interval=0.2)
+    finally:
+        for response in held:
+            response.close()

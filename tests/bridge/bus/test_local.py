@@ -53,3 +53,18 @@ def test_values_expire_and_pop_takes_them_once():
     bus.put("k", [1], ttl=10)
     assert bus.pop("k") == [1]
     assert bus.pop("k") is None
+
+
+def test_a_lease_holds_one_of_a_few_places_until_given_back_or_expired():
+    clock = Clock()
+    bus = LocalBus("w", clock=clock)
+    assert bus.lease("streams:1", "s1", limit=2, ttl=10)
+    assert bus.lease("streams:1", "s2", limit=2, ttl=10)
+    assert not bus.lease("streams:1", "s3", limit=2, ttl=10)
+    assert bus.lease("streams:2", "s3", limit=2, ttl=10)  # another scope: its own places
+    assert bus.lease("streams:1", "s1", limit=2, ttl=10)  # renewing one held
+    bus.unlease("streams:1", "s2")
+    assert bus.lease("streams:1", "s3", limit=2, ttl=10)
+    clock.now = 10.5  # s1 renewed at 0, s3 leased at 0: both expire
+    assert bus.lease("streams:1", "s4", limit=2, ttl=10)
+    assert bus.lease("streams:1", "s5", limit=2, ttl=10)

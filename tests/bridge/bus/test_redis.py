@@ -142,3 +142,17 @@ def test_one_worker_leads_a_role_until_it_stops_renewing(pair):
     time.sleep(0.5)  # a stopped renewing (time to live 0.3 s)
     assert b.lead("transport:mqtt")
     assert a.leader("transport:mqtt") == "b"
+
+
+def test_a_lease_is_one_set_of_places_for_every_worker_and_frees_itself(pair):
+    a, b = pair
+    assert a.lease("streams:1", "s1", limit=2, ttl=0.3)
+    assert b.lease("streams:1", "s2", limit=2, ttl=0.3)
+    assert not a.lease("streams:1", "s3", limit=2, ttl=0.3)
+    assert not b.lease("streams:1", "s3", limit=2, ttl=0.3)
+    assert a.lease("streams:1", "s1", limit=2, ttl=5)  # renewed, for longer
+    b.unlease("streams:1", "s2")
+    assert a.lease("streams:1", "s3", limit=2, ttl=0.3)
+    time.sleep(0.4)  # s3's worker stopped renewing: its place frees itself, s1's holds
+    assert b.lease("streams:1", "s4", limit=2, ttl=0.3)
+    assert not b.lease("streams:1", "s5", limit=2, ttl=0.3)

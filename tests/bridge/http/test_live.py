@@ -1,33 +1,161 @@
-"""Live streams wake on new history and never poll while nothing happens."""
+"""Live streams: an account's streams wake together on new history, one of them reads for
+all, none polls while nothing happens, and their number is capped."""
+
+from __future__ import annotations
 
 import gevent
+import pytest
 
+from bridge.bus.local import LocalBus
 from bridge.http import live
+from bridge.model import Unavailable
 
 
-def test_a_stream_reads_only_when_its_user_has_something_new(monkeypatch):
-    monkeypatch.setattr(live, "KEEPALIVE", 0.2)
-    notifier = live.Notifier()
-    rows: list[dict] = []
-    fetches = []
+class History:
+    """The store's `messages.page` over a list: newest first, counted."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.reads = 0
+
+    def add(self, user_id: int, device_id: str | None = None) -> None:
+        self.rows.append({"id": len(self.rows) + 1, "user_id": user_id, "device_id": device_id})
+
+    def page(
+        self, user_id: int, *, after: int = 0, limit: int = 50, oldest_first: bool = False
+    ) -> list[dict]:
+        self.reads += 1
+        mine = [r for r in self.rows if r["user_id"] == user_id and r["id"] > after]
+        return mine[:limit] if oldest_first else list(reversed(mine))[:limit]
+
+
+class AwayBus(LocalBus):
+    """A shared bus whose Redis is down."""
+
+    def lease(self, scope: str, member: str, limit: int, ttl: float) -> bool:
+        raise Unavailable("the bus is away")
+
+    def unlease(self, scope: str, member: str) -> None:
+        raise Unavailable("the bus is away")
+
+
+@pytest.fixture
+def history() -> History:
+    return History()
+
+
+@pytest.fixture
+def streams(history) -> live.Streams:
+    return live.Streams(live.Notifier(), history.page, LocalBus("w"), per_account=3, per_worker=4)
+
+
+def own_reads(after: int) -> list[dict]:
+    raise AssertionError("a stream within the feed never reads for itself")
+
+
+def everything() -> live.Callable:
+    return live.everything
+
+
+def frames_of(stream, count: int) -> gevent.Greenlet:
+    return gevent.spawn(lambda: [next(stream) for _ in range(count)])
+
+
+def test_an_accounts_streams_wake_together_and_one_read_serves_them_all(
+    streams, history, monkeypatch
+):
+    monkeypatch.setattr(live, "KEEPALIVE", 0.3)
+    history.add(7)  # before the streams: not sent
+    opened = [streams.open(7, everything, own_reads, lifetime=5) for _ in range(3)]
+    assert all(next(s) == ": connected\n\n" for s in opened)
+    readers = [frames_of(s, 2) for s in opened]
+    gevent.sleep(0.05)
+    reads = history.reads
+    streams.notifier.notify([8])  # another account's history: nobody wakes
+    gevent.sleep(0.05)
+    assert history.reads == reads
+    history.add(7, "d1")
+    history.add(7, None)
+    streams.notifier.notify([7])
+    got = [r.get(timeout=2) for r in readers]
+    assert all([f.split("\n")[0] for f in frames] == ["id: 2", "id: 3"] for frames in got)
+    assert history.reads == reads + 1  # one read for the three streams
+    more = [frames_of(s, 1) for s in opened]
+    assert all(r.get(timeout=2) == [": keep-alive\n\n"] for r in more)
+    assert history.reads == reads + 1  # a keep-alive reads nothing
+
+
+def test_a_stream_shows_only_its_scope(streams, history):
+    def scoped() -> live.Callable:
+        return lambda row: row["device_id"] in (None, "d1")
+
+    stream = streams.open(7, scoped, own_reads, lifetime=5)
+    next(stream)
+    reader = frames_of(stream, 2)
+    gevent.sleep(0.01)
+    for device in ("d2", "d1", None, "d2"):
+        history.add(7, device)
+    streams.notifier.notify([7])
+    assert [f.split("\n")[0] for f in reader.get(timeout=2)] == ["id: 2", "id: 3"]
+
+
+def test_a_stream_the_feed_left_behind_reads_for_itself(streams, history, monkeypatch):
+    monkeypatch.setattr(live, "KEPT", 2)
+    monkeypatch.setattr(live, "READ", 2)
+    slow_reads: list[int] = []
 
     def fetch(after: int) -> list[dict]:
-        fetches.append(after)
-        return [r for r in rows if r["id"] > after]
+        slow_reads.append(after)
+        return history.page(7, after=after, limit=2, oldest_first=True)
 
-    frames = live.stream(7, notifier, fetch, 0, lifetime=5)
-    assert next(frames) == ": connected\n\n"
-    reader = gevent.spawn(lambda: [next(frames) for _ in range(3)])
+    fast = streams.open(7, everything, own_reads, lifetime=5)
+    slow = streams.open(7, everything, fetch, lifetime=5)
+    next(fast), next(slow)
+    for _ in range(6):
+        history.add(7)
+    streams.notifier.notify([7])
+    fast_frames = frames_of(fast, 6).get(timeout=2)  # the feed moves on: it keeps 2 rows
+    assert [f.split("\n")[0] for f in fast_frames] == [f"id: {n}" for n in range(1, 7)]
+    slow_frames = frames_of(slow, 6).get(timeout=2)
+    assert [f.split("\n")[0] for f in slow_frames] == [f"id: {n}" for n in range(1, 7)]
+    assert slow_reads and slow_reads[0] == 0  # behind the feed: it read what it missed
+
+
+def test_streams_are_capped_per_account_and_per_worker_and_given_back_at_their_end(streams):
+    held = [streams.open(7, everything, own_reads, lifetime=5) for _ in range(3)]
+    assert all(held)
+    assert streams.open(7, everything, own_reads, lifetime=5) is None  # the account's most
+    other = streams.open(8, everything, own_reads, lifetime=5)
+    assert other is not None
+    assert streams.open(9, everything, own_reads, lifetime=5) is None  # the worker's most
+    next(held[0])
+    held[0].close()  # the client went away: its place is given back
+    assert streams.open(9, everything, own_reads, lifetime=5) is not None
+
+
+def test_a_stream_ends_as_soon_as_its_caller_leaves(streams):
+    import gevent.socket
+
+    server, caller = gevent.socket.socketpair()
+    held = [streams.open(7, everything, own_reads, lifetime=60, client=server)]
+    held += [streams.open(7, everything, own_reads, lifetime=60) for _ in range(2)]
+    assert next(held[0]) == ": connected\n\n"
+    reader = gevent.spawn(lambda: list(held[0]))  # waits for history, for a minute
     gevent.sleep(0.05)
-    assert fetches == [0]  # one look, then asleep
-    notifier.notify([8])  # another user's history: nobody wakes
-    gevent.sleep(0.05)
-    assert fetches == [0]
-    rows.append({"id": 1, "kind": "event"})
-    notifier.notify([7])
-    got = reader.get(timeout=2)
-    assert got[0].startswith("id: 1\n") and got[1] == ": keep-alive\n\n"
-    assert len(fetches) <= 4  # woken once, then one look per keep-alive
+    assert streams.open(7, everything, own_reads, lifetime=5) is None
+    caller.close()
+    assert reader.get(timeout=2) == []  # it ended without a keep-alive
+    assert streams.open(7, everything, own_reads, lifetime=5) is not None
+    server.close()
+
+
+def test_a_stream_is_served_while_the_bus_is_away(history):
+    streams = live.Streams(live.Notifier(), history.page, AwayBus("w"), per_account=1)
+    first = streams.open(7, everything, own_reads, lifetime=5)
+    second = streams.open(7, everything, own_reads, lifetime=5)
+    assert first is not None and second is not None
+    next(first)
+    first.close()  # nothing raises: the place frees itself when its lease ends
 
 
 def test_a_notification_between_look_and_wait_is_not_lost():

@@ -276,3 +276,18 @@ def test_a_history_page_for_a_scope_with_no_device_holds_entries_of_no_device(db
     rows = db.messages.page(user.id, limit=10, device_ids=[])
     assert [r["kind"] for r in rows] == ["webhook"]
     assert len(db.messages.page(user.id, limit=10, device_ids=[device.id])) == 2
+
+
+def test_a_history_page_reads_the_next_rows_oldest_first_for_a_stream(db):
+    """A stream reading after its last row takes the oldest next ones: none skipped when
+    more came at once than it reads."""
+    from bridge.store.messages import Entry
+
+    user, _ = db.users.create("streamed", "password1")
+    for n in range(5):
+        db.messages.record(Entry("in", "event", "ok", None, user.id, f"a{n}"))
+    db.writer.flush()
+    first = db.messages.page(user.id, limit=1, oldest_first=True)[0]["id"]
+    rows = db.messages.page(user.id, after=first, limit=2, oldest_first=True)
+    assert [r["action"] for r in rows] == ["a1", "a2"]
+    assert [r["action"] for r in db.messages.page(user.id, after=first, limit=2)] == ["a4", "a3"]
