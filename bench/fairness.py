@@ -11,6 +11,15 @@ Prints figures, asserts nothing.
 
 - `mqtt-flood`: one MQTT thing publishes shadow updates (QoS 0) as fast as
   it can; the victims are 40 other things on the same broker.
+- `streams`: 400 open API event streams (20 accounts, 20 each, the most an
+  account may hold) while a trickle of activity flows (10 refused commands a
+  second through the API, each a history row, spread over the accounts); the
+  victims are 40 socket devices of another account. Then one account with
+  400 (the most it may hold is 20: the rest are refused). `--base REV` runs
+  both against that commit's code as well (a worktree), in the same run.
+- `storm`: 2,000 device sockets taken over at once (a second fleet of the
+  same devices connects all together) while Alexa asks 40 other devices for
+  their state (ReportState); "during" is until the last one is back.
 """
 
 from __future__ import annotations
@@ -31,7 +40,14 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.roundtrip import PYTHON, SECRET_KEY, gunicorn, worker_cpu_seconds  # noqa: E402
+from bench.roundtrip import (  # noqa: E402
+    PYTHON,
+    SECRET_KEY,
+    fleet,
+    gunicorn,
+    worker_cpu_seconds,
+)
+from bench.roundtrip import setup as roundtrip_setup  # noqa: E402
 from bench.things import mosquitto, setup, thing_fleet  # noqa: E402
 from bridge.store import Store  # noqa: E402
 from bridge.store.secrets import Vault  # noqa: E402
@@ -41,12 +57,13 @@ RATE = 20.0
 """Victim directives a second, in all."""
 
 
-def directive(token: str, device: str, n: int) -> dict:
+def directive(token: str, device: str, n: int, state: bool = False) -> dict:
+    """A TurnOn/TurnOff, or with `state` a ReportState (answered from the shadow)."""
     return {
         "directive": {
             "header": {
-                "namespace": "Alexa.PowerController",
-                "name": random.choice(["TurnOn", "TurnOff"]),
+                "namespace": "Alexa" if state else "Alexa.PowerController",
+                "name": "ReportState" if state else random.choice(["TurnOn", "TurnOff"]),
                 "payloadVersion": "3",
                 "messageId": f"m-{n}",
                 "correlationToken": f"c-{n}",
@@ -64,8 +81,10 @@ def directive(token: str, device: str, n: int) -> dict:
 class Victims:
     """Paced directives on a few threads; each result kept with when it started."""
 
-    def __init__(self, url: str, token: str, devices: list[str]) -> None:
+    def __init__(self, url: str, token: str, devices: list[str], state: bool = False) -> None:
         self.url, self.token, self.devices = url + "/voice/alexa", token, devices
+        self.state = state
+        self.expect = "StateReport" if state else "Response"
         self.results: list[tuple[float, float, bool]] = []
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(8)]
@@ -78,10 +97,10 @@ class Victims:
             start += len(self.threads) / RATE
             time.sleep(max(0.0, start - time.monotonic()))
             began = time.monotonic()
-            body = directive(self.token, self.devices[n % len(self.devices)], n)
+            body = directive(self.token, self.devices[n % len(self.devices)], n, self.state)
             try:
                 reply = session.post(self.url, json=body, timeout=15)
-                ok = reply.json()["event"]["header"]["name"] == "Response"
+                ok = reply.json()["event"]["header"]["name"] == self.expect
             except (requests.RequestException, ValueError, KeyError):
                 ok = False
             self.results.append((began, time.monotonic() - began, ok))
@@ -186,7 +205,218 @@ def mqtt_flood(args: argparse.Namespace, tmp: Path) -> dict:
     }
 
 
-SCENARIOS = {"mqtt-flood": mqtt_flood}
+def open_streams(url: str, tokens_file: str) -> None:
+    """The streams' side: one aiohttp connection per token, read until told to stop."""
+    import asyncio
+    import signal
+
+    import aiohttp
+
+    tokens = Path(tokens_file).read_text().split()
+    events = [0]
+
+    async def one(session: aiohttp.ClientSession, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with session.get(url + "/api/v1/stream", headers=headers) as reply:
+            if reply.status != 200:
+                return
+            async for line in reply.content:
+                events[0] += line.startswith(b"data:")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        connector = aiohttp.TCPConnector(limit=0)
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            tasks = [asyncio.create_task(one(session, t)) for t in tokens]
+            await asyncio.sleep(3)
+            opened = sum(1 for t in tasks if not t.done())
+            print(f"ready {opened}", flush=True)
+            await stop.wait()
+            for task in tasks:
+                task.cancel()
+        print(json.dumps({"streams": opened, "events": events[0]}), flush=True)
+
+    asyncio.run(main())
+
+
+class Activity:
+    """Refused commands through the API (the devices are offline), round robin over the
+    accounts' keys: each a history row the streams of its account hear."""
+
+    def __init__(self, url: str, keys: list[tuple[str, str]], rate: float) -> None:
+        self.url, self.keys, self.rate = url + "/api/v1", keys, rate
+        self.stopping = threading.Event()
+        self.sent = 0
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        start = time.monotonic()
+        while not self.stopping.is_set():
+            token, device = self.keys[self.sent % len(self.keys)]
+            start += 1 / self.rate
+            time.sleep(max(0.0, start - time.monotonic()))
+            session.post(
+                f"{self.url}/devices/{device}/commands",
+                json={"action": "setPowerState", "value": {"state": "On"}},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=15,
+            )
+            self.sent += 1
+
+    def __enter__(self) -> Activity:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
+def streams_setup(tmp: Path, accounts: int, keys_each: int) -> dict:
+    """Victims of one account (40 sockets, Alexa) and `accounts` accounts, each with an
+    offline device and `keys_each` API keys (a key may open 20 streams at once: its burst
+    of requests)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    env, app_key, secret, tokens, ids = roundtrip_setup(tmp, 40)
+    store = Store(env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+    keys = []
+    for n in range(accounts):
+        user, _ = store.users.create(f"streamer{n}", "bench-password")
+        device = store.devices.create(user.id, "switch", "Offline switch")
+        for _ in range(keys_each):
+            key, key_secret = store.keys.create(user.id, "inbound", ["switch"])
+            keys.append((key.id, key_secret, device.id))
+    store.close()
+    env["BRIDGE_ADAPTERS"] = "alexa"
+    return {
+        "env": env,
+        "app_key": app_key,
+        "secret": secret,
+        "token": tokens["alexa"],
+        "ids": ids,
+        "keys": keys,
+    }
+
+
+def streams_run(
+    s: dict, tmp: Path, third: float, root: Path = ROOT, env: dict | None = None
+) -> dict:
+    """Victims and activity throughout; the streams open in the middle third."""
+    with (
+        gunicorn("app:app", {**s["env"], **(env or {})}, root=root) as (url, master),
+        fleet(url, s["app_key"], s["secret"], s["ids"], tmp),
+    ):
+        tokens = []
+        for key_id, key_secret, device in s["keys"]:
+            reply = requests.post(url + "/api/v1/token", auth=(key_id, key_secret), timeout=10)
+            tokens.append((reply.json()["access_token"], device))
+        tokens_file = tmp / "tokens.txt"
+        tokens_file.write_text("\n".join(t for t, _ in tokens for _ in range(20)))
+        marks: list[tuple[float, float]] = []
+
+        def mark() -> None:
+            marks.append((time.monotonic(), worker_cpu_seconds(master)))
+
+        with Victims(url, s["token"], s["ids"]) as load, Activity(url, tokens, 10.0):
+            time.sleep(2)  # warm
+            mark()
+            time.sleep(third)
+            mark()
+            command = [PYTHON, __file__, "streams", url, str(tokens_file)]
+            with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as held:
+                opened = int(held.stdout.readline().split()[1])
+                mark()
+                time.sleep(third)
+                mark()
+                held.terminate()
+                heard = json.loads(held.stdout.read().splitlines()[-1])
+            time.sleep(1)  # the server notices the streams are gone
+            mark()
+            time.sleep(third)
+            mark()
+
+    def phase(n: int) -> dict:
+        (t0, c0), (t1, c1) = marks[n], marks[n + 1]
+        return {**load.phase(t0, t1), "worker_cpu": round((c1 - c0) / (t1 - t0), 3)}
+
+    return {
+        "noise": {"streams": opened, "events": heard["events"]},
+        "before": phase(0),
+        "during": phase(2),
+        "after": phase(4),
+    }
+
+
+def storm(args: argparse.Namespace, tmp: Path) -> dict:
+    """2,000 device sockets taken over at once (a second fleet with the same devices,
+    all connecting together) while Alexa asks 40 other devices for their state."""
+    env, app_key, secret, tokens, ids = roundtrip_setup(tmp, 2040)
+    env["BRIDGE_ADAPTERS"] = "alexa"
+    victims, stormers = ids[:40], ids[40:]
+    ids_file = tmp / "storm.txt"
+    ids_file.write_text("\n".join(stormers))
+    marks: list[tuple[float, float]] = []
+    with (
+        gunicorn("app:app", env) as (url, master),
+        fleet(url, app_key, secret, victims, tmp),
+        fleet(url, app_key, secret, stormers, tmp),
+    ):
+        ws = "ws" + url[4:] + "/"
+        script = str(ROOT / "bench" / "devices.py")
+        command = [PYTHON, script, ws, app_key, secret, str(ids_file), "--at-once", "2000"]
+
+        def mark() -> None:
+            marks.append((time.monotonic(), worker_cpu_seconds(master)))
+
+        with Victims(url, tokens["alexa"], victims, state=True) as load:
+            time.sleep(2)  # warm
+            mark()
+            time.sleep(args.seconds)
+            mark()
+            with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as second:
+                _, online, took, refused = second.stdout.readline().split()
+                mark()
+                time.sleep(args.seconds)
+                mark()
+                second.terminate()
+    return {
+        "noise": {"taken over": int(online), "seconds": float(took), "refused": int(refused)},
+        "before": load.phase(marks[0][0], marks[1][0]),
+        "during": load.phase(marks[1][0], marks[2][0]),
+        "after": load.phase(marks[2][0], marks[3][0]),
+        "worker_cpu_storm_s": round(marks[2][1] - marks[1][1], 2),
+    }
+
+
+SHAPES = {"20 accounts x 20 streams": (20, 1), "1 account x 400 streams": (1, 20)}
+"""The most every account may hold, and the issue's first measurement (one account)."""
+
+
+def streams(args: argparse.Namespace, tmp: Path) -> dict:
+    git = ["git", "-C", str(ROOT)]
+    base = tmp / "base-tree"
+    variants = [("current", ROOT, {})]
+    if args.base:
+        subprocess.run([*git, "worktree", "add", "-f", str(base), args.base], check=True)
+        variants.append(("base", base, {}))
+    # What the feed alone does for one account's many streams: the cap lifted.
+    uncapped = ("current, no cap", ROOT, {"BRIDGE_STREAMS_PER_ACCOUNT": "1000"})
+    result = {}
+    try:
+        for shape, (accounts, keys_each) in SHAPES.items():
+            for code, tree, env in variants + ([uncapped] if accounts == 1 else []):
+                made = streams_setup(tmp / f"{accounts}-{len(result)}", accounts, keys_each)
+                result[f"{shape}, {code}"] = streams_run(made, tmp, args.seconds, tree, env)
+    finally:
+        if args.base:
+            subprocess.run([*git, "worktree", "remove", "--force", str(base)], check=True)
+    return result
+
+
+SCENARIOS = {"mqtt-flood": mqtt_flood, "streams": streams, "storm": storm}
 
 
 def main() -> None:
@@ -194,26 +424,35 @@ def main() -> None:
         host, port, archive, seconds = sys.argv[2:6]
         flood(host, int(port), archive, float(seconds))
         return
+    if sys.argv[1:2] == ["streams"]:
+        open_streams(sys.argv[2], sys.argv[3])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append")
     parser.add_argument("--seconds", type=float, default=10, help="each third of a run")
+    parser.add_argument("--base", help="streams: also run against this commit's code")
     args = parser.parse_args()
     results = {}
     for name in args.scenario or sorted(SCENARIOS):
         with tempfile.TemporaryDirectory() as folder:
-            r = results[name] = SCENARIOS[name](args, Path(folder))
-        print(f"{name}: noise {r['noise']}")
-        for phase in ("before", "during", "after"):
-            p = r[phase]
-            print(
-                f"  {phase:6} {p.get('requests', 0):>4} directives  failed {p.get('failed', 0):>4}"
-                f"  p50 {p.get('p50_ms')} ms  p99 {p.get('p99_ms')} ms"
-            )
-        print(
-            f"  database +{r['database_growth_bytes'] / 1e6:.1f} MB, "
-            f"{r['history_rows']} history rows, worker CPU {r['worker_cpu_s']} s "
-            f"over {r['seconds']} s"
-        )
+            results[name] = SCENARIOS[name](args, Path(folder))
+        runs = results[name] if "noise" not in results[name] else {"": results[name]}
+        for code, r in runs.items():
+            print(f"{name} {code}: noise {r['noise']}")
+            for phase in ("before", "during", "after"):
+                p = r[phase]
+                cpu = f"  worker CPU {p['worker_cpu']:.0%}" if "worker_cpu" in p else ""
+                print(
+                    f"  {phase:6} {p.get('requests', 0):>4} directives  failed"
+                    f" {p.get('failed', 0):>4}  p50 {p.get('p50_ms')} ms  p99 {p.get('p99_ms')}"
+                    f" ms{cpu}"
+                )
+            if "database_growth_bytes" in r:
+                print(
+                    f"  database +{r['database_growth_bytes'] / 1e6:.1f} MB, "
+                    f"{r['history_rows']} history rows, worker CPU {r['worker_cpu_s']} s "
+                    f"over {r['seconds']} s"
+                )
     print(json.dumps(results))
 
 

@@ -55,6 +55,8 @@ class Settings:
     api_rate: float = 10.0
     api_burst: int = 20
     api_max_body: int = 16384
+    streams_per_account: int = 20
+    streams_per_worker: int = 1000
     metrics_token: str = ""
     report_retry_base: float = 2.0
     report_max_attempts: int = 8

@@ -31,10 +31,6 @@ if TYPE_CHECKING:
 
 KEEPALIVE = 30.0
 """Seconds between keep-alives on a quiet stream (proxies close idle ones at 60)."""
-PER_ACCOUNT = 20
-"""Streams one account may hold open, on all workers together (pages and API clients)."""
-PER_WORKER = 1000
-"""Streams a worker holds open at most, all accounts together."""
 READ = 100
 """Rows the feed reads at a time."""
 KEPT = 500
@@ -90,21 +86,26 @@ class _Feed:
     floor: int
     cursor: int
     version: int = -1
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    """Each row with its JSON, encoded once for every stream."""
     streams: int = 0
     lock: Semaphore = field(default_factory=Semaphore)
 
 
 class Streams:
-    """The open streams of this worker: their places, and one feed per account."""
+    """The open streams of this worker: their places, and one feed per account.
+
+    `per_account`: streams one account may hold open, on all workers together (its
+    console pages and API clients); `per_worker`: all accounts together, on this one.
+    """
 
     def __init__(
         self,
         notifier: Notifier,
         page: Page,
         bus: Bus,
-        per_account: int = PER_ACCOUNT,
-        per_worker: int = PER_WORKER,
+        per_account: int = 20,
+        per_worker: int = 1000,
     ) -> None:
         self.notifier, self.page, self.bus = notifier, page, bus
         self.per_account, self.per_worker = per_account, per_worker
@@ -167,10 +168,12 @@ class Streams:
                 seen = self.notifier.version(user_id)
                 rows = self._rows(user_id, feed, last, fetch)
                 if rows:
-                    last = rows[-1]["id"]
-                for row in rows:
-                    if shows(row):
-                        yield f"id: {row['id']}\n{kind}data: {json.dumps(row)}\n\n"
+                    last = rows[-1][0]["id"]
+                frames = [
+                    f"id: {row['id']}\n{kind}data: {text}\n\n" for row, text in rows if shows(row)
+                ]
+                if frames:  # one write for what one wake brought
+                    yield "".join(frames)
                 if rows:
                     continue
                 moved = self.notifier.waiter(user_id, seen)
@@ -191,9 +194,9 @@ class Streams:
         feed: _Feed,
         last: int,
         fetch: Callable[[int], list[dict[str, Any]]],
-    ) -> list[dict[str, Any]]:
-        """Rows after `last`, oldest first: from the feed, read once per change for all
-        the account's streams; a stream behind what the feed keeps reads for itself."""
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Rows after `last` with their JSON, oldest first: from the feed, read once per
+        change for all the account's streams; a stream behind it reads for itself."""
         version = self.notifier.version(user_id)
         if feed.version != version:
             with feed.lock:  # the account's other streams wait for this one read
@@ -203,13 +206,13 @@ class Streams:
                     feed.version = version if len(fresh) < READ else -1  # more: read again
                     if fresh:
                         feed.cursor = fresh[-1]["id"]
-                        feed.rows = feed.rows + fresh
+                        feed.rows = feed.rows + [(row, json.dumps(row)) for row in fresh]
                         if len(feed.rows) > KEPT:
-                            feed.floor = feed.rows[-KEPT - 1]["id"]
+                            feed.floor = feed.rows[-KEPT - 1][0]["id"]
                             feed.rows = feed.rows[-KEPT:]
         if last < feed.floor:
-            return fetch(last)
-        return [row for row in feed.rows if row["id"] > last][:READ]
+            return [(row, json.dumps(row)) for row in fetch(last)]
+        return [(row, text) for row, text in feed.rows if row["id"] > last][:READ]
 
     def _close(self, user_id: int, feed: _Feed, place: str) -> None:
         feed.streams -= 1

@@ -116,7 +116,13 @@ class Bridge:
                 settings.alert_webhook_url, settings.alert_webhook_secret, self.http
             )
         self.notifier = Notifier()
-        self.streams = Streams(self.notifier, self.store.messages.page, self.bus)
+        self.streams = Streams(
+            self.notifier,
+            self.store.messages.page,
+            self.bus,
+            settings.streams_per_account,
+            settings.streams_per_worker,
+        )
         self.bus.subscribe("history", lambda notice: self.notifier.notify(notice["users"]))
         self._started = False
         self.supervisor = Supervisor(

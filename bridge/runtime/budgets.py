@@ -60,6 +60,8 @@ class Budget:
         self.refused = 0
         """Refused since the process began (the metrics' counter)."""
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._turns: dict[str, float] = {}
+        """For `reserve`: when each key's next turn is due."""
         self._floods: dict[str, Flood] = {}
 
     def __str__(self) -> str:
@@ -88,6 +90,25 @@ class Budget:
         self._buckets[key] = (tokens - 1 if not wait else tokens, now)  # newest last
         if len(self._buckets) > MAX_KEYS:
             del self._buckets[next(iter(self._buckets))]
+        return wait
+
+    def reserve(self, key: str, patience: float) -> float | None:
+        """A turn for `key` in arrival order: the seconds to wait for it (0: now), or None
+        (refused, and nothing reserved) when it is further off than `patience`. What
+        waits instead of being refused: each waiter sleeps once, until its own turn, so a
+        crowd arriving together is let in at the rate, not woken all at every token.
+        Kept in this process (a worker's own pace)."""
+        if self.rate <= 0:
+            return 0.0
+        now, step = self.clock(), 1 / self.rate
+        due = max(self._turns.get(key, now), now)
+        wait = max(0.0, due - (self.burst - 1) * step - now)
+        if wait > patience:
+            self._refuse(key)
+            return None
+        self._turns[key] = due + step
+        if len(self._turns) > MAX_KEYS:
+            del self._turns[next(iter(self._turns))]
         return wait
 
     def _refuse(self, key: str) -> None:

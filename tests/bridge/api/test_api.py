@@ -7,6 +7,7 @@ from servers import StreamListener, eventually
 
 from bridge.api.openapi import document
 from bridge.client import Refused
+from config.settings import Settings
 
 
 def test_token_exchange_and_its_refusals(server, store, account, integrator):
@@ -304,14 +305,12 @@ def test_a_key_does_nothing_outside_its_purpose(server, integrator, light):
 
 
 def test_an_account_holds_a_bounded_number_of_streams_on_all_workers_together(integrator, server):
-    from bridge.http.live import PER_ACCOUNT
-
     client = integrator()
     auth = {"Authorization": f"Bearer {client.token}"}
     url = server.url + "/api/v1/stream"
     held = []
     try:
-        for _ in range(PER_ACCOUNT):
+        for _ in range(Settings().streams_per_account):
             held.append(requests.get(url, headers=auth, stream=True, timeout=10))
             assert held[-1].status_code == 200
             time.sleep(0.12)  # under the API's own rate limit (10 a second)

@@ -109,3 +109,16 @@ def test_budgets_are_named_once_and_exported_when_scraped(clock):
     text = generate_latest(metrics.registry).decode()
     assert 'bridge_budget_refused_total{budget="thing requests"} 2.0' in text
     assert 'bridge_budget_flooding{budget="thing requests"} 2.0' in text
+
+
+def test_a_crowd_is_let_in_at_the_rate_in_arrival_order_and_told_when_too_far_off(clock):
+    budget = Budget("device upgrades", rate=10, burst=3, clock=clock)
+    waits = [budget.reserve("", patience=0.35) for _ in range(8)]
+    assert waits[:3] == [0.0, 0.0, 0.0]  # the burst
+    assert [round(w, 2) for w in waits[3:6]] == [0.1, 0.2, 0.3]  # then one per 0.1 s
+    assert waits[6:] == [None, None]  # further off than its patience: refused
+    assert budget.refused == 2 and budget.flood("") is not None
+    clock.now += 0.3  # the turns reserved went by
+    assert round(budget.reserve("", patience=0.35), 2) == 0.1
+    clock.now += 10  # quiet: a whole burst again
+    assert [budget.reserve("", patience=0) for _ in range(3)] == [0.0, 0.0, 0.0]
