@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import websockets
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bridge.transports.sinric import protocol
@@ -56,6 +56,9 @@ class Fleet:
             except InvalidStatus as exc:  # refused: come back when told
                 self.refused += 1
                 await asyncio.sleep(float(exc.response.headers.get("Retry-After", 1)))
+            except (ConnectionClosed, OSError):  # closed at once (its old socket lives)
+                self.refused += 1
+                await asyncio.sleep(1)
         self.online += 1
         if self.online == len(self.ids):
             self.all_online.set()

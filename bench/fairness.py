@@ -17,9 +17,9 @@ Prints figures, asserts nothing.
   victims are 40 socket devices of another account. Then one account with
   400 (the most it may hold is 20: the rest are refused). `--base REV` runs
   both against that commit's code as well (a worktree), in the same run.
-- `storm`: 2,000 device sockets taken over at once (a second fleet of the
-  same devices connects all together) while Alexa asks 40 other devices for
-  their state (ReportState); "during" is until the last one is back.
+- `storm`: 2,000 device sockets drop at once (their fleet killed) and come
+  back all together while Alexa asks 40 other devices for their state
+  (ReportState); "during" is until the last one is back.
 """
 
 from __future__ import annotations
@@ -351,8 +351,8 @@ def streams_run(
 
 
 def storm(args: argparse.Namespace, tmp: Path) -> dict:
-    """2,000 device sockets taken over at once (a second fleet with the same devices,
-    all connecting together) while Alexa asks 40 other devices for their state."""
+    """2,000 device sockets drop and reconnect at once (their fleet killed, a new one
+    connecting all together) while Alexa asks 40 other devices for their state."""
     env, app_key, secret, tokens, ids = roundtrip_setup(tmp, 2040)
     env["BRIDGE_ADAPTERS"] = "alexa"
     victims, stormers = ids[:40], ids[40:]
@@ -362,11 +362,11 @@ def storm(args: argparse.Namespace, tmp: Path) -> dict:
     with (
         gunicorn("app:app", env) as (url, master),
         fleet(url, app_key, secret, victims, tmp),
-        fleet(url, app_key, secret, stormers, tmp),
     ):
-        ws = "ws" + url[4:] + "/"
         script = str(ROOT / "bench" / "devices.py")
-        command = [PYTHON, script, ws, app_key, secret, str(ids_file), "--at-once", "2000"]
+        command = [PYTHON, script, "ws" + url[4:] + "/", app_key, secret, str(ids_file)]
+        first = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        first.stdout.readline()  # all online
 
         def mark() -> None:
             marks.append((time.monotonic(), worker_cpu_seconds(master)))
@@ -375,15 +375,18 @@ def storm(args: argparse.Namespace, tmp: Path) -> dict:
             time.sleep(2)  # warm
             mark()
             time.sleep(args.seconds)
+            first.kill()  # the network blinks: every socket drops
+            first.wait()
             mark()
-            with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as second:
+            storming = [*command, "--at-once", "2000"]
+            with subprocess.Popen(storming, stdout=subprocess.PIPE, text=True) as second:
                 _, online, took, refused = second.stdout.readline().split()
                 mark()
                 time.sleep(args.seconds)
                 mark()
                 second.terminate()
     return {
-        "noise": {"taken over": int(online), "seconds": float(took), "refused": int(refused)},
+        "noise": {"back": int(online), "seconds": float(took), "refused": int(refused)},
         "before": load.phase(marks[0][0], marks[1][0]),
         "during": load.phase(marks[1][0], marks[2][0]),
         "after": load.phase(marks[2][0], marks[3][0]),

@@ -7,6 +7,7 @@ Commands, Replies and DeviceEvents.
 
 from __future__ import annotations
 
+import gevent
 from flask import Blueprint, Response, request
 
 from bridge.plugin import (
@@ -15,6 +16,7 @@ from bridge.plugin import (
     Device,
     Exchange,
     Outcome,
+    PluginSettings,
     Reply,
     Service,
     Transport,
@@ -32,12 +34,30 @@ class _Detached(Response):
         raise StopIteration()
 
 
+class SinricSettings(PluginSettings, frozen=True):
+    """BRIDGE_SINRIC_*: the pace at which a worker lets device sockets in."""
+
+    upgrade_rate: float = 200.0
+    """Upgrades a worker takes a second (with their first reads and writes): a fleet that
+    reconnects at once is let in at this pace, in arrival order, so the webhooks keep
+    their latency through the storm. 0: no pace."""
+    upgrade_burst: int = 50
+    """Upgrades let in at once above the rate."""
+    upgrade_patience: float = 20.0
+    """Seconds an upgrade may wait for its turn; past it, 503 with Retry-After."""
+
+
 class SinricTransport(Transport):
     name = "sinric"
     default = True
+    settings_model = SinricSettings
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)
+        own = context.settings
+        self.upgrades = context.budgets.budget(
+            "device upgrades", own.upgrade_rate, own.upgrade_burst, unit="upgrades"
+        )
         settings = context.bridge
         self.hub = Hub(context.waiters, context.bus)
         self.endpoint = DeviceEndpoint(
@@ -87,10 +107,16 @@ class SinricTransport(Transport):
         """The device socket at `/` (as Sinric SDKs connect) and `/ws`."""
         bp = Blueprint("sinric", __name__)
         endpoint, log = self.endpoint, self.context.log
+        upgrades, patience = self.upgrades, self.context.settings.upgrade_patience
 
         @bp.route("/", websocket=True)
         @bp.route("/ws", websocket=True)
         def device_socket():
+            turn = upgrades.reserve("", patience)  # a worker's own pace, not the bus's
+            if turn is None:  # refused before any work: the device comes back later
+                later = {"Retry-After": str(max(1, int(patience / 2)))}
+                return Response("busy: try again later\n", 503, later, mimetype="text/plain")
+            gevent.sleep(turn)
             try:
                 endpoint.serve(request.environ)
             except ConnectionClosed as exc:
