@@ -182,6 +182,18 @@ class Unavailable(DeviceTimeout):
     code = "unavailable"
 
 
+class Throttled(BridgeError):
+    """Past a budget: too many requests of this kind from this source; try again later."""
+
+    code = "throttled"
+
+    def __init__(self, message: str = "", retry_after: float = 1.0, rate: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.rate = rate
+        """The budget's rate, a second (what a platform's own error may name)."""
+
+
 class DeviceRefused(BridgeError):
     """The device refused the command."""
 

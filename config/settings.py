@@ -56,6 +56,10 @@ class Settings:
     api_burst: int = 20
     api_max_body: int = 16384
     streams_per_account: int = 20
+    directive_rate: float = 20.0
+    directive_burst: int = 40
+    command_rate: float = 10.0
+    command_burst: int = 20
     streams_per_worker: int = 1000
     metrics_token: str = ""
     report_retry_base: float = 2.0

@@ -204,6 +204,8 @@ def server_env(
         # Every test calls from 127.0.0.1: sampling would keep only the session's first
         # refusals of each kind (tests/bridge/store/test_sampling.py tests it).
         "BRIDGE_REFUSALS_KEPT": "1000000",
+        "BRIDGE_DIRECTIVE_RATE": "0",  # budgets have tests of their own (a server each)
+        "BRIDGE_COMMAND_RATE": "0",
     }
 
 

@@ -14,6 +14,7 @@ from bridge.plugin import (
     InvalidCommand,
     NoSuchDevice,
     PlatformError,
+    Throttled,
     Unsupported,
 )
 
@@ -69,6 +70,10 @@ class InternalError(AlexaError):
     error_type = "INTERNAL_ERROR"
 
 
+class RateLimitExceeded(AlexaError):
+    error_type = "RATE_LIMIT_EXCEEDED"
+
+
 class DualSetpointsUnsupported(AlexaError):
     namespace = "Alexa.ThermostatController"
     error_type = "DUAL_SETPOINTS_UNSUPPORTED"
@@ -99,4 +104,6 @@ def from_core(exc: BridgeError) -> AlexaError:
         return InvalidValue(exc.message)
     if isinstance(exc, DeviceRefused):
         return HardwareMalfunction(exc.message or "the device refused")
+    if isinstance(exc, Throttled):
+        return RateLimitExceeded(exc.message)
     return InternalError(exc.message)

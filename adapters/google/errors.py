@@ -18,6 +18,7 @@ from bridge.plugin import (
     InvalidCommand,
     NoSuchDevice,
     PlatformError,
+    Throttled,
     Unsupported,
 )
 
@@ -29,6 +30,8 @@ DEVICE_NOT_FOUND = "deviceNotFound"
 DEVICE_OFFLINE = "deviceOffline"
 DEVICE_TURNED_OFF = "deviceTurnedOff"
 HARD_ERROR = "hardError"
+TRANSIENT_ERROR = "transientError"
+"""Something went wrong for now: try again (what a budget that bit is, to Google)."""
 NOT_SUPPORTED = "notSupported"
 PROTOCOL_ERROR = "protocolError"
 TIMEOUT = "timeout"
@@ -66,6 +69,7 @@ CORE: list[tuple[type[BridgeError], str]] = [
     (InvalidCommand, VALUE_OUT_OF_RANGE),
     (NoSuchDevice, DEVICE_NOT_FOUND),
     (AuthError, AUTH_FAILURE),
+    (Throttled, TRANSIENT_ERROR),
 ]
 
 

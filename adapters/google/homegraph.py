@@ -37,8 +37,10 @@ class HomeGraph:
         self.key_file = context.settings.service_account
         quota = max(1.0, context.settings.quota)
         # Never more than the quota in any minute: a tenth as burst, the rest as rate.
-        self.burst = max(1, int(quota / 10))
-        self.rate = (quota - self.burst) / QUOTA_PERIOD
+        burst = max(1, int(quota / 10))
+        self.budget = context.budgets.budget(
+            "homegraph calls", (quota - burst) / QUOTA_PERIOD, burst, "calls", shared=True
+        )
         self.quota = quota
         self._credentials: service_account.Credentials | None = None
 
@@ -74,7 +76,7 @@ class HomeGraph:
 
     def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST `devices:<method>`; Google's answer, or the report outcome to raise."""
-        wait = self.context.facts.take("homegraph", self.rate, self.burst)
+        wait = self.budget.take("project")  # one quota for every worker
         if wait:
             quota = f"HomeGraph quota ({self.quota:g} calls a minute) reached"
             raise RetryLater(quota, after=wait, throttled=True)

@@ -54,4 +54,4 @@ def from_core(exc: BridgeError) -> GenieError:
         return GenieError(INVALIDATE_PARAMS, exc.message[:200])
     if isinstance(exc, DeviceRefused):
         return GenieError(INVALIDATE_CONTROL_ORDER, exc.message[:200])
-    return GenieError(SERVICE_ERROR, exc.message[:200])
+    return GenieError(SERVICE_ERROR, exc.message[:200])  # Throttled too: AliGenie has no code

@@ -17,6 +17,7 @@ from bridge.plugin import (
     InvalidCommand,
     NoSuchDevice,
     PlatformError,
+    Throttled,
     Unsupported,
 )
 
@@ -30,6 +31,7 @@ UNABLE_TO_GET = "UnableToGetValueError"
 UNABLE_TO_SET = "UnableToSetValueError"
 VALUE_OUT_OF_RANGE = "ValueOutOfRangeError"
 DRIVER_INTERNAL = "DriverInternalError"
+RATE_LIMIT_EXCEEDED = "RateLimitExceededError"
 
 
 class DuerError(PlatformError):
@@ -58,6 +60,11 @@ def from_core(exc: BridgeError, query: bool) -> DuerError:
         return DuerError(UNSUPPORTED_TARGET)
     if isinstance(exc, DeviceOffline):
         return DuerError(TARGET_OFFLINE)
+    if isinstance(exc, Throttled):  # DuerOS counts limits a minute at least
+        per_minute = max(1, round(exc.rate * 60))
+        return DuerError(
+            RATE_LIMIT_EXCEEDED, errorInfo={"rateLimit": per_minute, "timeUnit": "MINUTE"}
+        )
     unable = UNABLE_TO_GET if query else UNABLE_TO_SET
     if isinstance(exc, DeviceTimeout):
         return DuerError(

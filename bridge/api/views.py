@@ -41,7 +41,7 @@ def _authenticate():
         return from_error(exc)
     if time.time() - (g.key.last_used_at or 0) > 60:  # "last used", at most one write a minute
         bridge.store.keys.touch(g.key.id)
-    wait = bridge.api_buckets.take(g.key.id)
+    wait = bridge.api_budget.take(g.key.id)
     if wait:
         reply = problem(429, "rate_limited", "too many requests for this key")
         reply.headers["Retry-After"] = str(math.ceil(wait))

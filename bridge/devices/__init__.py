@@ -24,10 +24,12 @@ from bridge.model import (
     Outcome,
     Reply,
     Result,
+    Throttled,
     User,
 )
 from bridge.reports.delivery import Reporter
 from bridge.reports.messages import LateResult, StateReport
+from bridge.runtime.budgets import Budget
 from bridge.runtime.metrics import Metrics
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
@@ -46,6 +48,7 @@ class DeviceService:
         max_deadline: float,
         metrics: Metrics | None = None,
         worker: str = "",
+        commands: Budget | None = None,
     ) -> None:
         self.store = store
         self.transports = transports
@@ -53,6 +56,8 @@ class DeviceService:
         self.max_deadline = max_deadline
         self.metrics = metrics
         self.worker = worker
+        self.commands = commands
+        """Commands a device takes a second, from every caller together."""
         """The worker's id when there are several (a request's `via` names it), else ""."""
 
     def list(self, user: User) -> list[Device]:
@@ -189,7 +194,33 @@ class DeviceService:
             self._send(user, device, replace(command, action=action, value=value), left)
         return result
 
+    def spend(
+        self,
+        budget: Budget,
+        key: str,
+        user: User,
+        scope: str,
+        device_id: str | None = None,
+        journey: str | None = None,
+    ) -> None:
+        """Take one from `budget` for `key`, or raise Throttled. The first refusal of a flood
+        is written once, on the journey that met it ("20 directives a second for this
+        account"); the ones after it are only counted (the metrics)."""
+        wait = budget.take(key)
+        if not wait:
+            return
+        why = f"{budget} {scope}"
+        flood = budget.flood(key)
+        if flood is None or flood.refused == 1:
+            self.store.messages.record(
+                Entry("in", "event", "throttled", device_id, user.id, detail=why, journey=journey)
+            )
+        raise Throttled(f"throttled: {why}", wait, budget.rate)
+
     def _send(self, user: User, device: Device, command: Command, wait: float) -> Result:
+        if self.commands is not None:
+            journey = command.journey
+            self.spend(self.commands, device.id, user, "for this device", device.id, journey)
         started = time.monotonic()
         # One history row per exchange: the request, its outcome and latency,
         # and the device's response beside it.

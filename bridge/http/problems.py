@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Response
 
 from bridge.http.refusals import problem_body
@@ -24,6 +26,7 @@ STATUS = {
     "expired_token": 401,
     "unauthorized": 401,
     "error": 400,
+    "throttled": 429,
 }
 
 
@@ -40,4 +43,8 @@ def from_error(exc: BridgeError) -> Response:
     valid = getattr(exc, "valid_range", None)
     if valid:
         extra["validRange"] = {"minimum": valid[0], "maximum": valid[1]}
-    return problem(STATUS.get(exc.code, 400), exc.code, exc.message, **extra)
+    reply = problem(STATUS.get(exc.code, 400), exc.code, exc.message, **extra)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        reply.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return reply

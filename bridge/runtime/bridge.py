@@ -12,7 +12,6 @@ from typing import Any
 import requests
 
 from bridge import journeys
-from bridge.api.ratelimit import Buckets
 from bridge.bus import open_bus
 from bridge.bus.facts import Facts
 from bridge.devices import DeviceService
@@ -91,12 +90,20 @@ class Bridge:
             settings.device_timeout,
             self.metrics,
             self.bus.worker if self.bus.shared else "",  # one worker: the transport says it all
+            self.budgets.budget(
+                "device commands", settings.command_rate, settings.command_burst, "commands", True
+            ),
         )
         for transport in self.transports.by_name.values():
             transport.context.finished = self.devices.finished
         self.http = requests.Session()
         self._pseudonym_key = derive_key(settings.secret_key, "platform-pseudonyms")
-        self.api_buckets = Buckets(self.bus, settings.api_rate, settings.api_burst)
+        self.api_budget = self.budgets.budget(
+            "api requests", settings.api_rate, settings.api_burst, shared=True
+        )
+        self.directives = self.budgets.budget(
+            "directives", settings.directive_rate, settings.directive_burst, "directives", True
+        )
         for name, cls in webhooks.discover(settings.adapters).items():
             adapter = self.adapters[name] = cls(self._context(name, cls))
             links = self.store.links(name)
@@ -195,6 +202,10 @@ class Bridge:
         user = self.store.tokens.resolve(token, adapter=adapter)
         if journey is not None:
             journey.served(user.id)
+        journey_id = journey.id if journey is not None else None
+        self.devices.spend(
+            self.directives, f"{adapter}:{user.id}", user, "for this account", journey=journey_id
+        )
         return user
 
     def _pseudonym(self, user: User, adapter: str) -> str:

@@ -163,3 +163,21 @@ def test_a_setting_that_does_not_parse_stops_the_bridge_naming_it(tmp_path, monk
 def test_an_adapter_serves_routes_of_its_own_as_a_transport_does(tmp_path):
     app = create_app({"database": str(tmp_path / "r.db")})
     assert app.test_client().get("/echo/ping").json == {"pong": "echo"}
+
+
+def test_a_budget_that_bit_is_each_platforms_own_refusal():
+    """Throttled, in every platform's terms: Alexa's and DuerOS's rate-limit errors (DuerOS
+    names the limit a minute), Google's transient error, AliGenie's service error."""
+    from adapters.alexa.errors import from_core as alexa
+    from adapters.google.errors import from_core as google
+    from adapters.tmallgenie.errors import from_core as genie
+    from adapters.xiaodu.errors import from_core as xiaodu
+    from bridge.model import Throttled
+
+    exc = Throttled("throttled: 20 directives a second for this account", 0.5, 20.0)
+    assert alexa(exc).error_type == "RATE_LIMIT_EXCEEDED"
+    duer = xiaodu(exc, query=False)
+    assert duer.code == "RateLimitExceededError"
+    assert duer.details == {"errorInfo": {"rateLimit": 1200, "timeUnit": "MINUTE"}}
+    assert google(exc).code == "transientError"
+    assert (genie(exc).code, genie(exc).message) == ("SERVICE_ERROR", exc.message)

@@ -11,9 +11,9 @@ import uuid
 import pytest
 import redis
 
-from bridge.api.ratelimit import Buckets
 from bridge.bus.redis import RedisBus
 from bridge.devices.limits import EventLimiter
+from bridge.runtime.budgets import Budgets
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_a_replay_seen_by_one_worker_is_refused_by_the_other(pair):
 
 def test_n_workers_allow_one_burst_not_n(pair):
     a, b = pair
-    buckets = [Buckets(a, rate=0.01, burst=4), Buckets(b, rate=0.01, burst=4)]
+    buckets = [Budgets(bus).budget("api requests", 0.01, 4, shared=True) for bus in (a, b)]
     waits = [buckets[i % 2].take("key-1") for i in range(8)]
     assert waits[:4] == [0.0] * 4
     assert all(w > 0 for w in waits[4:])

@@ -2,9 +2,9 @@
 
 import pytest
 
-from bridge.api.ratelimit import Buckets
 from bridge.bus.local import LocalBus
 from bridge.devices.limits import EventLimiter
+from bridge.runtime.budgets import Budget
 
 
 class Clock:
@@ -43,7 +43,7 @@ def test_event_limiter_spaces_state_and_sensor_events_apart(bus, clock):
 
 
 def test_buckets_allow_a_burst_then_the_rate(bus, clock):
-    buckets = Buckets(bus, rate=2.0, burst=3)
+    buckets = Budget("api requests", rate=2.0, burst=3, bus=bus)
     assert [buckets.take("k") for _ in range(3)] == [0.0, 0.0, 0.0]
     assert buckets.take("k") == pytest.approx(0.5)
     assert buckets.take("other") == 0.0  # per key
