@@ -172,6 +172,12 @@ def setup(tmp: Path, devices: int) -> tuple[dict[str, str], str, str, dict[str, 
     env = {
         "BRIDGE_DATABASE": str(tmp / "bench.db"),
         "BRIDGE_SECRET_KEY": SECRET_KEY,
+        # One account drives the whole load, far past a household's pace: budgets that
+        # never bite, so what they cost is measured, not what they refuse.
+        "BRIDGE_DIRECTIVE_RATE": "1000000",
+        "BRIDGE_DIRECTIVE_BURST": "1000000",
+        "BRIDGE_COMMAND_RATE": "1000000",
+        "BRIDGE_COMMAND_BURST": "1000000",
         "BRIDGE_WORKER_CONNECTIONS": str(devices + 2000),
         "BRIDGE_ADAPTERS": "echo",
     }
