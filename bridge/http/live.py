@@ -135,12 +135,26 @@ class Streams:
             return None
         feed = self._feeds.get(user_id)
         if feed is None:
-            latest = self.page(user_id, limit=1)
+            try:
+                latest = self.page(user_id, limit=1)
+            except BaseException:
+                self._unlease(user_id, place)
+                raise
             start = latest[0]["id"] if latest else 0
             feed = self._feeds[user_id] = _Feed(start, start)
         feed.streams += 1
         left = _watch(client)
-        return self._frames(user_id, feed, place, visible, fetch, lifetime, event, left)
+        frames = self._frames(
+            user_id,
+            feed,
+            visible=visible,
+            fetch=fetch,
+            lifetime=lifetime,
+            event=event,
+            left=left,
+            renew=lambda: self._lease(user_id, place),
+        )
+        return _Stream(frames, lambda: self._close(user_id, feed, place, left))
 
     def _lease(self, user_id: int, place: str) -> bool:
         try:
@@ -152,41 +166,38 @@ class Streams:
         self,
         user_id: int,
         feed: _Feed,
-        place: str,
+        *,
         visible: Callable[[], Callable[[dict[str, Any]], bool]],
         fetch: Callable[[int], list[dict[str, Any]]],
         lifetime: float,
         event: str | None,
         left: Event,
+        renew: Callable[[], object],
     ) -> Iterator[str]:
         end = time.monotonic() + lifetime
         last, shows = feed.cursor, visible()
         kind = f"event: {event}\n" if event else ""
-        try:
-            yield ": connected\n\n"
-            while time.monotonic() < end:
-                seen = self.notifier.version(user_id)
-                rows = self._rows(user_id, feed, last, fetch)
-                if rows:
-                    last = rows[-1][0]["id"]
-                frames = [
-                    f"id: {row['id']}\n{kind}data: {text}\n\n" for row, text in rows if shows(row)
-                ]
-                if frames:  # one write for what one wake brought
-                    yield "".join(frames)
-                if rows:
-                    continue
-                moved = self.notifier.waiter(user_id, seen)
-                gevent.wait([moved, left], timeout=KEEPALIVE, count=1)
-                if left.is_set():
-                    return
-                if not moved.is_set():
-                    yield ": keep-alive\n\n"
-                    shows = visible()
-                    self._lease(user_id, place)  # renewed while the stream lives
-        finally:
-            left.set()  # the watcher ends with the stream
-            self._close(user_id, feed, place)
+        yield ": connected\n\n"
+        while time.monotonic() < end:
+            seen = self.notifier.version(user_id)
+            rows = self._rows(user_id, feed, last, fetch)
+            if rows:
+                last = rows[-1][0]["id"]
+            frames = [
+                f"id: {row['id']}\n{kind}data: {text}\n\n" for row, text in rows if shows(row)
+            ]
+            if frames:  # one write for what one wake brought
+                yield "".join(frames)
+            if rows:
+                continue
+            moved = self.notifier.waiter(user_id, seen)
+            gevent.wait([moved, left], timeout=KEEPALIVE, count=1)
+            if left.is_set():
+                return
+            if not moved.is_set():
+                yield ": keep-alive\n\n"
+                shows = visible()
+                renew()  # the place is the stream's while it lives
 
     def _rows(
         self,
@@ -214,12 +225,42 @@ class Streams:
             return [(row, json.dumps(row)) for row in fetch(last)]
         return [(row, text) for row, text in feed.rows if row["id"] > last][:READ]
 
-    def _close(self, user_id: int, feed: _Feed, place: str) -> None:
+    def _close(self, user_id: int, feed: _Feed, place: str, left: Event) -> None:
+        left.set()  # the watcher ends with the stream
         feed.streams -= 1
-        if feed.streams <= 0:
-            self._feeds.pop(user_id, None)
+        if feed.streams <= 0 and self._feeds.get(user_id) is feed:
+            del self._feeds[user_id]
+        self._unlease(user_id, place)
+
+    def _unlease(self, user_id: int, place: str) -> None:
         with contextlib.suppress(Unavailable):  # away: the place frees itself in time
             self.bus.unlease(f"streams:{user_id}", place)
+
+
+class _Stream:
+    """A stream's frames, giving its place back exactly once: when they end, or when the
+    server closes the response, started or not (a generator's `finally` would not run
+    if it never started)."""
+
+    def __init__(self, frames: Iterator[str], release: Callable[[], None]) -> None:
+        self.frames, self._release = frames, release
+        self._released = False
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self.frames)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.frames.close()
+        if not self._released:
+            self._released = True
+            self._release()
 
 
 def _watch(client: socket.socket | None) -> Event:

@@ -141,6 +141,10 @@ def test_streams_are_capped_per_account_and_per_worker_and_given_back_at_their_e
     next(held[0])
     held[0].close()  # the client went away: its place is given back
     assert streams.open(9, everything, own_reads, lifetime=5) is not None
+    held[1].close()  # closed before its first frame (the server never wrote it): the same
+    held[1].close()  # and once only
+    assert streams.open(7, everything, own_reads, lifetime=5) is not None
+    assert streams.open(7, everything, own_reads, lifetime=5) is None
 
 
 def test_a_stream_ends_as_soon_as_its_caller_leaves(streams):
