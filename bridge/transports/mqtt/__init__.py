@@ -316,8 +316,10 @@ class MqttTransport(Transport):
         """Past its budget: refused before any work (no read, no row), 429 in AWS's shape
         while the refusals' own pace allows. A flood's first refusal is written once; a
         refused will waits for the flood's end; a flood that goes on is quarantined."""
+        flood = self.budget.flood(thing)
         if kind == "will":
-            self._wills[thing] = payload
+            if flood is not None:  # kept with its flood (whose end applies it), one each
+                self._wills[thing] = payload
         elif kind in REJECTED and not self._told.take(thing):
             try:
                 _, token = parse_request(payload, empty=True)
@@ -325,7 +327,6 @@ class MqttTransport(Transport):
                 token = None
             refusal = Rejected(429, "Too Many Requests", token)
             self._publish(REJECTED[kind].format(thing=thing), refusal.body(time.time()), qos=0)
-        flood = self.budget.flood(thing)
         if flood is None or flood.refused not in (1, self.context.settings.thing_quarantine_after):
             return
         device = self.context.store.devices.get(thing)
