@@ -1,9 +1,10 @@
 """Fairness under load: what one noisy source does to everyone else.
 
-    python bench/fairness.py [--scenario mqtt-flood] [--seconds 10]
+    python bench/fairness.py [--scenario NAME] [--seconds 10] [--base REV] [--scaled]
 
 Each scenario runs one bridge under gunicorn as `make run` serves it (one
-worker, SQLite), a paced load of victims (Alexa TurnOn/TurnOff to quiet
+worker, SQLite; with --scaled two workers on a Redis and a PostgreSQL it
+starts), a paced load of victims (Alexa TurnOn/TurnOff to quiet
 devices, 20 a second), and one noisy source in the middle third of the run.
 It prints the victims' p50/p99 and failures before, during and after the
 noise, the database's growth, the history rows written and the worker's CPU.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -48,6 +50,7 @@ from bench.roundtrip import (  # noqa: E402
     worker_cpu_seconds,
 )
 from bench.roundtrip import setup as roundtrip_setup  # noqa: E402
+from bench.scaleout import start_redis  # noqa: E402
 from bench.things import mosquitto, setup, thing_fleet  # noqa: E402
 from bridge.store import Store  # noqa: E402
 from bridge.store.secrets import Vault  # noqa: E402
@@ -129,7 +132,39 @@ class Victims:
         }
 
 
-def database(path: Path) -> dict:
+SCALED: dict = {}
+"""With --scaled: the Redis URL and the PostgreSQL server every scenario's bridge uses."""
+
+
+def fresh() -> None:
+    """A new empty database for the next setup (on PostgreSQL; SQLite's is its folder's)."""
+    if SCALED:
+        os.environ["BENCH_DATABASE"] = SCALED["postgres"].database()
+
+
+def served(env: dict[str, str]) -> dict[str, str]:
+    """The bridge's settings, on two workers with Redis and PostgreSQL when --scaled."""
+    if not SCALED:
+        return env
+    prefix = f"fair{random.randrange(10**9)}"
+    return {
+        **env,
+        "BRIDGE_WORKERS": "2",
+        "BRIDGE_REDIS_URL": SCALED["redis"],
+        "BRIDGE_REDIS_PREFIX": prefix,
+    }
+
+
+def database(where: str) -> dict:
+    """The database's size and its history rows (SQLite's files, or PostgreSQL's own count)."""
+    if where.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(where) as db:
+            size = db.execute("select pg_database_size(current_database())").fetchone()[0]
+            rows = db.execute("select count(*) from messages").fetchone()[0]
+        return {"bytes": size, "history_rows": rows}
+    path = Path(where)
     size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
     with sqlite3.connect(path) as db:
         rows = db.execute("select count(*) from messages").fetchone()[0]
@@ -166,6 +201,7 @@ def flood(host: str, port: int, archive: str, seconds: float) -> None:
 
 
 def mqtt_flood(args: argparse.Namespace, tmp: Path) -> dict:
+    fresh()
     s = setup(tmp, 0, 40)
     store = Store(s["env"]["BRIDGE_DATABASE"], Vault(SECRET_KEY))
     user, _ = store.users.by_app_key(s["app_key"])
@@ -173,11 +209,11 @@ def mqtt_flood(args: argparse.Namespace, tmp: Path) -> dict:
     store.close()
     noisy = tmp / "noisy.zip"
     noisy.write_bytes(archive)
-    db = Path(s["env"]["BRIDGE_DATABASE"])
+    db = s["env"]["BRIDGE_DATABASE"]
     third = args.seconds
     with (
         mosquitto(s["conf"], s["port"]),
-        gunicorn("app:app", s["env"]) as (url, master),
+        gunicorn("app:app", served(s["env"])) as (url, master),
         thing_fleet(s["port"], s["archives"]),
     ):
         time.sleep(1)
@@ -280,6 +316,7 @@ def streams_setup(tmp: Path, accounts: int, keys_each: int) -> dict:
     offline device and `keys_each` API keys (a key may open 20 streams at once: its burst
     of requests)."""
     tmp.mkdir(parents=True, exist_ok=True)
+    fresh()
     env, app_key, secret, tokens, ids = roundtrip_setup(tmp, 40)
     store = Store(env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
     keys = []
@@ -306,7 +343,7 @@ def streams_run(
 ) -> dict:
     """Victims and activity throughout; the streams open in the middle third."""
     with (
-        gunicorn("app:app", {**s["env"], **(env or {})}, root=root) as (url, master),
+        gunicorn("app:app", served({**s["env"], **(env or {})}), root=root) as (url, master),
         fleet(url, s["app_key"], s["secret"], s["ids"], tmp),
     ):
         tokens = []
@@ -353,6 +390,7 @@ def streams_run(
 def storm(args: argparse.Namespace, tmp: Path) -> dict:
     """2,000 device sockets drop and reconnect at once (their fleet killed, a new one
     connecting all together) while Alexa asks 40 other devices for their state."""
+    fresh()
     env, app_key, secret, tokens, ids = roundtrip_setup(tmp, 2040)
     env["BRIDGE_ADAPTERS"] = "alexa"
     victims, stormers = ids[:40], ids[40:]
@@ -360,7 +398,7 @@ def storm(args: argparse.Namespace, tmp: Path) -> dict:
     ids_file.write_text("\n".join(stormers))
     marks: list[tuple[float, float]] = []
     with (
-        gunicorn("app:app", env) as (url, master),
+        gunicorn("app:app", served(env)) as (url, master),
         fleet(url, app_key, secret, victims, tmp),
     ):
         script = str(ROOT / "bench" / "devices.py")
@@ -434,29 +472,49 @@ def main() -> None:
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append")
     parser.add_argument("--seconds", type=float, default=10, help="each third of a run")
     parser.add_argument("--base", help="streams: also run against this commit's code")
+    parser.add_argument(
+        "--scaled", action="store_true", help="two workers, Redis and PostgreSQL (started here)"
+    )
     args = parser.parse_args()
     results = {}
-    for name in args.scenario or sorted(SCENARIOS):
-        with tempfile.TemporaryDirectory() as folder:
-            results[name] = SCENARIOS[name](args, Path(folder))
-        runs = results[name] if "noise" not in results[name] else {"": results[name]}
-        for code, r in runs.items():
-            print(f"{name} {code}: noise {r['noise']}")
-            for phase in ("before", "during", "after"):
-                p = r[phase]
-                cpu = f"  worker CPU {p['worker_cpu']:.0%}" if "worker_cpu" in p else ""
-                print(
-                    f"  {phase:6} {p.get('requests', 0):>4} directives  failed"
-                    f" {p.get('failed', 0):>4}  p50 {p.get('p50_ms')} ms  p99 {p.get('p99_ms')}"
-                    f" ms{cpu}"
-                )
-            if "database_growth_bytes" in r:
-                print(
-                    f"  database +{r['database_growth_bytes'] / 1e6:.1f} MB, "
-                    f"{r['history_rows']} history rows, worker CPU {r['worker_cpu_s']} s "
-                    f"over {r['seconds']} s"
-                )
+    with tempfile.TemporaryDirectory() as servers:
+        if args.scaled:
+            sys.path.insert(0, str(ROOT / "tests"))
+            from postgres import PostgresServer
+
+            redis, SCALED["redis"] = start_redis(Path(servers))
+            SCALED["postgres"] = PostgresServer()
+        try:
+            for name in args.scenario or sorted(SCENARIOS):
+                with tempfile.TemporaryDirectory() as folder:
+                    results[name] = SCENARIOS[name](args, Path(folder))
+                report(name, results[name])
+        finally:
+            if args.scaled:
+                SCALED["postgres"].stop()
+                redis.terminate()
     print(json.dumps(results))
+
+
+def report(name: str, result: dict) -> None:
+    """Print one scenario's figures."""
+    runs = result if "noise" not in result else {"": result}
+    for code, r in runs.items():
+        print(f"{name} {code}: noise {r['noise']}")
+        for phase in ("before", "during", "after"):
+            p = r[phase]
+            cpu = f"  worker CPU {p['worker_cpu']:.0%}" if "worker_cpu" in p else ""
+            print(
+                f"  {phase:6} {p.get('requests', 0):>4} directives  failed"
+                f" {p.get('failed', 0):>4}  p50 {p.get('p50_ms')} ms  p99 {p.get('p99_ms')}"
+                f" ms{cpu}"
+            )
+        if "database_growth_bytes" in r:
+            print(
+                f"  database +{r['database_growth_bytes'] / 1e6:.1f} MB, "
+                f"{r['history_rows']} history rows, worker CPU {r['worker_cpu_s']} s "
+                f"over {r['seconds']} s"
+            )
 
 
 if __name__ == "__main__":

@@ -168,9 +168,15 @@ def fleet(url: str, app_key: str, secret: str, ids: list[str], tmp: Path):
         yield count
 
 
+def database(tmp: Path) -> str:
+    """Where a bench's bridge keeps its data: SQLite in `tmp`, unless BENCH_DATABASE names
+    another (a PostgreSQL URL, for the scaled set-up)."""
+    return os.environ.get("BENCH_DATABASE") or str(tmp / "bench.db")
+
+
 def setup(tmp: Path, devices: int) -> tuple[dict[str, str], str, str, dict[str, str], list[str]]:
     env = {
-        "BRIDGE_DATABASE": str(tmp / "bench.db"),
+        "BRIDGE_DATABASE": database(tmp),
         "BRIDGE_SECRET_KEY": SECRET_KEY,
         # One account drives the whole load, far past a household's pace: budgets that
         # never bite, so what they cost is measured, not what they refuse.

@@ -33,6 +33,7 @@ from bench.roundtrip import (  # noqa: E402
     SECRET_KEY,
     _best,
     alexa_directives,
+    database,
     fleet,
     free_port,
     gunicorn,
@@ -56,7 +57,7 @@ def devices_online(url: str) -> int:
 
 
 def setup(tmp: Path, sockets: int, count: int) -> dict:
-    store = Store(str(tmp / "bench.db"), Vault(SECRET_KEY))
+    store = Store(database(tmp), Vault(SECRET_KEY))
     user, secret = store.users.create("bench", "bench-password")
     with store.db.atomic():
         ids = [store.devices.create(user.id, "switch", f"Switch {i}").id for i in range(sockets)]
@@ -73,7 +74,7 @@ def setup(tmp: Path, sockets: int, count: int) -> dict:
     token = store.tokens.issue(user.id, "alexa", ttl=86400)
     store.close()
     env = {
-        "BRIDGE_DATABASE": str(tmp / "bench.db"),
+        "BRIDGE_DATABASE": database(tmp),
         "BRIDGE_SECRET_KEY": SECRET_KEY,
         # One account drives the whole load, far past a household's pace: budgets that
         # never bite, so what they cost is measured, not what they refuse.
