@@ -18,6 +18,10 @@ Prints figures, asserts nothing.
   victims are 40 socket devices of another account. Then one account with
   400 (the most it may hold is 20: the rest are refused). `--base REV` runs
   both against that commit's code as well (a worktree), in the same run.
+- `refusals`: anyone on the internet sends Sigfox callbacks with a wrong
+  secret and Alexa directives with a made-up token, 250 a second each.
+- `budgets`: one linked account sends Alexa 200 directives a second (its
+  budget is 20); the victims are another account's, at 10 a second.
 - `storm`: 2,000 device sockets drop at once (their fleet killed) and come
   back all together while Alexa asks 40 other devices for their state
   (ReportState); "during" is until the last one is back.
@@ -55,6 +59,7 @@ from bench.things import mosquitto, setup, thing_fleet  # noqa: E402
 from bridge.store import Store  # noqa: E402
 from bridge.store.secrets import Vault  # noqa: E402
 from bridge.transports.mqtt import things  # noqa: E402
+from bridge.transports.sigfox.tables import SigfoxStore  # noqa: E402
 
 RATE = 20.0
 """Victim directives a second, in all."""
@@ -84,8 +89,11 @@ def directive(token: str, device: str, n: int, state: bool = False) -> dict:
 class Victims:
     """Paced directives on a few threads; each result kept with when it started."""
 
-    def __init__(self, url: str, token: str, devices: list[str], state: bool = False) -> None:
+    def __init__(
+        self, url: str, token: str, devices: list[str], state: bool = False, rate: float = RATE
+    ) -> None:
         self.url, self.token, self.devices = url + "/voice/alexa", token, devices
+        self.rate = rate
         self.state = state
         self.expect = "StateReport" if state else "Response"
         self.results: list[tuple[float, float, bool]] = []
@@ -95,9 +103,9 @@ class Victims:
     def _run(self, index: int) -> None:
         session = requests.Session()
         n = index
-        start = time.monotonic() + index / RATE
+        start = time.monotonic() + index / self.rate
         while not self.stopping.is_set():
-            start += len(self.threads) / RATE
+            start += len(self.threads) / self.rate
             time.sleep(max(0.0, start - time.monotonic()))
             began = time.monotonic()
             body = directive(self.token, self.devices[n % len(self.devices)], n, self.state)
@@ -432,6 +440,103 @@ def storm(args: argparse.Namespace, tmp: Path) -> dict:
     }
 
 
+def noise(url: str, bodies: list[dict], rate: float, seconds: float, tmp: Path) -> subprocess.Popen:
+    """A paced load of `bodies`: the load driver's process (its JSON says what it got)."""
+    path = tmp / f"noise-{random.randrange(10**9)}.json"
+    path.write_text(json.dumps(bodies))
+    command = [PYTHON, str(ROOT / "bench" / "load.py"), url, str(path), "--any-body",
+               "--concurrency", "20", "--rate", str(rate), "--seconds", str(seconds),
+               "--warmup", "0"]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def quiet_then_noisy(
+    args: argparse.Namespace, env: dict, victims: tuple, loud: list[tuple], tmp: Path
+) -> dict:
+    """Victims throughout, `loud` (url, bodies, rate) in the middle third; each phase's
+    figures, the database's growth and the worker's CPU."""
+    url_token, app_key, secret, devices, rate = victims
+    marks: list[tuple[float, float]] = []
+    with (
+        gunicorn("app:app", served(env)) as (url, master),
+        fleet(url, app_key, secret, devices, tmp),
+    ):
+
+        def mark() -> None:
+            marks.append((time.monotonic(), worker_cpu_seconds(master)))
+
+        before_db = database(env["BRIDGE_DATABASE"])
+        with Victims(url, url_token, devices, rate=rate) as load:
+            time.sleep(2)  # warm
+            mark()
+            time.sleep(args.seconds)
+            mark()
+            running = [noise(url + path, bodies, r, args.seconds, tmp) for path, bodies, r in loud]
+            heard = [json.loads(proc.communicate()[0]) for proc in running]
+            mark()
+            time.sleep(args.seconds)
+            mark()
+        after_db = database(env["BRIDGE_DATABASE"])
+    return {
+        "noise": {"sent": sum(h["requests"] + h["errors"] for h in heard)},
+        "before": load.phase(marks[0][0], marks[1][0]),
+        "during": load.phase(marks[1][0], marks[2][0]),
+        "after": load.phase(marks[2][0], marks[3][0]),
+        "database_growth_bytes": after_db["bytes"] - before_db["bytes"],
+        "history_rows": after_db["history_rows"] - before_db["history_rows"],
+        "worker_cpu_s": round(marks[3][1] - marks[0][1], 2),
+        "seconds": round(marks[3][0] - marks[0][0], 1),
+    }
+
+
+def refusals(args: argparse.Namespace, tmp: Path) -> dict:
+    """Anyone on the internet: Sigfox callbacks with a wrong secret and Alexa directives
+    with a made-up token, 250 a second each."""
+    fresh()
+    env, app_key, secret, tokens, ids = roundtrip_setup(tmp, 40)
+    env["BRIDGE_ADAPTERS"] = "alexa"
+    store = Store(env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+    user, _ = store.users.create("sigfox", "bench-password")
+    store.repository(SigfoxStore).create_type(
+        "bench", "powerState::bool:0", "powerState::bool:0", "plug", None, "the-right-secret"
+    )
+    device = store.devices.create(user.id, "plug", "Plug", transport="sigfox")
+    store.repository(SigfoxStore).add_device("0000BEEF", device.id, "bench")
+    store.close()
+    start = int(time.time())
+    uplinks = [
+        {"device": "0000BEEF", "time": start + n, "data": "01", "seqNumber": n % 4096}
+        for n in range(5000)
+    ]
+    forged = [directive(f"forged-{n}", ids[0], n) for n in range(5000)]
+    loud = [
+        ("/device-clouds/sigfox/uplink?token=a-wrong-secret", uplinks, 250.0),
+        ("/voice/alexa", forged, 250.0),
+    ]
+    return quiet_then_noisy(args, env, (tokens["alexa"], app_key, secret, ids, RATE), loud, tmp)
+
+
+def budgets(args: argparse.Namespace, tmp: Path) -> dict:
+    """One linked account sends Alexa 200 directives a second (its budget: 20); the
+    victims are another account's, at 10 a second."""
+    fresh()
+    env, app_key, secret, tokens, ids = roundtrip_setup(tmp, 40)
+    env.update(
+        BRIDGE_ADAPTERS="alexa",
+        BRIDGE_DIRECTIVE_RATE="20",
+        BRIDGE_DIRECTIVE_BURST="40",
+        BRIDGE_COMMAND_RATE="10",
+        BRIDGE_COMMAND_BURST="20",
+    )
+    store = Store(env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+    user, _ = store.users.create("loud", "bench-password")
+    theirs = [store.devices.create(user.id, "switch", f"Loud {n}").id for n in range(10)]
+    token = store.tokens.issue(user.id, "alexa", ttl=86400)
+    store.close()
+    loud = [("/voice/alexa", [directive(token, theirs[n % 10], n) for n in range(5000)], 200.0)]
+    return quiet_then_noisy(args, env, (tokens["alexa"], app_key, secret, ids, 10.0), loud, tmp)
+
+
 SHAPES = {"20 accounts x 20 streams": (20, 1), "1 account x 400 streams": (1, 20)}
 """The most every account may hold, and the issue's first measurement (one account)."""
 
@@ -457,7 +562,13 @@ def streams(args: argparse.Namespace, tmp: Path) -> dict:
     return result
 
 
-SCENARIOS = {"mqtt-flood": mqtt_flood, "streams": streams, "storm": storm}
+SCENARIOS = {
+    "mqtt-flood": mqtt_flood,
+    "refusals": refusals,
+    "streams": streams,
+    "storm": storm,
+    "budgets": budgets,
+}
 
 
 def main() -> None:
