@@ -15,6 +15,17 @@
     return th.textContent;
   });
   var source = new EventSource(table.dataset.stream);
+  source.onerror = function () {
+    // Refused (an account holds at most so many open streams) or gone: say so, once.
+    if (source.readyState !== EventSource.CLOSED || document.getElementById("live-stopped")) {
+      return;
+    }
+    var note = document.createElement("p");
+    note.id = "live-stopped";
+    note.textContent = "Live updates stopped (too many pages open, or the bridge restarted):" +
+      " reload the page to resume.";
+    table.parentNode.insertBefore(note, table);
+  };
   source.onmessage = function (event) {
     var m = JSON.parse(event.data);
     var failed = m.outcome !== "ok" && m.outcome !== "queued";

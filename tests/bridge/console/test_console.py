@@ -9,6 +9,8 @@ from conftest import ALEXA_DEADLINE
 from playwright.sync_api import expect
 from servers import eventually
 
+from config.settings import Settings
+
 
 def test_console_needs_a_login(server):
     reply = requests.get(server.url + "/console", allow_redirects=False, timeout=5)
@@ -282,3 +284,31 @@ def test_the_console_names_a_service_that_is_not_running(tmp_path):
     )
     home = client.get("/console").text
     assert 'data-service="reports"' in home and "reports: stopped" in home
+
+
+def test_a_page_past_the_accounts_open_streams_says_its_live_updates_stopped(
+    browser, server, account, store
+):
+    key, secret = store.keys.create(account.user.id, "inbound", ["light"])
+    token = requests.post(server.url + "/api/v1/token", auth=(key.id, secret), timeout=5).json()[
+        "access_token"
+    ]
+    bearer = {"Authorization": f"Bearer {token}"}
+    held = []
+    try:
+        for _ in range(Settings().streams_per_account):  # the account's every place
+            held.append(
+                requests.get(server.url + "/api/v1/stream", headers=bearer, stream=True, timeout=10)
+            )
+            assert held[-1].status_code == 200
+            time.sleep(0.12)  # under the key's rate
+        page = browser.new_context().new_page()
+        page.goto(server.url + "/console")
+        page.get_by_label("User name").fill(account.user.name)
+        page.get_by_label("Password").fill(account.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r".*/console$"))
+        expect(page.locator("#live-stopped")).to_contain_text("Live updates stopped")
+    finally:
+        for response in held:
+            response.close()
