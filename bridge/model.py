@@ -187,11 +187,15 @@ class Throttled(BridgeError):
 
     code = "throttled"
 
-    def __init__(self, message: str = "", retry_after: float = 1.0, rate: float = 0.0) -> None:
+    def __init__(
+        self, message: str = "", retry_after: float = 1.0, rate: float = 0.0, first: bool = True
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.rate = rate
         """The budget's rate, a second (what a platform's own error may name)."""
+        self.first = first
+        """The first refusal of its flood (written); the ones after it are only counted."""
 
 
 class DeviceRefused(BridgeError):

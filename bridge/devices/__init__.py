@@ -204,18 +204,19 @@ class DeviceService:
         journey: str | None = None,
     ) -> None:
         """Take one from `budget` for `key`, or raise Throttled. The first refusal of a flood
-        is written once, on the journey that met it ("20 directives a second for this
-        account"); the ones after it are only counted (the metrics)."""
+        (of any in a minute, for a budget the workers share) is written, on the journey that
+        met it ("20 directives a second for this account"); the others are only counted
+        (the metrics)."""
         wait = budget.take(key)
         if not wait:
             return
         why = f"{budget} {scope}"
-        flood = budget.flood(key)
-        if flood is None or flood.refused == 1:
+        first = budget.told(key)
+        if first:
             self.store.messages.record(
                 Entry("in", "event", "throttled", device_id, user.id, detail=why, journey=journey)
             )
-        raise Throttled(f"throttled: {why}", wait, budget.rate)
+        raise Throttled(f"throttled: {why}", wait, budget.rate, first)
 
     def _send(self, user: User, device: Device, command: Command, wait: float) -> Result:
         if self.commands is not None:

@@ -93,6 +93,8 @@ class Webhooks:
             if held is not None:
                 self.record(held)
             return
+        if journey.counted and held is None:  # past a budget, and not its flood's first
+            return
         try:
             error = adapter.reply_error(reply)
         except Exception:

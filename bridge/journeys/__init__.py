@@ -54,7 +54,7 @@ class Journey:
     """A webhook's journey while it is served: the id, and what the webhook's hop will say
     (the directive, the account) when the reply goes out."""
 
-    __slots__ = ("directive", "held", "id", "user_id")
+    __slots__ = ("counted", "directive", "held", "id", "user_id")
 
     def __init__(self, id: str) -> None:
         self.id = id
@@ -63,6 +63,9 @@ class Journey:
         self.user_id: int | None = None
         """The account the request authenticated as."""
         self.held: Any = None
+        self.counted = False
+        """A refusal past a budget after its flood's first: counted in the metrics, and no
+        row of its own (a noisy account's volume must not become the database's)."""
 
     def named(self, directive: str) -> None:
         """The directive being answered (the webhook's skeleton says it)."""

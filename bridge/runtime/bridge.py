@@ -20,7 +20,7 @@ from bridge.devices.limits import EventLimiter
 from bridge.http import webhooks
 from bridge.http.live import Notifier, Streams
 from bridge.journeys import explain
-from bridge.model import Device, User
+from bridge.model import Device, Throttled, User
 from bridge.plugin import Adapter, AdapterContext, TransportContext
 from bridge.plugin import settings as plugin_settings
 from bridge.reports.alerts import SINK, AlertChecker, AlertWebhook
@@ -202,10 +202,13 @@ class Bridge:
         user = self.store.tokens.resolve(token, adapter=adapter)
         if journey is not None:
             journey.served(user.id)
-        journey_id = journey.id if journey is not None else None
-        self.devices.spend(
-            self.directives, f"{adapter}:{user.id}", user, "for this account", journey=journey_id
-        )
+        key, journey_id = f"{adapter}:{user.id}", journey.id if journey is not None else None
+        try:
+            self.devices.spend(self.directives, key, user, "for this account", journey=journey_id)
+        except Throttled as exc:
+            if journey is not None and not exc.first:
+                journey.counted = True  # its webhook row is not written: it is counted
+            raise
         return user
 
     def _pseudonym(self, user: User, adapter: str) -> str:

@@ -23,6 +23,9 @@ from bridge.model import Unavailable
 if TYPE_CHECKING:
     from bridge.bus import Bus
 
+TELL_EVERY = 60.0
+"""A shared budget's floods are told (a history row) at most once a minute per source, by
+whichever worker refuses first: the workers keep no common record of a flood's end."""
 MAX_KEYS = 100_000
 """Buckets kept in one process; past it the oldest go (a forgotten bucket is a full one)."""
 
@@ -121,6 +124,17 @@ class Budget:
             flood = self._floods[key] = Flood(key, now, now)
         flood.last = now
         flood.refused += 1
+
+    def told(self, key: str) -> bool:
+        """After a refusal: whether it is the one to tell (write down). In this process the
+        first of its flood; shared by the workers, the first of any in a minute."""
+        if self.bus is None:
+            flood = self._floods.get(key)
+            return flood is None or flood.refused == 1
+        try:
+            return self.bus.spaced(f"budget:{self.name}:told", key, TELL_EVERY)
+        except Unavailable:
+            return False  # the bus away: counted only (the metrics still have it)
 
     def flood(self, key: str) -> Flood | None:
         """The flood `key` is in (its first refusal has `refused == 1`), if any."""

@@ -17,15 +17,16 @@ from bridge.store.secrets import Vault
 
 @pytest.fixture(scope="module")
 def budgeted(tmp_path_factory, server_env):
-    """Two directives a second per account (a burst of three), one command a second per
-    device (a burst of two); on the scaled set-up both workers spend from one bucket."""
+    """A directive per account every 5 s (a burst of three), a command per device every 5 s
+    (a burst of two): slow enough that no token comes back while a test runs, on the
+    slowest machine; on the scaled set-up both workers spend from one bucket."""
     db = tmp_path_factory.mktemp("budgets") / "b.db"
     env = {
         **server_env,
         "BRIDGE_DATABASE": str(db),
-        "BRIDGE_DIRECTIVE_RATE": "2",
+        "BRIDGE_DIRECTIVE_RATE": "0.2",
         "BRIDGE_DIRECTIVE_BURST": "3",
-        "BRIDGE_COMMAND_RATE": "1",
+        "BRIDGE_COMMAND_RATE": "0.2",
         "BRIDGE_COMMAND_BURST": "2",
     }
     srv = BridgeServer(env).start()
@@ -68,13 +69,24 @@ def test_an_accounts_directives_past_its_budget_hear_alexas_rate_limit(budgeted,
         return [r for r in rows if r["outcome"] == "throttled"]
 
     [row] = eventually(throttled)
-    assert row["detail"] == "2 directives a second for this account"
+    assert row["detail"] == "0.2 directives a second for this account"
+
+    def webhooks() -> int:
+        store.writer.flush()
+        return len(store.messages.query(user_id=alice.id, kind="webhook"))
+
+    written = eventually(lambda: webhooks() == 4 and 4)  # three served, the flood's first
+    for _ in range(3):  # the flood goes on: each refused, counted, and no row
+        assert error_type(alexa.send(discover(token))) == "RATE_LIMIT_EXCEEDED"
+    other = alexa.send(discover(store.tokens.issue(bob.id, "alexa")))  # a row, written after
+    eventually(lambda: len(store.messages.query(user_id=bob.id, kind="webhook")) == 2)
+    assert webhooks() == written
     bearer = {"Authorization": f"Bearer {api_token(budgeted, store, alice.id)}"}
     reply = requests.get(
         f"{budgeted.url}/api/v1/messages/{row['id']}/journey", headers=bearer, timeout=10
     )
     assert reply.status_code == 200, reply.text
-    assert reply.json()["explanation"] == "throttled: 2 directives a second for this account"
+    assert reply.json()["explanation"] == "throttled: 0.2 directives a second for this account"
     metrics = requests.get(budgeted.url + "/metrics", timeout=10).text
     assert 'bridge_budget_refused_total{budget="directives"}' in metrics
 
@@ -96,6 +108,6 @@ def test_commands_to_one_device_past_its_budget_are_429_and_other_devices_go_on(
     assert refused.status_code == 429, refused.text
     assert refused.headers["Content-Type"].startswith("application/problem+json")
     assert refused.json()["title"] == "throttled"
-    assert refused.json()["detail"] == "throttled: 1 commands a second for this device"
+    assert refused.json()["detail"] == "throttled: 0.2 commands a second for this device"
     assert int(refused.headers["Retry-After"]) >= 1
     assert command(other.id).status_code == 409  # its own budget

@@ -122,3 +122,18 @@ def test_a_crowd_is_let_in_at_the_rate_in_arrival_order_and_told_when_too_far_of
     assert round(budget.reserve("", patience=0.35), 2) == 0.1
     clock.now += 10  # quiet: a whole burst again
     assert [budget.reserve("", patience=0) for _ in range(3)] == [0.0, 0.0, 0.0]
+
+
+def test_a_flood_is_told_once_in_this_process_and_once_a_minute_on_a_shared_bus(clock):
+    local = Budget("x", rate=1, burst=1, clock=clock)
+    local.take("a"), local.take("a")
+    assert local.told("a")
+    local.take("a")
+    assert not local.told("a")
+    bus = SharedBus("w1", clock=clock)
+    workers = [Budgets(bus, clock).budget("directives", 1, 1, shared=True) for _ in range(2)]
+    for budget in workers:
+        budget.take("a"), budget.take("a")
+    assert [workers[0].told("a"), workers[1].told("a")] == [True, False]  # one of the two
+    clock.now += 61
+    assert workers[1].told("a")
