@@ -7,6 +7,8 @@ Commands, Replies and DeviceEvents.
 
 from __future__ import annotations
 
+import math
+
 import gevent
 from flask import Blueprint, Response, request
 
@@ -40,7 +42,8 @@ class SinricSettings(PluginSettings, frozen=True):
     upgrade_rate: float = 200.0
     """Upgrades a worker takes a second (with their first reads and writes): a fleet that
     reconnects at once is let in at this pace, in arrival order, so the webhooks keep
-    their latency through the storm. 0: no pace."""
+    their latency through the storm; closed sockets are told offline at the same pace.
+    0: no pace."""
     upgrade_burst: int = 50
     """Upgrades let in at once above the rate."""
     upgrade_patience: float = 20.0
@@ -58,6 +61,9 @@ class SinricTransport(Transport):
         self.upgrades = context.budgets.budget(
             "device upgrades", own.upgrade_rate, own.upgrade_burst, unit="upgrades"
         )
+        closes = context.budgets.budget(
+            "device closes", own.upgrade_rate, own.upgrade_burst, unit="closes"
+        )
         settings = context.bridge
         self.hub = Hub(context.waiters, context.bus)
         self.endpoint = DeviceEndpoint(
@@ -67,6 +73,7 @@ class SinricTransport(Transport):
             window=settings.signature_window,
             max_bytes=settings.max_message_bytes,
             takeover_grace=settings.takeover_grace,
+            pace=lambda: gevent.sleep(closes.reserve("", math.inf) or 0.0),
         )
 
     def online(self, device_id: str) -> bool:

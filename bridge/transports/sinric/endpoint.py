@@ -8,6 +8,7 @@ replyToken, or it is logged and dropped without changing anything.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from bridge.plugin import (
@@ -47,6 +48,7 @@ class DeviceEndpoint:
         window: float,
         max_bytes: int,
         takeover_grace: float = 2.0,
+        pace: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.hub = hub
@@ -54,6 +56,8 @@ class DeviceEndpoint:
         self.window = window
         self.max_bytes = max_bytes
         self.takeover_grace = takeover_grace
+        self.pace = pace
+        """Waits for a closed socket's turn to be told offline (the worker's own pace)."""
         self.bus = hub.bus
 
     def serve(self, environ: dict[str, Any]) -> None:
@@ -173,12 +177,32 @@ class DeviceEndpoint:
             )
 
     def _close(self, conn: Connection, reason: str) -> None:
-        for device_id in self.hub.detach(conn):
+        """The socket is gone: its devices are offline, told in the close's turn, so a
+        fleet that drops at once is told over seconds while the webhooks keep their pace.
+        A device back meanwhile (here or on another worker) said online already: no
+        offline after it."""
+        gone = self.hub.detach(conn)
+        if not gone:
+            return
+        self.pace()
+        for device_id in gone:
+            if self._back(device_id):
+                continue
             self.events.limiter.forget(device_id)
             self.events.connectivity(conn.user, device_id, online=False)
             self.store.messages.record(
                 Entry("in", "connection", "offline", device_id, conn.user.id, detail=reason)
             )
+
+    def _back(self, device_id: str) -> bool:
+        if self.hub.online(device_id):
+            return True
+        if not self.bus.shared:
+            return False
+        try:
+            return self.bus.holder(device_id) not in (None, self.bus.worker)
+        except Unavailable:
+            return False  # unknown: told offline (a later online corrects it)
 
     def on_message(self, conn: Connection, text: str) -> None:
         try:

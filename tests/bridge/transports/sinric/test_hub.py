@@ -7,13 +7,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import gevent
+import gevent.event
 import pytest
 from conftest import DEVICE_TIMEOUT
 from servers import eventually
 
+from bridge.bus.local import LocalBus
 from bridge.client import Refused
+from bridge.devices.events import EventIntake
+from bridge.devices.limits import EventLimiter
 from bridge.model import DeviceDisconnected, DeviceOffline, DeviceTimeout, User
+from bridge.store import Store
+from bridge.store.secrets import Vault
 from bridge.transports.sinric import protocol
+from bridge.transports.sinric.endpoint import DeviceEndpoint
 from bridge.transports.sinric.hub import Connection, Hub
 
 
@@ -194,3 +201,34 @@ def test_sweep_pings_quiet_sockets_and_closes_silent_ones():
     hub.sweep(idle_timeout=660, now=1000)
     assert (fresh.ws.pings, quiet.ws.pings, silent.ws.pings) == (0, 1, 0)
     assert silent.ws.closed_with == (1001, "idle timeout") and fresh.ws.closed_with is None
+
+
+class Told(EventIntake):
+    """The event intake, keeping what it is told of connectivity."""
+
+    def __init__(self) -> None:  # no store, no reports: connectivity is all it hears
+        self.limiter = EventLimiter(LocalBus("w"), 0.0, 0.0)
+        self.said: list[tuple[str, bool]] = []
+
+    def connectivity(self, user: User, device_id: str, online: bool) -> None:
+        self.said.append((device_id, online))
+
+
+def test_a_closed_socket_is_told_offline_in_its_turn_and_not_for_a_device_back_since(tmp_path):
+    store = Store(str(tmp_path / "e.db"), Vault("k"))
+    hub, told, turn = Hub(), Told(), gevent.event.Event()
+    endpoint = DeviceEndpoint(store, hub, told, window=60, max_bytes=4096, pace=turn.wait)
+    back, gone = "a" * 24, "b" * 24
+    old = Connection(FakeSocket(), User(1, "u", "k"), "s" * 40, {back: None, gone: None})
+    hub.attach(old)
+    closing = gevent.spawn(endpoint._close, old, "closed")
+    gevent.sleep(0.05)
+    assert told.said == [] and not hub.online(back)  # detached at once, told in its turn
+    fake_connection(hub, back)  # the device is back on a new socket meanwhile
+    turn.set()
+    closing.join(2)
+    assert told.said == [(gone, False)]  # no offline after the device's own online
+    store.writer.flush()
+    rows = store.messages.query(kind="connection")
+    assert [(r["device_id"], r["outcome"]) for r in rows] == [(gone, "offline")]
+    store.close()
