@@ -110,8 +110,6 @@ class Streams:
         self.notifier, self.page, self.bus = notifier, page, bus
         self.per_account, self.per_worker = per_account, per_worker
         self._feeds: dict[int, _Feed] = {}
-        self.reads = 0
-        """Database reads the feeds made (what the tests and the bench count)."""
 
     def open(
         self,
@@ -212,7 +210,6 @@ class Streams:
         if feed.version != version:
             with feed.lock:  # the account's other streams wait for this one read
                 if feed.version != version:
-                    self.reads += 1
                     fresh = self.page(user_id, after=feed.cursor, limit=READ, oldest_first=True)
                     feed.version = version if len(fresh) < READ else -1  # more: read again
                     if fresh:

@@ -3,6 +3,8 @@ all, none polls while nothing happens, and their number is capped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import gevent
 import pytest
 
@@ -53,7 +55,7 @@ def own_reads(after: int) -> list[dict]:
     raise AssertionError("a stream within the feed never reads for itself")
 
 
-def everything() -> live.Callable:
+def everything() -> Callable:
     return live.everything
 
 
@@ -98,7 +100,7 @@ def test_an_accounts_streams_wake_together_and_one_read_serves_them_all(
 
 
 def test_a_stream_shows_only_its_scope(streams, history):
-    def scoped() -> live.Callable:
+    def scoped() -> Callable:
         return lambda row: row["device_id"] in (None, "d1")
 
     stream = streams.open(7, scoped, own_reads, lifetime=5)
