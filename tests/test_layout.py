@@ -133,3 +133,15 @@ def test_one_installed_transport_is_the_default():
 
     defaults = [name for name, cls in discover().items() if cls.default]
     assert defaults == [plugins.default_transport()]
+
+
+def test_what_the_mqtt_walkthrough_writes_in_the_tree_is_never_committed():
+    """`bridge mqtt broker-config --out ./broker` and `bridge thing batch create --out
+    things.zip` write keys into the working tree: git must ignore them."""
+    import subprocess
+
+    paths = ["broker/ca.key", "broker/bridge.key", "things.zip", "things-lamps.zip"]
+    found = subprocess.run(
+        ["git", "check-ignore", *paths], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert found.stdout.split() == paths, found.stderr

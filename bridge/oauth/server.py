@@ -132,7 +132,11 @@ def create_server(
 ) -> Server:
     app.config.update(
         OAUTH2_REFRESH_TOKEN_GENERATOR=True,
-        OAUTH2_TOKEN_EXPIRES_IN={"authorization_code": access_ttl, "refresh_token": access_ttl},
+        # RFC 6749 says seconds, and platforms parse an integer: never "3600.0".
+        OAUTH2_TOKEN_EXPIRES_IN={
+            "authorization_code": int(access_ttl),
+            "refresh_token": int(access_ttl),
+        },
     )
     server = Server()
     server.store, server.code_ttl, server.refresh_ttl = store, code_ttl, refresh_ttl

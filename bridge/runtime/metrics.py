@@ -45,7 +45,9 @@ class Metrics:
             registry=self.registry,
         )
         Gauge(
-            "bridge_devices_connected", "Devices with a live socket", registry=self.registry
+            "bridge_devices_connected",
+            "Devices reachable now: a live socket, a connected MQTT thing",
+            registry=self.registry,
         ).set_function(online)
         Gauge(
             "bridge_outbox_pending", "Reports waiting in the outbox", registry=self.registry

@@ -39,6 +39,7 @@ def test_full_flow_links_the_account(platform, account, light):
     tokens = platform.exchange(query["code"][0]).json()
     assert tokens["token_type"].lower() == "bearer"
     assert tokens["expires_in"] == ACCESS_TOKEN_TTL
+    assert isinstance(tokens["expires_in"], int)  # never 600.0: platforms parse an integer
     assert tokens["access_token"] and tokens["refresh_token"]
     devices = platform.discover(tokens["access_token"]).json()["devices"]
     assert [d["id"] for d in devices] == [light.id]
