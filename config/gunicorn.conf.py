@@ -9,6 +9,8 @@ import resource
 import subprocess
 import sys
 
+from config import logs  # light: no ssl before the gevent worker patches it
+
 bind = os.environ.get("BRIDGE_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 worker_class = "gevent"
 # One worker by default; more only with the Redis bus (BRIDGE_REDIS_URL), which routes
@@ -24,6 +26,10 @@ limit_request_field_size = 8190
 graceful_timeout = int(os.environ.get("BRIDGE_GRACEFUL_TIMEOUT", "10"))
 accesslog = os.environ.get("BRIDGE_ACCESS_LOG") or None
 loglevel = os.environ.get("BRIDGE_LOG_LEVEL", "info")
+# One format for gunicorn's lines and the bridge's (time, level, logger), or JSON lines.
+logconfig_dict = logs.config(
+    os.environ.get("BRIDGE_LOG_FORMAT", "text") or "text", loglevel, access=bool(accesslog)
+)
 certfile = os.environ.get("BRIDGE_TLS_CERT") or None
 # No control socket: gunicorn runs it on a thread of the master that it stops before
 # every fork and starts again after (with a 2 s join that a busy machine can outlast), so

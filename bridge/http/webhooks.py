@@ -58,6 +58,7 @@ class Webhooks:
     def _serve(self, adapter: Adapter, environ: dict[str, Any], start_response: Callable):
         started = time.time()
         journey = journeys.begin()
+        serving = journeys.current.set(journey.id)  # on every log line of this request
         reply = None
         try:
             call = VoiceRequest(
@@ -75,6 +76,7 @@ class Webhooks:
             # even when the greenlet is killed: the request row it holds is written
             source = environ.get("REMOTE_ADDR")
             self._record(adapter, reply, started, journey, journey.close(), source)
+            journeys.current.reset(serving)
         return respond(reply, start_response)
 
     def _record(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from contextvars import ContextVar
 from typing import Any
 
 _ATTR = "bridge_journey"
@@ -81,6 +82,10 @@ class Journey:
         held, self.held = self.held, None
         return held
 
+
+current: ContextVar[str | None] = ContextVar("journey", default=None)
+"""The journey the current greenlet serves, for the log lines only (`config/logs.py`):
+the code itself passes the id explicitly."""
 
 _open: dict[str, Journey] = {}
 """The webhooks being served, by journey id (open until their reply): a device request of
