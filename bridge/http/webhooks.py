@@ -74,9 +74,11 @@ class Webhooks:
                 reply = adapter.internal_error()
         finally:
             # even when the greenlet is killed: the request row it holds is written
-            source = environ.get("REMOTE_ADDR")
-            self._record(adapter, reply, started, journey, journey.close(), source)
-            journeys.current.reset(serving)
+            try:
+                source = environ.get("REMOTE_ADDR")
+                self._record(adapter, reply, started, journey, journey.close(), source)
+            finally:  # the connection's next request is another journey
+                journeys.current.reset(serving)
         return respond(reply, start_response)
 
     def _record(
