@@ -478,13 +478,15 @@ def history(device_id: str | None, limit: int, as_json: bool, journey: str | Non
             row.pop("payload", None)
             click.echo(json.dumps(row))
         return
-    click.echo(f"{'time':<19}  {'device':<24}  {'kind':<10}  {'action':<22}  {'outcome':<11}  ms")
+    # The id first: `bridge history --journey ID` follows any row's journey.
+    heading = f"{'time':<19}  {'device':<24}  {'kind':<10}  {'action':<22}  {'outcome':<11}  ms"
+    click.echo(f"{'id':>8}  {heading}")
     for row in rows:
         at = datetime.fromtimestamp(row["at"]).strftime("%Y-%m-%d %H:%M:%S")
         latency = f"{row['latency_ms']:.0f}" if row["latency_ms"] is not None else ""
         detail = f"  {row['detail']}" if row["detail"] and row["outcome"] != "ok" else ""
         click.echo(
-            f"{at:<19}  {row['device_id'] or '-':<24}  {row['kind']:<10}  "
+            f"{row['id']:>8}  {at:<19}  {row['device_id'] or '-':<24}  {row['kind']:<10}  "
             f"{(row['action'] or '')[:22]:<22}  {row['outcome']:<11}  {latency}{detail}"
         )
 

@@ -159,8 +159,12 @@ def test_token_create_and_history(cli, account, light, store):
     )
     assert rows[0]["outcome"] == "offline" and rows[0]["device_id"] == light.id
     table = cli("history", "--device", light.id).stdout.splitlines()
-    assert table[0].split()[:5] == ["time", "device", "kind", "action", "outcome"]
+    assert table[0].split()[:6] == ["id", "time", "device", "kind", "action", "outcome"]
     assert light.id in table[1] and "setPowerState" in table[1] and "offline" in table[1]
+    shown = table[1].split()[0]  # the row's id, to follow its journey without --json
+    assert shown == str(rows[0]["id"])
+    followed = cli("history", "--journey", shown).stdout
+    assert followed.startswith(f"journey {rows[0]['journey']}")
 
 
 def test_version(cli):
