@@ -56,9 +56,9 @@ class DeviceService:
         self.max_deadline = max_deadline
         self.metrics = metrics
         self.worker = worker
+        """The worker's id when there are several (a request's `via` names it), else ""."""
         self.commands = commands
         """Commands a device takes a second, from every caller together."""
-        """The worker's id when there are several (a request's `via` names it), else ""."""
 
     def list(self, user: User) -> list[Device]:
         return self.store.devices.of_user(user.id)

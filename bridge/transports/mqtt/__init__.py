@@ -108,8 +108,8 @@ class MqttSettings(PluginSettings, frozen=True):
     dir: str = ""
     """The folder `bridge mqtt broker-config` wrote (the bridge's client files, the CRL)."""
     thing_rate: float = 20.0
-    """Requests (update, get, delete, backdate) a thing may send a second, as AWS IoT's
-    shadow service allows; past it they are refused with 429. 0: no limit."""
+    """Requests (update, get, delete, backdate, its will) a thing may send a second, as AWS
+    IoT's shadow service allows; past it they are refused with 429. 0: no limit."""
     thing_burst: int = 40
     """Requests a quiet thing may send at once above its rate."""
     thing_quarantine_after: int = 1000
