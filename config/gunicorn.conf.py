@@ -4,41 +4,39 @@ Every device holds a socket and every pending command an 8-second wait, so
 connections are greenlets; `worker_connections` must exceed the device count.
 """
 
-import os
 import resource
 import subprocess
 import sys
 
 from config import logs  # light: no ssl before the gevent worker patches it
+from config.settings import Settings  # light too: the variables and their defaults
 
-bind = os.environ.get("BRIDGE_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+settings = Settings.from_env()
+bind = settings.bind or f"127.0.0.1:{settings.port}"
 worker_class = "gevent"
 # One worker by default; more only with the Redis bus (BRIDGE_REDIS_URL), which routes
 # each command to the worker holding the device and shares every limit.
-workers = int(os.environ.get("BRIDGE_WORKERS", "1") or "1")
-worker_connections = int(os.environ.get("BRIDGE_WORKER_CONNECTIONS", "20000"))
+workers = settings.workers
+worker_connections = settings.worker_connections
 backlog = 4096
 # Also the time a client has to send its request headers: slow senders are cut off.
-keepalive = int(os.environ.get("BRIDGE_HEADER_TIMEOUT", "15"))
+keepalive = max(1, round(settings.header_timeout))
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-graceful_timeout = int(os.environ.get("BRIDGE_GRACEFUL_TIMEOUT", "10"))
-accesslog = os.environ.get("BRIDGE_ACCESS_LOG") or None
-loglevel = os.environ.get("BRIDGE_LOG_LEVEL", "info")
+graceful_timeout = round(settings.graceful_timeout)
+accesslog = settings.access_log or None
+loglevel = settings.log_level or "info"
 # One format for gunicorn's lines and the bridge's (time, level, logger), or JSON lines.
-logconfig_dict = logs.config(
-    os.environ.get("BRIDGE_LOG_FORMAT", "text") or "text", loglevel, access=bool(accesslog)
-)
-certfile = os.environ.get("BRIDGE_TLS_CERT") or None
+logconfig_dict = logs.config(settings.log_format or "text", loglevel, access=bool(accesslog))
+certfile = settings.tls_cert or None
+keyfile = settings.tls_key or None
 # No control socket: gunicorn runs it on a thread of the master that it stops before
 # every fork and starts again after (with a 2 s join that a busy machine can outlast), so
 # workers respawned together after a crash could be forked beside a live thread; its path
 # (~/.gunicorn/gunicorn.ctl) is also one per user, which two servers on a host fight over.
 # Nothing here uses it: signals do the same (HUP reloads, TTIN/TTOU change the workers).
 control_socket_disable = True
-keyfile = os.environ.get("BRIDGE_TLS_KEY") or None
-
 
 _held: list[object] = []  # the database lock, kept open for the master's lifetime
 
@@ -52,9 +50,7 @@ def on_starting(server):
     bridge here would import ssl before the gevent worker patches it.
     """
     from config.db_lock import DatabaseInUse, hold
-    from config.settings import Settings
 
-    settings = Settings.from_env()
     if server.cfg.workers > 1 and not settings.redis_url:
         sys.stderr.write(
             f"bridge: {server.cfg.workers} workers need the Redis bus: set BRIDGE_REDIS_URL"

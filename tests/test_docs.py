@@ -1,4 +1,5 @@
-"""The README cannot drift from the code: settings and commands must be in it."""
+"""The docs cannot drift from the code: the reference pages are made from it, the
+guides' code runs, and every link leads somewhere."""
 
 import re
 import sys
@@ -9,6 +10,7 @@ import click
 import pytest
 from servers import queued_for
 
+from bridge import reference
 from bridge.cli import main
 from bridge.http import webhooks
 
@@ -16,20 +18,31 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
 
-def test_every_setting_is_documented():
+DOCS = ROOT / "docs"
+
+
+@pytest.mark.parametrize("page", sorted(reference.PAGES))
+def test_each_reference_page_is_made_from_the_code(page):
+    assert (DOCS / page).read_text() == reference.PAGES[page](), (
+        f"docs/{page} is out of date: python -m bridge.reference"
+    )
+
+
+def test_every_setting_has_a_help_text_and_a_row():
     from dataclasses import fields
 
     from config.settings import Settings, env_name
 
+    assert reference.undocumented_settings() == []
+    page = (DOCS / "settings.md").read_text()
+    names = {env_name(f.name) for f in fields(Settings) if f.name != "plugin_settings"}
     gunicorn = (ROOT / "config" / "gunicorn.conf.py").read_text()
-    names = set(re.findall(r'"(BRIDGE_[A-Z_]+[A-Z])"', gunicorn))
-    names |= {env_name(f.name) for f in fields(Settings) if f.name != "plugin_settings"}
-    assert len(names) > 25
-    missing = sorted(n for n in names if f"`{n}`" not in README)
-    assert missing == []
+    assert not re.findall(r"os\.environ", gunicorn)  # the server reads the model, not os.environ
+    assert {"PORT", "BRIDGE_WORKERS", "BRIDGE_LOG_FORMAT", "BRIDGE_TLS_CERT"} <= names
+    assert [n for n in sorted(names) if f"| `{n}` |" not in page] == []
 
 
-def test_every_plugin_setting_is_documented():
+def test_every_plugin_setting_has_a_row():
     """Each installed plugin's settings model names its BRIDGE_<NAME>_* variables."""
     from bridge.plugin import settings
     from bridge.transports.registry import discover
@@ -38,30 +51,64 @@ def test_every_plugin_setting_is_documented():
     found.pop("echo")  # the tests' own adapter
     names = {v for name, cls in found.items() for v in settings.variables(cls.settings_model, name)}
     assert {"BRIDGE_ALEXA_CLIENT_ID", "BRIDGE_MQTT_URL", "BRIDGE_TUYA_PRODUCT_*"} <= names
-    missing = sorted(n for n in names if f"`{n.rstrip('*')}" not in README)
-    assert missing == []
+    page = (DOCS / "settings.md").read_text()
+    assert [n for n in sorted(names) if f"| `{n}` |" not in page] == []
 
 
 def commands(group: click.Group, prefix: str = "bridge"):
     for name, command in group.commands.items():
+        yield f"{prefix} {name}"
         if isinstance(command, click.Group):
             yield from commands(command, f"{prefix} {name}")
-        else:
-            yield f"{prefix} {name}"
 
 
-def test_every_cli_command_is_documented():
+def test_every_cli_command_has_a_help_text_and_a_section():
     main.load_plugins()  # the plugins' commands too (the CLI loads them when named)
     listed = list(commands(main))
     assert "bridge device create" in listed and "bridge sigfox type create" in listed
+    assert reference.undocumented_commands() == []
+    page = (DOCS / "cli.md").read_text()
+    assert [c for c in listed if f"`{c}`\n" not in page] == []
 
-    def documented(command: str) -> bool:
-        group, leaf = command.rsplit(" ", 1)
-        return command in README or any(
-            group in line and f"|{leaf}" in line for line in README.splitlines()
-        )
 
-    assert [c for c in listed if not documented(c)] == []
+def anchors(markdown: str) -> set[str]:
+    """GitHub's ids of a page's headings (lower case, punctuation dropped, spaces to -)."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    out = set()
+    for heading in re.findall(r"^#+ (.+)$", text, re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        out.add(slug)
+    return out
+
+
+def test_every_link_between_the_pages_leads_somewhere():
+    pages = [ROOT / "README.md", *DOCS.rglob("*.md")]
+    broken = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # another site's
+            path, _, anchor = target.partition("#")
+            goal = (page.parent / path).resolve() if path else page
+            if not goal.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+            elif anchor and goal.suffix == ".md" and anchor not in anchors(goal.read_text()):
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_every_page_is_reachable_from_the_index():
+    index = (DOCS / "index.md").read_text()
+    linked = {(DOCS / t.partition("#")[0]).resolve() for t in re.findall(r"\]\(([^)]+)\)", index)}
+    pages = {p.resolve() for p in DOCS.rglob("*.md")} - {(DOCS / "index.md").resolve()}
+    assert sorted(str(p.relative_to(DOCS)) for p in pages - linked) == []
+
+
+def test_the_readme_fits_a_minute_and_points_at_the_docs():
+    readme = README
+    assert len(readme.split()) < 400  # what it is, the two commands, where to go next
+    assert "docs/index.md" in readme and "docs/getting-started.md" in readme
 
 
 def test_quick_start_has_exactly_the_two_commands():
@@ -94,18 +141,12 @@ def test_a_transport_is_named_only_in_its_own_package():
     assert offenders == []
 
 
-DOCS = ROOT / "docs"
+def test_every_member_of_the_kit_is_documented():
+    from bridge.plugin import reference as kit
 
-
-def test_the_kit_reference_is_made_from_the_code_and_every_member_is_documented():
-    from bridge.plugin import reference
-
-    assert reference.undocumented() == []
-    assert (DOCS / "plugin-kit.md").read_text() == reference.page(), (
-        "docs/plugin-kit.md is out of date: python -m bridge.plugin.reference > docs/plugin-kit.md"
-    )
-    for names in reference.SECTIONS.values():  # every public class of the kit has a section
-        assert all(f"### `{name}`" in reference.page() for name in names)
+    assert kit.undocumented() == []
+    for names in kit.SECTIONS.values():  # every public class of the kit has a section
+        assert all(f"### `{name}`" in kit.page() for name in names)
 
 
 def blocks(page: str, language: str) -> list[str]:

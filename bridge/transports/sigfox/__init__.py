@@ -120,8 +120,11 @@ class SigfoxSettings(PluginSettings, frozen=True):
     pending_ttl: float = 43200.0
     """Seconds a command waits for the device's next downlink request."""
     api_url: str = "https://api.sigfox.com/v2"
+    """Sigfox's REST API (device sync, missed-uplink recovery)."""
     api_login: str = ""
+    """The Sigfox API user's login (HTTP Basic)."""
     api_password: str = ""
+    """The Sigfox API user's password."""
 
 
 class SigfoxTransport(Transport):
