@@ -546,7 +546,7 @@ def _journey(given: str, as_json: bool) -> None:
     "--broker",
     envvar="BRIDGE_MQTT_URL",
     default="",
-    help="The things' broker (mqtts://host:port); default: BRIDGE_MQTT_URL.",
+    help="The things' broker (mqtts://host:port); default: BRIDGE_MQTT_URL, else the zip's.",
 )
 def simulate(
     owner: str, count: int, delay: float, events: float, things_zip: Path | None, broker: str
@@ -566,8 +566,14 @@ def simulate(
         )
     settings = _settings()
     if things_zip is not None:
+        from bridge.thing_client import broker_of
+
+        broker = broker or broker_of(things_zip)
         if not broker:
-            raise click.ClickException("--things needs BRIDGE_MQTT_URL (the things' broker)")
+            raise click.ClickException(
+                "--things needs the things' broker: --broker mqtts://HOST:PORT, or"
+                " BRIDGE_MQTT_URL as the server has it"
+            )
         stop = run_things(broker, things_zip, store, say=click.echo)
         atexit.register(stop)
     sockets = plugins.default_transport()  # the simulator's devices speak its protocol

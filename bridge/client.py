@@ -79,6 +79,8 @@ class DeviceClient:
         """Why the last session ended, when it was not a close frame."""
         self.sessions = 0
         """Connection attempts so far (each one after a backoff wait)."""
+        self.ended: tuple[int, str] | None = None
+        """The last session that ended, and why (the close reason, or the error)."""
         self._ws: websocket.WebSocket | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -130,14 +132,17 @@ class DeviceClient:
         while not self._stop.is_set():
             started = time.monotonic()
             self.sessions += 1
+            why = "closed"
             try:
                 self._session()
+                why = self.close_reason or why
             except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error = why = f"{type(exc).__name__}: {exc}"
                 log.info("device connection failed: %s", exc)
             finally:
                 self.connected.clear()
                 self._ws = None
+                self.ended = (self.sessions, why)
             if self._stop.is_set():
                 break
             # A session that lasted resets the backoff; one cut short (a rejected

@@ -116,6 +116,7 @@ def run(
         client.handlers[action] = _told(handler, action, names, say)
     client.start()
     online = False
+    said: str | None = None
     next_event = time.monotonic() + event_every
     try:
         while True:
@@ -126,6 +127,10 @@ def run(
             if client.connected.is_set() != online:
                 online = not online
                 say(f"{'connected' if online else 'disconnected'}: {len(devices)} devices")
+                said = None
+            if not online and client.ended and client.ended[1] != said:
+                said = client.ended[1]
+                say(f"not connected: {said}{_hint(said)}; trying again")
             if event_every and online and time.monotonic() >= next_event:
                 next_event = time.monotonic() + event_every
                 device = random.choice(list(virtual.values()))
@@ -140,6 +145,29 @@ def run(
         pass
     finally:
         client.stop()
+
+
+def _state_teller(name: str, say: Callable[[str], None]) -> Callable[[bool, str], None]:
+    """Say a thing's connection changes, each reason once (a broker that is away is
+    tried again and again: one line, not one a retry)."""
+    last: list[str] = []
+
+    def tell(connected: bool, why: str) -> None:
+        line = f"thing {name} connected" if connected else f"thing {name} not connected: {why}"
+        if last != [line]:
+            last[:] = [line]
+            say(line)
+
+    return tell
+
+
+def _hint(why: str) -> str:
+    """What a person can do about a refusal they are likely to meet."""
+    if "another live socket" in why:
+        return " (is another `bridge simulate` of this account running? stop it first)"
+    if "Connection refused" in why:
+        return " (is the server running? `make run`, or set BRIDGE_URL)"
+    return ""
 
 
 def _told(handler: Callable, action: str, names: dict[str, str], say: Callable[[str], None]):
@@ -182,10 +210,10 @@ def run_things(
             say(f"{device.name}: {delta}")
             return dict(delta)
 
-        clients.append(
-            ThingClient(url.hostname or "127.0.0.1", url.port or 8883, creds, handler).start()
-        )
+        client = ThingClient(url.hostname or "127.0.0.1", url.port or 8883, creds, handler)
+        client.on_state = _state_teller(device.name, say)
         say(f"thing {device.name} ({creds.thing}) connecting to {url.hostname}:{url.port}")
+        clients.append(client.start())
 
     def stop() -> None:
         for client in clients:

@@ -19,7 +19,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from bridge.transports.mqtt import nodelay, topics
-from bridge.transports.mqtt.things import WILL_PAYLOAD, write_private
+from bridge.transports.mqtt.things import BROKER_FILE, WILL_PAYLOAD, write_private
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 """Receives the delta (shadow names to desired values); returns what is now reported."""
@@ -35,6 +35,14 @@ class Credentials:
     cert: Path
     key: Path
     ca: Path
+
+
+def broker_of(archive: Path) -> str:
+    """The broker URL a batch zip names (made knowing it), or ""."""
+    with zipfile.ZipFile(archive) as zf:
+        if BROKER_FILE not in zf.namelist():
+            return ""
+        return zf.read(BROKER_FILE).decode("utf-8", "replace").strip()
 
 
 def unpack(archive: Path, into: Path) -> list[Credentials]:
@@ -61,6 +69,8 @@ class ThingClient:
         self.handler = handler
         self.connected = threading.Event()
         self.deltas: list[dict[str, Any]] = []
+        self.on_state: Callable[[bool, str], None] | None = None
+        """Told each connection and loss (with the broker's reason): what a person watches."""
         self._host, self._port = host, port
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=self.thing, protocol=mqtt.MQTTv311
@@ -69,7 +79,8 @@ class ThingClient:
         client.will_set(topics.WILL.format(thing=self.thing), WILL_PAYLOAD, qos=1)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
-        client.on_disconnect = lambda *a: self.connected.clear()
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = lambda client, userdata: self._tell(False, "no broker there")
         client.reconnect_delay_set(0.2, 5)
         self.client = client
 
@@ -81,11 +92,23 @@ class ThingClient:
 
     def _on_connect(self, client, userdata, flags, reason, properties) -> None:
         if reason.is_failure:
+            self._tell(False, str(reason))
             return
         nodelay(client)
         client.subscribe([(topics.DELTA.format(thing=self.thing), 1)])
         self.report({"connection_status": "connected", **self._initial})
         self.connected.set()
+        self._tell(True, "")
+
+    def _on_disconnect(self, client, userdata, flags, reason, properties) -> None:
+        was = self.connected.is_set()
+        self.connected.clear()
+        if was:
+            self._tell(False, str(reason))
+
+    def _tell(self, connected: bool, why: str) -> None:
+        if self.on_state is not None:
+            self.on_state(connected, why)
 
     def _on_message(self, client, userdata, msg) -> None:
         try:

@@ -197,11 +197,34 @@ def test_simulate_runs_virtual_devices_that_answer(cli, server, server_env, acco
             )
         )
         assert json.loads(out)["value"] == {"state": "On"}
+        # A second simulator of the same account is refused (the first one's socket still
+        # answers its pings): it says why, once, instead of retrying in silence.
+        second = subprocess.Popen(
+            [BRIDGE, "simulate", "--user", account.user.name],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            line = eventually(lambda: _line_with(second, "not connected"), timeout=20)
+        finally:
+            second.terminate()
+            second.communicate(timeout=10)
+        assert "another live socket" in line and "another `bridge simulate`" in line
     finally:
         proc.terminate()
         said = proc.communicate(timeout=10)[0]
     assert "connected: 3 devices" in said
     assert f"command {powered.name}: setPowerState" in said
+
+
+def _line_with(proc: subprocess.Popen, text: str) -> str | None:
+    """The next line of `proc` that holds `text` (None: it ended before one did)."""
+    for line in proc.stdout:
+        if text in line:
+            return line
+    return None
 
 
 def test_device_changes_are_announced_to_the_platforms(cli, account, store):

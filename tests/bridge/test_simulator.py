@@ -2,7 +2,7 @@ import pytest
 
 from bridge.client import Refused
 from bridge.model import Device
-from bridge.simulator import VirtualDevice
+from bridge.simulator import VirtualDevice, _hint, _state_teller
 
 
 def virtual(type_name: str) -> VirtualDevice:
@@ -45,3 +45,24 @@ def test_refuses_what_the_type_cannot_do():
 )
 def test_random_events_fit_the_type(type_name, action):
     assert virtual(type_name).random_event()[0] == action
+
+
+def test_a_things_connection_changes_are_said_once_each():
+    said: list[str] = []
+    tell = _state_teller("Lamp", said.append)
+    for _ in range(3):  # a broker that is away: tried again and again, said once
+        tell(False, "no broker there")
+    tell(True, "")
+    tell(True, "")
+    tell(False, "Unspecified error")
+    assert said == [
+        "thing Lamp not connected: no broker there",
+        "thing Lamp connected",
+        "thing Lamp not connected: Unspecified error",
+    ]
+
+
+def test_a_refusal_a_person_can_act_on_comes_with_what_to_do():
+    assert "another `bridge simulate`" in _hint("device is connected on another live socket")
+    assert "make run" in _hint("ConnectionRefusedError: [Errno 111] Connection refused")
+    assert _hint("closed") == ""

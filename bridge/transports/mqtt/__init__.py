@@ -131,9 +131,11 @@ class MqttTransport(Transport):
         self.directory = Path(context.settings.dir) if context.settings.dir else None
         self._client: Any = None
         self.refused: str | None = None
-        self._session_began = 0.0
-        self._spoke: dict[str, float] = {}
         """Why the broker refused the session last (its reason code), while it does."""
+        self._session_began: float | None = None
+        """When the broker session came back (0: it is this process's first)."""
+        self._spoke: dict[str, float] = {}
+        """When each thing last spoke (its will after that, just after a return, is old)."""
         self._shadows: dict[str, Shadow] = {}
         self._pending: dict[str, dict[str, tuple[Command, dict[str, Any]]]] = {}
         self._turns: dict[str, Semaphore] = {}
@@ -524,8 +526,8 @@ class MqttTransport(Transport):
         """A will that follows the thing's own words just after the bridge's session came
         back: queued when the broker went down (its persistent session kept it), not a
         thing that left now."""
-        spoke = self._spoke.get(thing, 0.0)
-        return spoke >= self._session_began > time.monotonic() - STALE_WILL_WINDOW
+        spoke, began = self._spoke.get(thing, 0.0), self._session_began or 0.0
+        return spoke >= began > time.monotonic() - STALE_WILL_WINDOW
 
     def _presence(self, device: Device, online: bool, why: str) -> None:
         """The thing connected or left: kept with its shadow, told to the platforms."""
@@ -599,7 +601,10 @@ class MqttTransport(Transport):
             if reason.is_failure:
                 self.refused = str(reason)
             else:
-                self.refused, self._session_began = None, time.monotonic()
+                # Only a session that came back can carry wills from before (its first
+                # one in this process hears them first, before any thing speaks again).
+                came_back = self._session_began is not None
+                self.refused, self._session_began = None, time.monotonic() if came_back else 0.0
                 nodelay(c)
                 c.subscribe([(t, 1) for t in topics.SUBSCRIPTIONS])
 

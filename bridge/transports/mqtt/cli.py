@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +33,11 @@ def thing_batch() -> None:
 @click.option("--count", required=True, type=click.IntRange(1, things.MAX_BATCH))
 @click.option("--name-prefix", default="Thing", show_default=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--broker", default="", help="host:port things connect to (for README.txt).")
+@click.option(
+    "--broker",
+    default="",
+    help="host:port things connect to (README.txt, broker.txt); default: BRIDGE_MQTT_URL's.",
+)
 @click.pass_obj
 def batch_create(
     cli: Cli, owner: str, type_name: str, count: int, name_prefix: str, out: Path, broker: str
@@ -70,7 +75,12 @@ def mqtt() -> None:
 @click.option("--port", default=8883, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--bind", default="127.0.0.1", show_default=True)
 @click.option("--name", "names", multiple=True, help="Server name for the broker certificate.")
-@click.option("--run-as", help="The user mosquitto runs as (`user` in its config).")
+@click.option(
+    "--run-as",
+    default=getpass.getuser,
+    show_default="the user running this command, who owns the files",
+    help="The user mosquitto runs as (`user` in its config): started as root, it drops to it.",
+)
 @click.pass_obj
 def broker_config(
     cli: Cli, out: Path, port: int, bind: str, names: tuple[str, ...], run_as: str | None
@@ -85,8 +95,10 @@ def broker_config(
         run_as=run_as,
     )
     click.echo(json.dumps({k: str(v) for k, v in paths.items()}, indent=2))
-    click.echo(f"start: mosquitto -c {paths['conf']}", err=True)
+    click.echo(f"start the broker: mosquitto -c {paths['conf']}", err=True)
+    where = f"BRIDGE_MQTT_URL=mqtts://{bind}:{port} BRIDGE_MQTT_DIR={paths['conf'].parent}"
+    click.echo(f"then the server: {where} make run", err=True)
 
 
 def _broker_address(settings: MqttSettings) -> str:
-    return settings.url.split("://", 1)[-1] or "the bridge's broker"
+    return settings.url.split("://", 1)[-1] if settings.url else ""

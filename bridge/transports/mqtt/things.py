@@ -67,9 +67,14 @@ def batch(
             archive.writestr(f"{device.id}/cert.pem", issued.cert_pem)
             archive.writestr(f"{device.id}/privkey.pem", issued.key_pem)
             made.append(device)
-        archive.writestr("README.txt", readme(broker, type_name))
+        archive.writestr("README.txt", readme(broker or "the bridge's broker", type_name))
+        if broker:
+            archive.writestr(BROKER_FILE, f"mqtts://{broker}\n")
     return made, out.getvalue()
 
+
+BROKER_FILE = "broker.txt"
+"""The broker's URL, in a batch made knowing it: `bridge simulate --things` reads it."""
 
 WILL_PAYLOAD = '{"state":{"reported":{"connection_status":"disconnected"}}}'
 

@@ -292,13 +292,15 @@ def test_simulate_runs_the_things_of_a_batch_zip(server, account, fleet, mqtt_en
 
     from bridge.transports.mqtt import things
 
-    _, archive = things.batch(fleet.store, account.user, "light", 2, "Sim", "test")
+    broker = mqtt_env["BRIDGE_MQTT_URL"].split("://", 1)[1]
+    _, archive = things.batch(fleet.store, account.user, "light", 2, "Sim", broker)
     path = fleet.folder / "sim.zip"
     things.write_private(path, archive)
     bridge = str(Path(sys.executable).with_name("bridge"))
-    proc = subprocess.Popen(
+    env = {k: v for k, v in {**os.environ, **mqtt_env}.items() if k != "BRIDGE_MQTT_URL"}
+    proc = subprocess.Popen(  # the zip names its broker: no BRIDGE_MQTT_URL needed
         [bridge, "simulate", "--user", account.user.name, "--things", str(path)],
-        env={**os.environ, **mqtt_env},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -315,6 +317,74 @@ def test_simulate_runs_the_things_of_a_batch_zip(server, account, fleet, mqtt_en
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert "{'brightness': 33}" in output and "connecting" in output
+    assert "thing Sim 1 connected" in output and "thing Sim 2 connected" in output
+
+
+def test_simulating_things_with_no_broker_known_says_what_to_give(fleet, account, mqtt_env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from bridge.transports.mqtt import things
+
+    _, archive = things.batch(fleet.store, account.user, "light", 1, "Lost", "")
+    path = fleet.folder / "lost.zip"
+    things.write_private(path, archive)
+    env = {k: v for k, v in {**os.environ, **mqtt_env}.items() if k != "BRIDGE_MQTT_URL"}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("bridge")),
+            "simulate",
+            "--user",
+            account.user.name,
+            "--things",
+            str(path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "--broker mqtts://HOST:PORT" in done.stderr and "BRIDGE_MQTT_URL" in done.stderr
+
+
+def test_broker_config_runs_the_broker_as_the_owner_of_its_files(tmp_path):
+    """As root, mosquitto drops to its `user`: by default the one who owns the files, so
+    it can read them and write its pid file (it said only "Unable to write pid file")."""
+    import getpass
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "BRIDGE_DATABASE": str(tmp_path / "b.db")}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("bridge")),
+            "mqtt",
+            "broker-config",
+            "--out",
+            str(tmp_path / "broker"),
+            "--port",
+            "18883",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    conf = (tmp_path / "broker" / "mosquitto.conf").read_text().splitlines()
+    assert f"user {getpass.getuser()}" in conf
+    owners = {p.stat().st_uid for p in (tmp_path / "broker").iterdir()}
+    assert owners == {os.getuid()}
+    assert "mosquitto -c" in done.stderr
+    assert f"BRIDGE_MQTT_URL=mqtts://127.0.0.1:18883 BRIDGE_MQTT_DIR={tmp_path / 'broker'}" in (
+        done.stderr
+    )
 
 
 def test_a_thing_that_drops_tokens_is_answered_by_its_state(server, fleet, account, admin_send):
