@@ -502,8 +502,15 @@ def _journey(given: str, as_json: bool) -> None:
     rows = list(reversed(store.messages.query(journey=journey, limit=500))) if journey else []
     if not rows:
         raise click.ClickException(f"no journey {given!r}")
-    titles = {
-        name: explain.Platform(cls.title or name)
+    import os
+
+    from bridge.plugin import settings as plugin_settings
+
+    titles = {  # as the server names them: each adapter's title and its own deadline
+        name: explain.Platform(
+            cls.title or name,
+            getattr(plugin_settings.load(cls.settings_model, name, os.environ), "deadline", None),
+        )
         for name, cls in discover_adapters(Settings.from_env().adapters).items()
     }
     reports = store.outbox.of_journey(rows[0]["user_id"], journey)
@@ -511,17 +518,14 @@ def _journey(given: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(found))
         return
-    click.echo(f"journey {journey}")
+    # The console's words (explain.shown): the sentence first, then each hop.
+    names = {d.id: d.name for d in store.devices.of_user(rows[0]["user_id"])}
+    click.echo(f"journey {journey}: {found['explanation'] or explain.NOTHING_WRONG}")
     for hop in found["hops"]:
         at = datetime.fromtimestamp(hop["at"]).strftime("%H:%M:%S.%f")[:-3]
-        after = f"+{hop['after_ms']:.0f} ms" if hop["after_ms"] is not None else ""
-        where = hop.get("platform") or hop.get("device_id") or ""
-        detail = f"  {hop['detail']}" if hop.get("detail") else ""
-        click.echo(
-            f"{at}  {after:>10}  {hop['hop']:<22}  {where:<12}  {hop['outcome']:<11}{detail}"
-        )
-    why = found["explanation"]
-    click.echo(f"why: {why}" if why else "nothing went wrong")
+        one = explain.shown(hop, names)
+        line = f"{at}  {one['after']:>10}  {one['hop']:<26}  {one['who']:<16}  {one['outcome']:<9}"
+        click.echo("  ".join(part for part in (line, one["what"], one["detail"]) if part).rstrip())
 
 
 @main.command()

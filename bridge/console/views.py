@@ -21,6 +21,7 @@ from bridge.console import charts
 from bridge.console.params import HistoryFilter, KeyForm
 from bridge.http import boundary, live
 from bridge.http.sessions import csrf, current_user
+from bridge.journeys import explain
 from bridge.model import BridgeError, User
 
 console = Blueprint(
@@ -258,7 +259,12 @@ def journey(message_id: str):
         ), 404
     names = {d.id: d.name for d in bridge.store.devices.of_user(user.id)}
     return render_template(
-        "console/journey.html", user=user, found=bridge.journey(user.id, found), names=names
+        "console/journey.html",
+        user=user,
+        found=bridge.journey(user.id, found),
+        names=names,
+        shown=explain.shown,
+        nothing_wrong=explain.NOTHING_WRONG,
     )
 
 

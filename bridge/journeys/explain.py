@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+LATE_HOP = "device answer, too late"
+"""The hop of an answer that came after its wait gave up (the device did answer)."""
 SLOW_MS = 1000.0
 """An answered command slower than this is explained as slow (a platform's p90 target)."""
 
@@ -64,8 +66,9 @@ def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[
                 served = row["received_at"] + (row.get("served_ms") or 0.0) / 1000
                 outcome = _reply_outcome(row)
                 found.append(_hop(served, "reply to the platform", webhook, outcome, row["reply"]))
-        elif row["kind"] == "response":  # a pending command's end
-            found.append(_hop(row["at"], "device answer, after pending", row, row["outcome"]))
+        elif row["kind"] == "response":  # a pending command's end, or an answer too late
+            name = LATE_HOP if row["outcome"] == "late" else "device answer, after pending"
+            found.append(_hop(row["at"], name, row, row["outcome"]))
         elif row["kind"] == "report":
             found.append(_hop(row["at"], "report delivery", row, row["outcome"]))
         else:
@@ -86,6 +89,28 @@ def hops(messages: list[dict[str, Any]], reports: list[dict[str, Any]]) -> list[
         hop["after_ms"] = None if previous is None else round((hop["at"] - previous) * 1000, 1)
         previous = hop["at"]
     return found
+
+
+NOTHING_WRONG = "Nothing went wrong."
+"""What a journey says when `explain` has nothing to explain."""
+
+
+def shown(hop: dict[str, Any], names: Mapping[str, str]) -> dict[str, str]:
+    """A hop in the words the console and the CLI both show it with: the time since the
+    one before (`start` for the first), who (the device's name, else the platform), what
+    (the action, and the transport a request went by) and its outcome and detail."""
+    what = [hop["action"]] if hop.get("action") else []
+    if hop.get("via") and hop["hop"] == "device request sent":
+        what.append(f"via {hop['via']}")
+    return {
+        "after": "start" if hop["after_ms"] is None else f"+{hop['after_ms']:.0f} ms",
+        "hop": hop["hop"],
+        "who": names.get(hop.get("device_id") or "", "") or hop.get("platform") or "",
+        "what": " ".join(what),
+        "outcome": hop["outcome"],
+        "detail": str(hop["detail"]) if hop.get("detail") else "",
+        "fine": "yes" if hop["outcome"] in ("ok", "queued") else "",
+    }
 
 
 def _reply_outcome(row: dict[str, Any]) -> str:
@@ -123,9 +148,9 @@ def explain(
         found = platforms.get(name or "")
         return found.title if found else (name or "the caller")
 
-    # a device answer that came after the wait: a rejection with its lateness as latency
-    late = next((r for r in messages if r["kind"] == "rejection" and r.get("latency_ms")), None)
-    ended = next((r for r in messages if r["kind"] == "response"), None)
+    # a device answer that came after the wait, with its lateness as latency
+    late = next((r for r in messages if r["kind"] == "response" and r["outcome"] == "late"), None)
+    ended = next((r for r in messages if r["kind"] == "response" and r is not late), None)
     for row in messages:
         if row["kind"] == "request" and row["outcome"] == "timeout" and late:
             return _late(row, late, title(row.get("origin")), platforms)

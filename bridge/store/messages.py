@@ -83,6 +83,24 @@ def rejection(
     )
 
 
+def late_answer(
+    device_id: str, user_id: int, journey: str | None, after: float, waited: float, **kw: Any
+) -> Entry:
+    """A device's answer that came after its wait gave up: its journey's last hop. The
+    device did answer (not a refusal): the journey says how late."""
+    return Entry(
+        "in",
+        "response",
+        "late",
+        device_id,
+        user_id,
+        detail=f"answered after {after:.1f} s, past the {waited:g} s wait",
+        journey=journey,
+        latency_ms=after * 1000,
+        **kw,
+    )
+
+
 class Messages:
     def __init__(self, db: Database, writer: WriteBehind) -> None:
         self.db = db

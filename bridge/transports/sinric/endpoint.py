@@ -22,6 +22,7 @@ from bridge.plugin import (
     Unavailable,
     Unreachable,
     WebSocket,
+    late_answer,
     rejection,
     when_available,
 )
@@ -246,14 +247,17 @@ class DeviceEndpoint:
         if late is None:
             self._reject(conn, device_id, "response nobody waits for (late or replayed)", raw)
             return
-        entry = rejection(
-            device_id,
-            conn.user.id,
-            f"answered after {late.after:.1f} s, past the {late.waited:g} s wait",
-            payload=raw,
+        self.store.messages.record(
+            late_answer(
+                device_id,
+                conn.user.id,
+                late.journey,
+                late.after,
+                late.waited,
+                action=message.action,
+                payload=raw,
+            )
         )
-        entry.journey, entry.latency_ms = late.journey, late.after * 1000
-        self.store.messages.record(entry)
 
     def _reject(
         self,

@@ -55,17 +55,27 @@ def test_a_timeout_names_the_platforms_deadline(server, store, account, light, c
     )
 
 
-def test_a_late_answer_says_how_late(server, store, account, light, connect, integrator):
+def test_a_late_answer_says_how_late(
+    server, server_env, store, account, light, connect, integrator
+):
     """ "The device did it: why did Alexa say it is not responding?" It answered too late."""
     online = connect(account, [light], delay=ALEXA_DEADLINE + 0.15)
     _turn_on(server, store, account, light)
     eventually(lambda: online.virtual[light.id].state.get("powerState") == "On")
-    late = eventually(lambda: store.messages.query(device_id=light.id, kind="rejection", limit=1))
+    late = eventually(lambda: store.messages.query(device_id=light.id, kind="response", limit=1))
+    assert late[0]["outcome"] == "late"  # the device answered: no refusal, no "rejection"
     assert late[0]["journey"] and late[0]["latency_ms"] > ALEXA_DEADLINE * 1000
-    _, found = _journey_of_last_request(integrator, store, light)
+    assert store.messages.query(device_id=light.id, kind="rejection") == []
+    row, found = _journey_of_last_request(integrator, store, light)
     assert found["explanation"].startswith("the device answered after ")
     assert found["explanation"].endswith(f"past Alexa's {ALEXA_DEADLINE:g} s deadline")
-    assert "rejection" in [h["hop"] for h in found["hops"]]
+    assert [h["hop"] for h in found["hops"]][-1] == "device answer, too late"
+    # The CLI says it in the console's words: the sentence, then each hop in order.
+    printed = CliRunner().invoke(main, ["history", "--journey", str(row["id"])], env=server_env)
+    lines = printed.output.splitlines()
+    assert lines[0] == f"journey {row['journey']}: {found['explanation']}"
+    assert all(h["hop"] in line for h, line in zip(found["hops"], lines[1:], strict=True))
+    assert "start" in lines[1] and "Kitchen light" in lines[-1] and " late " in lines[-1]
 
 
 def test_a_refusal_and_the_cli(server, server_env, store, account, light, connect, integrator):
@@ -82,7 +92,7 @@ def test_a_refusal_and_the_cli(server, server_env, store, account, light, connec
     assert printed.exit_code == 0, printed.output
     assert f"journey {row['journey']}" in printed.output
     assert "device answer" in printed.output and "refused" in printed.output
-    assert "why: the device refused: overheated" in printed.output
+    assert printed.output.splitlines()[0].endswith(": the device refused: overheated")
     unknown = CliRunner().invoke(main, ["history", "--journey", "nope"], env=server_env)
     assert unknown.exit_code != 0 and "no journey" in unknown.output
 

@@ -134,7 +134,7 @@ def test_a_timeout_is_explained_and_its_journey_drawn(
     Alexa(server.url).send(directive("Alexa.PowerController", "TurnOn", token, light.id))
     eventually(lambda: store.messages.query(device_id=light.id, kind="request", limit=1))
     # The device does it, too late: the reason says how late
-    eventually(lambda: store.messages.query(device_id=light.id, kind="rejection", limit=1))
+    eventually(lambda: store.messages.query(device_id=light.id, kind="response", limit=1))
     page = _signed_in(browser, server, account, viewport={"width": 1200, "height": 900})
     reason = re.compile(rf"the device answered after [0-9.]+ s, past Alexa's {ALEXA_DEADLINE:g} s")
     row = page.locator("#history tbody tr", has_text="timeout").first
@@ -149,7 +149,9 @@ def test_a_timeout_is_explained_and_its_journey_drawn(
     expect(hops.nth(0)).to_contain_text("webhook received")
     expect(hops.nth(2)).to_contain_text("timeout")
     expect(hops.nth(3)).to_contain_text("ENDPOINT_UNREACHABLE")
+    expect(hops.nth(4)).to_contain_text("device answer, too late")
     expect(hops.nth(4)).to_contain_text("answered after")
+    expect(hops.nth(0).locator(".after")).to_have_text("start")
     page.screenshot(path=output_dir / "6-journey.png", full_page=True)
 
     phone = _signed_in(
