@@ -112,28 +112,78 @@ def stacked(title: str, items: list[tuple[str, dict[str, int]]], kinds: list[str
     return Markup("".join(parts))
 
 
+STRIP = 30
+"""A device strip's height: its name on a line of its own above the bar (never cut)."""
+NAME = 56
+"""Characters of a device's name a strip shows (the whole name is its title)."""
+
+
+def _strip_head(kind: str, label: str, title: str) -> str:
+    shown = label if len(label) <= NAME else label[: NAME - 1] + "…"
+    return (
+        f'<svg class="chart strip" role="img" viewBox="0 0 {WIDTH} {STRIP}" '
+        f'data-chart="{kind} {escape(label)}"><title>{escape(title)}</title>'
+        f'<text x="0" y="10">{escape(shown)}</text>'
+    )
+
+
 def timeline(
     label: str, changes: list[tuple[float, bool]], online_at_start: bool, since: float, until: float
 ) -> Markup:
-    """A device's day as a strip: online stretches green, offline grey; `changes` are the
-    (time, online) connection rows, oldest first."""
-    span = WIDTH - LABEL
-    parts = [
-        f'<svg class="chart strip" role="img" viewBox="0 0 {WIDTH} {ROW}" '
-        f'data-chart="online {escape(label)}"><title>{escape(label)}: online over the day</title>'
-        f'<text x="0" y="15">{escape(label[:16])}</text>'
-    ]
+    """A device's day as a strip under its name: online stretches green, offline grey;
+    `changes` are the (time, online) connection rows, oldest first."""
+    parts = [_strip_head("online", label, f"{label}: online over the day")]
     edges = [(since, online_at_start), *[(at, up) for at, up in changes if since <= at <= until]]
     online_seconds = 0.0
     for (start, up), (end, _) in zip(edges, [*edges[1:], (until, False)], strict=True):
-        x = LABEL + (start - since) / (until - since) * span
-        width = max(0.0, (end - start) / (until - since) * span)
+        x = (start - since) / (until - since) * WIDTH
+        width = max(0.0, (end - start) / (until - since) * WIDTH)
         online_seconds += (end - start) if up else 0.0
         state = "online" if up else "offline"
         parts.append(
             f'<rect class="{state}" data-state="{state}" data-from="{start:.0f}" '
-            f'data-to="{end:.0f}" x="{x:.1f}" y="4" width="{width:.2f}" height="{ROW - 8}"/>'
+            f'data-to="{end:.0f}" x="{x:.1f}" y="14" width="{width:.2f}" height="{STRIP - 16}"/>'
         )
     share = online_seconds / (until - since) if until > since else 0.0
     parts.append(f'<desc data-online="{share:.4f}">online {share:.0%} of the day</desc></svg>')
+    return Markup("".join(parts))
+
+
+def heard(label: str, times: list[float], since: float, until: float) -> Markup:
+    """The day of a device that holds no connection (heard now and then, as a Sigfox
+    device is): a mark each time it was heard, on a bar that claims nothing between."""
+    count = sum(1 for at in times if since <= at <= until)
+    parts = [_strip_head("heard", label, f"{label}: heard {count} times over the day")]
+    parts.append(f'<rect class="quiet" x="0" y="19" width="{WIDTH}" height="{STRIP - 26}"/>')
+    for at in times:
+        if since <= at <= until:
+            x = (at - since) / (until - since) * WIDTH
+            parts.append(
+                f'<rect class="heard" data-at="{at:.0f}" x="{max(0.0, x - 1):.1f}" y="14" '
+                f'width="2" height="{STRIP - 16}"/>'
+            )
+    parts.append(f'<desc data-heard="{count}">heard {count} times over the day</desc></svg>')
+    return Markup("".join(parts))
+
+
+def axis(since: float, until: float, hours: int = 6) -> Markup:
+    """The strips' time axis: a tick every `hours`, labelled by how long ago (the viewer's
+    clock and the server's need not agree)."""
+    span = until - since
+    parts = [
+        f'<svg class="chart axis" role="img" viewBox="0 0 {WIDTH} 14" data-chart="time axis">'
+        "<title>time: the last day, now at the right</title>"
+    ]
+    ticks = int(span // (hours * 3600))
+    for n in range(ticks + 1):
+        ago = span - n * hours * 3600
+        x = (span - ago) / span * WIDTH
+        text = "now" if ago <= 0 else f"{ago / 3600:.0f} h ago"
+        anchor = "start" if n == 0 else "end" if ago <= 0 else "middle"
+        parts.append(
+            f'<g class="tick" data-ago="{ago:.0f}"><rect x="{min(x, WIDTH - 1):.1f}" y="0" '
+            f'width="1" height="4"/><text x="{x:.1f}" y="13" text-anchor="{anchor}">'
+            f"{text}</text></g>"
+        )
+    parts.append("</svg>")
     return Markup("".join(parts))

@@ -87,30 +87,36 @@ def _reports(user: User, now: float) -> dict[str, dict[str, int]]:
     return reports
 
 
+def _link_status(row: tuple | None, granted: bool, failing: bool) -> tuple[str, str | None]:
+    """A platform link's status and why: its row (revoked, and why) once the platform has
+    called, else whether the person signed in and allowed it (a live OAuth grant)."""
+    if row is None:
+        if granted:
+            return "linked", "reports start when the platform confirms the link"
+        return "not linked", None
+    if row[0]:
+        return "revoked", row[1]
+    return ("failing" if failing else "linked"), row[1]
+
+
 def _platforms(user: User, reports: dict[str, dict[str, int]]) -> list[dict]:
     """Each adapter's link for this user, with its report delivery over the last day."""
     bridge = _bridge()
+    granted = bridge.store.grants.linked_adapters(user.id)
     out = []
     for name in sorted(bridge.adapters):
         row = bridge.store.links(name).status(user.id)
         counts = dict(reports.get(name, {}))
         counts.pop("coalesced", None)  # folded into a newer report: not a try of its own
         tries = sum(counts.values())
-        failing = counts.get("dead-letter", 0) + counts.get("retry", 0)
-        status = (
-            "not linked"
-            if row is None
-            else "revoked"
-            if row[0]
-            else "failing"
-            if failing and failing >= counts.get("ok", 0)
-            else "linked"
-        )
+        failed = counts.get("dead-letter", 0) + counts.get("retry", 0)
+        failing = failed >= counts.get("ok", 0) and failed > 0
+        status, reason = _link_status(row, name in granted, failing)
         out.append(
             {
                 "name": name,
                 "status": status,
-                "reason": row[1] if row else None,
+                "reason": reason,
                 "delivered": counts.get("ok", 0),
                 "tries": tries,
                 "rate": round(counts.get("ok", 0) / tries, 3) if tries else None,
@@ -181,18 +187,33 @@ def _levels(user: User, now: float, reports: dict[str, dict[str, int]]) -> dict[
 
 
 def _online_strips(user: User, devices: list[dict], now: float) -> list[Markup]:
-    """Each device's last day, online and offline, from its connection rows."""
+    """Each device's last day under its name: online and offline from its connection rows,
+    or, for a device that holds no connection, each time it was heard; then the time axis."""
+    bridge = _bridge()
     since = now - 86400
     changes: dict[str, list[tuple[float, bool]]] = {}
-    for device_id, at, outcome in _bridge().store.messages.connections_since(user.id, since):
+    for device_id, at, outcome in bridge.store.messages.connections_since(user.id, since):
         changes.setdefault(device_id, []).append((at, outcome == "online"))
+    transports = bridge.transports.by_name
+    quiet = [
+        d["device"].id
+        for d in devices
+        if not getattr(transports.get(d["device"].transport), "holds_connections", True)
+    ]
+    heard: dict[str, list[float]] = {}
+    for device_id, at in bridge.store.messages.heard_since(user.id, since, quiet):
+        heard.setdefault(device_id, []).append(at)
     strips = []
     for d in devices:
-        found = changes.get(d["device"].id, [])
+        device = d["device"]
+        if device.id in quiet:
+            strips.append(charts.heard(device.name, heard.get(device.id, []), since, now))
+            continue
+        found = changes.get(device.id, [])
         # before the first change of the day it was the opposite of that change
         at_start = (not found[0][1]) if found else d["online"]
-        strips.append(charts.timeline(d["device"].name, found, at_start, since, now))
-    return strips
+        strips.append(charts.timeline(device.name, found, at_start, since, now))
+    return [*strips, charts.axis(since, now)] if strips else []
 
 
 @console.errorhandler(boundary.Malformed)

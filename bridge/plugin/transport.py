@@ -50,6 +50,10 @@ class Transport(Plugin):
 
     default: ClassVar[bool] = False
     """Whether a device created without a transport gets this one (one transport says so)."""
+    holds_connections: ClassVar[bool] = True
+    """Whether its devices keep a connection open (a socket, a broker session), so that
+    online means connected. False: they are heard now and then (callbacks), online means
+    reachable, and the console draws when each was heard instead of a day online."""
 
     context: TransportContext
     """What the core lends this transport."""

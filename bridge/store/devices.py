@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from bridge import catalog
 from bridge.model import BridgeError, Device, NoSuchDevice
@@ -28,6 +29,14 @@ def _device(row: dict) -> Device:
     return Device(
         row["id"], row["user_id"], row["type"], row["name"], row["room"], row["transport"]
     )
+
+
+def natural(name: str) -> list[Any]:
+    """A sort key that orders the numbers in a name by value (and letters without case)."""
+    return [int(part) if part.isdecimal() else part.casefold() for part in _NUMBERS.split(name)]
+
+
+_NUMBERS = re.compile(r"(\d+)")
 
 
 class Devices:
@@ -98,8 +107,9 @@ class Devices:
         return device
 
     def of_user(self, user_id: int) -> list[Device]:
-        rows = self.db["devices"].rows_where("user_id = ?", [user_id], order_by="name")
-        return [_device(r) for r in rows]
+        """A user's devices by name as a person reads it: "Thing 2" before "Thing 10"."""
+        rows = self.db["devices"].rows_where("user_id = ?", [user_id])
+        return sorted((_device(r) for r in rows), key=lambda d: natural(d.name))
 
     def all(self) -> list[Device]:
         return [_device(r) for r in self.db["devices"].rows_where(order_by="user_id, name")]

@@ -137,6 +137,20 @@ class Grants:
         )
         return [grant_id for (grant_id,) in rows]
 
+    def linked_adapters(self, user_id: int, now: float | None = None) -> set[str]:
+        """The platforms a user signed in to and allowed, whose grant still lives (a live
+        refresh token, or access token of a grant): linked, whether or not the platform
+        has called since."""
+        now = time.time() if now is None else now
+        rows = self.db.execute(
+            "select coalesce(c.adapter, c.name) from refresh_tokens r join oauth_clients c"
+            " on c.client_id = r.client_id where r.user_id = ? and r.expires_at > ?"
+            " union select adapter from tokens where user_id = ? and grant_id is not null"
+            " and expires_at > ?",
+            (user_id, now, user_id, now),
+        )
+        return {adapter for (adapter,) in rows if adapter}
+
     def prune(self, now: float | None = None) -> None:
         """Forget expired codes and refresh tokens."""
         now = now if now is not None else time.time()

@@ -272,6 +272,18 @@ class Messages:
             (user_id, since),
         ).fetchall()
 
+    def heard_since(self, user_id: int, since: float, device_ids: list[str]) -> list[tuple]:
+        """(device_id, at) of every event of these devices since a time, oldest first (at
+        most 5,000: a chart's marks, not the history)."""
+        if not device_ids:
+            return []
+        marks = ", ".join("?" * len(device_ids))
+        return self.db.execute(
+            "select device_id, at from messages where user_id = ? and kind = 'event' and"
+            f" at >= ? and device_id in ({marks}) order by id limit 5000",
+            (user_id, since, *device_ids),
+        ).fetchall()
+
     def connection_before(self, device_id: str, at: float) -> dict[str, Any] | None:
         """The device's last connection entry (connected, closed and why) before a time."""
         row = self.db.execute(

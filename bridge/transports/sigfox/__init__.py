@@ -131,6 +131,7 @@ class SigfoxTransport(Transport):
     name = NAME
     settings_model = SigfoxSettings
     repositories = (SigfoxStore,)
+    holds_connections = False  # heard on each uplink, silent between
 
     def __init__(self, context: TransportContext) -> None:
         super().__init__(context)

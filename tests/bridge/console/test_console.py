@@ -314,3 +314,76 @@ def test_a_page_past_the_accounts_open_streams_says_its_live_updates_stopped(
     finally:
         for response in held:
             response.close()
+
+
+def test_a_platform_is_linked_as_soon_as_its_owner_allows_it(server, make_platform, account):
+    """Signed in and allowed: linked, before the platform calls (Alexa's AcceptGrant)."""
+    alexa = make_platform(server.url, adapter="alexa")
+    code, _ = alexa.code_for(account.user.name, account.password)
+    assert alexa.exchange(code).status_code == 200
+    html = alexa.session.get(server.url + "/console", timeout=5).text  # the same sign-in
+    rows = dict(re.findall(r'data-label="Platform">(\w+)</td>(.*?)</tr>', html, re.S))
+    assert ">linked<" in rows["alexa"]
+    assert "reports start when the platform confirms the link" in rows["alexa"]
+    assert ">not linked<" in rows["google"]
+
+
+def test_each_devices_day_is_drawn_under_its_whole_name_on_a_time_axis(
+    server, platform, store, account
+):
+    from bridge.store.messages import Entry
+
+    long_name = "Living room ceiling light by the north window"
+    lamp = store.devices.create(account.user.id, "light", long_name)
+    meter = store.devices.create(account.user.id, "plug", "Field pump", transport="sigfox")
+    now = time.time()
+    for age in (5 * 3600, 3600):  # a device that holds no connection: heard twice
+        store.messages.record(
+            Entry("in", "event", "ok", meter.id, account.user.id, "setPowerState", at=now - age)
+        )
+    store.writer.flush()
+    page = platform.get("/console/login")
+    platform.post_form(
+        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
+    )
+    html = platform.session.get(server.url + "/console", timeout=5).text
+    strip = html[html.index(f'data-chart="online {long_name}"') :].split("</svg>", 1)[0]
+    assert f'<text x="0" y="10">{long_name}</text>' in strip  # not cut at 16 characters
+    heard = html[html.index('data-chart="heard Field pump"') :].split("</svg>", 1)[0]
+    assert 'data-heard="2"' in heard and 'class="online"' not in heard
+    assert len(re.findall(r'class="heard" data-at="', heard)) == 2
+    assert 'data-chart="online Field pump"' not in html  # never "online all day"
+    axis = html[html.index('data-chart="time axis"') :].split("</svg>", 1)[0]
+    ticks = re.findall(r">(\d+ h ago|now)</text>", axis)
+    assert ticks == ["24 h ago", "18 h ago", "12 h ago", "6 h ago", "now"]
+    assert lamp.id in html
+
+
+def test_on_a_phone_every_table_is_cards_and_no_label_touches_its_value(
+    browser, server, store, account, light, output_dir
+):
+    from bridge.store.messages import Entry
+
+    entry = Entry("out", "request", "ok", light.id, account.user.id, "setPowerState")
+    entry.origin, entry.latency_ms = "alexa", 120.0
+    store.messages.record(entry)
+    store.writer.flush()
+    phone = _signed_in(
+        browser, server, account, viewport={"width": 375, "height": 812}, is_mobile=True
+    )
+    for table in ("#devices", "#slos", "#platforms", "#history"):
+        expect(phone.locator(f"{table} thead")).to_be_hidden()
+    gaps = phone.locator("#slos td, #platforms td").evaluate_all(
+        """cells => cells.map(td => {
+            const label = getComputedStyle(td, '::before');
+            const range = document.createRange();
+            range.selectNodeContents(td);
+            const box = td.getBoundingClientRect();
+            return {label: td.dataset.label, gap: parseFloat(label.marginRight),
+                    fits: range.getBoundingClientRect().right <= box.right + 1};
+        })"""
+    )
+    assert gaps and all(g["gap"] >= 6 for g in gaps), gaps  # a label never runs into its value
+    assert all(g["fits"] for g in gaps), gaps  # and no value runs off its card
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.screenshot(path=output_dir / "9-phone-cards.png", full_page=True)

@@ -1,5 +1,6 @@
 """Account linking over HTTP, as Alexa, XiaoDu and Tmall Genie run it."""
 
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -289,3 +290,14 @@ def test_linking_uses_no_deprecated_authlib_api(platform, account, server):
     tokens = platform.exchange(code).json()
     assert platform.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).ok
     assert "AuthlibDeprecationWarning" not in server.log()
+
+
+def test_the_consent_page_lists_devices_as_a_person_counts(platform, account, store):
+    for n in (10, 2, 1):
+        store.devices.create(account.user.id, "light", f"Thing {n}")
+    store.devices.create(account.user.id, "plug", "porch plug")
+    path = platform.authorize_path()
+    page = platform.login(path, account.user.name, account.password)
+    assert page.status_code == 303
+    names = re.findall(r'<span class="name">(.*?)</span>', platform.get(path).text)
+    assert names == ["porch plug", "Thing 1", "Thing 2", "Thing 10"]

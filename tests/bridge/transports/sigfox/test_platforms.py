@@ -71,9 +71,9 @@ def test_alexa_hears_the_error_when_the_downlink_fails(
     printed = CliRunner().invoke(main, ["history", "--journey", request["journey"]], env=server_env)
     assert printed.exit_code == 0, printed.output
     assert "device answer, after pending" in printed.output
-    assert (
-        "why: the device did not carry out the queued command: Sigfox could not deliver it:"
-        in printed.output
+    assert printed.output.splitlines()[0] == (
+        f"journey {request['journey']}: the device did not carry out the queued command:"
+        " Sigfox could not deliver it: OVERRUN_ERROR"
     )
 
 
