@@ -203,7 +203,7 @@ def test_the_console_lists_tuya_with_its_link_and_delivery(linked, platform, acc
 
     def tuya_row() -> str:
         html = platform.session.get(server.url + "/console", timeout=5).text
-        return html.split("<td>tuya</td>", 1)[1].split("</tr>", 1)[0]
+        return html.split('data-label="Platform">tuya</td>', 1)[1].split("</tr>", 1)[0]
 
     def delivered() -> str | None:
         row = tuya_row()
