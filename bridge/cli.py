@@ -46,10 +46,10 @@ def _store() -> Store:
     return store
 
 
-def announce(store: Store, user_id: int, device_id: str, kind: str) -> None:
+def announce(store: Store, user_id: int, device_id: str, kind: str, personal: bool = False) -> None:
     from bridge.reports.delivery import announce as queue
 
-    queue(store, user_id, device_id, kind)
+    queue(store, user_id, device_id, kind, personal)
 
 
 def _print(obj: Any) -> None:
@@ -252,6 +252,107 @@ def device_rename(device_id: str, name: str, room: str | None) -> None:
     renamed = store.devices.rename(device_id, name, room)
     announce(store, renamed.user_id, renamed.id, "updated")
     _print(_device_json(renamed, capabilities=False))
+
+
+@main.group(cls=Group)
+def household() -> None:
+    """Households: an owner's devices shared with members and guests, each in a role."""
+
+
+def _households(store: Store) -> Any:
+    from bridge.households.access import Access
+    from bridge.households.service import Households
+
+    return Households(
+        store,
+        Access(store),
+        lambda user_id, device_id, change: announce(store, user_id, device_id, change, True),
+    )
+
+
+def _membership_json(store: Store, found: Any) -> dict[str, Any]:
+    member = store.users.by_id(found.user_id)
+    return {
+        "member": member.name if member else found.user_id,
+        "role": found.role,
+        "devices": list(found.named),
+        "until": datetime.fromtimestamp(found.until).astimezone().isoformat()
+        if found.until
+        else None,
+    }
+
+
+@household.command("invite")
+@click.argument("owner")
+@click.option("--role", required=True, type=click.Choice(["member", "guest"]))
+@click.option("--device", "devices", multiple=True, help="A device the guest may use (repeatable).")
+@click.option("--until", help="When the membership ends (ISO time, e.g. 2027-01-03T11:00).")
+def household_invite(owner: str, role: str, devices: tuple[str, ...], until: str | None) -> None:
+    """Make a single-use invitation (24 h); prints its url and token (shown once)."""
+    import time
+
+    from bridge.households.service import until_from
+
+    store = _store()
+    account = store.users.get(owner)
+    invitation, token = _households(store).invite(
+        account, role, devices, until_from(until, time.time())
+    )
+    _print(
+        {
+            "id": invitation.id,
+            "role": invitation.role,
+            "devices": list(invitation.named),
+            "url": f"{_settings().url}/households/join?token={token}",
+            "token": token,
+            "expires_at": datetime.fromtimestamp(invitation.expires_at).astimezone().isoformat(),
+        }
+    )
+
+
+@household.command("join")
+@click.argument("user_name")
+@click.argument("token")
+def household_join(user_name: str, token: str) -> None:
+    """Accept an invitation as USER_NAME (what the invitation page does)."""
+    store = _store()
+    joined = _households(store).join(store.users.get(user_name), token)
+    owner = store.users.by_id(joined.owner_id)
+    _print(
+        {"household": owner.name if owner else joined.owner_id, **_membership_json(store, joined)}
+    )
+
+
+@household.command("members")
+@click.argument("owner")
+def household_members(owner: str) -> None:
+    """The household's members, with their roles."""
+    store = _store()
+    account = store.users.get(owner)
+    rows = [{"member": account.name, "role": "owner", "devices": [], "until": None}]
+    rows += [_membership_json(store, m) for m in _households(store).members(account)]
+    _print(rows)
+
+
+@household.command("remove")
+@click.argument("owner")
+@click.argument("member")
+def household_remove(owner: str, member: str) -> None:
+    """Remove a member: at once, for every session, token and platform of theirs."""
+    store = _store()
+    _households(store).remove(store.users.get(owner), store.users.get(member).id)
+    click.echo(f"removed {member}")
+
+
+@household.command("role")
+@click.argument("owner")
+@click.argument("member")
+@click.argument("role", type=click.Choice(["member", "guest"]))
+def household_role(owner: str, member: str, role: str) -> None:
+    """Change a member's role (at once)."""
+    store = _store()
+    changed = _households(store).set_role(store.users.get(owner), store.users.get(member).id, role)
+    _print(_membership_json(store, changed))
 
 
 @main.command()

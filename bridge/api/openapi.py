@@ -118,6 +118,7 @@ def document() -> dict[str, Any]:
                         "reply": {"type": ["string", "null"]},
                         "received_at": {"type": ["number", "null"]},
                         "served_ms": {"type": ["number", "null"]},
+                        "member": {"type": ["integer", "null"]},
                     },
                 },
                 "Hop": {

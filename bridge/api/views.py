@@ -15,7 +15,7 @@ from bridge.api.openapi import document
 from bridge.http import bodies, live
 from bridge.http.bodies import CommandBody, MessagesQuery
 from bridge.http.problems import from_error, problem
-from bridge.model import BridgeError, Command, Device, NoSuchDevice, Outcome
+from bridge.model import BridgeError, Command, Device, NoSuchDevice, Outcome, User
 from bridge.store.keys import Key, NoSuchKey
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -80,15 +80,24 @@ def token():
     )
 
 
+def _holder() -> User:
+    """The person the key acts for: its reach is theirs (a household member's key reaches
+    what their role does, and no more)."""
+    user = _bridge().store.users.by_id(g.key.user_id)
+    if user is None:
+        raise NoSuchDevice("the key's account is gone")
+    return user
+
+
 def _visible() -> list[Device]:
     key: Key = g.key
-    return [d for d in _bridge().store.devices.of_user(key.user_id) if key.covers(d)]
+    return [d for d in _bridge().devices.list(_holder()) if key.covers(d)]
 
 
 def _device(device_id: str) -> Device:
     """A device the key may see; anything else is 404, whether it exists or not."""
-    device = _bridge().store.devices.get(device_id)
-    if device is None or device.user_id != g.key.user_id or not g.key.covers(device):
+    device = _bridge().devices.get(_holder(), device_id)
+    if not g.key.covers(device):
         raise NoSuchDevice(f"no device {device_id}")
     return device
 

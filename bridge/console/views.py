@@ -234,7 +234,7 @@ def home():
             "last_seen": bridge.store.messages.last_heard(device.id),
             "state": bridge.store.shadow.values(device.id),
         }
-        for device in bridge.store.devices.of_user(user.id)
+        for device in bridge.devices.list(user)
     ]
     chosen = boundary.from_params(request.args, HistoryFilter)
     filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind", "origin")}

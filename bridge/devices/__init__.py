@@ -14,6 +14,7 @@ from typing import Any
 import gevent
 
 from bridge import catalog, journeys
+from bridge.households.access import Access
 from bridge.model import (
     BridgeError,
     Command,
@@ -59,12 +60,16 @@ class DeviceService:
         """The worker's id when there are several (a request's `via` names it), else ""."""
         self.commands = commands
         """Commands a device takes a second, from every caller together."""
+        self.access = Access(store)
+        """Who reaches which device (households): asked by every lookup below."""
 
     def list(self, user: User) -> list[Device]:
-        return self.store.devices.of_user(user.id)
+        """Every device the person reaches (their own and their households')."""
+        return self.access.devices(user)
 
     def get(self, user: User, device_id: str) -> Device:
-        return self.store.devices.owned(user.id, device_id)
+        """A device the person reaches; any other is answered as missing."""
+        return self.access.device(user, device_id)
 
     def online(self, device: Device) -> bool:
         return self.transports.online(device)
@@ -226,15 +231,16 @@ class DeviceService:
         # One history row per exchange: the request, its outcome and latency,
         # and the device's response beside it.
         journey = command.journey
-        entry = Entry(
+        entry = Entry(  # the household's history (the owner's), naming a member who sent it
             "out",
             "request",
             "ok",
             device.id,
-            user.id,
+            device.user_id,
             command.action,
             origin=command.origin,
             journey=journey,
+            member=user.id if user.id != device.user_id else None,
         )
         exchange = Exchange()
         props: dict[str, Any] = {}

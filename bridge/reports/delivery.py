@@ -31,9 +31,14 @@ log = logging.getLogger(__name__)
 ANY_ADAPTER = "*"
 
 
-def announce(store: Store, user_id: int, device_id: str, change: str) -> None:
-    """Queue a device added / updated / removed for every platform (from any process)."""
-    message = DeviceAnnounced(user_id=user_id, device_id=device_id, at=time.time(), change=change)
+def announce(
+    store: Store, user_id: int, device_id: str, change: str, personal: bool = False
+) -> None:
+    """Queue a device added / updated / removed for every platform (from any process): of
+    everyone who reaches it, or (`personal`) of `user_id` alone."""
+    message = DeviceAnnounced(
+        user_id=user_id, device_id=device_id, at=time.time(), change=change, personal=personal
+    )
     store.outbox.add([ANY_ADAPTER], user_id, device_id, message)
 
 
@@ -60,6 +65,9 @@ class Reporter:
         self.sinks: dict[str, Sink] = {}
         """Where the outbox delivers besides the adapters (the alert webhook), by name."""
         self._reporting: frozenset[str] | None = None
+        self.audience: Callable[[int, str, str | None], list[int]] | None = None
+        """Who reaches a device of an owner's (households.Access.audience), set by the
+        server; without it (tests of one account) reports go to the user alone."""
 
     def reporting(self) -> frozenset[str]:
         """The adapters this deployment sends any report to (asked once, not per change)."""
@@ -77,38 +85,47 @@ class Reporter:
     def publish(
         self, user: User, message: Message, only: str | None = None, entry: Entry | None = None
     ) -> None:
-        """Queue a message for every platform whose link takes the user's reports but its
-        origin (or for `only` alone, if its link takes them).
+        """Queue a message for every platform of everyone who reaches its device (the owner,
+        the household's members whose role reaches it) whose link takes reports, but the
+        platform of `user`'s that caused it; or for `user`'s platform `only`.
 
         `entry` (the history row of what caused it, a device event) is written in the
         same transaction as the reports: neither is kept without the other.
         """
-        subscribed = self.store.subscriptions.of(user.id)
-        wanted = self.reporting() if subscribed else frozenset()
-        if only:
-            names = [only] if only in subscribed and only in wanted else []
-        else:
-            names = sorted(n for n in subscribed if n in wanted and n != message.origin)
-        if not names:
+        wanted = self.reporting()
+        queued: dict[int, list[str]] = {}
+        alone = only or message.personal
+        for person in [user.id] if alone else self._audience(user, message.device_id):
+            subscribed = self.store.subscriptions.of(person)
+            if only:
+                names = [only] if only in subscribed and only in wanted else []
+            else:  # never echoed to the platform (of the person) that made the change
+                skip = message.origin if person == user.id else None
+                names = sorted(n for n in subscribed if n in wanted and n != skip)
+            if names:
+                queued[person] = names
+        if not queued:
             if entry is not None:
                 self.store.messages.record(entry)
             return
-        folded: dict[str, int] = {}
+        folded: dict[tuple[int, str], int] = {}
 
         def together() -> None:
-            folded.update(self.store.outbox.add(names, user.id, message.device_id, message))
+            for person, names in queued.items():
+                added = self.store.outbox.add(names, person, message.device_id, message)
+                folded.update({(person, name): count for name, count in added.items()})
             if entry is not None:
                 self.store.messages.write(entry)
 
         self.store.writer.flush_with(together)
-        for name, count in folded.items():
+        for (person, name), count in folded.items():
             self.store.messages.record(
                 Entry(
                     "out",
                     "report",
                     "coalesced",
                     message.device_id,
-                    user.id,
+                    person,
                     message.action,
                     origin=name,
                     detail=f"{count} older report(s) of this device folded into the newest",
@@ -116,6 +133,15 @@ class Reporter:
                 )
             )
         self.wake.set()
+
+    def _audience(self, user: User, device_id: str | None) -> list[int]:
+        """Who hears a device's reports: everyone who reaches it (the owner first)."""
+        if self.audience is None or device_id is None:
+            return [user.id]
+        device = self.store.devices.get(device_id)
+        owner = device.user_id if device is not None else user.id
+        found = self.audience(owner, device_id, device.type if device is not None else None)
+        return found if user.id in found else [user.id, *found]
 
     def release_dead_claims(self) -> None:
         """Reports a dead worker (or this server before a restart) took: due again."""

@@ -46,6 +46,9 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
     """The command's or event's journey: each report of it is recorded against it."""
     origin: str | None = None
     """The platform (or "api", "cli") that caused it: it is not told its own change."""
+    personal: bool = False
+    """For `user_id`'s platforms alone (a device entered or left one household member's
+    reach), not for everyone who reaches the device."""
 
     @property
     def action(self) -> str:

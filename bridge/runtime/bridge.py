@@ -17,6 +17,7 @@ from bridge.bus.facts import Facts
 from bridge.devices import DeviceService
 from bridge.devices.events import EventIntake
 from bridge.devices.limits import EventLimiter
+from bridge.households.service import Households
 from bridge.http import webhooks
 from bridge.http.live import Notifier, Streams
 from bridge.journeys import explain
@@ -24,7 +25,7 @@ from bridge.model import Device, Throttled, User
 from bridge.plugin import Adapter, AdapterContext, TransportContext
 from bridge.plugin import settings as plugin_settings
 from bridge.reports.alerts import SINK, AlertChecker, AlertWebhook
-from bridge.reports.delivery import Reporter
+from bridge.reports.delivery import Reporter, announce
 from bridge.runtime.budgets import Budgets
 from bridge.runtime.loops import AlertCheck, Checkpoints, Housekeeping, ReportDelivery, StoreSync
 from bridge.runtime.metrics import Metrics
@@ -94,6 +95,14 @@ class Bridge:
                 "device commands", settings.command_rate, settings.command_burst, "commands", True
             ),
         )
+        self.reporter.audience = self.devices.access.audience  # households hear their devices
+        self.households = Households(
+            self.store,
+            self.devices.access,
+            lambda user_id, device_id, change: announce(
+                self.store, user_id, device_id, change, personal=True
+            ),
+        )
         for transport in self.transports.by_name.values():
             transport.context.finished = self.devices.finished
         self.http = requests.Session()
@@ -138,7 +147,7 @@ class Bridge:
                 StoreSync(self.store, self.bus, self.notifier),
                 Checkpoints(self.store),
                 ReportDelivery(self.reporter),
-                Housekeeping(self.store, settings.history_days),
+                Housekeeping(self.store, settings.history_days, self.households.expire),
                 AlertCheck(self.alerts, self.bus, settings.alert_interval),
             ]
         )

@@ -4,6 +4,7 @@ housekeeping and alerts. Each is one round of work; the Service base loops it.""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -79,18 +80,27 @@ class Checkpoints(Service):
 
 
 class Housekeeping(Service):
-    """Prune what is older than the history keeps, once an hour."""
+    """Prune what is older than the history keeps, once an hour; end the guests' stays
+    that are over (each pass: their platforms hear at once)."""
 
     name = "housekeeping"
     every = 30.0
     budget = 7200.0
 
-    def __init__(self, store: Store, history_days: float, **kw: Any) -> None:
+    def __init__(
+        self,
+        store: Store,
+        history_days: float,
+        ended: Callable[[], int] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(None, **kw)
-        self.store, self.history_days = store, history_days
+        self.store, self.history_days, self.ended = store, history_days, ended
         self._pruned = 0.0
 
     def run_once(self) -> None:
+        if self.ended is not None:
+            self.ended()
         if self.clock() - self._pruned <= 3600:
             return
         cutoff = self.clock() - self.history_days * 86400
@@ -100,6 +110,7 @@ class Housekeeping(Service):
         self.store.grants.prune()
         self.store.tokens.prune()
         self.store.handled.prune()
+        self.store.households.prune()
         self._pruned = self.clock()
 
 

@@ -29,6 +29,7 @@ from bridge.store.clients import Clients
 from bridge.store.devices import Devices
 from bridge.store.grants import Grants
 from bridge.store.handled import Handled
+from bridge.store.households import Households
 from bridge.store.keys import Keys
 from bridge.store.links import PlatformLinks, Subscriptions
 from bridge.store.logins import Logins
@@ -128,6 +129,7 @@ class Store:
         self.handled = Handled(self.db)
         self.alerts = Alerts(self.db)
         self.subscriptions = Subscriptions(self.db)
+        self.households = Households(self.db)
         self.devices.on_delete.append(self.pending.fail_device)
         self._repositories: dict[type, Any] = {}
         self.devices.before_delete = self.plugin_tables

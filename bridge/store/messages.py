@@ -31,6 +31,7 @@ LISTED = (
     "reply",
     "received_at",
     "served_ms",
+    "member",
 )
 """What lists and streams show: no user id, no payloads."""
 COLUMNS = ("at", "user_id", *LISTED[2:], "payload", "response")
@@ -64,6 +65,8 @@ class Entry:
     reply: str | None = None
     received_at: float | None = None
     served_ms: float | None = None
+    member: int | None = None
+    """The household member who sent a command to the owner's device (None: the owner)."""
     source: str | None = None
     """Who sent it (an address), for a refusal of nobody's account: the sampler's key.
     Not a column: the row counting a minute's refusals names it."""
@@ -331,6 +334,7 @@ def _row(entry: Entry) -> tuple:
         entry.reply,
         entry.received_at,
         entry.served_ms,
+        entry.member,
         _text(entry.payload),
         _text(entry.response),
     )

@@ -40,19 +40,21 @@ class Outbox:
             return {}
         folded = {}
         for name in adapters:
-            message_for, count = self._absorb(name, device_id, message, now)
+            message_for, count = self._absorb(name, user_id, device_id, message, now)
             self._insert([name], user_id, device_id, message_for, now)
             if count:
                 folded[name] = count
         return folded
 
     def _absorb(
-        self, adapter: str, device_id: str, message: Message, now: float
+        self, adapter: str, user_id: int, device_id: str, message: Message, now: float
     ) -> tuple[Message, int]:
+        """Fold the waiting reports of one device to one person's platform into `message`
+        (a household's members each have their own: never folded into another's)."""
         rows = self.db.execute(
             "select id, change from outbox where adapter = ? and device_id = ?"
-            " and delivered_at is null and failed_at is null",
-            (adapter, device_id),
+            " and user_id = ? and delivered_at is null and failed_at is null",
+            (adapter, device_id, user_id),
         ).fetchall()
         absorbed = []
         for row_id, text in rows:

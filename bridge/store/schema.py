@@ -313,3 +313,42 @@ def m020_links_take_reports(db: Database) -> None:
     """Whether a link takes reports, written with it (NULL: the adapter decides at start)."""
     db["platform_links"].add_column("reports", int)
     db["platform_links"].create_index(["user_id", "reports"])
+
+
+@migrations()
+def m021_households(db: Database) -> None:
+    """Households: an owner's devices shared with members in roles, by invitation."""
+    db["households"].create({"id": int, "owner_id": int, "name": str, "created_at": float}, pk="id")
+    db["households"].create_index(["owner_id"], unique=True)
+    db["household_members"].create(
+        {
+            "household_id": int,
+            "user_id": int,
+            "role": str,
+            "devices": str,
+            "until": float,
+            "added_at": float,
+            "added_by": int,
+        },
+        pk=("household_id", "user_id"),
+        not_null={"role"},
+    )
+    db["household_members"].create_index(["user_id"])
+    db["household_invitations"].create(
+        {
+            "id": str,
+            "household_id": int,
+            "token_hash": str,
+            "role": str,
+            "devices": str,
+            "until": float,
+            "created_at": float,
+            "expires_at": float,
+            "created_by": int,
+            "used_at": float,
+            "used_by": int,
+        },
+        pk="id",
+    )
+    db["household_invitations"].create_index(["token_hash"], unique=True)
+    db["messages"].add_column("member", int)

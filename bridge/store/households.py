@@ -1,0 +1,189 @@
+"""Households, their members and invitations: who may reach whose devices.
+
+A household is its owner's (one each for now); its other members have a role,
+the devices their invitation named (a guest's) and perhaps an end time. An
+invitation is a single-use token, stored hashed, that expires.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from bridge.store.secrets import hash_token, new_token
+from bridge.store.sql import Database
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A person's place in one household."""
+
+    owner_id: int
+    """Whose household (it is named by its owner)."""
+    user_id: int
+    role: str
+    named: tuple[str, ...]
+    """The devices the invitation named (a guest reaches only these, when any)."""
+    until: float | None
+    """When it ends by itself (a guest's stay), or None."""
+
+    def live(self, now: float) -> bool:
+        return self.until is None or now < self.until
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: str
+    owner_id: int
+    role: str
+    named: tuple[str, ...]
+    until: float | None
+    expires_at: float
+
+
+def _membership(row: tuple) -> Membership:
+    owner_id, user_id, role, named, until = row
+    return Membership(owner_id, user_id, role, tuple(json.loads(named or "[]")), until)
+
+
+class Households:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def of_owner(self, owner_id: int) -> int:
+        """The owner's household (made on first use)."""
+        row = self.db.execute(
+            "select id from households where owner_id = ?", (owner_id,)
+        ).fetchone()
+        if row:
+            return row[0]
+        self.db.execute(
+            "insert into households (owner_id, created_at) values (?, ?) on conflict do nothing",
+            (owner_id, time.time()),
+        )
+        return self.db.execute(
+            "select id from households where owner_id = ?", (owner_id,)
+        ).fetchone()[0]
+
+    _SELECT = (
+        "select h.owner_id, m.user_id, m.role, m.devices, m.until from household_members m"
+        " join households h on h.id = m.household_id"
+    )
+
+    def membership(self, owner_id: int, user_id: int) -> Membership | None:
+        """A person's membership of the owner's household (expired ones included)."""
+        row = self.db.execute(
+            f"{self._SELECT} where h.owner_id = ? and m.user_id = ?", (owner_id, user_id)
+        ).fetchone()
+        return _membership(row) if row else None
+
+    def of_member(self, user_id: int) -> list[Membership]:
+        """Every household a person is a member of (not their own)."""
+        rows = self.db.execute(
+            f"{self._SELECT} where m.user_id = ? order by h.owner_id", (user_id,)
+        )
+        return [_membership(r) for r in rows]
+
+    def members(self, owner_id: int) -> list[Membership]:
+        rows = self.db.execute(
+            f"{self._SELECT} where h.owner_id = ? order by m.added_at", (owner_id,)
+        )
+        return [_membership(r) for r in rows]
+
+    def ended(self, now: float) -> list[tuple[int, int]]:
+        """(owner_id, user_id) of the memberships whose end time has passed."""
+        rows = self.db.execute(
+            "select h.owner_id, m.user_id from household_members m join households h"
+            " on h.id = m.household_id where m.until is not null and m.until <= ?",
+            (now,),
+        )
+        return [(owner_id, user_id) for owner_id, user_id in rows]
+
+    def put(
+        self,
+        owner_id: int,
+        user_id: int,
+        role: str,
+        named: tuple[str, ...] = (),
+        until: float | None = None,
+        added_by: int | None = None,
+    ) -> None:
+        """Make (or change) a membership."""
+        self.db["household_members"].upsert(
+            {
+                "household_id": self.of_owner(owner_id),
+                "user_id": user_id,
+                "role": role,
+                "devices": json.dumps(list(named)),
+                "until": until,
+                "added_at": time.time(),
+                "added_by": added_by,
+            },
+            pk=("household_id", "user_id"),
+        )
+
+    def remove(self, owner_id: int, user_id: int) -> bool:
+        cursor = self.db.execute(
+            "delete from household_members where user_id = ? and household_id ="
+            " (select id from households where owner_id = ?)",
+            (user_id, owner_id),
+        )
+        return cursor.rowcount == 1
+
+    def invite(
+        self,
+        owner_id: int,
+        role: str,
+        named: tuple[str, ...],
+        until: float | None,
+        ttl: float,
+        created_by: int,
+    ) -> tuple[Invitation, str]:
+        """A single-use invitation; its token is returned once and kept hashed."""
+        token, now = new_token(), time.time()
+        found = Invitation(new_token(9), owner_id, role, named, until, now + ttl)
+        self.db["household_invitations"].insert(
+            {
+                "id": found.id,
+                "household_id": self.of_owner(owner_id),
+                "token_hash": hash_token(token),
+                "role": role,
+                "devices": json.dumps(list(named)),
+                "until": until,
+                "created_at": now,
+                "expires_at": found.expires_at,
+                "created_by": created_by,
+                "used_at": None,
+                "used_by": None,
+            }
+        )
+        return found, token
+
+    def take(self, token: str, user_id: int) -> Invitation | None:
+        """Use an invitation: None when no live one has this token (unknown, used, expired).
+        Marked used in the same statement that checks it: a replay, even at once, fails."""
+        now = time.time()
+        digest = hash_token(token)
+        cursor = self.db.execute(
+            "update household_invitations set used_at = ?, used_by = ?"
+            " where token_hash = ? and used_at is null and expires_at > ?",
+            (now, user_id, digest, now),
+        )
+        if cursor.rowcount != 1:
+            return None
+        row = self.db.execute(
+            "select i.id, h.owner_id, i.role, i.devices, i.until, i.expires_at"
+            " from household_invitations i join households h on h.id = i.household_id"
+            " where i.token_hash = ?",
+            (digest,),
+        ).fetchone()
+        return Invitation(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5])
+
+    def prune(self, now: float | None = None) -> int:
+        """Drop invitations that can no longer be used (a day after they expired)."""
+        cursor = self.db.execute(
+            "delete from household_invitations where expires_at < ?",
+            ((now or time.time()) - 86400,),
+        )
+        return cursor.rowcount

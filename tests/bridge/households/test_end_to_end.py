@@ -1,0 +1,109 @@
+"""A household on the running server: a member's platform and key reach the owner's
+devices as the role allows, commands name the member, reports go to every member's
+platforms but the one that made the change, and a removal takes effect at once."""
+
+from __future__ import annotations
+
+import requests
+from servers import Webhook, eventually
+
+from bridge.households.access import Access
+from bridge.households.service import Households
+from bridge.reports.delivery import announce
+from bridge.reports.messages import DeviceAnnounced, StateReport, decode
+
+
+def households(store) -> Households:
+    return Households(
+        store, Access(store), lambda u, d, change: announce(store, u, d, change, personal=True)
+    )
+
+
+def join(store, owner, member, role: str, **invitation) -> None:
+    _, token = households(store).invite(owner.user, role, **invitation)
+    households(store).join(member.user, token)
+
+
+def api_token(server, store, account, products=("light", "lock")) -> dict[str, str]:
+    key, secret = store.keys.create(account.user.id, "inbound", list(products))
+    reply = requests.post(server.url + "/api/v1/token", auth=(key.id, secret), timeout=10)
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def test_a_member_controls_the_owners_light_and_everyone_else_hears_it(
+    server, store, make_account, connect, recorder
+):
+    ann, ben = make_account(), make_account()
+    light = store.devices.create(ann.user.id, "light", "Hall light")
+    connect(ann, [light])
+    join(store, ann, ben, "member")
+    echo = Webhook(server.url + "/voice/echo")
+    token = store.tokens.issue(ben.user.id, "echo")
+    listed = echo.post({"token": token, "op": "discover"})["devices"]
+    assert light.id in [d["id"] for d in listed]
+    on = {"state": "On"}
+    answer = echo.post(
+        {
+            "token": token,
+            "op": "command",
+            "device": light.id,
+            "action": "setPowerState",
+            "value": on,
+        }
+    )
+    assert "error" not in answer, answer
+    [row] = eventually(lambda: store.messages.query(device_id=light.id, kind="request", limit=1))
+    assert (row["user_id"], row["member"]) == (ann.user.id, ben.user.id)  # the household's row
+    heard = recorder.wait_for(lambda r: r["device"] == light.id and r["user"] == ann.user.name)
+    assert heard and heard[0]["cause"] == "VOICE_INTERACTION"  # Ann's platform hears Ben's voice
+    queued = store.db.execute(
+        "select user_id, change from outbox where device_id = ? and adapter = 'echo'", (light.id,)
+    ).fetchall()
+    states = {user for user, change in queued if type(decode(change)) is StateReport}
+    assert states == {ann.user.id}  # never echoed to Ben's own platform
+    announced = [decode(c) for u, c in queued if u == ben.user.id]
+    assert [(type(m), m.change) for m in announced] == [(DeviceAnnounced, "added")]
+
+    households(store).remove(ann.user, ben.user.id)  # at once: the same token, refused
+    refused = echo.post(
+        {
+            "token": token,
+            "op": "command",
+            "device": light.id,
+            "action": "setPowerState",
+            "value": on,
+        }
+    )
+    assert refused["error"] == "no_such_device"
+    assert light.id not in [
+        d["id"] for d in echo.post({"token": token, "op": "discover"})["devices"]
+    ]
+
+
+def test_a_guest_and_a_members_key_reach_only_what_the_role_allows(server, store, make_account):
+    ann, gus, eve = make_account(), make_account(), make_account()
+    light = store.devices.create(ann.user.id, "light", "Porch light")
+    door = store.devices.create(ann.user.id, "lock", "Front door")
+    theirs = store.devices.create(eve.user.id, "light", "Eve's light")
+    join(store, ann, gus, "guest")
+    headers = api_token(server, store, gus)
+
+    def listed() -> set[str]:
+        reply = requests.get(server.url + "/api/v1/devices", headers=headers, timeout=10)
+        assert reply.status_code == 200
+        return {d["id"] for d in reply.json()["devices"]}
+
+    assert light.id in listed() and door.id not in listed() and theirs.id not in listed()
+    for device in (door, theirs):  # the lock (not named) and another household: 404 alike
+        for method, path in (("GET", ""), ("POST", "/commands")):
+            reply = requests.request(
+                method,
+                f"{server.url}/api/v1/devices/{device.id}{path}",
+                headers=headers,
+                json={"action": "setLockState", "value": {"state": "UNLOCKED"}},
+                timeout=10,
+            )
+            assert reply.status_code == 404, (device.name, path, reply.text)
+    households(store).remove(ann.user, gus.user.id)
+    assert light.id not in listed()  # the same key, at once
+    assert store.shadow.values(door.id) == {}  # nothing the guest sent changed anything
