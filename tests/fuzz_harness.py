@@ -127,6 +127,9 @@ STATE_TABLES = {
     "sigfox_devices": "*",
     "sigfox_frames": "sigfox_id, seq, time",
     "pending_commands": "*",
+    "households": "*",
+    "household_members": "*",
+    "household_invitations": "*",
     # when a key was last used is bookkeeping, like the history: any authenticated call
     "api_keys": "id, user_id, name, purpose, products, secret_hash, disabled, created_at",
 }

@@ -27,3 +27,39 @@ class HistoryFilter(Struct, frozen=True):
     kind: Annotated[str, Meta(max_length=32)] = ""
     origin: Annotated[str, Meta(max_length=64)] = ""
     window: Literal["", "hour", "day", "week"] = ""
+
+
+Token = Annotated[str, Meta(max_length=200)]
+"""An invitation's token (longer is none of ours)."""
+
+
+class TokenQuery(Struct, frozen=True):
+    """The invitation page's address: its token."""
+
+    token: Token = ""
+
+
+class JoinForm(Struct, frozen=True):
+    """Accepting an invitation: signed in already, or with a new account's name and password."""
+
+    token: Token = ""
+    username: Annotated[str, Meta(max_length=64)] = ""
+    password: Annotated[str, Meta(max_length=256)] = ""
+    csrf_token: CsrfToken = ""
+
+
+class InviteForm(Struct, frozen=True):
+    """The owner's "invite" form: a role, the devices a guest may use, an end time."""
+
+    role: Literal["member", "guest"] = "member"
+    device: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=100)] = []
+    until: Annotated[str, Meta(max_length=40)] = ""
+    csrf_token: CsrfToken = ""
+
+
+class MemberForm(Struct, frozen=True):
+    """Removing a member or changing their role."""
+
+    member: Annotated[int, Meta(ge=1, le=2**53)] = 0
+    role: Literal["", "member", "guest"] = ""
+    csrf_token: CsrfToken = ""

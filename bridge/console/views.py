@@ -17,7 +17,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from bridge.console import charts
+from bridge.console import charts, household
 from bridge.console.params import HistoryFilter, KeyForm
 from bridge.http import boundary, live
 from bridge.http.sessions import csrf, current_user
@@ -47,11 +47,21 @@ def _headers(response: Response) -> Response:
 
 @console.before_request
 def _login_required():
-    if request.endpoint in ("console.login", "console.static"):
+    if request.endpoint in ("console.login", "console.static", "console.join_page", "console.join"):
         return None
     if current_user() is None:
         return redirect(url_for("console.login"))
     return None
+
+
+for rule, endpoint, view, method in (
+    ("/join", "join_page", household.join_page, "GET"),
+    ("/join", "join", household.join, "POST"),
+    ("/household/invite", "invite", household.invite, "POST"),
+    ("/household/members", "member", household.member, "POST"),
+    ("/household/leave", "leave", household.leave, "POST"),
+):
+    console.add_url_rule(rule, endpoint, view, methods=[method])
 
 
 @console.get("/login")
@@ -260,6 +270,7 @@ def home():
             if s["state"] not in ("running", "waiting for leadership")
         ],
         strips=_online_strips(user, devices, now),
+        household=household.section(user),
         filters=filters,
         new_secret=request.args.get("secret"),
         new_key=request.args.get("key"),

@@ -109,8 +109,12 @@ class Households:
             ),
         )
 
-    def set_role(self, owner: User, member_id: int, role: str) -> Membership:
+    def set_role(
+        self, owner: User, member_id: int, role: str, by: User | None = None
+    ) -> Membership:
         """Change a member's role (a guest's named devices and end time stay)."""
+        if by is not None and by.id != owner.id:
+            raise NotAllowed("only the owner changes a member's role")
         found = self._member(owner, member_id)
         if role not in INVITED:
             raise BridgeError(f"a member's role is one of: {', '.join(INVITED)}")
@@ -122,8 +126,10 @@ class Households:
             ),
         )
 
-    def remove(self, owner: User, member_id: int) -> None:
+    def remove(self, owner: User, member_id: int, by: User | None = None) -> None:
         """Remove a member (the owner removing them, or they leaving): at once."""
+        if by is not None and by.id not in (owner.id, member_id):
+            raise NotAllowed("only the owner removes a member; a member may leave")
         self._member(owner, member_id)
         self._change(owner.id, member_id, lambda: self.store.households.remove(owner.id, member_id))
 

@@ -15,6 +15,7 @@ signed message must not mean two things); msgspec converts to the model
 from __future__ import annotations
 
 import math
+import typing
 from typing import Annotated, Any, TypeVar
 
 import jiter
@@ -101,6 +102,22 @@ def decode(
     return convert(loads(body, max_depth), model, strict=strict)
 
 
+def _list_fields(model: type) -> frozenset[str]:
+    """The fields of a model typed as a list or tuple (a form's checkboxes)."""
+    if not (isinstance(model, type) and issubclass(model, msgspec.Struct)):
+        return frozenset()
+    return frozenset(
+        f.encode_name
+        for f in msgspec.structs.fields(model)
+        if typing.get_origin(typing.get_args(f.type)[0] if _annotated(f.type) else f.type)
+        in (list, tuple)
+    )
+
+
+def _annotated(kind: Any) -> bool:
+    return typing.get_origin(kind) is Annotated
+
+
 def from_params(multi: Any, model: type[T], *, from_strings: bool = False) -> T:
     """Query or form parameters (a werkzeug MultiDict) to the model; each may come once.
 
@@ -108,10 +125,15 @@ def from_params(multi: Any, model: type[T], *, from_strings: bool = False) -> T:
     parameter counts as absent (a query string's `limit=` or `cursor=`).
     """
     lists = multi.to_dict(flat=False)
-    repeated = sorted(k for k, v in lists.items() if len(v) > 1)
+    several = _list_fields(model)  # a field typed as a list takes every value given
+    repeated = sorted(k for k, v in lists.items() if len(v) > 1 and k not in several)
     if repeated:
         raise Malformed(f"parameter {repeated[0][:40]!r} is repeated")
-    values = {k: v[0] for k, v in lists.items() if not (from_strings and v[0] == "")}
+    values = {
+        k: v if k in several else v[0]
+        for k, v in lists.items()
+        if not (from_strings and v[0] == "")
+    }
     try:
         return msgspec.convert(values, model, strict=not from_strings)
     except msgspec.ValidationError as exc:

@@ -144,7 +144,7 @@ def authorize():
         return _invalid(error)
     if user is None:
         return _page("login.html", platform=_platform(g.query.client_id), next=request.full_path)
-    devices = _store().devices.of_user(user.id)
+    devices = current_app.extensions["bridge"].devices.list(user)  # their households' too
     return _page("consent.html", platform=_platform(g.query.client_id), user=user, devices=devices)
 
 

@@ -42,6 +42,10 @@ class Invitation:
     expires_at: float
 
 
+def _invitation(row: tuple) -> Invitation:
+    return Invitation(row[0], row[1], row[2], tuple(json.loads(row[3] or "[]")), row[4], row[5])
+
+
 def _membership(row: tuple) -> Membership:
     owner_id, user_id, role, named, until = row
     return Membership(owner_id, user_id, role, tuple(json.loads(named or "[]")), until)
@@ -160,6 +164,17 @@ class Households:
         )
         return found, token
 
+    def peek(self, token: str) -> Invitation | None:
+        """The live invitation a token is (unused, not expired), without using it: what
+        the invitation page shows before the person accepts."""
+        row = self.db.execute(
+            "select i.id, h.owner_id, i.role, i.devices, i.until, i.expires_at"
+            " from household_invitations i join households h on h.id = i.household_id"
+            " where i.token_hash = ? and i.used_at is null and i.expires_at > ?",
+            (hash_token(token), time.time()),
+        ).fetchone()
+        return _invitation(row) if row else None
+
     def take(self, token: str, user_id: int) -> Invitation | None:
         """Use an invitation: None when no live one has this token (unknown, used, expired).
         Marked used in the same statement that checks it: a replay, even at once, fails."""
@@ -178,7 +193,7 @@ class Households:
             " where i.token_hash = ?",
             (digest,),
         ).fetchone()
-        return Invitation(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5])
+        return _invitation(row)
 
     def prune(self, now: float | None = None) -> int:
         """Drop invitations that can no longer be used (a day after they expired)."""

@@ -35,6 +35,10 @@ FIELDS = [
     "name",
     "purpose",
     "products",
+    "role",
+    "device",
+    "until",
+    "member",
 ]
 
 
@@ -182,6 +186,52 @@ def test_console_forms_fuzz(server, store, platform, account):
         )
         refused = reply.status_code >= 400
         watch.check(reply.status_code, page_or_redirect(reply), refused, before, (path, form))
+
+    run()
+    watch.finish()
+
+
+def test_household_pages_fuzz(server, store, platform, account, make_account):
+    """The invitation page (before signing in) and, signed in, every household form, with
+    anything in them: a live invitation's token is never among the inputs, so nothing may
+    change but an invitation made by a well-formed invite."""
+    other = make_account()
+    store.households.put(account.user.id, other.user.id, "member")
+    page = platform.get("/console/login")
+    platform.post_form(
+        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
+    )
+    csrf = CSRF.search(platform.get("/console").text).group(1)
+    paths = st.sampled_from(
+        [
+            ("GET", "/console/join"),
+            ("POST", "/console/join"),
+            ("POST", "/console/household/invite"),
+            ("POST", "/console/household/members"),
+            ("POST", "/console/household/leave"),
+        ]
+    )
+    extra = st.sampled_from(["member", "guest", "owner", str(other.user.id), "-1", "2099-01-01"])
+    watch = Watch("household pages", server, store)
+
+    @PROFILE
+    @given(where=paths, form=forms(platform), role=extra, with_csrf=st.booleans())
+    def run(where: tuple[str, str], form: dict, role: str, with_csrf: bool) -> None:
+        method, path = where
+        before = fingerprint(store)
+        body = {**form, **({"csrf_token": csrf} if with_csrf else {})}
+        if "role" in body:
+            body["role"] = role
+        reply = platform.session.request(
+            method,
+            f"{server.url}{path}?{urlencode(form if method == 'GET' else {}, doseq=True)}",
+            data=urlencode(body, doseq=True) if method == "POST" else None,
+            headers=FORM_TYPE if method == "POST" else {},
+            allow_redirects=False,
+            timeout=10,
+        )
+        refused = reply.status_code >= 400 or (method == "GET")
+        watch.check(reply.status_code, page_or_redirect(reply), refused, before, (path, body))
 
     run()
     watch.finish()
