@@ -191,6 +191,7 @@ class Store:
             "devices": self.devices.cache,
             "tokens": self.tokens.cache,
             "subscriptions": self.subscriptions.cache,
+            "households": self.households.cache,
         }
         found.update({f"links:{name}": links.cache for name, links in self._links.items()})
         return found
@@ -265,7 +266,7 @@ class Store:
         if self.path != ":memory:":
             self.db.checkpoints_elsewhere()
         self.devices.cache.enabled = self.tokens.cache.enabled = True
-        self.subscriptions.cache.enabled = True
+        self.subscriptions.cache.enabled = self.households.cache.enabled = True
         for links in self._links.values():
             links.cache.enabled = True
         self._data_version = self._version()
@@ -284,6 +285,7 @@ class Store:
         self.devices.cache.clear()
         self.tokens.cache.clear()
         self.subscriptions.cache.clear()
+        self.households.cache.clear()
         for links in self._links.values():
             links.cache.clear()
         return True

@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from bridge.store.cache import Cache
 from bridge.store.secrets import hash_token, new_token
 from bridge.store.sql import Database
 
@@ -54,6 +55,10 @@ def _membership(row: tuple) -> Membership:
 class Households:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.cache: Cache[int, tuple[Membership, ...]] = Cache()
+        """Each owner's members, read on every device change (who hears its reports):
+        dropped here on each change, on the other workers by the bus, and on another
+        process's commit by the store's change check."""
 
     def of_owner(self, owner_id: int) -> int:
         """The owner's household (made on first use)."""
@@ -90,10 +95,14 @@ class Households:
         return [_membership(r) for r in rows]
 
     def members(self, owner_id: int) -> list[Membership]:
-        rows = self.db.execute(
-            f"{self._SELECT} where h.owner_id = ? order by m.added_at", (owner_id,)
-        )
-        return [_membership(r) for r in rows]
+        hit = self.cache.get(owner_id)
+        if hit is None:
+            rows = self.db.execute(
+                f"{self._SELECT} where h.owner_id = ? order by m.added_at", (owner_id,)
+            )
+            hit = tuple(_membership(r) for r in rows)
+            self.cache.put(owner_id, hit)  # none is cached too: most owners share nothing
+        return list(hit)
 
     def ended(self, now: float) -> list[tuple[int, int]]:
         """(owner_id, user_id) of the memberships whose end time has passed."""
@@ -126,6 +135,7 @@ class Households:
             },
             pk=("household_id", "user_id"),
         )
+        self.cache.drop(owner_id)
 
     def remove(self, owner_id: int, user_id: int) -> bool:
         cursor = self.db.execute(
@@ -133,6 +143,7 @@ class Households:
             " (select id from households where owner_id = ?)",
             (user_id, owner_id),
         )
+        self.cache.drop(owner_id)
         return cursor.rowcount == 1
 
     def invite(

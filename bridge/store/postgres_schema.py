@@ -20,7 +20,7 @@ from sqlite_utils.migrations import Migrations
 from bridge.store.schema import migrations as core
 
 TYPES = {int: "bigint", str: "text", float: "double precision", bytes: "bytea"}
-CACHED_TABLES = ("devices", "tokens", "platform_links", "users")
+CACHED_TABLES = ("devices", "tokens", "platform_links", "users", "household_members")
 
 BOOKKEEPING = [
     "create table if not exists _migrations"

@@ -126,3 +126,21 @@ def test_only_the_owner_invites_and_only_to_their_own_devices(home):
     _, own = home.households.invite(home.users["ann"], "member")
     with pytest.raises(BridgeError, match="your own household"):
         home.households.join(home.users["ann"], own)
+
+
+def test_who_hears_a_device_is_cached_and_another_process_changing_it_is_noticed(open_store):
+    """The server caches each owner's members (read on every device change); a change the
+    CLI commits empties the cache at the server's next check, on both stores."""
+    server, cli = open_store(), open_store()
+    server.serve()
+    ann, _ = cli.users.create("ann", "password1")
+    ben, _ = cli.users.create("ben", "password1")
+    hall = cli.devices.create(ann.id, "light", "hall")
+    access = Access(server)
+    assert access.audience(ann.id, hall.id, "light") == [ann.id]  # cached: nobody else
+    cli.households.put(ann.id, ben.id, "member")
+    assert server.notice_external_changes()
+    assert access.audience(ann.id, hall.id, "light") == [ann.id, ben.id]
+    cli.households.remove(ann.id, ben.id)
+    assert server.notice_external_changes()
+    assert access.audience(ann.id, hall.id, "light") == [ann.id]
