@@ -107,3 +107,41 @@ def test_a_guest_and_a_members_key_reach_only_what_the_role_allows(server, store
     households(store).remove(ann.user, gus.user.id)
     assert light.id not in listed()  # the same key, at once
     assert store.shadow.values(door.id) == {}  # nothing the guest sent changed anything
+
+
+def test_nothing_a_guest_sends_changes_membership_and_an_ended_stay_refuses_at_once(
+    server, store, make_account, make_platform
+):
+    import time
+
+    from linking import CSRF
+
+    ann, ben, gus = make_account(), make_account(), make_account()
+    lamp = store.devices.create(ann.user.id, "light", "Lamp")
+    join(store, ann, ben, "member")
+    join(store, ann, gus, "guest", until=time.time() + 3600)
+    session = make_platform(server.url)
+    page = session.get("/console/login")
+    session.post_form(
+        "/oauth/login?next=/console", page, username=gus.user.name, password=gus.password
+    )
+    csrf = CSRF.search(session.get("/console").text).group(1)
+    for path, form in (
+        ("/console/household/members", {"member": ben.user.id}),  # remove Ben
+        ("/console/household/members", {"member": ben.user.id, "role": "guest"}),
+        ("/console/household/members", {"member": gus.user.id, "role": "member"}),  # promote
+        ("/console/household/leave", {"member": ben.user.id}),  # leave a household not his
+        ("/console/household/invite", {"role": "member"}),  # into Ann's? no: his own only
+    ):
+        reply = session.session.post(
+            server.url + path, data={**form, "csrf_token": csrf}, allow_redirects=False, timeout=10
+        )
+        assert reply.status_code in (200, 303, 404), (path, reply.status_code)
+    members = {(m.user_id, m.role) for m in store.households.members(ann.user.id)}
+    assert members == {(ben.user.id, "member"), (gus.user.id, "guest")}
+    echo = Webhook(server.url + "/voice/echo")
+    token = store.tokens.issue(gus.user.id, "echo")
+    body = {"token": token, "op": "command", "device": lamp.id, "action": "setPowerState"}
+    assert echo.post({**body, "value": {"state": "On"}})["error"] == "offline"  # reached
+    store.db.execute("update household_members set until = ?", (time.time() - 1,))
+    assert echo.post({**body, "value": {"state": "On"}})["error"] == "no_such_device"
