@@ -621,10 +621,15 @@ def _journey(given: str, as_json: bool) -> None:
         return
     # The console's words (explain.shown): the sentence first, then each hop.
     names = {d.id: d.name for d in store.devices.of_user(rows[0]["user_id"])}
+    people = {
+        m: user.name
+        for m in {r["member"] for r in rows if r.get("member")}
+        if (user := store.users.by_id(m)) is not None
+    }
     click.echo(f"journey {journey}: {found['explanation'] or explain.NOTHING_WRONG}")
     for hop in found["hops"]:
         at = datetime.fromtimestamp(hop["at"]).strftime("%H:%M:%S.%f")[:-3]
-        one = explain.shown(hop, names)
+        one = explain.shown(hop, names, people)
         line = f"{at}  {one['after']:>10}  {one['hop']:<26}  {one['who']:<16}  {one['outcome']:<9}"
         click.echo("  ".join(part for part in (line, one["what"], one["detail"]) if part).rstrip())
 

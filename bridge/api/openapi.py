@@ -134,6 +134,7 @@ def document() -> dict[str, Any]:
                         "detail": {"type": ["string", "null"]},
                         "via": {"type": ["string", "null"]},
                         "message_id": {"type": ["integer", "null"]},
+                        "member": {"type": ["integer", "null"]},
                         "after_ms": {"type": ["number", "null"]},
                     },
                 },

@@ -26,6 +26,7 @@ class HistoryFilter(Struct, frozen=True):
     outcome: Annotated[str, Meta(max_length=32)] = ""
     kind: Annotated[str, Meta(max_length=32)] = ""
     origin: Annotated[str, Meta(max_length=64)] = ""
+    member: Annotated[str, Meta(max_length=16, pattern=r"^[0-9]*$")] = ""
     window: Literal["", "hour", "day", "week"] = ""
 
 

@@ -73,13 +73,17 @@ FINE = {"ok", "coalesced", "queued"}
 """Outcomes that need no explanation."""
 
 
-def _history(user: User, names: dict[str, str], **query: Any) -> list[dict]:
+def _history(
+    user: User, names: dict[str, str], members: dict[int, str], **query: Any
+) -> list[dict]:
     """The page of history, each row with its device's name and, when it failed, the
     sentence its journey explains it with (one journey read per failed row, at most 50)."""
-    rows = _bridge().store.messages.page(user.id, **query)
+    store = _bridge().store
+    rows = store.messages.page(user.id, sent_too=store.households.belongs(user.id), **query)
     reasons: dict[str, str | None] = {}
     for row in rows:
         row["name"] = names.get(row["device_id"] or "", "")
+        row["by"] = members.get(row["member"], "") if row["member"] else ""
         journey = row.get("journey")
         if journey and row["outcome"] not in FINE:
             if journey not in reasons:
@@ -247,8 +251,15 @@ def home():
         for device in bridge.devices.list(user)
     ]
     chosen = boundary.from_params(request.args, HistoryFilter)
-    filters = {k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind", "origin")}
+    filters: dict[str, Any] = {
+        k: getattr(chosen, k) or None for k in ("device_id", "outcome", "kind", "origin")
+    }
+    filters["member"] = int(chosen.member) if chosen.member else None
     names = {d["device"].id: d["device"].name for d in devices}
+    shared = household.section(user)
+    members = {m["id"]: m["name"] for m in shared["members"]}
+    if shared["belongs"]:
+        members[user.id] = user.name  # the commands they sent to their households' devices
     now = time.time()
     reports = _reports(user, now)
     since = {"hour": 3600, "day": 86400, "week": 7 * 86400}.get(chosen.window)
@@ -258,7 +269,7 @@ def home():
         devices=devices,
         platforms=_platforms(user, reports),
         keys=bridge.store.keys.of_user(user.id),
-        history=_history(user, names, **filters, since=now - since if since else None),
+        history=_history(user, names, members, **filters, since=now - since if since else None),
         window=chosen.window,
         origins=sorted(bridge.adapters),
         names=names,
@@ -270,7 +281,8 @@ def home():
             if s["state"] not in ("running", "waiting for leadership")
         ],
         strips=_online_strips(user, devices, now),
-        household=household.section(user),
+        household=shared,
+        members=members,
         filters=filters,
         new_secret=request.args.get("secret"),
         new_key=request.args.get("key"),
@@ -289,9 +301,12 @@ def journey(message_id: str):
         return render_template(
             "oauth/error.html", title="No such journey", message="No message of yours has it."
         ), 404
-    names = {d.id: d.name for d in bridge.store.devices.of_user(user.id)}
+    names = {d.id: d.name for d in bridge.devices.list(user)}
+    shared = household.section(user)
+    people = {m["id"]: m["name"] for m in shared["members"]} | {user.id: user.name}
     return render_template(
         "console/journey.html",
+        people=people,
         user=user,
         found=bridge.journey(user.id, found),
         names=names,

@@ -95,13 +95,18 @@ NOTHING_WRONG = "Nothing went wrong."
 """What a journey says when `explain` has nothing to explain."""
 
 
-def shown(hop: dict[str, Any], names: Mapping[str, str]) -> dict[str, str]:
+def shown(
+    hop: dict[str, Any], names: Mapping[str, str], people: Mapping[int, str] | None = None
+) -> dict[str, str]:
     """A hop in the words the console and the CLI both show it with: the time since the
     one before (`start` for the first), who (the device's name, else the platform), what
-    (the action, and the transport a request went by) and its outcome and detail."""
+    (the action, the transport a request went by, the household member who sent it) and
+    its outcome and detail."""
     what = [hop["action"]] if hop.get("action") else []
     if hop.get("via") and hop["hop"] == "device request sent":
         what.append(f"via {hop['via']}")
+    if hop.get("member"):
+        what.append(f"by {(people or {}).get(hop['member'], hop['member'])}")
     return {
         "after": "start" if hop["after_ms"] is None else f"+{hop['after_ms']:.0f} ms",
         "hop": hop["hop"],
@@ -134,6 +139,7 @@ def _hop(
         "detail": row.get("detail") if detail is ... else detail,
         "via": row.get("via"),
         "message_id": row.get("id"),
+        "member": row.get("member"),
     }
 
 

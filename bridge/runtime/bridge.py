@@ -190,7 +190,13 @@ class Bridge:
     def journey(self, user_id: int, journey: str, device_ids: list[str] | None = None) -> dict:
         """A journey's hops in order and the sentence that explains it, from the user's
         history (only of `device_ids` and of no device, when given: an API key's scope)."""
-        rows = self.store.messages.page(user_id, journey=journey, limit=500, device_ids=device_ids)
+        rows = self.store.messages.page(
+            user_id,
+            journey=journey,
+            limit=500,
+            device_ids=device_ids,
+            sent_too=self.store.households.belongs(user_id),
+        )
         rows.reverse()
         platforms = {
             name: explain.Platform(adapter.title or name, getattr(adapter, "deadline", None))

@@ -94,6 +94,16 @@ class Households:
         )
         return [_membership(r) for r in rows]
 
+    def belongs(self, user_id: int) -> bool:
+        """Whether the person is a member of any household (their history then holds the
+        commands they sent to its devices too)."""
+        return (
+            self.db.execute(
+                "select 1 from household_members where user_id = ? limit 1", (user_id,)
+            ).fetchone()
+            is not None
+        )
+
     def members(self, owner_id: int) -> list[Membership]:
         hit = self.cache.get(owner_id)
         if hit is None:

@@ -199,16 +199,21 @@ class Messages:
         limit: int = 50,
         device_ids: list[str] | None = None,
         oldest_first: bool = False,
+        sent_too: bool = False,
         **filters: Any,
     ) -> list[dict[str, Any]]:
         """One user's history, newest first, without payloads (what lists and streams show).
 
+        `sent_too`: with the commands the user sent to their households' devices (rows
+        of the owners' history that name them as the member);
         `device_ids` limits it to those devices (plus entries of no device);
         `since`/`until` bound the time, other filters match a column exactly.
         `oldest_first`: the `limit` oldest rows after `after`, oldest first (what a
         stream reads next: none skipped however many came at once).
         """
         where, args = ["user_id = ?", "id > ?"], [user_id, after]
+        if sent_too:
+            where[0], args = "(user_id = ? or member = ?)", [user_id, user_id, after]
         if before is not None:
             where.append("id < ?")
             args.append(before)
@@ -231,13 +236,13 @@ class Messages:
         return [dict(zip(LISTED, row, strict=True)) for row in rows.fetchall()]
 
     def journey_of(self, user_id: int | None, message_id: int) -> str | None:
-        """The journey a message (of the user, unless None) belongs to; None when there is
-        no such message or it has none."""
+        """The journey a message (of the user, or sent by them to a household's device;
+        anyone's when None) belongs to; None when there is no such message or it has none."""
         self.writer.flush()
         row = self.db.execute(
-            "select journey, user_id from messages where id = ?", (message_id,)
+            "select journey, user_id, member from messages where id = ?", (message_id,)
         ).fetchone()
-        return row[0] if row and (user_id is None or row[1] == user_id) else None
+        return row[0] if row and (user_id is None or user_id in (row[1], row[2])) else None
 
     def requests_since(self, user_id: int, since: float) -> list[tuple]:
         """(at, origin, outcome, latency_ms) of a user's commands since a time (what the

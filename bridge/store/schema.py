@@ -352,3 +352,4 @@ def m021_households(db: Database) -> None:
     )
     db["household_invitations"].create_index(["token_hash"], unique=True)
     db["messages"].add_column("member", int)
+    db["messages"].create_index(["member"])  # a member's own commands, in their history

@@ -11,6 +11,7 @@
   if (!table || !window.EventSource) { return; }
   var body = table.querySelector("tbody");
   var names = JSON.parse(table.dataset.names || "{}");
+  var members = JSON.parse(table.dataset.members || "{}");
   var labels = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
     return th.textContent;
   });
@@ -32,7 +33,9 @@
     var action = (m.action || "") + (m.directive ? " (" + m.directive + ")" : "");
     var cells = [when(m.at), names[m.device_id] || m.device_id || "", m.kind, action,
                  m.outcome, failed ? m.detail || "" : "",
-                 m.latency_ms ? Math.round(m.latency_ms) + " ms" : "", m.origin || "", ""];
+                 m.latency_ms ? Math.round(m.latency_ms) + " ms" : "",
+                 (m.origin || "") + (m.member ? " \u00b7 by " + (members[m.member] || m.member) : ""),
+                 ""];
     var row = document.createElement("tr");
     row.className = "fresh";
     cells.forEach(function (text, i) {

@@ -31,7 +31,7 @@ def api_token(server, store, account, products=("light", "lock")) -> dict[str, s
 
 
 def test_a_member_controls_the_owners_light_and_everyone_else_hears_it(
-    server, store, make_account, connect, recorder
+    server, store, make_account, connect, recorder, make_platform
 ):
     ann, ben = make_account(), make_account()
     light = store.devices.create(ann.user.id, "light", "Hall light")
@@ -63,6 +63,31 @@ def test_a_member_controls_the_owners_light_and_everyone_else_hears_it(
     assert states == {ann.user.id}  # never echoed to Ben's own platform
     announced = [decode(c) for u, c in queued if u == ben.user.id]
     assert [(type(m), m.change) for m in announced] == [(DeviceAnnounced, "added")]
+
+    # Who did what: Ben's key lists his command; its journey names him; Ann's console
+    # shows it as his and filters by him.
+    headers = api_token(server, store, ben, ("light",))
+    listed = requests.get(server.url + "/api/v1/messages?kind=request", headers=headers, timeout=10)
+    assert [(m["id"], m["member"]) for m in listed.json()["messages"]] == [(row["id"], ben.user.id)]
+    journey = requests.get(
+        f"{server.url}/api/v1/messages/{row['id']}/journey", headers=headers, timeout=10
+    ).json()
+    assert {h["member"] for h in journey["hops"] if h["hop"] == "device request sent"} == {
+        ben.user.id
+    }
+    console = make_platform(server.url)
+    page = console.get("/console/login")
+    console.post_form(
+        "/oauth/login?next=/console", page, username=ann.user.name, password=ann.password
+    )
+
+    def history(query: str = "") -> str:
+        html = console.session.get(server.url + "/console" + query, timeout=10).text
+        return html[html.index('id="history"') :]
+
+    assert f'by <span class="by">{ben.user.name}</span>' in history()
+    assert "setPowerState" in history(f"?member={ben.user.id}")
+    assert "setPowerState" not in history(f"?member={ann.user.id}")
 
     households(store).remove(ann.user, ben.user.id)  # at once: the same token, refused
     refused = echo.post(

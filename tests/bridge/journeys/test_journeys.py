@@ -109,3 +109,27 @@ def test_the_webhook_writes_the_row_it_holds(killed):
         assert (row.directive, row.reply) == ("TurnOn", "HTTP 503 busy")
         assert row.received_at <= row.at and row.served_ms >= 0
     assert not journeys.hold(_request(row.journey))  # closed, killed or not
+
+
+def test_a_hop_is_worded_once_for_the_console_and_the_cli():
+    from bridge.journeys.explain import shown
+
+    hop = {
+        "at": 1.0,
+        "hop": "device request sent",
+        "platform": "alexa",
+        "device_id": "d1",
+        "action": "setPowerState",
+        "outcome": "ok",
+        "detail": None,
+        "via": "sinric",
+        "member": 7,
+        "after_ms": None,
+    }
+    one = shown(hop, {"d1": "Hall light"}, {7: "ben"})
+    assert (one["after"], one["who"], one["what"]) == (
+        "start",
+        "Hall light",
+        "setPowerState via sinric by ben",
+    )
+    assert shown({**hop, "after_ms": 12.4, "device_id": None, "member": None}, {})["who"] == "alexa"
