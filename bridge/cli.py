@@ -260,12 +260,10 @@ def household() -> None:
 
 
 def _households(store: Store) -> Any:
-    from bridge.households.access import Access
     from bridge.households.service import Households
 
     return Households(
         store,
-        Access(store),
         lambda user_id, device_id, change: announce(store, user_id, device_id, change, True),
     )
 

@@ -64,7 +64,7 @@ class Access:
         and the guests who were given it by name)."""
         now = self.clock()
         found = [owner_id]
-        for membership in self.store.households.members(owner_id):
+        for membership in self.store.households.members(owner_id, cached=True):
             role = ROLES.get(membership.role)
             live = role is not None and membership.live(now)
             if live and reaches(role, device_id, device_type, membership.named):

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from bridge.households.access import Access
 from bridge.households.roles import INVITED, ROLES, reaches
 from bridge.model import BridgeError, User
 from bridge.store import Store
@@ -57,9 +56,8 @@ def until_from(text: str | None, now: float) -> float | None:
 
 
 class Households:
-    def __init__(self, store: Store, access: Access, announce: Announce, clock=time.time) -> None:
+    def __init__(self, store: Store, announce: Announce, clock=time.time) -> None:
         self.store = store
-        self.access = access
         self.announce = announce
         self.clock = clock
 

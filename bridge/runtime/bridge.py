@@ -98,7 +98,6 @@ class Bridge:
         self.reporter.audience = self.devices.access.audience  # households hear their devices
         self.households = Households(
             self.store,
-            self.devices.access,
             lambda user_id, device_id, change: announce(
                 self.store, user_id, device_id, change, personal=True
             ),

@@ -104,8 +104,10 @@ class Households:
             is not None
         )
 
-    def members(self, owner_id: int) -> list[Membership]:
-        hit = self.cache.get(owner_id)
+    def members(self, owner_id: int, cached: bool = False) -> list[Membership]:
+        """The owner's members, read afresh; `cached`: from the cache the report path uses
+        (a change another process made is seen at the server's next change check)."""
+        hit = self.cache.get(owner_id) if cached else None
         if hit is None:
             rows = self.db.execute(
                 f"{self._SELECT} where h.owner_id = ? order by m.added_at", (owner_id,)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from alexa_helpers import accept_grant, directive
 
-from bridge.households.access import Access
 from bridge.households.service import Households
 from bridge.reports.delivery import announce
 from bridge.reports.messages import DeviceAnnounced, StateReport, decode
@@ -47,7 +46,7 @@ def test_each_member_hears_the_shared_light_on_their_own_alexa(
     _, ann_gateway = enable_skill(alexa, amazon, store, ann)
     ben_token, ben_gateway = enable_skill(alexa, amazon, store, ben)
     households = Households(
-        store, Access(store), lambda u, d, change: announce(store, u, d, change, personal=True)
+        store, lambda u, d, change: announce(store, u, d, change, personal=True)
     )
     _, invitation = households.invite(ann.user, "member")
     households.join(ben.user, invitation)

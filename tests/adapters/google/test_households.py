@@ -6,7 +6,6 @@ from __future__ import annotations
 from google_helpers import intent
 from servers import eventually
 
-from bridge.households.access import Access
 from bridge.households.service import Households
 from bridge.reports.delivery import announce
 
@@ -21,7 +20,7 @@ def test_a_member_syncs_the_shared_light_and_both_agents_hear_it(
     light = store.devices.create(account.user.id, "light", "Den light")
     online = connect(account, [light])
     households = Households(
-        store, Access(store), lambda u, d, change: announce(store, u, d, change, personal=True)
+        store, lambda u, d, change: announce(store, u, d, change, personal=True)
     )
 
     def syncs() -> int:

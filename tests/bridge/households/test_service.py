@@ -48,7 +48,7 @@ class Home:
 def home(open_store) -> Home:
     store, clock, told = open_store(), Clock(), []
     access = Access(store, clock)
-    households = Households(store, access, lambda *said: told.append(said), clock)
+    households = Households(store, lambda *said: told.append(said), clock)
     users = {n: store.users.create(n, "password1")[0] for n in ("ann", "ben", "gus", "eve")}
     devices = {
         name: store.devices.create(users["ann"].id, kind, name)
