@@ -33,13 +33,10 @@ def _refused(title: str, message: str, status: int = 422) -> tuple[str, int]:
 def section(user: User) -> dict[str, Any]:
     """What the console's household section shows this person."""
     store = _bridge().store
-    names = {}
 
     def name(user_id: int) -> str:
-        if user_id not in names:
-            found = store.users.by_id(user_id)
-            names[user_id] = found.name if found else f"#{user_id}"
-        return names[user_id]
+        found = store.users.by_id(user_id)
+        return found.name if found else f"#{user_id}"
 
     members = [
         {

@@ -94,6 +94,7 @@ def test_the_invitation_page_refuses_what_is_not_a_live_invitation(server):
     for query in ("", "?token=", "?token=guess", "?token=" + "a" * 300, "?token=a&token=b"):
         reply = requests.get(server.url + "/console/join" + query, timeout=10)
         assert reply.status_code in (400, 404), (query, reply.status_code)
+        assert reply.headers["Referrer-Policy"] == "no-referrer"  # tokens stay in the bar
         assert "Join" not in reply.text.split("<h1>", 1)[-1][:40]
     joined = requests.post(server.url + "/console/join", data={"token": "guess"}, timeout=10)
     assert joined.status_code == 400  # no CSRF token: refused before anything
