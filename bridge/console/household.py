@@ -18,6 +18,7 @@ from bridge.households.service import until_from
 from bridge.http import boundary
 from bridge.http.sessions import csrf, current_user
 from bridge.model import BridgeError, User
+from bridge.reports.delivery import announce
 
 JOIN_PATH = "/console/join"
 
@@ -119,6 +120,21 @@ def member() -> Response | tuple[str, int]:
             _bridge().households.remove(user, form.member)
     except BridgeError as exc:
         return _refused("Nothing changed", exc.message, 404)
+    return redirect(url_for("console.home"), code=303)
+
+
+def delete_device(device_id: str) -> Response | tuple[str, int]:
+    """Delete a device: the role must allow it (its owner's does; a member's does not)."""
+    csrf.protect()
+    bridge, user = _bridge(), current_user()
+    device = bridge.store.devices.get(device_id) if len(device_id) <= 64 else None
+    role = bridge.devices.access.role(user.id, device) if device is not None else None
+    if role is None:
+        return _refused("No such device", "No device of yours has this id.", 404)
+    if not role.deletes_devices:
+        return _refused("Not deleted", f"A {role.name} may not delete a device.", 403)
+    bridge.store.devices.delete(device.id)
+    announce(bridge.store, device.user_id, device.id, "removed")  # everyone who reached it
     return redirect(url_for("console.home"), code=303)
 
 

@@ -61,6 +61,7 @@ for rule, endpoint, view, method in (
     ("/household/invite", "invite", household.invite, "POST"),
     ("/household/members", "member", household.member, "POST"),
     ("/household/leave", "leave", household.leave, "POST"),
+    ("/devices/<device_id>/delete", "delete_device", household.delete_device, "POST"),
 ):
     console.add_url_rule(rule, endpoint, view, methods=[method])
 

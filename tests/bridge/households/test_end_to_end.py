@@ -168,3 +168,47 @@ def test_nothing_a_guest_sends_changes_membership_and_an_ended_stay_refuses_at_o
     assert echo.post({**body, "value": {"state": "On"}})["error"] == "offline"  # reached
     store.db.execute("update household_members set until = ?", (time.time() - 1,))
     assert echo.post({**body, "value": {"state": "On"}})["error"] == "no_such_device"
+
+
+def test_only_the_owner_deletes_a_device_and_every_member_hears_it_go(
+    server, store, make_account, make_platform
+):
+    from linking import CSRF
+
+    ann, ben, eve = make_account(), make_account(), make_account()
+    lamp = store.devices.create(ann.user.id, "light", "Desk lamp")
+    join(store, ann, ben, "member")
+
+    def post_delete(account) -> int:
+        session = make_platform(server.url)
+        page = session.get("/console/login")
+        session.post_form(
+            "/oauth/login?next=/console",
+            page,
+            username=account.user.name,
+            password=account.password,
+        )
+        csrf = CSRF.search(session.get("/console").text).group(1)
+        reply = session.session.post(
+            f"{server.url}/console/devices/{lamp.id}/delete",
+            data={"csrf_token": csrf},
+            allow_redirects=False,
+            timeout=10,
+        )
+        return reply.status_code
+
+    assert post_delete(ben) == 403  # a member reaches it, and may not delete it
+    assert post_delete(eve) == 404  # another household: as if it did not exist
+    assert store.devices.get(lamp.id) is not None
+    assert post_delete(ann) == 303
+    assert store.devices.get(lamp.id) is None
+
+    def removed_for(account) -> bool:
+        rows = store.db.execute(
+            "select change from outbox where adapter = 'echo' and user_id = ? and device_id = ?",
+            (account.user.id, lamp.id),
+        ).fetchall()
+        told = [decode(c) for (c,) in rows]
+        return any(type(m) is DeviceAnnounced and m.change == "removed" for m in told)
+
+    eventually(lambda: removed_for(ann) and removed_for(ben), timeout=10)
