@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from playwright.sync_api import expect
@@ -30,7 +31,7 @@ def invitation(page, role: str, devices: tuple[str, ...] = ()) -> str:
 
 
 def test_a_new_person_joins_by_the_link_and_is_removed_at_once(
-    browser, server, store, account, output_dir
+    browser, server, store, account, output_dir, make_platform
 ):
     store.devices.create(account.user.id, "light", "Landing light")
     store.devices.create(account.user.id, "lock", "Back door")
@@ -51,6 +52,19 @@ def test_a_new_person_joins_by_the_link_and_is_removed_at_once(
     expect(invitee.locator("#devices")).to_contain_text("Landing light")
     expect(invitee.locator("#devices")).to_contain_text("Back door")  # a member's reach
     expect(invitee.locator("#household")).to_contain_text(f"{account.user.name}'s household")
+
+    # The new member links their own platform through the linking pages: its consent
+    # lists the household's devices, and its token discovers them.
+    echo = make_platform(server.url)
+    invitee.goto(echo.base + echo.authorize_path(state="member"))
+    expect(invitee.locator(".devices")).to_contain_text("Landing light")
+    invitee.get_by_role("button", name="Allow").click()
+    invitee.wait_for_url(echo.redirect_uri + "?*")
+    code = parse_qs(urlsplit(invitee.url).query)["code"][0]
+    tokens = echo.exchange(code).json()
+    found = {d["name"] for d in echo.discover(tokens["access_token"]).json()["devices"]}
+    assert found == {"Landing light", "Back door"}
+    invitee.goto(server.url + "/console")
 
     again = browser.new_context().new_page()  # the link is single-use
     reply = again.goto(url)
