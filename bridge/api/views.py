@@ -181,13 +181,7 @@ def accepted_command(command_id: str):
 def _messages(**query: Any) -> list[dict[str, Any]]:
     """The key's user's history, limited to the devices the key covers; newest first."""
     key: Key = g.key
-    store = _bridge().store
-    return store.messages.page(
-        key.user_id,
-        device_ids=[d.id for d in _visible()],
-        sent_too=store.households.belongs(key.user_id),
-        **query,
-    )
+    return _bridge().history(key.user_id, device_ids=[d.id for d in _visible()], **query)
 
 
 @api.get("/messages")

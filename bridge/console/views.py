@@ -80,8 +80,7 @@ def _history(
 ) -> list[dict]:
     """The page of history, each row with its device's name and, when it failed, the
     sentence its journey explains it with (one journey read per failed row, at most 50)."""
-    store = _bridge().store
-    rows = store.messages.page(user.id, sent_too=store.households.belongs(user.id), **query)
+    rows = _bridge().history(user.id, **query)
     reasons: dict[str, str | None] = {}
     for row in rows:
         row["name"] = names.get(row["device_id"] or "", "")
@@ -352,11 +351,11 @@ def change_key(key_id: str, action: str):
 def stream():
     """New history rows as server-sent events, for the page's live table."""
     user = current_user()
-    page = _bridge().store.messages.page  # live rows: names and reasons come from the page
+    history = _bridge().history  # live rows: names and reasons come from the page
     frames = _bridge().streams.open(
         user.id,
         lambda: live.everything,
-        lambda after: page(user.id, after=after, limit=100, oldest_first=True),
+        lambda after: history(user.id, after=after, limit=100, oldest_first=True),
         3600,
         client=request.environ.get("gunicorn.socket"),
     )

@@ -37,7 +37,8 @@ KEPT = 500
 """Rows the feed keeps per account: a stream further behind reads for itself."""
 
 Page = Callable[..., list[dict[str, Any]]]
-"""The store's `messages.page(user_id, after=, limit=, oldest_first=)`."""
+"""A person's history page (`Bridge.history(user_id, after=, limit=, oldest_first=)`: the
+store's `messages.page`, with the commands they sent to their households' devices)."""
 
 
 MOVED = Event()

@@ -133,7 +133,7 @@ class Bridge:
         self.notifier = Notifier()
         self.streams = Streams(
             self.notifier,
-            self.store.messages.page,
+            self.history,
             self.bus,
             settings.streams_per_account,
             settings.streams_per_worker,
@@ -186,16 +186,16 @@ class Bridge:
             pseudonym=functools.partial(self._pseudonym, adapter=name),
         )
 
+    def history(self, user_id: int, **query: Any) -> list[dict[str, Any]]:
+        """A person's history page (`messages.page`): their account's rows, and the
+        commands they sent to their households' devices (rows of the owners' history)."""
+        belongs = self.store.households.belongs(user_id)
+        return self.store.messages.page(user_id, sent_too=belongs, **query)
+
     def journey(self, user_id: int, journey: str, device_ids: list[str] | None = None) -> dict:
         """A journey's hops in order and the sentence that explains it, from the user's
         history (only of `device_ids` and of no device, when given: an API key's scope)."""
-        rows = self.store.messages.page(
-            user_id,
-            journey=journey,
-            limit=500,
-            device_ids=device_ids,
-            sent_too=self.store.households.belongs(user_id),
-        )
+        rows = self.history(user_id, journey=journey, limit=500, device_ids=device_ids)
         rows.reverse()
         platforms = {
             name: explain.Platform(adapter.title or name, getattr(adapter, "deadline", None))

@@ -128,6 +128,8 @@ class Messages:
                 return False
         self.writer.add(INSERT, _row(entry))
         self._recorded.add(entry.user_id)
+        if entry.member is not None:  # the member's own history moved too
+            self._recorded.add(entry.member)
         return True
 
     def roll_refusals(self) -> None:
@@ -146,6 +148,8 @@ class Messages:
         must not be split from: an event and its report)."""
         self.db.execute(INSERT, _row(entry))
         self._recorded.add(entry.user_id)
+        if entry.member is not None:
+            self._recorded.add(entry.member)
 
     def last_heard(self, device_id: str) -> float | None:
         """When the device last sent anything (a connection, an event, an answer)."""

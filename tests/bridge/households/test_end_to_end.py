@@ -5,7 +5,7 @@ platforms but the one that made the change, and a removal takes effect at once."
 from __future__ import annotations
 
 import requests
-from servers import Webhook, eventually
+from servers import StreamListener, Webhook, eventually
 
 from bridge.households.service import Households
 from bridge.reports.delivery import announce
@@ -36,6 +36,10 @@ def test_a_member_controls_the_owners_light_and_everyone_else_hears_it(
     join(store, ann, ben, "member")
     echo = Webhook(server.url + "/voice/echo")
     token = store.tokens.issue(ben.user.id, "echo")
+    # Ben's key's live stream: his command on Ann's light arrives there too.
+    live = StreamListener(
+        requests, server.url + "/api/v1/stream", api_token(server, store, ben, ("light",))
+    ).start()
     listed = echo.post({"token": token, "op": "discover"})["devices"]
     assert light.id in [d["id"] for d in listed]
     on = {"state": "On"}
@@ -51,6 +55,8 @@ def test_a_member_controls_the_owners_light_and_everyone_else_hears_it(
     assert "error" not in answer, answer
     [row] = eventually(lambda: store.messages.query(device_id=light.id, kind="request", limit=1))
     assert (row["user_id"], row["member"]) == (ann.user.id, ben.user.id)  # the household's row
+    streamed = [e for e in live.join() if e["kind"] == "request"]
+    assert [(e["id"], e["member"]) for e in streamed] == [(row["id"], ben.user.id)]
     heard = recorder.wait_for(lambda r: r["device"] == light.id and r["user"] == ann.user.name)
     assert heard and heard[0]["cause"] == "VOICE_INTERACTION"  # Ann's platform hears Ben's voice
     queued = store.db.execute(
