@@ -5,9 +5,8 @@ removed hears the light deleted."""
 from __future__ import annotations
 
 from alexa_helpers import accept_grant, directive
+from household_helpers import households, join
 
-from bridge.households.service import Households
-from bridge.reports.delivery import announce
 from bridge.reports.messages import DeviceAnnounced, StateReport, decode
 
 
@@ -45,11 +44,7 @@ def test_each_member_hears_the_shared_light_on_their_own_alexa(
     online = connect(ann, [light])
     _, ann_gateway = enable_skill(alexa, amazon, store, ann)
     ben_token, ben_gateway = enable_skill(alexa, amazon, store, ben)
-    households = Households(
-        store, lambda u, d, change: announce(store, u, d, change, personal=True)
-    )
-    _, invitation = households.invite(ann.user, "member")
-    households.join(ben.user, invitation)
+    join(store, ann, ben)
 
     def events(name: str, gateway: str, after: int = 0):
         return amazon.wait_for(
@@ -79,7 +74,7 @@ def test_each_member_hears_the_shared_light_on_their_own_alexa(
     assert queued(store, ann, light, StateReport, origin="alexa")
     assert queued(store, ben, light, StateReport, origin="alexa") == []
 
-    households.remove(ann.user, ben.user.id)
+    households(store).remove(ann.user, ben.user.id)
     deleted = events("DeleteReport", ben_gateway)
     assert deleted[0]["event"]["payload"]["endpoints"] == [{"endpointId": light.id}]
     assert queued(store, ann, light, DeviceAnnounced) == []  # Ann keeps her light

@@ -4,10 +4,8 @@ both agents hear its state, and joining and leaving ask Google to sync the membe
 from __future__ import annotations
 
 from google_helpers import intent
+from household_helpers import households, join
 from servers import eventually
-
-from bridge.households.service import Households
-from bridge.reports.delivery import announce
 
 
 def test_a_member_syncs_the_shared_light_and_both_agents_hear_it(
@@ -19,16 +17,12 @@ def test_a_member_syncs_the_shared_light_and_both_agents_hear_it(
     google.agents.add(ben_agent)
     light = store.devices.create(account.user.id, "light", "Den light")
     online = connect(account, [light])
-    households = Households(
-        store, lambda u, d, change: announce(store, u, d, change, personal=True)
-    )
 
     def syncs() -> int:
         return len([s for s in google.syncs if s["agentUserId"] == ben_agent])
 
     before = syncs()
-    _, invitation = households.invite(account.user, "member")
-    households.join(ben.user, invitation)
+    join(store, account, ben)
     eventually(lambda: syncs() > before, timeout=10)  # the light entered Ben's reach
     listed = home.call(intent("SYNC"), ben_token)["payload"]["devices"]
     assert [d["id"] for d in listed] == [light.id]
@@ -50,6 +44,6 @@ def test_a_member_syncs_the_shared_light_and_both_agents_hear_it(
     assert reports
 
     before = syncs()
-    households.remove(account.user, ben.user.id)
+    households(store).remove(account.user, ben.user.id)
     eventually(lambda: syncs() > before, timeout=10)  # and left it
     assert home.call(intent("SYNC"), ben_token)["payload"]["devices"] == []

@@ -4,9 +4,7 @@ and leaving the household notifies Tmall Genie that the member's device list cha
 from __future__ import annotations
 
 from genie_helpers import QUERY, v1
-
-from bridge.households.service import Households
-from bridge.reports.delivery import announce
+from household_helpers import households, join
 
 LIST = "alibaba.ailabs.iot.device.list.update.notify"
 
@@ -17,13 +15,11 @@ def test_a_member_reaches_the_shared_light_and_is_notified_when_it_leaves(
     ben = make_account()
     token = store.tokens.issue(ben.user.id, "tmallgenie")
     light = store.devices.create(account.user.id, "light", "Attic light")
-    households = Households(store, lambda u, d, change: announce(store, u, d, change, True))
-    _, invitation = households.invite(account.user, "member")
-    households.join(ben.user, invitation)
+    join(store, account, ben)
     answer = genie.send(v1(QUERY, "Query", token, light.id))  # the bridge now knows the token
     assert answer["payload"]["errorCode"] == "IOT_DEVICE_OFFLINE"  # reached: it is offline
     before = len(taobao.wait_for(lambda c: c["method"] == LIST and c["token"] == token, 0))
-    households.remove(account.user, ben.user.id)
+    households(store).remove(account.user, ben.user.id)
     notified = taobao.wait_for(lambda c: c["method"] == LIST and c["token"] == token)
     assert len(notified) > before
     gone = genie.send(v1(QUERY, "Query", token, light.id))

@@ -3,10 +3,8 @@ in the member's Tuya, and leaving the household removes it there."""
 
 from __future__ import annotations
 
+from household_helpers import households, join
 from servers import eventually
-
-from bridge.households.service import Households
-from bridge.reports.delivery import announce
 
 
 def test_a_members_tuya_holds_the_shared_light_until_they_leave(
@@ -14,12 +12,10 @@ def test_a_members_tuya_holds_the_shared_light_until_they_leave(
 ):
     ben = make_account()
     light = store.devices.create(account.user.id, "light", "Shed light")
-    households = Households(store, lambda u, d, change: announce(store, u, d, change, True))
-    _, invitation = households.invite(account.user, "member")
-    households.join(ben.user, invitation)
+    join(store, account, ben)
     assert "1 devices registered" in cli("tuya", "link", ben.user.name)
     registered = tuya.by_bridge_id(light.id)
     assert registered is not None and registered["name"] == "Shed light"
-    households.remove(account.user, ben.user.id)
+    households(store).remove(account.user, ben.user.id)
     eventually(lambda: tuya.by_bridge_id(light.id) is None, timeout=10)
     eventually(lambda: light.id not in store.links("tuya").get(ben.user.id)["devices"])

@@ -3,11 +3,9 @@ household asks DuerOS to sync the member's devices (its way to forget one)."""
 
 from __future__ import annotations
 
+from household_helpers import households, join
 from servers import eventually
 from xiaodu_helpers import from_sample
-
-from bridge.households.service import Households
-from bridge.reports.delivery import announce
 
 
 def test_a_member_discovers_the_shared_light_and_is_synced_when_it_leaves_their_reach(
@@ -16,9 +14,7 @@ def test_a_member_discovers_the_shared_light_and_is_synced_when_it_leaves_their_
     ben = make_account()
     token = store.tokens.issue(ben.user.id, "xiaodu")
     light = store.devices.create(account.user.id, "light", "Porch light")
-    households = Households(store, lambda u, d, change: announce(store, u, d, change, True))
-    _, invitation = households.invite(account.user, "member")
-    households.join(ben.user, invitation)
+    join(store, account, ben)
     open_uid = f"uid-member-{ben.user.id}"
     body = from_sample("discover.request", token)
     body["payload"]["openUid"] = open_uid
@@ -31,6 +27,6 @@ def test_a_member_discovers_the_shared_light_and_is_synced_when_it_leaves_their_
         return len(dueros.wait_for("syncs", lambda s: s["openUids"] == [open_uid], 0))
 
     before = syncs()
-    households.remove(account.user, ben.user.id)
+    households(store).remove(account.user, ben.user.id)
     eventually(lambda: syncs() > before, timeout=10)
     assert duer.send(body)["payload"]["discoveredAppliances"] == []

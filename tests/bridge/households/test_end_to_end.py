@@ -5,20 +5,10 @@ platforms but the one that made the change, and a removal takes effect at once."
 from __future__ import annotations
 
 import requests
+from household_helpers import households, join
 from servers import StreamListener, Webhook, eventually
 
-from bridge.households.service import Households
-from bridge.reports.delivery import announce
 from bridge.reports.messages import DeviceAnnounced, StateReport, decode
-
-
-def households(store) -> Households:
-    return Households(store, lambda u, d, change: announce(store, u, d, change, personal=True))
-
-
-def join(store, owner, member, role: str, **invitation) -> None:
-    _, token = households(store).invite(owner.user, role, **invitation)
-    households(store).join(member.user, token)
 
 
 def api_token(server, store, account, products=("light", "lock")) -> dict[str, str]:
