@@ -289,7 +289,7 @@ def household_invite(owner: str, role: str, devices: tuple[str, ...], until: str
     """Make a single-use invitation (24 h); prints its url and token (shown once)."""
     import time
 
-    from bridge.households.service import until_from
+    from bridge.households.service import JOIN_PATH, until_from
 
     store = _store()
     account = store.users.get(owner)
@@ -301,7 +301,7 @@ def household_invite(owner: str, role: str, devices: tuple[str, ...], until: str
             "id": invitation.id,
             "role": invitation.role,
             "devices": list(invitation.named),
-            "url": f"{_settings().url}/households/join?token={token}",
+            "url": f"{_settings().url}{JOIN_PATH}?token={token}",
             "token": token,
             "expires_at": datetime.fromtimestamp(invitation.expires_at).astimezone().isoformat(),
         }

@@ -14,13 +14,11 @@ from flask import current_app, redirect, render_template, request, session, url_
 from werkzeug.wrappers import Response
 
 from bridge.console.params import InviteForm, JoinForm, MemberForm, TokenQuery
-from bridge.households.service import until_from
+from bridge.households.service import JOIN_PATH, until_from
 from bridge.http import boundary
 from bridge.http.sessions import csrf, current_user
 from bridge.model import BridgeError, User
 from bridge.reports.delivery import announce
-
-JOIN_PATH = "/console/join"
 
 
 def _bridge() -> Any:

@@ -1,9 +1,10 @@
 """Who reaches which device: the one check every entry point's device lookup passes.
 
 The voice webhooks, the integration API, the admin endpoint and the console ask
-`DeviceService`, which asks here. Nothing is cached: a membership removed, a role
+`DeviceService`, which asks here. Reach is never cached: a membership removed, a role
 changed or a guest's stay ended takes effect at the next request, on every worker,
-for every token, key and session of that person.
+for every token, key and session of that person. Only who hears a device's reports
+(`audience`, read on every change) comes from the store's cached member list.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ from bridge.model import BridgeError, User
 from bridge.store import Store
 from bridge.store.households import Invitation, Membership
 
+JOIN_PATH = "/console/join"
+"""Where an invitation is accepted (its link: this, `?token=`, on the bridge's URL)."""
 INVITATION_TTL = 24 * 3600.0
 """How long an invitation may be used: once, within a day."""
 MAX_NAMED = 100
@@ -40,23 +42,26 @@ class BadInvitation(BridgeError):
 
 
 def until_from(text: str | None, now: float) -> float | None:
-    """An ISO time (with its offset; UTC when it has none) as epoch seconds, in the future."""
+    """An ISO time (with its offset; in the server's time zone when it has none) as epoch
+    seconds, in the future (the CLI's `--until`, the console's "until")."""
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise BridgeError(f"--until: not an ISO time: {text[:40]!r}") from None
+        raise BridgeError(f"the end time is not an ISO time: {text[:40]!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.now().astimezone().tzinfo)
     at = moment.timestamp()
     if at <= now:
-        raise BridgeError("--until is in the past")
+        raise BridgeError("the end time is in the past")
     return at
 
 
 class Households:
-    def __init__(self, store: Store, announce: Announce, clock=time.time) -> None:
+    def __init__(
+        self, store: Store, announce: Announce, clock: Callable[[], float] = time.time
+    ) -> None:
         self.store = store
         self.announce = announce
         self.clock = clock

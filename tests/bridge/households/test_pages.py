@@ -112,3 +112,31 @@ def test_the_invitation_page_refuses_what_is_not_a_live_invitation(server):
         assert "Join" not in reply.text.split("<h1>", 1)[-1][:40]
     joined = requests.post(server.url + "/console/join", data={"token": "guess"}, timeout=10)
     assert joined.status_code == 400  # no CSRF token: refused before anything
+
+
+def test_the_clis_invitation_link_opens_the_invitation_page(server, server_env, account):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("bridge")),
+            "household",
+            "invite",
+            account.user.name,
+            "--role",
+            "guest",
+        ],
+        env={**os.environ, **server_env, "BRIDGE_URL": server.url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    printed = json.loads(done.stdout)
+    assert printed["url"] == f"{server.url}/console/join?token={printed['token']}"
+    page = requests.get(printed["url"], timeout=10)
+    assert page.status_code == 200 and f"Join {account.user.name}" in page.text
