@@ -207,7 +207,9 @@ def _online_strips(user: User, devices: list[dict], now: float) -> list[Markup]:
     bridge = _bridge()
     since = now - 86400
     changes: dict[str, list[tuple[float, bool]]] = {}
-    for device_id, at, outcome in bridge.store.messages.connections_since(user.id, since):
+    shared = [d["device"].id for d in devices if d["device"].user_id != user.id]
+    connections = bridge.store.messages.connections_since(user.id, since, shared)
+    for device_id, at, outcome in connections:
         changes.setdefault(device_id, []).append((at, outcome == "online"))
     transports = bridge.transports.by_name
     quiet = [
@@ -216,7 +218,7 @@ def _online_strips(user: User, devices: list[dict], now: float) -> list[Markup]:
         if not getattr(transports.get(d["device"].transport), "holds_connections", True)
     ]
     heard: dict[str, list[float]] = {}
-    for device_id, at in bridge.store.messages.heard_since(user.id, since, quiet):
+    for device_id, at in bridge.store.messages.heard_since(quiet, since):
         heard.setdefault(device_id, []).append(at)
     strips = []
     for d in devices:

@@ -276,24 +276,34 @@ class Messages:
         ).fetchall()
         return {origin: detail for origin, detail in rows if origin}
 
-    def connections_since(self, user_id: int, since: float) -> list[tuple]:
-        """(device_id, at, outcome) of a user's connection rows since a time, oldest first."""
-        return self.db.execute(
+    def connections_since(
+        self, user_id: int, since: float, shared: list[str] | None = None
+    ) -> list[tuple]:
+        """(device_id, at, outcome) of a user's connection rows since a time, oldest first;
+        with those of the `shared` devices (their households', whose rows are the owners')."""
+        found = self.db.execute(
             "select device_id, at, outcome from messages where user_id = ? and"
             " kind = 'connection' and at >= ? order by id",
             (user_id, since),
         ).fetchall()
+        for device_id in shared or []:  # each by its (device_id, at) index
+            found += self.db.execute(
+                "select device_id, at, outcome from messages where device_id = ? and"
+                " kind = 'connection' and at >= ? order by id",
+                (device_id, since),
+            ).fetchall()
+        return found
 
-    def heard_since(self, user_id: int, since: float, device_ids: list[str]) -> list[tuple]:
+    def heard_since(self, device_ids: list[str], since: float) -> list[tuple]:
         """(device_id, at) of every event of these devices since a time, oldest first (at
-        most 5,000: a chart's marks, not the history)."""
+        most 5,000: a chart's marks, not the history). The caller checked the reach."""
         if not device_ids:
             return []
         marks = ", ".join("?" * len(device_ids))
         return self.db.execute(
-            "select device_id, at from messages where user_id = ? and kind = 'event' and"
-            f" at >= ? and device_id in ({marks}) order by id limit 5000",
-            (user_id, since, *device_ids),
+            f"select device_id, at from messages where device_id in ({marks}) and"
+            " kind = 'event' and at >= ? order by id limit 5000",
+            (*device_ids, since),
         ).fetchall()
 
     def connection_before(self, device_id: str, at: float) -> dict[str, Any] | None:

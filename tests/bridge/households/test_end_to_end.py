@@ -208,3 +208,27 @@ def test_only_the_owner_deletes_a_device_and_every_member_hears_it_go(
         return any(type(m) is DeviceAnnounced and m.change == "removed" for m in told)
 
     eventually(lambda: removed_for(ann) and removed_for(ben), timeout=10)
+
+
+def test_a_members_console_draws_the_shared_devices_day(server, store, make_account, make_platform):
+    import re
+    import time
+
+    from bridge.store.messages import Entry
+
+    ann, ben = make_account(), make_account()
+    lamp = store.devices.create(ann.user.id, "light", "Shared lamp")
+    now = time.time()
+    for at, outcome in ((now - 6 * 3600, "offline"), (now - 3 * 3600, "online")):
+        store.messages.record(Entry("in", "connection", outcome, lamp.id, ann.user.id, at=at))
+    store.writer.flush()
+    join(store, ann, ben)
+    console = make_platform(server.url)
+    page = console.get("/console/login")
+    console.post_form(
+        "/oauth/login?next=/console", page, username=ben.user.name, password=ben.password
+    )
+    html = console.session.get(server.url + "/console", timeout=10).text
+    strip = html[html.index('data-chart="online Shared lamp"') :].split("</svg>", 1)[0]
+    share = float(re.search(r'data-online="([0-9.]+)"', strip).group(1))
+    assert abs(share - 21 / 24) < 0.01  # the owner's connection rows, not a flat guess
