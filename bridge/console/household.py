@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from bridge.console.params import InviteForm, JoinForm, MemberForm, TokenQuery
 from bridge.households.service import JOIN_PATH, until_from
 from bridge.http import boundary
-from bridge.http.sessions import csrf, current_user
+from bridge.http.sessions import csrf, current_user, sign_in
 from bridge.model import BridgeError, User
 from bridge.reports.delivery import announce
 
@@ -85,8 +85,7 @@ def join() -> Response | tuple[str, int]:
     try:
         if user is None:  # a new account, allowed by a live invitation alone
             user, _ = store.users.create(form.username, form.password)
-            session.clear()
-            session.update(user_id=user.id, auth_at=time.time())
+            sign_in(user)
         _bridge().households.join(user, form.token)
     except BridgeError as exc:
         return _refused("You did not join", exc.message)

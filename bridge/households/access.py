@@ -16,6 +16,19 @@ from bridge.households.roles import OWNER, ROLES, Role, reaches
 from bridge.model import Device, NoSuchDevice, User
 from bridge.store import Store
 from bridge.store.devices import natural
+from bridge.store.households import Membership
+
+
+def reached(store: Store, membership: Membership) -> list[Device]:
+    """The owner's devices a membership's role reaches (whether or not its time is up)."""
+    role = ROLES.get(membership.role)
+    if role is None:
+        return []
+    return [
+        d
+        for d in store.devices.of_user(membership.owner_id)
+        if reaches(role, d.id, d.type, membership.named)
+    ]
 
 
 class Access:
@@ -45,16 +58,13 @@ class Access:
     def devices(self, user: User) -> list[Device]:
         """Every device the person reaches: their own, then their households', by name."""
         own = self.store.devices.of_user(user.id)
-        now, shared = self.clock(), []
-        for membership in self.store.households.of_member(user.id):
-            role = ROLES.get(membership.role)
-            if role is None or not membership.live(now):
-                continue
-            shared += [
-                d
-                for d in self.store.devices.of_user(membership.owner_id)
-                if reaches(role, d.id, d.type, membership.named)
-            ]
+        now = self.clock()
+        shared = [
+            d
+            for membership in self.store.households.of_member(user.id)
+            if membership.live(now)
+            for d in reached(self.store, membership)
+        ]
         if not shared:
             return own  # the usual case: one account, its own devices
         return sorted([*own, *shared], key=lambda d: natural(d.name))

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from bridge.households.roles import INVITED, ROLES, reaches
+from bridge.households.access import reached
+from bridge.households.roles import INVITED, ROLES
 from bridge.model import BridgeError, User
 from bridge.store import Store
 from bridge.store.households import Invitation, Membership
@@ -76,7 +77,7 @@ class Households:
     ) -> tuple[Invitation, str]:
         """A single-use invitation to `owner`'s household (made by the owner: only an owner
         manages members). Named devices must be the owner's own."""
-        if by is not None and by.id != owner.id:
+        if not self._manages(owner, by):
             raise NotAllowed("only the owner invites to a household")
         if role not in INVITED:
             raise BridgeError(f"an invitation gives one of: {', '.join(INVITED)}")
@@ -116,7 +117,7 @@ class Households:
         self, owner: User, member_id: int, role: str, by: User | None = None
     ) -> Membership:
         """Change a member's role (a guest's named devices and end time stay)."""
-        if by is not None and by.id != owner.id:
+        if not self._manages(owner, by):
             raise NotAllowed("only the owner changes a member's role")
         found = self._member(owner, member_id)
         if role not in INVITED:
@@ -131,7 +132,7 @@ class Households:
 
     def remove(self, owner: User, member_id: int, by: User | None = None) -> None:
         """Remove a member (the owner removing them, or they leaving): at once."""
-        if by is not None and by.id not in (owner.id, member_id):
+        if not (self._manages(owner, by) or (by is not None and by.id == member_id)):
             raise NotAllowed("only the owner removes a member; a member may leave")
         self._member(owner, member_id)
         self._change(owner.id, member_id, lambda: self.store.households.remove(owner.id, member_id))
@@ -144,12 +145,21 @@ class Households:
         access check already refuses them): housekeeping."""
         ended = 0
         now = self.clock()
-        for owner_id, user_id in self.store.households.ended(now):
-            before = self._reach(owner_id, user_id, live_only=False)
-            if self.store.households.remove(owner_id, user_id):  # one worker tells, not each
-                self._announce_reach(owner_id, user_id, before)
+        for gone in self.store.households.ended(now):
+            before = {d.id for d in reached(self.store, gone)}
+            if self.store.households.remove(gone.owner_id, gone.user_id):  # one worker tells
+                self._announce_reach(gone.owner_id, gone.user_id, before)
                 ended += 1
         return ended
+
+    def _manages(self, owner: User, by: User | None) -> bool:
+        """Whether `by` (None: the operator, at the CLI) may manage the owner's members, as
+        their role in that household says."""
+        if by is None or by.id == owner.id:
+            return True
+        found = self.store.households.membership(owner.id, by.id)
+        role = ROLES.get(found.role) if found is not None and found.live(self.clock()) else None
+        return role is not None and role.manages_members
 
     def _member(self, owner: User, member_id: int) -> Membership:
         found = self.store.households.membership(owner.id, member_id)
@@ -157,18 +167,12 @@ class Households:
             raise BridgeError("no such member of this household")
         return found
 
-    def _reach(self, owner_id: int, user_id: int, live_only: bool = True) -> set[str]:
-        """The owner's devices the person reaches (`live_only=False`: as if their stay
-        had not ended)."""
+    def _reach(self, owner_id: int, user_id: int) -> set[str]:
+        """The owner's devices the person reaches now."""
         found = self.store.households.membership(owner_id, user_id)
-        role = ROLES.get(found.role) if found else None
-        if found is None or role is None or (live_only and not found.live(self.clock())):
+        if found is None or not found.live(self.clock()):
             return set()
-        return {
-            d.id
-            for d in self.store.devices.of_user(owner_id)
-            if reaches(role, d.id, d.type, found.named)
-        }
+        return {d.id for d in reached(self.store, found)}
 
     def _change(self, owner_id: int, user_id: int, change: Callable[[], object]) -> Membership:
         before = self._reach(owner_id, user_id)

@@ -46,6 +46,12 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
 
+def sign_in(user: User) -> None:
+    """Start the user's session: a fresh one at every sign-in, so none is fixed in advance."""
+    session.clear()
+    session.update(user_id=user.id, auth_at=time.time())
+
+
 def current_user() -> User | None:
     """The signed-in user; a session from before their last password change is over."""
     user_id, since = session.get("user_id"), session.get("auth_at", 0)

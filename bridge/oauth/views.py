@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +20,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from bridge.http import boundary
-from bridge.http.sessions import csrf, current_user
+from bridge.http.sessions import csrf, current_user, sign_in
 from bridge.oauth import params, throttle
 from bridge.oauth.params import AuthorizeQuery, ConsentForm, LoginForm, TokenForm
 from bridge.oauth.server import Server, create_server
@@ -219,8 +218,7 @@ def login():
             username=name,
             error="Wrong user name or password.",
         )
-    session.clear()  # a fresh session at every login: no fixation
-    session.update(user_id=user.id, auth_at=time.time())
+    sign_in(user)
     return redirect(target, code=303)
 
 

@@ -62,18 +62,16 @@ class Households:
 
     def of_owner(self, owner_id: int) -> int:
         """The owner's household (made on first use)."""
-        row = self.db.execute(
-            "select id from households where owner_id = ?", (owner_id,)
-        ).fetchone()
-        if row:
-            return row[0]
-        self.db.execute(
-            "insert into households (owner_id, created_at) values (?, ?) on conflict do nothing",
-            (owner_id, time.time()),
-        )
-        return self.db.execute(
-            "select id from households where owner_id = ?", (owner_id,)
-        ).fetchone()[0]
+        find = "select id from households where owner_id = ?"
+        row = self.db.execute(find, (owner_id,)).fetchone()
+        if row is None:
+            self.db.execute(
+                "insert into households (owner_id, created_at) values (?, ?)"
+                " on conflict do nothing",
+                (owner_id, time.time()),
+            )
+            row = self.db.execute(find, (owner_id,)).fetchone()
+        return row[0]
 
     _SELECT = (
         "select h.owner_id, m.user_id, m.role, m.devices, m.until from household_members m"
@@ -116,14 +114,10 @@ class Households:
             self.cache.put(owner_id, hit)  # none is cached too: most owners share nothing
         return list(hit)
 
-    def ended(self, now: float) -> list[tuple[int, int]]:
-        """(owner_id, user_id) of the memberships whose end time has passed."""
-        rows = self.db.execute(
-            "select h.owner_id, m.user_id from household_members m join households h"
-            " on h.id = m.household_id where m.until is not null and m.until <= ?",
-            (now,),
-        )
-        return [(owner_id, user_id) for owner_id, user_id in rows]
+    def ended(self, now: float) -> list[Membership]:
+        """The memberships whose end time has passed."""
+        rows = self.db.execute(f"{self._SELECT} where m.until is not null and m.until <= ?", (now,))
+        return [_membership(r) for r in rows]
 
     def put(
         self,
@@ -187,13 +181,16 @@ class Households:
         )
         return found, token
 
+    _INVITATION = (
+        "select i.id, h.owner_id, i.role, i.devices, i.until, i.expires_at"
+        " from household_invitations i join households h on h.id = i.household_id"
+    )
+
     def peek(self, token: str) -> Invitation | None:
         """The live invitation a token is (unused, not expired), without using it: what
         the invitation page shows before the person accepts."""
         row = self.db.execute(
-            "select i.id, h.owner_id, i.role, i.devices, i.until, i.expires_at"
-            " from household_invitations i join households h on h.id = i.household_id"
-            " where i.token_hash = ? and i.used_at is null and i.expires_at > ?",
+            f"{self._INVITATION} where i.token_hash = ? and i.used_at is null and i.expires_at > ?",
             (hash_token(token), time.time()),
         ).fetchone()
         return _invitation(row) if row else None
@@ -210,12 +207,7 @@ class Households:
         )
         if cursor.rowcount != 1:
             return None
-        row = self.db.execute(
-            "select i.id, h.owner_id, i.role, i.devices, i.until, i.expires_at"
-            " from household_invitations i join households h on h.id = i.household_id"
-            " where i.token_hash = ?",
-            (digest,),
-        ).fetchone()
+        row = self.db.execute(f"{self._INVITATION} where i.token_hash = ?", (digest,)).fetchone()
         return _invitation(row)
 
     def prune(self, now: float | None = None) -> int:

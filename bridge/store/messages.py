@@ -286,11 +286,12 @@ class Messages:
             " kind = 'connection' and at >= ? order by id",
             (user_id, since),
         ).fetchall()
-        for device_id in shared or []:  # each by its (device_id, at) index
+        if shared:  # by the (device_id, at) index
             found += self.db.execute(
-                "select device_id, at, outcome from messages where device_id = ? and"
-                " kind = 'connection' and at >= ? order by id",
-                (device_id, since),
+                f"select device_id, at, outcome from messages where device_id in"
+                f" ({', '.join('?' * len(shared))}) and kind = 'connection' and at >= ?"
+                " order by id",
+                (*shared, since),
             ).fetchall()
         return found
 
