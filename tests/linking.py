@@ -58,6 +58,15 @@ class Platform:
             "/oauth/login?" + urlencode({"next": path}), page, username=username, password=password
         )
 
+    def console_login(self, username: str, password: str) -> str:
+        """Sign in on the console's own page, as a person does; the console's CSRF token."""
+        page = self.get("/console/login")
+        reply = self.post_form(
+            "/oauth/login?next=/console", page, username=username, password=password
+        )
+        assert reply.status_code == 303, reply.text
+        return CSRF.search(self.get("/console").text).group(1)
+
     def consent(self, path: str, confirm: str = "yes") -> requests.Response:
         return self.post_form(path, self.get(path), confirm=confirm)
 

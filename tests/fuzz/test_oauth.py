@@ -155,17 +155,7 @@ def test_linking_pages_fuzz(method, path, server, store, platform):
 
 def test_console_forms_fuzz(server, store, platform, account):
     """Signed in: the key forms and key actions with anything in them."""
-    page = platform.get("/console/login")
-    assert (
-        platform.post_form(
-            "/oauth/login?next=/console",
-            page,
-            username=account.user.name,
-            password=account.password,
-        ).status_code
-        == 303
-    )
-    csrf = CSRF.search(platform.get("/console").text).group(1)
+    csrf = platform.console_login(account.user.name, account.password)  # asserts 303
     key, _ = store.keys.create(account.user.id, "read", ["light"], "fuzz")
     paths = st.sampled_from(
         ["/console/keys", f"/console/keys/{key.id}/disable", f"/console/keys/{key.id}/x"]
@@ -197,11 +187,7 @@ def test_household_pages_fuzz(server, store, platform, account, make_account):
     change but an invitation made by a well-formed invite."""
     other = make_account()
     store.households.put(account.user.id, other.user.id, "member")
-    page = platform.get("/console/login")
-    platform.post_form(
-        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
-    )
-    csrf = CSRF.search(platform.get("/console").text).group(1)
+    csrf = platform.console_login(account.user.name, account.password)
     paths = st.sampled_from(
         [
             ("GET", "/console/join"),

@@ -196,10 +196,7 @@ def test_the_console_lists_tuya_with_its_link_and_delivery(linked, platform, acc
     assert tuya.wait_for(
         tuya.reports, lambda r: r["device"] == tuya_id and "switch_led" in r["data"]
     )
-    page = platform.get("/console/login")
-    platform.post_form(
-        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
-    )
+    platform.console_login(account.user.name, account.password)
 
     def tuya_row() -> str:
         html = platform.session.get(server.url + "/console", timeout=5).text

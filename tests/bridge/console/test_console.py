@@ -73,11 +73,7 @@ def test_console_in_a_browser(browser, server, account, light, connect, output_d
 
 def test_a_password_change_ends_console_sessions(server, platform, account, store):
     session = platform.session
-    page = platform.get("/console/login")
-    signed_in = platform.post_form(
-        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
-    )
-    assert signed_in.status_code == 303
+    platform.console_login(account.user.name, account.password)
     home = session.get(server.url + "/console", allow_redirects=False, timeout=5)
     assert home.status_code == 200
     assert 'id="services"' not in home.text  # every service of a serving bridge runs
@@ -221,10 +217,7 @@ def test_history_filters_by_platform_device_and_time(server, platform, store, ac
         entry.origin, entry.at = origin, time.time() - age
         store.messages.record(entry)
     store.writer.flush()
-    page = platform.get("/console/login")
-    platform.post_form(
-        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
-    )
+    platform.console_login(account.user.name, account.password)
 
     def rows(query: str) -> list[str]:
         html = platform.session.get(server.url + "/console?" + query, timeout=5).text
@@ -246,10 +239,7 @@ def test_a_request_a_webhook_made_shows_its_directive(server, platform, store, a
     entry.directive, entry.reply, entry.origin = "Alexa.PowerController.TurnOn", "HTTP 200", "alexa"
     store.messages.record(entry)
     store.writer.flush()
-    page = platform.get("/console/login")
-    platform.post_form(
-        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
-    )
+    platform.console_login(account.user.name, account.password)
     html = platform.session.get(server.url + "/console", timeout=5).text
     assert '<td data-label="Action">setPowerState (Alexa.PowerController.TurnOn)</td>' in html
 
@@ -262,10 +252,7 @@ def test_open_alerts_are_shown_first(server, platform, store, account, light):
         "Kitchen light has been offline since 09:00",
         light.id,
     )
-    page = platform.get("/console/login")
-    platform.post_form(
-        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
-    )
+    platform.console_login(account.user.name, account.password)
     html = platform.session.get(server.url + "/console", timeout=5).text
     section = html[html.index('id="alerts"') : html.index("<h2>Devices</h2>")]
     assert "Kitchen light has been offline since 09:00" in section
@@ -342,10 +329,7 @@ def test_each_devices_day_is_drawn_under_its_whole_name_on_a_time_axis(
             Entry("in", "event", "ok", meter.id, account.user.id, "setPowerState", at=now - age)
         )
     store.writer.flush()
-    page = platform.get("/console/login")
-    platform.post_form(
-        "/oauth/login?next=/console", page, username=account.user.name, password=account.password
-    )
+    platform.console_login(account.user.name, account.password)
     html = platform.session.get(server.url + "/console", timeout=5).text
     strip = html[html.index(f'data-chart="online {long_name}"') :].split("</svg>", 1)[0]
     assert f'<text x="0" y="10">{long_name}</text>' in strip  # not cut at 16 characters

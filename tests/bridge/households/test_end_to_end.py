@@ -70,10 +70,7 @@ def test_a_member_controls_the_owners_light_and_everyone_else_hears_it(
         ben.user.id
     }
     console = make_platform(server.url)
-    page = console.get("/console/login")
-    console.post_form(
-        "/oauth/login?next=/console", page, username=ann.user.name, password=ann.password
-    )
+    console.console_login(ann.user.name, ann.password)
 
     def history(query: str = "") -> str:
         html = console.session.get(server.url + "/console" + query, timeout=10).text
@@ -133,18 +130,12 @@ def test_nothing_a_guest_sends_changes_membership_and_an_ended_stay_refuses_at_o
 ):
     import time
 
-    from linking import CSRF
-
     ann, ben, gus = make_account(), make_account(), make_account()
     lamp = store.devices.create(ann.user.id, "light", "Lamp")
     join(store, ann, ben, "member")
     join(store, ann, gus, "guest", until=time.time() + 3600)
     session = make_platform(server.url)
-    page = session.get("/console/login")
-    session.post_form(
-        "/oauth/login?next=/console", page, username=gus.user.name, password=gus.password
-    )
-    csrf = CSRF.search(session.get("/console").text).group(1)
+    csrf = session.console_login(gus.user.name, gus.password)
     for path, form in (
         ("/console/household/members", {"member": ben.user.id}),  # remove Ben
         ("/console/household/members", {"member": ben.user.id, "role": "guest"}),
@@ -169,7 +160,6 @@ def test_nothing_a_guest_sends_changes_membership_and_an_ended_stay_refuses_at_o
 def test_only_the_owner_deletes_a_device_and_every_member_hears_it_go(
     server, store, make_account, make_platform
 ):
-    from linking import CSRF
 
     ann, ben, eve = make_account(), make_account(), make_account()
     lamp = store.devices.create(ann.user.id, "light", "Desk lamp")
@@ -177,14 +167,7 @@ def test_only_the_owner_deletes_a_device_and_every_member_hears_it_go(
 
     def post_delete(account) -> int:
         session = make_platform(server.url)
-        page = session.get("/console/login")
-        session.post_form(
-            "/oauth/login?next=/console",
-            page,
-            username=account.user.name,
-            password=account.password,
-        )
-        csrf = CSRF.search(session.get("/console").text).group(1)
+        csrf = session.console_login(account.user.name, account.password)
         reply = session.session.post(
             f"{server.url}/console/devices/{lamp.id}/delete",
             data={"csrf_token": csrf},
@@ -224,10 +207,7 @@ def test_a_members_console_draws_the_shared_devices_day(server, store, make_acco
     store.writer.flush()
     join(store, ann, ben)
     console = make_platform(server.url)
-    page = console.get("/console/login")
-    console.post_form(
-        "/oauth/login?next=/console", page, username=ben.user.name, password=ben.password
-    )
+    console.console_login(ben.user.name, ben.password)
     html = console.session.get(server.url + "/console", timeout=10).text
     strip = html[html.index('data-chart="online Shared lamp"') :].split("</svg>", 1)[0]
     share = float(re.search(r'data-online="([0-9.]+)"', strip).group(1))
