@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import json
 import os
+import struct
 import threading
 import time
 from typing import Any
@@ -29,6 +30,9 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from websockets.sync.server import serve
+
+PING_INTERVAL = 20.0
+"""Seconds between the service's keep-alive pings (the websockets library's default)."""
 
 
 def _md5(text: str) -> str:
@@ -49,7 +53,12 @@ class FakeMessageService:
         """Refuse every connection (503), as a service that is down does."""
         self.ack_timeout = 3.0
         self._ids = itertools.count(1)
-        self.server = serve(self._consume, "127.0.0.1", 0, process_request=self._check)
+        # Keep-alive pings of its own (see _serve): the library's draw their payload from the
+        # global `random` on its thread, which Hypothesis then finds moved in the middle of a
+        # fuzz test's draw, whichever test runs when the ping is due.
+        self.server = serve(
+            self._consume, "127.0.0.1", 0, process_request=self._check, ping_interval=None
+        )
         self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -151,8 +160,15 @@ class FakeMessageService:
                     self.active = None
 
     def _serve(self, ws) -> None:
+        pinged, pings = time.monotonic(), 0
         while True:
             now = time.monotonic()
+            if now - pinged >= PING_INTERVAL:  # as the library's keep-alive, every 20 s
+                pinged, pings = now, pings + 1
+                try:
+                    ws.ping(struct.pack("!I", pings))
+                except Exception:
+                    return  # the consumer went away
             with self.lock:
                 if self.active is None:
                     self.active = ws
