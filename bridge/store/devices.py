@@ -87,17 +87,14 @@ class Devices:
         return device
 
     def get(self, device_id: str) -> Device | None:
-        device = self.cache.get(device_id)
-        if device is None:
+        def read() -> Device | None:
             row = self.db.execute(
                 "select id, user_id, type, name, room, transport from devices where id = ?",
                 (device_id,),
             ).fetchone()
-            if row is None:
-                return None
-            device = Device(*row)
-            self.cache.put(device_id, device)
-        return device
+            return None if row is None else Device(*row)
+
+        return self.cache.fill(device_id, read)
 
     def owned(self, user_id: int, device_id: str) -> Device:
         """A device of this user; a foreign id is answered exactly like a missing one."""

@@ -105,13 +105,15 @@ class Households:
     def members(self, owner_id: int, cached: bool = False) -> list[Membership]:
         """The owner's members, read afresh; `cached`: from the cache the report path uses
         (a change another process made is seen at the server's next change check)."""
-        hit = self.cache.get(owner_id) if cached else None
-        if hit is None:
+
+        def read() -> tuple[Membership, ...]:  # none is cached too: most owners share nothing
             rows = self.db.execute(
                 f"{self._SELECT} where h.owner_id = ? order by m.added_at", (owner_id,)
             )
-            hit = tuple(_membership(r) for r in rows)
-            self.cache.put(owner_id, hit)  # none is cached too: most owners share nothing
+            return tuple(_membership(r) for r in rows)
+
+        hit = self.cache.fill(owner_id, read) if cached else read()
+        assert hit is not None
         return list(hit)
 
     def ended(self, now: float) -> list[Membership]:

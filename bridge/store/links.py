@@ -33,15 +33,16 @@ class PlatformLinks:
 
     def get(self, user_id: int) -> dict[str, Any] | None:
         """The link's data, or None when the user has not linked or has unlinked."""
-        hit = self.cache.get(user_id)
-        if hit is None:
+
+        def read() -> dict[str, Any]:  # "not linked" is asked on every change: cached too
             row = self.db.execute(
                 "select data from platform_links where adapter = ? and user_id = ?"
                 " and revoked_at is null",
                 (self.adapter, user_id),
             ).fetchone()
-            hit = json.loads(self.vault.decrypt(row[0])) if row else UNLINKED
-            self.cache.put(user_id, hit)  # "not linked" is asked on every change: cache it too
+            return json.loads(self.vault.decrypt(row[0])) if row else UNLINKED
+
+        hit = self.cache.fill(user_id, read)
         return None if hit is UNLINKED else hit
 
     def put(self, user_id: int, data: dict[str, Any], reports: bool | None = None) -> None:
@@ -120,13 +121,15 @@ class Subscriptions:
         self.cache: Cache[int, frozenset[str]] = Cache()
 
     def of(self, user_id: int) -> frozenset[str]:
-        hit = self.cache.get(user_id)
-        if hit is None:
+
+        def read() -> frozenset[str]:
             rows = self.db.execute(
                 "select adapter from platform_links where user_id = ? and reports = 1"
                 " and revoked_at is null",
                 (user_id,),
             ).fetchall()
-            hit = frozenset(row[0] for row in rows)
-            self.cache.put(user_id, hit)
+            return frozenset(row[0] for row in rows)
+
+        hit = self.cache.fill(user_id, read)
+        assert hit is not None
         return hit

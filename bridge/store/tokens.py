@@ -84,13 +84,15 @@ class Tokens:
         if not isinstance(token, str) or len(token) > 512:
             raise InvalidToken()
         digest = hash_token(token)
-        hit = self.cache.get(digest)
-        if hit is None:
+
+        def read() -> tuple[User, float, str]:
             row = self.db.execute(RESOLVE, (digest,)).fetchone()
             if row is None:
                 raise InvalidToken()
-            hit = User(*row[:3]), row[3], row[4]
-            self.cache.put(digest, hit)
+            return User(*row[:3]), row[3], row[4]
+
+        hit = self.cache.fill(digest, read)
+        assert hit is not None
         user, expires_at, bound_to = hit
         if expires_at <= self.clock():
             raise ExpiredToken()
