@@ -26,6 +26,8 @@ class Field:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     required: bool = True
+    unknown: float | None = None
+    """What a device sends for "not measured" (Sinric's -1 humidity): not state, not wrong."""
 
     def check(self, value: Mapping[str, Any]) -> None:
         if self.name not in value:
@@ -303,7 +305,7 @@ def current_temperature() -> Capability:
         sensor=True,
         reported=(
             Field("temperature", "number", -100, 150, required=False),
-            Field("humidity", "number", 0, 100, required=False),
+            Field("humidity", "number", 0, 100, required=False, unknown=-1),
         ),
     )
 
@@ -335,7 +337,8 @@ def range_value(instance: str, lo: int, hi: int) -> Capability:
     )
 
 
-def mode(instance: str, modes: tuple[str, ...]) -> Capability:
+def mode(instance: str | None, modes: tuple[str, ...]) -> Capability:
+    """A named setting; a door's (Sinric's DoorController) has no instance."""
     return Capability(
         "mode",
         (Action("setMode", (Field("mode", "choice", choices=modes),)),),
@@ -354,6 +357,77 @@ def sensor_state(name: str, event: str, prop: str, states: tuple[str, ...]) -> C
         state={prop: "state"},
         reported=(Field("state", "choice", choices=states),),
     )
+
+
+def percentage() -> Capability:
+    """A level in percent (a fan's speed, as people say "set the fan to 40%")."""
+    level = Field("percentage", minimum=0, maximum=100)
+    return Capability(
+        "percentage",
+        (
+            Action("setPercentage", (level,)),
+            Action(  # Sinric's adjustPercentage carries its delta as `percentage`
+                "adjustPercentage",
+                (Field("percentage", minimum=-100, maximum=100),),
+                Absolute("setPercentage", "percentage", _by_delta("percentage"), from_off=True),
+            ),
+        ),
+        events=("setPercentage",),
+        state={"percentage": "percentage"},
+        range=(0, 100),
+        reported=(level,),
+    )
+
+
+METERED = "powerUsage"
+"""The capability whose events are meter readings (kept as a series, `store.readings`)."""
+
+
+def power_usage() -> Capability:
+    """What a meter or a plug measures, in Sinric's PowerSensor `powerUsage` event: power
+    now (W) and the energy used since `startTime`, the previous event (`wattHours`: an
+    interval, not a running total). The history keeps the series; sums come from it."""
+    return Capability(
+        METERED,
+        events=(METERED,),
+        state={"power": "power", "wattHours": "wattHours"},
+        sensor=True,
+        reported=(
+            Field("power", "number", -1_000_000, 1_000_000, required=False),
+            Field("wattHours", "number", 0, 1e9, required=False),
+            Field("startTime", "number", 0, 1e11, required=False),
+        ),
+    )
+
+
+ALARM = ("detected", "clear")
+"""What a safety sensor says: an alarm state, never a reading."""
+
+
+def alarm(name: str) -> Capability:
+    """A smoke, carbon monoxide or leak sensor's state (event `set<Name>`, value `state`)."""
+    return sensor_state(name, "set" + name[0].upper() + name[1:], name, ALARM)
+
+
+BUTTON_PRESSES = ("singlePress", "doublePress", "longPress")
+
+
+def button() -> Capability:
+    """Presses, as Sinric's SmartButton sends them: events to start routines, no state."""
+    return Capability(
+        "smartButton",
+        events=("setSmartButtonState",),
+        reported=(Field("state", "choice", choices=BUTTON_PRESSES),),
+    )
+
+
+DOOR_MOVES = ("Open", "Close", "Stop")
+
+
+def door() -> tuple[Capability, ...]:
+    """A garage door or a gate: moved by `setMode` as Sinric's GarageDoor is (no instance),
+    and where it is, 0 (closed) to 100 (open), when its controller knows."""
+    return (mode(None, DOOR_MOVES), range_value("Door.Position", 0, 100))
 
 
 def scene() -> Capability:
@@ -397,7 +471,8 @@ TYPES: dict[str, DeviceType] = {
         DeviceType("light", "Light", (power(), brightness(), color(), color_temperature())),
         DeviceType("dimmer", "Dimmable switch", (power(), brightness())),
         DeviceType("switch", "Switch", (power(),)),
-        DeviceType("plug", "Smart plug", (power(),)),
+        DeviceType("plug", "Smart plug", (power(), power_usage())),
+        DeviceType("energy_meter", "Energy meter", (power_usage(),)),
         DeviceType(
             "thermostat",
             "Thermostat",
@@ -416,6 +491,7 @@ TYPES: dict[str, DeviceType] = {
                 target_temperature(16, 30),
                 thermostat_mode(("AUTO", "COOL", "HEAT", "ECO")),
                 current_temperature(),
+                range_value("Fan.Speed", 1, 5),
             ),
         ),
         DeviceType("lock", "Lock", (lock(),)),
@@ -424,7 +500,7 @@ TYPES: dict[str, DeviceType] = {
             "Blinds",
             (range_value("Blind.Lift", 0, 100), mode("Blind.Movement", ("Open", "Close", "Stop"))),
         ),
-        DeviceType("fan", "Fan", (power(), range_value("Fan.Speed", 1, 5))),
+        DeviceType("fan", "Fan", (power(), range_value("Fan.Speed", 1, 5), percentage())),
         DeviceType("temperature_sensor", "Temperature sensor", (current_temperature(),)),
         DeviceType(
             "contact_sensor",
@@ -437,6 +513,12 @@ TYPES: dict[str, DeviceType] = {
             (sensor_state("motion", "motion", "motion", ("detected", "notDetected")),),
         ),
         DeviceType("doorbell", "Doorbell", (Capability("doorbell", events=("DoorbellPress",)),)),
+        DeviceType("smoke_sensor", "Smoke sensor", (alarm("smokeState"),)),
+        DeviceType("co_sensor", "Carbon monoxide sensor", (alarm("carbonMonoxideState"),)),
+        DeviceType("leak_sensor", "Water leak sensor", (alarm("leakState"),)),
+        DeviceType("garage_door", "Garage door", door()),
+        DeviceType("gate", "Gate", door()),
+        DeviceType("button", "Button", (button(),)),
         DeviceType("scene", "Scene", (scene(),)),
     )
 }
@@ -556,10 +638,16 @@ def state_from(type_name: str, action: str, value: Any, instance: str | None) ->
     cap = TYPES[type_name].capability_for(action, instance) if type_name in TYPES else None
     if cap is None or not isinstance(value, dict):
         return {}
+    unknown = set()
     for spec in cap.reported:
         if spec.name in value:
+            if spec.unknown is not None and value[spec.name] == spec.unknown:
+                unknown.add(spec.name)
+                continue
             try:
                 spec.check(value)
             except InvalidCommand as exc:
                 raise InvalidState(f"{action}: {exc.message}") from None
-    return {prop: value[key] for prop, key in cap.state.items() if key in value}
+    return {
+        prop: value[key] for prop, key in cap.state.items() if key in value and key not in unknown
+    }

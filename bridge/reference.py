@@ -17,6 +17,7 @@ from typing import Any
 import click
 import msgspec
 
+from bridge.plugin import coverage
 from bridge.plugin import reference as kit_reference
 from bridge.plugin import settings as plugin_settings
 from bridge.plugin.reference import field_docs
@@ -185,10 +186,59 @@ def cli_page() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+MARKS = {True: "yes", False: "no"}
+
+
+def _mark(cell: coverage.Cell) -> str:
+    return "-" if cell == coverage.NONE else MARKS[cell.supported]
+
+
+def coverage_page() -> str:
+    """The catalog's types against the shipped platforms, each cell with its reason."""
+    from bridge import catalog
+
+    platforms = {n: c for n, c in plugins().items() if hasattr(c, "coverage")}
+    out = [
+        "# Coverage: device types on each platform",
+        "",
+        "Made by `python -m bridge.reference` from each adapter's `coverage()`; a test",
+        "fails when a type has a cell no adapter decided. Each cell reads discovered /",
+        "controllable / reported / routine trigger: `yes`, `no` (the reason is below), or",
+        "`-` where the type has nothing of the kind (a sensor takes no command).",
+        "",
+        "| type | " + " | ".join(c.title or n for n, c in platforms.items()) + " |",
+        "|---|" + "---|" * len(platforms),
+    ]
+    for type_name in catalog.TYPES:
+        row = []
+        for cls in platforms.values():
+            found = cls.coverage(type_name)
+            row.append(" / ".join(_mark(c) for c in found.cells()) if found else "undecided")
+        out.append(f"| `{type_name}` | " + " | ".join(row) + " |")
+    for name, cls in platforms.items():
+        out += [
+            "",
+            f"## {cls.title or name}",
+            "",
+            "| type | " + " | ".join(coverage.ASPECTS) + " |",
+        ]
+        out.append("|---|" + "---|" * len(coverage.ASPECTS))
+        for type_name in catalog.TYPES:
+            found = cls.coverage(type_name)
+            cells = found.cells() if found else ()
+            text = [
+                "-" if c == coverage.NONE else f"{MARKS[c.supported]}: {_one_line(c.how)}"
+                for c in cells
+            ]
+            out.append(f"| `{type_name}` | " + " | ".join(text or ["undecided"] * 4) + " |")
+    return "\n".join(out) + "\n"
+
+
 PAGES: dict[str, Callable[[], str]] = {
     "settings.md": settings_page,
     "cli.md": cli_page,
     "plugin-kit.md": kit_reference.page,
+    "coverage.md": coverage_page,
 }
 """Each generated page of `docs/`, and what makes it."""
 

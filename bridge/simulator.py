@@ -35,6 +35,7 @@ class VirtualDevice:
         self.type = catalog.TYPES[device.type]
         self.state: dict[str, Any] = {}
         self.lock = threading.Lock()
+        self.metered_at = 0  # when a meter last read (its next reading's `startTime`)
 
     def apply(self, action: str, value: dict[str, Any], instance: str | None) -> dict[str, Any]:
         cap = self.type.capability_for(action, instance)
@@ -76,7 +77,31 @@ class VirtualDevice:
             return "motion", {"state": random.choice(["detected", "notDetected"])}, None, "ALERT"
         if "doorbell" in names:
             return "DoorbellPress", {"state": "pressed"}, None, "ALERT"
+        if "powerUsage" in names:
+            return "powerUsage", self._metered(), None, "PERIODIC_POLL"
+        for alarm in ("smokeState", "carbonMonoxideState", "leakState"):
+            if alarm in names:
+                event = names[alarm].events[0]
+                return event, {"state": random.choice(catalog.ALARM)}, None, "ALERT"
+        if "smartButton" in names:
+            press = random.choice(catalog.BUTTON_PRESSES)
+            return "setSmartButtonState", {"state": press}, None, "PHYSICAL_INTERACTION"
+        if "mode" in names and names["mode"].instance is None:  # a garage door or a gate
+            moved = "Close" if self.state.get("mode") == "Open" else "Open"
+            self.state["mode"] = moved
+            return "setMode", {"mode": moved}, None, "PHYSICAL_INTERACTION"
         return None
+
+    def _metered(self) -> dict[str, Any]:
+        """A reading as Sinric's PowerSensor sends it: the power now, and the energy used
+        since the last reading at the power then (`wattHours` covers `startTime` to now)."""
+        now = int(time.time())
+        start = self.metered_at or now
+        before = float(self.state.get("power", 0.0))
+        power = round(random.uniform(40, 2000), 1)
+        self.metered_at, self.state["power"] = now, power
+        hours = (now - start) / 3600
+        return {"startTime": start, "power": power, "wattHours": round(before * hours, 3)}
 
 
 def attach(

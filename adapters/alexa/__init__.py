@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+from adapters.alexa import coverage as alexa_coverage
 from adapters.alexa import messages
 from adapters.alexa.auth import AWS_REGIONS, Lwa, LwaError
 from adapters.alexa.capabilities import endpoint_for
@@ -36,6 +37,7 @@ from bridge.plugin import (
     WebhookAdapter,
     boundary,
 )
+from bridge.plugin import coverage as cov
 
 REGION_HEADER = "X-Bridge-Aws-Region"
 HANDLERS: Registry = Registry()
@@ -50,6 +52,10 @@ class AlexaAdapter(WebhookAdapter[Directive]):
     targets: ClassVar[dict[str, float]] = {"answer_ms": 8000.0, "report_s": 3.0}
     report_attempts: ClassVar[int | None] = 3
     report_retry_min: ClassVar[float] = 1.0
+
+    @classmethod
+    def coverage(cls, type_name: str) -> cov.Coverage | None:
+        return alexa_coverage.coverage(type_name)
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)

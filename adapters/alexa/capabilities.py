@@ -77,6 +77,10 @@ class Interface:
     def to_alexa(self, name: str, value: Any) -> Any:
         return value
 
+    def device_mode(self, value: str) -> str | None:
+        """A ModeController's value as the device's mode; None when it is not one of its."""
+        return None
+
 
 class Power(Interface):
     interface = "Alexa.PowerController"
@@ -89,6 +93,11 @@ class Power(Interface):
 class Brightness(Interface):
     interface = "Alexa.BrightnessController"
     properties = (("brightness", "brightness"),)
+
+
+class Percentage(Interface):
+    interface = "Alexa.PercentageController"
+    properties = (("percentage", "percentage"),)
 
 
 class Color(Interface):
@@ -213,6 +222,75 @@ class Mode(Interface):
     def to_alexa(self, name: str, value: Any) -> Any:
         return f"{self.instance}.{value}"
 
+    def device_mode(self, value: str) -> str | None:
+        prefix = f"{self.instance}."
+        return value[len(prefix) :] if value.startswith(prefix) else None
+
+
+class Door(Interface):
+    """A garage door or gate as Amazon's garage-door guidance has it: a ModeController
+    `GarageDoor.Position` with Up and Down, and Open/Close/Raise/Lower mapped onto them.
+    Alexa asks the user for their voice PIN before it sends an opening."""
+
+    interface = "Alexa.ModeController"
+    properties = (("mode", "mode"),)
+    MODES: ClassVar[dict[str, str]] = {"Open": "Position.Up", "Close": "Position.Down"}
+
+    def _key(self, shadow: str) -> str:
+        return shadow  # the door's mode has no instance in the device's vocabulary
+
+    def read(self, shadow: Shadow, only: set[str] | None = None) -> list[dict[str, Any]]:
+        sample = shadow.get("mode")
+        if sample is None or sample["value"] not in self.MODES:
+            return []  # stopped half-way: neither Up nor Down, so nothing to say
+        return super().read(shadow, only)
+
+    def to_alexa(self, name: str, value: Any) -> Any:
+        return self.MODES[value]
+
+    def device_mode(self, value: str) -> str | None:
+        return next((ours for ours, theirs in self.MODES.items() if theirs == value), None)
+
+    def extra_discovery(self) -> dict[str, Any]:
+        def names(*assets: str) -> list[dict[str, Any]]:
+            return [{"@type": "asset", "value": {"assetId": a}} for a in assets]
+
+        def to(mode: str) -> dict[str, Any]:
+            return {"name": "SetMode", "payload": {"mode": mode}}
+
+        up, down = self.MODES["Open"], self.MODES["Close"]
+        return {
+            "capabilityResources": {"friendlyNames": names("Alexa.Setting.Mode")},
+            "configuration": {
+                "ordered": False,
+                "supportedModes": [
+                    {"value": up, "modeResources": {"friendlyNames": names("Alexa.Value.Open")}},
+                    {
+                        "value": down,
+                        "modeResources": {"friendlyNames": names("Alexa.Value.Close")},
+                    },
+                ],
+            },
+            "semantics": {
+                "actionMappings": [
+                    {
+                        "@type": "ActionsToDirective",
+                        "actions": ["Alexa.Actions.Open", "Alexa.Actions.Raise"],
+                        "directive": to(up),
+                    },
+                    {
+                        "@type": "ActionsToDirective",
+                        "actions": ["Alexa.Actions.Close", "Alexa.Actions.Lower"],
+                        "directive": to(down),
+                    },
+                ],
+                "stateMappings": [
+                    {"@type": "StatesToValue", "states": ["Alexa.States.Open"], "value": up},
+                    {"@type": "StatesToValue", "states": ["Alexa.States.Closed"], "value": down},
+                ],
+            },
+        }
+
 
 class ContactSensor(Interface):
     interface = "Alexa.ContactSensor"
@@ -278,12 +356,13 @@ class Endpoint:
 SIMPLE: dict[str, Callable[[catalog.Capability], Interface]] = {
     "powerState": lambda c: Power(c),
     "brightness": lambda c: Brightness(c),
+    "percentage": lambda c: Percentage(c),
     "color": lambda c: Color(c),
     "colorTemperature": lambda c: ColorTemperature(c),
     "currentTemperature": lambda c: TemperatureSensor(c),
     "lockState": lambda c: Lock(c),
     "rangeValue": lambda c: Range(c, c.instance),
-    "mode": lambda c: Mode(c, c.instance),
+    "mode": lambda c: Mode(c, c.instance) if c.instance else Door(c, "GarageDoor.Position"),
     "contactState": lambda c: ContactSensor(c),
     "motion": lambda c: MotionSensor(c),
     "doorbell": lambda c: Doorbell(c),
@@ -298,6 +377,8 @@ def endpoint_for(type_name: str) -> Endpoint:
     endpoint = Endpoint()
     thermostat = [c for c in caps if c.name in ("targetTemperature", "thermostatMode")]
     for cap in caps:
+        if cap.instance == "Door.Position":
+            continue  # Amazon's guidance gives a garage door Open and Close, not a percent
         if cap.name in SIMPLE:
             endpoint.interfaces.append(SIMPLE[cap.name](cap))
     if thermostat:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.alexa.capabilities import endpoint_for
+from adapters.alexa.coverage import listed
 from bridge.plugin import Device, catalog
 
 CATEGORIES = {
@@ -21,12 +22,17 @@ CATEGORIES = {
     "contact_sensor": "CONTACT_SENSOR",
     "motion_sensor": "MOTION_SENSOR",
     "doorbell": "DOORBELL",
+    "garage_door": "GARAGE_DOOR",
+    "gate": "GARAGE_DOOR",
     "scene": "SCENE_TRIGGER",
 }
 MANUFACTURER = "Voice Bridge"
 
 
-def endpoint(device: Device) -> dict[str, Any]:
+def endpoint(device: Device) -> dict[str, Any] | None:
+    """The device as Alexa lists it; None for a type Alexa has no interface for."""
+    if not listed(device.type):
+        return None
     label = catalog.TYPES[device.type].label
     where = f" in {device.room}" if device.room else ""
     capabilities = [{"type": "AlexaInterface", "interface": "Alexa", "version": "3"}]

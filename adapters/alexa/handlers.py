@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.alexa.capabilities import Endpoint
+from adapters.alexa.capabilities import Door, Endpoint
 from adapters.alexa.directive import Directive, Temperature
 from adapters.alexa.errors import DualSetpointsUnsupported, InvalidValue, TemperatureOutOfRange
 from bridge.plugin import Registry, units
@@ -143,10 +143,11 @@ def range_value(d: Directive, e: Endpoint) -> Action:
 @register("Alexa.ModeController", "SetMode")
 def mode(d: Directive, e: Endpoint) -> Action:
     value = d.payload.mode
-    prefix = f"{d.instance}."
-    if value is None or not value.startswith(prefix):
-        raise InvalidValue(f"mode must be one of this instance's modes ({prefix}...)")
-    return Action("setMode", {"mode": value[len(prefix) :]}, d.instance)
+    found = e.find("Alexa.ModeController", d.instance)
+    ours = found.device_mode(value) if found is not None and value is not None else None
+    if found is None or ours is None:
+        raise InvalidValue(f"mode must be one of this instance's modes ({d.instance}...)")
+    return Action("setMode", {"mode": ours}, None if isinstance(found, Door) else d.instance)
 
 
 @register("Alexa.SceneController", "Activate", "Deactivate")

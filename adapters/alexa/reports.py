@@ -9,6 +9,7 @@ import requests
 from adapters.alexa import messages
 from adapters.alexa.auth import Lwa
 from adapters.alexa.capabilities import endpoint_for
+from adapters.alexa.coverage import listed
 from adapters.alexa.discovery import endpoint as discovery_endpoint
 from adapters.alexa.errors import from_core
 from bridge.plugin import (
@@ -73,6 +74,8 @@ class Reports(Sink):
 
     def state_report(self, user: User, m: StateReport) -> None:
         device = self.context.reported_device(user, m.device_id)
+        if not listed(device.type):
+            return  # Alexa was never told of it
         if m.event == "DoorbellPress":
             cause = {"type": "PHYSICAL_INTERACTION"}
             payload = {"cause": cause, "timestamp": messages.time_of_sample(m.at)}
@@ -89,14 +92,16 @@ class Reports(Sink):
     def reachability(self, user: User, m: Reachability) -> None:
         """Alexa.EndpointHealth is proactively reported too."""
         device = self.context.reported_device(user, m.device_id)
-        self._change_report(user, device, {CONNECTIVITY}, "PHYSICAL_INTERACTION")
+        if listed(device.type):
+            self._change_report(user, device, {CONNECTIVITY}, "PHYSICAL_INTERACTION")
 
     def device_announced(self, user: User, m: DeviceAnnounced) -> None:
         if m.change == "removed":
             self._send(user, _discovery("DeleteReport", [{"endpointId": m.device_id}]))
             return
         device = self.context.reported_device(user, m.device_id)
-        self._send(user, _discovery("AddOrUpdateReport", [discovery_endpoint(device)]))
+        if listed(device.type):
+            self._send(user, _discovery("AddOrUpdateReport", [discovery_endpoint(device)]))
 
     def late_result(self, user: User, m: LateResult) -> None:
         """The answer to a directive Alexa was told to wait for (a DeferredResponse):

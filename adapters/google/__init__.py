@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 from typing import Any, ClassVar
 
+from adapters.google import coverage as google_coverage
 from adapters.google import traits
 from adapters.google.directive import Intent, reply
 from adapters.google.errors import (
@@ -47,6 +48,7 @@ from bridge.plugin import (
     WebhookAdapter,
     boundary,
 )
+from bridge.plugin import coverage as cov
 
 MAX_COMMANDS = MAX_DEVICES
 """Device commands one EXECUTE may ask for, all its groups together."""
@@ -71,6 +73,10 @@ class GoogleAdapter(WebhookAdapter[Intent]):
     targets: ClassVar[dict[str, float]] = {"success": 0.995, "p90_ms": 1000.0}
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
+
+    @classmethod
+    def coverage(cls, type_name: str) -> cov.Coverage | None:
+        return google_coverage.coverage(type_name)
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)
@@ -260,7 +266,8 @@ class GoogleAdapter(WebhookAdapter[Intent]):
         self, user: User, device: Device, execution: Execution, journey: str | None
     ) -> list[Command]:
         command = execution.command.removeprefix(traits.PREFIX_COMMAND)
-        if command == "LockUnlock" and execution.params.get("lock") is False:
+        unlocks = command == "LockUnlock" and execution.params.get("lock") is False
+        if unlocks or traits.opens(device.type, command, execution.params):
             self._check_challenge(user, execution)
         if not self.context.online(device):
             raise offline()
@@ -270,7 +277,8 @@ class GoogleAdapter(WebhookAdapter[Intent]):
         return [Command(device.id, a, v, i, self.name, journey=journey) for a, v, i in steps]
 
     def _check_challenge(self, user: User, execution: Execution) -> None:
-        """Unlocking asks the user to confirm (`ack`) or to say the PIN (`pin`)."""
+        """Unlocking, and opening a garage door or a gate, asks the user to confirm (`ack`)
+        or to say the PIN (`pin`)."""
         given = execution.challenge
         if self.challenge == "none":
             return

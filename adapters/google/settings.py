@@ -17,6 +17,7 @@ class GoogleSettings(RelaySettings, frozen=True):
     deadline: float = 7.0
     """Seconds EXECUTE waits for a device before answering PENDING."""
     unlock_challenge: str = "ack"
-    """`ack`, `pin` or `none`: what unlocking asks for."""
+    """`ack`, `pin` or `none`: what unlocking, and opening a garage door or a gate, asks
+    for."""
     unlock_pin: str = ""
     """The PIN for `pin`."""

@@ -33,7 +33,17 @@ Step = tuple[str, dict[str, Any], str | None]
 Shadow = Mapping[str, Mapping[str, Any]]
 """The device's shadow: {name: {"value": ..., "sampled_at": ...}}."""
 
-LIFT, SPEED = "Blind.Lift", "Fan.Speed"
+LIFT, SPEED, POSITION = "Blind.Lift", "Fan.Speed", "Door.Position"
+SENSOR_STATES = {
+    "smokeState": ("SmokeLevel", "smoke detected", "no smoke detected"),
+    "carbonMonoxideState": (
+        "CarbonMonoxideLevel",
+        "carbon monoxide detected",
+        "no carbon monoxide detected",
+    ),
+    "leakState": ("WaterLeak", "leak", "no leak"),
+}
+"""An alarm's shadow name: SensorState's sensor, and its states for detected and clear."""
 
 
 def _range(type_name: str, capability: str) -> tuple[float, float]:
@@ -95,6 +105,12 @@ def _fan_speeds(type_name: str) -> dict[str, Any]:
     }
 
 
+def _alarm(name: str) -> dict[str, Any]:
+    sensor, detected, clear = SENSOR_STATES[name]
+    states = {"availableStates": [detected, clear, "unknown"]}
+    return {"sensorStatesSupported": [{"name": sensor, "descriptiveCapabilities": states}]}
+
+
 def _shapes() -> dict[str, Shape]:
     lo, hi = _range("light", "colorTemperature")
     color = {
@@ -109,7 +125,9 @@ def _shapes() -> dict[str, Shape]:
         "plug": Shape("OUTLET", (on_off,)),
         "thermostat": Shape("THERMOSTAT", ("TemperatureSetting",), _thermostat("thermostat")),
         "air_conditioner": Shape(
-            "AC_UNIT", (on_off, "TemperatureSetting"), _thermostat("air_conditioner")
+            "AC_UNIT",
+            (on_off, "TemperatureSetting", "FanSpeed"),
+            {**_thermostat("air_conditioner"), **_fan_speeds("air_conditioner")},
         ),
         "lock": Shape("LOCK", ("LockUnlock",)),
         "blinds": Shape("BLINDS", ("OpenClose",), {"discreteOnlyOpenClose": False}),
@@ -133,11 +151,19 @@ def _shapes() -> dict[str, Shape]:
             {"occupancySensorConfiguration": [{"occupancySensorType": "PIR"}]},
         ),
         "doorbell": Shape("DOORBELL", ("ObjectDetection",), notifications=True),
+        "smoke_sensor": Shape("SMOKE_DETECTOR", ("SensorState",), _alarm("smokeState")),
+        "co_sensor": Shape(
+            "CARBON_MONOXIDE_DETECTOR", ("SensorState",), _alarm("carbonMonoxideState")
+        ),
+        "leak_sensor": Shape("SENSOR", ("SensorState",), _alarm("leakState")),
+        "garage_door": Shape("GARAGE", ("OpenClose",), {"discreteOnlyOpenClose": False}),
+        "gate": Shape("GATE", ("OpenClose",), {"discreteOnlyOpenClose": False}),
         "scene": Shape("SCENE", ("Scene",), {"sceneReversible": True}),
     }
 
 
 SHAPES = _shapes()
+DOORS = ("garage_door", "gate")
 
 
 def shape(type_name: str) -> Shape | None:
@@ -205,6 +231,17 @@ def states(type_name: str, shadow: Shadow) -> dict[str, Any]:
         out["isJammed"] = lock == "JAMMED"
     if isinstance(lift := _value(shadow, f"rangeValue:{LIFT}"), int | float):
         out["openPercent"] = lift
+    if isinstance(position := _value(shadow, f"rangeValue:{POSITION}"), int | float):
+        out["openPercent"] = position
+    elif (door := _value(shadow, "mode")) in ("Open", "Close") and type_name in DOORS:
+        out["openPercent"] = 100 if door == "Open" else 0
+    alarms = [
+        {"name": sensor, "currentSensorState": detected if value == "detected" else clear}
+        for name, (sensor, detected, clear) in SENSOR_STATES.items()
+        if (value := _value(shadow, name)) in catalog.ALARM
+    ]
+    if alarms:
+        out["currentSensorStateData"] = alarms
     if (contact := _value(shadow, "contactState")) in ("open", "closed"):
         out["openPercent"] = 100 if contact == "open" else 0
     if (motion := _value(shadow, "motion")) in ("detected", "notDetected"):
@@ -213,7 +250,20 @@ def states(type_name: str, shadow: Shadow) -> dict[str, Any]:
         hi = _range(type_name, "rangeValue")[1]
         out["currentFanSpeedSetting"] = f"speed_{int(speed)}"
         out["currentFanSpeedPercent"] = round(speed * 100 / hi)
+    percent = _value(shadow, "percentage")
+    if isinstance(percent, int | float) and _newer(shadow, "percentage", f"rangeValue:{SPEED}") == (
+        "percentage"
+    ):  # the fan's percentage, when it said it after its named speed
+        out["currentFanSpeedPercent"] = round(percent)
     return out
+
+
+def opens(type_name: str, command: str, params: Mapping[str, Any]) -> bool:
+    """Whether a command opens a garage door or a gate (which Google confirms first)."""
+    if type_name not in DOORS or command not in ("OpenClose", "OpenCloseRelative"):
+        return False
+    moved = params.get("openPercent", params.get("openRelativePercent"))
+    return not isinstance(moved, int | float) or moved > 0
 
 
 def reported(type_name: str) -> set[str]:
@@ -319,16 +369,22 @@ def _thermostat_mode(type_name: str, params: Mapping[str, Any], shadow: Shadow) 
 
 
 def _open_close(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
+    if type_name in DOORS:  # fully open or shut is the door's own move; between, a position
+        percent = round(_number(params, "openPercent"))
+        if percent in (0, 100):
+            return [("setMode", {"mode": "Open" if percent else "Close"}, None)]
+        return [("setRangeValue", {"rangeValue": percent}, POSITION)]
     if type_name != "blinds":
         raise GoogleError(NOT_SUPPORTED, "the device only reports whether it is open")
     return [("setRangeValue", {"rangeValue": round(_number(params, "openPercent"))}, LIFT)]
 
 
 def _open_close_relative(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
-    if type_name != "blinds":
+    if type_name not in ("blinds", *DOORS):
         raise GoogleError(NOT_SUPPORTED, "the device only reports whether it is open")
     delta = round(_number(params, "openRelativePercent"))
-    return [("adjustRangeValue", {"rangeValueDelta": max(-100, min(100, delta))}, LIFT)]
+    instance = POSITION if type_name in DOORS else LIFT
+    return [("adjustRangeValue", {"rangeValueDelta": max(-100, min(100, delta))}, instance)]
 
 
 def _fan_speed(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> list[Step]:
@@ -337,6 +393,8 @@ def _fan_speed(type_name: str, params: Mapping[str, Any], shadow: Shadow) -> lis
         percent = _number(params, "fanSpeedPercent")
         if not 0 <= percent <= 100:
             raise GoogleError(VALUE_OUT_OF_RANGE, "fanSpeedPercent must be 0 to 100")
+        if _has(type_name, "percentage"):  # "set the fan to 40%", as the fan takes it
+            return [("setPercentage", {"percentage": round(percent)}, None)]
         speed = max(lo, math.ceil(percent * hi / 100))
     else:
         name = params.get("fanSpeed")

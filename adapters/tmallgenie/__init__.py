@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from adapters.tmallgenie import coverage as tmallgenie_coverage
 from adapters.tmallgenie.controls import V1, v1_action, v2_actions
 from adapters.tmallgenie.directive import (
     CONTROL,
@@ -48,6 +49,7 @@ from bridge.plugin import (
     WebhookAdapter,
     boundary,
 )
+from bridge.plugin import coverage as cov
 
 MAX_LISTED = 300
 """Devices one discovery answer lists at most (as for Alexa and XiaoDu)."""
@@ -110,6 +112,10 @@ class TmallGenieAdapter(WebhookAdapter[GenieDirective]):
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
     handlers = HANDLERS
+
+    @classmethod
+    def coverage(cls, type_name: str) -> cov.Coverage | None:
+        return tmallgenie_coverage.coverage(type_name)
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from adapters.tuya import coverage as tuya_coverage
 from adapters.tuya import messages
 from adapters.tuya.cloud import Cloud
 from adapters.tuya.consumer import Consumer
@@ -43,6 +44,7 @@ from bridge.plugin import (
     VoiceReply,
     VoiceRequest,
 )
+from bridge.plugin import coverage as cov
 
 DEFAULT_API_URL = "https://openapi.tuyaus.com"
 CONSUMER = "/ws/v2/consumer/persistent/{id}/out/{topic}/{id}-sub"
@@ -53,6 +55,10 @@ class TuyaAdapter(Adapter):
     name: ClassVar[str] = "tuya"
     title = "Tuya"
     settings_model = TuyaSettings
+
+    @classmethod
+    def coverage(cls, type_name: str) -> cov.Coverage | None:
+        return tuya_coverage.coverage(type_name)
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)

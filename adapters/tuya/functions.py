@@ -171,12 +171,51 @@ _LOCK_TO, _LOCK_FROM = _enum({"LOCKED": "locked", "UNLOCKED": "unlocked", "JAMME
 _BLIND_TO, _BLIND_FROM = _enum({"Open": "open", "Close": "close", "Stop": "stop"})
 _PIR_TO, _PIR_FROM = _enum({"detected": "pir", "notDetected": "none"})
 _DOOR_TO, _DOOR_FROM = _enum({"open": "open", "closed": "closed"})
+_ALARM_TO, _ALARM_FROM = _enum({"detected": "alarm", "clear": "normal"})
+
+
+def _alarm(code: str, prop: str) -> Function:
+    return Function(code, prop, _ALARM_TO, _ALARM_FROM, "enum alarm, normal")
+
+
+METERING = (
+    Function(
+        "cur_power",
+        "power",
+        lambda watts: round(watts * 10),
+        lambda value: _int(value, 0, 10_000_000) / 10,
+        "value, 0.1 W",
+    ),
+    Function(
+        "add_ele",
+        "wattHours",
+        round,  # thousandths of a kWh are watt-hours
+        lambda value: _int(value, 0, 1_000_000_000),
+        "value, 0.001 kWh (the energy since the last report)",
+    ),
+)
+DOOR = (
+    Function(
+        "switch_1",
+        "mode",
+        lambda mode: mode == "Open",
+        lambda value: "Open" if _bool(value) else "Close",
+        "bool (true opens)",
+        "setMode",
+        "mode",
+    ),
+)
 
 FUNCTIONS: dict[str, tuple[Function, ...]] = {
     "light": (_switch("switch_led"), BRIGHTNESS, WHITE_TONE, COLOUR),
     "dimmer": (_switch("switch_led"), BRIGHTNESS),
     "switch": (_switch("switch_1"),),
-    "plug": (_switch("switch_1"),),
+    "plug": (_switch("switch_1"), *METERING),
+    "energy_meter": METERING,
+    "smoke_sensor": (_alarm("smoke_sensor_status", "smokeState"),),
+    "co_sensor": (_alarm("co_status", "carbonMonoxideState"),),
+    "leak_sensor": (_alarm("watersensor_state", "leakState"),),
+    "garage_door": DOOR,
     "thermostat": _climate(5, 35, THERMOSTAT_MODES),
     "air_conditioner": _climate(16, 30, AC_MODES),
     "lock": (
@@ -240,7 +279,8 @@ FUNCTIONS: dict[str, tuple[Function, ...]] = {
     ),
     "motion_sensor": (Function("pir_state", "motion", _PIR_TO, _PIR_FROM, "enum pir, none"),),
 }
-"""Types not listed (doorbell, scene) have no Tuya product: they are not registered."""
+"""Types not listed (doorbell, scene, gate, button) have no Tuya product: they are not
+registered (`coverage` says why)."""
 
 
 def functions(type_name: str) -> tuple[Function, ...]:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import requests
 
+from adapters.xiaodu import coverage as xiaodu_coverage
 from adapters.xiaodu import signing
 from adapters.xiaodu.attributes import Profile, profile, sample
 from adapters.xiaodu.directive import (
@@ -46,6 +47,7 @@ from bridge.plugin import (
     WebhookAdapter,
     boundary,
 )
+from bridge.plugin import coverage as cov
 
 MAX_ATTRIBUTES = 10
 MAX_CERTS = 8
@@ -86,6 +88,10 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
     handlers = HANDLERS
+
+    @classmethod
+    def coverage(cls, type_name: str) -> cov.Coverage | None:
+        return xiaodu_coverage.coverage(type_name)
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)

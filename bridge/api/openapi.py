@@ -193,6 +193,46 @@ def document() -> dict[str, Any]:
                     errors={"404": _problem("unknown or outside the key's scope")},
                 )
             },
+            "/api/v1/devices/{device_id}/energy": {
+                "get": _op(
+                    "A meter's or a plug's energy by interval (Wh), from its readings",
+                    _json(
+                        {
+                            "type": "object",
+                            "required": ["device", "unit", "resolution", "intervals"],
+                            "properties": {
+                                "device": {"type": "string"},
+                                "unit": {"const": "Wh"},
+                                "resolution": {"type": "integer"},
+                                "intervals": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["start", "end", "wattHours", "readings"],
+                                        "properties": {
+                                            "start": {"type": "number"},
+                                            "end": {"type": "number"},
+                                            "wattHours": {"type": "number"},
+                                            "readings": {"type": "integer"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                        "the energy of each interval (readings 0: nothing known of it)",
+                    ),
+                    params=[
+                        DEVICE_ID,
+                        _query("since", "number"),
+                        _query("until", "number"),
+                        _query("resolution", "integer"),
+                    ],
+                    errors={
+                        "404": _problem("unknown, outside the key's scope, or measures no energy"),
+                        "422": _problem("a bad range or resolution"),
+                    },
+                )
+            },
             "/api/v1/devices/{device_id}/commands": {
                 "post": _op(
                     "Send a command and wait for the device's answer (at most 8 s)",

@@ -12,8 +12,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 
 from bridge import catalog, journeys
 from bridge.api.openapi import document
+from bridge.devices.energy import intervals as energy_intervals
 from bridge.http import bodies, live
-from bridge.http.bodies import CommandBody, MessagesQuery
+from bridge.http.bodies import CommandBody, EnergyQuery, MessagesQuery
 from bridge.http.problems import from_error, problem
 from bridge.model import BridgeError, Command, Device, NoSuchDevice, Outcome, User
 from bridge.store.keys import Key, NoSuchKey
@@ -21,6 +22,7 @@ from bridge.store.keys import Key, NoSuchKey
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 OPEN = {"api.token", "api.openapi"}
 STREAM_SECONDS = 3600
+MAX_ENERGY_SPAN = 366 * 86_400
 
 
 def _bridge():
@@ -125,6 +127,33 @@ def devices():
 @api.get("/devices/<device_id>")
 def device(device_id: str):
     return jsonify(_device_json(_device(device_id), full=True))
+
+
+@api.get("/devices/<device_id>/energy")
+def energy(device_id: str):
+    """A meter's (or a plug's) energy by interval, from the readings the history keeps."""
+    target = _device(device_id)
+    if catalog.METERED not in {c.name for c in catalog.TYPES[target.type].capabilities}:
+        return problem(404, "not_found", f"a {target.type} measures no energy")
+    query = bodies.parse_query(request.args, EnergyQuery)
+    until = query.until if query.until is not None else time.time()
+    since = query.since if query.since is not None else until - 86_400
+    if not 0 < until - since <= MAX_ENERGY_SPAN:
+        return problem(422, "invalid_value", "since must be before until, at most 366 days")
+    readings = _bridge().store.readings.between(device_id, since, until + 86_400)
+    try:
+        found = energy_intervals(readings, since, until, query.resolution)
+    except ValueError as exc:
+        return problem(422, "invalid_value", str(exc))
+    return jsonify(
+        device=device_id,
+        unit="Wh",
+        resolution=query.resolution,
+        intervals=[
+            {"start": i.start, "end": i.end, "wattHours": i.watt_hours, "readings": i.readings}
+            for i in found
+        ],
+    )
 
 
 @api.post("/devices/<device_id>/commands")

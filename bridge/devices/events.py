@@ -11,6 +11,20 @@ from bridge.reports.delivery import Reporter
 from bridge.reports.messages import Reachability, StateReport
 from bridge.store import Store
 from bridge.store.messages import Entry, rejection
+from bridge.store.readings import Reading
+
+
+def _reading(value: dict, at: float) -> Reading:
+    """A meter's reading as kept: its interval starts at `startTime` (0: not known)."""
+
+    def number(key: str) -> float | None:
+        v = value.get(key)
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+    start = number("startTime")
+    return Reading(
+        at, start if start and start <= at else None, number("power"), number("wattHours")
+    )
 
 
 class EventIntake:
@@ -42,6 +56,8 @@ class EventIntake:
             outcome = "unknown"
         else:
             outcome = "ok" if self.limiter.allow(device.id, cap.key, cap.sensor) else "flagged"
+        if cap is not None and cap.name == catalog.METERED and isinstance(event.value, dict):
+            self.store.readings.add(device.id, _reading(event.value, now))  # limited or not
         changed = self.store.shadow.update(device.id, props, event.instance_id, now)
         journey = event.journey or journeys.new()
         entry = Entry(

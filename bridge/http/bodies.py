@@ -52,6 +52,15 @@ class MessagesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     kind: Filter = ""
 
 
+class EnergyQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    """`GET /api/v1/devices/<id>/energy` query parameters (the last day, hourly, unless
+    told; at most 1,000 intervals, at most 366 days back)."""
+
+    since: Time | None = None
+    until: Time | None = None
+    resolution: Annotated[int, Meta(ge=60, le=86_400)] = 3600
+
+
 def parse_query(multi: Any, model: type[boundary.T]) -> boundary.T:
     """Query parameters (strings) to the model, numbers converted; InvalidCommand if not."""
     try:

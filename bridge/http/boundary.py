@@ -30,9 +30,10 @@ INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 T = TypeVar("T")
 
-LIMIT = 10**9
+LIMIT = 10**13
 Number = Annotated[int, Meta(ge=-LIMIT, le=LIMIT)] | Annotated[float, Meta(ge=-LIMIT, le=LIMIT)]
-"""A platform's number: whole numbers stay whole, and no value a device cannot mean."""
+"""A platform's number: whole numbers stay whole, and no value a device cannot mean. A
+time fits, in seconds or milliseconds (a meter's `startTime`: 10**9 was passed in 2001)."""
 Scalar = Number | Annotated[str, Meta(max_length=1024)] | bool | None
 Value = dict[Annotated[str, Meta(max_length=64)], Scalar | dict[str, Scalar]]
 """A device action's value: named scalars, or objects of them (a colour's r, g and b)."""

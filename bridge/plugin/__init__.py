@@ -42,7 +42,7 @@ from bridge.model import (
     Unsupported,
     User,
 )
-from bridge.plugin import units
+from bridge.plugin import coverage, units
 from bridge.plugin.adapter import (
     RELAY_HEADER,
     Adapter,
@@ -206,6 +206,7 @@ __all__ = [
     "WebhookAdapter",
     "boundary",
     "catalog",
+    "coverage",
     "hash_token",
     "json_answer",
     "late_answer",

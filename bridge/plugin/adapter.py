@@ -19,6 +19,7 @@ import requests
 
 from bridge.model import BridgeError, Command, Device, Result, User
 from bridge.plugin.base import Plugin, PluginContext
+from bridge.plugin.coverage import Coverage
 from bridge.plugin.settings import PluginSettings
 from bridge.reports.messages import DeadLetter, Message, RetryLater, Sink
 
@@ -240,6 +241,12 @@ class Adapter(Plugin, Sink):
         """Whether this deployment sends the platform any report (its credentials are set);
         asked once, at start."""
         return True
+
+    @classmethod
+    def coverage(cls, type_name: str) -> Coverage | None:
+        """What the platform does with a device type, cell by cell (`bridge.plugin.coverage`):
+        every catalog type must have an answer; None is "not decided" and fails the docs."""
+        return None
 
     def takes_reports(self, link: dict[str, Any]) -> bool:
         """Whether a user's link, by its data, takes reports. The core stores the answer with

@@ -105,6 +105,7 @@ class Housekeeping(Service):
             return
         cutoff = self.clock() - self.history_days * 86400
         self.store.messages.prune(cutoff)
+        self.store.readings.prune(cutoff)
         self.store.outbox.prune(cutoff)
         self.store.logins.prune(cutoff)
         self.store.grants.prune()

@@ -36,6 +36,7 @@ from bridge.store.logins import Logins
 from bridge.store.messages import Messages
 from bridge.store.outbox import Outbox
 from bridge.store.pending import PendingCommands
+from bridge.store.readings import Readings
 from bridge.store.secrets import Vault
 from bridge.store.shadow import Shadow
 from bridge.store.sql import PostgresDatabase, SqliteDatabase, is_postgres
@@ -130,7 +131,9 @@ class Store:
         self.alerts = Alerts(self.db)
         self.subscriptions = Subscriptions(self.db)
         self.households = Households(self.db)
+        self.readings = Readings(self.db)
         self.devices.on_delete.append(self.pending.fail_device)
+        self.devices.on_delete.append(self.readings.forget_device)
         self._repositories: dict[type, Any] = {}
         self.devices.before_delete = self.plugin_tables
         self.devices.on_delete.append(self._forget_in_plugin_tables)

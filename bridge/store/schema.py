@@ -353,3 +353,21 @@ def m021_households(db: Database) -> None:
     db["household_invitations"].create_index(["token_hash"], unique=True)
     db["messages"].add_column("member", int)
     db["messages"].create_index(["member"])  # a member's own commands, in their history
+
+
+@migrations()
+def m022_meter_readings(db: Database) -> None:
+    """Meter readings (power, and the energy of the interval since the one before)."""
+    db["meter_readings"].create(
+        {
+            "id": int,
+            "device_id": str,
+            "at": float,
+            "start": float,
+            "power": float,
+            "watt_hours": float,
+        },
+        pk="id",
+        not_null={"device_id", "at"},
+    )
+    db["meter_readings"].create_index(["device_id", "at"])

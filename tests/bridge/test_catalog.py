@@ -7,17 +7,71 @@ REQUIRED = {
     "light": {"powerState", "brightness", "color", "colorTemperature"},
     "dimmer": {"powerState", "brightness"},
     "switch": {"powerState"},
-    "plug": {"powerState"},
+    "plug": {"powerState", "powerUsage"},
+    "energy_meter": {"powerUsage"},
     "thermostat": {"powerState", "targetTemperature", "thermostatMode", "currentTemperature"},
-    "air_conditioner": {"powerState", "targetTemperature", "thermostatMode", "currentTemperature"},
+    "air_conditioner": {
+        "powerState",
+        "targetTemperature",
+        "thermostatMode",
+        "currentTemperature",
+        "rangeValue",
+    },
     "lock": {"lockState"},
     "blinds": {"rangeValue", "mode"},
-    "fan": {"powerState", "rangeValue"},
+    "fan": {"powerState", "rangeValue", "percentage"},
     "temperature_sensor": {"currentTemperature"},
     "contact_sensor": {"contactState"},
     "motion_sensor": {"motion"},
     "doorbell": {"doorbell"},
+    "smoke_sensor": {"smokeState"},
+    "co_sensor": {"carbonMonoxideState"},
+    "leak_sensor": {"leakState"},
+    "garage_door": {"mode", "rangeValue"},
+    "gate": {"mode", "rangeValue"},
+    "button": {"smartButton"},
 }
+
+
+def test_the_new_types_take_and_say_what_their_sinric_counterparts_do():
+    assert catalog.validate("garage_door", "setMode", {"mode": "Open"}, None).instance is None
+    with pytest.raises(Unsupported, match=r"takes an instance: Door\.Position"):
+        catalog.validate("gate", "setRangeValue", {"rangeValue": 50}, None)
+    catalog.validate("fan", "adjustPercentage", {"percentage": -20}, None)
+    with pytest.raises(InvalidCommand, match="between 0 and 100"):
+        catalog.validate("fan", "setPercentage", {"percentage": 140}, None)
+    reading = {"startTime": 1, "power": 230.5, "wattHours": 3.2, "voltage": 230, "factor": -1}
+    assert catalog.state_from("plug", "powerUsage", reading, None) == {
+        "power": 230.5,
+        "wattHours": 3.2,
+    }
+    with pytest.raises(catalog.InvalidState):
+        catalog.state_from("energy_meter", "powerUsage", {"wattHours": -5}, None)
+    assert catalog.state_from("leak_sensor", "setLeakState", {"state": "detected"}, None) == {
+        "leakState": "detected"
+    }
+    with pytest.raises(catalog.InvalidState):
+        catalog.state_from("smoke_sensor", "setSmokeState", {"state": "smoky"}, None)
+    press = {"state": "doublePress"}
+    assert catalog.state_from("button", "setSmartButtonState", press, None) == {}
+    with pytest.raises(catalog.InvalidState):
+        catalog.state_from("button", "setSmartButtonState", {"state": "tap"}, None)
+
+
+def test_a_humidity_of_minus_one_is_sinrics_not_measured_not_a_bad_reading():
+    # the Sinric SDKs' temperature sensor sends humidity -1 when it has no hygrometer
+    reading = {"temperature": 21.5, "humidity": -1}
+    assert catalog.state_from("temperature_sensor", "currentTemperature", reading, None) == {
+        "temperature": 21.5
+    }
+    with pytest.raises(catalog.InvalidState):
+        catalog.state_from("temperature_sensor", "currentTemperature", {"humidity": -2}, None)
+
+
+def test_a_fan_off_stepped_up_in_percent_is_set_and_switched_on():
+    shadow = {"powerState": "Off", "percentage": 60}
+    rewrite = catalog.absolute("fan", "adjustPercentage", {"percentage": 30}, None, lambda: shadow)
+    assert rewrite == catalog.Rewrite("setPercentage", {"percentage": 30}, catalog.POWER_ON)
 
 
 @pytest.mark.parametrize("name, caps", REQUIRED.items())

@@ -1,5 +1,6 @@
 import pytest
 
+from bridge import catalog
 from bridge.client import Refused
 from bridge.model import Device
 from bridge.simulator import VirtualDevice, _hint, _state_teller
@@ -41,10 +42,41 @@ def test_refuses_what_the_type_cannot_do():
         ("contact_sensor", "setContactState"),
         ("motion_sensor", "motion"),
         ("doorbell", "DoorbellPress"),
+        ("energy_meter", "powerUsage"),
+        ("leak_sensor", "setLeakState"),
+        ("smoke_sensor", "setSmokeState"),
+        ("button", "setSmartButtonState"),
+        ("garage_door", "setMode"),
     ],
 )
 def test_random_events_fit_the_type(type_name, action):
-    assert virtual(type_name).random_event()[0] == action
+    event, value, instance, _ = virtual(type_name).random_event()
+    assert event == action
+    catalog.state_from(type_name, event, value, instance)  # raises when it does not fit
+
+
+def test_every_type_plays_something_but_what_only_changes_when_told():
+    silent = {t for t in catalog.TYPES if virtual(t).random_event() is None}
+    assert silent == {"scene", "lock", "blinds"}
+
+
+def test_a_meter_counts_the_energy_of_the_interval_since_its_last_reading(monkeypatch):
+    meter = virtual("energy_meter")
+    clock = iter([1_000_000, 1_000_000 + 1800])
+    monkeypatch.setattr("bridge.simulator.time.time", lambda: next(clock))
+    first = meter.random_event()[1]
+    second = meter.random_event()[1]
+    assert first["wattHours"] == 0 and first["startTime"] == 1_000_000
+    assert second["startTime"] == 1_000_000
+    assert second["wattHours"] == pytest.approx(first["power"] / 2, abs=0.001)
+
+
+def test_a_garage_door_opens_and_closes_as_asked_and_in_turn():
+    door = virtual("garage_door")
+    assert door.apply("setMode", {"mode": "Open"}, None) == {"mode": "Open"}
+    assert door.random_event()[1] == {"mode": "Close"}
+    with pytest.raises(Refused, match="one of Open, Close, Stop"):
+        door.apply("setMode", {"mode": "Ajar"}, None)
 
 
 def test_a_things_connection_changes_are_said_once_each():

@@ -141,6 +141,49 @@ def test_contact_sensor_triggers_routines(alexa, amazon, linked, store, account,
     assert changed(report) == {("Alexa.ContactSensor", "detectionState"): "DETECTED"}
 
 
+def test_a_garage_door_and_a_fans_percentage_are_change_reports(
+    alexa, amazon, linked, store, account, connect
+):
+    door = store.devices.create(account.user.id, "garage_door", "Garage")
+    fan = store.devices.create(account.user.id, "fan", "Fan")
+    online = connect(account, [door, fan])
+    online.client.send_event(door.id, "setMode", {"mode": "Open"})
+    online.client.send_event(fan.id, "setPercentage", {"percentage": 40})
+    [opened] = amazon.wait_for(reports_for(amazon, door.id))
+    assert changed(opened) == {("Alexa.ModeController", "mode"): "Position.Up"}
+    assert opened["event"]["payload"]["change"]["properties"][0]["instance"] == (
+        "GarageDoor.Position"
+    )
+    [faster] = amazon.wait_for(reports_for(amazon, fan.id))
+    assert changed(faster) == {("Alexa.PercentageController", "percentage"): 40}
+
+
+def test_what_alexa_has_no_interface_for_is_never_sent(
+    alexa, amazon, linked, store, account, connect
+):
+    smoke = store.devices.create(account.user.id, "smoke_sensor", "Hall smoke alarm")
+    meter = store.devices.create(account.user.id, "energy_meter", "Mains")
+    bell = store.devices.create(account.user.id, "doorbell", "Bell")
+    online = connect(account, [smoke, meter, bell])  # their coming online is not sent either
+    online.client.send_event(smoke.id, "setSmokeState", {"state": "detected"}, cause="ALERT")
+    online.client.send_event(meter.id, "powerUsage", {"power": 120.0, "wattHours": 2.0})
+    online.client.send_event(bell.id, "DoorbellPress", {"state": "pressed"}, cause="ALERT")
+    amazon.wait_for(reports_for(amazon, bell.id, "DoorbellPress"))
+
+    def handled() -> bool:  # the outbox gave the sink every change of the two: it said nothing
+        rows = store.db.execute(
+            "select delivered_at from outbox where adapter = 'alexa' and device_id in (?, ?)",
+            [smoke.id, meter.id],
+        ).fetchall()
+        return len(rows) >= 2 and all(r[0] for r in rows)
+
+    eventually(handled)
+    ids = {e["event"].get("endpoint", {}).get("endpointId") for e in amazon.events}
+    for e in amazon.events:
+        ids |= {x.get("endpointId") for x in e["event"].get("payload", {}).get("endpoints", [])}
+    assert not {smoke.id, meter.id} & ids
+
+
 def test_device_added_renamed_and_deleted(alexa, amazon, linked, server_env, account):
     bridge = str(Path(sys.executable).with_name("bridge"))
     env = {**os.environ, **server_env}

@@ -3,6 +3,8 @@
 import pytest
 from google_helpers import Google, intent
 
+from bridge import catalog
+
 
 @pytest.fixture
 def home(server) -> Google:
@@ -26,21 +28,6 @@ def synced(home, token, google) -> str:
 def devices(store, account) -> dict:
     """One device of every type the catalog has, named for it."""
     made = {}
-    for kind in (
-        "light",
-        "dimmer",
-        "switch",
-        "plug",
-        "thermostat",
-        "air_conditioner",
-        "lock",
-        "blinds",
-        "fan",
-        "temperature_sensor",
-        "contact_sensor",
-        "motion_sensor",
-        "doorbell",
-        "scene",
-    ):
+    for kind in catalog.TYPES:
         made[kind] = store.devices.create(account.user.id, kind, kind.replace("_", " "), "Hall")
     return made

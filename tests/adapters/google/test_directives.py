@@ -21,7 +21,7 @@ def test_sync_sample_and_every_type(home, token, account, devices):
         "temperatureMinK": 2200,
         "temperatureMaxK": 7000,
     }
-    by_type = {kind: found[d.id] for kind, d in devices.items()}
+    by_type = {kind: found[d.id] for kind, d in devices.items() if d.id in found}
     expected = {
         "light": "LIGHT",
         "plug": "OUTLET",
@@ -33,6 +33,11 @@ def test_sync_sample_and_every_type(home, token, account, devices):
         "temperature_sensor": "SENSOR",
         "doorbell": "DOORBELL",
         "scene": "SCENE",
+        "smoke_sensor": "SMOKE_DETECTOR",
+        "co_sensor": "CARBON_MONOXIDE_DETECTOR",
+        "leak_sensor": "SENSOR",
+        "garage_door": "GARAGE",
+        "gate": "GATE",
     }
     for kind, google_type in expected.items():
         assert by_type[kind]["type"] == "action.devices.types." + google_type
@@ -54,6 +59,16 @@ def test_sync_sample_and_every_type(home, token, account, devices):
     assert by_type["contact_sensor"]["attributes"]["queryOnlyOpenClose"] is True
     assert "action.devices.traits.LockUnlock" in by_type["lock"]["traits"]
     assert by_type["scene"]["attributes"] == {"sceneReversible": True}
+    leak = by_type["leak_sensor"]["attributes"]["sensorStatesSupported"]
+    assert leak == [
+        {
+            "name": "WaterLeak",
+            "descriptiveCapabilities": {"availableStates": ["leak", "no leak", "unknown"]},
+        }
+    ]
+    # Google has no trait for a meter or a button: the coverage page says so, and SYNC
+    # does not list them
+    assert not ({devices["energy_meter"].id, devices["button"].id} & set(found))
     # The same agentUserId on every SYNC, and for another token of the same user.
     again = home.call(intent("SYNC"), token)["payload"]["agentUserId"]
     assert again == agent
@@ -155,12 +170,33 @@ def test_execute_sample_with_partial_failure(home, token, account, light, connec
             {"rangeValue:Fan.Speed": 4},
             {"currentFanSpeedSetting": "speed_4", "currentFanSpeedPercent": 80},
         ),
-        (
+        (  # the fan takes a percentage of its own
             "fan",
+            "SetFanSpeed",
+            {"fanSpeedPercent": 40},
+            {"percentage": 40},
+            {"currentFanSpeedPercent": 40},
+        ),
+        (  # the air conditioner has named speeds only: the percent becomes one
+            "air_conditioner",
             "SetFanSpeed",
             {"fanSpeedPercent": 50},
             {"rangeValue:Fan.Speed": 3},
             {"currentFanSpeedSetting": "speed_3"},
+        ),
+        (
+            "garage_door",
+            "OpenClose",
+            {"openPercent": 0},
+            {"mode": "Close"},
+            {"openPercent": 0},
+        ),
+        (
+            "gate",
+            "OpenClose",
+            {"openPercent": 40},
+            {"rangeValue:Door.Position": 40},
+            {"openPercent": 40},
         ),
         ("lock", "LockUnlock", {"lock": True}, {"lockState": "LOCKED"}, {"isLocked": True}),
         ("air_conditioner", "OnOff", {"on": False}, {"powerState": "Off"}, {"on": False}),
@@ -171,7 +207,10 @@ def test_each_trait_command(
 ):
     device = devices[kind]
     connect(account, [device])
-    results = home.results(execute(([device.id], [{"command": command, "params": params}])), token)
+    execution = {"command": command, "params": params}
+    if kind in ("garage_door", "gate"):  # opening is acknowledged (its own test below)
+        execution["challenge"] = {"ack": True}
+    results = home.results(execute(([device.id], [execution])), token)
     assert results[device.id]["status"] == "SUCCESS", results
     shadowed(store, device.id, sent)
     assert state.items() <= results[device.id]["states"].items()
@@ -304,6 +343,35 @@ def test_unlock_asks_for_an_acknowledgement(home, token, account, connect, devic
     assert acked["payload"]["commands"][0]["status"] == "SUCCESS"
     assert acked["payload"]["commands"][0]["states"]["isLocked"] is False
     shadowed(store, lock.id, {"lockState": "UNLOCKED"})
+
+
+def test_opening_a_garage_door_asks_for_an_acknowledgement(home, token, account, connect, devices):
+    door = devices["garage_door"]
+    online = connect(account, [door])
+    opening = {"command": "OpenClose", "params": {"openPercent": 100}}
+    result = home.results(execute(([door.id], [opening])), token)[door.id]
+    assert result["errorCode"] == "challengeNeeded"
+    assert result["challengeNeeded"] == {"type": "ackNeeded"}
+    assert online.virtual[door.id].state.get("mode") is None
+    acked = home.results(execute(([door.id], [{**opening, "challenge": {"ack": True}}])), token)
+    assert acked[door.id]["status"] == "SUCCESS" and acked[door.id]["states"]["openPercent"] == 100
+    assert online.virtual[door.id].state["mode"] == "Open"
+
+
+def test_safety_sensors_are_queried_as_sensor_states(home, token, account, connect, store, devices):
+    alarms = [devices[k] for k in ("smoke_sensor", "co_sensor", "leak_sensor")]
+    online = connect(account, alarms)
+    online.client.send_event(alarms[0].id, "setSmokeState", {"state": "detected"})
+    online.client.send_event(alarms[1].id, "setCarbonMonoxideState", {"state": "clear"})
+    online.client.send_event(alarms[2].id, "setLeakState", {"state": "detected"})
+    for alarm, name in zip(alarms, ("smokeState", "carbonMonoxideState", "leakState"), strict=True):
+        shadowed(store, alarm.id, {name: "clear" if name == "carbonMonoxideState" else "detected"})
+    found = home.devices(query(*(a.id for a in alarms)), token)
+    assert [found[a.id]["currentSensorStateData"] for a in alarms] == [
+        [{"name": "SmokeLevel", "currentSensorState": "smoke detected"}],
+        [{"name": "CarbonMonoxideLevel", "currentSensorState": "no carbon monoxide detected"}],
+        [{"name": "WaterLeak", "currentSensorState": "leak"}],
+    ]
 
 
 def test_bad_tokens_get_auth_failure_with_401(home, token):

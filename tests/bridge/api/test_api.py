@@ -2,8 +2,9 @@
 
 import time
 
+import pytest
 import requests
-from servers import StreamListener, eventually
+from servers import StreamListener, eventually, shadowed
 
 from bridge.api.openapi import document
 from bridge.client import Refused
@@ -54,6 +55,47 @@ def test_device_detail_has_capabilities_online_and_shadow(integrator, light, acc
         and detail["state"]["brightness"]["sampled_at"] > 0
     )
     assert "brightness" in {c["name"] for c in detail["capabilities"]}
+
+
+def test_a_meters_energy_by_hour_from_its_readings(integrator, store, account, connect):
+    meter = store.devices.create(account.user.id, "energy_meter", "Mains meter")
+    online = connect(account, [meter])
+    now = int(time.time())
+    # Two readings taken now: 40 Wh over the last two hours, 90 Wh over the last 90 minutes
+    for start, wh in ((now - 7200, 40.0), (now - 5400, 90.0)):
+        reading = {"startTime": start, "power": 100.0, "wattHours": wh}
+        online.client.send_event(meter.id, "powerUsage", reading, cause="PERIODIC_POLL")
+    shadowed(store, meter.id, {"wattHours": 90.0})
+    client = integrator(products=("energy_meter",))
+    query = {"since": now - 7200, "until": now + 3600, "resolution": 3600}
+
+    def hourly() -> dict:
+        return client.call("GET", f"/devices/{meter.id}/energy", params=query).json()
+
+    found = eventually(lambda: (r := hourly())["intervals"][0]["readings"] == 2 and r)
+    assert found["unit"] == "Wh" and found["resolution"] == 3600
+    first, second, third = (i["wattHours"] for i in found["intervals"])
+    assert first == pytest.approx(20 + 30, abs=0.2)  # half of 40, a third of 90
+    assert second == pytest.approx(20 + 60, abs=0.2)
+    assert first + second + third == pytest.approx(130, abs=0.01)  # nothing lost, none twice
+    assert client.call("GET", f"/devices/{meter.id}").json()["state"]["power"]["value"] == 100
+
+
+def test_energy_of_what_measures_none_or_of_a_bad_range_is_refused(integrator, store, account):
+    meter = store.devices.create(account.user.id, "energy_meter", "Mains meter")
+    light = store.devices.create(account.user.id, "light", "Lamp")
+    client = integrator(products=("energy_meter", "light"))
+    assert client.call("GET", f"/devices/{light.id}/energy").status_code == 404
+    for params in (
+        {"since": 100, "until": 50},
+        {"resolution": 10},
+        {"since": 0, "until": 400 * 86400},
+        {"since": 0, "until": 2000 * 60, "resolution": 60},
+        {"colour": "red"},
+    ):
+        assert client.call("GET", f"/devices/{meter.id}/energy", params=params).status_code == 422
+    others = integrator(products=("light",))
+    assert others.call("GET", f"/devices/{meter.id}/energy").status_code == 404
 
 
 def test_commands(integrator, light, account, connect, recorder):

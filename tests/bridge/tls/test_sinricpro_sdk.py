@@ -176,3 +176,44 @@ def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, lig
     on = next(m for m in reversed(rows) if m["action"] == "setPowerState")
     assert level["journey"] and level["journey"] == on["journey"]
     assert said.index("brightness 25") < len(said) - 1 - said[::-1].index("power On")
+
+
+def test_an_sdk_garage_door_and_power_meter_work_unchanged(server, account, store):
+    door = store.devices.create(account.user.id, "garage_door", "Garage")
+    meter = store.devices.create(account.user.id, "energy_meter", "Mains")
+    env = {
+        **os.environ,
+        "SSL_CERT_FILE": str(server.ca),
+        "BRIDGE_TEST_PORT": str(server.port),
+        "BRIDGE_TEST_DOOR": door.id,
+        "BRIDGE_TEST_METER": meter.id,
+        "BRIDGE_TEST_APP_KEY": account.app_key,
+        "BRIDGE_TEST_APP_SECRET": account.secret,
+    }
+    script = SCRIPT.with_name("sinric_garage_and_meter.py")
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until(lambda: admin(server, f"/admin/api/devices/{door.id}").json()["online"])
+        reply = admin(
+            server,
+            "/admin/api/send",
+            json={"device": door.id, "action": "setMode", "value": {"mode": "Open"}},
+        )
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["value"] == {"mode": "Open"}
+        # The SDK's own reading: 230 V x 0.5 A, its first (no energy counted before it)
+        power = wait_until(lambda: store.shadow.get(meter.id).get("power"))
+        assert power["value"] == 115.0
+        [reading] = wait_until(lambda: store.readings.between(meter.id, 0, time.time() + 60))
+        assert (reading.power, reading.watt_hours, reading.start) == (115.0, 0.0, None)
+    finally:
+        proc.kill()
+    output = proc.communicate()[0]
+    assert "mode Open instance ''" in output and "reading sent True" in output
+    assert store.messages.query(user_id=account.user.id, kind="rejection") == []
