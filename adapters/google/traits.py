@@ -189,6 +189,17 @@ def _rgb(color: Any) -> int | None:
     return None
 
 
+def _door(shadow: Shadow) -> float | None:
+    """How open a door is: its position, or its last move when that came later."""
+    position, name = _value(shadow, f"rangeValue:{POSITION}"), f"rangeValue:{POSITION}"
+    moved = {"Open": 100, "Close": 0}.get(str(_value(shadow, "mode")))
+    if isinstance(position, int | float) and (
+        moved is None or _newer(shadow, name, "mode") == name
+    ):
+        return position
+    return moved
+
+
 def states(type_name: str, shadow: Shadow) -> dict[str, Any]:
     """The device's state in Google's names (without `online`): what QUERY and Report
     State carry. A value the shadow does not hold is left out, never guessed."""
@@ -231,10 +242,8 @@ def states(type_name: str, shadow: Shadow) -> dict[str, Any]:
         out["isJammed"] = lock == "JAMMED"
     if isinstance(lift := _value(shadow, f"rangeValue:{LIFT}"), int | float):
         out["openPercent"] = lift
-    if isinstance(position := _value(shadow, f"rangeValue:{POSITION}"), int | float):
-        out["openPercent"] = position
-    elif (door := _value(shadow, "mode")) in ("Open", "Close") and type_name in DOORS:
-        out["openPercent"] = 100 if door == "Open" else 0
+    if type_name in DOORS and (door := _door(shadow)) is not None:
+        out["openPercent"] = door
     alarms = [
         {"name": sensor, "currentSensorState": detected if value == "detected" else clear}
         for name, (sensor, detected, clear) in SENSOR_STATES.items()

@@ -411,3 +411,21 @@ def test_states_schema_refuses_what_google_would():
     assert state_errors({"brightness": 101}) != []
     assert state_errors({"powerState": "On"}) != []
     assert state_errors({"color": {"spectrumRgb": 1, "temperatureK": 2700}}) != []
+
+
+def test_a_doors_openness_is_what_it_said_last():
+    from adapters.google import traits
+
+    def door(mode: str, mode_at: float, position: float, position_at: float) -> dict:
+        shadow = {
+            "mode": {"value": mode, "sampled_at": mode_at},
+            "rangeValue:Door.Position": {"value": position, "sampled_at": position_at},
+        }
+        return traits.states("garage_door", shadow)
+
+    assert door("Open", 2, 30, 1) == {"openPercent": 100}  # it opened after it stood at 30
+    assert door("Close", 1, 30, 2) == {"openPercent": 30}
+    assert door("Stop", 2, 30, 1) == {"openPercent": 30}  # stopped: the position says where
+    assert traits.states("garage_door", {"mode": {"value": "Close", "sampled_at": 1}}) == {
+        "openPercent": 0
+    }
