@@ -33,16 +33,12 @@ def coverage(type_name: str) -> cov.Coverage | None:
     if found is None:
         why = WHY_NOT.get(type_name)
         return cov.absent(type_name, why) if why else None
-    has = cov.applies(type_name)
     controls = [a for a in found.actions if not a.startswith("Query")]
     props = ", ".join(p.name for p in found.props)
-    return cov.Coverage(
+    return cov.fitted(
+        type_name,
         cov.yes(TYPES[type_name]),
-        (cov.yes(", ".join(controls)) if controls else cov.no("reported only"))
-        if has["controllable"]
-        else cov.NONE,
-        (cov.yes(f"device report ({props})") if props else cov.no("no property"))
-        if has["reported"]
-        else cov.NONE,
-        NO_TRIGGER if has["trigger"] else cov.NONE,
+        cov.yes(", ".join(controls)) if controls else cov.no("reported only"),
+        cov.yes(f"device report ({props})") if props else cov.no("no property"),
+        NO_TRIGGER,
     )

@@ -24,14 +24,12 @@ def coverage(type_name: str) -> cov.Coverage | None:
     if not codes:
         why = WHY_NOT.get(type_name)
         return cov.absent(type_name, why) if why else None
-    has = cov.applies(type_name)
-    settable = [f.code for f in codes if f.action]
+    settable = ", ".join(f.code for f in codes if f.action)
     heard = ", ".join(f.code for f in codes)
-    return cov.Coverage(
+    return cov.fitted(
+        type_name,
         cov.yes("registered with its standard codes"),
-        (cov.yes(", ".join(settable)) if settable else cov.no("no settable code"))
-        if has["controllable"]
-        else cov.NONE,
-        cov.yes(f"property report ({heard})") if has["reported"] else cov.NONE,
-        cov.yes(f"scene condition ({heard})") if has["trigger"] else cov.NONE,
+        cov.yes(settable) if settable else cov.no("no settable code"),
+        cov.yes(f"property report ({heard})"),
+        cov.yes(f"scene condition ({heard})"),
     )

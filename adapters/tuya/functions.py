@@ -69,16 +69,21 @@ def _enum(choices: Mapping[str, str]) -> tuple[Callable[[Any], Any], Callable[[A
     return (lambda value: choices[value]), from_tuya
 
 
-def _switch(code: str) -> Function:
+def _flag(code: str, prop: str, on: str, off: str, action: str, field: str) -> Function:
+    """A Tuya bool for a two-valued property: true is `on`."""
     return Function(
         code,
-        "powerState",
-        lambda state: state == "On",
-        lambda value: "On" if _bool(value) else "Off",
-        "bool",
-        "setPowerState",
-        "state",
+        prop,
+        lambda value: value == on,
+        lambda value: on if _bool(value) else off,
+        f"bool (true: {on})",
+        action,
+        field,
     )
+
+
+def _switch(code: str) -> Function:
+    return _flag(code, "powerState", "On", "Off", "setPowerState", "state")
 
 
 def _tenths(code: str, prop: str, lo: int, hi: int, action: str | None = None) -> Function:
@@ -194,17 +199,7 @@ METERING = (
         "value, 0.001 kWh (the energy since the last report)",
     ),
 )
-DOOR = (
-    Function(
-        "switch_1",
-        "mode",
-        lambda mode: mode == "Open",
-        lambda value: "Open" if _bool(value) else "Close",
-        "bool (true opens)",
-        "setMode",
-        "mode",
-    ),
-)
+DOOR = (_flag("switch_1", "mode", "Open", "Close", "setMode", "mode"),)
 
 FUNCTIONS: dict[str, tuple[Function, ...]] = {
     "light": (_switch("switch_led"), BRIGHTNESS, WHITE_TONE, COLOUR),

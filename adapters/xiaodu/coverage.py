@@ -33,16 +33,11 @@ def coverage(type_name: str) -> cov.Coverage | None:
     if found is None:
         why = WHY_NOT.get(type_name)
         return cov.absent(type_name, why) if why else None
-    has = cov.applies(type_name)
-    kind = TYPES[type_name]
     attributes = ", ".join(a.name for a in found.attributes)
-    return cov.Coverage(
-        cov.yes(kind),
-        cov.yes(", ".join(a for a in found.actions if not a.startswith("get")))
-        if has["controllable"]
-        else cov.NONE,
-        (cov.yes(f"ChangeReport ({attributes})") if attributes else cov.no("no attribute"))
-        if has["reported"]
-        else cov.NONE,
-        NO_TRIGGER if has["trigger"] else cov.NONE,
+    return cov.fitted(
+        type_name,
+        cov.yes(TYPES[type_name]),
+        cov.yes(", ".join(a for a in found.actions if not a.startswith("get"))),
+        cov.yes(f"ChangeReport ({attributes})") if attributes else cov.no("no attribute"),
+        NO_TRIGGER,
     )

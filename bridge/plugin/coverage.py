@@ -55,6 +55,17 @@ def absent(type_name: str, why: str) -> Coverage:
     return Coverage(*cells)
 
 
+def fitted(
+    type_name: str, discovered: Cell, controllable: Cell, reported: Cell, trigger: Cell
+) -> Coverage:
+    """The cells as given, but "none" where the type has nothing of the kind (an adapter
+    that derives its answers from its own tables says each once, for every type)."""
+    given = (discovered, controllable, reported, trigger)
+    return Coverage(
+        *[c if has else NONE for c, has in zip(given, applies(type_name).values(), strict=True)]
+    )
+
+
 def applies(type_name: str) -> dict[str, bool]:
     """Which aspects the type has at all: a command to control, state or events to hear."""
     caps = catalog.TYPES[type_name].capabilities

@@ -15,23 +15,29 @@ from servers import eventually, in_time
 SCRIPT = Path(__file__).parents[2] / "sdk" / "sinric_light.py"
 
 
-@pytest.fixture
-def sdk_light(server, account, light):
+def sdk_device(server, account, script: Path, **devices: str) -> subprocess.Popen:
+    """An SDK script run against the test server with the account's keys; `devices` are
+    its device ids, as BRIDGE_TEST_<NAME> variables."""
     env = {
         **os.environ,
         "SSL_CERT_FILE": str(server.ca),
         "BRIDGE_TEST_PORT": str(server.port),
-        "BRIDGE_TEST_DEVICE": light.id,
         "BRIDGE_TEST_APP_KEY": account.app_key,
         "BRIDGE_TEST_APP_SECRET": account.secret,
+        **{f"BRIDGE_TEST_{name.upper()}": device_id for name, device_id in devices.items()},
     }
-    proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT)],
+    return subprocess.Popen(
+        [sys.executable, str(script)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+@pytest.fixture
+def sdk_light(server, account, light):
+    proc = sdk_device(server, account, SCRIPT, device=light.id)
     yield proc
     proc.kill()
     proc.wait()
@@ -181,23 +187,8 @@ def test_every_alexa_light_directive_reaches_an_sdk_light(server, sdk_light, lig
 def test_an_sdk_garage_door_and_power_meter_work_unchanged(server, account, store):
     door = store.devices.create(account.user.id, "garage_door", "Garage")
     meter = store.devices.create(account.user.id, "energy_meter", "Mains")
-    env = {
-        **os.environ,
-        "SSL_CERT_FILE": str(server.ca),
-        "BRIDGE_TEST_PORT": str(server.port),
-        "BRIDGE_TEST_DOOR": door.id,
-        "BRIDGE_TEST_METER": meter.id,
-        "BRIDGE_TEST_APP_KEY": account.app_key,
-        "BRIDGE_TEST_APP_SECRET": account.secret,
-    }
     script = SCRIPT.with_name("sinric_garage_and_meter.py")
-    proc = subprocess.Popen(
-        [sys.executable, str(script)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = sdk_device(server, account, script, door=door.id, meter=meter.id)
     try:
         wait_until(lambda: admin(server, f"/admin/api/devices/{door.id}").json()["online"])
         reply = admin(
