@@ -107,7 +107,7 @@ def _fan_speeds(type_name: str) -> dict[str, Any]:
 
 def _alarm(name: str) -> dict[str, Any]:
     sensor, detected, clear = SENSOR_STATES[name]
-    states = {"availableStates": [detected, clear, "unknown"]}
+    states = {"availableStates": [detected, clear]}  # "unknown" is implied (trait page)
     return {"sensorStatesSupported": [{"name": sensor, "descriptiveCapabilities": states}]}
 
 

@@ -63,7 +63,7 @@ def test_sync_sample_and_every_type(home, token, account, devices):
     assert leak == [
         {
             "name": "WaterLeak",
-            "descriptiveCapabilities": {"availableStates": ["leak", "no leak", "unknown"]},
+            "descriptiveCapabilities": {"availableStates": ["leak", "no leak"]},
         }
     ]
     # Google has no trait for a meter or a button: the coverage page says so, and SYNC
