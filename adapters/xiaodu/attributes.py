@@ -110,6 +110,8 @@ def _for(cap: catalog.Capability, type_name: str) -> tuple[tuple[str, ...], tupl
         )
     if name == "mode" and instance == "Blind.Movement":
         return ("pause", "continue"), ()
+    if name == catalog.METERED:  # DuerOS's attribute for watts; it has none for energy
+        return (), (Attribute("powerLevel", "power", "W", "DOUBLE"),)
     if name == "scene":
         return ("turnOn",), ()
     return (), ()

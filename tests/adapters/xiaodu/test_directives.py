@@ -87,6 +87,21 @@ def test_report_state_sample(duer, token, home, account, connect, store):
     assert len(answer["payload"]["attributes"]) <= 10
 
 
+def test_a_sockets_power_is_its_power_level_attribute(duer, token, store, account, connect):
+    plug = store.devices.create(account.user.id, "plug", "Heater socket")
+    smoke = store.devices.create(account.user.id, "smoke_sensor", "Hall alarm")
+    online = connect(account, [plug])
+    online.client.send_event(plug.id, "powerUsage", {"power": 1250.5, "wattHours": 20.0})
+    shadowed(store, plug.id, {"power": 1250.5})
+    answer = duer.send(from_sample("reportstate.request", token, plug.id))
+    same_shape(answer, sample("reportstate.response"))
+    [level] = [a for a in answer["payload"]["attributes"] if a["name"] == "powerLevel"]
+    assert (level["value"], level["scale"]) == (1250.5, "W")
+    found = duer.send(from_sample("discover.request", token))["payload"]["discoveredAppliances"]
+    listed = {a["applianceId"] for a in found}
+    assert plug.id in listed and smoke.id not in listed  # DuerOS has no type for an alarm
+
+
 def test_offline_sample(duer, token, home):
     started = time.monotonic()
     answer = duer.send(from_sample("turnon.request", token, home["light"].id))
