@@ -12,7 +12,9 @@ from bridge.plugin import coverage as cov
 
 Coverage, NONE, absent, no, yes = cov.Coverage, cov.NONE, cov.absent, cov.no, cov.yes
 
-NOT_A_TRIGGER = no("Alexa starts routines on contact, motion and doorbell events only")
+NOT_A_TRIGGER = no(
+    "not among the interfaces Amazon documents as routine triggers (contact, motion, doorbell)"
+)
 NO_INTERFACE = "Amazon's Smart Home message schema has no {} interface"
 
 
