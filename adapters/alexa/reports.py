@@ -127,6 +127,8 @@ class Reports(Sink):
 
     def _change_report(self, user: User, device: Device, changed: set[str], cause: str) -> None:
         changed_props = self.read_state(device, changed)
+        if not changed_props:
+            return  # nothing Alexa can be told (a door stopped half-way has no mode of its)
         moved = {(c["namespace"], c["name"], c.get("instance")) for c in changed_props}
         others = [
             p

@@ -156,6 +156,28 @@ def test_a_garage_door_and_a_fans_percentage_are_change_reports(
     )
     [faster] = amazon.wait_for(reports_for(amazon, fan.id))
     assert changed(faster) == {("Alexa.PercentageController", "percentage"): 40}
+    # Stopped half-way, the door is neither up nor down: nothing to report, nothing sent
+    online.client.send_event(door.id, "setMode", {"mode": "Stop"})
+    eventually(lambda: len(queued_for(store, "alexa", door.id)) >= 2)
+    eventually(
+        lambda: all(
+            r[0]
+            for r in store.db.execute(
+                "select delivered_at from outbox where adapter = 'alexa' and device_id = ?",
+                [door.id],
+            ).fetchall()
+        )
+    )
+    told = [
+        e["event"]["payload"]["change"]["properties"]
+        for e in amazon.events
+        if e["event"]["header"]["name"] == "ChangeReport"
+        and e["event"]["endpoint"]["endpointId"] == door.id
+    ]
+    assert [p for p in told if p and p[0]["namespace"] != "Alexa.EndpointHealth"] == [
+        opened["event"]["payload"]["change"]["properties"]
+    ]
+    assert [] not in told
 
 
 def test_what_alexa_has_no_interface_for_is_never_sent(
