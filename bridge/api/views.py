@@ -18,6 +18,7 @@ from bridge.http.bodies import CommandBody, EnergyQuery, MessagesQuery
 from bridge.http.problems import from_error, problem
 from bridge.model import BridgeError, Command, Device, NoSuchDevice, Outcome, User
 from bridge.store.keys import Key, NoSuchKey
+from bridge.store.readings import MAX_READINGS
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 OPEN = {"api.token", "api.openapi"}
@@ -140,7 +141,9 @@ def energy(device_id: str):
     since = query.since if query.since is not None else until - 86_400
     if not 0 < until - since <= MAX_ENERGY_SPAN:
         return problem(422, "invalid_value", "since must be before until, at most 366 days")
-    readings = _bridge().store.readings.between(device_id, since, until + 86_400)
+    readings = _bridge().store.readings.between(device_id, since, until)
+    if len(readings) > MAX_READINGS:
+        return problem(422, "invalid_value", f"over {MAX_READINGS} readings: ask for less time")
     try:
         found = energy_intervals(readings, since, until, query.resolution)
     except ValueError as exc:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from bridge.store.sql import Database
 
 MAX_READINGS = 50_000
-"""The most one query returns (a reading a minute for a month is 44,640)."""
+"""The most one answer sums (a reading a minute for a month is 44,640); `between` returns
+one more when there are more, so that a caller can refuse rather than sum a part."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,11 @@ class Readings:
         )
 
     def between(self, device_id: str, since: float, until: float) -> list[Reading]:
-        """The readings whose interval ends in [since, until], oldest first."""
+        """The readings whose span (`start` to `at`) meets [since, until), oldest first."""
         rows = self.db.execute(
             "select at, start, power, watt_hours from meter_readings where device_id = ?"
-            " and at >= ? and at <= ? order by at limit ?",
-            (device_id, since, until, MAX_READINGS),
+            " and at >= ? and coalesce(start, at) < ? order by at limit ?",
+            (device_id, since, until, MAX_READINGS + 1),
         ).fetchall()
         return [Reading(*row) for row in rows]
 

@@ -81,6 +81,23 @@ def test_a_meters_energy_by_hour_from_its_readings(integrator, store, account, c
     assert client.call("GET", f"/devices/{meter.id}").json()["state"]["power"]["value"] == 100
 
 
+def test_energy_over_more_readings_than_one_answer_sums_is_refused(integrator, store, account):
+    from bridge.store.readings import MAX_READINGS
+
+    meter = store.devices.create(account.user.id, "energy_meter", "Busy meter")
+    rows = (
+        {"device_id": meter.id, "at": 1000.0 + i, "start": None, "power": 1.0, "watt_hours": 1.0}
+        for i in range(MAX_READINGS + 1)
+    )
+    store.db["meter_readings"].insert_all(rows)
+    client = integrator(products=("energy_meter",))
+    path, whole = f"/devices/{meter.id}/energy", {"since": 0, "until": 86400 * 2}
+    assert client.call("GET", path, params=whole).status_code == 422  # not a silent part
+    # a narrower range is summed: one reading a second, 600 of them in ten minutes
+    found = client.call("GET", path, params={"since": 1000, "until": 1600, "resolution": 600})
+    assert found.json()["intervals"][0]["wattHours"] == 600.0
+
+
 def test_energy_of_what_measures_none_or_of_a_bad_range_is_refused(integrator, store, account):
     meter = store.devices.create(account.user.id, "energy_meter", "Mains meter")
     light = store.devices.create(account.user.id, "light", "Lamp")
