@@ -229,7 +229,7 @@ def document() -> dict[str, Any]:
                     ],
                     errors={
                         "404": _problem("unknown, outside the key's scope, or measures no energy"),
-                        "422": _problem("a bad range or resolution"),
+                        "422": _problem("a bad range or resolution, or over 50,000 readings in it"),
                     },
                 )
             },
