@@ -51,8 +51,8 @@ class Coverage:
 
 def absent(type_name: str, why: str) -> Coverage:
     """A type the platform does not list at all: every cell the type has says why."""
-    cells = [no(why) if has else NONE for has in applies(type_name).values()]
-    return Coverage(*cells)
+    cell = no(why)
+    return fitted(type_name, cell, cell, cell, cell)
 
 
 def fitted(
