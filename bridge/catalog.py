@@ -406,7 +406,21 @@ ALARM = ("detected", "clear")
 
 def alarm(name: str) -> Capability:
     """A smoke, carbon monoxide or leak sensor's state (event `set<Name>`, value `state`)."""
-    return sensor_state(name, "set" + name[0].upper() + name[1:], name, ALARM)
+    return sensor_state(name, _alarm_event(name), name, ALARM)
+
+
+def _alarm_event(name: str) -> str:
+    return "set" + name[0].upper() + name[1:]
+
+
+ALARMS = ("smokeState", "carbonMonoxideState", "leakState")
+ALARM_EVENTS = frozenset(_alarm_event(n) for n in ALARMS)
+
+
+def raises_alarm(event: str, value: Mapping[str, Any]) -> bool:
+    """Whether an event is an alarm going off: a change no later one may stand in for (a
+    smoke alarm that cleared a second later must still have been heard going off)."""
+    return event in ALARM_EVENTS and value.get("state") == ALARM[0]
 
 
 BUTTON_PRESSES = ("singlePress", "doublePress", "longPress")
@@ -513,9 +527,9 @@ TYPES: dict[str, DeviceType] = {
             (sensor_state("motion", "motion", "motion", ("detected", "notDetected")),),
         ),
         DeviceType("doorbell", "Doorbell", (Capability("doorbell", events=("DoorbellPress",)),)),
-        DeviceType("smoke_sensor", "Smoke sensor", (alarm("smokeState"),)),
-        DeviceType("co_sensor", "Carbon monoxide sensor", (alarm("carbonMonoxideState"),)),
-        DeviceType("leak_sensor", "Water leak sensor", (alarm("leakState"),)),
+        DeviceType("smoke_sensor", "Smoke sensor", (alarm(ALARMS[0]),)),
+        DeviceType("co_sensor", "Carbon monoxide sensor", (alarm(ALARMS[1]),)),
+        DeviceType("leak_sensor", "Water leak sensor", (alarm(ALARMS[2]),)),
         DeviceType("garage_door", "Garage door", door()),
         DeviceType("gate", "Gate", door()),
         DeviceType("button", "Button", (button(),)),

@@ -79,7 +79,7 @@ class VirtualDevice:
             return "DoorbellPress", {"state": "pressed"}, None, "ALERT"
         if "powerUsage" in names:
             return "powerUsage", self._metered(), None, "PERIODIC_POLL"
-        for alarm in ("smokeState", "carbonMonoxideState", "leakState"):
+        for alarm in catalog.ALARMS:
             if alarm in names:
                 event = names[alarm].events[0]
                 return event, {"state": random.choice(catalog.ALARM)}, None, "ALERT"

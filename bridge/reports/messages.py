@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 
+from bridge import catalog
+
 if TYPE_CHECKING:
     from bridge.model import User
 
@@ -100,10 +102,15 @@ class StateReport(Message, frozen=True, tag="state"):
     def latest_state(self) -> bool:
         return bool(self.changed)
 
+    @property
+    def alarm(self) -> bool:
+        """An alarm going off: told on its own, never folded into a later state."""
+        return catalog.raises_alarm(self.event, self.value)
+
     def absorb(self, older: Message) -> Message | None:
         """An older state or reachability change of the device, folded in: one report says
         all that moved (what a platform is then told is the device's state now)."""
-        if not self.latest_state or not older.latest_state:
+        if not self.latest_state or not older.latest_state or _alarm(older):
             return None
         earlier = older.changed if isinstance(older, StateReport) else (CONNECTIVITY,)
         changed = tuple(dict.fromkeys([*earlier, *self.changed]))
@@ -111,6 +118,10 @@ class StateReport(Message, frozen=True, tag="state"):
 
     def to(self, sink: Sink, user: User) -> None:
         sink.state_report(user, self)
+
+
+def _alarm(message: Message) -> bool:
+    return isinstance(message, StateReport) and message.alarm
 
 
 class Reachability(Message, frozen=True, tag="reachability"):
@@ -134,7 +145,7 @@ class Reachability(Message, frozen=True, tag="reachability"):
         this one, as a state report that says connectivity moved too."""
         if isinstance(older, Reachability):
             return self
-        if isinstance(older, StateReport) and older.latest_state:
+        if isinstance(older, StateReport) and older.latest_state and not older.alarm:
             changed = tuple(dict.fromkeys([*older.changed, CONNECTIVITY]))
             return msgspec.structs.replace(
                 older,

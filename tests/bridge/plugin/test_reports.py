@@ -116,3 +116,16 @@ def test_a_devices_newest_state_absorbs_its_older_state_and_reachability():
     assert isinstance(folded, StateReport) and folded.changed == ("powerState", "connectivity")
     assert folded.at == 200.0
     assert MESSAGES[1].absorb(online) == MESSAGES[1]
+
+
+def test_an_alarm_going_off_is_never_folded_into_what_came_after():
+    went_off = StateReport(
+        event="setLeakState", value={"state": "detected"}, changed=("leakState",), **WHO
+    )
+    cleared = StateReport(
+        event="setLeakState", value={"state": "clear"}, changed=("leakState",), **WHO
+    )
+    assert went_off.alarm and not cleared.alarm
+    assert cleared.absorb(went_off) is None
+    assert Reachability(online=False, **WHO).absorb(went_off) is None
+    assert went_off.absorb(cleared).changed == ("leakState",)  # a clear may be folded into it

@@ -194,6 +194,31 @@ def test_rapid_changes_of_one_device_coalesce(store, alice):
     assert store.outbox.pending() == 0
 
 
+def test_an_alarm_going_off_is_told_even_when_it_cleared_before_delivery(store, alice):
+    """Folding keeps a platform's view current, but a smoke alarm that went off and
+    cleared while the platform was away must still be heard going off."""
+    user = alice
+    adapter = Flaky(0)
+    reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=0.01, max_attempts=3)
+
+    def smoke(state: str) -> StateReport:
+        return StateReport(
+            user_id=user.id,
+            device_id="s" * 24,
+            event="setSmokeState",
+            value={"state": state},
+            properties={"smokeState": state},
+            at=1.0,
+            changed=("smokeState",),
+        )
+
+    for state in ("clear", "detected", "clear", "clear"):
+        reporter.publish(user, smoke(state))
+    reporter.deliver_due()
+    assert [m.value["state"] for m in adapter.delivered] == ["detected", "clear"]
+    assert store.outbox.pending() == 0
+
+
 def test_dead_letter_is_final_and_revocation_stops_the_user(store, alice):
     user = alice
     adapter = Flaky(1, fail_with=DeadLetter)
