@@ -16,7 +16,7 @@ across a drop or a clear: it would be the old one, kept until the next change.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -35,8 +35,15 @@ class Cache(Generic[K, V]):
     def get(self, key: K) -> V | None:
         return self._data.get(key) if self.enabled else None
 
+    @overload
+    def fill(self, key: K, read: Callable[[], V]) -> V: ...
+
+    @overload
+    def fill(self, key: K, read: Callable[[], V | None]) -> V | None: ...
+
     def fill(self, key: K, read: Callable[[], V | None]) -> V | None:
-        """The cached value, or `read()`'s, kept unless a drop or clear came meanwhile."""
+        """The cached value, or `read()`'s, kept unless a drop or clear came meanwhile (a
+        read that can find nothing gives None, which is never kept)."""
         hit = self.get(key)
         if hit is not None:
             return hit

@@ -112,9 +112,7 @@ class Households:
             )
             return tuple(_membership(r) for r in rows)
 
-        hit = self.cache.fill(owner_id, read) if cached else read()
-        assert hit is not None
-        return list(hit)
+        return list(self.cache.fill(owner_id, read) if cached else read())
 
     def ended(self, now: float) -> list[Membership]:
         """The memberships whose end time has passed."""

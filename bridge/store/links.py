@@ -130,6 +130,4 @@ class Subscriptions:
             ).fetchall()
             return frozenset(row[0] for row in rows)
 
-        hit = self.cache.fill(user_id, read)
-        assert hit is not None
-        return hit
+        return self.cache.fill(user_id, read)

@@ -91,9 +91,7 @@ class Tokens:
                 raise InvalidToken()
             return User(*row[:3]), row[3], row[4]
 
-        hit = self.cache.fill(digest, read)
-        assert hit is not None
-        user, expires_at, bound_to = hit
+        user, expires_at, bound_to = self.cache.fill(digest, read)
         if expires_at <= self.clock():
             raise ExpiredToken()
         if adapter is not None and bound_to != adapter:
