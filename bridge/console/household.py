@@ -55,6 +55,15 @@ def section(user: User) -> dict[str, Any]:
     return {"members": members, "belongs": belongs}
 
 
+def people(user: User, shown: dict[str, Any]) -> dict[int, str]:
+    """Who can be named as the sender of a row of this person's history, by id (a `section`):
+    their members, and themselves when they belong to a household (their commands there)."""
+    found = {m["id"]: m["name"] for m in shown["members"]}
+    if shown["belongs"]:
+        found[user.id] = user.name
+    return found
+
+
 def join_page() -> Response | tuple[str, int]:
     token = boundary.from_params(request.args, TokenQuery).token
     invitation = _bridge().store.households.peek(token) if token else None

@@ -260,9 +260,7 @@ def home():
     filters["member"] = int(chosen.member) if chosen.member else None
     names = {d["device"].id: d["device"].name for d in devices}
     shared = household.section(user)
-    members = {m["id"]: m["name"] for m in shared["members"]}
-    if shared["belongs"]:
-        members[user.id] = user.name  # the commands they sent to their households' devices
+    members = household.people(user, shared)
     now = time.time()
     reports = _reports(user, now)
     since = {"hour": 3600, "day": 86400, "week": 7 * 86400}.get(chosen.window)
@@ -305,8 +303,7 @@ def journey(message_id: str):
             "oauth/error.html", title="No such journey", message="No message of yours has it."
         ), 404
     names = {d.id: d.name for d in bridge.devices.list(user)}
-    shared = household.section(user)
-    people = {m["id"]: m["name"] for m in shared["members"]} | {user.id: user.name}
+    people = household.people(user, household.section(user))
     return render_template(
         "console/journey.html",
         people=people,
