@@ -31,8 +31,7 @@ WHY_NOT = {
 def coverage(type_name: str) -> cov.Coverage | None:
     found = profile(type_name)
     if found is None:
-        why = WHY_NOT.get(type_name)
-        return cov.absent(type_name, why) if why else None
+        return cov.unlisted(type_name, WHY_NOT)
     controls = [a for a in found.actions if not a.startswith("Query")]
     props = ", ".join(p.name for p in found.props)
     return cov.fitted(

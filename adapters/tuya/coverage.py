@@ -22,8 +22,7 @@ WHY_NOT = {
 def coverage(type_name: str) -> cov.Coverage | None:
     codes = functions(type_name)
     if not codes:
-        why = WHY_NOT.get(type_name)
-        return cov.absent(type_name, why) if why else None
+        return cov.unlisted(type_name, WHY_NOT)
     settable = ", ".join(f.code for f in codes if f.action)
     heard = ", ".join(f.code for f in codes)
     return cov.fitted(

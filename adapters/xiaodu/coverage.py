@@ -14,7 +14,6 @@ from bridge.plugin import coverage as cov
 NO_TYPE = "DuerOS's appliance types have no {}"
 NO_TRIGGER = cov.no("the DuerOS skill protocol documents no routines a device's change starts")
 WHY_NOT = {
-    "lock": None,
     "temperature_sensor": NO_TYPE.format("temperature sensor"),
     "contact_sensor": NO_TYPE.format("contact sensor"),
     "motion_sensor": NO_TYPE.format("motion sensor"),
@@ -31,8 +30,7 @@ WHY_NOT = {
 def coverage(type_name: str) -> cov.Coverage | None:
     found = profile(type_name)
     if found is None:
-        why = WHY_NOT.get(type_name)
-        return cov.absent(type_name, why) if why else None
+        return cov.unlisted(type_name, WHY_NOT)
     attributes = ", ".join(a.name for a in found.attributes)
     return cov.fitted(
         type_name,

@@ -12,6 +12,7 @@ fails when a type is added without them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bridge import catalog
@@ -53,6 +54,13 @@ def absent(type_name: str, why: str) -> Coverage:
     """A type the platform does not list at all: every cell the type has says why."""
     cell = no(why)
     return fitted(type_name, cell, cell, cell, cell)
+
+
+def unlisted(type_name: str, reasons: Mapping[str, str]) -> Coverage | None:
+    """A type the platform does not list, for the reason `reasons` gives it; None (not
+    decided) when it gives none."""
+    why = reasons.get(type_name)
+    return absent(type_name, why) if why else None
 
 
 def fitted(
