@@ -9,10 +9,8 @@ import asyncio
 import os
 import sys
 
-import sinricpro.core.websocket_client as websocket_client
-from sinricpro import SinricPro, SinricProConfig, SinricProGarageDoor, SinricProPowerSensor
-
-websocket_client.SINRICPRO_SERVER_SSL_PORT = int(os.environ["BRIDGE_TEST_PORT"])
+from sdk_server import begin
+from sinricpro import SinricPro, SinricProGarageDoor, SinricProPowerSensor
 
 
 async def main() -> None:
@@ -27,16 +25,7 @@ async def main() -> None:
     door.on_mode_state(on_mode)
     sinric.add(door)
     sinric.add(meter)
-    await sinric.begin(
-        SinricProConfig(
-            app_key=os.environ["BRIDGE_TEST_APP_KEY"],
-            app_secret=os.environ["BRIDGE_TEST_APP_SECRET"],
-            server_url="127.0.0.1",
-            local_control=False,
-            mdns=False,
-        )
-    )
-    print("started", flush=True)
+    await begin(sinric)
     while not sinric.is_connected():
         await asyncio.sleep(0.1)
     sent = await meter.send_power_sensor_event(voltage=230.0, current=0.5)

@@ -1,7 +1,6 @@
 """A light built with the public Sinric Pro Python SDK, unchanged.
 
-Only the server address differs: the host goes in `server_url` as the SDK
-documents, and the SDK's fixed port 443 is pointed at the test server's port.
+Only the server address differs (`sdk_server`).
 Each command is printed; after the first power command the light reports a
 brightness change as a physical event, the way firmware would. Like most
 firmware it registers only the absolute setters: the SDK itself then refuses
@@ -12,10 +11,8 @@ import asyncio
 import os
 import sys
 
-import sinricpro.core.websocket_client as websocket_client
-from sinricpro import SinricPro, SinricProConfig, SinricProLight
-
-websocket_client.SINRICPRO_SERVER_SSL_PORT = int(os.environ["BRIDGE_TEST_PORT"])
+from sdk_server import begin
+from sinricpro import SinricPro, SinricProLight
 
 
 async def main() -> None:
@@ -46,16 +43,7 @@ async def main() -> None:
     light.on_color(on_color)
     light.on_color_temperature(on_color_temperature)
     sinric.add(light)
-    await sinric.begin(
-        SinricProConfig(
-            app_key=os.environ["BRIDGE_TEST_APP_KEY"],
-            app_secret=os.environ["BRIDGE_TEST_APP_SECRET"],
-            server_url="127.0.0.1",
-            local_control=False,
-            mdns=False,
-        )
-    )
-    print("started", flush=True)
+    await begin(sinric)
     await asyncio.sleep(float(os.environ.get("BRIDGE_TEST_SECONDS", "30")))
 
 

@@ -54,6 +54,17 @@ def admin(server, path, **kw):
     )
 
 
+def send(server, device_id: str, action: str, value: dict) -> dict:
+    """A command through the admin API; the bridge's answer (an HTTP 200, asserted)."""
+    reply = admin(
+        server,
+        "/admin/api/send",
+        json={"device": device_id, "action": action, "value": value},
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
 def wait_until(check, timeout=15.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -66,23 +77,15 @@ def wait_until(check, timeout=15.0):
 
 def test_sinric_sdk_light_is_controlled_through_the_bridge(server, sdk_light, light, store):
     wait_until(lambda: admin(server, f"/admin/api/devices/{light.id}").json()["online"])
-    reply = admin(
-        server,
-        "/admin/api/send",
-        json={"device": light.id, "action": "setPowerState", "value": {"state": "On"}},
-    )
-    assert reply.status_code == 200, reply.text
-    assert reply.json()["success"] is True and reply.json()["value"] == {"state": "On"}
+    answer = send(server, light.id, "setPowerState", {"state": "On"})
+    assert answer["success"] is True and answer["value"] == {"state": "On"}
     assert wait_until(lambda: store.shadow.get(light.id).get("powerState"))["value"] == "On"
     # The SDK's own signed event arrives and is accepted.
     wait_until(lambda: store.shadow.get(light.id).get("brightness"))
     assert store.shadow.get(light.id)["brightness"]["value"] == 77
-    reply = admin(
-        server,
-        "/admin/api/send",
-        json={"device": light.id, "action": "setBrightness", "value": {"brightness": 30}},
-    )
-    assert reply.json()["value"] == {"brightness": 30}
+    assert send(server, light.id, "setBrightness", {"brightness": 30})["value"] == {
+        "brightness": 30
+    }
     sdk_light.kill()
     output = sdk_light.communicate()[0]
     assert "power On" in output and "brightness 30" in output
@@ -191,13 +194,7 @@ def test_an_sdk_garage_door_and_power_meter_work_unchanged(server, account, stor
     proc = sdk_device(server, account, script, door=door.id, meter=meter.id)
     try:
         wait_until(lambda: admin(server, f"/admin/api/devices/{door.id}").json()["online"])
-        reply = admin(
-            server,
-            "/admin/api/send",
-            json={"device": door.id, "action": "setMode", "value": {"mode": "Open"}},
-        )
-        assert reply.status_code == 200, reply.text
-        assert reply.json()["value"] == {"mode": "Open"}
+        assert send(server, door.id, "setMode", {"mode": "Open"})["value"] == {"mode": "Open"}
         # The SDK's own reading: 230 V x 0.5 A, its first (no energy counted before it)
         power = wait_until(lambda: store.shadow.get(meter.id).get("power"))
         assert power["value"] == 115.0
