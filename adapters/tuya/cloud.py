@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from adapters.tuya.functions import functions, properties
+from adapters.tuya.functions import event_properties, functions, properties
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
 from bridge.plugin import (
@@ -98,7 +98,8 @@ class Cloud:
             tuya_id, device = found
             if CONNECTIVITY in m.changed:  # a reachability change folded in: as it is now
                 self._online(tuya_id, self.context.online(device))
-            self._report(tuya_id, device, m.properties, m.changed, m.at)
+            values = properties(device.type, m.properties, m.changed)
+            self._report(tuya_id, values | event_properties(device.type, m.event, m.value), m.at)
 
     def reachability(self, user: User, m: Reachability) -> None:
         found = self._registered(user, m.device_id)
@@ -141,15 +142,12 @@ class Cloud:
         """Tell Tuya whether a registered device is online and what state it is in."""
         self._online(tuya_id, self.context.online(device))
         state = {name: entry["value"] for name, entry in self.context.state(device).items()}
-        self._report(tuya_id, device, state, None, time.time())
+        self._report(tuya_id, properties(device.type, state), time.time())
 
     def _online(self, tuya_id: str, online: bool) -> None:
         self.api.call("PUT", f"{DEVICES}/{tuya_id}/{'online' if online else 'offline'}")
 
-    def _report(
-        self, tuya_id: str, device: Device, state: dict[str, Any], only: Any, at: float
-    ) -> None:
-        values = properties(device.type, state, only)
+    def _report(self, tuya_id: str, values: dict[str, Any], at: float) -> None:
         if not values:
             return
         stamp = int(at * 1000)

@@ -15,7 +15,6 @@ WHY_NOT = {
     "doorbell": NO_CATEGORY.format("doorbell press a cloud device can report"),
     "scene": "a scene is a Tuya app feature, not a device",
     "gate": NO_CATEGORY.format("gate category"),
-    "button": "a press is an event with no state; the bridge keeps no code to mirror it",
 }
 
 

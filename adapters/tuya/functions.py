@@ -26,7 +26,9 @@ class Function:
     """One Tuya function: its code, the shadow property it mirrors, and how to convert.
 
     `action` and `field` name the bridge command a Tuya property-set becomes
-    (None: the function is reported only). `unit` is for the documentation.
+    (None: the function is reported only). `unit` is for the documentation. A
+    function with an `event` mirrors no shadow property: each such event of the
+    device is reported with the value of its field `prop` (a button's press).
     """
 
     code: str
@@ -37,6 +39,7 @@ class Function:
     action: str | None = None
     field: str = ""
     instance: str | None = None
+    event: str | None = None
 
     @property
     def shadow(self) -> str:
@@ -200,6 +203,17 @@ METERING = (
     ),
 )
 DOOR = (_flag("switch_1", "mode", "Open", "Close", "setMode", "mode"),)
+_PRESS_TO, _PRESS_FROM = _enum(
+    {"singlePress": "single_click", "doublePress": "double_click", "longPress": "long_press"}
+)
+PRESS = Function(
+    "switch1_value",
+    "state",
+    _PRESS_TO,
+    _PRESS_FROM,
+    "enum single_click, double_click, long_press (reported at each press)",
+    event="setSmartButtonState",
+)
 
 FUNCTIONS: dict[str, tuple[Function, ...]] = {
     "light": (_switch("switch_led"), BRIGHTNESS, WHITE_TONE, COLOUR),
@@ -211,6 +225,7 @@ FUNCTIONS: dict[str, tuple[Function, ...]] = {
     "co_sensor": (_alarm("co_status", "carbonMonoxideState"),),
     "leak_sensor": (_alarm("watersensor_state", "leakState"),),
     "garage_door": DOOR,
+    "button": (PRESS,),
     "thermostat": _climate(5, 35, THERMOSTAT_MODES),
     "air_conditioner": _climate(16, 30, AC_MODES),
     "lock": (
@@ -274,7 +289,7 @@ FUNCTIONS: dict[str, tuple[Function, ...]] = {
     ),
     "motion_sensor": (Function("pir_state", "motion", _PIR_TO, _PIR_FROM, "enum pir, none"),),
 }
-"""Types not listed (doorbell, scene, gate, button) have no Tuya product: they are not
+"""Types not listed (doorbell, scene, gate) have no Tuya product: they are not
 registered (`coverage` says why)."""
 
 
@@ -292,12 +307,25 @@ def properties(type_name: str, state: Mapping[str, Any], only: Any = None) -> di
     when given; values the shadow does not have, or cannot convert, are left out."""
     out = {}
     for function in functions(type_name):
-        if function.shadow not in state or (only is not None and function.shadow not in only):
+        wanted = only is None or function.shadow in only
+        if function.event or function.shadow not in state or not wanted:
             continue
         try:
             out[function.code] = function.to_tuya(state[function.shadow])
         except (KeyError, TypeError, ValueError):
             continue
+    return out
+
+
+def event_properties(type_name: str, event: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """Tuya property values for an event that leaves no state (a press): `{}` for others."""
+    out = {}
+    for function in functions(type_name):
+        if function.event == event and function.prop in value:
+            try:
+                out[function.code] = function.to_tuya(value[function.prop])
+            except (KeyError, TypeError, ValueError):
+                continue
     return out
 
 

@@ -5,7 +5,8 @@ bytes received, and a wrong one is refused (code 1004); business calls need
 a token this fake issued and has not expired (code 1010); bodies are checked
 as the documentation describes them (names of 4 to 50 characters, known
 products, `msg_id` of at most 32 characters, 13-digit times, codes the
-product defines). Answers use Tuya's envelope `{result, success, t, code, msg}`.
+product defines, each value of its code's type). Answers use Tuya's envelope
+`{result, success, t, code, msg}`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,35 @@ from fakes import JsonService
 
 ACCESS_ID = "tuya-test-access-id"
 ACCESS_SECRET = "tuya-test-access-secret-0123456789"
-PRODUCTS = {"light": "prod-light-01", "plug": "prod-plug-01", "blinds": "prod-blinds-01"}
-CODES = {
-    "prod-light-01": {"switch_led", "bright_value_v2", "temp_value_v2", "colour_data_v2"},
-    "prod-plug-01": {"switch_1"},
-    "prod-blinds-01": {"percent_control", "control"},
+PRODUCTS = {
+    t: f"prod-{t.replace('_', '-')}-01"
+    for t in ("light", "plug", "blinds", "energy_meter", "leak_sensor", "garage_door", "button")
 }
+METERING = {"cur_power": int, "add_ele": int}
+CODES: dict[str, dict[str, Any]] = {  # each product's thing model: code -> its value's type
+    "prod-light-01": {
+        "switch_led": bool,
+        "bright_value_v2": int,
+        "temp_value_v2": int,
+        "colour_data_v2": dict,
+    },
+    "prod-plug-01": {"switch_1": bool, **METERING},
+    "prod-blinds-01": {"percent_control": int, "control": {"open", "stop", "close"}},
+    "prod-energy-meter-01": METERING,
+    "prod-leak-sensor-01": {"watersensor_state": {"alarm", "normal"}},
+    "prod-garage-door-01": {"switch_1": bool},
+    "prod-button-01": {"switch1_value": {"single_click", "double_click", "long_press"}},
+}
+"""Codes, types and enum ranges as Tuya's standard instruction sets define them."""
+
+
+def _fits(kind: Any, value: Any) -> bool:
+    """A value of the thing model's type: an enum's word, or a bool, value or JSON."""
+    if isinstance(kind, set):
+        return value in kind
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+
+
 DEVICES = "/v1.0/iot-03/3rdcloud/devices/"
 
 
@@ -174,6 +198,7 @@ class FakeTuya(JsonService):
                 code in CODES[device["product"]]
                 and isinstance(entry, dict)
                 and set(entry) == {"value", "time"}
+                and _fits(CODES[device["product"]][code], entry["value"])
                 and isinstance(entry["time"], int)
                 and len(str(entry["time"])) == 13
                 for code, entry in data.items()

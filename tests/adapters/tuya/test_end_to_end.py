@@ -6,7 +6,7 @@ import json
 import pytest
 import requests
 from fakes.tuya import PRODUCTS
-from servers import eventually
+from servers import eventually, past_event_limit
 
 
 def test_linked_devices_appear_in_tuya_and_follow_the_bridge(cli, store, account, connect, tuya):
@@ -54,6 +54,51 @@ def test_linked_devices_appear_in_tuya_and_follow_the_bridge(cli, store, account
     # Offline when its connection ends.
     online.client.stop()
     assert tuya.wait_for(tuya.presence, lambda p: p == (lamp["id"], "offline"))
+
+
+def test_meters_alarms_doors_and_presses_reach_tuya_in_its_standard_codes(
+    cli, store, account, connect, tuya
+):
+    """Each new type's report is one Tuya's thing model takes (the fake checks the code
+    and the value's type): a reading in 0.1 W and Wh, a leak as an alarm, a door as its
+    switch, and every press on its own, since a press leaves no state to fold."""
+    made = {
+        t: store.devices.create(account.user.id, t, name)
+        for t, name in [
+            ("energy_meter", "House meter"),
+            ("leak_sensor", "Sink leak"),
+            ("garage_door", "Garage"),
+            ("button", "Bedside button"),
+        ]
+    }
+    online = connect(account, list(made.values()))
+    cli("tuya", "link", account.user.name)
+    tuya_id = {t: tuya.by_bridge_id(d.id)["id"] for t, d in made.items()}
+
+    def told(kind: str, code: str, value: object) -> None:
+        assert tuya.wait_for(
+            tuya.reports,
+            lambda r: (
+                r["device"] == tuya_id[kind] and r["data"].get(code, {}).get("value") == value
+            ),
+        )
+
+    send = online.client.send_event
+    send(made["energy_meter"].id, "powerUsage", {"power": 115.4, "wattHours": 12.3})
+    told("energy_meter", "cur_power", 1154)
+    told("energy_meter", "add_ele", 12)
+    send(made["leak_sensor"].id, "setLeakState", {"state": "detected"})
+    told("leak_sensor", "watersensor_state", "alarm")
+    send(made["garage_door"].id, "setMode", {"mode": "Open"})
+    told("garage_door", "switch_1", True)
+    send(made["button"].id, "setSmartButtonState", {"state": "singlePress"})
+    told("button", "switch1_value", "single_click")
+    past_event_limit()  # the device's own event spacing
+    send(made["button"].id, "setSmartButtonState", {"state": "longPress"})
+    told("button", "switch1_value", "long_press")
+    presses = [r for r in tuya.reports if r["device"] == tuya_id["button"]]
+    assert [r["data"]["switch1_value"]["value"] for r in presses] == ["single_click", "long_press"]
+    assert not tuya.refused
 
 
 def test_link_refuses_an_unknown_user_and_a_tuya_refusal_is_one_line(cli, store, account, tuya):

@@ -4,16 +4,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.tuya.functions import FUNCTIONS, BadValue, command, properties
+from adapters.tuya.functions import FUNCTIONS, BadValue, command, event_properties, properties
 from bridge import catalog
 
 
 def test_every_mapped_type_is_a_catalog_type_and_every_function_mirrors_its_shadow():
     for type_name, functions in FUNCTIONS.items():
-        shadows = set()
+        shadows, events = set(), {}
         for cap in catalog.TYPES[type_name].capabilities:
             shadows.update(catalog.shadow_name(p, cap.instance) for p in cap.state)
+            events.update({e: {f.name for f in cap.reported} for e in cap.events})
         for function in functions:
+            if function.event:  # mirrors an event's field, not a property
+                assert function.prop in events[function.event], (type_name, function.code)
+                continue
             assert function.shadow in shadows, (type_name, function.code)
             if function.action:
                 assert catalog.TYPES[type_name].capability_for(function.action, function.instance)
@@ -51,6 +55,18 @@ def test_temperatures_are_tenths_and_modes_are_tuyas_words():
         {"thermostatMode": "HEAT"},
         None,
     )
+
+
+def test_a_press_is_reported_as_tuyas_wireless_switch_value_and_is_no_state():
+    press = {"state": "doublePress"}
+    assert event_properties("button", "setSmartButtonState", press) == {
+        "switch1_value": "double_click"
+    }
+    assert event_properties("button", "setSmartButtonState", {"state": "tap"}) == {}
+    assert event_properties("light", "setSmartButtonState", press) == {}
+    assert properties("button", {"state": "singlePress"}) == {}  # never from the shadow
+    with pytest.raises(BadValue, match="reported only"):
+        command("button", "switch1_value", "single_click")
 
 
 def test_blinds_and_fans_use_instances():
