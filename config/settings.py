@@ -154,6 +154,16 @@ class Settings:
     """Longest wait between two tries of a report: after an outage, platforms hear
     current state within twice this."""
 
+    # State accuracy
+    accuracy_every: float = 10.0
+    """Seconds between two comparisons of what each platform holds with each device."""
+    accuracy_grace: float = 30.0
+    """Seconds a platform may hold another value than the device before the device's state
+    is sent to it again (the report lag of a change stays well under it)."""
+    accuracy_alert_after: float = 600.0
+    """Seconds a platform may stay under its accuracy target for an account's devices
+    before that is an alert."""
+
     # Alerts
     alert_interval: float = 60.0
     """Seconds between two checks of every account's alerts."""

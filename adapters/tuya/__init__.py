@@ -26,6 +26,7 @@ from adapters.tuya import coverage as tuya_coverage
 from adapters.tuya import messages
 from adapters.tuya.cloud import Cloud
 from adapters.tuya.consumer import Consumer
+from adapters.tuya.functions import functions
 from adapters.tuya.ids import TuyaIds
 from adapters.tuya.openapi import OpenApi, TuyaError
 from adapters.tuya.settings import TuyaSettings
@@ -59,6 +60,11 @@ class TuyaAdapter(Adapter):
     @classmethod
     def coverage(cls, type_name: str) -> cov.Coverage | None:
         return tuya_coverage.coverage(type_name)
+
+    @classmethod
+    def mirrors(cls, type_name: str) -> frozenset[str]:
+        """The properties a type's standard codes carry (a press mirrors none)."""
+        return frozenset(f.shadow for f in functions(type_name) if not f.event)
 
     def __init__(self, context: AdapterContext) -> None:
         super().__init__(context)

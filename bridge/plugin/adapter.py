@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import orjson
 import requests
 
+from bridge import catalog
 from bridge.model import BridgeError, Command, Device, Result, User
 from bridge.plugin.base import Plugin, PluginContext
 from bridge.plugin.coverage import Coverage
@@ -247,6 +248,27 @@ class Adapter(Plugin, Sink):
         """What the platform does with a device type, cell by cell (`bridge.plugin.coverage`):
         every catalog type must have an answer; None is "not decided" and fails the docs."""
         return None
+
+    @classmethod
+    def mirrors(cls, type_name: str) -> frozenset[str]:
+        """The shadow names a platform holds of a device of this type (what the state-accuracy
+        check compares): by default every property of the type, where reports reach it."""
+        found = cls.coverage(type_name)
+        if found is None or not found.reported.supported or type_name not in catalog.TYPES:
+            return frozenset()
+        return frozenset(
+            name for cap in catalog.TYPES[type_name].capabilities for name in cap.named_state()
+        )
+
+    def read_back(self, user: User, devices: list[Device]) -> dict[str, dict[str, Any]]:
+        """What the platform holds where it differs from the device, read from the platform
+        itself (Google's Home Graph), by device and shadow name; {} for a platform that cannot
+        be read back. Raises RetryLater when it cannot be asked now."""
+        return {}
+
+    def read_back_rate(self) -> float:
+        """Devices a minute `read_back` may ask about (within the platform's quota); 0: none."""
+        return 0.0
 
     def takes_reports(self, link: dict[str, Any]) -> bool:
         """Whether a user's link, by its data, takes reports. The core stores the answer with

@@ -22,7 +22,14 @@ from gevent.pool import Pool
 from bridge.bus import Bus
 from bridge.bus.local import LocalBus
 from bridge.model import Unavailable, User
-from bridge.reports.messages import DeadLetter, DeviceAnnounced, LinkRevoked, Message, Sink
+from bridge.reports.messages import (
+    DeadLetter,
+    DeviceAnnounced,
+    LinkRevoked,
+    Message,
+    Sink,
+    StateReport,
+)
 from bridge.runtime.metrics import Metrics
 from bridge.store import Store
 from bridge.store.messages import Entry
@@ -65,6 +72,7 @@ class Reporter:
         self.sinks: dict[str, Sink] = {}
         """Where the outbox delivers besides the adapters (the alert webhook), by name."""
         self._reporting: frozenset[str] | None = None
+        self._mirrors: dict[tuple[str, str], frozenset[str]] = {}
         self.audience: Callable[[int, str, str | None], list[int]] | None = None
         """Who reaches a device of an owner's (households.Access.audience), set by the
         server; without it (tests of one account) reports go to the user alone."""
@@ -93,6 +101,8 @@ class Reporter:
         same transaction as the reports: neither is kept without the other.
         """
         wanted = self.reporting()
+        if isinstance(message, StateReport) and message.origin in wanted and message.changed:
+            self._told_by_reply(user, message)
         queued: dict[int, list[str]] = {}
         alone = only or message.personal
         for person in [user.id] if alone else self._audience(user, message.device_id):
@@ -142,6 +152,58 @@ class Reporter:
         owner = device.user_id if device is not None else user.id
         found = self.audience(owner, device_id, device.type if device is not None else None)
         return found if user.id in found else [user.id, *found]
+
+    def _mirrored(self, adapter: str, type_name: str) -> frozenset[str]:
+        """The properties a platform holds of a type (asked once per pair)."""
+        found = self._mirrors.get((adapter, type_name))
+        if found is None:
+            plugin = self.adapters().get(adapter)
+            mirrors = getattr(plugin, "mirrors", None)
+            found = mirrors(type_name) if mirrors is not None else frozenset()
+            self._mirrors[(adapter, type_name)] = found
+        return found
+
+    def _told_by_reply(self, user: User, message: StateReport) -> None:
+        """A command's platform is not sent its own change: its reply told it."""
+        origin = str(message.origin)
+        device = self.store.devices.get(message.device_id)
+        if device is None or origin not in self.store.subscriptions.of(user.id):
+            return
+        held = self._mirrored(origin, device.type)
+        changed = [n for n in message.changed if n in held and n in message.properties]
+        told = {n: message.properties[n] for n in changed}
+        if told:
+            self.store.beliefs.told(
+                origin, user.id, device.id, told, message.at, source="reply", behind=True
+            )
+
+    def _telling(self, sink: Any, message: Message) -> dict[str, Any] | None:
+        """What a report tells a platform of its device's properties, read before it is sent
+        (the platform says the device's state then or later): None for no property."""
+        if not message.device_id or not hasattr(sink, "mirrors"):
+            return None
+        if isinstance(message, StateReport):
+            names = set(message.changed)
+        elif isinstance(message, DeviceAnnounced) and message.change == "added":
+            names = None  # a device announced: its whole state
+        else:
+            return None
+        device = self.store.devices.get(message.device_id)
+        if device is None:
+            return None
+        held = self._mirrored(sink.name, device.type)
+        state = self.store.shadow.values(device.id)
+        return {n: v for n, v in state.items() if n in held and (names is None or n in names)}
+
+    def _believed(self, row: dict, message: Message, told: dict[str, Any] | None) -> None:
+        """The platform took the report: it now holds what the report told (a device
+        removed: nothing)."""
+        if isinstance(message, DeviceAnnounced) and message.change == "removed":
+            self.store.beliefs.forget(row["adapter"], row["user_id"], message.device_id)
+        elif told:
+            self.store.beliefs.told(
+                row["adapter"], row["user_id"], message.device_id, told, time.time()
+            )
 
     def release_dead_claims(self) -> None:
         """Reports a dead worker (or this server before a restart) took: due again."""
@@ -206,6 +268,7 @@ class Reporter:
             detail=message.label,
             journey=message.journey,
         )
+        told = self._telling(sink, message)
         try:
             if sink is None or user is None:
                 raise DeadLetter("adapter not loaded or user gone")
@@ -214,6 +277,7 @@ class Reporter:
             entry.outcome, entry.detail = "revoked", str(exc)
             self.store.outbox.give_up(row["id"], attempts, str(exc))
             self.store.outbox.drop_user(row["adapter"], row["user_id"], "link revoked")
+            self.store.beliefs.forget(row["adapter"], row["user_id"])
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             entry.detail = error
@@ -240,6 +304,7 @@ class Reporter:
             log.warning("report %s to %s: %s", row["id"], row["adapter"], error)
         else:
             self.store.outbox.delivered(row["id"])
+            self._believed(row, message, told)
             if self.metrics:
                 self.metrics.delivered(row["adapter"], time.time() - message.at)
         self.store.messages.record(entry)

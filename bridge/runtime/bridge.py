@@ -24,10 +24,18 @@ from bridge.journeys import explain
 from bridge.model import Device, Throttled, User
 from bridge.plugin import Adapter, AdapterContext, TransportContext
 from bridge.plugin import settings as plugin_settings
+from bridge.reports.accuracy import Accuracy
 from bridge.reports.alerts import SINK, AlertChecker, AlertWebhook
 from bridge.reports.delivery import Reporter, announce
 from bridge.runtime.budgets import Budgets
-from bridge.runtime.loops import AlertCheck, Checkpoints, Housekeeping, ReportDelivery, StoreSync
+from bridge.runtime.loops import (
+    AccuracyCheck,
+    AlertCheck,
+    Checkpoints,
+    Housekeeping,
+    ReportDelivery,
+    StoreSync,
+)
 from bridge.runtime.metrics import Metrics
 from bridge.runtime.service import Supervisor
 from bridge.runtime.streams import Stream
@@ -130,6 +138,16 @@ class Bridge:
             self.reporter.sinks[SINK] = AlertWebhook(
                 settings.alert_webhook_url, settings.alert_webhook_secret, self.http
             )
+        self.metrics.accuracy(self.store.beliefs.latest)
+        self.accuracy = Accuracy(
+            self.store,
+            lambda: self.adapters,
+            self.reporter.reporting,
+            settings.accuracy_grace,
+            settings.accuracy_every,
+            wake=self.reporter.wake.set,
+            repaired=self.metrics.repaired,
+        )
         self.notifier = Notifier()
         self.streams = Streams(
             self.notifier,
@@ -148,6 +166,7 @@ class Bridge:
                 ReportDelivery(self.reporter),
                 Housekeeping(self.store, settings.history_days, self.households.expire),
                 AlertCheck(self.alerts, self.bus, settings.alert_interval),
+                AccuracyCheck(self.accuracy, self.bus),
             ]
         )
         for plugin in [*self.transports.by_name.values(), *self.adapters.values()]:

@@ -13,6 +13,7 @@ from bridge.runtime.service import Service
 
 if TYPE_CHECKING:
     from bridge.http.live import Notifier
+    from bridge.reports.accuracy import Accuracy
     from bridge.reports.alerts import AlertChecker
     from bridge.reports.delivery import Reporter
     from bridge.store import Store
@@ -106,6 +107,7 @@ class Housekeeping(Service):
         cutoff = self.clock() - self.history_days * 86400
         self.store.messages.prune(cutoff)
         self.store.readings.prune(cutoff)
+        self.store.beliefs.prune(cutoff)
         self.store.outbox.prune(cutoff)
         self.store.logins.prune(cutoff)
         self.store.grants.prune()
@@ -128,3 +130,18 @@ class AlertCheck(Service):
 
     def run_once(self) -> None:
         self.alerts.check()
+
+
+class AccuracyCheck(Service):
+    """Compare what each platform holds with each device, and repair drift, in one worker."""
+
+    name = "state accuracy"
+    leader = "accuracy"
+    budget = 600.0
+
+    def __init__(self, accuracy: Accuracy, bus: Any, **kw: Any) -> None:
+        super().__init__(bus, **kw)
+        self.accuracy, self.every = accuracy, accuracy.every
+
+    def run_once(self) -> None:
+        self.accuracy.check()

@@ -87,6 +87,20 @@ class Metrics:
             up.labels(service.name).set_function(lambda s=service: float(not s.failing()))
             recovered.labels(service.name).set_function(lambda s=service: s.reconnects)
 
+    def accuracy(self, latest: Callable[[], dict[str, Any]]) -> None:
+        """Export each platform's state accuracy (its newest sample, read when scraped) and
+        count the repairs this worker made."""
+        self.repairs = Counter(
+            "bridge_state_repairs",
+            "Reports sent again because a platform held another state than the device",
+            ["platform"],
+            registry=self.registry,
+        )
+        self.registry.register(_AccuracyCollector(latest))
+
+    def repaired(self, platform: str) -> None:
+        self.repairs.labels(platform).inc()
+
     def command(self, origin: str, outcome: str, seconds: float) -> None:
         children = self._children.get((origin, outcome))
         if children is None:  # labels() costs a lock and a lookup: keep the children per pair
@@ -128,3 +142,21 @@ class _BudgetCollector(Collector):
             flooding.add_metric([budget.name], budget.flooding())
         yield refused
         yield flooding
+
+
+class _AccuracyCollector(Collector):
+    """The newest accuracy sample of each platform, wherever the check ran."""
+
+    def __init__(self, latest: Callable[[], dict[str, Any]]) -> None:
+        self.latest = latest
+
+    def collect(self) -> Any:
+        found = GaugeMetricFamily(
+            "bridge_state_accuracy",
+            "Share (0-1) of the (device, property) pairs where the platform holds the device's"
+            " value, at the newest check",
+            labels=["platform"],
+        )
+        for platform, sample in sorted(self.latest().items()):
+            found.add_metric([platform], sample.agreeing / sample.pairs if sample.pairs else 1.0)
+        yield found

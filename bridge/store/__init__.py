@@ -24,6 +24,7 @@ from bridge.model import BridgeError
 from bridge.runtime import plugins
 from bridge.store import sets
 from bridge.store.alerts import Alerts
+from bridge.store.beliefs import Beliefs
 from bridge.store.cache import Cache
 from bridge.store.clients import Clients
 from bridge.store.devices import Devices
@@ -132,8 +133,10 @@ class Store:
         self.subscriptions = Subscriptions(self.db)
         self.households = Households(self.db)
         self.readings = Readings(self.db)
+        self.beliefs = Beliefs(self.db, self.writer)
         self.devices.on_delete.append(self.pending.fail_device)
         self.devices.on_delete.append(self.readings.forget_device)
+        self.devices.on_delete.append(self.beliefs.forget_device)
         self._repositories: dict[type, Any] = {}
         self.devices.before_delete = self.plugin_tables
         self.devices.on_delete.append(self._forget_in_plugin_tables)

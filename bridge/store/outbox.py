@@ -165,6 +165,14 @@ class Outbox:
             [time.time(), reason, adapter, user_id],
         )
 
+    def waiting(self) -> set[tuple[str, int, str]]:
+        """(adapter, person, device) of every report still to be delivered."""
+        rows = self.db.execute(
+            "select distinct adapter, user_id, device_id from outbox"
+            " where delivered_at is null and failed_at is null"
+        ).fetchall()
+        return {(a, u, d) for a, u, d in rows}
+
     def pending(self) -> int:
         return self.db["outbox"].count_where("delivered_at is null and failed_at is null")
 

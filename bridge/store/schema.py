@@ -371,3 +371,32 @@ def m022_meter_readings(db: Database) -> None:
         not_null={"device_id", "at"},
     )
     db["meter_readings"].create_index(["device_id", "at"])
+
+
+@migrations()
+def m023_beliefs(db: Database) -> None:
+    """What each platform was last told of each property of each device, per person (the
+    state-accuracy check compares it with the shadow)."""
+    db["beliefs"].create(
+        {
+            "adapter": str,
+            "user_id": int,
+            "device_id": str,
+            "property": str,
+            "instance": str,
+            "value": str,
+            "told_at": float,
+            "source": str,
+            "drift_since": float,
+        },
+        pk=("adapter", "user_id", "device_id", "property", "instance"),
+        not_null={"adapter", "user_id", "device_id", "property", "instance"},
+    )
+    db["beliefs"].create_index(["device_id"])
+    db["beliefs"].create_index(["user_id"])
+    db["accuracy_samples"].create(
+        {"id": int, "adapter": str, "at": float, "span": float, "pairs": int, "agreeing": int},
+        pk="id",
+        not_null={"adapter", "at"},
+    )
+    db["accuracy_samples"].create_index(["adapter", "at"])
