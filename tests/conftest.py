@@ -206,6 +206,10 @@ def server_env(
         "BRIDGE_REFUSALS_KEPT": "1000000",
         "BRIDGE_DIRECTIVE_RATE": "0",  # budgets have tests of their own (a server each)
         "BRIDGE_COMMAND_RATE": "0",
+        # Repairs and read-backs have a server of their own (tests/adapters/google/
+        # test_accuracy.py): here they would add reports to other tests' counts.
+        "BRIDGE_ACCURACY_GRACE": "86400",
+        "BRIDGE_GOOGLE_READBACK": "0",
     }
 
 

@@ -11,6 +11,7 @@ and device changes as Request Sync (`reports.py`, `homegraph.py`).
 from __future__ import annotations
 
 import hmac
+import uuid
 from typing import Any, ClassVar
 
 from adapters.google import coverage as google_coverage
@@ -28,8 +29,9 @@ from adapters.google.errors import (
     from_core,
     offline,
 )
-from adapters.google.homegraph import HomeGraph
+from adapters.google.homegraph import HomeGraph, UnknownAgent
 from adapters.google.models import MAX_DEVICES, CommandGroup, Execution, Request, Salvage
+from adapters.google.readback import held_apart
 from adapters.google.reports import Reports
 from adapters.google.settings import GoogleSettings
 from bridge.plugin import (
@@ -37,10 +39,12 @@ from bridge.plugin import (
     AuthError,
     BridgeError,
     Command,
+    DeadLetter,
     Device,
     Outcome,
     PlatformError,
     Registry,
+    RetryLater,
     Sink,
     User,
     VoiceReply,
@@ -306,3 +310,33 @@ class GoogleAdapter(WebhookAdapter[Intent]):
 
     def sink(self) -> Sink:
         return self.reports
+
+    def read_back_rate(self) -> float:
+        return self.context.settings.readback if self.homegraph.configured else 0.0
+
+    def read_back(self, user: User, devices: list[Device]) -> dict[str, dict[str, Any]]:
+        """HomeGraph's state of the devices, where it differs from the devices' own."""
+        link = self.context.links.get(user.id)
+        agent = link.get("agentUserId") if link else None
+        if not agent:
+            return {}
+        body = {
+            "requestId": str(uuid.uuid4()),
+            "agentUserId": agent,
+            "inputs": [{"payload": {"devices": [{"id": d.id} for d in devices]}}],
+        }
+        try:
+            answer = self.homegraph.call("query", body)
+        except (UnknownAgent, DeadLetter) as exc:  # the link's end is the reports' to tell
+            raise RetryLater(f"HomeGraph query: {exc}") from None
+        payload = answer.get("payload")
+        found = payload.get("devices") if isinstance(payload, dict) else None
+        found = found if isinstance(found, dict) else {}
+        out = {}
+        for device in devices:
+            held = found.get(device.id)
+            if isinstance(held, dict):
+                apart = held_apart(device.type, self.context.state(device), held)
+                if apart:
+                    out[device.id] = apart
+        return out

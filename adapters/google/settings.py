@@ -12,6 +12,9 @@ class GoogleSettings(RelaySettings, frozen=True):
     """HomeGraph's base URL (the token endpoint is the key file's `token_uri`)."""
     quota: float = 6000.0
     """HomeGraph calls a minute for the whole deployment."""
+    readback: float = 60.0
+    """Devices a minute whose state is read back from HomeGraph (`devices.query`) to find
+    a report it took and lost; its calls count against `quota`."""
     sync_interval: float = 10.0
     """Least seconds between two Request Syncs of one user."""
     deadline: float = 7.0

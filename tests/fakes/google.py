@@ -6,7 +6,9 @@ the service account's key (kid, iss, aud, scope, at most an hour), HomeGraph
 calls must carry a live token from it, every Report State is held to the
 trait schema (tests/golden/google/states.schema.json) and every agentUserId
 must be one Google learnt from a SYNC; more than `quota` calls in 60 s are
-refused with 429 as HomeGraph does.
+refused with 429 as HomeGraph does. It keeps each device's newest reported
+state and answers `devices.query` with it; `drop_every` makes it take every
+Nth report (200) and keep nothing of it, as a lost write would.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ class FakeGoogle(JsonService):
         self.refused: list[dict] = []
         self.calls: list[float] = []
         self.quota = 6000
+        self.graph: dict[str, dict[str, dict]] = {}  # agentUserId -> device id -> state held
+        self.drop_every = 0  # every Nth Report State is answered 200 and not kept (0: none)
+        self.dropped = 0
+        self.queries: list[dict] = []
         super().__init__()
         self.token_uri = self.base + "/token"
         self.key_file = directory / "service-account.json"
@@ -94,6 +100,8 @@ class FakeGoogle(JsonService):
             return _error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
         if path == "/v1/devices:reportStateAndNotification":
             return self._record(self.reports, doc, self._report_errors(doc))
+        if path == "/v1/devices:query":
+            return self._query(doc)
         if path == "/v1/devices:requestSync":
             ok = set(doc) <= {"agentUserId", "async"} and isinstance(doc.get("async"), bool)
             return self._record(self.syncs, doc, [] if ok else ["unknown fields"])
@@ -108,8 +116,42 @@ class FakeGoogle(JsonService):
             if doc.get("agentUserId") not in self.agents:
                 return _error(404, "NOT_FOUND", "Requested entity was not found.")
             into.append(doc)
+            if into is self.reports:
+                self._hold(doc)
             self.recorded()
             return 200, {"requestId": doc.get("requestId", "")}
+
+    def _hold(self, doc: dict) -> None:
+        """Keep each device's newest state, as Home Graph does (or lose it, when told to)."""
+        if self.drop_every and len(self.reports) % self.drop_every == 0:
+            self.dropped += 1
+            return
+        held = self.graph.setdefault(doc["agentUserId"], {})
+        for device_id, state in doc["payload"]["devices"].get("states", {}).items():
+            held.setdefault(device_id, {}).update(state)
+
+    def _query(self, doc: dict) -> tuple[int, dict]:
+        """devices.query: the state Home Graph holds of each device asked for."""
+        inputs = doc.get("inputs")
+        ok = (
+            set(doc) == {"requestId", "agentUserId", "inputs"}
+            and isinstance(inputs, list)
+            and len(inputs) == 1
+            and isinstance(inputs[0].get("payload", {}).get("devices"), list)
+            and all(
+                isinstance(d, dict) and set(d) == {"id"} for d in inputs[0]["payload"]["devices"]
+            )
+        )
+        if not ok:
+            return _error(400, "INVALID_ARGUMENT", "query: requestId, agentUserId, inputs")
+        with self.lock:
+            if doc["agentUserId"] not in self.agents:
+                return _error(404, "NOT_FOUND", "Requested entity was not found.")
+            self.queries.append(doc)
+            held = self.graph.get(doc["agentUserId"], {})
+            ids = [d["id"] for d in inputs[0]["payload"]["devices"]]
+            found = {i: dict(held[i]) for i in ids if i in held}
+        return 200, {"requestId": doc["requestId"], "payload": {"devices": found}}
 
     def _report_errors(self, doc: dict) -> list[str]:
         if not isinstance(doc.get("requestId"), str) or not isinstance(doc.get("agentUserId"), str):
