@@ -149,6 +149,30 @@ TARGETS = {
 """A target's label, its text, and whether the window's figures meet it."""
 
 
+ACCURACY_TARGET = 0.995
+"""Google's published state-accuracy target, the bar for the platforms without one."""
+
+
+def _drifting(user: User, pairs: list, most: int = 5) -> list[dict[str, Any]]:
+    """The worst of a platform's disagreeing pairs (the longest apart), with each device's
+    last repair."""
+    store = _bridge().store
+    out = []
+    for pair in sorted(pairs, key=lambda p: p.drift_since or float("inf"))[:most]:
+        device = store.devices.get(pair.device_id)
+        repairs = store.messages.query(device_id=pair.device_id, kind="repair", limit=1)
+        out.append(
+            {
+                "device": device.name if device else pair.device_id,
+                "property": pair.name,
+                "held": pair.held,
+                "actual": pair.actual,
+                "repair": repairs[0]["detail"] if repairs else None,
+            }
+        )
+    return out
+
+
 def _levels(user: User, now: float, reports: dict[str, dict[str, int]]) -> dict[str, Any]:
     """The figures the console draws: commands by origin over the hour and the day, each
     platform against its published targets, reports by outcome, devices online."""
@@ -157,6 +181,9 @@ def _levels(user: User, now: float, reports: dict[str, dict[str, int]]) -> dict[
     day = charts.stats(r[1:] for r in rows)
     hour = charts.stats(r[1:] for r in rows if r[0] >= now - 3600)
     slos = []
+    held: dict[str, list] = {}
+    for pair in bridge.store.beliefs.pairs(user.id):
+        held.setdefault(pair.adapter, []).append(pair)
     for name, adapter in sorted(bridge.adapters.items()):
         found = day.get(name)
         checks = [
@@ -168,8 +195,21 @@ def _levels(user: User, now: float, reports: dict[str, dict[str, int]]) -> dict[
             for key, value in adapter.targets.items()
             if key in TARGETS
         ]
+        pairs = held.get(name, [])
+        if pairs:
+            target = adapter.targets.get("accuracy", ACCURACY_TARGET)
+            share = sum(p.agrees for p in pairs) / len(pairs)
+            shown = f"{share:.1%} of {len(pairs)} (at least {target:.1%})"
+            checks.append({"label": "state accuracy", "target": shown, "met": share >= target})
         if found or checks:
-            slos.append({"platform": adapter.title or name, "stats": found, "checks": checks})
+            slos.append(
+                {
+                    "platform": adapter.title or name,
+                    "stats": found,
+                    "checks": checks,
+                    "drifting": _drifting(user, [p for p in pairs if not p.agrees]),
+                }
+            )
     return {
         "success": {
             window: charts.bars(

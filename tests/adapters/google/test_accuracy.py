@@ -5,6 +5,7 @@ import pytest
 import requests
 from conftest import SECRET_KEY
 from google_helpers import Google, intent
+from linking import CSRF
 from servers import BridgeServer, eventually, past_event_limit
 
 from bridge.client import DeviceClient
@@ -64,6 +65,22 @@ def test_a_report_homegraph_lost_is_read_back_as_drift_and_sent_again(checking, 
         )
         metrics = requests.get(checking.url + "/metrics", timeout=10).text
         assert 'bridge_state_accuracy{platform="google"}' in metrics
+        # The owner's console: Google's accuracy against its target, agreeing again.
+        browser = requests.Session()
+        page = browser.get(checking.url + "/console/login", timeout=10)
+        signed = browser.post(
+            checking.url + "/oauth/login?next=/console",
+            data={
+                "csrf_token": CSRF.search(page.text).group(1),
+                "username": "reader",
+                "password": "password-reader",
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert signed.status_code == 303
+        home = browser.get(checking.url + "/console", timeout=10).text
+        assert "state accuracy 100.0% of" in home and "(at least 99.5%)" in home
     finally:
         google.drop_every = 0
         client.stop()

@@ -1,5 +1,3 @@
-
-
 def test_homegraph_read_back_names_the_properties_whose_keys_differ():
     from adapters.google.readback import held_apart
 
