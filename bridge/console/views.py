@@ -150,7 +150,7 @@ TARGETS = {
 
 
 ACCURACY_TARGET = 0.995
-"""Google's published state-accuracy target, the bar for the platforms without one."""
+"""The state-accuracy bar for a platform that publishes none (the one published target)."""
 
 
 def _drifting(user: User, pairs: list, most: int = 5) -> list[dict[str, Any]]:

@@ -261,9 +261,9 @@ class Adapter(Plugin, Sink):
         )
 
     def read_back(self, user: User, devices: list[Device]) -> dict[str, dict[str, Any]]:
-        """What the platform holds where it differs from the device, read from the platform
-        itself (Google's Home Graph), by device and shadow name; {} for a platform that cannot
-        be read back. Raises RetryLater when it cannot be asked now."""
+        """What the platform holds where it differs from the device, asked of the platform
+        itself, by device and shadow name; {} for a platform that cannot be read back.
+        Raises RetryLater when it cannot be asked now."""
         return {}
 
     def read_back_rate(self) -> float:

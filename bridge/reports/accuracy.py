@@ -4,7 +4,7 @@ Each pass compares what every platform was told and took (`store.beliefs`)
 with the shadow, pair by pair (platform, person, device, property). The
 share that agree is a sample; each sample counts for the time since the one
 before, so the accuracy over an hour is time-weighted whatever the rate of
-passes. A platform that can be read back (Google's Home Graph) is asked about
+passes. A platform that can be read back (`Adapter.read_back`) is asked about
 a sample of its devices within a rate it sets: what it holds where it
 differs becomes the belief, so a report it took and then lost is drift too.
 
@@ -12,7 +12,7 @@ A pair that has disagreed for longer than the grace is repaired: the
 device's state now is sent to that platform again (the outbox's retries and
 pacing apply), at most once per grace per device, and not while a report of
 that device to that platform is still waiting. Every repair is a journey
-whose first hop says why ("Google held brightness 40, the device has 70
+whose first hop says why ("Platform X held brightness 40, the device has 70
 since 12:03; resent").
 """
 
@@ -178,7 +178,7 @@ class Accuracy:
 
 
 def why(title: str, pairs: list[Pair], since: float) -> str:
-    """ "Google held brightness 40, the device has 70 since 12:03; resent"."""
+    """ "Platform X held brightness 40, the device has 70 since 12:03; resent"."""
     told = ", ".join(f"{p.name} {_shown(p.held)}" for p in pairs)
     has = ", ".join(f"{p.name} {_shown(p.actual)}" for p in pairs)
     clock = time.strftime("%H:%M:%S", time.gmtime(since))
