@@ -10,7 +10,7 @@ value 0-1000, and temperatures are tenths of a degree Celsius.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,27 +305,29 @@ def function(type_name: str, code: str) -> Function | None:
 def properties(type_name: str, state: Mapping[str, Any], only: Any = None) -> dict[str, Any]:
     """Tuya property values for shadow values (`{shadow name: value}`), those in `only`
     when given; values the shadow does not have, or cannot convert, are left out."""
-    out = {}
-    for function in functions(type_name):
-        wanted = only is None or function.shadow in only
-        if function.event or function.shadow not in state or not wanted:
-            continue
-        try:
-            out[function.code] = function.to_tuya(state[function.shadow])
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out
+    return _converted(
+        (f, state[f.shadow])
+        for f in functions(type_name)
+        if not f.event and f.shadow in state and (only is None or f.shadow in only)
+    )
 
 
 def event_properties(type_name: str, event: str, value: Mapping[str, Any]) -> dict[str, Any]:
     """Tuya property values for an event that leaves no state (a press): `{}` for others."""
+    return _converted(
+        (f, value[f.prop]) for f in functions(type_name) if f.event == event and f.prop in value
+    )
+
+
+def _converted(found: Iterable[tuple[Function, Any]]) -> dict[str, Any]:
+    """Each function's code with its value in Tuya's terms; a value that does not convert is
+    left out."""
     out = {}
-    for function in functions(type_name):
-        if function.event == event and function.prop in value:
-            try:
-                out[function.code] = function.to_tuya(value[function.prop])
-            except (KeyError, TypeError, ValueError):
-                continue
+    for function, value in found:
+        try:
+            out[function.code] = function.to_tuya(value)
+        except (KeyError, TypeError, ValueError):
+            continue
     return out
 
 
