@@ -62,8 +62,9 @@ class Accuracy:
         now = self.clock()
         names = sorted(self.reporting())
         pairs = self.store.beliefs.pairs()
-        self._read_back(names, pairs, now)
-        pairs = [p for p in self.store.beliefs.pairs() if p.adapter in names]
+        if self._read_back(names, pairs, now):  # what a platform said it holds, in
+            pairs = self.store.beliefs.pairs()
+        pairs = [p for p in pairs if p.adapter in names]
         span = self.every if self._last is None else max(0.0, now - self._last)
         self._last = now
         by_adapter: dict[str, list[Pair]] = {name: [] for name in names}
@@ -79,7 +80,9 @@ class Accuracy:
 
     # -- read-back --------------------------------------------------------------------
 
-    def _read_back(self, names: list[str], pairs: list[Pair], now: float) -> None:
+    def _read_back(self, names: list[str], pairs: list[Pair], now: float) -> bool:
+        """Ask the platforms that can be read back; whether any held something else."""
+        marked = False
         for name in names:
             adapter = self.adapters()[name]
             quota = int(adapter.read_back_rate() * self.every / 60.0)
@@ -95,26 +98,28 @@ class Accuracy:
             for user_id, device_id in chosen:
                 people[user_id].append(device_id)
             for user_id, device_ids in people.items():
-                self._ask(name, adapter, user_id, device_ids, now)
+                marked = self._ask(name, adapter, user_id, device_ids, now) or marked
+        return marked
 
     def _ask(
         self, name: str, adapter: Any, user_id: int, device_ids: list[str], now: float
-    ) -> None:
+    ) -> bool:
         user = self.store.users.by_id(user_id)
         devices = [d for d in map(self.store.devices.get, device_ids) if d is not None]
         if user is None or not devices:
-            return
+            return False
         try:
             held = adapter.read_back(user, devices)
         except (RetryLater, Unavailable) as exc:
             log.info("read-back of %s skipped this pass: %s", name, exc)
-            return
+            return False
         except Exception:
             log.warning("read-back of %s failed", name, exc_info=True)
-            return
+            return False
         for device_id, values in held.items():
             marked = {n: {"readBack": v} for n, v in values.items()}
             self.store.beliefs.told(name, user_id, device_id, marked, now, source="read-back")
+        return bool(held)
 
     # -- repair -----------------------------------------------------------------------
 
