@@ -154,12 +154,12 @@ class Reporter:
         return found if user.id in found else [user.id, *found]
 
     def _mirrored(self, adapter: str, type_name: str) -> frozenset[str]:
-        """The properties a platform holds of a type (asked once per pair)."""
+        """The properties a platform holds of a type (asked once per pair); none for a sink
+        that is no adapter (the alert webhook)."""
         found = self._mirrors.get((adapter, type_name))
         if found is None:
             plugin = self.adapters().get(adapter)
-            mirrors = getattr(plugin, "mirrors", None)
-            found = mirrors(type_name) if mirrors is not None else frozenset()
+            found = plugin.mirrors(type_name) if plugin is not None else frozenset()
             self._mirrors[(adapter, type_name)] = found
         return found
 
@@ -177,10 +177,10 @@ class Reporter:
                 origin, user.id, device.id, told, message.at, source="reply", behind=True
             )
 
-    def _telling(self, sink: Any, message: Message) -> dict[str, Any] | None:
+    def _telling(self, adapter: str, message: Message) -> dict[str, Any] | None:
         """What a report tells a platform of its device's properties, read before it is sent
         (the platform says the device's state then or later): None for no property."""
-        if not message.device_id or not hasattr(sink, "mirrors"):
+        if not message.device_id:
             return None
         if isinstance(message, StateReport):
             names = set(message.changed)
@@ -191,7 +191,9 @@ class Reporter:
         device = self.store.devices.get(message.device_id)
         if device is None:
             return None
-        held = self._mirrored(sink.name, device.type)
+        held = self._mirrored(adapter, device.type)
+        if not held:
+            return None
         state = self.store.shadow.values(device.id)
         return {n: v for n, v in state.items() if n in held and (names is None or n in names)}
 
@@ -268,7 +270,7 @@ class Reporter:
             detail=message.label,
             journey=message.journey,
         )
-        told = self._telling(sink, message)
+        told = self._telling(row["adapter"], message)
         try:
             if sink is None or user is None:
                 raise DeadLetter("adapter not loaded or user gone")
