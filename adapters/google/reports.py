@@ -28,6 +28,7 @@ from bridge.plugin import (
     RetryLater,
     Sink,
     StateReport,
+    UnknownDevice,
     User,
 )
 
@@ -86,17 +87,24 @@ class Reports(Sink):
         }
 
     def _call(self, user: User, body: dict[str, Any] | None, sync_for: float = 0.0) -> None:
-        """Report State (a body) or Request Sync (none) for the user's agent; a user HomeGraph
-        no longer knows ends the link."""
+        """Report State (a body) or Request Sync (none) for the user's agent.
+
+        HomeGraph answers 404 alike for a user and for a device it does not know. A report's
+        404 is taken as the device's (the user removed it in Google Home): it is announced
+        again, with a Request Sync, whose own 404 is the user's and ends the link.
+        """
         link = self.context.links.get(user.id)
         agent = link.get("agentUserId") if link else None
         if not agent:
             return
-        try:
-            if body is None:
-                self._request_sync(user, agent, sync_for)
-            else:
+        if body is not None:
+            try:
                 self.homegraph.call("reportStateAndNotification", {**body, "agentUserId": agent})
+            except UnknownAgent as exc:
+                raise UnknownDevice(f"HomeGraph does not know the device: {exc}") from None
+            return
+        try:
+            self._request_sync(user, agent, sync_for)
         except UnknownAgent as exc:
             self.context.links.revoke(user.id, f"HomeGraph no longer knows the user: {exc}")
             raise LinkRevoked(str(exc)) from None

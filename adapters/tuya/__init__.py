@@ -28,7 +28,7 @@ from adapters.tuya.cloud import Cloud
 from adapters.tuya.consumer import Consumer
 from adapters.tuya.functions import functions
 from adapters.tuya.ids import TuyaIds
-from adapters.tuya.openapi import OpenApi, TuyaError
+from adapters.tuya.openapi import DEVICE_NOT_EXIST, OpenApi, TuyaError
 from adapters.tuya.settings import TuyaSettings
 from bridge.plugin import (
     Adapter,
@@ -41,6 +41,7 @@ from bridge.plugin import (
     Reachability,
     Service,
     StateReport,
+    UnknownDevice,
     User,
     VoiceReply,
     VoiceRequest,
@@ -164,8 +165,12 @@ class TuyaAdapter(Adapter):
         self._told(self.cloud.late_result, user, message)
 
     def _told(self, send: Callable[[User, Any], None], user: User, message: Message) -> None:
-        """Tuya's refusal of a message is final for that message."""
+        """Tuya's refusal of a message is final for that message; a device Tuya no longer
+        knows loses its Tuya id, to be registered again when it is announced again."""
         try:
             send(user, message)
         except TuyaError as exc:
+            if exc.code == DEVICE_NOT_EXIST and message.device_id:
+                self.ids.remember(user, message.device_id, None)
+                raise UnknownDevice(str(exc)) from exc
             raise DeadLetter(str(exc)) from exc

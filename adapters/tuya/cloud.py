@@ -8,7 +8,7 @@ from typing import Any
 
 from adapters.tuya.functions import event_properties, functions, properties
 from adapters.tuya.ids import TuyaIds
-from adapters.tuya.openapi import OpenApi, TuyaError
+from adapters.tuya.openapi import DEVICE_NOT_EXIST, OpenApi, TuyaError
 from bridge.plugin import (
     CONNECTIVITY,
     AdapterContext,
@@ -72,7 +72,11 @@ class Cloud:
         return len(ids)
 
     def _remove(self, user: User, device_id: str, tuya_id: str) -> None:
-        self.api.call("DELETE", f"{DEVICES}/{tuya_id}/remove")
+        try:
+            self.api.call("DELETE", f"{DEVICES}/{tuya_id}/remove")
+        except TuyaError as exc:
+            if exc.code != DEVICE_NOT_EXIST:  # else: gone already
+                raise
         self.ids.remember(user, device_id, None)
 
     # -- the messages, each told to Tuya (raising TuyaError, RetryLater or DeadLetter) --

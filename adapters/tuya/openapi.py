@@ -28,6 +28,8 @@ import requests
 from bridge.plugin import json_answer
 
 TOKEN_INVALID = 1010
+DEVICE_NOT_EXIST = 2010
+"""Tuya's code for a device id it does not know (removed in Tuya's app, say)."""
 REFRESH_AHEAD = 60.0
 """Seconds before its expiry a token is refreshed."""
 

@@ -140,7 +140,7 @@ def _platforms(user: User, reports: dict[str, dict[str, int]]) -> list[dict]:
     return out
 
 
-REPORT_KINDS = ["ok", "throttled", "retry", "dead-letter", "revoked"]
+REPORT_KINDS = ["ok", "throttled", "retry", "unknown", "dead-letter", "revoked"]
 TARGETS = {
     "success": ("success", "at least {:.1%}", lambda s, t: (s.success or 0) >= t),
     "p90_ms": ("p90", "at most {:.0f} ms", lambda s, t: (s.p90_ms or 0) <= t),

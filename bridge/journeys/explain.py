@@ -167,7 +167,7 @@ def explain(
         if row["kind"] == "request" and row["outcome"] != "ok":
             return _device_trouble(row, title(row.get("origin")), platforms, last_connection)
     for row in messages:
-        if row["kind"] == "report" and row["outcome"] in ("dead-letter", "revoked", "throttled"):
+        if row["kind"] == "report" and row["outcome"] in REPORT_TROUBLE:
             return _report_trouble(row, title(row.get("origin")))
     for row in messages:
         if row["kind"] == "webhook" and row["outcome"] != "ok":
@@ -224,10 +224,16 @@ def _late(
     return f"the device answered after {after} s, past the {row['latency_ms'] / 1000:.1f} s wait"
 
 
+REPORT_TROUBLE = ("dead-letter", "revoked", "throttled", "unknown")
+"""A report's outcomes that explain a journey (retries explain nothing yet)."""
+
+
 def _report_trouble(row: dict[str, Any], who: str) -> str:
     detail = (row.get("detail") or "").removeprefix("RetryLater: ").removeprefix("DeadLetter: ")
     if row["outcome"] == "revoked":
         return f"{who} ended the link: {detail}"
     if row["outcome"] == "throttled":
         return f"the report was throttled by {who} ({detail})"
+    if row["outcome"] == "unknown":
+        return f"{who} no longer knew the device ({detail}): it is announced again"
     return f"{who} refused the report: {detail}"

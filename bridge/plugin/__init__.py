@@ -70,6 +70,7 @@ from bridge.reports.messages import (
     RetryLater,
     Sink,
     StateReport,
+    UnknownDevice,
 )
 from bridge.runtime.budgets import Budget, Budgets, Flood
 from bridge.runtime.hold import when_available
@@ -196,6 +197,7 @@ __all__ = [
     "Transport",
     "TransportContext",
     "Unavailable",
+    "UnknownDevice",
     "Unreachable",
     "Unsupported",
     "User",

@@ -44,6 +44,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "RetryLater",
         "DeadLetter",
         "LinkRevoked",
+        "UnknownDevice",
     ),
     "Transports": ("Transport", "TransportContext", "Exchange", "Reply", "DeviceEvent"),
     "The core's nouns": ("User", "Device", "Command", "Result", "Outcome", "Journey"),

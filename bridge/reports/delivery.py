@@ -29,6 +29,7 @@ from bridge.reports.messages import (
     Message,
     Sink,
     StateReport,
+    UnknownDevice,
 )
 from bridge.runtime.metrics import Metrics
 from bridge.store import Store
@@ -36,6 +37,9 @@ from bridge.store.messages import Entry
 
 log = logging.getLogger(__name__)
 ANY_ADAPTER = "*"
+ANNOUNCE_AGAIN_EVERY = 600.0
+"""Least seconds between two announces of one device to a platform that no longer knew it:
+a platform may take a while to learn a device again (its own discovery follows)."""
 
 
 def announce(
@@ -207,6 +211,44 @@ class Reporter:
                 row["adapter"], row["user_id"], message.device_id, told, time.time()
             )
 
+    def _announce_again(self, row: dict, message: Message, reason: str) -> None:
+        """The platform no longer knows the device: it holds none of its state, and the
+        device is announced to it again (its whole state), once per ANNOUNCE_AGAIN_EVERY;
+        an announce it refused so is not retried."""
+        adapter, user_id, device_id = row["adapter"], row["user_id"], message.device_id
+        self.store.beliefs.forget(adapter, user_id, device_id)
+        if isinstance(message, DeviceAnnounced) or self.store.devices.get(device_id) is None:
+            return
+        if not self.bus.spaced(
+            "announce again", f"{adapter}:{user_id}:{device_id}", ANNOUNCE_AGAIN_EVERY
+        ):
+            return
+        again = DeviceAnnounced(
+            user_id=user_id,
+            device_id=device_id,
+            at=time.time(),
+            change="added",
+            personal=True,
+            journey=message.journey,
+        )
+        self.store.outbox.add([adapter], user_id, device_id, again)
+        sink = self.adapters().get(adapter)
+        title = getattr(sink, "title", None) or adapter
+        self.store.messages.record(
+            Entry(
+                "out",
+                "repair",
+                "announced",
+                device_id,
+                user_id,
+                "added",
+                origin=adapter,
+                detail=f"{title} no longer knew the device ({reason}); announced again",
+                journey=message.journey,
+            )
+        )
+        self.wake.set()
+
     def release_dead_claims(self) -> None:
         """Reports a dead worker (or this server before a restart) took: due again."""
         for worker in self.store.outbox.claimers() - {self.bus.worker}:
@@ -280,6 +322,10 @@ class Reporter:
             self.store.outbox.give_up(row["id"], attempts, str(exc))
             self.store.outbox.drop_user(row["adapter"], row["user_id"], "link revoked")
             self.store.beliefs.forget(row["adapter"], row["user_id"])
+        except UnknownDevice as exc:
+            entry.outcome, entry.detail = "unknown", str(exc)
+            self.store.outbox.give_up(row["id"], attempts, str(exc))
+            self._announce_again(row, message, str(exc))
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             entry.detail = error

@@ -14,8 +14,8 @@ proactive reports have): a platform implements what it can tell.
 
 A Sink's method returns when the platform took the message (or there is
 nothing to tell); raises RetryLater (or anything unexpected) to try again
-with backoff, DeadLetter to give up on this one, LinkRevoked to stop for the
-user.
+with backoff, DeadLetter to give up on this one, UnknownDevice to announce
+the device again, LinkRevoked to stop for the user.
 """
 
 from __future__ import annotations
@@ -243,6 +243,12 @@ class DeadLetter(Exception):
 
 class LinkRevoked(Exception):
     """The user unlinked this platform: drop their pending reports until they link again."""
+
+
+class UnknownDevice(Exception):
+    """The platform no longer knows this device (removed there, or its announce was lost):
+    this report is given up and the device is announced to the platform again (the
+    announce tells its whole state)."""
 
 
 class Sink:

@@ -8,7 +8,10 @@ trait schema (tests/golden/google/states.schema.json) and every agentUserId
 must be one Google learnt from a SYNC; more than `quota` calls in 60 s are
 refused with 429 as HomeGraph does. It keeps each device's newest reported
 state and answers `devices.query` with it; `drop_every` makes it take every
-Nth report (200) and keep nothing of it, as a lost write would.
+Nth report (200) and keep nothing of it, as a lost write would. A device the
+user removed in Google Home (`remove`) is unknown until the next Request Sync
+(Google's SYNC learns it again): a report of it is answered 404, as HomeGraph
+answers for a device it does not know.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class FakeGoogle(JsonService):
         self.drop_every = 0  # every Nth Report State is answered 200 and not kept (0: none)
         self.dropped = 0
         self.queries: list[dict] = []
+        self.removed: dict[str, set[str]] = {}  # agentUserId -> device ids Google forgot
         super().__init__()
         self.token_uri = self.base + "/token"
         self.key_file = directory / "service-account.json"
@@ -113,8 +117,15 @@ class FakeGoogle(JsonService):
                 self.refused.append({"errors": errors, **doc})
                 self.recorded()
                 return _error(400, "INVALID_ARGUMENT", "; ".join(errors))
-            if doc.get("agentUserId") not in self.agents:
+            agent = doc.get("agentUserId")
+            if agent not in self.agents:
                 return _error(404, "NOT_FOUND", "Requested entity was not found.")
+            payload = doc.get("payload", {}).get("devices", {})
+            named = {i for part in payload.values() for i in part} if payload else set()
+            if named & self.removed.get(agent, set()):
+                return _error(404, "NOT_FOUND", "Device ID cannot be found.")
+            if into is self.syncs:  # Google's SYNC that follows learns every device again
+                self.removed.pop(agent, None)
             into.append(doc)
             if into is self.reports:
                 self._hold(doc)
@@ -129,6 +140,12 @@ class FakeGoogle(JsonService):
         held = self.graph.setdefault(doc["agentUserId"], {})
         for device_id, state in doc["payload"]["devices"].get("states", {}).items():
             held.setdefault(device_id, {}).update(state)
+
+    def remove(self, agent: str, device_id: str) -> None:
+        """The user removed the device in Google Home: forgotten until the next SYNC."""
+        with self.lock:
+            self.removed.setdefault(agent, set()).add(device_id)
+            self.graph.get(agent, {}).pop(device_id, None)
 
     def _query(self, doc: dict) -> tuple[int, dict]:
         """devices.query: the state Home Graph holds of each device asked for."""

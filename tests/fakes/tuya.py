@@ -139,7 +139,7 @@ class FakeTuya(JsonService):
             return self._register(parts[0], doc)
         device = self.devices.get(parts[0])
         if device is None:
-            return self._refusal(2001, "device not exist")
+            return self._refusal(2010, "device not exist")
         if method == "PUT" and len(parts) == 2 and parts[1] in ("online", "offline"):
             device["online"] = parts[1] == "online"
             self.presence.append((parts[0], parts[1]))

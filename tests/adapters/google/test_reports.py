@@ -132,6 +132,33 @@ def test_an_agent_google_no_longer_knows_ends_the_link(
     assert agent not in {r["agentUserId"] for r in google.reports}
 
 
+def test_a_device_google_no_longer_knows_is_announced_again_and_the_link_stays(
+    google, synced, account, light, connect, store
+):
+    online = connect(account, [light])
+    _states_of(google, light.id, lambda s: s.get("online") is True)
+    syncs = len([s for s in google.syncs if s["agentUserId"] == synced])
+    google.remove(synced, light.id)  # the user removed it in the Google Home app
+    past_event_limit()
+    online.client.send_event(light.id, "setBrightness", {"brightness": 33})
+    # HomeGraph's 404 is the device's, not the user's: a Request Sync announces it again.
+    eventually(lambda: len([s for s in google.syncs if s["agentUserId"] == synced]) > syncs)
+    [repair] = eventually(lambda: store.messages.query(device_id=light.id, kind="repair"))
+    assert repair["origin"] == "google" and repair["outcome"] == "announced"
+    assert repair["detail"].startswith("Google no longer knew the device (HomeGraph does not")
+    unknown = [
+        r
+        for r in store.messages.query(device_id=light.id, kind="report", limit=20)
+        if r["origin"] == "google" and r["outcome"] == "unknown"
+    ]
+    assert unknown and unknown[0]["journey"] == repair["journey"]
+    assert store.links("google").get(account.user.id) is not None
+    past_event_limit()  # Google knows it again: the next change is taken
+    online.client.send_event(light.id, "setBrightness", {"brightness": 44})
+    _states_of(google, light.id, lambda s: s.get("brightness") == 44)
+    assert len(store.messages.query(device_id=light.id, kind="repair")) == 1
+
+
 def test_homegraphs_throttling_is_shown_and_the_state_still_arrives(
     google, synced, account, light, connect, store
 ):

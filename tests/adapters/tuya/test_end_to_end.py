@@ -56,6 +56,29 @@ def test_linked_devices_appear_in_tuya_and_follow_the_bridge(cli, store, account
     assert tuya.wait_for(tuya.presence, lambda p: p == (lamp["id"], "offline"))
 
 
+def test_a_device_tuya_no_longer_knows_is_registered_again(cli, store, account, connect, tuya):
+    light = store.devices.create(account.user.id, "light", "Desk lamp")
+    online = connect(account, [light])
+    cli("tuya", "link", account.user.name)
+    lamp = tuya.by_bridge_id(light.id)
+    assert tuya.wait_for(tuya.presence, lambda p: p == (lamp["id"], "online"))
+    with tuya.lock:  # removed in Tuya's app: Tuya answers 2010 for its id
+        del tuya.devices[lamp["id"]]
+    online.client.send_event(light.id, "setBrightness", {"brightness": 30})
+    # Registered again, told its state, and the change is in it.
+    eventually(lambda: tuya.registrations.count(light.id) == 2)
+    again = tuya.by_bridge_id(light.id)
+    assert tuya.wait_for(
+        tuya.reports,
+        lambda r: (
+            r["device"] == again["id"] and r["data"].get("bright_value_v2", {}).get("value") == 300
+        ),
+    )
+    assert store.links("tuya").get(account.user.id)["devices"][light.id] == again["id"]
+    [repair] = store.messages.query(device_id=light.id, kind="repair")
+    assert repair["outcome"] == "announced" and "Tuya code 2010" in repair["detail"]
+
+
 def test_meters_alarms_doors_and_presses_reach_tuya_in_its_standard_codes(
     cli, store, account, connect, tuya
 ):

@@ -3,7 +3,15 @@
 import pytest
 from recording import subscribe
 
-from bridge.plugin import Adapter, RetryLater, StateReport, VoiceReply, coverage
+from bridge.plugin import (
+    Adapter,
+    DeviceAnnounced,
+    RetryLater,
+    StateReport,
+    UnknownDevice,
+    VoiceReply,
+    coverage,
+)
 from bridge.reports.accuracy import REPAIR, Accuracy
 from bridge.reports.delivery import Reporter
 
@@ -22,6 +30,7 @@ class Platform(Adapter):
         self.holds: dict[str, dict] = {}  # what a read-back finds, by device
         self.asked: list[list[str]] = []
         self.down = False
+        self.forgot: set[str] = set()  # devices it no longer knows
 
     @classmethod
     def coverage(cls, type_name):
@@ -33,9 +42,13 @@ class Platform(Adapter):
         return VoiceReply({})
 
     def state_report(self, user, message):
+        if message.device_id in self.forgot:
+            raise UnknownDevice("no such device here")
         self.delivered.append(message)
 
-    device_announced = state_report
+    def device_announced(self, user, message):
+        self.forgot.discard(message.device_id)  # an announce teaches it the device
+        self.delivered.append(message)
 
     def read_back_rate(self) -> float:
         return self.rate
@@ -191,3 +204,31 @@ def test_a_removed_device_or_an_ended_link_is_no_longer_compared(world):
     _deliver(store, reporter)
     store.devices.delete(lamp.id)
     assert not store.beliefs.pairs()
+
+
+def test_a_device_the_platform_forgot_is_announced_again_with_its_whole_state(world):
+    store, reporter, platform, user, lamp, _clock, _accuracy, _ = world
+    _changed(store, reporter, user, lamp, "On")
+    _deliver(store, reporter)
+    platform.forgot.add(lamp.id)
+    _changed(store, reporter, user, lamp, "Off", brightness=20)
+    _deliver(store, reporter)
+    [again] = [m for m in platform.delivered if isinstance(m, DeviceAnnounced)]
+    assert (again.change, again.personal, again.user_id) == ("added", True, user.id)
+    held = {p.name: p.held for p in store.beliefs.pairs(user.id)}
+    assert held == {"powerState": "Off", "brightness": 20}  # the announce told it all
+    [repair] = store.messages.query(kind="repair")
+    assert repair["outcome"] == "announced" and repair["origin"] == "platform"
+    assert repair["detail"] == (
+        "Platform X no longer knew the device (no such device here); announced again"
+    )
+    reports = store.messages.query(kind="report", device_id=lamp.id)
+    assert [r["journey"] for r in reports if r["outcome"] == "unknown"] == [repair["journey"]]
+    # Forgotten again soon after: that report is given up and nothing is believed, but
+    # the device is not announced twice within the spacing (the platform is still learning).
+    platform.forgot.add(lamp.id)
+    _changed(store, reporter, user, lamp, "On", brightness=30)
+    _deliver(store, reporter)
+    assert len([m for m in platform.delivered if isinstance(m, DeviceAnnounced)]) == 1
+    assert store.beliefs.pairs(user.id) == []
+    assert store.outbox.pending() == 0
