@@ -23,6 +23,7 @@ from bridge.http import boundary, live
 from bridge.http.sessions import csrf, current_user
 from bridge.journeys import explain
 from bridge.model import BridgeError, User
+from bridge.reports import accuracy
 
 console = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
@@ -149,10 +150,6 @@ TARGETS = {
 """A target's label, its text, and whether the window's figures meet it."""
 
 
-ACCURACY_TARGET = 0.995
-"""The state-accuracy bar for a platform that publishes none (the one published target)."""
-
-
 def _drifting(user: User, pairs: list, most: int = 5) -> list[dict[str, Any]]:
     """The worst of a platform's disagreeing pairs (the longest apart), with each device's
     last repair."""
@@ -197,7 +194,7 @@ def _levels(user: User, now: float, reports: dict[str, dict[str, int]]) -> dict[
         ]
         pairs = held.get(name, [])
         if pairs:
-            target = adapter.targets.get("accuracy", ACCURACY_TARGET)
+            target = accuracy.target(adapter)
             share = sum(p.agrees for p in pairs) / len(pairs)
             shown = f"{share:.1%} of {len(pairs)} (at least {target:.1%})"
             checks.append({"label": "state accuracy", "target": shown, "met": share >= target})

@@ -36,6 +36,13 @@ REPAIR = "stateRepair"
 """The report's event: no device sent it, the bridge resends what the device has."""
 MAX_REPAIRS = 100
 """Devices repaired per platform per pass, at most (the outbox paces what it sends)."""
+TARGET = 0.995
+"""The bar for a platform that publishes none: the one state-accuracy target published."""
+
+
+def target(adapter: Any) -> float:
+    """A platform's state-accuracy target: its own (`targets["accuracy"]`), else TARGET."""
+    return getattr(adapter, "targets", {}).get("accuracy", TARGET)
 
 
 class Accuracy:

@@ -4,7 +4,10 @@ Three conditions, per account:
 - a device offline for longer than `alert_offline_after` seconds;
 - a platform's link failing: revoked in the last day, or reports answered
   401 or 403 in the last hour;
-- dead letters rising: `alert_dead_letters` or more in the last hour.
+- dead letters rising: `alert_dead_letters` or more in the last hour;
+- a platform's state accuracy under its target for the account's devices,
+  counting the properties it has held wrong for `accuracy_alert_after`
+  seconds or more (a pair apart for less may be a report on its way).
 An alert opens when its condition is first seen (and shows on the console)
 and closes when it clears. Each newly opened alert goes, with
 `alert_webhook_url` set, through the outbox to `AlertWebhook`: a JSON POST
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
@@ -24,9 +28,11 @@ import orjson
 import requests
 
 from bridge.model import Device, User
+from bridge.reports import accuracy
 from bridge.reports.delivery import Reporter
 from bridge.reports.messages import Alert, DeadLetter, RetryLater, Sink
 from bridge.store import Store
+from bridge.store.beliefs import Pair
 
 if TYPE_CHECKING:
     from bridge.plugin import Adapter
@@ -46,9 +52,11 @@ class AlertChecker:
         offline_after: float,
         dead_letters: int,
         send: bool,
+        accuracy_after: float = 600.0,
     ) -> None:
         self.store, self.online, self.adapters, self.reporter = store, online, adapters, reporter
         self.offline_after, self.dead_letters, self.send = offline_after, dead_letters, send
+        self.accuracy_after = accuracy_after
 
     def check(self, now: float | None = None) -> int:
         """Open and close every account's alerts; how many were opened."""
@@ -105,6 +113,34 @@ class AlertChecker:
             found["dead-letters"] = (
                 "dead_letters",
                 f"{dead} reports dead-lettered in the last hour",
+                None,
+            )
+        found.update(self._inaccurate(user, now))
+        return found
+
+    def _inaccurate(self, user: User, now: float) -> dict[str, tuple[str, str, str | None]]:
+        """Each platform holding too much of the account's devices wrong for too long."""
+        held: dict[str, list[Pair]] = defaultdict(list)
+        for pair in self.store.beliefs.pairs(user.id):
+            held[pair.adapter].append(pair)
+        found: dict[str, tuple[str, str, str | None]] = {}
+        for name, pairs in sorted(held.items()):
+            adapter = self.adapters().get(name)
+            apart = [
+                p
+                for p in pairs
+                if not p.agrees
+                and p.drift_since is not None
+                and now - p.drift_since >= self.accuracy_after
+            ]
+            share, bar = 1 - len(apart) / len(pairs), accuracy.target(adapter)
+            if adapter is None or share >= bar:
+                continue
+            found[f"accuracy:{name}"] = (
+                "state_inaccurate",
+                f"{adapter.title or name} has held {len(apart)} of {len(pairs)} device"
+                f" properties wrong for {self.accuracy_after / 60:g} min or more"
+                f" ({share:.1%} right, target {bar:.1%})",
                 None,
             )
         return found

@@ -208,7 +208,7 @@ class Alert(Message, frozen=True, tag="alert"):
     """An alert opened for the account (`device_id` empty when it is about no device)."""
 
     alert: str
-    """Its kind: `device_offline`, `link_failing`, `dead_letters`."""
+    """Its kind: `device_offline`, `link_failing`, `dead_letters`, `state_inaccurate`."""
     message: str
     """What a person reads."""
 

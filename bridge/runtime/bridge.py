@@ -133,6 +133,7 @@ class Bridge:
             settings.alert_offline_after,
             settings.alert_dead_letters,
             send=bool(settings.alert_webhook_url),
+            accuracy_after=settings.accuracy_alert_after,
         )
         if settings.alert_webhook_url:
             self.reporter.sinks[SINK] = AlertWebhook(

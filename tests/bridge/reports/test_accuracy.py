@@ -13,6 +13,7 @@ from bridge.plugin import (
     coverage,
 )
 from bridge.reports.accuracy import REPAIR, Accuracy
+from bridge.reports.alerts import AlertChecker
 from bridge.reports.delivery import Reporter
 
 GRACE, EVERY = 30.0, 10.0
@@ -232,3 +233,31 @@ def test_a_device_the_platform_forgot_is_announced_again_with_its_whole_state(wo
     assert len([m for m in platform.delivered if isinstance(m, DeviceAnnounced)]) == 1
     assert store.beliefs.pairs(user.id) == []
     assert store.outbox.pending() == 0
+
+
+def test_a_platform_under_its_target_for_too_long_opens_an_alert_that_closes(world):
+    store, reporter, platform, user, lamp, clock, accuracy, _ = world
+    alerts = AlertChecker(
+        store, lambda d: True, lambda: {"platform": platform}, reporter, 600, 3, False, 600.0
+    )
+    _changed(store, reporter, user, lamp, "On")
+    _deliver(store, reporter)
+    store.shadow.update(lamp.id, {"powerState": "Off"}, None, 2.0)  # its report lost
+    store.writer.flush()
+    accuracy.check()
+    drifting = clock.now
+    alerts.check(drifting + 599)
+    assert store.alerts.active(user.id) == []  # apart for less: a report may be on its way
+    alerts.check(drifting + 600)
+    [alert] = store.alerts.active(user.id)
+    assert alert["kind"] == "state_inaccurate"
+    assert alert["message"] == (
+        "Platform X has held 1 of 2 device properties wrong for 10 min or more"
+        " (50.0% right, target 99.5%)"
+    )
+    store.shadow.update(lamp.id, {"powerState": "On"}, None, 3.0)  # back as it was told
+    store.writer.flush()
+    clock.now += EVERY
+    accuracy.check()
+    alerts.check(drifting + 700)
+    assert store.alerts.active(user.id) == []
