@@ -377,6 +377,33 @@ def status() -> None:
 
 
 @main.command()
+@click.option("--hours", type=click.FloatRange(min=0.01, max=24 * 90), default=24.0)
+def accuracy(hours: float) -> None:
+    """Each platform's state accuracy across the deployment: time-weighted over the last
+    HOURS, and at the newest check, against the platform's target."""
+    import time
+
+    from bridge.http.webhooks import discover as discover_adapters
+    from bridge.reports import accuracy as accuracy_check
+
+    store = _store()
+    weighted = store.beliefs.accuracy(time.time() - hours * 3600)
+    latest = store.beliefs.latest()
+    adapters = discover_adapters(Settings.from_env().adapters)
+    if not weighted:
+        click.echo("no accuracy check has run yet (it runs in the server)")
+    for name, (share, covered) in sorted(weighted.items()):
+        now = latest.get(name)
+        newest = f"{now.agreeing / now.pairs:.2%} of {now.pairs}" if now and now.pairs else "-"
+        bar = accuracy_check.target(adapters.get(name))
+        verdict = "met" if share >= bar else "NOT met"
+        click.echo(
+            f"{name:<12} {share:.3%} over {covered / 3600:.1f} h  now {newest:<18}"
+            f" target {bar:.1%} {verdict}"
+        )
+
+
+@main.command()
 @click.argument("device_id")
 @click.argument("action")
 @click.option("--value", default="{}", help="The action's value as JSON.")

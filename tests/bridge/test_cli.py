@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from servers import eventually
 
 from bridge import catalog
 from bridge.reports.messages import DeviceAnnounced, decode
+from bridge.store.beliefs import Sample
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 
@@ -336,3 +338,31 @@ def test_status_without_a_server_says_so(server_env):
     env = {**os.environ, **server_env, "BRIDGE_URL": "http://127.0.0.1:9"}
     proc = subprocess.run([BRIDGE, "status"], env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "cannot reach the bridge" in proc.stderr
+
+
+def test_accuracy_prints_each_platforms_time_weighted_share_against_its_target(cli, store):
+    now = time.time()
+    store.beliefs.sampled(
+        [
+            Sample("cliplatform", now - 100, 50.0, 10, 9),  # 90% for 50 s
+            Sample("cliplatform", now - 50, 50.0, 10, 10),  # then 100% for 50 s
+        ]
+    )
+    store.writer.flush()
+    [line] = [x for x in cli("accuracy", "--hours", "1").stdout.splitlines() if "cliplatform" in x]
+    assert line.split() == [
+        "cliplatform",
+        "95.000%",
+        "over",
+        "0.0",
+        "h",
+        "now",
+        "100.00%",
+        "of",
+        "10",
+        "target",
+        "99.5%",
+        "NOT",
+        "met",
+    ]
+    assert cli("accuracy", "--hours", "0", ok=False).returncode == 2
