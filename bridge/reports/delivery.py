@@ -37,6 +37,8 @@ from bridge.store.messages import Entry
 
 log = logging.getLogger(__name__)
 ANY_ADAPTER = "*"
+HURRY_EVERY = 5.0
+"""Least seconds between two hurries of one platform's backed-off reports (per worker)."""
 ANNOUNCE_AGAIN_EVERY = 600.0
 """Least seconds between two announces of one device to a platform that no longer knew it:
 a platform may take a while to learn a device again (its own discovery follows)."""
@@ -77,6 +79,10 @@ class Reporter:
         """Where the outbox delivers besides the adapters (the alert webhook), by name."""
         self._reporting: frozenset[str] | None = None
         self._mirrors: dict[tuple[str, str], frozenset[str]] = {}
+        self._failing: set[str] = set()
+        """Platforms whose last answer here was a failure: the next success hurries the
+        reports backed off meanwhile, so a platform back from an outage converges at once."""
+        self._hurried: dict[str, float] = {}
         self.audience: Callable[[int, str, str | None], list[int]] | None = None
         """Who reaches a device of an owner's (households.Access.audience), set by the
         server; without it (tests of one account) reports go to the user alone."""
@@ -249,6 +255,17 @@ class Reporter:
         )
         self.wake.set()
 
+    def _back(self, adapter: str) -> None:
+        """The platform took a report after failing: what backed off meanwhile is due now
+        (at most once every HURRY_EVERY, so one person's lasting failure cannot storm)."""
+        self._failing.discard(adapter)
+        now = time.monotonic()
+        if now - self._hurried.get(adapter, -HURRY_EVERY) < HURRY_EVERY:
+            return
+        self._hurried[adapter] = now
+        if self.store.outbox.hurry(adapter):
+            self.wake.set()
+
     def release_dead_claims(self) -> None:
         """Reports a dead worker (or this server before a restart) took: due again."""
         for worker in self.store.outbox.claimers() - {self.bus.worker}:
@@ -349,10 +366,14 @@ class Reporter:
                 )
                 self.store.outbox.retry(row["id"], attempts, delay, error)
                 entry.outcome = "throttled" if throttled else "retry"
+                if not throttled:
+                    self._failing.add(row["adapter"])
             log.warning("report %s to %s: %s", row["id"], row["adapter"], error)
         else:
             self.store.outbox.delivered(row["id"])
             self._believed(row, message, told)
+            if row["adapter"] in self._failing:
+                self._back(row["adapter"])
             if self.metrics:
                 self.metrics.delivered(row["adapter"], time.time() - message.at)
         self.store.messages.record(entry)

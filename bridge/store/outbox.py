@@ -146,6 +146,18 @@ class Outbox:
             },
         )
 
+    def hurry(self, adapter: str) -> int:
+        """A platform answering again: its reports waiting out a failure's backoff are due
+        now (not those only ever throttled: their wait is the platform's pace). How many."""
+        now = time.time()
+        cursor = self.db.execute(
+            "update outbox set next_attempt_at = ? where adapter = ? and attempts > 0"
+            " and claimed_by is null and delivered_at is null and failed_at is null"
+            " and next_attempt_at > ?",
+            (now, adapter, now),
+        )
+        return cursor.rowcount
+
     def give_up(self, row_id: int, attempts: int, error: str) -> None:
         self.db["outbox"].update(
             row_id,

@@ -148,6 +148,26 @@ def test_an_outage_of_any_length_ends_with_every_devices_current_state(store, al
     assert store.outbox.pending() == 0
 
 
+def test_a_platform_back_from_an_outage_is_sent_what_backed_off_at_once(store, alice):
+    user = alice
+    adapter = Flaky(failures=2)
+    reporter = Reporter(store, lambda: {"flaky": adapter}, retry_base=60.0, max_attempts=5)
+    for device in ("d" * 24, "e" * 24):
+        reporter.publish(user, change(user.id, device=device))
+    reporter.deliver_due()  # both fail: their next try is a minute away
+    assert adapter.delivered == [] and store.outbox.pending() == 2
+    reporter.deliver_due()
+    assert adapter.delivered == []  # not due yet
+    reporter.publish(user, change(user.id, device="f" * 24))  # a new report, taken: it is back
+    reporter.wake.clear()
+    reporter.deliver_due()
+    assert [c.device_id for c in adapter.delivered] == ["f" * 24]
+    assert reporter.wake.is_set()  # the backed-off ones are due now, not in a minute
+    reporter.deliver_due()
+    assert sorted(c.device_id for c in adapter.delivered) == ["d" * 24, "e" * 24, "f" * 24]
+    assert store.outbox.pending() == 0
+
+
 def test_an_unreadable_stored_change_is_a_dead_letter_not_retried_forever(store, alice):
     user = alice
     adapter = Flaky(0)
