@@ -37,6 +37,7 @@ bench: $(VENV)/.test
 	$(VENV)/bin/python bench/journeys.py
 	$(VENV)/bin/python bench/cli.py
 	$(VENV)/bin/python bench/fairness.py
+	$(VENV)/bin/python bench/accuracy.py --quick
 
 # The long fuzzing profile: at least 10,000 inputs per entry point, and a table of results.
 fuzz: $(VENV)/.test

@@ -146,28 +146,11 @@ def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("bridge")
 
 
-@pytest.fixture(scope="session")
-def server_env(
-    request: pytest.FixtureRequest,
-    server_logs: Path,
-    recorder: Recorder,
-    amazon: FakeAmazon,
-    dueros: FakeDuerOS,
-    taobao: FakeTaobao,
-    tuya: FakeTuya,
-    google: FakeGoogle,
+def platform_env(
+    amazon: FakeAmazon, dueros: FakeDuerOS, taobao: FakeTaobao, tuya: FakeTuya, google: FakeGoogle
 ) -> dict[str, str]:
-    db: Path | str = server_logs / "bridge.db"
-    scaled: dict[str, str] = {}
-    if SCALED:
-        db = request.getfixturevalue("postgres_server").database()
-        scaled = {
-            "BRIDGE_WORKERS": "2",
-            "BRIDGE_REDIS_URL": request.getfixturevalue("redis_server").url,
-            "BRIDGE_REDIS_PREFIX": "e2e",
-        }
+    """The settings that point every platform adapter at its fake (also bench/accuracy.py's)."""
     return {
-        **scaled,
         "BRIDGE_TMALLGENIE_GATEWAY_URL": taobao.url,
         "BRIDGE_TMALLGENIE_APP_KEY": TOP_APP_KEY,
         "BRIDGE_TMALLGENIE_APP_SECRET": TOP_APP_SECRET,
@@ -190,6 +173,32 @@ def server_env(
         "BRIDGE_ALEXA_LWA_URL": amazon.lwa_url,
         "BRIDGE_ALEXA_GATEWAY_URL": amazon.gateway_url,
         "BRIDGE_ALEXA_DEADLINE": str(ALEXA_DEADLINE),
+    }
+
+
+@pytest.fixture(scope="session")
+def server_env(
+    request: pytest.FixtureRequest,
+    server_logs: Path,
+    recorder: Recorder,
+    amazon: FakeAmazon,
+    dueros: FakeDuerOS,
+    taobao: FakeTaobao,
+    tuya: FakeTuya,
+    google: FakeGoogle,
+) -> dict[str, str]:
+    db: Path | str = server_logs / "bridge.db"
+    scaled: dict[str, str] = {}
+    if SCALED:
+        db = request.getfixturevalue("postgres_server").database()
+        scaled = {
+            "BRIDGE_WORKERS": "2",
+            "BRIDGE_REDIS_URL": request.getfixturevalue("redis_server").url,
+            "BRIDGE_REDIS_PREFIX": "e2e",
+        }
+    return {
+        **scaled,
+        **platform_env(amazon, dueros, taobao, tuya, google),
         "BRIDGE_DATABASE": str(db),
         "BRIDGE_GRACEFUL_TIMEOUT": "1",
         "BRIDGE_SECRET_KEY": SECRET_KEY,

@@ -1,6 +1,6 @@
 """Alerts a person can act on, checked every minute, and sent to a webhook of their choice.
 
-Three conditions, per account:
+Four conditions, per account:
 - a device offline for longer than `alert_offline_after` seconds;
 - a platform's link failing: revoked in the last day, or reports answered
   401 or 403 in the last hour;

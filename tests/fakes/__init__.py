@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -19,6 +20,9 @@ class JsonService:
 
     def __init__(self) -> None:
         self.lock = threading.Condition()
+        self.outage: int | None = None
+        """While set, every call is answered with this HTTP status and nothing is recorded:
+        the service failing (5xx) or throttling (429), as a bench's faults have it."""
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,13 +35,19 @@ class JsonService:
             do_PUT = do_DELETE = do_POST
 
             def _answer(self, body: bytes) -> None:
-                status, reply = service.answer_method(self.command, self.path, self.headers, body)
+                if service.outage:
+                    status, reply = service.outage, {"error": {"code": service.outage}}
+                else:
+                    status, reply = service.answer_method(
+                        self.command, self.path, self.headers, body
+                    )
                 data = json.dumps(reply).encode() if reply is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(ConnectionError):  # the caller gone (killed) meanwhile
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
 
             def log_message(self, *args: object) -> None:
                 pass
