@@ -21,6 +21,7 @@ from bridge.plugin import (
     Sink,
     StateReport,
     User,
+    catalog,
 )
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
@@ -74,7 +75,7 @@ class Reports(Sink):
         payload = {k: v for k, v in current.items() if k in changed}
         if payload:
             self._report(link, device.id, PROPERTY, payload)
-        elif not m.changed:  # an event without state
+        elif not m.changed and _stateless(device.type, m):  # a press: an event, not a state
             self._report(link, device.id, EVENT, {m.event: m.value})
 
     def reachability(self, user: User, m: Reachability) -> None:
@@ -155,3 +156,10 @@ class Reports(Sink):
     def _skill(self) -> int | str:
         skill = self.context.settings.skill_id
         return int(skill) if skill.isdigit() else skill
+
+
+def _stateless(type_name: str, m: StateReport) -> bool:
+    """An event of a capability that keeps no state (a press); not a state said again
+    unchanged (a switch turned on that was on), which Tmall Genie has no event for."""
+    cap = catalog.device_type(type_name).capability_for(m.event, m.instance_id)
+    return cap is not None and not cap.state

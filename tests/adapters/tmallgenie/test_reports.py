@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import GENIE_DEADLINE
 from fakes.taobao import SKILL_ID
 from genie_helpers import CONTROL, QUERY, v1, v2
-from servers import eventually, in_time, queued_for
+from servers import eventually, in_time, past_event_limit, queued_for
 
 REPORT = "alibaba.ailabs.iot.cloud.device.report"
 NOTIFY = "alibaba.ailabs.iot.device.control.notify"
@@ -168,3 +168,22 @@ def test_online_and_offline_are_reported(genie, taobao, token, pair, account, co
             and c["cloud_report_param"]["payload"]["onlinestate"] == "offline"
         )
     )
+
+
+def test_a_state_said_again_unchanged_is_no_event_for_tmall_genie(
+    genie, taobao, token, pair, account, connect
+):
+    genie.send(
+        v2("thing.attribute.get", token, [pair[1].id], namespace="AliGenie.Iot.Device.Query")
+    )
+    online = connect(account, [pair[1]])
+    online.client.send_event(pair[1].id, "setPowerState", {"state": "On"})
+    assert taobao.wait_for(reports(pair[1].id))  # the change: a property report
+    past_event_limit()
+    online.client.send_event(pair[1].id, "setPowerState", {"state": "On"})  # unchanged
+    past_event_limit()
+    online.client.send_event(pair[1].id, "setPowerState", {"state": "Off"})  # the sentinel
+    taobao.wait_for(
+        lambda c: reports(pair[1].id)(c) and c["cloud_report_param"]["payload"] == {"powerstate": 0}
+    )
+    assert not [c for c in taobao.calls if reports(pair[1].id, report_type=3)(c)]
