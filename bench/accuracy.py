@@ -22,7 +22,8 @@ XiaoDu, the value DuerOS read back after the last change report it took;
 Tmall Genie, the last reported powerstate; Tuya, the last `switch_1`. A
 sample the database cannot answer (PostgreSQL restarting) is skipped. It
 prints, per platform, the time-weighted share of plugs it held right over the
-run (and in the steady start, and during its own outage), the seconds from
+run (and in the steady start, during its own outage, and over the rest of
+the run: what the bridge can answer for), the seconds from
 the last fault's end until it held every plug right, the repairs the bridge
 made, and the bridge's own measure (`bridge accuracy`). The last line is
 JSON. Prints figures, asserts nothing.
@@ -182,13 +183,18 @@ class Sampler(threading.Thread):
         self.samples.append((time.monotonic(), right, len(truth)))
         return right, len(truth)
 
-    def accuracy(self, since: float, until: float = float("inf")) -> dict[str, float]:
-        """Time-weighted: each sample counts for the time until the next."""
+    def accuracy(
+        self, since: float, until: float = float("inf"), outside: tuple[float, float] | None = None
+    ) -> dict[str, float]:
+        """Time-weighted: each sample counts for the time until the next; samples `outside`
+        a window (a platform's own outage) leave it out."""
         kept = [s for s in self.samples if since <= s[0] <= until]
         out = {}
         for name in PLATFORMS:
             weighted = total = 0.0
             for (at, right, count), (after, _, _) in pairwise(kept):
+                if outside and outside[0] <= at < outside[1]:
+                    continue
                 span = after - at
                 weighted += span * right[name] / max(1, count)
                 total += span
@@ -257,6 +263,169 @@ def link_all(server: BridgeServer, store: Store, fakes: Fakes, user: Any, tuya_c
     tuya_cli("tuya", "link", user.name)
 
 
+class Run:
+    """The set-up and its faults, one after another."""
+
+    def __init__(self, tmp: Path, devices: int, every: float, fault: float) -> None:
+        self.fault = fault
+        self.fakes, self.redis, self.postgres = Fakes(tmp), RedisServer(tmp), PostgresServer()
+        f = self.fakes
+        env = {
+            **platform_env(f.amazon, f.dueros, f.taobao, f.tuya, f.google),
+            "BRIDGE_DATABASE": self.postgres.database(),
+            "BRIDGE_WORKERS": "2",
+            "BRIDGE_REDIS_URL": self.redis.url,
+            "BRIDGE_REDIS_PREFIX": "accuracy-bench",
+            "BRIDGE_SECRET_KEY": SECRET_KEY,
+            "BRIDGE_GRACEFUL_TIMEOUT": "1",
+            "BRIDGE_REPORT_RETRY_BASE": "0.2",
+            "BRIDGE_STATE_EVENT_INTERVAL": "0.1",
+            "BRIDGE_TAKEOVER_GRACE": "0.5",
+            "BRIDGE_DIRECTIVE_RATE": "0",
+            "BRIDGE_COMMAND_RATE": "0",
+            "BRIDGE_ACCURACY_EVERY": "2",
+            "BRIDGE_ACCURACY_GRACE": "10",
+            "BRIDGE_GOOGLE_READBACK": "600",
+        }
+        self.server = BridgeServer(env, logs=tmp).start()
+        self.store = Store(env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
+        self.user, secret = self.store.users.create("bench", "password-bench")
+        plugs = [
+            self.store.devices.create(self.user.id, "plug", f"Plug {n}") for n in range(devices)
+        ]
+        self.ids = [p.id for p in plugs]
+        self.client = DeviceClient(
+            self.server.url, self.user.app_key, secret, self.ids, backoff=(0.2, 2.0)
+        )
+        attach(self.client, plugs, 0.0)
+        self.client.start()
+        assert self.client.connected.wait(20), "the fleet did not connect"
+        link_all(self.server, self.store, self.fakes, self.user, self._cli)
+        self.fleet = Fleet(self.client, self.ids, devices / every)
+        self.fleet.start()
+        self.sampler = Sampler(self.fakes, self._truth, devices)
+        self.windows: dict[str, tuple[float, float]] = {}
+        self.began = self.last_fault = 0.0
+
+    def _cli(self, *argv: str) -> None:
+        bridge = str(Path(sys.executable).with_name("bridge"))
+        env = {**self.server.env, "BRIDGE_URL": self.server.url}
+        subprocess.run([bridge, *argv], env=env, check=True, capture_output=True)
+
+    def _truth(self) -> dict[str, str]:
+        """Each plug's power as the bridge has it (its shadow)."""
+        found = {}
+        for device_id in self.ids:
+            power = self.store.shadow.values(device_id).get("powerState")
+            if power is not None:
+                found[device_id] = power
+        return found
+
+    def _phase(self, what: str, seconds: float) -> None:
+        print(f"{time.monotonic() - self.began:6.1f} s  {what}", flush=True)
+        time.sleep(seconds)
+
+    def faults(self) -> None:
+        for device_id in self.ids:  # every plug has a state before the run
+            self.fleet.flip(device_id)
+        warm = self.sampler.converged(time.monotonic(), 60)
+        print(f"warm-up: every platform held every plug after {warm} s", flush=True)
+        fault, fakes, server = self.fault, self.fakes, self.server
+        self.began = time.monotonic()
+        fakes.google.drop_every = 100
+        self.sampler.start()
+        self.fleet.changing.set()
+        self._phase("steady", fault)
+        self.windows["steady"] = (self.began, time.monotonic())
+        for name in PLATFORMS:
+            start = time.monotonic()
+            for status in (500, 429):
+                fakes.by_name[name].outage = status
+                self._phase(f"{name} answers {status}", fault)
+                fakes.by_name[name].outage = None
+            self.windows[name] = (start, time.monotonic())
+            self._phase(f"{name} back", fault / 4)
+        victim = min(workers_of(server))
+        os.kill(victim, signal.SIGKILL)
+        self._phase(f"worker {victim} killed (SIGKILL)", fault / 2)
+        for device_id in self.ids:  # a burst, then the whole server killed 30 ms after it
+            self.fleet.flip(device_id)
+        time.sleep(0.03)
+        for pid in [*workers_of(server), server.proc.pid]:
+            os.kill(pid, signal.SIGKILL)
+        server.proc.wait(10)
+        print(f"{time.monotonic() - self.began:6.1f} s  server killed (SIGKILL) after a burst")
+        server.start()
+        self._phase("server started again", fault / 2)
+        self.redis.stop()
+        self.redis.start()
+        self._phase("Redis restarted (empty)", fault / 2)
+        self.postgres.halt()
+        time.sleep(1.0)
+        self.fleet.changing.clear()
+        self.postgres.start()
+        self.last_fault = time.monotonic()
+        print(f"{self.last_fault - self.began:6.1f} s  PostgreSQL restarted; changes stop")
+        self.sampler.stop.set()
+        self.sampler.join(5)
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Print the figures; return the JSON line's."""
+        sampler, store, began = self.sampler, self.store, self.began
+        converged = sampler.converged(self.last_fault, 120)
+        whole = sampler.accuracy(began)
+        steady = sampler.accuracy(*self.windows["steady"])
+        own = store.beliefs.accuracy(time.time() - (time.monotonic() - began))
+        repaired = store.messages.query(kind="repair", limit=100_000)
+        repairs = {name: len([r for r in repaired if r["origin"] == name]) for name in PLATFORMS}
+        fleet = self.fleet
+        print(
+            f"\n{len(self.ids)} plugs, {fleet.sent} changes sent ({fleet.lost} while away),"
+            f" faults of {self.fault:g} s, {len(sampler.samples)} samples"
+            f" ({sampler.skipped} skipped), Home Graph dropped {self.fakes.google.dropped} reports"
+        )
+        print(
+            f"{'platform':<12} {'accuracy':>9} {'bridge says':>12} {'steady':>9}"
+            f" {'own outage':>11} {'the rest':>9} {'converged':>10} repairs"
+        )
+        result = {}
+        for name in PLATFORMS:
+            said = own.get(name, (0.0, 0.0))[0]
+            after = converged[name]
+            shown = f"{after:.1f} s" if after is not None else "never"
+            outage = sampler.accuracy(*self.windows[name])[name]
+            rest = sampler.accuracy(began, outside=self.windows[name])[name]
+            print(
+                f"{name:<12} {whole[name]:>9.4%} {said:>12.4%} {steady[name]:>9.4%}"
+                f" {outage:>11.4%} {rest:>9.4%} {shown:>10} {repairs[name]:>7}"
+            )
+            result[name] = {
+                "accuracy": round(whole[name], 4),
+                "accuracy_outside_own_outage": round(rest, 4),
+                "converged_s": after,
+                "repairs": repairs[name],
+            }
+        counts: dict[str, dict[str, int]] = {}
+        for origin, outcome, count in store.messages.report_counts(self.user.id, 0.0):
+            counts.setdefault(origin, {})[outcome] = count
+        for name in PLATFORMS:
+            print(f"  reports to {name}: {counts.get(name, {})}")
+        for row in store.messages.query(kind="report", limit=100_000):
+            if row["outcome"] == "dead-letter":
+                print(f"  dead letter to {row['origin']}: {row['action']} {row['detail']}")
+        for row in sorted(repaired, key=lambda r: r["at"]):
+            print(f"  repair {row['origin']}: {row['detail']}")
+        return result
+
+    def close(self) -> None:
+        self.client.stop()
+        self.server.stop()
+        self.store.close()
+        self.redis.stop()
+        self.postgres.stop()
+        self.fakes.close()
+
+
 def main() -> None:
     logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)  # our store, as PG restarts
     parser = argparse.ArgumentParser()
@@ -271,154 +440,14 @@ def main() -> None:
     random.seed(args.seed)
     devices = args.devices or (12 if args.quick else 30)
     fault = args.fault or (8.0 if args.quick else 60.0)
-
     with tempfile.TemporaryDirectory() as work:
-        tmp = Path(work)
-        fakes, redis, postgres = Fakes(tmp), RedisServer(tmp), PostgresServer()
-        env = {
-            **platform_env(fakes.amazon, fakes.dueros, fakes.taobao, fakes.tuya, fakes.google),
-            "BRIDGE_DATABASE": postgres.database(),
-            "BRIDGE_WORKERS": "2",
-            "BRIDGE_REDIS_URL": redis.url,
-            "BRIDGE_REDIS_PREFIX": "accuracy-bench",
-            "BRIDGE_SECRET_KEY": SECRET_KEY,
-            "BRIDGE_GRACEFUL_TIMEOUT": "1",
-            "BRIDGE_REPORT_RETRY_BASE": "0.2",
-            "BRIDGE_STATE_EVENT_INTERVAL": "0.1",
-            "BRIDGE_TAKEOVER_GRACE": "0.5",
-            "BRIDGE_DIRECTIVE_RATE": "0",
-            "BRIDGE_COMMAND_RATE": "0",
-            "BRIDGE_ACCURACY_EVERY": "2",
-            "BRIDGE_ACCURACY_GRACE": "10",
-            "BRIDGE_GOOGLE_READBACK": "600",
-        }
-        server = BridgeServer(env, logs=tmp).start()
-        store = Store(env["BRIDGE_DATABASE"], Vault(SECRET_KEY))
-        cli_env = {**server.env, "BRIDGE_URL": server.url}
-
-        def tuya_cli(*argv: str) -> None:
-            bridge = str(Path(sys.executable).with_name("bridge"))
-            subprocess.run([bridge, *argv], env=cli_env, check=True, capture_output=True)
-
-        user, secret = store.users.create("bench", "password-bench")
-        plugs = [store.devices.create(user.id, "plug", f"Plug {n}") for n in range(devices)]
-        ids = [p.id for p in plugs]
-        client = DeviceClient(server.url, user.app_key, secret, ids, backoff=(0.2, 2.0))
-        attach(client, plugs, 0.0)
-        client.start()
-        assert client.connected.wait(20), "the fleet did not connect"
-        link_all(server, store, fakes, user, tuya_cli)
-        fleet = Fleet(client, ids, devices / args.every)
-        fleet.start()
-
-        def truth() -> dict[str, str]:
-            found = {}
-            for device_id in ids:
-                power = store.shadow.values(device_id).get("powerState")
-                if power is not None:
-                    found[device_id] = power
-            return found
-
-        sampler = Sampler(fakes, truth, len(ids))
-        for device_id in ids:  # every plug has a state before the run
-            fleet.flip(device_id)
-        warm = sampler.converged(time.monotonic(), 60)
-        print(f"warm-up: every platform held every plug after {warm} s", flush=True)
-        began = time.monotonic()
-        fakes.google.drop_every = 100
-        sampler.start()
-        fleet.changing.set()
-
-        windows: dict[str, tuple[float, float]] = {}
-
-        def phase(what: str, seconds: float) -> None:
-            print(f"{time.monotonic() - began:6.1f} s  {what}", flush=True)
-            time.sleep(seconds)
-
-        phase("steady", fault)
-        windows["steady"] = (began, time.monotonic())
-        for name in PLATFORMS:
-            start = time.monotonic()
-            for status in (500, 429):
-                fakes.by_name[name].outage = status
-                phase(f"{name} answers {status}", fault)
-                fakes.by_name[name].outage = None
-            windows[name] = (start, time.monotonic())
-            phase(f"{name} back", fault / 4)
-        victim = min(workers_of(server))
-        os.kill(victim, signal.SIGKILL)
-        phase(f"worker {victim} killed (SIGKILL)", fault / 2)
-        for device_id in ids:  # a burst, then the whole server killed 30 ms after it
-            fleet.flip(device_id)
-        time.sleep(0.03)
-        for pid in [*workers_of(server), server.proc.pid]:
-            os.kill(pid, signal.SIGKILL)
-        server.proc.wait(10)
-        print(f"{time.monotonic() - began:6.1f} s  server killed (SIGKILL) after a burst")
-        server.start()
-        phase("server started again", fault / 2)
-        redis.stop()
-        redis.start()
-        phase("Redis restarted (empty)", fault / 2)
-        postgres.halt()
-        time.sleep(1.0)
-        fleet.changing.clear()
-        postgres.start()
-        last_fault = time.monotonic()
-        print(f"{last_fault - began:6.1f} s  PostgreSQL restarted; changes stop")
-        sampler.stop.set()
-        sampler.join(5)
-        converged = sampler.converged(last_fault, 120)
-        run_accuracy = sampler.accuracy(began)
-        own = store.beliefs.accuracy(time.time() - (time.monotonic() - began))
-        repaired = store.messages.query(kind="repair", limit=100_000)
-        repairs = {name: len([r for r in repaired if r["origin"] == name]) for name in PLATFORMS}
-        print(
-            f"\n{devices} plugs, {fleet.sent} changes sent ({fleet.lost} while away),"
-            f" faults of {fault:g} s, {len(sampler.samples)} samples"
-            f" ({sampler.skipped} skipped), Home Graph dropped {fakes.google.dropped} reports"
-        )
-        steady = sampler.accuracy(*windows["steady"])
-        print(
-            f"{'platform':<12} {'accuracy':>9} {'bridge says':>12} {'steady':>9}"
-            f" {'own outage':>11} {'converged':>10} repairs"
-        )
-        result = {}
-        for name in PLATFORMS:
-            said = own.get(name, (0.0, 0.0))[0]
-            after = converged[name]
-            shown = f"{after:.1f} s" if after is not None else "never"
-            outage = sampler.accuracy(*windows[name])[name]
-            print(
-                f"{name:<12} {run_accuracy[name]:>9.4%} {said:>12.4%} {steady[name]:>9.4%}"
-                f" {outage:>11.4%} {shown:>10} {repairs[name]:>7}"
-            )
-            result[name] = {
-                "accuracy": round(run_accuracy[name], 4),
-                "converged_s": after,
-                "repairs": repairs[name],
-            }
-        counts: dict[str, dict[str, int]] = {}
-        for origin, outcome, count in store.messages.report_counts(user.id, 0.0):
-            counts.setdefault(origin, {})[outcome] = count
-        for name in PLATFORMS:
-            print(f"  reports to {name}: {counts.get(name, {})}")
-        dead = [
-            r
-            for r in store.messages.query(kind="report", limit=100_000)
-            if r["outcome"] == "dead-letter"
-        ]
-        for row in dead:
-            print(f"  dead letter to {row['origin']}: {row['action']} {row['detail']}")
-        for row in sorted(repaired, key=lambda r: r["at"]):
-            print(f"  repair {row['origin']}: {row['detail']}")
-        client.stop()
-        server.stop()
-        store.close()
-        redis.stop()
-        postgres.stop()
-        fakes.close()
-        print(json.dumps(result))
+        run = Run(Path(work), devices, args.every, fault)
+        try:
+            run.faults()
+            result = run.summary()
+        finally:
+            run.close()
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
