@@ -87,6 +87,7 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
     aka = ("dueros", "baidu")
     report_attempts: ClassVar[int | None] = 5
     report_retry_min: ClassVar[float] = 1.0
+    learns_by_asking: ClassVar[bool] = True
     handlers = HANDLERS
 
     @classmethod
@@ -199,9 +200,14 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
 
     @HANDLERS.register((QUERY, "ReportStateRequest"))
     def _report_state(self, d: DuerDirective, request: VoiceRequest) -> VoiceReply:
-        _, device, _ = self._target(d)
+        """DuerOS reads a device's state after each change report: what it holds after."""
+        user, device, shape = self._target(d)
         first = d.payload.appliance.attributeName if d.payload.appliance else None
-        return d.reply("ReportStateResponse", {"attributes": self._attributes(device, first)})
+        state = self.context.state(device)
+        told = {a.shadow: state[a.shadow]["value"] for a in shape.attributes if a.shadow in state}
+        self.context.held(user, device, told)
+        attributes = self._attributes(device, first, state)
+        return d.reply("ReportStateResponse", {"attributes": attributes})
 
     @HANDLERS.register(*((QUERY, name) for name in QUERIES))
     def _query(self, d: DuerDirective, request: VoiceRequest) -> VoiceReply:
@@ -236,10 +242,13 @@ class XiaoduAdapter(WebhookAdapter[DuerDirective]):
             d.name.replace("Request", "Confirmation"), {"attributes": self._attributes(device)}
         )
 
-    def _attributes(self, device: Device, first: str | None = None) -> list[dict[str, Any]]:
-        """The device's attributes from the shadow: the asked one first, at most ten."""
+    def _attributes(
+        self, device: Device, first: str | None = None, state: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The device's attributes from the shadow (or `state`, read already): the asked one
+        first, at most ten."""
         shape = profile(device.type)
-        state = self.context.state(device)
+        state = state if state is not None else self.context.state(device)
         now = time.time()
         found = [sample(a, state[a.shadow]) for a in shape.attributes if a.shadow in state]
         found.sort(key=lambda a: a["name"] != first)

@@ -140,6 +140,9 @@ class AdapterContext(PluginContext):
     pseudonym: Callable[[User], str]
     """A stable opaque id for the user on this platform (never their name): the same on
     every worker and after an unlink, different for each adapter."""
+    held: Callable[[User, Device, Mapping[str, Any]], None]
+    """(user, device, values by shadow name): the platform now holds these values, having
+    read them (a state query's answer), for the state-accuracy check; see `learns_by_asking`."""
 
     def relayed(self, request: VoiceRequest) -> bool:
         """Whether the call carries the adapter's `relay_secret` (a RelaySettings field) in
@@ -269,6 +272,11 @@ class Adapter(Plugin, Sink):
     def read_back_rate(self) -> float:
         """Devices a minute `read_back` may ask about (within the platform's quota); 0: none."""
         return 0.0
+
+    learns_by_asking: ClassVar[bool] = False
+    """The platform takes a report as a cue and then reads the state itself: what
+    it holds is what it last read (`context.held`), not what a report it took said; a read
+    that never came counts as drift, and is repaired."""
 
     def takes_reports(self, link: dict[str, Any]) -> bool:
         """Whether a user's link, by its data, takes reports. The core stores the answer with

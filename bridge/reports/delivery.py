@@ -209,10 +209,10 @@ class Reporter:
 
     def _believed(self, row: dict, message: Message, told: dict[str, Any] | None) -> None:
         """The platform took the report: it now holds what the report told (a device
-        removed: nothing)."""
+        removed: nothing); one that learns by asking holds what it reads (`context.held`)."""
         if isinstance(message, DeviceAnnounced) and message.change == "removed":
             self.store.beliefs.forget(row["adapter"], row["user_id"], message.device_id)
-        elif told:
+        elif told and not getattr(self.adapters().get(row["adapter"]), "learns_by_asking", False):
             self.store.beliefs.told(
                 row["adapter"], row["user_id"], message.device_id, told, time.time()
             )

@@ -7,6 +7,8 @@ import functools
 import hashlib
 import hmac
 import logging
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -204,7 +206,17 @@ class Bridge:
             rejected=self._rejected,
             received=functools.partial(self._received, adapter=name),
             pseudonym=functools.partial(self._pseudonym, adapter=name),
+            held=functools.partial(self._held, adapter=name),
         )
+
+    def _held(self, user: User, device: Device, values: Mapping[str, Any], adapter: str) -> None:
+        """A platform read these values: it holds them (written behind, on its query's path)."""
+        held = self.adapters[adapter].mirrors(device.type)
+        told = {n: v for n, v in values.items() if n in held}
+        if told:
+            self.store.beliefs.told(
+                adapter, user.id, device.id, told, time.time(), source="read", behind=True
+            )
 
     def history(self, user_id: int, **query: Any) -> list[dict[str, Any]]:
         """A person's history page (`messages.page`): their account's rows, and the

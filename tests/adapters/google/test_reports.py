@@ -146,12 +146,14 @@ def test_a_device_google_no_longer_knows_is_announced_again_and_the_link_stays(
     [repair] = eventually(lambda: store.messages.query(device_id=light.id, kind="repair"))
     assert repair["origin"] == "google" and repair["outcome"] == "announced"
     assert repair["detail"].startswith("Google no longer knew the device (HomeGraph does not")
-    unknown = [
-        r
-        for r in store.messages.query(device_id=light.id, kind="report", limit=20)
-        if r["origin"] == "google" and r["outcome"] == "unknown"
-    ]
-    assert unknown and unknown[0]["journey"] == repair["journey"]
+    unknown = eventually(
+        lambda: [
+            r
+            for r in store.messages.query(device_id=light.id, kind="report", limit=20)
+            if r["origin"] == "google" and r["outcome"] == "unknown"
+        ]
+    )
+    assert unknown[0]["journey"] == repair["journey"]
     assert store.links("google").get(account.user.id) is not None
     past_event_limit()  # Google knows it again: the next change is taken
     online.client.send_event(light.id, "setBrightness", {"brightness": 44})

@@ -75,7 +75,7 @@ def test_a_device_tuya_no_longer_knows_is_registered_again(cli, store, account, 
         ),
     )
     assert store.links("tuya").get(account.user.id)["devices"][light.id] == again["id"]
-    [repair] = store.messages.query(device_id=light.id, kind="repair")
+    [repair] = eventually(lambda: store.messages.query(device_id=light.id, kind="repair"))
     assert repair["outcome"] == "announced" and "Tuya code 2010" in repair["detail"]
 
 

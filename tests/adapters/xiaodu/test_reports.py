@@ -59,6 +59,41 @@ def test_physical_change_is_reported_then_read_back(dueros, linked, light, accou
     assert attributes(state)["turnOnState"] == "ON"
 
 
+def test_duer_os_holds_what_it_read_back_not_what_a_report_said(
+    dueros, linked, light, account, connect, store
+):
+    """DuerOS learns by asking: a report it took but never followed with its read is drift."""
+
+    def held() -> dict:
+        return {
+            p.name: (p.held, p.source)
+            for p in store.beliefs.pairs(account.user.id)
+            if p.adapter == "xiaodu" and p.device_id == light.id
+        }
+
+    online = connect(account, [light])
+    reading, dueros.bridge_url = dueros.bridge_url, ""  # DuerOS does not read back
+    try:
+        online.client.send_event(light.id, "setPowerState", {"state": "On"})
+        assert dueros.wait_for("reports", reports_for(light.id))
+        eventually(  # the outbox marked it taken (after it would have written a belief)
+            lambda: [
+                r
+                for r in store.messages.query(device_id=light.id, kind="report", limit=20)
+                if r["origin"] == "xiaodu" and r["outcome"] == "ok"
+            ]
+        )
+        assert "powerState" not in held()  # taken, but never read: DuerOS holds nothing new
+    finally:
+        dueros.bridge_url = reading
+    past_event_limit()
+    online.client.send_event(light.id, "setPowerState", {"state": "Off"})
+    assert dueros.wait_for(
+        "states", lambda s: s["asked_for"] == light.id and attributes(s)["turnOnState"] == "OFF"
+    )
+    eventually(lambda: held().get("powerState") == ("Off", "read"))
+
+
 def test_one_report_per_attribute_per_interval(dueros, linked, light, account, connect):
     online = connect(account, [light])
     online.client.send_event(light.id, "setBrightness", {"brightness": 10})
