@@ -219,11 +219,12 @@ class Reporter:
 
     def _announce_again(self, row: dict, message: Message, reason: str) -> None:
         """The platform no longer knows the device: it holds none of its state, and the
-        device is announced to it again (its whole state), once per ANNOUNCE_AGAIN_EVERY;
-        an announce it refused so is not retried."""
+        device is announced to it again (its whole state), once per ANNOUNCE_AGAIN_EVERY
+        (an announce it refused so is tried again only then); a removal is done."""
         adapter, user_id, device_id = row["adapter"], row["user_id"], message.device_id
         self.store.beliefs.forget(adapter, user_id, device_id)
-        if isinstance(message, DeviceAnnounced) or self.store.devices.get(device_id) is None:
+        removed = isinstance(message, DeviceAnnounced) and message.change == "removed"
+        if removed or self.store.devices.get(device_id) is None:
             return
         if not self.bus.spaced(
             "announce again", f"{adapter}:{user_id}:{device_id}", ANNOUNCE_AGAIN_EVERY
@@ -371,6 +372,8 @@ class Reporter:
             log.warning("report %s to %s: %s", row["id"], row["adapter"], error)
         else:
             self.store.outbox.delivered(row["id"])
+            if isinstance(message, DeviceAnnounced):  # a link made elsewhere (the CLI) may
+                self.store.subscriptions.cache.forget(row["user_id"])  # have queued it
             self._believed(row, message, told)
             if row["adapter"] in self._failing:
                 self._back(row["adapter"])
