@@ -110,6 +110,10 @@ class SqliteDatabase(sqlite_utils.Database):
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     skip_locked = ""
+
+    def in_id_order(self, name: str) -> None:
+        """One writer at a time already: ids are committed in the order they are given."""
+
     """What a claiming sub-select adds so concurrent claimers pass each other's rows."""
 
     def version(self) -> int:
@@ -219,6 +223,13 @@ class PostgresDatabase:
             cursor.executemany(translate(statement), [_clean(r) for r in rows])
 
     skip_locked = " for update skip locked"
+
+    def in_id_order(self, name: str) -> None:
+        """Within a transaction: the transactions that call this with `name` commit in the
+        order of the ids they take. A sequence hands out ids at insert, not at commit; a
+        reader that follows new rows by id (a live stream's cursor) would pass over a row
+        whose transaction took a lower id and committed later. Held until commit."""
+        self.execute("select pg_advisory_xact_lock(hashtext(?))", (name,))
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self.query(pgsql.SQL(translate(statement)), params)  # type: ignore[arg-type]

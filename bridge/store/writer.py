@@ -64,6 +64,7 @@ class WriteBehind:
 
     def _write(self, batch: list[tuple[str, tuple[Any, ...]]], also: Callable[[], None] | None):
         with self.db.immediate():
+            self.db.in_id_order("history")  # the history's live streams follow ids
             for sql, group in groupby(batch, key=lambda item: item[0]):
                 self.db.executemany(sql, [params for _, params in group])
             if also is not None:

@@ -1,3 +1,4 @@
+import threading
 import time
 import uuid
 
@@ -291,3 +292,34 @@ def test_a_history_page_reads_the_next_rows_oldest_first_for_a_stream(db):
     rows = db.messages.page(user.id, after=first, limit=2, oldest_first=True)
     assert [r["action"] for r in rows] == ["a1", "a2"]
     assert [r["action"] for r in db.messages.page(user.id, after=first, limit=2)] == ["a4", "a3"]
+
+
+def test_history_rows_commit_in_the_order_of_their_ids(open_store):
+    """A live stream follows new history rows by id: a row that took a lower id must never
+    commit after one with a higher id (two workers flushing at once, on PostgreSQL)."""
+    first, second = open_store(), open_store()
+    user, _ = first.users.create("alice", "password1")
+    inside, go, done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> None:  # a flush that has taken its id and not yet committed
+        first.messages.write(Entry("in", "event", "ok", None, user.id, detail="first"))
+        inside.set()
+        go.wait(10)
+
+    flushing = threading.Thread(target=lambda: first.writer.flush_with(slow))
+    flushing.start()
+    assert inside.wait(10)
+
+    def other() -> None:
+        second.messages.record(Entry("in", "event", "ok", None, user.id, detail="second"))
+        second.writer.flush()
+        done.set()
+
+    racing = threading.Thread(target=other)
+    racing.start()
+    assert not done.wait(0.5)  # it waits for the first to commit (SQLite: one writer)
+    go.set()
+    flushing.join(10)
+    racing.join(10)
+    rows = first.messages.query(user_id=user.id, kind="event", limit=10)
+    assert [r["detail"] for r in sorted(rows, key=lambda r: r["id"])] == ["first", "second"]
