@@ -163,7 +163,7 @@ class Reporter:
         found = self.audience(owner, device_id, device.type if device is not None else None)
         return found if user.id in found else [user.id, *found]
 
-    def _mirrored(self, adapter: str, type_name: str) -> frozenset[str]:
+    def mirrored(self, adapter: str, type_name: str) -> frozenset[str]:
         """The properties a platform holds of a type (asked once per pair); none for a sink
         that is no adapter (the alert webhook)."""
         found = self._mirrors.get((adapter, type_name))
@@ -179,7 +179,7 @@ class Reporter:
         device = self.store.devices.get(message.device_id)
         if device is None or origin not in self.store.subscriptions.of(user.id):
             return
-        held = self._mirrored(origin, device.type)
+        held = self.mirrored(origin, device.type)
         changed = [n for n in message.changed if n in held and n in message.properties]
         told = {n: message.properties[n] for n in changed}
         if told:
@@ -201,7 +201,7 @@ class Reporter:
         device = self.store.devices.get(message.device_id)
         if device is None:
             return None
-        held = self._mirrored(adapter, device.type)
+        held = self.mirrored(adapter, device.type)
         if not held:
             return None
         state = self.store.shadow.values(device.id)

@@ -211,7 +211,7 @@ class Bridge:
 
     def _held(self, user: User, device: Device, values: Mapping[str, Any], adapter: str) -> None:
         """A platform read these values: it holds them (written behind, on its query's path)."""
-        held = self.adapters[adapter].mirrors(device.type)
+        held = self.reporter.mirrored(adapter, device.type)
         told = {n: v for n, v in values.items() if n in held}
         if told:
             self.store.beliefs.told(
