@@ -372,8 +372,9 @@ class Reporter:
             log.warning("report %s to %s: %s", row["id"], row["adapter"], error)
         else:
             self.store.outbox.delivered(row["id"])
-            if isinstance(message, DeviceAnnounced):  # a link made elsewhere (the CLI) may
-                self.store.subscriptions.cache.forget(row["user_id"])  # have queued it
+            if isinstance(message, DeviceAnnounced):
+                # Queued, maybe, by a link made elsewhere (the CLI): see that link now.
+                self.store.subscriptions.cache.forget(row["user_id"])
             self._believed(row, message, told)
             if row["adapter"] in self._failing:
                 self._back(row["adapter"])
